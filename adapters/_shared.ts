@@ -1,0 +1,149 @@
+/**
+ * Pieces every adapter shares: the bounded statement cache, parameter checks and integer
+ * conversion rules of the driver contract. Private to `adapters/`.
+ *
+ * @module
+ */
+
+import type { SqlValue } from "../core/driver.ts";
+
+/** How many prepared statements an adapter keeps before evicting the least recently used. */
+export const STATEMENT_CACHE_SIZE_DEFAULT = 256;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A bounded least-recently-used map from SQL text to a prepared statement.
+ *
+ * A Map keeps insertion order, so re-inserting on every hit makes the first key the least
+ * recently used one.
+ */
+export class StatementCache<S> {
+  #map = new Map<string, S>();
+  #capacity: number;
+  #finalize: (statement: S) => void;
+
+  /** Creates a cache that finalizes statements it evicts. */
+  constructor(capacity: number, finalize: (statement: S) => void) {
+    this.#capacity = capacity;
+    this.#finalize = finalize;
+  }
+
+  /** Returns the cached statement for `sql`, preparing and caching it on a miss. */
+  get(sql: string, prepare: (sql: string) => S): S {
+    const hit = this.#map.get(sql);
+    if (hit !== undefined) {
+      this.#map.delete(sql);
+      this.#map.set(sql, hit);
+      return hit;
+    }
+    const statement = prepare(sql);
+    this.#map.set(sql, statement);
+    if (this.#map.size > this.#capacity) {
+      const oldest = this.#map.keys().next().value as string;
+      const evicted = this.#map.get(oldest) as S;
+      this.#map.delete(oldest);
+      this.#finalize(evicted);
+    }
+    return statement;
+  }
+
+  /** Finalizes and forgets every cached statement. */
+  clear(): void {
+    for (const statement of this.#map.values()) this.#finalize(statement);
+    this.#map.clear();
+  }
+
+  /** How many statements are cached. */
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+/** Describes a value for an error message without printing a whole payload. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return value.constructor?.name ?? "object";
+  return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Checks one parameter against the contract and returns what to hand the native binding.
+ *
+ * `integersAsBigInt` is for bindings (node:sqlite) that bind every JS number as REAL: integer
+ * numbers are converted to bigint so SQLite stores and computes them as INTEGER.
+ */
+export function checkParam(value: unknown, index: number, integersAsBigInt: boolean): SqlValue {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+      if (integersAsBigInt && Number.isInteger(value)) return BigInt(value);
+      return value;
+    case "bigint":
+      if (value < INT64_MIN || value > INT64_MAX) {
+        throw new RangeError(
+          `Cannot bind parameter ${index + 1}: bigint ${value} is outside the signed 64-bit range`,
+        );
+      }
+      return value;
+    case "object":
+      if (value === null || value instanceof Uint8Array) return value;
+  }
+  throw new TypeError(
+    `Cannot bind parameter ${index + 1}: ${describe(value)} is not a SQL value ` +
+      "(use null, number, bigint, string or Uint8Array)",
+  );
+}
+
+/** Checks every parameter; returns a new array only when a value had to change. */
+export function checkParams(
+  params: readonly SqlValue[] | undefined,
+  integersAsBigInt: boolean,
+): readonly SqlValue[] {
+  if (params === undefined) return [];
+  if (!Array.isArray(params)) {
+    throw new TypeError(`Cannot bind parameters: expected an array, got ${describe(params)}`);
+  }
+  let out: SqlValue[] | undefined;
+  for (let i = 0; i < params.length; i++) {
+    const checked = checkParam(params[i], i, integersAsBigInt);
+    if (checked !== params[i]) {
+      out ??= params.slice();
+      out[i] = checked;
+    }
+  }
+  return out ?? params;
+}
+
+/** Converts an integer read as bigint to a number, refusing any that would lose precision. */
+export function bigintToNumber(value: bigint, column: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(
+      `Cannot read column "${column}": integer ${value} is outside ±(2^53 - 1) and would lose precision`,
+    );
+  }
+  return Number(value);
+}
+
+/**
+ * Converts the result of a TypeScript SQL function for SQLite: integer numbers become bigint
+ * so bindings that would return a REAL return an INTEGER; anything else must be a SqlValue.
+ */
+export function sqlFunctionResult(value: unknown, name: string): SqlValue {
+  if (value === undefined) return null;
+  try {
+    return checkParam(value, 0, true);
+  } catch (error) {
+    throw new TypeError(
+      `SQL function ${name}() returned ${describe(value)}, which is not a SQL value`,
+      { cause: error },
+    );
+  }
+}
+
+/** The error every adapter throws when used after `close()`. */
+export function closedError(adapter: string, action: string): Error {
+  return new Error(`Cannot ${action}: the ${adapter} connection is closed`);
+}

@@ -1,0 +1,230 @@
+/**
+ * Adapter for Bun's built-in `bun:sqlite`.
+ *
+ * bun:sqlite silently rounds integers above 2^53 and silently binds 0 for bigints past the
+ * 64-bit range; this adapter reads with `safeIntegers` and throws a RangeError instead, and it
+ * rejects booleans and `undefined` that bun:sqlite would quietly store as 1 and NULL.
+ *
+ * ```ts ignore
+ * import { openBunSqlite } from "honker-ts/adapters/bun-sqlite";
+ *
+ * const driver = await openBunSqlite("app.db");
+ * console.log(driver.get("SELECT sqlite_version() AS v"));
+ * driver.close();
+ * ```
+ *
+ * @module
+ */
+
+import type {
+  Row,
+  RunResult,
+  SqlFunction,
+  SqlFunctionOptions,
+  SqliteDriver,
+  SqlValue,
+} from "../core/driver.ts";
+import {
+  bigintToNumber,
+  checkParams,
+  closedError,
+  STATEMENT_CACHE_SIZE_DEFAULT,
+  StatementCache,
+  sqlFunctionResult,
+} from "./_shared.ts";
+
+/** The subset of a bun:sqlite `Statement` this adapter calls. */
+export interface BunSqliteStatementLike {
+  /** Runs the statement and reports changes. */
+  run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  /** Returns every row. */
+  all(...params: SqlValue[]): unknown[];
+  /** Returns the first row or null. */
+  get(...params: SqlValue[]): unknown;
+  /** Makes the statement read integers as bigint. */
+  safeIntegers(enabled: boolean): unknown;
+  /** Frees the statement. */
+  finalize(): void;
+}
+
+/** The subset of a bun:sqlite `Database` this adapter calls. */
+export interface BunSqliteDatabaseLike {
+  /** Compiles one statement, uncached. */
+  prepare(sql: string): BunSqliteStatementLike;
+  /** Runs SQL without parameters. */
+  exec(sql: string): unknown;
+  /** Closes the connection. */
+  close(): void;
+  /** Registers a scalar function. */
+  function?(
+    name: string,
+    options: { deterministic?: boolean; varargs?: boolean },
+    fn: (...args: SqlValue[]) => SqlValue,
+  ): void;
+}
+
+/** Options for {@linkcode fromBunSqlite}. */
+export interface FromBunSqliteOptions {
+  /** The path the handle was opened with; `":memory:"` when unknown. */
+  path?: string;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+  /** Whether `close()` also closes the handle. Defaults to true. */
+  ownsHandle?: boolean;
+}
+
+/** Options for {@linkcode openBunSqlite}. */
+export interface OpenBunSqliteOptions {
+  /** Milliseconds to wait for a lock before SQLITE_BUSY. Defaults to 5000. */
+  busyTimeoutMs?: number;
+  /** Open read-only. */
+  readOnly?: boolean;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+}
+
+/** Rewrites, in place, the bigint columns of a safeIntegers row as numbers. */
+function toNumbers<T>(row: T): T {
+  const record = row as Record<string, unknown>;
+  for (const key in record) {
+    const value = record[key];
+    if (typeof value === "bigint") record[key] = bigintToNumber(value, key);
+  }
+  return row;
+}
+
+class BunSqliteDriver implements SqliteDriver {
+  readonly name: string = "bun:sqlite";
+  readonly path: string;
+  #db: BunSqliteDatabaseLike;
+  #cache: StatementCache<BunSqliteStatementLike>;
+  #ownsHandle: boolean;
+  #closed = false;
+
+  constructor(db: BunSqliteDatabaseLike, options: FromBunSqliteOptions) {
+    this.#db = db;
+    this.path = options.path ?? ":memory:";
+    this.#ownsHandle = options.ownsHandle ?? true;
+    this.#cache = new StatementCache(
+      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
+      (statement) => statement.finalize(),
+    );
+  }
+
+  #statement(sql: string, action: string): BunSqliteStatementLike {
+    if (this.#closed) throw closedError(this.name, action);
+    return this.#cache.get(sql, (text) => {
+      const statement = this.#db.prepare(text);
+      statement.safeIntegers(true);
+      return statement;
+    });
+  }
+
+  exec(sql: string): void {
+    if (this.#closed) throw closedError(this.name, "exec");
+    this.#db.exec(sql);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): RunResult {
+    const result = this.#statement(sql, "run").run(...checkParams(params, false));
+    return {
+      changes: result.changes,
+      lastInsertRowid: typeof result.lastInsertRowid === "bigint"
+        ? bigintToNumber(result.lastInsertRowid, "lastInsertRowid")
+        : result.lastInsertRowid,
+    };
+  }
+
+  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
+    const rows = this.#statement(sql, "query").all(...checkParams(params, false)) as T[];
+    for (const row of rows) toNumbers(row);
+    return rows;
+  }
+
+  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+    const row = this.#statement(sql, "query").get(...checkParams(params, false)) as T | null;
+    return row === null ? undefined : toNumbers(row);
+  }
+
+  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
+    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
+    if (typeof this.#db.function !== "function") {
+      throw new TypeError(`Cannot register function ${name}(): this bun:sqlite has no function()`);
+    }
+    const wrapper = (...args: SqlValue[]) => sqlFunctionResult(fn(...args), name);
+    // Bindings take the arity from `length`, which a rest-parameter wrapper would hide.
+    Object.defineProperty(wrapper, "length", { value: fn.length });
+    this.#db.function(
+      name,
+      { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
+      wrapper,
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cache.clear();
+    if (this.#ownsHandle) this.#db.close();
+  }
+}
+
+/**
+ * Wraps a bun:sqlite `Database` the caller already opened.
+ *
+ * @param db The open handle.
+ * @param options The path it was opened with, cache size, and whether `close()` closes it.
+ * @returns A driver sharing the caller's connection.
+ *
+ * @example Share the application's own connection
+ * ```ts ignore
+ * import { Database } from "bun:sqlite";
+ * import { fromBunSqlite } from "honker-ts/adapters/bun-sqlite";
+ *
+ * const handle = new Database("app.db");
+ * const driver = fromBunSqlite(handle, { path: "app.db", ownsHandle: false });
+ * ```
+ */
+export function fromBunSqlite(
+  db: BunSqliteDatabaseLike,
+  options: FromBunSqliteOptions = {},
+): SqliteDriver {
+  return new BunSqliteDriver(db, options);
+}
+
+/**
+ * Opens a database file with bun:sqlite, loading the module only when called.
+ *
+ * @param path The database file, created if missing.
+ * @param options Busy timeout, read-only mode and cache size.
+ * @returns A driver that owns its connection.
+ * @throws {Error} When not running on Bun, or the file cannot be opened.
+ *
+ * @example Open a file
+ * ```ts ignore
+ * import { openBunSqlite } from "honker-ts/adapters/bun-sqlite";
+ *
+ * const driver = await openBunSqlite("app.db");
+ * ```
+ */
+export async function openBunSqlite(
+  path: string,
+  options: OpenBunSqliteOptions = {},
+): Promise<SqliteDriver> {
+  let mod: { Database: new (path: string, options?: object) => BunSqliteDatabaseLike };
+  try {
+    mod = await import("bun:sqlite" as string) as typeof mod;
+  } catch (error) {
+    throw new Error("Cannot open with bun:sqlite: this runtime is not Bun", { cause: error });
+  }
+  const handle = new mod.Database(
+    path,
+    options.readOnly ? { readonly: true } : { create: true, readwrite: true },
+  );
+  handle.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  return fromBunSqlite(handle, {
+    path,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: true,
+  });
+}

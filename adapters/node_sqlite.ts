@@ -1,0 +1,208 @@
+/**
+ * Adapter for `node:sqlite` `DatabaseSync`, available on Node 22.13+, Deno and Bun.
+ *
+ * node:sqlite binds every JS number as REAL; this adapter binds integer numbers as INTEGER so
+ * that `json_object('n', ?)` gives `{"n":5}` and honker's integer columns see integers. It also
+ * caches prepared statements by SQL text (Node 22 has no built-in cache).
+ *
+ * ```ts ignore
+ * import { openNodeSqlite } from "honker-ts/adapters/node-sqlite";
+ *
+ * const driver = await openNodeSqlite("app.db");
+ * console.log(driver.get("SELECT sqlite_version() AS v"));
+ * driver.close();
+ * ```
+ *
+ * @module
+ */
+
+import type {
+  Row,
+  RunResult,
+  SqlFunction,
+  SqlFunctionOptions,
+  SqliteDriver,
+  SqlValue,
+} from "../core/driver.ts";
+import {
+  checkParams,
+  closedError,
+  STATEMENT_CACHE_SIZE_DEFAULT,
+  StatementCache,
+  sqlFunctionResult,
+} from "./_shared.ts";
+
+/** The subset of a node:sqlite `StatementSync` this adapter calls. */
+export interface NodeSqliteStatementLike {
+  /** Runs the statement and reports changes. */
+  run(...params: SqlValue[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  /** Returns every row. */
+  all(...params: SqlValue[]): unknown[];
+  /** Returns the first row or undefined. */
+  get(...params: SqlValue[]): unknown;
+}
+
+/** The subset of a node:sqlite `DatabaseSync` this adapter calls. */
+export interface NodeSqliteDatabaseLike {
+  /** Compiles one statement. */
+  prepare(sql: string): NodeSqliteStatementLike;
+  /** Runs SQL without parameters. */
+  exec(sql: string): void;
+  /** Closes the connection. */
+  close(): void;
+  /** Registers a scalar function (Node 22.13+, Deno, Bun). */
+  function?(
+    name: string,
+    options: { deterministic?: boolean; varargs?: boolean },
+    fn: (...args: SqlValue[]) => SqlValue,
+  ): void;
+}
+
+/** Options for {@linkcode fromNodeSqlite}. */
+export interface FromNodeSqliteOptions {
+  /** The path the handle was opened with; `":memory:"` when unknown. */
+  path?: string;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+  /** Whether `close()` also closes the handle. Defaults to true. */
+  ownsHandle?: boolean;
+}
+
+/** Options for {@linkcode openNodeSqlite}. */
+export interface OpenNodeSqliteOptions {
+  /** Milliseconds to wait for a lock before SQLITE_BUSY. Defaults to 5000. */
+  busyTimeoutMs?: number;
+  /** Allow `loadExtension()` on the native handle (needed to load honker's extension). */
+  allowExtension?: boolean;
+  /** Open read-only. */
+  readOnly?: boolean;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+}
+
+class NodeSqliteDriver implements SqliteDriver {
+  readonly name: string = "node:sqlite";
+  readonly path: string;
+  #db: NodeSqliteDatabaseLike;
+  #cache: StatementCache<NodeSqliteStatementLike>;
+  #ownsHandle: boolean;
+  #closed = false;
+
+  constructor(db: NodeSqliteDatabaseLike, options: FromNodeSqliteOptions) {
+    this.#db = db;
+    this.path = options.path ?? ":memory:";
+    this.#ownsHandle = options.ownsHandle ?? true;
+    // node:sqlite finalizes statements when they are garbage-collected or the db closes.
+    this.#cache = new StatementCache(
+      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
+      () => {},
+    );
+  }
+
+  #statement(sql: string, action: string): NodeSqliteStatementLike {
+    if (this.#closed) throw closedError(this.name, action);
+    return this.#cache.get(sql, (text) => this.#db.prepare(text));
+  }
+
+  exec(sql: string): void {
+    if (this.#closed) throw closedError(this.name, "exec");
+    this.#db.exec(sql);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): RunResult {
+    const result = this.#statement(sql, "run").run(...checkParams(params, true));
+    return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
+  }
+
+  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
+    return this.#statement(sql, "query").all(...checkParams(params, true)) as T[];
+  }
+
+  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+    return this.#statement(sql, "query").get(...checkParams(params, true)) as T | undefined;
+  }
+
+  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
+    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
+    if (typeof this.#db.function !== "function") {
+      throw new TypeError(`Cannot register function ${name}(): this node:sqlite has no function()`);
+    }
+    const wrapper = (...args: SqlValue[]) => sqlFunctionResult(fn(...args), name);
+    // Bindings take the arity from `length`, which a rest-parameter wrapper would hide.
+    Object.defineProperty(wrapper, "length", { value: fn.length });
+    this.#db.function(
+      name,
+      { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
+      wrapper,
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cache.clear();
+    if (this.#ownsHandle) this.#db.close();
+  }
+}
+
+/**
+ * Wraps a node:sqlite `DatabaseSync` the caller already opened.
+ *
+ * @param db The open handle.
+ * @param options The path it was opened with, cache size, and whether `close()` closes it.
+ * @returns A driver sharing the caller's connection.
+ *
+ * @example Share the application's own connection
+ * ```ts ignore
+ * import { DatabaseSync } from "node:sqlite";
+ * import { fromNodeSqlite } from "honker-ts/adapters/node-sqlite";
+ *
+ * const handle = new DatabaseSync("app.db");
+ * const driver = fromNodeSqlite(handle, { path: "app.db", ownsHandle: false });
+ * ```
+ */
+export function fromNodeSqlite(
+  db: NodeSqliteDatabaseLike,
+  options: FromNodeSqliteOptions = {},
+): SqliteDriver {
+  return new NodeSqliteDriver(db, options);
+}
+
+/**
+ * Opens a database file with node:sqlite, loading the module only when called.
+ *
+ * @param path The database file, created if missing.
+ * @param options Busy timeout, extension loading, read-only mode and cache size.
+ * @returns A driver that owns its connection.
+ * @throws {Error} When node:sqlite is not available or the file cannot be opened.
+ *
+ * @example Open a file
+ * ```ts ignore
+ * import { openNodeSqlite } from "honker-ts/adapters/node-sqlite";
+ *
+ * const driver = await openNodeSqlite("app.db", { busyTimeoutMs: 5000 });
+ * ```
+ */
+export async function openNodeSqlite(
+  path: string,
+  options: OpenNodeSqliteOptions = {},
+): Promise<SqliteDriver> {
+  let mod: { DatabaseSync: new (path: string, options?: object) => NodeSqliteDatabaseLike };
+  try {
+    mod = await import("node:sqlite") as unknown as typeof mod;
+  } catch (error) {
+    throw new Error("Cannot open with node:sqlite: this runtime has no node:sqlite module", {
+      cause: error,
+    });
+  }
+  const handle = new mod.DatabaseSync(path, {
+    timeout: options.busyTimeoutMs ?? 5000,
+    allowExtension: options.allowExtension ?? false,
+    readOnly: options.readOnly ?? false,
+  });
+  return fromNodeSqlite(handle, {
+    path,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: true,
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * The driver matrix for tests: every adapter, with a way to open it on the running runtime or
+ * the reason it cannot run here. Stateful tests loop over `driverMatrix()` and `skip` the
+ * unavailable entries with that reason, so a missing driver is never a silent pass.
+ *
+ * `DRIVERS=node-sqlite,bun-sqlite` narrows the matrix.
+ */
+
+import type { SqliteDriver } from "../core/driver.ts";
+import { runtimeKey } from "./_runtime.ts";
+
+/** One adapter as seen by the tests. */
+export interface DriverEntry {
+  /** Stable id, also used by the `DRIVERS` filter. */
+  id: "node-sqlite" | "bun-sqlite" | "deno-ffi" | "db-sqlite";
+  /** Why it cannot run on this runtime, or undefined when it can. */
+  skip: string | undefined;
+  /** Opens a fresh connection to `path`. */
+  open(path: string): Promise<SqliteDriver>;
+}
+
+declare const Deno: { permissions?: { querySync?(d: { name: string }): { state: string } } };
+
+function ffiAllowed(): boolean {
+  try {
+    return Deno.permissions?.querySync?.({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+const ALL: DriverEntry[] = [
+  {
+    id: "node-sqlite",
+    skip: undefined,
+    async open(path) {
+      const { openNodeSqlite } = await import("../adapters/node_sqlite.ts");
+      return openNodeSqlite(path);
+    },
+  },
+  {
+    id: "bun-sqlite",
+    skip: runtimeKey() === "bun" ? undefined : "bun:sqlite needs Bun",
+    async open(path) {
+      const { openBunSqlite } = await import("../adapters/bun_sqlite.ts");
+      return openBunSqlite(path);
+    },
+  },
+  {
+    id: "deno-ffi",
+    skip: runtimeKey() !== "deno"
+      ? "the FFI binding needs Deno"
+      : ffiAllowed()
+      ? undefined
+      : "the FFI binding needs --allow-ffi",
+    async open(path) {
+      const { openDenoFfi } = await import("../adapters/deno_ffi.ts");
+      return openDenoFfi(path);
+    },
+  },
+  {
+    id: "db-sqlite",
+    skip: runtimeKey() !== "deno"
+      ? "the @db/sqlite adapter needs Deno"
+      : ffiAllowed()
+      ? undefined
+      : "the @db/sqlite adapter needs --allow-ffi",
+    async open(path) {
+      const { openDbSqliteShim } = await import("./_db_sqlite_shim.ts");
+      const { fromDbSqlite } = await import("../adapters/db_sqlite.ts");
+      return fromDbSqlite(openDbSqliteShim(path), { path });
+    },
+  },
+];
+
+/** Every adapter, each either runnable here or carrying the reason it is skipped. */
+export function driverMatrix(): DriverEntry[] {
+  const filter = (globalThis as { process?: { env?: Record<string, string | undefined> } })
+    .process?.env?.DRIVERS;
+  if (!filter) return ALL;
+  const wanted = new Set(filter.split(",").map((s) => s.trim()));
+  return ALL.map((entry) =>
+    wanted.has(entry.id) ? entry : { ...entry, skip: entry.skip ?? "excluded by DRIVERS" }
+  );
+}
