@@ -96,6 +96,7 @@ function toNumbers<T>(row: T): T {
 class BunSqliteDriver implements SqliteDriver {
   readonly name: string = "bun:sqlite";
   readonly path: string;
+  readonly reentrantFunctions: boolean = false;
   #db: BunSqliteDatabaseLike;
   #cache: StatementCache<BunSqliteStatementLike>;
   #ownsHandle: boolean;

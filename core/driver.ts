@@ -63,6 +63,12 @@ export interface SqliteDriver {
   readonly name: string;
   /** The database file path as opened, or `":memory:"`. */
   readonly path: string;
+  /**
+   * False when a registered SQL function must not run statements on this connection (bun:sqlite
+   * refuses any query while another is executing). honker's SQL functions, which run SQL, are
+   * then not registered. Absent means true.
+   */
+  readonly reentrantFunctions?: boolean;
   /** Runs one or more statements that take no parameters and return no rows. */
   exec(sql: string): void;
   /** Runs one statement with positional parameters and reports the changes it made. */

@@ -1,0 +1,50 @@
+/**
+ * Picks the best adapter for the running runtime: bun:sqlite on Bun, node:sqlite on Deno and
+ * Node, or our FFI binding on Deno when asked for.
+ *
+ * @module
+ */
+
+import type { SqliteDriver } from "../core/driver.ts";
+
+/** The runtimes honker-ts knows. */
+export type RuntimeKey = "bun" | "deno" | "node";
+
+/** Names of the built-in adapters `open()` can choose. */
+export type DriverName = "node-sqlite" | "bun-sqlite" | "deno-ffi";
+
+/** Which runtime is running this code, detected from its globals. */
+export function runtimeKey(): RuntimeKey {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  if (g.Bun !== undefined) return "bun";
+  if (g.Deno !== undefined) return "deno";
+  return "node";
+}
+
+/** The adapter `open()` uses when none is named. */
+export function defaultDriverName(): DriverName {
+  return runtimeKey() === "bun" ? "bun-sqlite" : "node-sqlite";
+}
+
+/** Opens `path` with the named built-in adapter (or the runtime's default). */
+export async function openDriver(path: string, name?: DriverName): Promise<SqliteDriver> {
+  switch (name ?? defaultDriverName()) {
+    case "bun-sqlite": {
+      const { openBunSqlite } = await import("./bun_sqlite.ts");
+      return openBunSqlite(path);
+    }
+    case "deno-ffi": {
+      const { openDenoFfi } = await import("./deno_ffi.ts");
+      return openDenoFfi(path);
+    }
+    case "node-sqlite": {
+      const { openNodeSqlite } = await import("./node_sqlite.ts");
+      return openNodeSqlite(path);
+    }
+    default:
+      throw new TypeError(
+        `Cannot open "${path}": unknown driver ${JSON.stringify(name)} ` +
+          '(use "node-sqlite", "bun-sqlite", "deno-ffi" or a SqliteDriver)',
+      );
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * What a Database hands to the objects it creates (queues, jobs): its connection, its
+ * transaction runner, and the checks every operation starts with. Private to `core/`.
+ *
+ * @module
+ */
+
+import type { SqliteDriver } from "./driver.ts";
+import type { Transaction, TransactionRunner } from "./transaction.ts";
+
+/** @internal The shared state of one open Database. */
+export interface DatabaseContext {
+  /** The connection; use `open()` to get it with the closed check. */
+  readonly transactions: TransactionRunner;
+  /** Returns the driver, or throws DatabaseClosedError naming the action. */
+  open(action: string): SqliteDriver;
+  /**
+   * Checks a `{ tx }` option: it must be the transaction open on this database right now.
+   * Returns the driver.
+   */
+  joinTx(tx: Transaction | undefined, action: string): SqliteDriver;
+  /** Called after a write this process committed (or will commit), to wake local waiters. */
+  wrote(): void;
+}

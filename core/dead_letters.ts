@@ -1,0 +1,115 @@
+/**
+ * Dead-letter inspection and recovery. honker has none of this; it is plain SQL on
+ * `_honker_dead`, so it works on files written by any honker binding.
+ *
+ * @module
+ */
+
+import type { SqliteDriver } from "./driver.ts";
+import { parseJson } from "./json.ts";
+import { DEAD_DELETE, DEAD_LIST, DEAD_PURGE } from "./queue_sql.ts";
+import { enqueueJob } from "./queue_ops.ts";
+import { requireCount, requireId, requireSeconds } from "./validate.ts";
+
+/** A job in the dead letters. */
+export interface DeadJob<T = unknown> {
+  /** The id it had while live. */
+  id: number;
+  queue: string;
+  payload: T;
+  priority: number;
+  runAt: number;
+  attempts: number;
+  maxAttempts: number;
+  /** Why it died: the error given to fail()/retry(), "max attempts exceeded" or "expired". */
+  lastError: string | null;
+  createdAt: number;
+  /** Unix seconds it was moved to the dead letters. */
+  diedAt: number;
+}
+
+/** Options for `deadLetters()`. */
+export interface DeadLettersOptions {
+  /** At most this many rows. Defaults to 100. */
+  limit?: number;
+  /** Only ids below this one (for paging, pass the last id seen). */
+  before?: number;
+}
+
+/** Options for `purgeDead()`. */
+export interface PurgeDeadOptions {
+  /** Only rows that died at least this many seconds ago. Defaults to 0 (all). */
+  olderThanS?: number;
+}
+
+interface DeadRow {
+  [column: string]: string | number | null;
+  id: number;
+  queue: string;
+  payload: string;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: number;
+  died_at: number;
+}
+
+/** Lists dead rows of a queue, newest first. */
+export function listDead<T>(
+  driver: SqliteDriver,
+  queue: string,
+  options: DeadLettersOptions,
+  action: string,
+): DeadJob<T>[] {
+  const limit = requireCount(options.limit ?? 100, "limit", action);
+  const before = options.before === undefined
+    ? Number.MAX_SAFE_INTEGER
+    : requireId(options.before, "before", action);
+  return driver.all<DeadRow>(DEAD_LIST, [queue, before, limit]).map((row) => ({
+    id: row.id,
+    queue: row.queue,
+    payload: parseJson<T>(row.payload),
+    priority: row.priority,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    diedAt: row.died_at,
+  }));
+}
+
+/**
+ * Moves one dead row back to the live table as a new pending job, due now, keeping payload and
+ * priority. Returns the new id, or null when no such dead row exists in this queue. Must run in
+ * a transaction.
+ */
+export function requeueDead(
+  driver: SqliteDriver,
+  queue: string,
+  id: number,
+  maxAttemptsDefault: number,
+): number | null {
+  const row = driver.get<DeadRow>(DEAD_DELETE, [id, queue]);
+  if (!row) return null;
+  return enqueueJob(driver, queue, row.payload, {
+    delayS: null,
+    runAt: null,
+    priority: row.priority,
+    maxAttempts: row.max_attempts > 0 ? row.max_attempts : maxAttemptsDefault,
+    expiresS: null,
+  });
+}
+
+/** Deletes dead rows of a queue older than `olderThanS`. Returns how many. */
+export function purgeDead(
+  driver: SqliteDriver,
+  queue: string,
+  options: PurgeDeadOptions,
+  action: string,
+): number {
+  const olderThanS = requireSeconds(options.olderThanS ?? 0, "olderThanS", action);
+  return driver.run(DEAD_PURGE, [queue, olderThanS]).changes;
+}

@@ -1,0 +1,42 @@
+/**
+ * The error classes callers catch. Bad arguments are plain TypeError / RangeError.
+ *
+ * @module
+ */
+
+/**
+ * Thrown by any call on a Database (or a Queue, Job or Transaction of it) after `close()`.
+ *
+ * @example Detect a closed database
+ * ```ts ignore
+ * try {
+ *   queue.enqueue({ n: 1 });
+ * } catch (error) {
+ *   if (error instanceof DatabaseClosedError) console.log("shutting down");
+ * }
+ * ```
+ */
+export class DatabaseClosedError extends Error {
+  /** Creates the error for the action that was attempted. */
+  constructor(action: string) {
+    super(`Cannot ${action}: the database is closed`);
+    this.name = "DatabaseClosedError";
+  }
+}
+
+/**
+ * Thrown when a database cannot be used by honker-ts: SQLite too old, WAL impossible, or an
+ * in-memory database.
+ *
+ * @example Refused database
+ * ```ts ignore
+ * await open(":memory:"); // throws UnsupportedDatabaseError
+ * ```
+ */
+export class UnsupportedDatabaseError extends Error {
+  /** Creates the error with the reason the database was refused. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsupportedDatabaseError";
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * A claimed job and what its holder can do with it.
+ *
+ * @module
+ */
+
+import type { DatabaseContext } from "./_context.ts";
+import type { JobRow } from "./queue_ops.ts";
+import { ackJob, failJob, heartbeatJob, retryJob } from "./queue_ops.ts";
+import { requireSeconds, requireText } from "./validate.ts";
+
+/**
+ * A job claimed by a worker. Its methods report whether the claim was still this worker's:
+ * `false` means the claim expired and someone else may hold the job now, or it was cancelled.
+ *
+ * @typeParam T The payload type.
+ *
+ * @example Handle one job
+ * ```ts ignore
+ * const job = queue.claimOne("worker-1");
+ * if (job) {
+ *   try {
+ *     await send(job.payload);
+ *     job.ack();
+ *   } catch (error) {
+ *     job.retry(30, String(error));
+ *   }
+ * }
+ * ```
+ */
+export class Job<T = unknown> {
+  /** The job id (the `_honker_live` rowid; dead rows keep it). */
+  readonly id: number;
+  /** The queue it was claimed from. */
+  readonly queue: string;
+  /** The decoded payload. */
+  readonly payload: T;
+  /** The worker holding the claim. */
+  readonly workerId: string;
+  /** How many times it has been claimed, this claim included. */
+  readonly attempts: number;
+  /** The claim budget; at `attempts >= maxAttempts` a retry sends it to the dead letters. */
+  readonly maxAttempts: number;
+  /** Higher is claimed first. */
+  readonly priority: number;
+  /** Unix seconds it became due. */
+  readonly runAt: number;
+  /** Unix seconds it was enqueued. */
+  readonly createdAt: number;
+  /** Unix seconds after which it can no longer be claimed, or null. */
+  readonly expiresAt: number | null;
+  /** Unix seconds the claim lasts until (inclusive); updated by `heartbeat()`. */
+  claimExpiresAt: number;
+  #ctx: DatabaseContext;
+  #visibilityTimeoutS: number;
+
+  /** @internal Made by Queue from a claimed row. */
+  constructor(ctx: DatabaseContext, row: JobRow, payload: T, visibilityTimeoutS: number) {
+    this.#ctx = ctx;
+    this.#visibilityTimeoutS = visibilityTimeoutS;
+    this.id = row.id;
+    this.queue = row.queue;
+    this.payload = payload;
+    this.workerId = row.worker_id ?? "";
+    this.attempts = row.attempts;
+    this.maxAttempts = row.max_attempts;
+    this.priority = row.priority;
+    this.runAt = row.run_at;
+    this.createdAt = row.created_at;
+    this.expiresAt = row.expires_at;
+    this.claimExpiresAt = row.claim_expires_at ?? 0;
+  }
+
+  #action(verb: string): string {
+    return `${verb} job ${this.id} of queue "${this.queue}"`;
+  }
+
+  /** Marks the job done and deletes it. Returns false if the claim was no longer ours. */
+  ack(): boolean {
+    const driver = this.#ctx.open(this.#action("ack"));
+    const done = ackJob(driver, this.id, this.workerId) > 0;
+    if (done) this.#ctx.wrote();
+    return done;
+  }
+
+  /**
+   * Puts the job back to pending after `delayS`, or into the dead letters with `error` when its
+   * attempts are used up. Returns false if the claim was no longer ours.
+   */
+  retry(delayS = 60, error = ""): boolean {
+    const action = this.#action("retry");
+    requireSeconds(delayS, "delayS", action);
+    requireText(error, "error", action);
+    const driver = this.#ctx.open(action);
+    const done = this.#ctx.transactions.atomic(() =>
+      retryJob(driver, this.id, this.workerId, delayS, error)
+    ) > 0;
+    if (done) this.#ctx.wrote();
+    return done;
+  }
+
+  /** Sends the job to the dead letters with `error`. Returns false if the claim was lost. */
+  fail(error = ""): boolean {
+    const action = this.#action("fail");
+    requireText(error, "error", action);
+    const driver = this.#ctx.open(action);
+    const done = this.#ctx.transactions.atomic(() =>
+      failJob(driver, this.id, this.workerId, error)
+    ) > 0;
+    if (done) this.#ctx.wrote();
+    return done;
+  }
+
+  /**
+   * Extends the claim to `extendS` seconds from now (replacing the old expiry). A heartbeat
+   * after the claim expired fails, so it can never take the job back from a reclaimer.
+   */
+  heartbeat(extendS: number = this.#visibilityTimeoutS): boolean {
+    const action = this.#action("heartbeat");
+    requireSeconds(extendS, "extendS", action);
+    const driver = this.#ctx.open(action);
+    const expiresAt = heartbeatJob(driver, this.id, this.workerId, extendS);
+    if (expiresAt === undefined) return false;
+    this.claimExpiresAt = expiresAt;
+    return true;
+  }
+}

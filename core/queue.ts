@@ -1,0 +1,320 @@
+/**
+ * The durable work queue (spec §2): enqueue, claim with a visibility timeout, ack, retry,
+ * dead letters, results.
+ *
+ * @module
+ */
+
+import type { DatabaseContext } from "./_context.ts";
+import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
+import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_letters.ts";
+import { Job } from "./job.ts";
+import { parseJson, toJsonText } from "./json.ts";
+import * as ops from "./queue_ops.ts";
+import type { EnqueueTiming, JobRow } from "./queue_ops.ts";
+import { JOB_EXHAUSTED_CLAIM_EXISTS, JOB_EXHAUSTED_PENDING_EXISTS, JOB_STATS } from "./queue_sql.ts";
+import type { Transaction } from "./transaction.ts";
+import {
+  requireCount,
+  requireId,
+  requireInstant,
+  requireInteger,
+  requireName,
+  requireOptions,
+  requireSeconds,
+} from "./validate.ts";
+
+/** Default claim lifetime before another worker may take the job: 300 s, as honker. */
+export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
+/** Default number of claims a job gets before it is dead-lettered: 3, as honker. */
+export const MAX_ATTEMPTS_DEFAULT = 3;
+
+/** Options for `db.queue()`. */
+export interface QueueOptions {
+  /** Seconds a claim lasts before the job can be reclaimed. Defaults to 300. */
+  visibilityTimeoutS?: number;
+  /** Claims a job gets before it is dead-lettered. Defaults to 3. */
+  maxAttempts?: number;
+}
+
+/** Options for `enqueue()` and `enqueueMany()`. */
+export interface EnqueueOptions {
+  /** Commit together with this open transaction. */
+  tx?: Transaction;
+  /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
+  delayS?: number;
+  /** When the job is due: a Date or unix seconds. */
+  runAt?: Date | number;
+  /** Higher is claimed first. Defaults to 0. */
+  priority?: number;
+  /** Seconds from now after which the job can no longer be claimed. */
+  expiresS?: number;
+  /** Claims this job gets; defaults to the queue's `maxAttempts`. */
+  maxAttempts?: number;
+}
+
+/** A live job as `getJob()` reports it. */
+export interface JobInfo<T = unknown> {
+  id: number;
+  queue: string;
+  payload: T;
+  state: "pending" | "processing";
+  priority: number;
+  runAt: number;
+  workerId: string | null;
+  claimExpiresAt: number | null;
+  attempts: number;
+  maxAttempts: number;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** Counts for one queue, from `stats()`. */
+export interface QueueStats {
+  /** Pending and due now. */
+  pending: number;
+  /** Pending with `run_at` in the future. */
+  scheduled: number;
+  /** Claimed by a worker. */
+  processing: number;
+  /** In the dead letters. */
+  dead: number;
+}
+
+/**
+ * A named queue in the database file. Jobs enqueued here can be claimed by any process using
+ * honker-ts or honker on the same file.
+ *
+ * @typeParam T The payload type.
+ *
+ * @example Enqueue, claim, ack
+ * ```ts ignore
+ * const emails = db.queue<{ to: string }>("emails");
+ * emails.enqueue({ to: "a@example.com" });
+ * const job = emails.claimOne("worker-1");
+ * if (job) job.ack();
+ * ```
+ */
+export class Queue<T = unknown> {
+  /** The queue name. */
+  readonly name: string;
+  /** Seconds a claim lasts. */
+  readonly visibilityTimeoutS: number;
+  /** Claims a job gets by default. */
+  readonly maxAttempts: number;
+  #ctx: DatabaseContext;
+
+  /** @internal Use `db.queue()`. */
+  constructor(ctx: DatabaseContext, name: string, options: QueueOptions = {}) {
+    const action = `open queue ${JSON.stringify(name)}`;
+    this.name = requireName(name, "the queue name", action);
+    requireOptions(options, action);
+    this.visibilityTimeoutS = requireCount(
+      options.visibilityTimeoutS ?? VISIBILITY_TIMEOUT_DEFAULT_S,
+      "visibilityTimeoutS",
+      action,
+    );
+    this.maxAttempts = requireCount(options.maxAttempts ?? MAX_ATTEMPTS_DEFAULT, "maxAttempts", action);
+    this.#ctx = ctx;
+  }
+
+  #action(verb: string): string {
+    return `${verb} queue ${JSON.stringify(this.name)}`;
+  }
+
+  #timing(options: EnqueueOptions, action: string): EnqueueTiming {
+    return {
+      delayS: options.delayS === undefined ? null : requireSeconds(options.delayS, "delayS", action),
+      runAt: options.runAt === undefined ? null : requireInstant(options.runAt, "runAt", action),
+      priority: requireInteger(options.priority ?? 0, "priority", action),
+      maxAttempts: requireCount(options.maxAttempts ?? this.maxAttempts, "maxAttempts", action),
+      expiresS: options.expiresS === undefined
+        ? null
+        : requireSeconds(options.expiresS, "expiresS", action),
+    };
+  }
+
+  /**
+   * Adds a job. Returns its id.
+   *
+   * @throws {TypeError} When the payload is not JSON-serialisable or an option is invalid;
+   * nothing is written.
+   */
+  enqueue(payload: T, options?: EnqueueOptions): number {
+    const action = this.#action("enqueue to");
+    const opts = requireOptions(options, action);
+    const timing = this.#timing(opts, action);
+    const text = toJsonText(payload, action);
+    const driver = this.#ctx.joinTx(opts.tx, action);
+    const id = ops.enqueueJob(driver, this.name, text, timing);
+    this.#ctx.wrote();
+    return id;
+  }
+
+  /** Adds many jobs in one statement (one transaction). Returns their ids in order. */
+  enqueueMany(payloads: readonly T[], options?: EnqueueOptions): number[] {
+    const action = this.#action("enqueue to");
+    if (!Array.isArray(payloads)) {
+      throw new TypeError(`Cannot ${action}: payloads must be an array`);
+    }
+    const opts = requireOptions(options, action);
+    const timing = this.#timing(opts, action);
+    const texts = payloads.map((payload, i) => toJsonText(payload, `${action} (payload ${i})`));
+    const driver = this.#ctx.joinTx(opts.tx, action);
+    if (texts.length === 0) return [];
+    const ids = ops.enqueueJobs(driver, this.name, texts, timing);
+    this.#ctx.wrote();
+    return ids;
+  }
+
+  /** Claims up to `n` due jobs, highest priority first, for `visibilityTimeoutS`. */
+  claimBatch(workerId: string, n: number): Job<T>[] {
+    const action = this.#action("claim from");
+    requireName(workerId, "workerId", action);
+    requireCount(n, "n", action);
+    const driver = this.#ctx.open(action);
+    const { transactions } = this.#ctx;
+    let rows: JobRow[];
+    if (transactions.current || driver.get(JOB_EXHAUSTED_CLAIM_EXISTS, [this.name])) {
+      rows = transactions.atomic(() =>
+        ops.claimJobs(driver, this.name, workerId, n, this.visibilityTimeoutS)
+      );
+    } else {
+      // The common case in one autocommit statement: no expired claim is out of attempts.
+      rows = ops.claimJobRows(driver, this.name, workerId, n, this.visibilityTimeoutS);
+      if (rows.length < n && driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [this.name])) {
+        transactions.atomic(() => ops.buryExhaustedPending(driver, this.name));
+      }
+    }
+    if (rows.length > 0) this.#ctx.wrote();
+    return rows.map((row) =>
+      new Job<T>(this.#ctx, row, parseJson<T>(row.payload), this.visibilityTimeoutS)
+    );
+  }
+
+  /** Claims the next due job, or returns null when none is due. */
+  claimOne(workerId: string): Job<T> | null {
+    return this.claimBatch(workerId, 1)[0] ?? null;
+  }
+
+  /** Acks many jobs held by `workerId`. Returns how many were still held and are now done. */
+  ackBatch(ids: readonly number[], workerId: string): number {
+    const action = this.#action("ack jobs of");
+    if (!Array.isArray(ids)) throw new TypeError(`Cannot ${action}: ids must be an array`);
+    ids.forEach((id, i) => requireId(id, `ids[${i}]`, action));
+    requireName(workerId, "workerId", action);
+    const driver = this.#ctx.open(action);
+    if (ids.length === 0) return 0;
+    const count = ops.ackJobs(driver, ids, workerId);
+    if (count > 0) this.#ctx.wrote();
+    return count;
+  }
+
+  /** Deletes a live job whoever holds it. Returns false when there was no such live job. */
+  cancel(id: number): boolean {
+    const action = this.#action("cancel a job of");
+    requireId(id, "id", action);
+    const done = ops.cancelJob(this.#ctx.open(action), id) > 0;
+    if (done) this.#ctx.wrote();
+    return done;
+  }
+
+  /** Reads a live job (pending or processing); null once acked, dead, cancelled or unknown. */
+  getJob(id: number): JobInfo<T> | null {
+    const action = this.#action("get a job of");
+    requireId(id, "id", action);
+    const row = ops.getJobRow(this.#ctx.open(action), id);
+    if (!row) return null;
+    return {
+      id: row.id,
+      queue: row.queue,
+      payload: parseJson<T>(row.payload),
+      state: row.state as JobInfo["state"],
+      priority: row.priority,
+      runAt: row.run_at,
+      workerId: row.worker_id,
+      claimExpiresAt: row.claim_expires_at,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  /** Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. */
+  sweepExpired(): number {
+    const action = this.#action("sweep expired jobs of");
+    const driver = this.#ctx.open(action);
+    return this.#ctx.transactions.atomic(() => ops.sweepExpiredJobs(driver, this.name));
+  }
+
+  /** Unix seconds of the next moment a claim could succeed, or 0 when nothing is coming. */
+  nextClaimAt(): number {
+    return ops.nextClaimAt(this.#ctx.open(this.#action("read the next claim time of")), this.name);
+  }
+
+  /**
+   * Stores a job's result as JSON (upsert by job id), optionally expiring after `ttlS` seconds.
+   */
+  saveResult(jobId: number, value: unknown, options?: { ttlS?: number; tx?: Transaction }): void {
+    const action = this.#action("save a result for");
+    requireId(jobId, "jobId", action);
+    const opts = requireOptions(options, action);
+    const ttlS = requireSeconds(opts.ttlS ?? 0, "ttlS", action);
+    const text = toJsonText(value, action);
+    ops.saveResult(this.#ctx.joinTx(opts.tx, action), jobId, text, ttlS);
+    this.#ctx.wrote();
+  }
+
+  /** Reads a saved result; undefined when absent or expired. */
+  getResult<R = unknown>(jobId: number): R | undefined {
+    const action = this.#action("get a result of");
+    requireId(jobId, "jobId", action);
+    const text = ops.getResult(this.#ctx.open(action), jobId);
+    return text === null ? undefined : parseJson<R>(text);
+  }
+
+  /** Deletes expired results (of every queue: results are keyed by job id only). */
+  sweepResults(): number {
+    return ops.sweepResults(this.#ctx.open(this.#action("sweep results of")));
+  }
+
+  /** Counts of pending, scheduled, processing and dead jobs. */
+  stats(): QueueStats {
+    const row = this.#ctx.open(this.#action("read stats of")).get<QueueStats & { [k: string]: number }>(
+      JOB_STATS,
+      [this.name],
+    );
+    return {
+      pending: row?.pending ?? 0,
+      scheduled: row?.scheduled ?? 0,
+      processing: row?.processing ?? 0,
+      dead: row?.dead ?? 0,
+    };
+  }
+
+  /** Lists dead jobs of this queue, newest first. */
+  deadLetters(options?: DeadLettersOptions): DeadJob<T>[] {
+    const action = this.#action("list dead jobs of");
+    return listDead<T>(this.#ctx.open(action), this.name, requireOptions(options, action), action);
+  }
+
+  /** Puts a dead job back as a fresh pending job with a new attempts budget. Returns its new id, or null. */
+  requeueDead(id: number, options?: { tx?: Transaction }): number | null {
+    const action = this.#action("requeue a dead job of");
+    requireId(id, "id", action);
+    const opts = requireOptions(options, action);
+    const driver = this.#ctx.joinTx(opts.tx, action);
+    const newId = this.#ctx.transactions.atomic(() =>
+      requeueDead(driver, this.name, id, this.maxAttempts)
+    );
+    if (newId !== null) this.#ctx.wrote();
+    return newId;
+  }
+
+  /** Deletes dead jobs of this queue that died at least `olderThanS` seconds ago. */
+  purgeDead(options?: PurgeDeadOptions): number {
+    const action = this.#action("purge dead jobs of");
+    return purgeDead(this.#ctx.open(action), this.name, requireOptions(options, action), action);
+  }
+}

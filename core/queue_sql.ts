@@ -1,0 +1,174 @@
+/**
+ * The queue's SQL (spec §2), entity first. Every value is a bound parameter; "now" is SQLite's
+ * `unixepoch()`, as in honker, so processes on different runtimes agree on it.
+ *
+ * @module
+ */
+
+/** Columns a claimed job carries back to the caller. */
+const JOB_COLUMNS =
+  "id, queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts, " +
+  "max_attempts, created_at, expires_at";
+
+/**
+ * One job. `run_at` precedence is honker's: a delay wins over an explicit run_at, which wins
+ * over now; `unixepoch() + NULL` is NULL, which lets COALESCE pick.
+ * Params: queue, payload, delayS, runAt, priority, maxAttempts, expiresS.
+ */
+export const JOB_INSERT = `INSERT INTO _honker_live
+  (queue, payload, run_at, priority, max_attempts, expires_at)
+  VALUES (?, ?, COALESCE(unixepoch() + ?, ?, unixepoch()), ?, ?, unixepoch() + ?)`;
+
+/**
+ * Many jobs in one statement: the payloads travel as one JSON array of JSON texts, and
+ * json_each keeps array order, so ids ascend in payload order.
+ * Params: queue, delayS, runAt, priority, maxAttempts, expiresS, payloadsJson.
+ */
+export const JOB_INSERT_MANY = `INSERT INTO _honker_live
+  (queue, payload, run_at, priority, max_attempts, expires_at)
+  SELECT ?1, value, COALESCE(unixepoch() + ?2, ?3, unixepoch()), ?4, ?5, unixepoch() + ?6
+  FROM json_each(?7) ORDER BY key
+  RETURNING id`;
+
+/**
+ * Claims up to n rows in honker's order. The inner SELECT walks the partial index
+ * `_honker_live_claim` (queue, priority DESC, run_at, id), so it stops after n eligible rows
+ * whatever the depth of the queue. Exhausted rows (attempts >= max_attempts) are skipped here
+ * and dead-lettered separately. Params: workerId, timeoutS, queue, n.
+ */
+export const JOB_CLAIM = `UPDATE _honker_live
+  SET state = 'processing', worker_id = ?1, claim_expires_at = unixepoch() + ?2,
+      attempts = attempts + 1
+  WHERE id IN (
+    SELECT id FROM _honker_live INDEXED BY _honker_live_claim
+    WHERE queue = ?3 AND state IN ('pending', 'processing')
+      AND attempts < max_attempts
+      AND (expires_at IS NULL OR expires_at > unixepoch())
+      AND ((state = 'pending' AND run_at <= unixepoch())
+        OR (state = 'processing' AND claim_expires_at < unixepoch()))
+    ORDER BY priority DESC, run_at ASC, id ASC
+    LIMIT ?4)
+  RETURNING ${JOB_COLUMNS}`;
+
+/** Is there an expired claim whose attempts are used up? Params: queue. */
+export const JOB_EXHAUSTED_CLAIM_EXISTS = `SELECT 1 AS found FROM _honker_live
+  WHERE queue = ? AND state = 'processing' AND claim_expires_at < unixepoch()
+    AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
+  LIMIT 1`;
+
+/** Removes expired claims whose attempts are used up, for the dead table. Params: queue. */
+export const JOB_DELETE_EXHAUSTED_CLAIMS = `DELETE FROM _honker_live
+  WHERE queue = ? AND state = 'processing' AND claim_expires_at < unixepoch()
+    AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
+  RETURNING ${JOB_COLUMNS}`;
+
+/**
+ * Is there a due pending row whose attempts are used up? Walks `_honker_live_pending_deadline`
+ * over due rows only; asked only after a claim came back short, when every due row left is
+ * such a row. Params: queue.
+ */
+export const JOB_EXHAUSTED_PENDING_EXISTS = `SELECT 1 AS found FROM _honker_live
+  WHERE queue = ? AND state = 'pending' AND run_at <= unixepoch()
+    AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
+  LIMIT 1`;
+
+/** Removes due pending rows whose attempts are used up, for the dead table. Params: queue. */
+export const JOB_DELETE_EXHAUSTED_PENDING = `DELETE FROM _honker_live
+  WHERE queue = ? AND state = 'pending' AND run_at <= unixepoch()
+    AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
+  RETURNING ${JOB_COLUMNS}`;
+
+/** Ack: delete a row still held by this worker. Params: id, workerId. */
+export const JOB_ACK = `DELETE FROM _honker_live
+  WHERE id = ? AND worker_id = ? AND claim_expires_at >= unixepoch()`;
+
+/** Ack many: ids as a JSON array. Params: idsJson, workerId. */
+export const JOB_ACK_MANY = `DELETE FROM _honker_live
+  WHERE id IN (SELECT value FROM json_each(?)) AND worker_id = ? AND claim_expires_at >= unixepoch()`;
+
+/** Retry that stays pending. Params: delayS, id, workerId. */
+export const JOB_RETRY = `UPDATE _honker_live
+  SET state = 'pending', run_at = unixepoch() + ?, worker_id = NULL, claim_expires_at = NULL
+  WHERE id = ? AND worker_id = ? AND state = 'processing' AND claim_expires_at >= unixepoch()
+    AND attempts < max_attempts`;
+
+/** Retry out of attempts: remove the held row for the dead table. Params: id, workerId. */
+export const JOB_DELETE_RETRY_EXHAUSTED = `DELETE FROM _honker_live
+  WHERE id = ? AND worker_id = ? AND state = 'processing' AND claim_expires_at >= unixepoch()
+    AND attempts >= max_attempts
+  RETURNING ${JOB_COLUMNS}`;
+
+/** Fail: remove the held row for the dead table. Params: id, workerId. */
+export const JOB_DELETE_FAILED = `DELETE FROM _honker_live
+  WHERE id = ? AND worker_id = ? AND claim_expires_at >= unixepoch()
+  RETURNING ${JOB_COLUMNS}`;
+
+/** Heartbeat: replace the claim expiry. Params: extendS, id, workerId. */
+export const JOB_HEARTBEAT = `UPDATE _honker_live SET claim_expires_at = unixepoch() + ?
+  WHERE id = ? AND worker_id = ? AND state = 'processing' AND claim_expires_at >= unixepoch()
+  RETURNING claim_expires_at`;
+
+/** Cancel, whoever holds it. Params: id. */
+export const JOB_CANCEL = "DELETE FROM _honker_live WHERE id = ?";
+
+/** One live row. Params: id. */
+export const JOB_GET = `SELECT ${JOB_COLUMNS} FROM _honker_live WHERE id = ?`;
+
+/** Remove expired pending rows for the dead table. Params: queue. */
+export const JOB_DELETE_EXPIRED = `DELETE FROM _honker_live
+  WHERE queue = ? AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= unixepoch()
+  RETURNING ${JOB_COLUMNS}`;
+
+/** Earliest future moment a claim could succeed, or NULL. Params: queue. */
+export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
+  SELECT * FROM (SELECT run_at AS t FROM _honker_live
+    WHERE queue = ?1 AND state = 'pending' AND run_at > unixepoch()
+      AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
+    ORDER BY run_at LIMIT 1)
+  UNION ALL
+  SELECT * FROM (SELECT claim_expires_at + 1 AS t FROM _honker_live
+    WHERE queue = ?1 AND state = 'processing' AND claim_expires_at >= unixepoch()
+      AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
+    ORDER BY claim_expires_at LIMIT 1))`;
+
+/** Counts for one queue. Params: queue. */
+export const JOB_STATS = `SELECT
+  (SELECT count(*) FROM _honker_live WHERE queue = ?1 AND state = 'pending'
+     AND run_at <= unixepoch()) AS pending,
+  (SELECT count(*) FROM _honker_live WHERE queue = ?1 AND state = 'pending'
+     AND run_at > unixepoch()) AS scheduled,
+  (SELECT count(*) FROM _honker_live WHERE queue = ?1 AND state = 'processing') AS processing,
+  (SELECT count(*) FROM _honker_dead WHERE queue = ?1) AS dead`;
+
+/**
+ * Insert one dead row, keeping the live id (spec §1.3).
+ * Params: id, queue, payload, priority, runAt, attempts, maxAttempts, lastError, createdAt.
+ */
+export const DEAD_INSERT = `INSERT INTO _honker_dead
+  (id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Dead rows of a queue, newest first, below an id cursor. Params: queue, beforeId, limit. */
+export const DEAD_LIST = `SELECT id, queue, payload, priority, run_at, attempts, max_attempts,
+    last_error, created_at, died_at
+  FROM _honker_dead WHERE queue = ? AND id < ? ORDER BY id DESC LIMIT ?`;
+
+/** Take one dead row out. Params: id, queue. */
+export const DEAD_DELETE = `DELETE FROM _honker_dead WHERE id = ? AND queue = ?
+  RETURNING id, queue, payload, priority, max_attempts`;
+
+/** Purge old dead rows of a queue. Params: queue, olderThanS. */
+export const DEAD_PURGE = "DELETE FROM _honker_dead WHERE queue = ? AND died_at <= unixepoch() - ?";
+
+/** Upsert a result. Params: jobId, value, ttlS. */
+export const RESULT_UPSERT = `INSERT INTO _honker_results (job_id, value, expires_at)
+  VALUES (?1, ?2, CASE WHEN ?3 > 0 THEN unixepoch() + ?3 ELSE NULL END)
+  ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
+
+/** A live (unexpired) result. Params: jobId. */
+export const RESULT_GET = `SELECT value FROM _honker_results
+  WHERE job_id = ? AND (expires_at IS NULL OR expires_at > unixepoch())`;
+
+/** Delete expired results. */
+export const RESULT_SWEEP =
+  "DELETE FROM _honker_results WHERE expires_at IS NOT NULL AND expires_at <= unixepoch()";

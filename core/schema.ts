@@ -1,0 +1,107 @@
+/**
+ * Connection setup and schema bootstrap: the checks that refuse an unusable database, honker's
+ * pragmas, WAL, and the idempotent DDL plus in-place migrations of spec §1.
+ *
+ * @module
+ */
+
+import type { SqliteDriver } from "./driver.ts";
+import { UnsupportedDatabaseError } from "./errors.ts";
+import {
+  PRAGMAS_DEFAULT,
+  SCHEMA_BOOTSTRAP_DDL,
+  SCHEMA_NOTIFICATIONS_DDL,
+  SCHEMA_SCHEDULER_COLUMNS,
+  SCHEMA_SCHEDULER_MIGRATIONS,
+  SQLITE_JSON_PROBE,
+  SQLITE_VERSION,
+} from "./schema_sql.ts";
+
+/** The oldest SQLite honker's schema works on: `DEFAULT (unixepoch())` needs 3.38. */
+export const SQLITE_VERSION_MIN = "3.38.0";
+
+function versionNumber(version: string): number {
+  const [major = 0, minor = 0, patch = 0] = version.split(".").map((part) => Number(part));
+  return major * 1_000_000 + minor * 1_000 + patch;
+}
+
+function isMemoryPath(path: string): boolean {
+  return path === "" || path === ":memory:" || /^file::memory:|[?&]mode=memory\b/.test(path);
+}
+
+/** Refuses databases honker-ts cannot serve: in-memory, SQLite < 3.38, no JSON functions. */
+export function checkSupported(driver: SqliteDriver): void {
+  if (isMemoryPath(driver.path)) {
+    throw new UnsupportedDatabaseError(
+      `Cannot open "${driver.path || ":memory:"}": an in-memory database cannot be used, because ` +
+        "honker needs WAL mode and other processes (and the change watcher) must open the same " +
+        "file; use a file path",
+    );
+  }
+  const version = String(driver.get<{ version: string }>(SQLITE_VERSION)?.version ?? "0");
+  if (versionNumber(version) < versionNumber(SQLITE_VERSION_MIN)) {
+    throw new UnsupportedDatabaseError(
+      `Cannot open "${driver.path}": SQLite ${version} is too old; honker's schema needs ` +
+        `${SQLITE_VERSION_MIN} or newer (for unixepoch())`,
+    );
+  }
+  try {
+    driver.get(SQLITE_JSON_PROBE);
+  } catch (error) {
+    throw new UnsupportedDatabaseError(
+      `Cannot open "${driver.path}": SQLite ${version} has no JSON functions ` +
+        `(json_valid failed: ${(error as Error).message})`,
+    );
+  }
+}
+
+/** Sets honker's pragmas and puts the database in WAL mode, verifying that it took. */
+export function applyPragmas(driver: SqliteDriver): void {
+  // busy_timeout first, so that switching to WAL waits for other openers instead of failing.
+  driver.exec("PRAGMA busy_timeout = 5000");
+  const mode = String(driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL")
+    ?.journal_mode ?? "").toLowerCase();
+  if (mode !== "wal") {
+    throw new UnsupportedDatabaseError(
+      `Cannot open "${driver.path}": the database could not be put into WAL mode ` +
+        `(journal_mode is "${mode}"); honker-ts needs WAL so that readers in other processes ` +
+        "never block the writer",
+    );
+  }
+  for (const pragma of PRAGMAS_DEFAULT) driver.exec(pragma);
+}
+
+/**
+ * Creates honker's tables if missing and adds columns older honker versions lack. Safe to run
+ * from several processes at once: the DDL is idempotent and runs under BEGIN IMMEDIATE, and a
+ * "duplicate column" from a racing migration is ignored as honker does.
+ *
+ * Must not be called inside an open transaction.
+ */
+export function bootstrapSchema(driver: SqliteDriver): void {
+  driver.exec("BEGIN IMMEDIATE");
+  try {
+    createSchema(driver);
+    driver.exec("COMMIT");
+  } catch (error) {
+    driver.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** The DDL and migrations without transaction control (used by `honker_bootstrap()`). */
+export function createSchema(driver: SqliteDriver): void {
+  driver.exec(SCHEMA_NOTIFICATIONS_DDL);
+  driver.exec(SCHEMA_BOOTSTRAP_DDL);
+  const columns = new Set(
+    driver.all<{ name: string }>(SCHEMA_SCHEDULER_COLUMNS).map((row) => row.name),
+  );
+  for (const { column, ddl } of SCHEMA_SCHEDULER_MIGRATIONS) {
+    if (columns.has(column)) continue;
+    try {
+      driver.exec(ddl);
+    } catch (error) {
+      if (!String((error as Error).message).toLowerCase().includes("duplicate column")) throw error;
+    }
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * honker's SQL functions, registered on our own connection so that SQL (and triggers) written
+ * for honker's extension runs unchanged: same names, argument order and return shapes
+ * (spec §2). Each one calls the same operation the TypeScript API calls.
+ *
+ * @module
+ */
+
+import type { SqlFunction, SqliteDriver, SqlValue } from "./driver.ts";
+import * as ops from "./queue_ops.ts";
+import type { JobRow } from "./queue_ops.ts";
+import { createSchema } from "./schema.ts";
+
+function fail(fn: string, message: string): never {
+  throw new Error(`honker-ts: ${fn}: ${message}`);
+}
+
+/** A TEXT argument. */
+function text(fn: string, args: SqlValue[], i: number): string {
+  const value = args[i];
+  if (typeof value !== "string") fail(fn, `argument ${i + 1} must be text, got ${typeof value}`);
+  return value;
+}
+
+/** An INTEGER argument; whole REALs are accepted, as honker does. */
+function int(fn: string, args: SqlValue[], i: number): number {
+  const value = args[i];
+  const n = typeof value === "bigint" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isSafeInteger(n)) {
+    fail(fn, `argument ${i + 1} must be a whole number, got ${String(value)}`);
+  }
+  return n;
+}
+
+function intOrNull(fn: string, args: SqlValue[], i: number): number | null {
+  return args[i] === null ? null : int(fn, args, i);
+}
+
+/** The JSON object honker returns for a claimed job (keys in serde's sorted order). */
+function claimedJson(row: JobRow): Record<string, unknown> {
+  return {
+    attempts: row.attempts,
+    claim_expires_at: row.claim_expires_at,
+    id: row.id,
+    payload: row.payload,
+    queue: row.queue,
+    worker_id: row.worker_id,
+  };
+}
+
+/** The JSON object `honker_get_job` returns (keys in serde's sorted order). */
+function jobJson(row: JobRow): Record<string, unknown> {
+  return {
+    attempts: row.attempts,
+    claim_expires_at: row.claim_expires_at,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    id: row.id,
+    max_attempts: row.max_attempts,
+    payload: row.payload,
+    priority: row.priority,
+    queue: row.queue,
+    run_at: row.run_at,
+    state: row.state,
+    worker_id: row.worker_id,
+  };
+}
+
+/** name → [arity, implementation]. */
+function queueFunctions(d: SqliteDriver): Record<string, [number, SqlFunction]> {
+  return {
+    honker_bootstrap: [0, () => (createSchema(d), 1)],
+    honker_enqueue: [7, (...a) => {
+      const f = "honker_enqueue";
+      return ops.enqueueJob(d, text(f, a, 0), text(f, a, 1), {
+        runAt: intOrNull(f, a, 2),
+        delayS: intOrNull(f, a, 3),
+        priority: int(f, a, 4),
+        maxAttempts: int(f, a, 5),
+        expiresS: intOrNull(f, a, 6),
+      });
+    }],
+    honker_claim_batch: [4, (...a) => {
+      const f = "honker_claim_batch";
+      const n = int(f, a, 2);
+      // honker passes a negative n to LIMIT, claiming everything; that is refused here.
+      if (n < 0) fail(f, `n must not be negative, got ${n}`);
+      if (n === 0) return "[]";
+      const rows = ops.claimJobs(d, text(f, a, 0), text(f, a, 1), n, int(f, a, 3));
+      return JSON.stringify(rows.map(claimedJson));
+    }],
+    honker_ack: [2, (...a) => ops.ackJob(d, int("honker_ack", a, 0), text("honker_ack", a, 1))],
+    honker_ack_batch: [2, (...a) => {
+      const ids = JSON.parse(text("honker_ack_batch", a, 0)) as number[];
+      return ops.ackJobs(d, ids, text("honker_ack_batch", a, 1));
+    }],
+    honker_retry: [4, (...a) => {
+      const f = "honker_retry";
+      return ops.retryJob(d, int(f, a, 0), text(f, a, 1), int(f, a, 2), text(f, a, 3));
+    }],
+    honker_fail: [3, (...a) =>
+      ops.failJob(d, int("honker_fail", a, 0), text("honker_fail", a, 1), text("honker_fail", a, 2))],
+    honker_heartbeat: [3, (...a) => {
+      const f = "honker_heartbeat";
+      return ops.heartbeatJob(d, int(f, a, 0), text(f, a, 1), int(f, a, 2)) === undefined ? 0 : 1;
+    }],
+    honker_cancel: [1, (...a) => ops.cancelJob(d, int("honker_cancel", a, 0))],
+    honker_get_job: [1, (...a) => {
+      const row = ops.getJobRow(d, int("honker_get_job", a, 0));
+      return row ? JSON.stringify(jobJson(row)) : "";
+    }],
+    honker_sweep_expired: [1, (...a) => ops.sweepExpiredJobs(d, text("honker_sweep_expired", a, 0))],
+    honker_queue_next_claim_at: [1, (...a) =>
+      ops.nextClaimAt(d, text("honker_queue_next_claim_at", a, 0))],
+    honker_result_save: [3, (...a) => {
+      const f = "honker_result_save";
+      const value = a[1] === null ? null : text(f, a, 1);
+      return ops.saveResult(d, int(f, a, 0), value, int(f, a, 2));
+    }],
+    honker_result_get: [1, (...a) => ops.getResult(d, int("honker_result_get", a, 0))],
+    honker_result_sweep: [0, () => ops.sweepResults(d)],
+  };
+}
+
+/** Fixes a function's `length`, which bindings read as the SQL arity. */
+function withArity(arity: number, fn: SqlFunction): SqlFunction {
+  Object.defineProperty(fn, "length", { value: arity });
+  return fn;
+}
+
+/**
+ * Registers honker's queue and result SQL functions on the driver's connection.
+ *
+ * @returns false when the driver cannot register functions, or its functions cannot run SQL
+ * (bun:sqlite; on Bun, use the node-sqlite driver to get the SQL functions).
+ */
+export function registerSqlFunctions(driver: SqliteDriver): boolean {
+  if (typeof driver.function !== "function" || driver.reentrantFunctions === false) return false;
+  for (const [name, [arity, fn]] of Object.entries(queueFunctions(driver))) {
+    driver.function(name, withArity(arity, fn));
+  }
+  return true;
+}

@@ -1,0 +1,159 @@
+/**
+ * `BEGIN IMMEDIATE … COMMIT` around synchronous callbacks, with a nesting guard.
+ *
+ * Transactions take synchronous callbacks on purpose: every binding is synchronous, so a
+ * transaction that never yields to the event loop cannot interleave with other work on the same
+ * connection, and no mutex is needed.
+ *
+ * @module
+ */
+
+import type { Row, RunResult, SqliteDriver, SqlValue } from "./driver.ts";
+
+/**
+ * An open write transaction, handed to the callback of `db.transaction()`. Pass it as `{ tx }`
+ * to queue, stream and notify operations so they commit or roll back with your own writes.
+ *
+ * @example Business write and job in one transaction
+ * ```ts ignore
+ * db.transaction((tx) => {
+ *   tx.run("INSERT INTO orders (id, total) VALUES (?, ?)", [orderId, total]);
+ *   emails.enqueue({ orderId }, { tx });
+ * });
+ * ```
+ */
+export class Transaction {
+  #driver: SqliteDriver;
+  #active = true;
+
+  /** @internal Created by the Database only. */
+  constructor(driver: SqliteDriver) {
+    this.#driver = driver;
+  }
+
+  /** Whether the transaction is still open (its callback has not returned). */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** @internal Marks the transaction finished. */
+  finish(): void {
+    this.#active = false;
+  }
+
+  #check(action: string): SqliteDriver {
+    if (!this.#active) {
+      throw new Error(`Cannot ${action}: the transaction is already finished`);
+    }
+    return this.#driver;
+  }
+
+  /** Runs a statement of yours inside the transaction. */
+  run(sql: string, params?: readonly SqlValue[]): RunResult {
+    return this.#check("run a statement").run(sql, params);
+  }
+
+  /** Runs a query of yours inside the transaction and returns every row. */
+  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
+    return this.#check("run a query").all<T>(sql, params);
+  }
+
+  /** Runs a query of yours inside the transaction and returns the first row. */
+  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+    return this.#check("run a query").get<T>(sql, params);
+  }
+
+  /** Runs parameterless statements (DDL) inside the transaction. */
+  exec(sql: string): void {
+    this.#check("exec").exec(sql);
+  }
+}
+
+function isPromiseLike(value: unknown): boolean {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Runs BEGIN IMMEDIATE … COMMIT on one connection and refuses nesting. */
+export class TransactionRunner {
+  #driver: SqliteDriver;
+  #current: Transaction | null = null;
+
+  /** Creates a runner for one connection. */
+  constructor(driver: SqliteDriver) {
+    this.#driver = driver;
+  }
+
+  /** The open transaction, if a callback is running. */
+  get current(): Transaction | null {
+    return this.#current;
+  }
+
+  /**
+   * Runs `fn` in a new transaction: commits when it returns, rolls back when it throws.
+   *
+   * @throws {Error} When a transaction is already open on this connection.
+   * @throws {TypeError} When `fn` returns a Promise (after rolling back).
+   */
+  run<T>(fn: (tx: Transaction) => T): T {
+    if (typeof fn !== "function") {
+      throw new TypeError("Cannot start a transaction: the callback must be a function");
+    }
+    if (this.#current) {
+      throw new Error(
+        "Cannot start a transaction: one is already open on this database (nested transactions " +
+          "are not supported; pass the open transaction as { tx } instead)",
+      );
+    }
+    const tx = new Transaction(this.#driver);
+    this.#driver.exec("BEGIN IMMEDIATE");
+    this.#current = tx;
+    let result: T;
+    try {
+      result = fn(tx);
+      if (isPromiseLike(result)) {
+        // Swallow the orphaned promise's rejection; the caller gets the TypeError instead.
+        (result as unknown as Promise<unknown>).then(undefined, () => {});
+        throw new TypeError(
+          "Cannot commit the transaction: its callback returned a Promise; transaction " +
+            "callbacks must be synchronous (an await would let other work interleave with an " +
+            "open write transaction), so it was rolled back",
+        );
+      }
+    } catch (error) {
+      this.#end();
+      this.#rollbackQuietly();
+      throw error;
+    }
+    try {
+      this.#driver.exec("COMMIT");
+    } catch (error) {
+      this.#rollbackQuietly();
+      throw error;
+    } finally {
+      this.#end();
+    }
+    return result;
+  }
+
+  /**
+   * Runs `fn` atomically: inside the open transaction if there is one, else in its own.
+   * Used by operations that issue more than one statement.
+   */
+  atomic<T>(fn: () => T): T {
+    return this.#current ? fn() : this.run(fn);
+  }
+
+  #end(): void {
+    this.#current?.finish();
+    this.#current = null;
+  }
+
+  #rollbackQuietly(): void {
+    try {
+      this.#driver.exec("ROLLBACK");
+    } catch {
+      // SQLite may already have rolled back on its own (for example after SQLITE_FULL).
+    }
+  }
+}

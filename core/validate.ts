@@ -1,0 +1,88 @@
+/**
+ * Argument checks shared by every public operation. Each throws a TypeError or RangeError whose
+ * message starts with the failed action and names the argument, before anything is written.
+ *
+ * @module
+ */
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value === null || typeof value !== "object") return String(value);
+  return Array.isArray(value) ? "an array" : "an object";
+}
+
+/** A non-empty string: queue names, worker ids, topics, channels. */
+export function requireName(value: unknown, what: string, action: string): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot ${action}: ${what} must be a string, got ${show(value)}`);
+  }
+  if (value.length === 0) throw new TypeError(`Cannot ${action}: ${what} must not be empty`);
+  return value;
+}
+
+/** A safe integer, optionally with a lower bound. */
+export function requireInteger(value: unknown, what: string, action: string, min?: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new TypeError(`Cannot ${action}: ${what} must be an integer, got ${show(value)}`);
+  }
+  if (min !== undefined && value < min) {
+    throw new RangeError(`Cannot ${action}: ${what} must be at least ${min}, got ${value}`);
+  }
+  return value;
+}
+
+/** A count of things: an integer ≥ 1. */
+export function requireCount(value: unknown, what: string, action: string): number {
+  return requireInteger(value, what, action, 1);
+}
+
+/**
+ * A duration in whole seconds ≥ 0. honker stores integer seconds and its SQL functions refuse
+ * fractions, so a fractional duration is refused here too rather than silently truncated.
+ */
+export function requireSeconds(value: unknown, what: string, action: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`Cannot ${action}: ${what} must be a finite number, got ${show(value)}`);
+  }
+  if (!Number.isInteger(value)) {
+    throw new RangeError(`Cannot ${action}: ${what} must be whole seconds, got ${value}`);
+  }
+  if (value < 0) throw new RangeError(`Cannot ${action}: ${what} must not be negative, got ${value}`);
+  return value;
+}
+
+/** A positive integer id of a row. */
+export function requireId(value: unknown, what: string, action: string): number {
+  return requireInteger(value, what, action, 1);
+}
+
+/** An instant as a Date or whole unix seconds; returns unix seconds. */
+export function requireInstant(value: unknown, what: string, action: string): number {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new RangeError(`Cannot ${action}: ${what} is an invalid Date`);
+    return Math.floor(ms / 1000);
+  }
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+  throw new TypeError(
+    `Cannot ${action}: ${what} must be a Date or whole unix seconds, got ${show(value)}`,
+  );
+}
+
+/** A string, possibly empty (error texts). */
+export function requireText(value: unknown, what: string, action: string): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot ${action}: ${what} must be a string, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** An options bag: undefined becomes `{}`, anything but a plain object is refused. */
+export function requireOptions<T extends object>(value: T | undefined, action: string): T {
+  if (value === undefined) return {} as T;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`Cannot ${action}: options must be an object, got ${show(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,85 @@
+/**
+ * honker-ts: durable queues (and, as they land, streams, notify/listen, cron, locks) inside the
+ * application's own SQLite file, on-disk compatible with honker.
+ *
+ * ```ts ignore
+ * import { open } from "honker-ts";
+ *
+ * const db = await open("app.db");
+ * const emails = db.queue<{ to: string }>("emails");
+ * emails.enqueue({ to: "a@example.com" });
+ * const job = emails.claimOne("worker-1");
+ * if (job) job.ack();
+ * db.close();
+ * ```
+ *
+ * @module
+ */
+
+import { openDriver } from "./adapters/auto.ts";
+import type { DriverName } from "./adapters/auto.ts";
+import { Database } from "./core/database.ts";
+import type { DatabaseOptions } from "./core/database.ts";
+import type { SqliteDriver } from "./core/driver.ts";
+
+export { Database, fromDriver } from "./core/database.ts";
+export type { DatabaseOptions } from "./core/database.ts";
+export type {
+  Row,
+  RunResult,
+  SqlFunction,
+  SqlFunctionOptions,
+  SqliteDriver,
+  SqlValue,
+} from "./core/driver.ts";
+export { DatabaseClosedError, UnsupportedDatabaseError } from "./core/errors.ts";
+export { Job } from "./core/job.ts";
+export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue.ts";
+export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue.ts";
+export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/dead_letters.ts";
+export { Transaction } from "./core/transaction.ts";
+export type { DriverName } from "./adapters/auto.ts";
+
+/** Options for `open()`. */
+export interface OpenOptions extends DatabaseOptions {
+  /**
+   * Which SQLite binding to use: a built-in adapter's name, or a SqliteDriver you opened
+   * yourself (then `close()` leaves it open). Defaults to bun:sqlite on Bun and node:sqlite on
+   * Deno and Node.
+   */
+  driver?: DriverName | SqliteDriver;
+}
+
+/**
+ * Opens (creating if needed) a honker database file: sets honker's pragmas and WAL mode,
+ * bootstraps the schema, and registers honker's SQL functions on the connection.
+ *
+ * @param path The database file. In-memory databases are refused.
+ * @param options The driver to use and whether to register SQL functions.
+ * @returns The open Database.
+ * @throws {UnsupportedDatabaseError} For an in-memory database, SQLite older than 3.38, or a
+ * database that cannot be put into WAL mode.
+ *
+ * @example Open with the runtime's default driver
+ * ```ts ignore
+ * import { open } from "honker-ts";
+ *
+ * const db = await open("app.db");
+ * ```
+ */
+export async function open(path: string, options: OpenOptions = {}): Promise<Database> {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new TypeError(`Cannot open a database: path must be a non-empty string`);
+  }
+  const given = options.driver;
+  if (given !== undefined && typeof given === "object") {
+    return new Database(given, { ...options, ownsDriver: false });
+  }
+  const driver = await openDriver(path, given);
+  try {
+    return new Database(driver, { ...options, ownsDriver: true });
+  } catch (error) {
+    driver.close();
+    throw error;
+  }
+}
