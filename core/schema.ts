@@ -59,8 +59,13 @@ export function checkSupported(driver: SqliteDriver): void {
 export function applyPragmas(driver: SqliteDriver): void {
   // busy_timeout first, so that switching to WAL waits for other openers instead of failing.
   driver.exec("PRAGMA busy_timeout = 5000");
-  const mode = String(driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL")
-    ?.journal_mode ?? "").toLowerCase();
+  let mode: string;
+  try {
+    mode = String(driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL")
+      ?.journal_mode ?? "").toLowerCase();
+  } catch (error) {
+    mode = `unchanged: ${(error as Error).message}`;
+  }
   if (mode !== "wal") {
     throw new UnsupportedDatabaseError(
       `Cannot open "${driver.path}": the database could not be put into WAL mode ` +
