@@ -71,15 +71,17 @@ function describe(value: unknown): string {
 /**
  * Checks one parameter against the contract and returns what to hand the native binding.
  *
- * `integersAsBigInt` is for bindings (node:sqlite) that bind every JS number as REAL: integer
- * numbers are converted to bigint so SQLite stores and computes them as INTEGER.
+ * `integersAsBigInt` is for bindings (node:sqlite) that bind every JS number as REAL: safe
+ * integer numbers are converted to bigint so SQLite stores and computes them as INTEGER.
  */
 export function checkParam(value: unknown, index: number, integersAsBigInt: boolean): SqlValue {
   switch (typeof value) {
     case "string":
       return value;
     case "number":
-      if (integersAsBigInt && Number.isInteger(value)) return BigInt(value);
+      // Only exact integers bind as INTEGER; a whole number past 2^53 is already an
+      // approximation, so it stays REAL, as bun:sqlite binds it.
+      if (integersAsBigInt && Number.isSafeInteger(value)) return BigInt(value);
       return value;
     case "bigint":
       if (value < INT64_MIN || value > INT64_MAX) {

@@ -14,6 +14,7 @@ import {
   JOB_ACK_MANY,
   JOB_CANCEL,
   JOB_CLAIM,
+  JOB_CLAIM_ONE,
   JOB_DELETE_EXHAUSTED_CLAIMS,
   JOB_DELETE_EXHAUSTED_PENDING,
   JOB_DELETE_EXPIRED,
@@ -137,7 +138,9 @@ export function claimJobRows(
   n: number,
   timeoutS: number,
 ): JobRow[] {
-  const rows = driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n]);
+  const rows = n === 1
+    ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue])
+    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n]);
   if (rows.length > 1) rows.sort(byClaimOrder);
   return rows;
 }

@@ -31,23 +31,35 @@ export const JOB_INSERT_MANY = `INSERT INTO _honker_live
   RETURNING id`;
 
 /**
- * Claims up to n rows in honker's order. The inner SELECT walks the partial index
- * `_honker_live_claim` (queue, priority DESC, run_at, id), so it stops after n eligible rows
- * whatever the depth of the queue. Exhausted rows (attempts >= max_attempts) are skipped here
- * and dead-lettered separately. Params: workerId, timeoutS, queue, n.
+ * Which rows a claim may take, in honker's order. The SELECT walks the partial index
+ * `_honker_live_claim` (queue, priority DESC, run_at, id), so it stops after the first eligible
+ * rows whatever the depth of the queue. Exhausted rows (attempts >= max_attempts) are skipped
+ * here and dead-lettered separately.
  */
-export const JOB_CLAIM = `UPDATE _honker_live
-  SET state = 'processing', worker_id = ?1, claim_expires_at = unixepoch() + ?2,
-      attempts = attempts + 1
-  WHERE id IN (
-    SELECT id FROM _honker_live INDEXED BY _honker_live_claim
+const JOB_CLAIMABLE = `SELECT id FROM _honker_live INDEXED BY _honker_live_claim
     WHERE queue = ?3 AND state IN ('pending', 'processing')
       AND attempts < max_attempts
       AND (expires_at IS NULL OR expires_at > unixepoch())
       AND ((state = 'pending' AND run_at <= unixepoch())
         OR (state = 'processing' AND claim_expires_at < unixepoch()))
-    ORDER BY priority DESC, run_at ASC, id ASC
-    LIMIT ?4)
+    ORDER BY priority DESC, run_at ASC, id ASC`;
+
+const JOB_CLAIM_SET = `UPDATE _honker_live
+  SET state = 'processing', worker_id = ?1, claim_expires_at = unixepoch() + ?2,
+      attempts = attempts + 1`;
+
+/** Claims up to n rows. Params: workerId, timeoutS, queue, n. */
+export const JOB_CLAIM = `${JOB_CLAIM_SET}
+  WHERE id IN (${JOB_CLAIMABLE} LIMIT ?4)
+  RETURNING ${JOB_COLUMNS}`;
+
+/**
+ * Claims one row. `id = (…LIMIT 1)` is a single rowid lookup, where `id IN (…)` would build and
+ * probe a temporary list, and a literal LIMIT lets the planner know only one row is wanted.
+ * Params: workerId, timeoutS, queue.
+ */
+export const JOB_CLAIM_ONE = `${JOB_CLAIM_SET}
+  WHERE id = (${JOB_CLAIMABLE} LIMIT 1)
   RETURNING ${JOB_COLUMNS}`;
 
 /** Is there an expired claim whose attempts are used up? Params: queue. */

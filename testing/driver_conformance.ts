@@ -1,0 +1,108 @@
+/**
+ * The driver conformance suite: one call proves that a {@linkcode SqliteDriver} keeps every rule
+ * of the contract in `core/driver.ts` (value round-trips, integer binding, the ±(2^53 − 1)
+ * read limit, parameter rejection, the statement cache, errors, SQL functions, WAL, two
+ * connections on one file, transactions and `close()`).
+ *
+ * It registers `node:test` tests, so the same file runs under `node --test`, `deno test` and
+ * `bun test`. Every test uses its own temporary database file and closes what it opens.
+ *
+ * @example Prove a third-party adapter
+ * ```ts ignore
+ * import { driverConformance } from "honker-ts/testing";
+ * import { openMyDriver } from "./my_driver.ts";
+ *
+ * driverConformance({ name: "my-driver", open: (path) => openMyDriver(path) });
+ * ```
+ *
+ * @module
+ */
+
+import { describe, it } from "node:test";
+import type { SqliteDriver } from "../core/driver.ts";
+import { connectionTests } from "./_conformance_connections.ts";
+import { functionTests } from "./_conformance_functions.ts";
+import type { KnownLimitation, Register } from "./_conformance_shared.ts";
+import { withScratch } from "./_conformance_shared.ts";
+import { statementTests } from "./_conformance_statements.ts";
+import { valueTests } from "./_conformance_values.ts";
+
+export type { KnownLimitation } from "./_conformance_shared.ts";
+export type {
+  Row,
+  RunResult,
+  SqlFunction,
+  SqlFunctionOptions,
+  SqliteDriver,
+  SqlValue,
+} from "../core/driver.ts";
+
+/**
+ * What {@linkcode driverConformance} needs to know about the adapter under test.
+ *
+ * @example Describe an adapter that cannot register SQL functions
+ * ```ts ignore
+ * import type { DriverConformanceOptions } from "honker-ts/testing";
+ * import { openMyDriver } from "./my_driver.ts";
+ *
+ * const options: DriverConformanceOptions = {
+ *   name: "my-driver",
+ *   open: openMyDriver,
+ *   supportsFunctions: false,
+ * };
+ * ```
+ */
+export interface DriverConformanceOptions {
+  /** The adapter's name, shown in the suite title. */
+  name: string;
+  /** Opens a new connection to the database file at `path` (created if missing). */
+  open(path: string): Promise<SqliteDriver> | SqliteDriver;
+  /** When set, every test is registered as skipped with this reason. */
+  skip?: string;
+  /** Whether the adapter implements `function()`; the SQL function tests skip when false. Defaults to true. */
+  supportsFunctions?: boolean;
+  /**
+   * Rules the native binding cannot keep, each with the reason; their tests are registered as
+   * skipped with that reason, so the gap stays visible in every run.
+   * `"nul-in-text"`: text is cut at an embedded NUL when read.
+   * `"read-min-int64"`: −2^63 reads back as a rounded number instead of a RangeError.
+   */
+  knownLimitations?: Partial<Record<KnownLimitation, string>>;
+}
+
+/**
+ * Registers the conformance suite for one adapter as `describe("<name>: driver conformance")`.
+ *
+ * Call it at the top level of a test file. With `skip`, every test is still registered but
+ * skipped with that reason, so a driver that cannot run on this runtime shows up in the counts
+ * rather than passing silently.
+ *
+ * @param options The adapter's name, how to open it, and what it supports.
+ *
+ * @example Run the suite for the node:sqlite adapter
+ * ```ts ignore
+ * import { driverConformance } from "honker-ts/testing";
+ * import { openNodeSqlite } from "honker-ts/adapters/node-sqlite";
+ *
+ * driverConformance({ name: "node-sqlite", open: (path) => openNodeSqlite(path) });
+ * ```
+ */
+export function driverConformance(options: DriverConformanceOptions): void {
+  const open = (path: string) => options.open(path);
+  const functionsSkip = options.supportsFunctions === false
+    ? `${options.name} does not support function()`
+    : undefined;
+  describe(`${options.name}: driver conformance`, () => {
+    const register: Register = (name, body, { needsFunctions = false, limitation } = {}) => {
+      const known = limitation && options.knownLimitations?.[limitation];
+      const reason = options.skip ?? (needsFunctions ? functionsSkip : undefined) ??
+        (known ? `known limitation of ${options.name}: ${known}` : undefined);
+      if (reason !== undefined) it(name, { skip: reason }, () => {});
+      else it(name, () => withScratch(open, body));
+    };
+    valueTests(register);
+    statementTests(register);
+    functionTests(register);
+    connectionTests(register);
+  });
+}
