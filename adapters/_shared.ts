@@ -119,6 +119,15 @@ export function checkParams(
   return out ?? params;
 }
 
+/** Refuses more parameters than the statement has placeholders (SQLite would ignore them). */
+export function checkParamCount(values: readonly SqlValue[], placeholders: number): void {
+  if (values.length > placeholders) {
+    throw new RangeError(
+      `Cannot bind parameter ${placeholders + 1}: the statement takes ${placeholders}`,
+    );
+  }
+}
+
 /** Converts an integer read as bigint to a number, refusing any that would lose precision. */
 export function bigintToNumber(value: bigint, column: string): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {

@@ -1,0 +1,250 @@
+/**
+ * Adapter for a `Database` from `jsr:@db/sqlite` (denodrivers/sqlite3) that the caller opened.
+ *
+ * What @db/sqlite does, read from its source (`src/database.ts`, `src/statement.ts`, `doc.md`),
+ * and how this adapter meets the driver contract anyway:
+ * - With the default `int64: false` it reads INTEGER columns through `sqlite3_column_int`, which
+ *   silently truncates anything wider than 32 bits. With `int64` it returns a number, or a bigint
+ *   beyond ±(2^53 − 1). This adapter calls `stmt.enableInt64()` on every statement it prepares
+ *   (a per-statement override that leaves the caller's own statements alone) and turns bigints
+ *   into numbers or a RangeError.
+ * - With the default `parseJson: true` it `JSON.parse`s text carrying SQLite's JSON subtype, so
+ *   `json_object()` would come back as an object; the adapter calls `stmt.disableParseJson()`.
+ * - It binds `true`/`false` as 1/0, `undefined` as NULL, Dates and plain objects as text; the
+ *   contract rejects them, so parameters go through `checkParams` first.
+ * - A statement without placeholders ignores any arguments; the adapter refuses extra ones.
+ * - `stmt.run()` returns `sqlite3_changes`; `db.lastInsertRowId` is `Number()` of the int64, so
+ *   a rowid beyond 2^53 is already rounded: the adapter throws RangeError instead of returning it.
+ * - `db.exec(sql)` without parameters is `sqlite3_exec`, so several statements may be given.
+ * - `db.function(name, fn, { deterministic, varargs })` takes the arity from `fn.length`, passes
+ *   integers beyond 2^53 as bigint, blobs as views into SQLite's memory, and turns an exception
+ *   into an SQL error carrying its message.
+ * - Text is read up to the first NUL byte, so a string holding `"\0"` comes back cut short; this
+ *   cannot be repaired from outside @db/sqlite.
+ *
+ * ```ts ignore
+ * import { Database } from "jsr:@db/sqlite";
+ * import { fromDbSqlite } from "honker-ts/adapters/db-sqlite";
+ *
+ * const driver = fromDbSqlite(new Database("app.db"), { path: "app.db" });
+ * ```
+ *
+ * @module
+ */
+
+import type {
+  Row,
+  RunResult,
+  SqlFunction,
+  SqlFunctionOptions,
+  SqliteDriver,
+  SqlValue,
+} from "../core/driver.ts";
+import {
+  bigintToNumber,
+  checkParamCount,
+  checkParams,
+  closedError,
+  sqlFunctionResult,
+  STATEMENT_CACHE_SIZE_DEFAULT,
+  StatementCache,
+} from "./_shared.ts";
+
+/** The subset of an @db/sqlite `Statement` this adapter calls. */
+export interface DbSqliteStatementLike {
+  /** Runs the statement and returns `sqlite3_changes`. */
+  run(...params: SqlValue[]): number;
+  /** Returns every row as an object. */
+  all(...params: SqlValue[]): unknown[];
+  /** Returns the first row as an object, or undefined. */
+  get(...params: SqlValue[]): unknown;
+  /** Frees the statement. */
+  finalize(): void;
+  /** How many placeholders the statement has. */
+  readonly bindParameterCount?: number;
+  /** Returns integers beyond 32 bits exactly (number, or bigint beyond 2^53) for this statement. */
+  enableInt64?(): unknown;
+  /** Returns JSON-subtyped text as text for this statement. */
+  disableParseJson?(): unknown;
+}
+
+/** The subset of an @db/sqlite `Database` this adapter calls. */
+export interface DbSqliteDatabaseLike {
+  /** Compiles one statement. */
+  prepare(sql: string): DbSqliteStatementLike;
+  /** Runs SQL (several statements when there are no parameters); returns `sqlite3_changes`. */
+  exec(sql: string, ...params: SqlValue[]): number;
+  /** Rowid of the most recent successful INSERT. */
+  readonly lastInsertRowId: number | bigint;
+  /** Rows changed by the most recent statement. */
+  readonly changes: number;
+  /** Connection-wide default for reading 64-bit integers. */
+  int64?: boolean;
+  /** Connection-wide default for parsing JSON-subtyped text. */
+  parseJson?: boolean;
+  /** Registers a scalar function. */
+  function(
+    name: string,
+    fn: (...args: SqlValue[]) => SqlValue,
+    options?: { deterministic?: boolean; varargs?: boolean },
+  ): void;
+  /** Closes the connection. */
+  close(): void;
+}
+
+/** Options for {@linkcode fromDbSqlite}. */
+export interface FromDbSqliteOptions {
+  /** The path the handle was opened with; `":memory:"` when unknown. */
+  path?: string;
+  /** Whether `close()` also closes the handle. Defaults to true. */
+  ownsHandle?: boolean;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+}
+
+class DbSqliteDriver implements SqliteDriver {
+  readonly name: string = "@db/sqlite";
+  readonly path: string;
+  #db: DbSqliteDatabaseLike;
+  #cache: StatementCache<DbSqliteStatementLike>;
+  #ownsHandle: boolean;
+  #closed = false;
+
+  constructor(db: DbSqliteDatabaseLike, options: FromDbSqliteOptions) {
+    this.#db = db;
+    this.path = options.path ?? ":memory:";
+    this.#ownsHandle = options.ownsHandle ?? true;
+    this.#cache = new StatementCache(
+      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
+      (statement) => statement.finalize(),
+    );
+  }
+
+  #prepare(sql: string): DbSqliteStatementLike {
+    const statement = this.#db.prepare(sql);
+    if (typeof statement.enableInt64 === "function") statement.enableInt64();
+    else if (this.#db.int64 !== true) {
+      statement.finalize();
+      throw new Error(
+        "Cannot prepare with @db/sqlite: this version has no Statement.enableInt64(); " +
+          "open the Database with { int64: true } so integers wider than 32 bits are not truncated",
+      );
+    }
+    if (typeof statement.disableParseJson === "function") statement.disableParseJson();
+    else if (this.#db.parseJson === true) {
+      statement.finalize();
+      throw new Error(
+        "Cannot prepare with @db/sqlite: this version has no Statement.disableParseJson(); " +
+          "open the Database with { parseJson: false } so JSON text stays text",
+      );
+    }
+    return statement;
+  }
+
+  #statement(
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    action: string,
+  ): [DbSqliteStatementLike, readonly SqlValue[]] {
+    if (this.#closed) throw closedError(this.name, action);
+    const values = checkParams(params, false);
+    const statement = this.#cache.get(sql, (text) => this.#prepare(text));
+    const count = statement.bindParameterCount;
+    if (count !== undefined) checkParamCount(values, count);
+    return [statement, values];
+  }
+
+  /** Converts a row in place: bigints become numbers or a RangeError. */
+  #row(row: Record<string, unknown>): Row {
+    for (const key in row) {
+      const value = row[key];
+      if (typeof value === "bigint") row[key] = bigintToNumber(value, key);
+    }
+    return row as Row;
+  }
+
+  exec(sql: string): void {
+    if (this.#closed) throw closedError(this.name, "exec");
+    this.#db.exec(sql);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): RunResult {
+    const [statement, values] = this.#statement(sql, params, "run");
+    const changes = statement.run(...values);
+    const rowid = this.#db.lastInsertRowId;
+    return {
+      changes,
+      lastInsertRowid: typeof rowid === "number" && Number.isSafeInteger(rowid)
+        ? rowid
+        : bigintToNumber(BigInt(rowid), "lastInsertRowid"),
+    };
+  }
+
+  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
+    const [statement, values] = this.#statement(sql, params, "query");
+    const rows = statement.all(...values) as Record<string, unknown>[];
+    for (const row of rows) this.#row(row);
+    return rows as T[];
+  }
+
+  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+    const [statement, values] = this.#statement(sql, params, "query");
+    const row = statement.get(...values) as Record<string, unknown> | undefined;
+    // With `unsafeConcurrency`, @db/sqlite hands back one reused object for parameterless SQL.
+    return row === undefined ? undefined : this.#row({ ...row }) as T;
+  }
+
+  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
+    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
+    const wrapper = (...args: SqlValue[]) => {
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
+        // A blob argument is a view into SQLite's memory, valid only during this call.
+        else if (arg instanceof Uint8Array) args[i] = arg.slice();
+      }
+      return sqlFunctionResult(fn(...args), name);
+    };
+    // @db/sqlite takes the arity from `length`, which a rest-parameter wrapper would hide.
+    Object.defineProperty(wrapper, "length", { value: fn.length });
+    this.#db.function(name, wrapper, {
+      deterministic: options.deterministic ?? false,
+      varargs: options.varargs ?? false,
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cache.clear();
+    if (this.#ownsHandle) this.#db.close();
+  }
+}
+
+/**
+ * Wraps an @db/sqlite `Database` the caller already opened.
+ *
+ * The caller's connection-wide `int64` and `parseJson` settings are left as they are: the
+ * adapter overrides both on its own statements only. Set `PRAGMA busy_timeout` on the handle
+ * if other connections write to the same file (@db/sqlite's default is to fail at once).
+ *
+ * @param db The open handle.
+ * @param options The path it was opened with, cache size, and whether `close()` closes it.
+ * @returns A driver sharing the caller's connection.
+ *
+ * @example Share the application's own connection
+ * ```ts ignore
+ * import { Database } from "jsr:@db/sqlite";
+ * import { fromDbSqlite } from "honker-ts/adapters/db-sqlite";
+ *
+ * const db = new Database("app.db");
+ * db.exec("PRAGMA busy_timeout = 5000");
+ * const driver = fromDbSqlite(db, { path: "app.db", ownsHandle: false });
+ * ```
+ */
+export function fromDbSqlite(
+  db: DbSqliteDatabaseLike,
+  options: FromDbSqliteOptions = {},
+): SqliteDriver {
+  return new DbSqliteDriver(db, options);
+}

@@ -1,0 +1,219 @@
+/**
+ * Adapter for Deno through our own FFI binding to the system libsqlite3 (needs `--allow-ffi`).
+ *
+ * It calls the C API directly: statements are prepared once per SQL text and reused, integer
+ * numbers bind as INTEGER, text is bound and read with explicit byte lengths (so strings with
+ * embedded NUL round-trip) and blobs are copied out of SQLite's memory. The library is found
+ * through `libraryPath`, then `HONKER_SQLITE_PATH`, then the usual system locations.
+ *
+ * ```ts ignore
+ * import { openDenoFfi } from "honker-ts/adapters/deno-ffi";
+ *
+ * const driver = await openDenoFfi("app.db");
+ * console.log(driver.get("SELECT sqlite_version() AS v"));
+ * driver.close();
+ * ```
+ *
+ * @module
+ */
+
+import type {
+  Row,
+  RunResult,
+  SqlFunction,
+  SqlFunctionOptions,
+  SqliteDriver,
+  SqlValue,
+} from "../core/driver.ts";
+import {
+  bigintToNumber,
+  checkParamCount,
+  checkParams,
+  closedError,
+  sqlFunctionResult,
+  STATEMENT_CACHE_SIZE_DEFAULT,
+  StatementCache,
+} from "./_shared.ts";
+import { denoFfi, loadSqlite, SQLITE } from "./_deno_ffi_symbols.ts";
+import { FfiConnection } from "./_deno_ffi_connection.ts";
+
+/** Options for {@linkcode openDenoFfi}. */
+export interface OpenDenoFfiOptions {
+  /** The libsqlite3 file to load; else `HONKER_SQLITE_PATH`, else the usual system locations. */
+  libraryPath?: string;
+  /** Milliseconds to wait for a lock before SQLITE_BUSY. Defaults to 5000. */
+  busyTimeoutMs?: number;
+  /** Open read-only. */
+  readOnly?: boolean;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+}
+
+interface CachedStatement {
+  handle: object;
+  parameterCount: number;
+}
+
+class DenoFfiDriver implements SqliteDriver {
+  readonly name: string = "deno-ffi";
+  readonly path: string;
+  #conn: FfiConnection;
+  #cache: StatementCache<CachedStatement>;
+  #closed = false;
+
+  constructor(path: string, options: OpenDenoFfiOptions) {
+    this.path = path;
+    this.#conn = new FfiConnection(path, options);
+    const lib = this.#conn.lib;
+    this.#cache = new StatementCache(
+      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
+      (statement) => lib.sqlite3_finalize(statement.handle),
+    );
+  }
+
+  /** Prepares (or reuses) `sql` and binds `params`; the caller must {@linkcode #release} it. */
+  #bound(sql: string, params: readonly SqlValue[] | undefined, action: string): object {
+    if (this.#closed) throw closedError(this.name, action);
+    const values = checkParams(params, false);
+    const conn = this.#conn;
+    const statement = this.#cache.get(sql, (text) => {
+      const handle = conn.prepare(text);
+      return { handle, parameterCount: conn.lib.sqlite3_bind_parameter_count(handle) };
+    });
+    const { handle, parameterCount } = statement;
+    checkParamCount(values, parameterCount);
+    for (let i = 0; i < values.length; i++) {
+      if (conn.bind(handle, i + 1, values[i]) !== SQLITE.OK) {
+        const error = conn.sqliteError();
+        this.#release(handle);
+        throw error;
+      }
+    }
+    return handle;
+  }
+
+  #release(handle: object): void {
+    this.#conn.lib.sqlite3_reset(handle);
+    this.#conn.lib.sqlite3_clear_bindings(handle);
+  }
+
+  #row(handle: object, names: string[]): Row {
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const value = this.#conn.column(handle, i);
+      const converted = typeof value === "bigint" ? bigintToNumber(value, name) : value;
+      if (name === "__proto__") {
+        Object.defineProperty(row, name, { value: converted, enumerable: true, writable: true });
+      } else row[name] = converted;
+    }
+    return row;
+  }
+
+  exec(sql: string): void {
+    if (this.#closed) throw closedError(this.name, "exec");
+    this.#conn.exec(sql);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): RunResult {
+    const handle = this.#bound(sql, params, "run");
+    const lib = this.#conn.lib;
+    try {
+      let rc = lib.sqlite3_step(handle);
+      while (rc === SQLITE.ROW) rc = lib.sqlite3_step(handle);
+      if (rc !== SQLITE.DONE) throw this.#conn.failure();
+    } finally {
+      this.#release(handle);
+    }
+    const rowid = lib.sqlite3_last_insert_rowid(this.#conn.db);
+    return {
+      changes: lib.sqlite3_changes(this.#conn.db),
+      lastInsertRowid: bigintToNumber(rowid, "lastInsertRowid"),
+    };
+  }
+
+  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
+    const handle = this.#bound(sql, params, "query");
+    const lib = this.#conn.lib;
+    try {
+      const rows: Row[] = [];
+      let rc = lib.sqlite3_step(handle);
+      // Names are read per execution: a schema change can recompile `SELECT *` under us.
+      const names = rc === SQLITE.ROW ? this.#conn.columnNames(handle) : [];
+      for (; rc === SQLITE.ROW; rc = lib.sqlite3_step(handle)) rows.push(this.#row(handle, names));
+      if (rc !== SQLITE.DONE) throw this.#conn.failure();
+      return rows as T[];
+    } finally {
+      this.#release(handle);
+    }
+  }
+
+  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+    const handle = this.#bound(sql, params, "query");
+    try {
+      const rc = this.#conn.lib.sqlite3_step(handle);
+      if (rc === SQLITE.ROW) return this.#row(handle, this.#conn.columnNames(handle)) as T;
+      if (rc !== SQLITE.DONE) throw this.#conn.failure();
+      return undefined;
+    } finally {
+      this.#release(handle);
+    }
+  }
+
+  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
+    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
+    const flags = SQLITE.UTF8 | (options.deterministic ? SQLITE.DETERMINISTIC : 0);
+    this.#conn.createFunction(name, options.varargs ? -1 : fn.length, flags, (args) => {
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
+      }
+      return sqlFunctionResult(fn(...args), name);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cache.clear();
+    this.#conn.close();
+  }
+}
+
+/**
+ * Opens a database file through Deno FFI and the system libsqlite3.
+ *
+ * @param path The database file, created if missing (or `":memory:"`, or a `file:` URI).
+ * @param options Library path, busy timeout, read-only mode and cache size.
+ * @returns A driver that owns its connection.
+ * @throws {Error} When this is not Deno, `--allow-ffi` is missing, no libsqlite3 loads or the
+ * file cannot be opened.
+ *
+ * @example Open a file
+ * ```ts ignore
+ * import { openDenoFfi } from "honker-ts/adapters/deno-ffi";
+ *
+ * const driver = await openDenoFfi("app.db", { busyTimeoutMs: 5000 });
+ * ```
+ */
+export function openDenoFfi(path: string, options: OpenDenoFfiOptions = {}): Promise<SqliteDriver> {
+  try {
+    return Promise.resolve(new DenoFfiDriver(path, options));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * The version of the libsqlite3 the FFI binding loads, such as `"3.40.1"`.
+ *
+ * @param libraryPath The library to ask; defaults to the one {@linkcode openDenoFfi} would load.
+ * @returns The `sqlite3_libversion()` string.
+ * @throws {Error} When this is not Deno, `--allow-ffi` is missing or no libsqlite3 loads.
+ */
+export function sqliteVersion(libraryPath?: string): string {
+  const pointer = loadSqlite(libraryPath).symbols.sqlite3_libversion();
+  return pointer === null
+    ? ""
+    : denoFfi("read the SQLite version").UnsafePointerView.getCString(pointer);
+}
