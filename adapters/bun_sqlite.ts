@@ -28,9 +28,9 @@ import {
   bigintToNumber,
   checkParams,
   closedError,
+  sqlFunctionResult,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
-  sqlFunctionResult,
 } from "./_shared.ts";
 
 /** The subset of a bun:sqlite `Statement` this adapter calls. */

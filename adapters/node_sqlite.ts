@@ -27,9 +27,9 @@ import type {
 import {
   checkParams,
   closedError,
+  sqlFunctionResult,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
-  sqlFunctionResult,
 } from "./_shared.ts";
 
 /** The subset of a node:sqlite `StatementSync` this adapter calls. */

@@ -92,9 +92,9 @@ export class Job<T = unknown> {
     requireSeconds(delayS, "delayS", action);
     requireText(error, "error", action);
     const driver = this.#ctx.open(action);
-    const done = this.#ctx.transactions.atomic(() =>
-      retryJob(driver, this.id, this.workerId, delayS, error)
-    ) > 0;
+    const done =
+      this.#ctx.transactions.atomic(() => retryJob(driver, this.id, this.workerId, delayS, error)) >
+        0;
     if (done) this.#ctx.wrote();
     return done;
   }
@@ -104,9 +104,8 @@ export class Job<T = unknown> {
     const action = this.#action("fail");
     requireText(error, "error", action);
     const driver = this.#ctx.open(action);
-    const done = this.#ctx.transactions.atomic(() =>
-      failJob(driver, this.id, this.workerId, error)
-    ) > 0;
+    const done =
+      this.#ctx.transactions.atomic(() => failJob(driver, this.id, this.workerId, error)) > 0;
     if (done) this.#ctx.wrote();
     return done;
   }

@@ -12,7 +12,11 @@ import { Job } from "./job.ts";
 import { parseJson, toJsonText } from "./json.ts";
 import * as ops from "./queue_ops.ts";
 import type { EnqueueTiming, JobRow } from "./queue_ops.ts";
-import { JOB_EXHAUSTED_CLAIM_EXISTS, JOB_EXHAUSTED_PENDING_EXISTS, JOB_STATS } from "./queue_sql.ts";
+import {
+  JOB_EXHAUSTED_CLAIM_EXISTS,
+  JOB_EXHAUSTED_PENDING_EXISTS,
+  JOB_STATS,
+} from "./queue_sql.ts";
 import type { Transaction } from "./transaction.ts";
 import {
   requireCount,
@@ -114,7 +118,11 @@ export class Queue<T = unknown> {
       "visibilityTimeoutS",
       action,
     );
-    this.maxAttempts = requireCount(options.maxAttempts ?? MAX_ATTEMPTS_DEFAULT, "maxAttempts", action);
+    this.maxAttempts = requireCount(
+      options.maxAttempts ?? MAX_ATTEMPTS_DEFAULT,
+      "maxAttempts",
+      action,
+    );
     this.#ctx = ctx;
   }
 
@@ -124,7 +132,9 @@ export class Queue<T = unknown> {
 
   #timing(options: EnqueueOptions, action: string): EnqueueTiming {
     return {
-      delayS: options.delayS === undefined ? null : requireSeconds(options.delayS, "delayS", action),
+      delayS: options.delayS === undefined
+        ? null
+        : requireSeconds(options.delayS, "delayS", action),
       runAt: options.runAt === undefined ? null : requireInstant(options.runAt, "runAt", action),
       priority: requireInteger(options.priority ?? 0, "priority", action),
       maxAttempts: requireCount(options.maxAttempts ?? this.maxAttempts, "maxAttempts", action),
@@ -281,7 +291,9 @@ export class Queue<T = unknown> {
 
   /** Counts of pending, scheduled, processing and dead jobs. */
   stats(): QueueStats {
-    const row = this.#ctx.open(this.#action("read stats of")).get<QueueStats & { [k: string]: number }>(
+    const row = this.#ctx.open(this.#action("read stats of")).get<
+      QueueStats & { [k: string]: number }
+    >(
       JOB_STATS,
       [this.name],
     );

@@ -61,8 +61,10 @@ export function applyPragmas(driver: SqliteDriver): void {
   driver.exec("PRAGMA busy_timeout = 5000");
   let mode: string;
   try {
-    mode = String(driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL")
-      ?.journal_mode ?? "").toLowerCase();
+    mode = String(
+      driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL")
+        ?.journal_mode ?? "",
+    ).toLowerCase();
   } catch (error) {
     mode = `unchanged: ${(error as Error).message}`;
   }

@@ -98,8 +98,16 @@ function queueFunctions(d: SqliteDriver): Record<string, [number, SqlFunction]> 
       const f = "honker_retry";
       return ops.retryJob(d, int(f, a, 0), text(f, a, 1), int(f, a, 2), text(f, a, 3));
     }],
-    honker_fail: [3, (...a) =>
-      ops.failJob(d, int("honker_fail", a, 0), text("honker_fail", a, 1), text("honker_fail", a, 2))],
+    honker_fail: [
+      3,
+      (...a) =>
+        ops.failJob(
+          d,
+          int("honker_fail", a, 0),
+          text("honker_fail", a, 1),
+          text("honker_fail", a, 2),
+        ),
+    ],
     honker_heartbeat: [3, (...a) => {
       const f = "honker_heartbeat";
       return ops.heartbeatJob(d, int(f, a, 0), text(f, a, 1), int(f, a, 2)) === undefined ? 0 : 1;
@@ -109,9 +117,14 @@ function queueFunctions(d: SqliteDriver): Record<string, [number, SqlFunction]> 
       const row = ops.getJobRow(d, int("honker_get_job", a, 0));
       return row ? JSON.stringify(jobJson(row)) : "";
     }],
-    honker_sweep_expired: [1, (...a) => ops.sweepExpiredJobs(d, text("honker_sweep_expired", a, 0))],
-    honker_queue_next_claim_at: [1, (...a) =>
-      ops.nextClaimAt(d, text("honker_queue_next_claim_at", a, 0))],
+    honker_sweep_expired: [
+      1,
+      (...a) => ops.sweepExpiredJobs(d, text("honker_sweep_expired", a, 0)),
+    ],
+    honker_queue_next_claim_at: [
+      1,
+      (...a) => ops.nextClaimAt(d, text("honker_queue_next_claim_at", a, 0)),
+    ],
     honker_result_save: [3, (...a) => {
       const f = "honker_result_save";
       const value = a[1] === null ? null : text(f, a, 1);

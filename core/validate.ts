@@ -48,7 +48,9 @@ export function requireSeconds(value: unknown, what: string, action: string): nu
   if (!Number.isInteger(value)) {
     throw new RangeError(`Cannot ${action}: ${what} must be whole seconds, got ${value}`);
   }
-  if (value < 0) throw new RangeError(`Cannot ${action}: ${what} must not be negative, got ${value}`);
+  if (value < 0) {
+    throw new RangeError(`Cannot ${action}: ${what} must not be negative, got ${value}`);
+  }
   return value;
 }
 

@@ -32,5 +32,7 @@ export function sqlNow(db: Database): number {
 
 /** Counts rows of a table (test-only SQL; table names are literals in the tests). */
 export function countRows(db: Database, table: string, where = "1"): number {
-  return Number(db.driver.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)?.n);
+  return Number(
+    db.driver.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)?.n,
+  );
 }

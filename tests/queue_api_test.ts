@@ -19,148 +19,217 @@ function snapshot(db: Database): string {
 for (const entry of driverMatrix()) {
   const skip = entry.skip;
   describe(`${entry.id}: Queue API`, () => {
-    it("refuses payloads JSON cannot represent, naming the path, and writes nothing", { skip }, withDb(entry, (db) => {
-      const q = db.queue<unknown>("emails");
-      q.enqueue({ warm: "up" });
-      const before = snapshot(db);
-      const cyclic: Record<string, unknown> = { a: 1 };
-      cyclic.self = cyclic;
-      const cases: Array<[unknown, RegExp]> = [
-        [{ n: 1n }, /Cannot enqueue to queue "emails": payload is not JSON-serialisable \(BigInt at \$\.n\)/],
-        [cyclic, /circular reference at \$\.self/],
-        [{ f: () => 1 }, /function at \$\.f/],
-        [[1, Symbol("s")], /symbol at \$\[1\]/],
-        [undefined, /undefined at \$/],
-        [{ x: NaN }, /NaN at \$\.x/],
-        [{ deep: [{ y: Infinity }] }, /Infinity at \$\.deep\[0\]\.y/],
-        [{ m: new Map() }, /Map at \$\.m/],
-        [{ "odd key": new Uint8Array(1) }, /Uint8Array at \$\["odd key"\]/],
-      ];
-      for (const [payload, message] of cases) {
-        assert.throws(() => q.enqueue(payload), (e: Error) => e instanceof TypeError && message.test(e.message));
-      }
-      assert.throws(() => q.enqueueMany([1, { n: 2n }]), /payload 1.*BigInt at \$\.n/);
-      assert.equal(snapshot(db), before);
-    }));
+    it(
+      "refuses payloads JSON cannot represent, naming the path, and writes nothing",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue<unknown>("emails");
+        q.enqueue({ warm: "up" });
+        const before = snapshot(db);
+        const cyclic: Record<string, unknown> = { a: 1 };
+        cyclic.self = cyclic;
+        const cases: Array<[unknown, RegExp]> = [
+          [
+            { n: 1n },
+            /Cannot enqueue to queue "emails": payload is not JSON-serialisable \(BigInt at \$\.n\)/,
+          ],
+          [cyclic, /circular reference at \$\.self/],
+          [{ f: () => 1 }, /function at \$\.f/],
+          [[1, Symbol("s")], /symbol at \$\[1\]/],
+          [undefined, /undefined at \$/],
+          [{ x: NaN }, /NaN at \$\.x/],
+          [{ deep: [{ y: Infinity }] }, /Infinity at \$\.deep\[0\]\.y/],
+          [{ m: new Map() }, /Map at \$\.m/],
+          [{ "odd key": new Uint8Array(1) }, /Uint8Array at \$\["odd key"\]/],
+        ];
+        for (const [payload, message] of cases) {
+          assert.throws(
+            () => q.enqueue(payload),
+            (e: Error) => e instanceof TypeError && message.test(e.message),
+          );
+        }
+        assert.throws(() => q.enqueueMany([1, { n: 2n }]), /payload 1.*BigInt at \$\.n/);
+        assert.equal(snapshot(db), before);
+      }),
+    );
 
-    it("accepts values with toJSON (Date) and null", { skip }, withDb(entry, (db) => {
-      const q = db.queue<unknown>("q");
-      q.enqueue({ at: new Date(0), none: null });
-      assert.deepEqual(q.claimOne("w")?.payload, { at: "1970-01-01T00:00:00.000Z", none: null });
-    }));
+    it(
+      "accepts values with toJSON (Date) and null",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue<unknown>("q");
+        q.enqueue({ at: new Date(0), none: null });
+        assert.deepEqual(q.claimOne("w")?.payload, { at: "1970-01-01T00:00:00.000Z", none: null });
+      }),
+    );
 
-    it("refuses bad arguments with TypeError/RangeError before writing", { skip }, withDb(entry, (db) => {
-      const q = db.queue("q");
-      q.enqueue(1);
-      const before = snapshot(db);
-      const bad: Array<[() => unknown, ErrorConstructor, RegExp]> = [
-        [() => db.queue(""), TypeError, /queue name must not be empty/],
-        [() => db.queue(5 as unknown as string), TypeError, /queue name must be a string/],
-        [() => db.queue("q", { visibilityTimeoutS: 0 }), RangeError, /visibilityTimeoutS must be at least 1/],
-        [() => db.queue("q", { maxAttempts: 1.5 }), TypeError, /maxAttempts must be an integer/],
-        [() => q.enqueue(1, { delayS: -1 }), RangeError, /delayS must not be negative/],
-        [() => q.enqueue(1, { delayS: NaN }), TypeError, /delayS must be a finite number/],
-        [() => q.enqueue(1, { delayS: 0.5 }), RangeError, /delayS must be whole seconds/],
-        [() => q.enqueue(1, { expiresS: Infinity }), TypeError, /expiresS must be a finite number/],
-        [() => q.enqueue(1, { priority: 1.5 }), TypeError, /priority must be an integer/],
-        [() => q.enqueue(1, { maxAttempts: 0 }), RangeError, /maxAttempts must be at least 1/],
-        [() => q.enqueue(1, { runAt: new Date(NaN) }), RangeError, /runAt is an invalid Date/],
-        [() => q.enqueue(1, { runAt: "soon" as unknown as number }), TypeError, /runAt must be a Date or whole unix seconds/],
-        [() => q.enqueue(1, null as unknown as undefined), TypeError, /options must be an object/],
-        [() => q.enqueueMany("x" as unknown as number[]), TypeError, /payloads must be an array/],
-        [() => q.claimBatch("", 1), TypeError, /workerId must not be empty/],
-        [() => q.claimBatch("w", 0), RangeError, /n must be at least 1/],
-        [() => q.claimBatch("w", -1), RangeError, /n must be at least 1/],
-        [() => q.claimBatch("w", 2.5), TypeError, /n must be an integer/],
-        [() => q.ackBatch([1, 0], "w"), RangeError, /ids\[1\] must be at least 1/],
-        [() => q.cancel(-3), RangeError, /id must be at least 1/],
-        [() => q.getJob(Number.NaN), TypeError, /id must be an integer/],
-        [() => q.saveResult(1, 1, { ttlS: -5 }), RangeError, /ttlS must not be negative/],
-        [() => q.deadLetters({ limit: 0 }), RangeError, /limit must be at least 1/],
-        [() => q.purgeDead({ olderThanS: -1 }), RangeError, /olderThanS must not be negative/],
-      ];
-      for (const [call, type, message] of bad) {
-        assert.throws(call, (e: Error) => e instanceof type && message.test(e.message), String(message));
-      }
-      const job = q.claimOne("w");
-      assert.ok(job);
-      assert.throws(() => job.retry(-1), /delayS must not be negative/);
-      assert.throws(() => job.retry(1, 5 as unknown as string), /error must be a string/);
-      assert.throws(() => job.heartbeat(0.5), /extendS must be whole seconds/);
-      job.retry(0);
-      assert.equal(countRows(db, "_honker_dead"), 0);
-      assert.notEqual(snapshot(db), before); // the retry itself did write
-    }));
+    it(
+      "refuses bad arguments with TypeError/RangeError before writing",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q");
+        q.enqueue(1);
+        const before = snapshot(db);
+        const bad: Array<[() => unknown, ErrorConstructor, RegExp]> = [
+          [() => db.queue(""), TypeError, /queue name must not be empty/],
+          [() => db.queue(5 as unknown as string), TypeError, /queue name must be a string/],
+          [
+            () => db.queue("q", { visibilityTimeoutS: 0 }),
+            RangeError,
+            /visibilityTimeoutS must be at least 1/,
+          ],
+          [() => db.queue("q", { maxAttempts: 1.5 }), TypeError, /maxAttempts must be an integer/],
+          [() => q.enqueue(1, { delayS: -1 }), RangeError, /delayS must not be negative/],
+          [() => q.enqueue(1, { delayS: NaN }), TypeError, /delayS must be a finite number/],
+          [() => q.enqueue(1, { delayS: 0.5 }), RangeError, /delayS must be whole seconds/],
+          [
+            () => q.enqueue(1, { expiresS: Infinity }),
+            TypeError,
+            /expiresS must be a finite number/,
+          ],
+          [() => q.enqueue(1, { priority: 1.5 }), TypeError, /priority must be an integer/],
+          [() => q.enqueue(1, { maxAttempts: 0 }), RangeError, /maxAttempts must be at least 1/],
+          [() => q.enqueue(1, { runAt: new Date(NaN) }), RangeError, /runAt is an invalid Date/],
+          [
+            () => q.enqueue(1, { runAt: "soon" as unknown as number }),
+            TypeError,
+            /runAt must be a Date or whole unix seconds/,
+          ],
+          [
+            () => q.enqueue(1, null as unknown as undefined),
+            TypeError,
+            /options must be an object/,
+          ],
+          [() => q.enqueueMany("x" as unknown as number[]), TypeError, /payloads must be an array/],
+          [() => q.claimBatch("", 1), TypeError, /workerId must not be empty/],
+          [() => q.claimBatch("w", 0), RangeError, /n must be at least 1/],
+          [() => q.claimBatch("w", -1), RangeError, /n must be at least 1/],
+          [() => q.claimBatch("w", 2.5), TypeError, /n must be an integer/],
+          [() => q.ackBatch([1, 0], "w"), RangeError, /ids\[1\] must be at least 1/],
+          [() => q.cancel(-3), RangeError, /id must be at least 1/],
+          [() => q.getJob(Number.NaN), TypeError, /id must be an integer/],
+          [() => q.saveResult(1, 1, { ttlS: -5 }), RangeError, /ttlS must not be negative/],
+          [() => q.deadLetters({ limit: 0 }), RangeError, /limit must be at least 1/],
+          [() => q.purgeDead({ olderThanS: -1 }), RangeError, /olderThanS must not be negative/],
+        ];
+        for (const [call, type, message] of bad) {
+          assert.throws(
+            call,
+            (e: Error) => e instanceof type && message.test(e.message),
+            String(message),
+          );
+        }
+        const job = q.claimOne("w");
+        assert.ok(job);
+        assert.throws(() => job.retry(-1), /delayS must not be negative/);
+        assert.throws(() => job.retry(1, 5 as unknown as string), /error must be a string/);
+        assert.throws(() => job.heartbeat(0.5), /extendS must be whole seconds/);
+        job.retry(0);
+        assert.equal(countRows(db, "_honker_dead"), 0);
+        assert.notEqual(snapshot(db), before); // the retry itself did write
+      }),
+    );
 
-    it("refuses a { tx } that is not the open transaction", { skip }, withDb(entry, (db) => {
-      const q = db.queue("q");
-      let stale: unknown;
-      db.transaction((tx) => {
-        stale = tx;
-      });
-      assert.throws(
-        () => q.enqueue(1, { tx: stale as never }),
-        /the \{ tx \} given is not the transaction open on this database/,
-      );
-      assert.equal(countRows(db, "_honker_live"), 0);
-    }));
+    it(
+      "refuses a { tx } that is not the open transaction",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q");
+        let stale: unknown;
+        db.transaction((tx) => {
+          stale = tx;
+        });
+        assert.throws(
+          () => q.enqueue(1, { tx: stale as never }),
+          /the \{ tx \} given is not the transaction open on this database/,
+        );
+        assert.equal(countRows(db, "_honker_live"), 0);
+      }),
+    );
 
-    it("saveResult() / getResult() round-trip JSON, upsert, expire and sweep", { skip }, withDb(entry, (db) => {
-      const q = db.queue("q");
-      q.saveResult(7, { ok: true });
-      assert.deepEqual(q.getResult(7), { ok: true });
-      assert.equal(q.getResult(8), undefined);
-      q.saveResult(7, "second", { ttlS: 3600 });
-      assert.equal(q.getResult(7), "second");
-      const row = db.driver.get<{ expires_at: number; value: string }>("SELECT * FROM _honker_results WHERE job_id = 7");
-      assert.equal(row?.value, '"second"');
-      assert.ok(Math.abs((row?.expires_at ?? 0) - (sqlNow(db) + 3600)) <= 1);
-      db.driver.run("UPDATE _honker_results SET expires_at = unixepoch() - 1 WHERE job_id = 7");
-      assert.equal(q.getResult(7), undefined);
-      assert.equal(countRows(db, "_honker_results"), 1);
-      assert.equal(q.sweepResults(), 1);
-      assert.equal(q.sweepResults(), 0);
-    }));
+    it(
+      "saveResult() / getResult() round-trip JSON, upsert, expire and sweep",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q");
+        q.saveResult(7, { ok: true });
+        assert.deepEqual(q.getResult(7), { ok: true });
+        assert.equal(q.getResult(8), undefined);
+        q.saveResult(7, "second", { ttlS: 3600 });
+        assert.equal(q.getResult(7), "second");
+        const row = db.driver.get<{ expires_at: number; value: string }>(
+          "SELECT * FROM _honker_results WHERE job_id = 7",
+        );
+        assert.equal(row?.value, '"second"');
+        assert.ok(Math.abs((row?.expires_at ?? 0) - (sqlNow(db) + 3600)) <= 1);
+        db.driver.run("UPDATE _honker_results SET expires_at = unixepoch() - 1 WHERE job_id = 7");
+        assert.equal(q.getResult(7), undefined);
+        assert.equal(countRows(db, "_honker_results"), 1);
+        assert.equal(q.sweepResults(), 1);
+        assert.equal(q.sweepResults(), 0);
+      }),
+    );
 
-    it("stats() counts pending, scheduled, processing and dead per queue", { skip }, withDb(entry, (db) => {
-      const q = db.queue("q");
-      q.enqueueMany([1, 2, 3]);
-      q.enqueue(4, { delayS: 600 });
-      db.queue("other").enqueue(5);
-      q.claimOne("w")?.fail("x");
-      q.claimOne("w");
-      assert.deepEqual(q.stats(), { pending: 1, scheduled: 1, processing: 1, dead: 1 });
-    }));
+    it(
+      "stats() counts pending, scheduled, processing and dead per queue",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q");
+        q.enqueueMany([1, 2, 3]);
+        q.enqueue(4, { delayS: 600 });
+        db.queue("other").enqueue(5);
+        q.claimOne("w")?.fail("x");
+        q.claimOne("w");
+        assert.deepEqual(q.stats(), { pending: 1, scheduled: 1, processing: 1, dead: 1 });
+      }),
+    );
 
-    it("deadLetters() pages newest first; requeueDead() revives; purgeDead() deletes", { skip }, withDb(entry, (db) => {
-      const q = db.queue("q", { maxAttempts: 4 });
-      const ids = q.enqueueMany(["a", "b", "c"], { priority: 3 });
-      for (const job of q.claimBatch("w", 3)) job.fail(`err ${job.payload}`);
-      assert.deepEqual(q.deadLetters().map((d) => d.id), [...ids].reverse());
-      assert.deepEqual(q.deadLetters({ limit: 1, before: ids[2] }).map((d) => d.id), [ids[1]]);
-      assert.equal(db.queue("other").deadLetters().length, 0);
-      const revived = q.requeueDead(ids[0]);
-      assert.ok(revived !== null && revived > ids[2]);
-      assert.equal(q.requeueDead(ids[0]), null);
-      const job = q.claimOne("w");
-      assert.equal(job?.payload, "a");
-      assert.equal(job?.attempts, 1);
-      assert.equal(job?.priority, 3);
-      assert.equal(job?.maxAttempts, 4);
-      assert.equal(q.purgeDead({ olderThanS: 3600 }), 0);
-      assert.equal(q.purgeDead(), 2);
-      assert.equal(q.stats().dead, 0);
-    }));
+    it(
+      "deadLetters() pages newest first; requeueDead() revives; purgeDead() deletes",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q", { maxAttempts: 4 });
+        const ids = q.enqueueMany(["a", "b", "c"], { priority: 3 });
+        for (const job of q.claimBatch("w", 3)) job.fail(`err ${job.payload}`);
+        assert.deepEqual(q.deadLetters().map((d) => d.id), [...ids].reverse());
+        assert.deepEqual(q.deadLetters({ limit: 1, before: ids[2] }).map((d) => d.id), [ids[1]]);
+        assert.equal(db.queue("other").deadLetters().length, 0);
+        const revived = q.requeueDead(ids[0]);
+        assert.ok(revived !== null && revived > ids[2]);
+        assert.equal(q.requeueDead(ids[0]), null);
+        const job = q.claimOne("w");
+        assert.equal(job?.payload, "a");
+        assert.equal(job?.attempts, 1);
+        assert.equal(job?.priority, 3);
+        assert.equal(job?.maxAttempts, 4);
+        assert.equal(q.purgeDead({ olderThanS: 3600 }), 0);
+        assert.equal(q.purgeDead(), 2);
+        assert.equal(q.stats().dead, 0);
+      }),
+    );
 
-    it("every call after close() throws DatabaseClosedError", { skip }, withDb(entry, (db) => {
-      const q = db.queue("q");
-      q.enqueue(1);
-      const job = q.claimOne("w");
-      db.close();
-      db.close();
-      for (const call of [() => q.enqueue(1), () => q.claimOne("w"), () => job?.ack(), () => q.stats(), () => db.queue("x"), () => db.transaction(() => 1)]) {
-        assert.throws(call, DatabaseClosedError);
-      }
-    }));
+    it(
+      "every call after close() throws DatabaseClosedError",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q");
+        q.enqueue(1);
+        const job = q.claimOne("w");
+        db.close();
+        db.close();
+        for (
+          const call of [
+            () => q.enqueue(1),
+            () => q.claimOne("w"),
+            () => job?.ack(),
+            () => q.stats(),
+            () => db.queue("x"),
+            () => db.transaction(() => 1),
+          ]
+        ) {
+          assert.throws(call, DatabaseClosedError);
+        }
+      }),
+    );
   });
 }
