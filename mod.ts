@@ -19,11 +19,12 @@
 import { openDriver } from "./adapters/auto.ts";
 import type { DriverName } from "./adapters/auto.ts";
 import { Database } from "./core/database.ts";
-import type { DatabaseOptions } from "./core/database.ts";
+import type { DatabaseInit, DatabaseOptions } from "./core/database.ts";
 import type { SqliteDriver } from "./core/driver.ts";
+import { checkWatchOptions, startWatcher } from "./wake/watcher.ts";
 
-export { Database, fromDriver } from "./core/database.ts";
-export type { DatabaseOptions } from "./core/database.ts";
+export { Database } from "./core/database.ts";
+export type { DatabaseOptions, WakeMode } from "./core/database.ts";
 export type {
   Row,
   RunResult,
@@ -32,10 +33,12 @@ export type {
   SqliteDriver,
   SqlValue,
 } from "./core/driver.ts";
-export { DatabaseClosedError, UnsupportedDatabaseError } from "./core/errors.ts";
+export { DatabaseClosedError, UnsupportedDatabaseError, WatcherDiedError } from "./core/errors.ts";
 export { Job } from "./core/job.ts";
 export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue.ts";
+export type { ClaimOptions } from "./core/claim.ts";
+export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/work.ts";
 export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/dead_letters.ts";
 export { Transaction } from "./core/transaction.ts";
 export type { DriverName } from "./adapters/auto.ts";
@@ -71,15 +74,50 @@ export async function open(path: string, options: OpenOptions = {}): Promise<Dat
   if (typeof path !== "string" || path.length === 0) {
     throw new TypeError(`Cannot open a database: path must be a non-empty string`);
   }
+  checkWatchOptions(options);
   const given = options.driver;
   if (given !== undefined && typeof given === "object") {
-    return new Database(given, { ...options, ownsDriver: false });
+    return new Database(given, init(options, false));
   }
   const driver = await openDriver(path, given);
   try {
-    return new Database(driver, { ...options, ownsDriver: true });
+    return new Database(driver, init(options, true));
   } catch (error) {
     driver.close();
     throw error;
   }
+}
+
+function init(options: DatabaseOptions, ownsDriver: boolean): DatabaseInit {
+  return {
+    ...options,
+    ownsDriver,
+    startWatcher: (waker, driver) => startWatcher(waker, driver, options),
+  };
+}
+
+/**
+ * Builds a Database on a driver the caller already has: the application's own connection, so
+ * that business writes and queue writes commit in one transaction. The caller keeps ownership:
+ * `db.close()` does not close the driver.
+ *
+ * @param driver A connection from one of the adapters.
+ * @param options Whether to register honker's SQL functions.
+ * @returns The Database, schema bootstrapped.
+ * @throws {UnsupportedDatabaseError} For an in-memory database, SQLite older than 3.38, or a
+ * database that cannot be put into WAL mode.
+ *
+ * @example Share a node:sqlite connection
+ * ```ts ignore
+ * import { DatabaseSync } from "node:sqlite";
+ * import { fromDriver } from "honker-ts";
+ * import { fromNodeSqlite } from "honker-ts/adapters/node-sqlite";
+ *
+ * const handle = new DatabaseSync("app.db");
+ * const db = fromDriver(fromNodeSqlite(handle, { path: "app.db" }));
+ * ```
+ */
+export function fromDriver(driver: SqliteDriver, options: DatabaseOptions = {}): Database {
+  checkWatchOptions(options);
+  return new Database(driver, init(options, false));
 }

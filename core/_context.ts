@@ -7,6 +7,7 @@
 
 import type { SqliteDriver } from "./driver.ts";
 import type { Transaction, TransactionRunner } from "./transaction.ts";
+import type { Waker } from "./waker.ts";
 
 /** @internal The shared state of one open Database. */
 export interface DatabaseContext {
@@ -21,4 +22,6 @@ export interface DatabaseContext {
   joinTx(tx: Transaction | undefined, action: string): SqliteDriver;
   /** Called after a write this process committed (or will commit), to wake local waiters. */
   wrote(): void;
+  /** Where waiting APIs park until something may have changed. */
+  readonly waker: Waker;
 }

@@ -12,8 +12,10 @@ import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
 import { registerSqlFunctions } from "./sql_functions.ts";
+import { abortableIterator } from "./_abortable.ts";
 import type { Transaction } from "./transaction.ts";
 import { TransactionRunner } from "./transaction.ts";
+import { Waker } from "./waker.ts";
 
 /** Options shared by `open()` and `fromDriver()`. */
 export interface DatabaseOptions {
@@ -22,12 +24,27 @@ export interface DatabaseOptions {
    * connection. Defaults to true; turn off for a connection that also loads honker's extension.
    */
   sqlFunctions?: boolean;
+  /**
+   * How other processes' commits are noticed: `"fs"` (file-system events confirmed by
+   * `PRAGMA data_version`, with a slow backstop poll), `"poll"` (a worker thread polling
+   * `data_version`), or `"auto"` (default: fs, falling back to poll when events do not arrive).
+   */
+  wake?: "auto" | "fs" | "poll";
+  /** Poll mode: milliseconds between polls. Defaults to 1. */
+  pollIntervalMs?: number;
+  /** Fs mode: milliseconds between backstop polls. Defaults to 250. */
+  backstopPollMs?: number;
 }
+
+/** How changes are detected: by the cross-process watcher's mode, or only locally. */
+export type WakeMode = "fs" | "poll" | "local";
 
 /** @internal How `fromDriver` and `open` build a Database. */
 export interface DatabaseInit extends DatabaseOptions {
   /** Whether `close()` closes the driver too (true when honker-ts opened it). */
   ownsDriver: boolean;
+  /** Starts the cross-process watcher (from `wake/`); without it only local commits wake. */
+  startWatcher?: (waker: Waker, driver: SqliteDriver) => { readonly mode: "fs" | "poll" };
 }
 
 /**
@@ -48,6 +65,8 @@ export class Database {
   #ownsDriver: boolean;
   #closed = false;
   #ctx: DatabaseContext;
+  #waker = new Waker();
+  #watcher: { readonly mode: "fs" | "poll" } | undefined;
 
   /** @internal Use `open()` or `fromDriver()`. */
   constructor(driver: SqliteDriver, init: DatabaseInit) {
@@ -59,6 +78,7 @@ export class Database {
     this.#ownsDriver = init.ownsDriver;
     this.#transactions = new TransactionRunner(driver);
     this.#ctx = this.#context();
+    this.#watcher = init.startWatcher?.(this.#waker, driver);
   }
 
   #context(): DatabaseContext {
@@ -79,7 +99,8 @@ export class Database {
         }
         return driver;
       },
-      wrote: () => {},
+      wrote: () => this.#waker.notifyLocal(),
+      waker: this.#waker,
     };
   }
 
@@ -91,6 +112,38 @@ export class Database {
   /** Whether `close()` has been called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** How other processes' commits are noticed right now; "local" means they are not. */
+  get wakeMode(): WakeMode {
+    return this.#watcher?.mode ?? "local";
+  }
+
+  /**
+   * Change hints, for advanced use: yields the change counter each time something may have
+   * been committed to the file (by any process). A hint is not data; re-read what you need.
+   * Ends on abort, `return()` or `close()`; throws WatcherDiedError if the file is replaced.
+   *
+   * @example Refresh a view on every commit
+   * ```ts ignore
+   * for await (const _ of db.updates({ signal })) render(queue.stats());
+   * ```
+   */
+  updates(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<number> {
+    this.#ctx.open("watch for updates");
+    const waker = this.#waker;
+    let seen = waker.seq;
+    return abortableIterator<number>(async (signal) => {
+      while (!signal.aborted) {
+        const reason = await waker.wait({ signal, since: seen });
+        if (reason === "abort") return undefined;
+        if (reason === "change") {
+          seen = waker.seq;
+          return seen;
+        }
+      }
+      return undefined;
+    }, { signal: options.signal });
   }
 
   /**
@@ -136,6 +189,7 @@ export class Database {
       throw new Error("Cannot close the database: a transaction callback is still running");
     }
     this.#closed = true;
+    this.#waker.close();
     if (this.#ownsDriver) this.driver.close();
   }
 
@@ -149,29 +203,4 @@ export class Database {
     this.close();
     return Promise.resolve();
   }
-}
-
-/**
- * Builds a Database on a driver the caller already has: the application's own connection, so
- * that business writes and queue writes commit in one transaction. The caller keeps ownership:
- * `db.close()` does not close the driver.
- *
- * @param driver A connection from one of the adapters.
- * @param options Whether to register honker's SQL functions.
- * @returns The Database, schema bootstrapped.
- * @throws {UnsupportedDatabaseError} For an in-memory database, SQLite older than 3.38, or a
- * database that cannot be put into WAL mode.
- *
- * @example Share a node:sqlite connection
- * ```ts ignore
- * import { DatabaseSync } from "node:sqlite";
- * import { fromDriver } from "honker-ts";
- * import { fromNodeSqlite } from "honker-ts/adapters/node-sqlite";
- *
- * const handle = new DatabaseSync("app.db");
- * const db = fromDriver(fromNodeSqlite(handle, { path: "app.db" }));
- * ```
- */
-export function fromDriver(driver: SqliteDriver, options: DatabaseOptions = {}): Database {
-  return new Database(driver, { ...options, ownsDriver: false });
 }

@@ -40,3 +40,25 @@ export class UnsupportedDatabaseError extends Error {
     this.name = "UnsupportedDatabaseError";
   }
 }
+
+/**
+ * Raised to waiters when the change watcher can no longer see commits: the database file was
+ * replaced under it (rename-over, restore) or vanished. Wait loops then fall back to polling
+ * on their own timeouts; reopen the database to get wake-ups back.
+ *
+ * @example Notice the fallback
+ * ```ts ignore
+ * try {
+ *   for await (const _ of db.updates()) refresh();
+ * } catch (error) {
+ *   if (error instanceof WatcherDiedError) console.warn(error.message);
+ * }
+ * ```
+ */
+export class WatcherDiedError extends Error {
+  /** Creates the error with what the watcher saw. */
+  constructor(message: string) {
+    super(message);
+    this.name = "WatcherDiedError";
+  }
+}

@@ -6,6 +6,8 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
+import { claimIterator } from "./claim.ts";
+import type { ClaimOptions } from "./claim.ts";
 import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
 import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_letters.ts";
 import { Job } from "./job.ts";
@@ -18,6 +20,8 @@ import {
   JOB_STATS,
 } from "./queue_sql.ts";
 import type { Transaction } from "./transaction.ts";
+import { work } from "./work.ts";
+import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
 import {
   requireCount,
   requireId,
@@ -205,6 +209,45 @@ export class Queue<T = unknown> {
   /** Claims the next due job, or returns null when none is due. */
   claimOne(workerId: string): Job<T> | null {
     return this.claimBatch(workerId, 1)[0] ?? null;
+  }
+
+  /**
+   * Yields jobs as they become due, claimed one at a time for `workerId`. When nothing is due it
+   * sleeps until a commit from any process, the next deadline (a delayed job, an expiring
+   * claim) or the idle poll. Breaking out of the loop, `return()` or the signal end it at once.
+   *
+   * @example A worker loop
+   * ```ts ignore
+   * for await (const job of queue.claim("worker-1", { signal })) {
+   *   await handle(job.payload);
+   *   job.ack();
+   * }
+   * ```
+   */
+  claim(workerId: string, options?: ClaimOptions): AsyncIterableIterator<Job<T>> {
+    this.#ctx.open(this.#action("claim from"));
+    return claimIterator(this, this.#ctx.waker, workerId, options);
+  }
+
+  /**
+   * Runs `handler` for every job until `options.signal` aborts: acks on success, retries with
+   * exponential backoff on a throw (dead letters once attempts run out), heartbeats long
+   * handlers. On abort it stops claiming, lets in-flight handlers finish within `graceMs`, and
+   * resolves with what it did.
+   *
+   * @example Process emails with two handlers at a time
+   * ```ts ignore
+   * const stop = new AbortController();
+   * const done = emails.work(async (job) => await send(job.payload), {
+   *   concurrency: 2,
+   *   signal: stop.signal,
+   * });
+   * // later: stop.abort(); console.log(await done);
+   * ```
+   */
+  work(handler: JobHandler<T>, options?: WorkOptions): Promise<WorkResult> {
+    this.#ctx.open(this.#action("work on"));
+    return work(this, handler, options);
   }
 
   /** Acks many jobs held by `workerId`. Returns how many were still held and are now done. */

@@ -234,7 +234,7 @@ export function nextClaimAt(driver: SqliteDriver, queue: string): number {
 export function saveResult(
   driver: SqliteDriver,
   jobId: number,
-  value: string | null,
+  value: string,
   ttlS: number,
 ): number {
   driver.run(RESULT_UPSERT, [jobId, value, ttlS]);

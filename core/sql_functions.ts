@@ -87,7 +87,8 @@ function queueFunctions(d: SqliteDriver): Record<string, [number, SqlFunction]> 
       if (n < 0) fail(f, `n must not be negative, got ${n}`);
       if (n === 0) return "[]";
       const rows = ops.claimJobs(d, text(f, a, 0), text(f, a, 1), n, int(f, a, 3));
-      return JSON.stringify(rows.map(claimedJson));
+      // honker's array comes in id order (its UPDATE … RETURNING walks the rowids).
+      return JSON.stringify(rows.sort((x, y) => x.id - y.id).map(claimedJson));
     }],
     honker_ack: [2, (...a) => ops.ackJob(d, int("honker_ack", a, 0), text("honker_ack", a, 1))],
     honker_ack_batch: [2, (...a) => {
@@ -127,8 +128,7 @@ function queueFunctions(d: SqliteDriver): Record<string, [number, SqlFunction]> 
     ],
     honker_result_save: [3, (...a) => {
       const f = "honker_result_save";
-      const value = a[1] === null ? null : text(f, a, 1);
-      return ops.saveResult(d, int(f, a, 0), value, int(f, a, 2));
+      return ops.saveResult(d, int(f, a, 0), text(f, a, 1), int(f, a, 2));
     }],
     honker_result_get: [1, (...a) => ops.getResult(d, int("honker_result_get", a, 0))],
     honker_result_sweep: [0, () => ops.sweepResults(d)],

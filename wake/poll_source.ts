@@ -1,0 +1,97 @@
+/**
+ * Change detection by polling, for file systems without usable events (network mounts, some
+ * containers) or by choice. With a built-in driver it runs the futex-style poller of
+ * `poll_worker.ts` in a worker thread; with any other driver it polls the Database's own
+ * connection on a timer.
+ *
+ * @module
+ */
+
+import { clearInterval, clearTimeout, setInterval, setTimeout } from "node:timers";
+import { Worker } from "node:worker_threads";
+import type { DriverName } from "../adapters/auto.ts";
+import type { ChangeProbe } from "../core/_version_probe.ts";
+import type { PollWorkerData } from "./poll_worker.ts";
+
+/** How long a stopping worker may take before it is terminated. */
+const WORKER_STOP_GRACE_MS = 100;
+
+/** What the poll source reports to. */
+export interface PollSourceOptions {
+  path: string;
+  /** The built-in driver the worker opens its connection with; undefined polls on a timer. */
+  driver: DriverName | undefined;
+  pollIntervalMs: number;
+  probe: ChangeProbe;
+  onChange(): void;
+}
+
+/** A running poll source. */
+export interface PollSource {
+  stop(): void;
+}
+
+function startTimerPoll(options: PollSourceOptions): PollSource {
+  const timer = setInterval(() => {
+    let changed = true;
+    try {
+      changed = options.probe();
+    } catch {
+      // Cannot tell: a spurious wake is cheap, a lost one is not.
+    }
+    if (changed) options.onChange();
+  }, options.pollIntervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSource {
+  const shared = new SharedArrayBuffer(8);
+  const flags = new Int32Array(shared);
+  const data: PollWorkerData = {
+    path: options.path,
+    driver,
+    pollIntervalMs: options.pollIntervalMs,
+    shared,
+  };
+  const worker = new Worker(new URL("./poll_worker.ts", import.meta.url), { workerData: data });
+  worker.unref();
+  let stopped = false;
+  let fallback: PollSource | undefined;
+  worker.on("error", () => {
+    if (!stopped) fallback ??= startTimerPoll(options);
+  });
+  const arm = (): void => {
+    if (stopped) return;
+    const seen = Atomics.load(flags, 0);
+    const result = Atomics.waitAsync(flags, 0, seen);
+    const next = () => {
+      if (stopped) return;
+      options.onChange();
+      arm();
+    };
+    if (result.async) result.value.then(next);
+    else queueMicrotask(next);
+  };
+  arm();
+  return {
+    stop() {
+      stopped = true;
+      fallback?.stop();
+      Atomics.store(flags, 1, 1);
+      Atomics.notify(flags, 1);
+      Atomics.notify(flags, 0);
+      // The worker closes its connection and exits on the stop flag; terminate only a straggler.
+      const kill = setTimeout(() => void worker.terminate(), WORKER_STOP_GRACE_MS);
+      kill.unref();
+      worker.once("exit", () => clearTimeout(kill));
+    },
+  };
+}
+
+/** Starts polling with a worker thread when the driver is built in, else on a timer. */
+export function startPollSource(options: PollSourceOptions): PollSource {
+  return options.driver === undefined
+    ? startTimerPoll(options)
+    : startWorkerPoll(options, options.driver);
+}

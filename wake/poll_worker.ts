@@ -1,0 +1,50 @@
+/**
+ * The futex-style poller, run in a worker thread: it polls `PRAGMA data_version` on its own
+ * connection every `pollIntervalMs`, sleeping in `Atomics.wait` (no timers, no event loop), and
+ * bumps a shared counter that the main thread awaits with `Atomics.waitAsync`.
+ *
+ * Shared Int32Array: [0] change counter, [1] stop flag.
+ *
+ * @module
+ */
+
+import { workerData } from "node:worker_threads";
+import { openDriver } from "../adapters/auto.ts";
+import type { DriverName } from "../adapters/auto.ts";
+
+/** What the main thread hands the worker. */
+export interface PollWorkerData {
+  path: string;
+  driver: DriverName;
+  pollIntervalMs: number;
+  shared: SharedArrayBuffer;
+}
+
+const COUNTER = 0;
+const STOP = 1;
+
+async function main(data: PollWorkerData): Promise<void> {
+  const flags = new Int32Array(data.shared);
+  const driver = await openDriver(data.path, data.driver);
+  try {
+    const read = () => driver.get<{ data_version: number }>("PRAGMA data_version")?.data_version;
+    let last = read();
+    while (Atomics.load(flags, STOP) === 0) {
+      Atomics.wait(flags, STOP, 0, data.pollIntervalMs);
+      let now: number | undefined;
+      try {
+        now = read();
+      } catch {
+        now = undefined; // Busy or failing: report a conservative change.
+      }
+      if (now === last && now !== undefined) continue;
+      last = now;
+      Atomics.add(flags, COUNTER, 1);
+      Atomics.notify(flags, COUNTER);
+    }
+  } finally {
+    driver.close();
+  }
+}
+
+await main(workerData as PollWorkerData);

@@ -1,0 +1,164 @@
+/**
+ * Starts the cross-process change watcher of one Database: file-system events confirmed by the
+ * change probe (`fs`), the futex-style poller (`poll`), or `auto`, which starts with `fs` and
+ * falls back to `poll` when the directory's events do not arrive within a second. A stat() of
+ * the file every 100 ms notices it being replaced.
+ *
+ * @module
+ */
+
+import { unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import process from "node:process";
+import { setTimeout } from "node:timers";
+import type { DriverName } from "../adapters/auto.ts";
+import { versionProbe } from "../core/_version_probe.ts";
+import type { SqliteDriver } from "../core/driver.ts";
+import type { Waker } from "../core/waker.ts";
+import { startFsSource } from "./fs_source.ts";
+import { watchIdentity } from "./identity.ts";
+import { startPollSource } from "./poll_source.ts";
+
+/** How the watcher learns of other processes' commits. */
+export type WakeMode = "auto" | "fs" | "poll";
+
+/** Options of the watcher, given to `open()`. */
+export interface WatchOptions {
+  /** `auto` (default): fs events, falling back to polling when they do not work. */
+  wake?: WakeMode;
+  /** Poll mode: milliseconds between `data_version` polls. Defaults to 1. */
+  pollIntervalMs?: number;
+  /** Fs mode: milliseconds between backstop polls that catch missed events. Defaults to 250. */
+  backstopPollMs?: number;
+}
+
+/** Default poll cadence in poll mode, as honker's watcher. */
+export const POLL_INTERVAL_DEFAULT_MS = 1;
+/** Default backstop poll in fs mode. */
+export const BACKSTOP_POLL_DEFAULT_MS = 250;
+/** How long auto mode waits for the probe file's event before falling back to polling. */
+export const FS_PROBE_TIMEOUT_MS = 1000;
+
+const BUILT_IN: Record<string, DriverName> = {
+  "node:sqlite": "node-sqlite",
+  "bun:sqlite": "bun-sqlite",
+  "deno-ffi": "deno-ffi",
+};
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `Cannot open the database: ${what} must be a positive number, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Checks watcher options before anything is opened. */
+export function checkWatchOptions(options: WatchOptions): Required<WatchOptions> {
+  const wake = options.wake ?? "auto";
+  if (wake !== "auto" && wake !== "fs" && wake !== "poll") {
+    throw new TypeError(
+      `Cannot open the database: wake must be "auto", "fs" or "poll", got ${JSON.stringify(wake)}`,
+    );
+  }
+  return {
+    wake,
+    pollIntervalMs: positive(options.pollIntervalMs, POLL_INTERVAL_DEFAULT_MS, "pollIntervalMs"),
+    backstopPollMs: positive(options.backstopPollMs, BACKSTOP_POLL_DEFAULT_MS, "backstopPollMs"),
+  };
+}
+
+/** A running watcher: which mode it ended up in, and how to stop it. */
+interface Source {
+  stop(): void;
+}
+
+/** A started watcher. */
+export interface WatcherHandle {
+  /** How changes are detected right now (auto mode may move from "fs" to "poll"). */
+  readonly mode: "fs" | "poll";
+}
+
+/** Starts watching `driver`'s file for `waker`; everything stops when the waker closes. */
+export function startWatcher(
+  waker: Waker,
+  driver: SqliteDriver,
+  options: WatchOptions,
+): WatcherHandle {
+  const opts = checkWatchOptions(options);
+  const probe = versionProbe(driver);
+  const onChange = () => waker.changed();
+  const poll = (): Source =>
+    startPollSource({
+      path: driver.path,
+      driver: BUILT_IN[driver.name],
+      pollIntervalMs: opts.pollIntervalMs,
+      probe,
+      onChange,
+    });
+  let source: Source;
+  let mode: "fs" | "poll" = "fs";
+  if (opts.wake === "poll") {
+    mode = "poll";
+    source = poll();
+  } else {
+    const probeName = `.${basename(driver.path)}.honker-probe-${process.pid}-${Math.random()}`;
+    let probeSeen = false;
+    try {
+      source = startFsSource({
+        path: driver.path,
+        probe,
+        onChange,
+        backstopPollMs: opts.backstopPollMs,
+        onOtherFile: (name) => {
+          if (name === probeName) probeSeen = true;
+        },
+      });
+    } catch {
+      mode = "poll";
+      source = poll(); // The directory cannot be watched at all.
+    }
+    if (opts.wake === "auto") {
+      verifyFsEvents(probeName, driver.path, () => probeSeen, () => {
+        if (waker.closed || mode === "poll") return;
+        source.stop();
+        mode = "poll";
+        source = poll();
+      });
+    }
+  }
+  const stopIdentity = watchIdentity(driver.path, (error) => {
+    source.stop();
+    waker.die(error);
+  });
+  waker.onClose(() => {
+    stopIdentity();
+    source.stop();
+  });
+  return {
+    get mode() {
+      return mode;
+    },
+  };
+}
+
+/**
+ * Writes and removes a scratch file beside the database (never the database itself) and calls
+ * `fallBack` when its event has not arrived within FS_PROBE_TIMEOUT_MS.
+ */
+function verifyFsEvents(name: string, dbPath: string, seen: () => boolean, fallBack: () => void) {
+  const file = join(dirname(dbPath), name);
+  try {
+    writeFileSync(file, "");
+    unlinkSync(file);
+  } catch {
+    fallBack();
+    return;
+  }
+  const timer = setTimeout(() => {
+    if (!seen()) fallBack();
+  }, FS_PROBE_TIMEOUT_MS);
+  timer.unref();
+}
