@@ -6,7 +6,7 @@
  * @module
  */
 
-import { WatcherDiedError } from "./errors.ts";
+import type { WatcherDiedError } from "./errors.ts";
 
 /** Why a wait ended. */
 export type WakeReason = "change" | "timeout" | "abort";
