@@ -55,3 +55,54 @@ export function runScript(script: string, args: readonly string[] = []): Promise
   child.stdin.end();
   return collect(child);
 }
+
+/** Reads a child's stdout line by line, letting a test wait for a line it expects. */
+export class LineReader {
+  readonly lines: string[] = [];
+  #waiters: Array<() => void> = [];
+  #ended = false;
+
+  constructor(child: ChildProcessWithoutNullStreams) {
+    let partial = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop() ?? "";
+      this.lines.push(...parts);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    child.stdout.on("end", () => {
+      this.#ended = true;
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  /** Resolves with the first line matching `match`, or rejects after `timeoutMs`. */
+  async waitFor(match: RegExp, timeoutMs: number): Promise<string> {
+    return (await this.waitForCount(match, 1, timeoutMs))[0];
+  }
+
+  /** Resolves once `count` lines match `match`, or rejects after `timeoutMs`. */
+  async waitForCount(match: RegExp, count: number, timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.filter((line) => match.test(line));
+      if (found.length >= count) return found;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#ended) {
+        throw new Error(
+          `Only ${found.length} of ${count} lines matching ${match} within ${timeoutMs} ms`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+}
+
+/** Resolves when the child exits (or at once if it already has). */
+export function exited(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}

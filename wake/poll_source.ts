@@ -58,8 +58,12 @@ function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSo
   worker.unref();
   let stopped = false;
   let fallback: PollSource | undefined;
-  worker.on("error", () => {
+  const fallBack = () => {
     if (!stopped) fallback ??= startTimerPoll(options);
+  };
+  worker.on("error", fallBack);
+  worker.on("message", (message: { failed?: string }) => {
+    if (message?.failed !== undefined) fallBack();
   });
   const arm = (): void => {
     if (stopped) return;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { workerData } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { openDriver } from "../adapters/auto.ts";
 import type { DriverName } from "../adapters/auto.ts";
 
@@ -47,4 +47,9 @@ async function main(data: PollWorkerData): Promise<void> {
   }
 }
 
-await main(workerData as PollWorkerData);
+try {
+  await main(workerData as PollWorkerData);
+} catch (error) {
+  // The main thread falls back to polling on a timer; an uncaught error would only be noise.
+  parentPort?.postMessage({ failed: String((error as Error)?.message ?? error) });
+}

@@ -11,6 +11,7 @@ import { unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { setTimeout } from "node:timers";
+import { runtimeKey } from "../adapters/auto.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { versionProbe } from "../core/_version_probe.ts";
 import type { SqliteDriver } from "../core/driver.ts";
@@ -55,6 +56,21 @@ function positive(value: number | undefined, fallback: number, what: string): nu
   return value;
 }
 
+/**
+ * Why file-system events cannot be used on this runtime, or undefined when they can.
+ *
+ * Deno's watcher (both `fs.watch` and `Deno.watchFs`) opens and closes every file it reports
+ * (seen with strace), and closing any descriptor of the database or its `-shm` file drops every
+ * POSIX lock SQLite holds on it in this process (honker issue #80): two processes then claimed
+ * the same job. So Deno never watches the directory.
+ */
+export function fsEventsUnsafe(): string | undefined {
+  return runtimeKey() === "deno"
+    ? "Deno's file watcher opens and closes the files it reports, which drops SQLite's POSIX " +
+      "locks on the database (honker issue #80)"
+    : undefined;
+}
+
 /** Checks watcher options before anything is opened. */
 export function checkWatchOptions(options: WatchOptions): Required<WatchOptions> {
   const wake = options.wake ?? "auto";
@@ -62,6 +78,10 @@ export function checkWatchOptions(options: WatchOptions): Required<WatchOptions>
     throw new TypeError(
       `Cannot open the database: wake must be "auto", "fs" or "poll", got ${JSON.stringify(wake)}`,
     );
+  }
+  const unsafe = wake === "fs" ? fsEventsUnsafe() : undefined;
+  if (unsafe) {
+    throw new TypeError(`Cannot open the database with wake "fs": ${unsafe}; use "poll" or "auto"`);
   }
   return {
     wake,
@@ -100,7 +120,7 @@ export function startWatcher(
     });
   let source: Source;
   let mode: "fs" | "poll" = "fs";
-  if (opts.wake === "poll") {
+  if (opts.wake === "poll" || fsEventsUnsafe()) {
     mode = "poll";
     source = poll();
   } else {

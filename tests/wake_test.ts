@@ -1,0 +1,166 @@
+// Cross-process wake-up with real child processes of the runtime running the tests.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { renameSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { open, WatcherDiedError } from "../mod.ts";
+import { fsEventsUnsafe } from "../wake/watcher.ts";
+import { tempDbPath } from "./_helpers.ts";
+import { exited, LineReader, runScript, spawnScript } from "./_spawn.ts";
+
+const PEER = fileURLToPath(new URL("./fixtures/wake_peer.ts", import.meta.url));
+const SLOW = { timeout: 60_000 };
+const FS_SKIP = fsEventsUnsafe();
+
+/** Starts an event-only consumer process and waits until it is listening. */
+async function startConsumer(path: string, wake: string, workerId: string) {
+  const child = spawnScript(PEER, ["consume", path, "jobs", wake, workerId]);
+  const out = new LineReader(child);
+  const ready = await out.waitFor(/^ready /, 20_000);
+  return { child, out, mode: ready.slice("ready ".length) };
+}
+
+function payloads(lines: string[]): Array<{ id: number; payload: { tag: string; i: number } }> {
+  return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+}
+
+describe("cross-process wake-up", () => {
+  for (const wake of ["fs", "poll"]) {
+    const skip = wake === "fs" ? FS_SKIP : undefined;
+    it(`an event-only worker (${wake}) gets each of 50 jobs from a producer process`, {
+      ...SLOW,
+      skip,
+    }, async () => {
+      const path = tempDbPath();
+      (await open(path)).close();
+      const consumer = await startConsumer(path, wake, "w1");
+      assert.equal(consumer.mode, wake);
+      const producer = await runScript(PEER, ["produce", path, "jobs", "50", "5", "p"]);
+      assert.equal(producer.code, 0, producer.stderr);
+      const got = payloads(await consumer.out.waitForCount(/^\{/, 50, 20_000));
+      consumer.child.stdin.end();
+      assert.equal(await exited(consumer.child), 0);
+      assert.deepEqual(got.map((j) => j.payload.i), Array.from({ length: 50 }, (_, i) => i));
+    });
+  }
+
+  it("3 producers and 3 event-only workers: every job exactly once", SLOW, async () => {
+    const path = tempDbPath();
+    (await open(path)).close();
+    const consumers = await Promise.all(["a", "b", "c"].map((w) => startConsumer(path, "auto", w)));
+    const producers = await Promise.all(
+      ["x", "y", "z"].map((tag) => runScript(PEER, ["produce", path, "jobs", "40", "2", tag])),
+    );
+    for (const p of producers) assert.equal(p.code, 0, p.stderr);
+    const db = await open(path);
+    const deadline = Date.now() + 20_000;
+    while (db.queue("jobs").stats().pending + db.queue("jobs").stats().processing > 0) {
+      assert.ok(
+        Date.now() < deadline,
+        `the workers did not drain the queue: ${JSON.stringify(db.queue("jobs").stats())} ${
+          consumers.map((c) => c.out.lines.length)
+        }`,
+      );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    db.close();
+    for (const c of consumers) c.child.stdin.end();
+    await Promise.all(consumers.map((c) => exited(c.child)));
+    const all = consumers.flatMap((c) => payloads(c.out.lines));
+    const keys = all.map((j) => `${j.payload.tag}${j.payload.i}`);
+    assert.equal(keys.length, 120);
+    assert.equal(new Set(keys).size, 120);
+  });
+
+  it(
+    "a worker SIGKILLed mid-job: another worker completes the job after the timeout",
+    SLOW,
+    async () => {
+      const path = tempDbPath();
+      const db = await open(path);
+      const id = db.queue("jobs").enqueue({ tag: "crash", i: 0 });
+      const crasher = spawnScript(PEER, ["crash-in-handler", path, "jobs", "1"]);
+      await new LineReader(crasher).waitFor(new RegExp(`^started ${id}$`), 20_000);
+      crasher.kill("SIGKILL");
+      await exited(crasher);
+      const consumer = await startConsumer(path, "auto", "rescuer");
+      const [line] = await consumer.out.waitForCount(/^\{/, 1, 10_000);
+      consumer.child.stdin.end();
+      await exited(consumer.child);
+      assert.deepEqual(JSON.parse(line), { id, payload: { tag: "crash", i: 0 }, attempts: 2 });
+      assert.equal(db.queue("jobs").getJob(id), null);
+      db.close();
+    },
+  );
+
+  it("a process holding an idle Database exits on its own", SLOW, async () => {
+    const started = Date.now();
+    const result = await runScript(PEER, ["idle", tempDbPath()]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /ready/);
+    assert.ok(Date.now() - started < 15_000);
+  });
+});
+
+describe("watcher robustness", () => {
+  it("auto mode never watches files where that would drop SQLite's locks", async () => {
+    const db = await open(tempDbPath());
+    try {
+      assert.equal(db.wakeMode, FS_SKIP ? "poll" : "fs");
+    } finally {
+      db.close();
+    }
+    if (FS_SKIP) {
+      await assert.rejects(
+        open(tempDbPath(), { wake: "fs" }),
+        /wake "fs".*honker issue #80.*use "poll"/,
+      );
+    }
+  });
+
+  it("a TRUNCATE checkpoint from another connection does not stop wake-ups", SLOW, async () => {
+    const path = tempDbPath();
+    const db = await open(path);
+    const other = await open(path);
+    const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+    other.queue("jobs").enqueue(1);
+    assert.equal((await jobs.next()).value?.payload, 1);
+    other.driver.get("PRAGMA wal_checkpoint(TRUNCATE)");
+    const started = Date.now();
+    const next = jobs.next();
+    await new Promise((r) => setTimeout(r, 50));
+    other.queue("jobs").enqueue(2);
+    assert.equal((await next).value?.payload, 2);
+    assert.ok(Date.now() - started < 2_000);
+    await jobs.return?.();
+    other.close();
+    db.close();
+  });
+
+  it("replacing the file makes waiters fail over to polling within 2 s", SLOW, async () => {
+    const path = tempDbPath();
+    const db = await open(path);
+    const twin = await open(path); // keeps writing to the replaced inode
+    const updates = db.updates();
+    const died = updates.next().then(() => undefined, (error) => error);
+    const replacement = tempDbPath();
+    (await open(replacement)).close();
+    renameSync(replacement, path);
+    const error = await Promise.race([
+      died,
+      new Promise((r) => setTimeout(() => r("timeout"), 2_000)),
+    ]);
+    assert.ok(error instanceof WatcherDiedError, String(error));
+    assert.match(error.message, /replaced or removed/);
+    const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+    const next = jobs.next();
+    const started = Date.now();
+    twin.queue("jobs").enqueue("after the replacement");
+    assert.equal((await next).value?.payload, "after the replacement");
+    assert.ok(Date.now() - started < 2_000);
+    await jobs.return?.();
+    twin.close();
+    db.close();
+  });
+});
