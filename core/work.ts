@@ -85,18 +85,31 @@ export async function work<T>(
 
   const runJob = async (job: Job<T>): Promise<void> => {
     const jobDone = new AbortController();
-    const onGraceOver = () =>
-      jobDone.abort(new Error("work() stopped and the grace period ran out"));
-    graceOver.signal.addEventListener("abort", onGraceOver, { once: true });
     // Renew well before the claim lapses; a refused heartbeat means someone else has the job.
     const beat = setInterval(() => {
-      if (!job.heartbeat()) jobDone.abort(new Error(`the claim on job ${job.id} was lost`));
+      let held = false;
+      try {
+        held = job.heartbeat();
+      } catch {
+        // The database was closed under the handler: the claim simply lapses.
+      }
+      if (!held) stopBeating(new Error(`the claim on job ${job.id} was lost`));
     }, Math.max(1000, (queue.visibilityTimeoutS * 1000) / 3));
+    const stopBeating = (reason: Error) => {
+      clearInterval(beat);
+      jobDone.abort(reason);
+    };
+    // A handler still running when the grace period ends is abandoned: it stops heartbeating,
+    // so its job is reclaimed after the visibility timeout.
+    const onGraceOver = () => stopBeating(new Error("work() stopped and the grace period ran out"));
+    graceOver.signal.addEventListener("abort", onGraceOver, { once: true });
     try {
       await handler(job, { signal: jobDone.signal });
+      if (graceOver.signal.aborted) return; // Abandoned: work() has already returned.
       if (job.ack()) result.acked++;
       else result.lost++;
     } catch (error) {
+      if (graceOver.signal.aborted) return;
       opts.onError?.(error, job as Job<unknown>);
       const delayS = Math.min(RETRY_DELAY_MAX_S, retryDelayS * 2 ** (job.attempts - 1));
       const exhausted = job.attempts >= job.maxAttempts;
@@ -113,6 +126,8 @@ export async function work<T>(
     for await (const job of queue.claim(workerId, opts)) await runJob(job);
   };
   const slots = Promise.all(Array.from({ length: concurrency }, slot));
+  // Errors after work() returned (an abandoned handler finishing late) must not crash the process.
+  slots.catch(() => {});
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   const onStop = () => {
     graceTimer ??= setTimeout(() => graceOver.abort(), graceMs);
