@@ -8,10 +8,13 @@
 import type { DatabaseContext } from "./_context.ts";
 import type { SqliteDriver } from "./driver.ts";
 import { DatabaseClosedError } from "./errors.ts";
+import { listen, notify, pruneNotifications } from "./notify.ts";
+import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify.ts";
 import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
 import { registerSqlFunctions } from "./sql_functions.ts";
+import { Stream } from "./stream.ts";
 import { abortableIterator } from "./_abortable.ts";
 import type { Transaction } from "./transaction.ts";
 import { TransactionRunner } from "./transaction.ts";
@@ -157,6 +160,64 @@ export class Database {
   queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
     this.#ctx.open(`open queue ${JSON.stringify(name)}`);
     return new Queue<T>(this.#ctx, name, options);
+  }
+
+  /**
+   * A handle on the named stream (topic). Handles are cheap.
+   *
+   * @example Publish an event
+   * ```ts ignore
+   * db.stream<{ id: number }>("orders").publish({ id: 42 });
+   * ```
+   */
+  stream<T = unknown>(topic: string): Stream<T> {
+    this.#ctx.open(`open stream ${JSON.stringify(topic)}`);
+    return new Stream<T>(this.#ctx, topic);
+  }
+
+  /**
+   * Sends a notification on `channel` (JSON payload); listeners see it once it commits. Pass
+   * `{ tx }` to send it with your own writes. Returns its id.
+   *
+   * @example Notify inside a transaction
+   * ```ts ignore
+   * db.transaction((tx) => {
+   *   tx.run("UPDATE orders SET state = 'paid' WHERE id = ?", [42]);
+   *   db.notify("orders", { id: 42, state: "paid" }, { tx });
+   * });
+   * ```
+   */
+  notify(channel: string, payload: unknown, options?: { tx?: Transaction }): number {
+    return notify(this.#ctx, channel, payload, options);
+  }
+
+  /**
+   * Yields notifications sent on `channel` after this call, in order, from any process. There
+   * is no replay of older ones: use a stream for that.
+   *
+   * @example Listen until aborted
+   * ```ts ignore
+   * for await (const n of db.listen<{ id: number }>("orders", { signal })) console.log(n.payload.id);
+   * ```
+   */
+  listen<T = unknown>(
+    channel: string,
+    options?: ListenOptions,
+  ): AsyncIterableIterator<Notification<T>> {
+    return listen<T>(this.#ctx, channel, options);
+  }
+
+  /**
+   * Deletes notifications with honker's rules: `olderThanS` and `maxKeep` each add a condition,
+   * and a row matching either is deleted. Returns how many. `notify()` never prunes by itself.
+   *
+   * @example Keep the newest 10,000
+   * ```ts ignore
+   * db.pruneNotifications({ maxKeep: 10_000 });
+   * ```
+   */
+  pruneNotifications(options?: PruneNotificationsOptions): number {
+    return pruneNotifications(this.#ctx, options);
   }
 
   /**

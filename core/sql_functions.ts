@@ -6,35 +6,12 @@
  * @module
  */
 
-import type { SqlFunction, SqliteDriver, SqlValue } from "./driver.ts";
+import type { SqlFunction, SqliteDriver } from "./driver.ts";
+import { fail, int, intOrNull, text } from "./_sql_args.ts";
+import { streamFunctions } from "./sql_functions_streams.ts";
 import * as ops from "./queue_ops.ts";
 import type { JobRow } from "./queue_ops.ts";
 import { createSchema } from "./schema.ts";
-
-function fail(fn: string, message: string): never {
-  throw new Error(`honker-ts: ${fn}: ${message}`);
-}
-
-/** A TEXT argument. */
-function text(fn: string, args: SqlValue[], i: number): string {
-  const value = args[i];
-  if (typeof value !== "string") fail(fn, `argument ${i + 1} must be text, got ${typeof value}`);
-  return value;
-}
-
-/** An INTEGER argument; whole REALs are accepted, as honker does. */
-function int(fn: string, args: SqlValue[], i: number): number {
-  const value = args[i];
-  const n = typeof value === "bigint" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isSafeInteger(n)) {
-    fail(fn, `argument ${i + 1} must be a whole number, got ${String(value)}`);
-  }
-  return n;
-}
-
-function intOrNull(fn: string, args: SqlValue[], i: number): number | null {
-  return args[i] === null ? null : int(fn, args, i);
-}
 
 /** The JSON object honker returns for a claimed job (keys in serde's sorted order). */
 function claimedJson(row: JobRow): Record<string, unknown> {
@@ -142,14 +119,16 @@ function withArity(arity: number, fn: SqlFunction): SqlFunction {
 }
 
 /**
- * Registers honker's queue and result SQL functions on the driver's connection.
+ * Registers honker's SQL functions (queue, results, streams, `notify`) on the driver's
+ * connection.
  *
  * @returns false when the driver cannot register functions, or its functions cannot run SQL
  * (bun:sqlite; on Bun, use the node-sqlite driver to get the SQL functions).
  */
 export function registerSqlFunctions(driver: SqliteDriver): boolean {
   if (typeof driver.function !== "function" || driver.reentrantFunctions === false) return false;
-  for (const [name, [arity, fn]] of Object.entries(queueFunctions(driver))) {
+  const functions = { ...queueFunctions(driver), ...streamFunctions(driver) };
+  for (const [name, [arity, fn]] of Object.entries(functions)) {
     driver.function(name, withArity(arity, fn));
   }
   return true;

@@ -27,7 +27,8 @@ export function requireInteger(value: unknown, what: string, action: string, min
     throw new TypeError(`Cannot ${action}: ${what} must be an integer, got ${show(value)}`);
   }
   if (min !== undefined && value < min) {
-    throw new RangeError(`Cannot ${action}: ${what} must be at least ${min}, got ${value}`);
+    const rule = min === 0 ? "must not be negative" : `must be at least ${min}`;
+    throw new RangeError(`Cannot ${action}: ${what} ${rule}, got ${value}`);
   }
   return value;
 }

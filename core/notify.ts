@@ -1,0 +1,138 @@
+/**
+ * Postgres-style notify/listen on `_honker_notifications` (spec §3): transactional sends, and
+ * listeners that see only what was committed after they attached, in order, per channel.
+ *
+ * @module
+ */
+
+import type { DatabaseContext } from "./_context.ts";
+import { abortableIterator } from "./_abortable.ts";
+import { idlePollMs, SLEEP_CAP_MS } from "./claim.ts";
+import type { SqliteDriver } from "./driver.ts";
+import { WatcherDiedError } from "./errors.ts";
+import { parseJson, toJsonText } from "./json.ts";
+import {
+  NOTIFICATION_INSERT,
+  NOTIFICATION_LAST_ID,
+  NOTIFICATION_PRUNE,
+  NOTIFICATION_READ_SINCE,
+} from "./notify_sql.ts";
+import type { Transaction } from "./transaction.ts";
+import { requireInteger, requireName, requireOptions, requireSeconds } from "./validate.ts";
+
+/** A notification as a listener receives it. */
+export interface Notification<T = unknown> {
+  id: number;
+  channel: string;
+  payload: T;
+  /** Unix seconds it was sent. */
+  createdAt: number;
+}
+
+/** Options for `db.listen()`. */
+export interface ListenOptions {
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+  /** Seconds between reads when no wake arrives; null waits for wakes only. Defaults to 5. */
+  idlePollS?: number | null;
+}
+
+/** Options for `db.pruneNotifications()`; with neither, nothing is deleted. */
+export interface PruneNotificationsOptions {
+  /** Delete notifications sent at least this many seconds ago. */
+  olderThanS?: number;
+  /** Delete all but the newest `maxKeep` notifications (0 deletes all). */
+  maxKeep?: number;
+}
+
+const LISTEN_BATCH = 1000;
+
+/** The SQL function and `db.notify()`: insert one notification, return its id. */
+export function insertNotification(driver: SqliteDriver, channel: string, payload: string): number {
+  return driver.run(NOTIFICATION_INSERT, [channel, payload]).lastInsertRowid;
+}
+
+/** Sends a notification (JSON payload); see `Database.notify()`. */
+export function notify(
+  ctx: DatabaseContext,
+  channel: string,
+  payload: unknown,
+  options?: { tx?: Transaction },
+): number {
+  const action = `notify channel ${JSON.stringify(channel)}`;
+  requireName(channel, "the channel", action);
+  const opts = requireOptions(options, action);
+  const text = toJsonText(payload, action);
+  const id = insertNotification(ctx.joinTx(opts.tx, action), channel, text);
+  ctx.wrote();
+  return id;
+}
+
+/** Listens on a channel; see `Database.listen()`. */
+export function listen<T>(
+  ctx: DatabaseContext,
+  channel: string,
+  options?: ListenOptions,
+): AsyncIterableIterator<Notification<T>> {
+  const action = `listen on channel ${JSON.stringify(channel)}`;
+  requireName(channel, "the channel", action);
+  const opts = requireOptions(options, action);
+  const idleMs = Math.min(idlePollMs(opts.idlePollS, action), SLEEP_CAP_MS);
+  const driver = ctx.open(action);
+  let lastId = driver.get<{ id: number }>(NOTIFICATION_LAST_ID, [channel])?.id ?? 0;
+  let buffer: Notification<T>[] = [];
+  return abortableIterator<Notification<T>>(async (signal) => {
+    while (buffer.length === 0) {
+      if (signal.aborted || ctx.waker.closed) return undefined;
+      // The wake sequence is read before the query, so a commit landing between the query and
+      // the wait ends the wait at once.
+      const since = ctx.waker.seq;
+      const rows = ctx.open(action).all<{
+        id: number;
+        channel: string;
+        payload: string;
+        created_at: number;
+      }>(NOTIFICATION_READ_SINCE, [channel, lastId, LISTEN_BATCH]);
+      if (rows.length > 0) {
+        buffer = rows.map((row) => ({
+          id: row.id,
+          channel: row.channel,
+          payload: parseJson<T>(row.payload),
+          createdAt: row.created_at,
+        }));
+        break;
+      }
+      try {
+        if (await ctx.waker.wait({ timeoutMs: idleMs, signal, since }) === "abort") {
+          return undefined;
+        }
+      } catch (error) {
+        if (!(error instanceof WatcherDiedError)) throw error;
+      }
+    }
+    const next = buffer.shift() as Notification<T>;
+    lastId = next.id;
+    return next;
+  }, { signal: opts.signal });
+}
+
+/** Deletes old notifications with honker's semantics (spec §3.3); returns how many. */
+export function pruneNotifications(
+  ctx: DatabaseContext,
+  options?: PruneNotificationsOptions,
+): number {
+  const action = "prune notifications";
+  const opts = requireOptions(options, action);
+  const olderThanS = opts.olderThanS === undefined
+    ? null
+    : requireSeconds(opts.olderThanS, "olderThanS", action);
+  const maxKeep = opts.maxKeep === undefined
+    ? null
+    : requireInteger(opts.maxKeep, "maxKeep", action, 0);
+  if (olderThanS === null && maxKeep === null) return 0;
+  const driver = ctx.open(action);
+  // One statement under BEGIN IMMEDIATE, so it sees every row committed before it (honker #81).
+  return ctx.transactions.atomic(() =>
+    driver.run(NOTIFICATION_PRUNE, [olderThanS, maxKeep]).changes
+  );
+}

@@ -1,0 +1,262 @@
+/**
+ * Append-only event streams with durable consumer offsets (spec §4).
+ *
+ * @module
+ */
+
+import type { DatabaseContext } from "./_context.ts";
+import { WatcherDiedError } from "./errors.ts";
+import { parseJson, toJsonText } from "./json.ts";
+import { CONSUMER_LIST, CONSUMER_MIN_OFFSET, EVENT_COUNT_SINCE, EVENT_TRIM } from "./stream_sql.ts";
+import * as ops from "./stream_ops.ts";
+import type { EventRow } from "./stream_ops.ts";
+import { subscribe } from "./subscription.ts";
+import type { SubscribeOptions } from "./subscription.ts";
+import type { Transaction } from "./transaction.ts";
+import {
+  requireCount,
+  requireInteger,
+  requireName,
+  requireOptions,
+  requireSeconds,
+} from "./validate.ts";
+
+/** One event of a stream. */
+export interface StreamEvent<T = unknown> {
+  /** Position in the file-wide sequence; increases within a topic, with gaps. */
+  offset: number;
+  topic: string;
+  /** The partition key given at publish, or null. Stored, never interpreted. */
+  key: string | null;
+  payload: T;
+  /** Unix seconds it was published. */
+  createdAt: number;
+}
+
+/** Options for `publish()` and `publishMany()`. */
+export interface PublishOptions {
+  /** Commit together with this open transaction. */
+  tx?: Transaction;
+  /** A partition key stored with the event. */
+  key?: string | null;
+}
+
+/** A consumer of a topic, from `consumers()`. */
+export interface ConsumerInfo {
+  name: string;
+  offset: number;
+  /** Events published after its saved offset. */
+  lag: number;
+}
+
+/** Options for `trim()`. */
+export interface TrimOptions {
+  /** Only events published at least this many seconds ago. */
+  olderThanS?: number;
+  /** Always keep the newest `keepLast` events. */
+  keepLast?: number;
+  /** Also delete events a registered consumer has not passed yet. */
+  force?: boolean;
+}
+
+/** The default page size of `readSince()` when no limit is given. */
+export const READ_LIMIT_DEFAULT = 1000;
+
+/**
+ * A named topic. Events published here are read by any process using honker-ts or honker on the
+ * same file, from any offset, as often as needed.
+ *
+ * @typeParam T The payload type.
+ *
+ * @example Publish and read back
+ * ```ts ignore
+ * const orders = db.stream<{ id: number }>("orders");
+ * orders.publish({ id: 1 });
+ * for (const event of orders.readSince(0, 100)) console.log(event.offset, event.payload);
+ * ```
+ */
+export class Stream<T = unknown> {
+  /** The topic name. */
+  readonly topic: string;
+  #ctx: DatabaseContext;
+
+  /** @internal Use `db.stream()`. */
+  constructor(ctx: DatabaseContext, topic: string) {
+    this.topic = requireName(topic, "the topic", `open stream ${JSON.stringify(topic)}`);
+    this.#ctx = ctx;
+  }
+
+  #action(verb: string): string {
+    return `${verb} stream ${JSON.stringify(this.topic)}`;
+  }
+
+  #key(options: PublishOptions, action: string): string | null {
+    const key = options.key ?? null;
+    if (key !== null && typeof key !== "string") {
+      throw new TypeError(`Cannot ${action}: key must be a string or null`);
+    }
+    return key;
+  }
+
+  /** Appends an event; returns its offset. */
+  publish(payload: T, options?: PublishOptions): number {
+    const action = this.#action("publish to");
+    const opts = requireOptions(options, action);
+    const key = this.#key(opts, action);
+    const text = toJsonText(payload, action);
+    const offset = ops.publishEvent(this.#ctx.joinTx(opts.tx, action), this.topic, key, text);
+    this.#ctx.wrote();
+    return offset;
+  }
+
+  /** Appends many events in one statement; returns their offsets in order. */
+  publishMany(payloads: readonly T[], options?: PublishOptions): number[] {
+    const action = this.#action("publish to");
+    if (!Array.isArray(payloads)) {
+      throw new TypeError(`Cannot ${action}: payloads must be an array`);
+    }
+    const opts = requireOptions(options, action);
+    const key = this.#key(opts, action);
+    const texts = payloads.map((p, i) => toJsonText(p, `${action} (payload ${i})`));
+    const driver = this.#ctx.joinTx(opts.tx, action);
+    if (texts.length === 0) return [];
+    const offsets = ops.publishEvents(driver, this.topic, key, texts);
+    this.#ctx.wrote();
+    return offsets;
+  }
+
+  /** Reads up to `limit` events after `offset`, at once (honker's behaviour). */
+  readSince(offset: number, limit?: number): StreamEvent<T>[];
+  /**
+   * Reads up to `limit` events after `offset`; when there are none yet, waits up to
+   * `timeoutMs` for the next commit.
+   */
+  readSince(
+    offset: number,
+    limit: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<StreamEvent<T>[]>;
+  readSince(
+    offset: number,
+    limit: number = READ_LIMIT_DEFAULT,
+    options?: { timeoutMs: number; signal?: AbortSignal },
+  ): StreamEvent<T>[] | Promise<StreamEvent<T>[]> {
+    const action = this.#action("read");
+    requireInteger(offset, "offset", action, 0);
+    requireCount(limit, "limit", action);
+    if (options === undefined) return this.read(offset, limit);
+    const timeoutMs = requireSeconds(
+      requireOptions(options, action).timeoutMs,
+      "timeoutMs",
+      action,
+    );
+    return this.#readWaiting(offset, limit, timeoutMs, options.signal);
+  }
+
+  async #readWaiting(offset: number, limit: number, timeoutMs: number, signal?: AbortSignal) {
+    const deadline = Date.now() + timeoutMs;
+    const waker = this.#ctx.waker;
+    for (;;) {
+      const since = waker.seq;
+      const events = this.read(offset, limit);
+      const left = deadline - Date.now();
+      if (events.length > 0 || left <= 0 || signal?.aborted || waker.closed) return events;
+      try {
+        await waker.wait({ timeoutMs: left, signal, since });
+      } catch (error) {
+        if (!(error instanceof WatcherDiedError)) throw error;
+      }
+    }
+  }
+
+  /** @internal Reads without argument checks (the subscription's hot path). */
+  read(offset: number, limit: number): StreamEvent<T>[] {
+    const rows = ops.readEvents(this.#ctx.open(this.#action("read")), this.topic, offset, limit);
+    return rows.map((row) => toEvent<T>(row));
+  }
+
+  /**
+   * Saves a consumer's offset. Offsets only move forward: saving one at or below the stored
+   * offset changes nothing and returns false.
+   */
+  saveOffset(consumer: string, offset: number, options?: { tx?: Transaction }): boolean {
+    const action = this.#action("save an offset of");
+    requireName(consumer, "the consumer name", action);
+    requireInteger(offset, "offset", action, 0);
+    const opts = requireOptions(options, action);
+    const moved =
+      ops.saveConsumerOffset(this.#ctx.joinTx(opts.tx, action), consumer, this.topic, offset) > 0;
+    if (moved) this.#ctx.wrote();
+    return moved;
+  }
+
+  /** A consumer's saved offset; 0 when it has none. */
+  getOffset(consumer: string): number {
+    const action = this.#action("read an offset of");
+    requireName(consumer, "the consumer name", action);
+    return ops.getConsumerOffset(this.#ctx.open(action), consumer, this.topic);
+  }
+
+  /**
+   * Yields events from the consumer's saved offset on, waiting for new ones when caught up.
+   * At-least-once: an event's offset is saved only once you ask for the next one (or leave the
+   * loop); after a crash only unsaved events are delivered again, and none is skipped.
+   */
+  subscribe(consumer: string, options?: SubscribeOptions): AsyncIterableIterator<StreamEvent<T>> {
+    return subscribe(this, this.#ctx, consumer, options);
+  }
+
+  /** Events published after the consumer's saved offset. */
+  lag(consumer: string): number {
+    const action = this.#action("read the lag of");
+    requireName(consumer, "the consumer name", action);
+    const driver = this.#ctx.open(action);
+    const offset = ops.getConsumerOffset(driver, consumer, this.topic);
+    return driver.get<{ n: number }>(EVENT_COUNT_SINCE, [this.topic, offset])?.n ?? 0;
+  }
+
+  /** Every consumer of this topic with its offset and lag. */
+  consumers(): ConsumerInfo[] {
+    const driver = this.#ctx.open(this.#action("list consumers of"));
+    return driver.all<{ name: string; offset: number; lag: number }>(CONSUMER_LIST, [this.topic])
+      .map((row) => ({ name: row.name, offset: row.offset, lag: row.lag }));
+  }
+
+  /**
+   * Deletes old events: those at least `olderThanS` old and/or beyond the newest `keepLast`.
+   * Events a registered consumer has not passed yet are kept unless `force`. Returns how many
+   * were deleted.
+   */
+  trim(options: TrimOptions): number {
+    const action = this.#action("trim");
+    const opts = requireOptions(options, action);
+    const olderThanS = opts.olderThanS === undefined
+      ? null
+      : requireSeconds(opts.olderThanS, "olderThanS", action);
+    const keepLast = opts.keepLast === undefined
+      ? null
+      : requireInteger(opts.keepLast, "keepLast", action, 0);
+    if (olderThanS === null && keepLast === null) {
+      throw new TypeError(`Cannot ${action}: give olderThanS, keepLast or both`);
+    }
+    const driver = this.#ctx.open(action);
+    return this.#ctx.transactions.atomic(() => {
+      const protect = opts.force
+        ? Number.MAX_SAFE_INTEGER
+        : driver.get<{ offset: number | null }>(CONSUMER_MIN_OFFSET, [this.topic])?.offset ??
+          Number.MAX_SAFE_INTEGER;
+      return driver.run(EVENT_TRIM, [this.topic, olderThanS, keepLast, protect]).changes;
+    });
+  }
+}
+
+/** Decodes a stored row. */
+export function toEvent<T>(row: EventRow): StreamEvent<T> {
+  return {
+    offset: row.offset,
+    topic: row.topic,
+    key: row.key,
+    payload: parseJson<T>(row.payload),
+    createdAt: row.created_at,
+  };
+}
