@@ -14,6 +14,7 @@ import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
 import { registerSqlFunctions } from "./sql_functions.ts";
+import { startRetention } from "./retention.ts";
 import { Stream } from "./stream.ts";
 import { abortableIterator } from "./_abortable.ts";
 import type { Transaction } from "./transaction.ts";
@@ -37,6 +38,11 @@ export interface DatabaseOptions {
   pollIntervalMs?: number;
   /** Fs mode: milliseconds between backstop polls. Defaults to 250. */
   backstopPollMs?: number;
+  /**
+   * Prune `_honker_notifications` at open and then once a minute with these rules (as
+   * `pruneNotifications()`); off by default, like honker.
+   */
+  notificationRetention?: PruneNotificationsOptions;
 }
 
 /** How changes are detected: by the cross-process watcher's mode, or only locally. */
@@ -81,6 +87,9 @@ export class Database {
     this.#ownsDriver = init.ownsDriver;
     this.#transactions = new TransactionRunner(driver);
     this.#ctx = this.#context();
+    if (init.notificationRetention !== undefined) {
+      this.#waker.onClose(startRetention(this.#ctx, init.notificationRetention));
+    }
     this.#watcher = init.startWatcher?.(this.#waker, driver);
   }
 

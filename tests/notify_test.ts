@@ -157,3 +157,21 @@ for (const entry of driverMatrix()) {
     );
   });
 }
+
+describe("open({ notificationRetention })", () => {
+  it("prunes at open (and then once a minute), and refuses a bad policy", async () => {
+    const { open } = await import("../mod.ts");
+    const { tempDbPath } = await import("./_helpers.ts");
+    const path = tempDbPath();
+    const first = await open(path);
+    for (let i = 0; i < 5; i++) first.notify("c", i);
+    first.close();
+    const db = await open(path, { notificationRetention: { maxKeep: 2 } });
+    assert.equal(countRows(db, "_honker_notifications"), 2);
+    db.close();
+    await assert.rejects(
+      open(path, { notificationRetention: { maxKeep: -1 } }),
+      /maxKeep must not be negative/,
+    );
+  });
+});
