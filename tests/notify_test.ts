@@ -2,7 +2,9 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { open } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
+import { tempDbPath } from "./_helpers.ts";
 import { countRows, withDb } from "./_db.ts";
 
 for (const entry of driverMatrix()) {
@@ -160,8 +162,6 @@ for (const entry of driverMatrix()) {
 
 describe("open({ notificationRetention })", () => {
   it("prunes at open (and then once a minute), and refuses a bad policy", async () => {
-    const { open } = await import("../mod.ts");
-    const { tempDbPath } = await import("./_helpers.ts");
     const path = tempDbPath();
     const first = await open(path);
     for (let i = 0; i < 5; i++) first.notify("c", i);
