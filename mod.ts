@@ -38,6 +38,8 @@ export { Job } from "./core/job.ts";
 export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue.ts";
 export type { ClaimOptions } from "./core/claim.ts";
+export { Outbox } from "./core/outbox.ts";
+export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox.ts";
 export { Stream } from "./core/stream.ts";
 export type { ConsumerInfo, PublishOptions, StreamEvent, TrimOptions } from "./core/stream.ts";
 export type { SubscribeOptions } from "./core/subscription.ts";

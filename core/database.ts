@@ -10,6 +10,8 @@ import type { SqliteDriver } from "./driver.ts";
 import { DatabaseClosedError } from "./errors.ts";
 import { listen, notify, pruneNotifications } from "./notify.ts";
 import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify.ts";
+import { Outbox, outboxQueueName, outboxQueueOptions } from "./outbox.ts";
+import type { OutboxDelivery, OutboxOptions } from "./outbox.ts";
 import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
@@ -169,6 +171,27 @@ export class Database {
   queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
     this.#ctx.open(`open queue ${JSON.stringify(name)}`);
     return new Queue<T>(this.#ctx, name, options);
+  }
+
+  /**
+   * A transactional outbox named `name` (its messages live in the queue `_outbox:<name>`, as in
+   * honker): enqueue with `{ tx }` inside your transaction, and `run()` delivers.
+   *
+   * @example Deliver webhooks after commit
+   * ```ts ignore
+   * const hooks = db.outbox("hooks", async (body) => await post(body));
+   * db.transaction((tx) => hooks.enqueue({ orderId: 42 }, { tx }));
+   * await hooks.run({ signal });
+   * ```
+   */
+  outbox<T = unknown>(
+    name: string,
+    delivery: OutboxDelivery<T>,
+    options?: OutboxOptions,
+  ): Outbox<T> {
+    const { baseBackoffS, ...queueOptions } = outboxQueueOptions(name, delivery, options);
+    const queue = this.queue<T>(outboxQueueName(name), queueOptions);
+    return new Outbox<T>(name, queue, delivery, baseBackoffS);
   }
 
   /**
