@@ -1,0 +1,50 @@
+/**
+ * A durable event stream with a named consumer: it resumes after a restart from its saved
+ * offset, and delivery is at-least-once (an event's offset is saved once its handler returned).
+ *
+ *   node examples/stream_consumer.ts | deno run -A … | bun …
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { open } from "../mod.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "honker-ts-stream-"));
+const path = join(dir, "events.db");
+
+type OrderEvent = { orderId: number; status: string };
+let db = await open(path);
+db.stream<OrderEvent>("orders").publishMany([
+  { orderId: 1, status: "placed" },
+  { orderId: 1, status: "paid" },
+  { orderId: 2, status: "placed" },
+]);
+
+// First run: handle two events, then "crash" by leaving the loop.
+let handled = 0;
+for await (const event of db.stream<OrderEvent>("orders").subscribe("billing")) {
+  console.log(
+    `run 1: offset ${event.offset}: order ${event.payload.orderId} ${event.payload.status}`,
+  );
+  if (++handled === 2) break;
+}
+db.close();
+
+// A restart resumes after the last handled event.
+db = await open(path);
+const orders = db.stream<OrderEvent>("orders");
+console.log(
+  `billing resumes after offset ${orders.getOffset("billing")}, lag ${orders.lag("billing")}`,
+);
+const lastOffset = orders.readSince(0).at(-1)?.offset;
+for await (const event of orders.subscribe("billing")) {
+  console.log(
+    `run 2: offset ${event.offset}: order ${event.payload.orderId} ${event.payload.status}`,
+  );
+  if (event.offset === lastOffset) break; // a real consumer keeps waiting for new events
+}
+console.log("consumers:", JSON.stringify(orders.consumers()));
+
+db.close();
+rmSync(dir, { recursive: true, force: true });
