@@ -11,20 +11,23 @@ import type { SqliteDriver } from "./driver.ts";
 const DATA_VERSION =
   "SELECT (SELECT data_version FROM pragma_data_version) AS dv, total_changes() AS tc";
 
-/** A closure that returns true when something was committed since its previous call. */
-export type ChangeProbe = () => boolean;
+/**
+ * What changed since the previous look: `"other"` (another connection committed), `"own"` (only
+ * this connection wrote; its API writes already woke local waiters) or `"none"`.
+ */
+export type ChangeKind = "other" | "own" | "none";
+
+/** A closure reporting what changed since its previous call. */
+export type ChangeProbe = () => ChangeKind;
 
 /** Creates a probe on `driver`, taking the current state as its baseline. */
 export function versionProbe(driver: SqliteDriver): ChangeProbe {
-  const read = () => {
-    const row = driver.get<{ dv: number; tc: number }>(DATA_VERSION);
-    return `${row?.dv}:${row?.tc}`;
-  };
+  const read = () => driver.get<{ dv: number; tc: number }>(DATA_VERSION);
   let last = read();
   return () => {
     const now = read();
-    if (now === last) return false;
+    const kind: ChangeKind = now?.dv !== last?.dv ? "other" : now?.tc !== last?.tc ? "own" : "none";
     last = now;
-    return true;
+    return kind;
   };
 }

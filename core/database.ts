@@ -10,11 +10,14 @@ import type { SqliteDriver } from "./driver.ts";
 import { DatabaseClosedError } from "./errors.ts";
 import { listen, notify, pruneNotifications } from "./notify.ts";
 import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify.ts";
+import { tryLock, withLock } from "./lock.ts";
+import type { Lock, LockContext, WithLockOptions } from "./lock.ts";
 import { Outbox, outboxQueueName, outboxQueueOptions } from "./outbox.ts";
 import type { OutboxDelivery, OutboxOptions } from "./outbox.ts";
 import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
+import { sweepRateLimits, tryRateLimit } from "./rate_limit.ts";
 import { registerSqlFunctions } from "./sql_functions.ts";
 import { startRetention } from "./retention.ts";
 import { Stream } from "./stream.ts";
@@ -250,6 +253,69 @@ export class Database {
    */
   pruneNotifications(options?: PruneNotificationsOptions): number {
     return pruneNotifications(this.#ctx, options);
+  }
+
+  /**
+   * Takes the named lock for `owner` for `ttlS` seconds, unless another owner holds it; an
+   * expired lock is taken over. Returns the Lock, or null when someone else has it. As in
+   * honker, taking a lock again as its owner succeeds without extending it: renew with
+   * `heartbeat()`.
+   *
+   * @example Run a job on one machine only
+   * ```ts ignore
+   * using lock = db.tryLock("nightly-report", "host-a", 600);
+   * if (lock) await buildReport();
+   * ```
+   */
+  tryLock(name: string, owner: string, ttlS: number): Lock | null {
+    return tryLock(this.#ctx, name, owner, ttlS);
+  }
+
+  /**
+   * Waits for the named lock (woken by commits from any process, and by the holder's expiry),
+   * runs `fn` holding it, renewing it every `ttlS / 3` seconds, and releases it after. Resolves
+   * with what `fn` returns.
+   *
+   * @throws {LockHeldError} When another owner still holds the lock after `waitS` seconds.
+   *
+   * @example Wait up to 10 s for a migration lock
+   * ```ts ignore
+   * await db.withLock("migrate", async () => await migrate(), { waitS: 10 });
+   * ```
+   */
+  withLock<T>(
+    name: string,
+    fn: (lock: Lock, context: LockContext) => T | Promise<T>,
+    options?: WithLockOptions,
+  ): Promise<T> {
+    return withLock(this.#ctx, name, fn, options);
+  }
+
+  /**
+   * Counts one call against a fixed-window rate limit: at most `limit` calls per `perS`-second
+   * window, shared with every process on the file. Returns false, counting nothing, when the
+   * current window is full.
+   *
+   * @example Ten emails a minute
+   * ```ts ignore
+   * if (db.tryRateLimit("emails", 10, 60)) await send();
+   * ```
+   */
+  tryRateLimit(name: string, limit: number, perS: number): boolean {
+    return tryRateLimit(this.#ctx, name, limit, perS);
+  }
+
+  /**
+   * Deletes rate-limit windows that started more than `olderThanS` seconds ago. Returns how
+   * many. Nothing sweeps them by itself.
+   *
+   * @example Keep a day of windows
+   * ```ts ignore
+   * db.sweepRateLimits(86_400);
+   * ```
+   */
+  sweepRateLimits(olderThanS: number): number {
+    return sweepRateLimits(this.#ctx, olderThanS);
   }
 
   /**

@@ -62,3 +62,33 @@ export class WatcherDiedError extends Error {
     this.name = "WatcherDiedError";
   }
 }
+
+/**
+ * Thrown by `withLock()` when the named lock is still held by another owner after `waitS`.
+ *
+ * @example Give up after a second
+ * ```ts ignore
+ * try {
+ *   await db.withLock("nightly-report", build, { waitS: 1 });
+ * } catch (error) {
+ *   if (error instanceof LockHeldError) console.log(`busy: held by ${error.holder}`);
+ * }
+ * ```
+ */
+export class LockHeldError extends Error {
+  /** The lock's name. */
+  readonly lockName: string;
+  /** The owner holding it when waiting ended. */
+  readonly holder: string;
+
+  /** Creates the error for a lock still held after waiting `waitS` seconds. */
+  constructor(lockName: string, holder: string, waitS: number) {
+    super(
+      `Cannot take lock ${JSON.stringify(lockName)}: it is still held by ` +
+        `${JSON.stringify(holder)} after waiting ${waitS} s`,
+    );
+    this.name = "LockHeldError";
+    this.lockName = lockName;
+    this.holder = holder;
+  }
+}

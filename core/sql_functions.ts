@@ -8,6 +8,7 @@
 
 import type { SqlFunction, SqliteDriver } from "./driver.ts";
 import { fail, int, intOrNull, text } from "./_sql_args.ts";
+import { lockFunctions } from "./sql_functions_locks.ts";
 import { streamFunctions } from "./sql_functions_streams.ts";
 import * as ops from "./queue_ops.ts";
 import type { JobRow } from "./queue_ops.ts";
@@ -127,7 +128,11 @@ function withArity(arity: number, fn: SqlFunction): SqlFunction {
  */
 export function registerSqlFunctions(driver: SqliteDriver): boolean {
   if (typeof driver.function !== "function" || driver.reentrantFunctions === false) return false;
-  const functions = { ...queueFunctions(driver), ...streamFunctions(driver) };
+  const functions = {
+    ...queueFunctions(driver),
+    ...streamFunctions(driver),
+    ...lockFunctions(driver),
+  };
   for (const [name, [arity, fn]] of Object.entries(functions)) {
     driver.function(name, withArity(arity, fn));
   }

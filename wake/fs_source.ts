@@ -5,8 +5,10 @@
  *
  * The `-wal` write event arrives before the commit is visible (the wal-index in `-shm` is
  * updated afterwards, through mmap, which raises no event), so an event that shows no change
- * is re-checked a few times over the next milliseconds. A slow backstop poll catches anything
- * the file system did not report.
+ * from another connection is re-checked a few times over the next milliseconds. On Bun the
+ * event arrives about 0.3 ms early and `Atomics.waitAsync` sleeps accurately below a
+ * millisecond, so the first re-checks there come after 0.1–0.8 ms instead of the 1 ms a timer
+ * needs at least. The slow backstop poll lives in `watcher.ts`.
  *
  * @module
  */
@@ -14,74 +16,73 @@
 import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
-import {
-  clearImmediate,
-  clearInterval,
-  clearTimeout,
-  setImmediate,
-  setInterval,
-  setTimeout,
-} from "node:timers";
+import { setImmediate, setTimeout } from "node:timers";
+import { runtimeKey } from "../adapters/auto.ts";
 import type { ChangeProbe } from "../core/_version_probe.ts";
 
 /** Delays, in ms after an unconfirmed event, at which the probe is asked again. */
-const RECHECK_DELAYS_MS = [1, 2, 4, 8, 16];
+const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "bun"
+  ? [0.1, 0.1, 0.2, 0.4, 0.8, 1, 2, 4, 8, 16]
+  : [1, 2, 4, 8, 16];
 
 /** What the fs source reports to. */
 export interface FsSourceOptions {
   /** The database file path. */
   path: string;
-  /** True when something was committed since the last call. */
+  /** What changed since the last call. */
   probe: ChangeProbe;
-  /** Called once per confirmed change (bursts coalesce). */
+  /** Called once per change another connection committed (bursts coalesce). */
   onChange(): void;
-  /** Milliseconds between backstop polls of the probe. */
-  backstopPollMs: number;
+  /** Called for an event on the database file itself (a rename-over shows up here). */
+  onDatabaseFileEvent(): void;
   /** Called for an event on a file other than the database's own (the auto-mode probe). */
   onOtherFile?(filename: string): void;
 }
 
-/** A running fs source; `stop()` releases the watch and every timer. */
+/** A running fs source; `stop()` releases the watch and every pending re-check. */
 export interface FsSource {
   stop(): void;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Runs `fn` after `ms`; sub-millisecond delays use Atomics.waitAsync (accurate on Bun). */
+function after(ms: number, fn: () => void): void {
+  if (ms < 1) {
+    const result = Atomics.waitAsync(sleeper, 0, 0, ms);
+    if (result.async) result.value.then(fn);
+    else queueMicrotask(fn);
+    return;
+  }
+  setTimeout(fn, ms).unref();
 }
 
 /** Starts watching. Throws when the directory cannot be watched. */
 export function startFsSource(options: FsSourceOptions): FsSource {
   const base = basename(options.path);
   const ours = new Set([base, `${base}-wal`, `${base}-journal`]);
-  let recheck: ReturnType<typeof setTimeout> | undefined;
-  let immediate: ReturnType<typeof setImmediate> | undefined;
-  let attempt = 0;
+  // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
+  let epoch = 0;
+  let stopped = false;
 
-  const cancelRechecks = () => {
-    if (recheck !== undefined) clearTimeout(recheck);
-    if (immediate !== undefined) clearImmediate(immediate);
-    recheck = immediate = undefined;
-  };
+  /** True when another connection's commit was seen (and waiters were woken). */
   const confirm = (): boolean => {
-    let changed: boolean;
+    let kind;
     try {
-      changed = options.probe();
+      kind = options.probe();
     } catch {
-      changed = true; // Cannot tell: a spurious wake is cheap, a lost one is not.
+      kind = "other"; // Cannot tell: a spurious wake is cheap, a lost one is not.
     }
-    if (changed) {
-      cancelRechecks();
-      options.onChange();
-    }
-    return changed;
+    if (kind !== "other") return false;
+    options.onChange();
+    return true;
   };
-  const scheduleRecheck = () => {
-    if (attempt >= RECHECK_DELAYS_MS.length) return;
-    recheck = setTimeout(() => {
-      recheck = undefined;
-      if (!confirm()) {
-        attempt++;
-        scheduleRecheck();
-      }
-    }, RECHECK_DELAYS_MS[attempt]);
-    recheck.unref();
+  const recheck = (chain: number, attempt: number) => {
+    if (stopped || chain !== epoch || attempt >= RECHECK_DELAYS_MS.length) return;
+    after(RECHECK_DELAYS_MS[attempt], () => {
+      if (stopped || chain !== epoch) return;
+      if (!confirm()) recheck(chain, attempt + 1);
+    });
   };
   const onEvent = (_event: string, filename: string | Buffer | null) => {
     const name = filename === null ? undefined : String(filename);
@@ -89,25 +90,22 @@ export function startFsSource(options: FsSourceOptions): FsSource {
       options.onOtherFile?.(name);
       return;
     }
+    if (name === base) options.onDatabaseFileEvent();
+    const chain = ++epoch;
     if (confirm()) return;
     // Not visible yet: look again right after this turn, then at growing delays.
-    cancelRechecks();
-    attempt = 0;
-    immediate = setImmediate(() => {
-      immediate = undefined;
-      if (!confirm()) scheduleRecheck();
-    });
+    setImmediate(() => {
+      if (stopped || chain !== epoch) return;
+      if (!confirm()) recheck(chain, 0);
+    }).unref?.();
   };
 
   const watcher: FSWatcher = watch(dirname(options.path), { persistent: false }, onEvent);
   watcher.on("error", () => {}); // The backstop poll keeps working; identity checks catch the rest.
   watcher.unref?.();
-  const backstop = setInterval(confirm, options.backstopPollMs);
-  backstop.unref();
   return {
     stop() {
-      cancelRechecks();
-      clearInterval(backstop);
+      stopped = true;
       watcher.close();
     },
   };

@@ -7,11 +7,7 @@
  */
 
 import { statSync } from "node:fs";
-import { clearInterval, setInterval } from "node:timers";
 import { WatcherDiedError } from "../core/errors.ts";
-
-/** How often the file's identity is checked. */
-export const IDENTITY_CHECK_MS = 100;
 
 function identity(path: string): string | undefined {
   try {
@@ -22,24 +18,20 @@ function identity(path: string): string | undefined {
   }
 }
 
-/** Calls `onReplaced` once if `path` stops being the file it is now. Returns a stop function. */
-export function watchIdentity(
-  path: string,
-  onReplaced: (error: WatcherDiedError) => void,
-): () => void {
+/**
+ * Remembers the file's identity now; the returned check gives a WatcherDiedError once the path
+ * is no longer that file, else undefined. The caller decides how often to ask (a stat costs a
+ * few microseconds, but every timer wake-up costs idle CPU).
+ */
+export function identityCheck(path: string): () => WatcherDiedError | undefined {
   const expected = identity(path);
-  const timer = setInterval(() => {
+  return () => {
     const found = identity(path);
-    if (found === expected) return;
-    clearInterval(timer);
-    onReplaced(
-      new WatcherDiedError(
-        `The watcher died: the database file ${path} was replaced or removed ` +
-          `(expected dev:ino ${expected}, found ${found ?? "no file"}); waits fall back to ` +
-          "polling; close the Database and open it again",
-      ),
+    if (found === expected) return undefined;
+    return new WatcherDiedError(
+      `The watcher died: the database file ${path} was replaced or removed ` +
+        `(expected dev:ino ${expected}, found ${found ?? "no file"}); waits fall back to ` +
+        "polling; close the Database and open it again",
     );
-  }, IDENTITY_CHECK_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  };
 }

@@ -33,13 +33,13 @@ export interface PollSource {
 
 function startTimerPoll(options: PollSourceOptions): PollSource {
   const timer = setInterval(() => {
-    let changed = true;
+    let kind = "other";
     try {
-      changed = options.probe();
+      kind = options.probe();
     } catch {
       // Cannot tell: a spurious wake is cheap, a lost one is not.
     }
-    if (changed) options.onChange();
+    if (kind !== "none") options.onChange();
   }, options.pollIntervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

@@ -10,14 +10,14 @@
 import { unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
-import { setTimeout } from "node:timers";
+import { clearInterval, setInterval, setTimeout } from "node:timers";
 import { runtimeKey } from "../adapters/auto.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { versionProbe } from "../core/_version_probe.ts";
 import type { SqliteDriver } from "../core/driver.ts";
 import type { Waker } from "../core/waker.ts";
 import { startFsSource } from "./fs_source.ts";
-import { watchIdentity } from "./identity.ts";
+import { identityCheck } from "./identity.ts";
 import { startPollSource } from "./poll_source.ts";
 
 /** How the watcher learns of other processes' commits. */
@@ -39,6 +39,12 @@ export const POLL_INTERVAL_DEFAULT_MS = 1;
 export const BACKSTOP_POLL_DEFAULT_MS = 250;
 /** How long auto mode waits for the probe file's event before falling back to polling. */
 export const FS_PROBE_TIMEOUT_MS = 1000;
+/**
+ * Poll mode: how often the file's identity is checked. In fs mode it is checked on every event
+ * for the database file (a rename-over raises one) and with each backstop poll. One timer does
+ * both, because every timer wake-up costs idle CPU.
+ */
+export const IDENTITY_CHECK_MS = 250;
 
 const BUILT_IN: Record<string, DriverName> = {
   "node:sqlite": "node-sqlite",
@@ -110,6 +116,7 @@ export function startWatcher(
   const opts = checkWatchOptions(options);
   const probe = versionProbe(driver);
   const onChange = () => waker.changed();
+  const checkIdentity = identityCheck(driver.path);
   const poll = (): Source =>
     startPollSource({
       path: driver.path,
@@ -120,6 +127,15 @@ export function startWatcher(
     });
   let source: Source;
   let mode: "fs" | "poll" = "fs";
+  let dead = false;
+  const verifyIdentity = () => {
+    const error = dead ? undefined : checkIdentity();
+    if (!error) return;
+    dead = true;
+    source.stop();
+    clearInterval(tick);
+    waker.die(error);
+  };
   if (opts.wake === "poll" || fsEventsUnsafe()) {
     mode = "poll";
     source = poll();
@@ -131,7 +147,7 @@ export function startWatcher(
         path: driver.path,
         probe,
         onChange,
-        backstopPollMs: opts.backstopPollMs,
+        onDatabaseFileEvent: verifyIdentity,
         onOtherFile: (name) => {
           if (name === probeName) probeSeen = true;
         },
@@ -142,19 +158,28 @@ export function startWatcher(
     }
     if (opts.wake === "auto") {
       verifyFsEvents(probeName, driver.path, () => probeSeen, () => {
-        if (waker.closed || mode === "poll") return;
+        if (waker.closed || dead || mode === "poll") return;
         source.stop();
         mode = "poll";
         source = poll();
       });
     }
   }
-  const stopIdentity = watchIdentity(driver.path, (error) => {
-    source.stop();
-    waker.die(error);
-  });
+  // One timer for the identity check and, in fs mode, the backstop poll.
+  const tick = setInterval(() => {
+    verifyIdentity();
+    if (dead || mode !== "fs") return;
+    let kind = "other";
+    try {
+      kind = probe();
+    } catch {
+      // Cannot tell: a spurious wake is cheap, a lost one is not.
+    }
+    if (kind !== "none") onChange(); // Own raw writes too: not every write goes through our API.
+  }, mode === "fs" ? opts.backstopPollMs : IDENTITY_CHECK_MS);
+  tick.unref();
   waker.onClose(() => {
-    stopIdentity();
+    clearInterval(tick);
     source.stop();
   });
   return {

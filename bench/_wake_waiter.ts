@@ -1,0 +1,136 @@
+/**
+ * The wake benchmark's waiting process, run on the runtime under test.
+ *
+ * ```sh
+ * <runtime> bench/_wake_waiter.ts <db> <fs|poll|ext|work>
+ * ```
+ *
+ * - `fs`, `poll`: `db.updates()` on a Database opened with that wake mode; on each wake it notes
+ *   the time, then reads `max(id)` so the wake can be matched to the commits it saw.
+ * - `ext`: honker's own extension watcher (`honker_update_watcher_wait`, 50 ms at a time, which
+ *   blocks the event loop as honker's Bun binding does) on a node:sqlite connection.
+ * - `work`: `queue.work()` with the default wake mode; notes when each handler starts.
+ *
+ * Commands on stdin: `ping`, `listen` (start recording), `idle` (measure CPU over 3 s),
+ * `stop` (answer with what was recorded, then exit).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { setImmediate } from "node:timers";
+import { open } from "../mod.ts";
+import { runtimeKey } from "../tests/_runtime.ts";
+import { openExtWatcher } from "./_wake_ext.ts";
+import type { ExtWatcher } from "./_wake_ext.ts";
+import {
+  cpuMs,
+  measureOffset,
+  onCommands,
+  send,
+  sendAndExit,
+  sleep,
+  wallClock,
+} from "./_wake_common.ts";
+
+/** How long the idle waiter's CPU is measured. */
+const IDLE_WINDOW_MS = 3000;
+const MAX_ID = "SELECT coalesce(max(id), 0) AS id FROM _honker_live";
+
+const [path, mode] = process.argv.slice(2);
+const clock = wallClock();
+const startOffset = clock.now() - performance.now();
+const stop = new AbortController();
+/** `[wokeAt, maxIdSeen]` per wake (`[startedAt, jobId]` per handler in `work` mode). */
+const wakes: Array<[number, number]> = [];
+let recording = false;
+let done: Promise<unknown> = Promise.resolve();
+let wakeMode = mode;
+let startListening = () => {};
+
+async function listenUpdates(db: Awaited<ReturnType<typeof open>>): Promise<void> {
+  for await (const _ of db.updates({ signal: stop.signal })) {
+    const at = clock.now();
+    const row = db.driver.get<{ id: number }>(MAX_ID);
+    if (recording) wakes.push([at, Number(row?.id ?? 0)]);
+  }
+}
+
+async function listenExt(ext: ExtWatcher): Promise<void> {
+  while (!stop.signal.aborted) {
+    const result = ext.wait(50);
+    if (result === 1) {
+      const at = clock.now();
+      if (recording) wakes.push([at, ext.maxId()]);
+    } else if (result < 0) throw new Error(`honker_update_watcher_wait returned ${result}`);
+    // Let stdin commands and timers run between blocking waits, as a real app would need to.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function start(): Promise<() => void> {
+  if (mode === "ext") {
+    const ext = await openExtWatcher(path);
+    // The blocking waits would delay the clock pings, so they start with `listen`.
+    startListening = () => {
+      while (ext.wait(0) === 1); // Drop wakes queued before recording starts.
+      done = listenExt(ext);
+    };
+    return () => ext.close();
+  }
+  const db = mode === "work" ? await open(path) : await open(path, { wake: mode as "fs" | "poll" });
+  if (mode === "work") {
+    const queue = db.queue<{ n: number }>("wake-bench");
+    done = queue.work((job) => {
+      const at = clock.now();
+      if (recording) wakes.push([at, job.id]);
+    }, { idlePollS: null, workerId: "wake-bench", signal: stop.signal });
+  } else {
+    done = listenUpdates(db);
+  }
+  return () => {
+    wakeMode = db.wakeMode;
+    db.close();
+  };
+}
+
+async function idle(): Promise<void> {
+  const wallStart = performance.now();
+  const cpuStart = cpuMs();
+  await sleep(IDLE_WINDOW_MS);
+  const cpu = cpuMs() - cpuStart;
+  send({ idleCpuMsPerS: (cpu * 1000) / (performance.now() - wallStart) });
+}
+
+function serve(close: () => void): void {
+  onCommands((command) => {
+    if (command === "ping") send({ pong: clock.now() });
+    else if (command === "listen") {
+      recording = true;
+      startListening();
+    } else if (command === "idle") void idle();
+    else if (command === "stop") {
+      recording = false;
+      const driftMs = measureOffset().offsetMs - startOffset;
+      stop.abort();
+      void done.finally(() => {
+        close();
+        sendAndExit({ wakes, driftMs, wakeMode });
+      });
+    }
+  });
+  send({
+    ready: true,
+    runtime: runtimeKey(),
+    mode,
+    uncertaintyMs: clock.uncertaintyMs,
+    rawSkewMs: clock.rawSkewMs,
+  });
+}
+
+try {
+  serve(await start());
+} catch (error) {
+  // Not measurable here (the extension does not load, fs events are refused on Deno, …).
+  sendAndExit({ skip: (error as Error).message });
+}

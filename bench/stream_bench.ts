@@ -1,0 +1,416 @@
+/**
+ * Stream benchmark: what honker-ts's streams cost over the raw-SQLite floor on the same driver
+ * and beside honker's own SQL functions (its loadable extension in a node:sqlite connection),
+ * then how soon another process sees a publish or a notify.
+ *
+ * ```sh
+ * node_modules/.bin/node --no-warnings bench/stream_bench.ts
+ * node_modules/.bin/deno run -A bench/stream_bench.ts
+ * node_modules/.bin/bun bench/stream_bench.ts
+ * ```
+ *
+ * - Publish: one event per transaction and 100 per transaction, each case on its own fresh WAL
+ *   file (honker's pragmas). The floor is `BEGIN IMMEDIATE; INSERT …; COMMIT` on our driver.
+ * - Replay: one file holding 100,000 events of a topic, read to the end by `subscribe()` (a new
+ *   consumer each time, saveEveryN 1000), by `readSince()` pages of 1000, by raw SELECT pages
+ *   (payloads parsed), and by `honker_stream_read_since` pages (array and payloads parsed).
+ * - Live latency: a publisher process and a receiver process of this runtime; the publisher
+ *   commits 1000 events (then 1000 notifications) at seeded random 1–5 ms gaps; latency runs from
+ *   the commit's return to the receiver's `for await` body, on clocks pinned to `Date.now()` tick
+ *   edges (see `_wake_common.ts`), checked by pings over the pipes.
+ *
+ * @module
+ */
+
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { bench, do_not_optimize, group, run, summary } from "mitata";
+import { open } from "../mod.ts";
+import type { Database } from "../mod.ts";
+import { defaultDriverName } from "../adapters/auto.ts";
+import { fromNodeSqlite } from "../adapters/node_sqlite.ts";
+import type { NodeSqliteDatabaseLike } from "../adapters/node_sqlite.ts";
+import type { SqliteDriver } from "../core/driver.ts";
+import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
+import { runtimeKey } from "../tests/_runtime.ts";
+import { Child, cleanUp, cleanUpOnExit } from "./_wake_child.ts";
+import { sleep, wallClock } from "./_wake_common.ts";
+import { percentile } from "./_wake_report.ts";
+
+const TOPIC = "bench";
+/** About 70 bytes of JSON. */
+const EVENT = { order: 123456, customer: "someone@example.com", total: 42.5 };
+const PAYLOAD = JSON.stringify(EVENT);
+const HUNDRED = Array.from({ length: 100 }, () => EVENT);
+const REPLAY_EVENTS = 100_000;
+const PAGE = 1000;
+const LIVE_EVENTS = 1000;
+const EXT_DIR = "../node_modules/@russellthehippo/honker-ext-linux-x64-gnu/";
+const EXT_PATH = fileURLToPath(new URL(`${EXT_DIR}libhonker_ext.so`, import.meta.url));
+
+const RAW_INSERT = "INSERT INTO _honker_stream (topic, key, payload) VALUES (?, ?, ?)";
+const RAW_READ = "SELECT offset, topic, key, payload, created_at FROM _honker_stream " +
+  "WHERE topic = ? AND offset > ? ORDER BY offset LIMIT ?";
+const HONKER_PUBLISH = "SELECT honker_stream_publish(?, NULL, ?) AS offset";
+const HONKER_READ = "SELECT honker_stream_read_since(?, ?, ?) AS events";
+
+const dir = mkdtempSync(join(tmpdir(), "honker-ts-stream-bench-"));
+const driverName = defaultDriverName();
+let fileCount = 0;
+const freshPath = () => join(dir, `case-${++fileCount}.db`);
+
+/** A connection on one file: ours (a Database) or a bare driver (raw floor, honker). */
+interface Fixture {
+  db?: Database;
+  driver: SqliteDriver;
+  close(): void;
+}
+
+function inTx<T>(driver: SqliteDriver, fn: () => T): T {
+  driver.exec("BEGIN IMMEDIATE");
+  const result = fn();
+  driver.exec("COMMIT");
+  return result;
+}
+
+/** honker-ts on our default driver; the raw cases use its driver (same pragmas and schema). */
+async function ours(path: string): Promise<Fixture> {
+  const db = await open(path, { driver: driverName });
+  return { db, driver: db.driver, close: () => db.close() };
+}
+
+/** A node:sqlite connection with honker's extension loaded, honker's pragmas and schema. */
+async function honker(path: string): Promise<Fixture> {
+  type Loadable = NodeSqliteDatabaseLike & { loadExtension(path: string): void };
+  type Mod = { DatabaseSync: new (path: string, options: object) => Loadable };
+  const { DatabaseSync } = await import("node:sqlite") as unknown as Mod;
+  const handle = new DatabaseSync(path, { allowExtension: true, timeout: 5000 });
+  handle.loadExtension(EXT_PATH);
+  const driver = fromNodeSqlite(handle, { path });
+  driver.get("PRAGMA journal_mode = WAL");
+  for (const pragma of PRAGMAS_DEFAULT) driver.exec(pragma);
+  driver.get("SELECT honker_bootstrap()");
+  return { driver, close: () => driver.close() };
+}
+
+/** Why honker's extension cannot be benchmarked here, or undefined when it can. */
+async function honkerSkipReason(): Promise<string | undefined> {
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    return `the bundled extension is for linux-x64 (this is ${process.platform}-${process.arch})`;
+  }
+  try {
+    (await honker(freshPath())).close();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Registers `op` on a fixture opened on `path` (a fresh file unless given). */
+function measure(
+  name: string,
+  openFixture: (path: string) => Promise<Fixture>,
+  op: (f: Fixture) => () => unknown,
+  path?: string,
+): void {
+  bench(name, async function* () {
+    const fixture = await openFixture(path ?? freshPath());
+    yield op(fixture);
+    fixture.close();
+  });
+}
+
+function registerPublish(withHonker: boolean): void {
+  const rawOne = ({ driver }: Fixture) => driver.run(RAW_INSERT, [TOPIC, null, PAYLOAD]);
+  const honkerOne = ({ driver }: Fixture) => driver.get(HONKER_PUBLISH, [TOPIC, PAYLOAD]);
+  const hundred = (one: (f: Fixture) => unknown) => (f: Fixture) => () =>
+    inTx(f.driver, () => {
+      for (let i = 0; i < 100; i++) one(f);
+    });
+  group("publish 1 event per transaction", () =>
+    summary(() => {
+      measure("publish: raw tx", ours, (f) => () => inTx(f.driver, () => rawOne(f)));
+      measure("publish: raw autocommit", ours, (f) => () => rawOne(f));
+      measure("publish: ours", ours, ({ db }) => {
+        const s = db!.stream(TOPIC);
+        return () => s.publish(EVENT);
+      });
+      if (withHonker) measure("publish: honker", honker, (f) => () => honkerOne(f));
+    }));
+  group("publish 100 events per transaction", () =>
+    summary(() => {
+      measure("100/tx: raw", ours, hundred(rawOne));
+      measure("100/tx: ours publishMany", ours, ({ db }) => {
+        const s = db!.stream(TOPIC);
+        return () => s.publishMany(HUNDRED);
+      });
+      measure("100/tx: ours 100 publish", ours, ({ db }) => {
+        const s = db!.stream(TOPIC);
+        return () => db!.transaction((tx) => HUNDRED.map((e) => s.publish(e, { tx })));
+      });
+      if (withHonker) measure("100/tx: honker", honker, hundred(honkerOne));
+    }));
+}
+
+/** Pages through the topic with `read`, which returns the page's last offset and its size. */
+function pages(read: (after: number) => [number, number]): number {
+  let offset = 0;
+  let total = 0;
+  for (;;) {
+    const [last, n] = read(offset);
+    if (n === 0) return total;
+    offset = last;
+    total += n;
+  }
+}
+
+function expectAll(n: number, what: string): void {
+  if (n !== REPLAY_EVENTS) throw new Error(`Cannot bench: ${what} read ${n} of ${REPLAY_EVENTS}`);
+}
+
+async function registerReplay(withHonker: boolean): Promise<void> {
+  const path = freshPath();
+  const seed = await ours(path);
+  inTx(seed.driver, () => {
+    for (let i = 0; i < REPLAY_EVENTS; i++) seed.driver.run(RAW_INSERT, [TOPIC, null, PAYLOAD]);
+  });
+  seed.close();
+  let consumer = 0;
+  group(`replay ${REPLAY_EVENTS} stored events`, () =>
+    summary(() => {
+      measure("replay: ours subscribe", ours, ({ db }) => async () => {
+        const sub = db!.stream(TOPIC).subscribe(`c${++consumer}`, { saveEveryN: 1000 });
+        let n = 0;
+        for await (const event of sub) {
+          do_not_optimize(event);
+          if (++n === REPLAY_EVENTS) break;
+        }
+      }, path);
+      measure("replay: ours readSince", ours, ({ db }) => () => {
+        const s = db!.stream(TOPIC);
+        expectAll(
+          pages((after) => {
+            const events = s.readSince(after, PAGE);
+            return [events.at(-1)?.offset ?? 0, events.length];
+          }),
+          "readSince()",
+        );
+      }, path);
+      measure("replay: raw SELECT + JSON.parse", ours, ({ driver }) => () =>
+        expectAll(
+          pages((after) => {
+            const rows = driver.all<{ offset: number; payload: string }>(RAW_READ, [
+              TOPIC,
+              after,
+              PAGE,
+            ]);
+            for (const row of rows) do_not_optimize(JSON.parse(row.payload));
+            return [rows.at(-1)?.offset ?? 0, rows.length];
+          }),
+          "raw SELECT",
+        ), path);
+      if (!withHonker) return;
+      measure("replay: honker read_since", honker, ({ driver }) => () =>
+        expectAll(
+          pages((after) => {
+            const text = driver.get<{ events: string }>(HONKER_READ, [TOPIC, after, PAGE])?.events;
+            const events = JSON.parse(text ?? "[]") as Array<{ offset: number; payload: string }>;
+            for (const e of events) do_not_optimize(JSON.parse(e.payload));
+            return [events.at(-1)?.offset ?? 0, events.length];
+          }),
+          "honker_stream_read_since",
+        ), path);
+    }));
+}
+
+/** p50/p90/p99/max of one live case, in ms. */
+interface Latency {
+  kind: "stream" | "notify";
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  missed: number;
+  wakeMode: string;
+  /** Receiver clock minus publisher clock by the pipe pings, ± bound. */
+  pipeOffsetMs: number;
+  pipeBoundMs: number;
+}
+
+const clock = wallClock();
+
+/** Child clock minus this process's clock, by the ping with the shortest round trip. */
+async function pipeOffset(child: Child): Promise<[number, number]> {
+  let best: [number, number] = [NaN, Infinity];
+  for (let i = 0; i < 20; i++) {
+    const sent = clock.now();
+    child.send("ping");
+    const { pong } = await child.expect(["pong"], 5000);
+    const received = clock.now();
+    const bound = (received - sent) / 2;
+    if (bound < best[1]) best = [(pong as number) - (sent + received) / 2, bound];
+  }
+  return best;
+}
+
+async function liveLatency(kind: "stream" | "notify"): Promise<Latency> {
+  const path = freshPath();
+  (await open(path)).close();
+  const script = "bench/_stream_child.ts";
+  const gaps = [String(LIVE_EVENTS), "42", "1", "5"];
+  const publisher = new Child("publisher", runtimeKey(), script, [
+    "publisher",
+    path,
+    kind,
+    ...gaps,
+  ]);
+  const receiver = new Child("receiver", runtimeKey(), script, ["receiver", path, kind]);
+  try {
+    await Promise.all([publisher.expect(["ready"], 30_000), receiver.expect(["ready"], 30_000)]);
+    const [po, pb] = await pipeOffset(publisher);
+    const [ro, rb] = await pipeOffset(receiver);
+    receiver.send("listen");
+    await receiver.expect(["listening"], 5000);
+    await sleep(1200); // auto wake mode settles on fs or poll within a second of open
+    publisher.send("run");
+    const committed = (await publisher.expect(["committed"], 60_000)).committed as number[][];
+    await sleep(300);
+    receiver.send("stop");
+    const end = await receiver.expect(["received"], 30_000);
+    const got = new Map((end.received as number[][]).map(([id, at]) => [id, at]));
+    const lat = committed.map(([id, at]) => (got.get(id) ?? NaN) - at);
+    const seen = lat.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    const [p50, p90, p99] = [50, 90, 99].map((p) => percentile(seen, p));
+    const wakeMode = String(end.wakeMode);
+    const missed = lat.length - seen.length;
+    const [pipeOffsetMs, pipeBoundMs] = [ro - po, rb + pb];
+    return { kind, p50, p90, p99, max: seen.at(-1)!, missed, wakeMode, pipeOffsetMs, pipeBoundMs };
+  } finally {
+    publisher.send("exit");
+    publisher.kill();
+    receiver.kill();
+    await Promise.all([publisher.exited, receiver.exited]);
+  }
+}
+
+type Stats = Map<string, { avg: number; p50: number }>;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)]
+    .join("\n");
+}
+
+/** [label, bench a, bench b, target of b-time / a-time (a's throughput over b's), or 0]. */
+const RATIOS: Array<[string, string, string, number]> = [
+  ["publish 1/tx: ours vs raw tx floor", "publish: ours", "publish: raw tx", 0.85],
+  ["publish 1/tx: ours vs raw autocommit", "publish: ours", "publish: raw autocommit", 0],
+  ["publish 1/tx: ours vs honker", "publish: ours", "publish: honker", 0],
+  ["publish 100/tx: publishMany vs raw floor", "100/tx: ours publishMany", "100/tx: raw", 0.85],
+  ["publish 100/tx: 100 publish vs raw floor", "100/tx: ours 100 publish", "100/tx: raw", 0],
+  ["publish 100/tx: publishMany vs honker", "100/tx: ours publishMany", "100/tx: honker", 0],
+  [
+    "replay: subscribe vs raw SELECT+parse",
+    "replay: ours subscribe",
+    "replay: raw SELECT + JSON.parse",
+    0,
+  ],
+  [
+    "replay: readSince vs raw SELECT+parse",
+    "replay: ours readSince",
+    "replay: raw SELECT + JSON.parse",
+    0,
+  ],
+  [
+    "replay: subscribe vs honker read_since",
+    "replay: ours subscribe",
+    "replay: honker read_since",
+    0,
+  ],
+  [
+    "replay: readSince vs honker read_since",
+    "replay: ours readSince",
+    "replay: honker read_since",
+    0,
+  ],
+];
+
+function report(stats: Stats, live: Latency[], note: string): void {
+  const get = (name: string) => stats.get(name) ?? { avg: NaN, p50: NaN };
+  const f = (x: number, d = 2) => Number.isNaN(x) ? "–" : x.toFixed(d);
+  const perEvent = (name: string) =>
+    name.startsWith("replay") ? REPLAY_EVENTS : name.startsWith("100") ? 100 : 1;
+  const rate = (name: string) => perEvent(name) * 1e9 / get(name).avg;
+  console.log(`\n${runtimeKey()} · ${driverName}${note}\n`);
+  console.log(table(
+    ["case", "mean µs/op", "p50 µs/op", "events/s"],
+    [...stats.keys()].map((n) => [
+      n,
+      f(get(n).avg / 1000, 1),
+      f(get(n).p50 / 1000, 1),
+      Math.round(rate(n)).toLocaleString("en-US"),
+    ]),
+  ));
+  console.log("\nRatios (events/s of a over events/s of b, by mean):\n");
+  console.log(table(
+    ["comparison", "a/b", "target"],
+    RATIOS.map(([label, a, b, target]) => {
+      const r = get(b).avg / get(a).avg;
+      return [label, f(r), target ? `${r >= target ? "met" : "NOT MET"} (≥ ${target})` : ""];
+    }),
+  ));
+  console.log("\nCross-process latency, commit returned → receiver (ms):\n");
+  console.log(table(
+    ["case", "p50", "p90", "p99", "max", "missed", "wake", "clock check", "p50 ≤ 1 ms"],
+    live.map((l) => [
+      l.kind === "stream" ? "publish → subscribe" : "notify → listen",
+      f(l.p50, 3),
+      f(l.p90, 3),
+      f(l.p99, 3),
+      f(l.max, 3),
+      String(l.missed),
+      l.wakeMode,
+      `${f(l.pipeOffsetMs, 3)} ± ${f(l.pipeBoundMs, 3)}`,
+      l.p50 <= 1 ? "met" : "NOT MET",
+    ]),
+  ));
+  const replayTarget = runtimeKey() === "bun" ? 1_000_000 : 500_000;
+  const replay = rate("replay: ours subscribe");
+  console.log(
+    `\nReplay through subscribe(): ${Math.round(replay).toLocaleString("en-US")} events/s, ` +
+      `target ≥ ${replayTarget.toLocaleString("en-US")}: ${
+        replay >= replayTarget ? "met" : "NOT MET"
+      }`,
+  );
+}
+
+async function main(): Promise<void> {
+  cleanUpOnExit();
+  try {
+    const skip = await honkerSkipReason();
+    const extPackage = fileURLToPath(new URL(`${EXT_DIR}package.json`, import.meta.url));
+    const note = skip
+      ? `; honker rows skipped: ${skip}`
+      : `; honker ${JSON.parse(readFileSync(extPackage, "utf8")).version} extension in node:sqlite`;
+    console.log(`stream_bench on ${runtimeKey()}, driver ${driverName}${note}`);
+    registerPublish(!skip);
+    await registerReplay(!skip);
+    const { benchmarks } = await run({ throw: true });
+    const stats: Stats = new Map(benchmarks.map((trial) => {
+      const { avg = NaN, p50 = NaN } = trial.runs[0]?.stats ?? {};
+      return [trial.alias, { avg, p50 }];
+    }));
+    const live = [await liveLatency("stream"), await liveLatency("notify")];
+    report(stats, live, note);
+  } finally {
+    cleanUp();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,221 @@
+/**
+ * Cross-process wake-up benchmark: how soon a waiting process learns of another process's
+ * commit, what an idle waiter costs, and enqueue → handler start across processes.
+ *
+ * ```sh
+ * node_modules/.bin/node --no-warnings bench/wake_bench.ts
+ * node_modules/.bin/deno run -A bench/wake_bench.ts
+ * node_modules/.bin/bun bench/wake_bench.ts
+ * node_modules/.bin/node --no-warnings bench/wake_bench.ts --all   # all three, one table
+ * ```
+ *
+ * Options: `--all`, `--runtimes=node,deno,bun`, `--modes=fs,poll,ext,work`, `--commits=500`,
+ * `--seed=42`, `--json` (one JSON line instead of tables).
+ *
+ * Each case runs on a fresh file: a Node writer (`_wake_writer.ts`) makes autocommit enqueues at
+ * seeded random 2–20 ms gaps and notes the time each commit returned; the waiter
+ * (`_wake_waiter.ts`, on the runtime under test) notes when it woke and the largest id it then
+ * saw. Both clocks are the monotonic clock pinned to a `Date.now()` tick edge; a ping over the
+ * pipes from this process checks how well the two agree. After the commits and a 400 ms pause
+ * (longer than the fs backstop poll), the idle waiter's CPU is measured over 3 s.
+ *
+ * To see where a wake's time goes (event arrival, probes, promise hops, run-queue waits), run
+ * `bench/_wake_trace.ts` (see its header).
+ *
+ * @module
+ */
+
+import { mkdtempSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { runtimeKey } from "../tests/_runtime.ts";
+import { Child, cleanUp, cleanUpOnExit, removeTempDir, tempDir } from "./_wake_child.ts";
+import type { Runtime } from "./_wake_child.ts";
+import { sleep, wallClock } from "./_wake_common.ts";
+import { clockTable, latencies, latencyTable, summarise, targetTable } from "./_wake_report.ts";
+import type { CaseMode, CaseResult } from "./_wake_report.ts";
+
+const WRITER = "bench/_wake_writer.ts";
+const WAITER = "bench/_wake_waiter.ts";
+const SELF = "bench/wake_bench.ts";
+const GAP_MIN_MS = 2;
+const GAP_MAX_MS = 20;
+/** Longer than the fs source's 250 ms backstop poll, so a missed event is still caught. */
+const SETTLE_MS = 400;
+/** auto mode decides fs vs poll within FS_PROBE_TIMEOUT_MS (1 s) of open. */
+const AUTO_SETTLE_MS = 1200;
+const PINGS = 20;
+const RUNTIMES = ["node", "deno", "bun"] as const;
+const MODES = ["fs", "poll", "ext", "work"] as const;
+
+interface Args {
+  all: boolean;
+  json: boolean;
+  runtimes: Runtime[];
+  modes: CaseMode[];
+  commits: number;
+  seed: number;
+}
+
+function oneOf<T extends string>(values: string[], allowed: readonly T[], what: string): T[] {
+  for (const v of values) {
+    if (!allowed.includes(v as T)) {
+      throw new TypeError(`Cannot run the wake benchmark: unknown ${what} "${v}" (${allowed})`);
+    }
+  }
+  return values as T[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  const all = argv.includes("--all");
+  return {
+    all,
+    json: argv.includes("--json"),
+    runtimes: oneOf(
+      value("runtimes")?.split(",") ?? (all ? [...RUNTIMES] : [runtimeKey()]),
+      RUNTIMES,
+      "runtime",
+    ),
+    modes: oneOf(value("modes")?.split(",") ?? [...MODES], MODES, "mode"),
+    commits: Number(value("commits") ?? 500),
+    seed: Number(value("seed") ?? 42),
+  };
+}
+
+const clock = wallClock();
+
+/** Child clock minus this process's clock, by the ping with the shortest round trip. */
+async function pipeOffset(child: Child): Promise<{ offsetMs: number; boundMs: number }> {
+  let best = { offsetMs: NaN, boundMs: Infinity };
+  for (let i = 0; i < PINGS; i++) {
+    const sent = clock.now();
+    child.send("ping");
+    const { pong } = await child.expect(["pong"], 5000);
+    const received = clock.now();
+    const bound = (received - sent) / 2;
+    if (bound < best.boundMs) {
+      best = { offsetMs: (pong as number) - (sent + received) / 2, boundMs: bound };
+    }
+  }
+  return best;
+}
+
+async function runCase(runtime: Runtime, mode: CaseMode, args: Args): Promise<CaseResult> {
+  const dir = tempDir(mkdtempSync(join(tmpdir(), "honker-ts-wake-bench-")));
+  const path = join(dir, "wake.db");
+  const gaps = [String(args.commits), String(args.seed), String(GAP_MIN_MS), String(GAP_MAX_MS)];
+  const writer = new Child("writer", "node", WRITER, [path, ...gaps]);
+  let waiter: Child | undefined;
+  try {
+    const w = await writer.expect(["ready"], 30_000);
+    waiter = new Child(`${runtime} ${mode} waiter`, runtime, WAITER, [path, mode]);
+    const r = await waiter.expect(["ready", "skip"], 30_000);
+    if ("skip" in r) return { runtime, mode, skip: String(r.skip) };
+    const pw = await pipeOffset(writer);
+    const pr = await pipeOffset(waiter);
+    waiter.send("listen");
+    await sleep(mode === "work" ? AUTO_SETTLE_MS : 300);
+    writer.send("run");
+    const { committed } = await writer.expect(["committed"], 120_000);
+    await sleep(SETTLE_MS);
+    let idleCpuMsPerS: number | undefined;
+    if (mode !== "work") {
+      waiter.send("idle");
+      idleCpuMsPerS = (await waiter.expect(["idleCpuMsPerS"], 20_000)).idleCpuMsPerS as number;
+    }
+    writer.send("recal");
+    const { driftMs: writerDriftMs } = await writer.expect(["driftMs"], 5000);
+    waiter.send("stop");
+    const end = await waiter.expect(["wakes"], 30_000);
+    writer.send("exit");
+    await Promise.all([writer.exited, waiter.exited]);
+    const wakes = end.wakes as Array<[number, number]>;
+    const lat = latencies(committed as Array<[number, number]>, wakes, mode);
+    return {
+      runtime,
+      mode,
+      wakeMode: String(end.wakeMode),
+      ...summarise(lat, wakes.length),
+      idleCpuMsPerS,
+      clock: {
+        writerUncertaintyMs: w.uncertaintyMs as number,
+        waiterUncertaintyMs: r.uncertaintyMs as number,
+        pipeOffsetMs: pr.offsetMs - pw.offsetMs,
+        pipeBoundMs: pr.boundMs + pw.boundMs,
+        waiterRawSkewMs: r.rawSkewMs as number,
+        writerDriftMs: writerDriftMs as number,
+        waiterDriftMs: end.driftMs as number,
+      },
+    };
+  } finally {
+    writer.kill();
+    waiter?.kill();
+    await Promise.all([writer.exited, waiter?.exited]);
+    removeTempDir(dir);
+  }
+}
+
+/** Every mode on the runtime running this file. */
+async function runHere(args: Args): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const mode of args.modes) {
+    try {
+      results.push(await runCase(runtimeKey(), mode, args));
+    } catch (error) {
+      results.push({ runtime: runtimeKey(), mode, skip: `failed: ${(error as Error).message}` });
+    }
+  }
+  return results;
+}
+
+/** This script, with --json, on each runtime in turn. */
+async function runAll(args: Args): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  const pass = [`--modes=${args.modes}`, `--commits=${args.commits}`, `--seed=${args.seed}`];
+  for (const runtime of args.runtimes) {
+    process.stderr.write(`wake_bench: running on ${runtime}…\n`);
+    const child = new Child(`wake_bench on ${runtime}`, runtime, SELF, ["--json", ...pass]);
+    try {
+      const { results: got } = await child.expect(["results"], 180_000);
+      results.push(...(got as CaseResult[]));
+    } catch (error) {
+      results.push({ runtime, mode: "fs", skip: `failed: ${(error as Error).message}` });
+    } finally {
+      child.kill();
+      await child.exited;
+    }
+  }
+  return results;
+}
+
+function report(results: CaseResult[], args: Args, startedAt: number): void {
+  const load = loadavg().map((x) => x.toFixed(2)).join(" ");
+  console.log(
+    `\nCross-process wake-up: ${args.commits} commits per case at ${GAP_MIN_MS}–${GAP_MAX_MS} ms ` +
+      `gaps (seed ${args.seed}); writer: Node node:sqlite; ${cpus().length} CPUs, ` +
+      `load ${load}; ${((performance.now() - startedAt) / 1000).toFixed(0)} s\n`,
+  );
+  console.log(latencyTable(results));
+  console.log("\nClock agreement (latencies are waiter clock − writer clock):\n");
+  console.log(clockTable(results));
+  console.log("\nTargets:\n");
+  console.log(targetTable(results));
+}
+
+async function main(): Promise<void> {
+  cleanUpOnExit();
+  const args = parseArgs(process.argv.slice(2));
+  const startedAt = performance.now();
+  const elsewhere = args.all || args.runtimes.some((r) => r !== runtimeKey());
+  const results = elsewhere ? await runAll(args) : await runHere(args);
+  if (args.json) console.log(JSON.stringify({ results }));
+  else report(results, args, startedAt);
+}
+
+try {
+  await main();
+} finally {
+  cleanUp();
+}
