@@ -32,6 +32,10 @@ import {
   requireSeconds,
 } from "./validate.ts";
 
+function byClaimOrder(a: Job<unknown>, b: Job<unknown>): number {
+  return b.priority - a.priority || a.runAt - b.runAt || a.id - b.id;
+}
+
 /** Default claim lifetime before another worker may take the job: 300 s, as honker. */
 export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
 /** Default number of claims a job gets before it is dead-lettered: 3, as honker. */
@@ -201,9 +205,12 @@ export class Queue<T = unknown> {
       }
     }
     if (rows.length > 0) this.#ctx.wrote();
-    return rows.map((row) =>
+    const jobs = rows.map((row) =>
       new Job<T>(this.#ctx, row, parseJson<T>(row.payload), this.visibilityTimeoutS)
     );
+    // Claim order; sorted as Jobs, whose fields read faster than node:sqlite's rows.
+    if (jobs.length > 1) jobs.sort(byClaimOrder);
+    return jobs;
   }
 
   /** Claims the next due job, or returns null when none is due. */

@@ -125,12 +125,7 @@ export function buryExhaustedPending(driver: SqliteDriver, queue: string): numbe
   return rows.length;
 }
 
-/** Sorts claimed rows into claim order; UPDATE … RETURNING does not promise any order. */
-function byClaimOrder(a: JobRow, b: JobRow): number {
-  return b.priority - a.priority || a.run_at - b.run_at || a.id - b.id;
-}
-
-/** The claim UPDATE alone. */
+/** The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING). */
 export function claimJobRows(
   driver: SqliteDriver,
   queue: string,
@@ -138,11 +133,9 @@ export function claimJobRows(
   n: number,
   timeoutS: number,
 ): JobRow[] {
-  const rows = n === 1
+  return n === 1
     ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue])
     : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n]);
-  if (rows.length > 1) rows.sort(byClaimOrder);
-  return rows;
 }
 
 /**
