@@ -33,7 +33,14 @@ export type {
   SqliteDriver,
   SqlValue,
 } from "./core/driver.ts";
-export { DatabaseClosedError, UnsupportedDatabaseError, WatcherDiedError } from "./core/errors.ts";
+export {
+  DatabaseClosedError,
+  LockHeldError,
+  UnsupportedDatabaseError,
+  WatcherDiedError,
+} from "./core/errors.ts";
+export { Lock, LOCK_TTL_DEFAULT_S } from "./core/lock.ts";
+export type { LockContext, WithLockOptions } from "./core/lock.ts";
 export { Job } from "./core/job.ts";
 export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue.ts";

@@ -1,0 +1,153 @@
+// Fixed-window rate limits (spec §6.2, §9 item 69), on every driver.
+
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Database } from "../mod.ts";
+import { countRows, sqlNow, withDb } from "./_db.ts";
+import { driverMatrix } from "./_drivers.ts";
+import { plainAll, removeTempDirs } from "./_helpers.ts";
+
+after(removeTempDirs);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the current `perS` window has at least `marginMs` left, so a test stays in it. */
+async function awayFromWindowEnd(perS: number, marginMs = 1500): Promise<void> {
+  const left = perS * 1000 - (Date.now() % (perS * 1000));
+  if (left < marginMs) await sleep(left + 50);
+}
+
+function windows(db: Database): Array<{ name: string; window_start: number; count: number }> {
+  return plainAll(
+    db.driver.all<{ name: string; window_start: number; count: number }>(
+      "SELECT name, window_start, count FROM _honker_rate_limits ORDER BY name, window_start",
+    ),
+  );
+}
+
+for (const entry of driverMatrix()) {
+  const skip = entry.skip;
+  describe(`${entry.id}: rate limits`, () => {
+    it(
+      "3 per 60 s: three calls pass, then refusals that are not counted",
+      { skip },
+      withDb(entry, async (db) => {
+        await awayFromWindowEnd(60);
+        const calls = Array.from({ length: 6 }, () => db.tryRateLimit("api", 3, 60));
+        assert.deepEqual(calls, [true, true, true, false, false, false]);
+        const windowStart = Math.floor(sqlNow(db) / 60) * 60;
+        assert.deepEqual(windows(db), [{ name: "api", window_start: windowStart, count: 3 }]);
+      }),
+    );
+
+    it(
+      "names are independent",
+      { skip },
+      withDb(entry, async (db) => {
+        await awayFromWindowEnd(60);
+        assert.equal(db.tryRateLimit("a", 1, 60), true);
+        assert.equal(db.tryRateLimit("a", 1, 60), false);
+        assert.equal(db.tryRateLimit("b", 1, 60), true);
+        assert.deepEqual(windows(db).map((w) => [w.name, w.count]), [["a", 1], ["b", 1]]);
+      }),
+    );
+
+    it(
+      "the limit given on each call is the one applied",
+      { skip },
+      withDb(entry, async (db) => {
+        await awayFromWindowEnd(3600);
+        for (let i = 0; i < 3; i++) assert.equal(db.tryRateLimit("api", 3, 3600), true);
+        assert.equal(db.tryRateLimit("api", 3, 3600), false);
+        assert.equal(db.tryRateLimit("api", 5, 3600), true);
+        assert.equal(db.tryRateLimit("api", 2, 3600), false);
+        assert.equal(windows(db)[0].count, 4);
+      }),
+    );
+
+    it(
+      "the window starts at (unixepoch() / perS) * perS; each new window gets a new row",
+      { skip },
+      withDb(entry, (db) => {
+        const perS = 1_000_000_000_000;
+        assert.equal(db.tryRateLimit("huge", 1, perS), true);
+        assert.equal(windows(db)[0].window_start, 0);
+        db.tryRateLimit("api", 1, 3600);
+        db.driver.run("UPDATE _honker_rate_limits SET window_start = window_start - 3600");
+        assert.equal(db.tryRateLimit("api", 1, 3600), true, "an old full window does not count");
+        assert.deepEqual(windows(db).filter((w) => w.name === "api").map((w) => w.count), [1, 1]);
+      }),
+    );
+
+    it(
+      "perS = 1 resets in the next second",
+      { skip },
+      withDb(entry, async (db) => {
+        await awayFromWindowEnd(1, 600);
+        assert.equal(db.tryRateLimit("s", 1, 1), true);
+        assert.equal(db.tryRateLimit("s", 1, 1), false);
+        await sleep(1000 - (Date.now() % 1000) + 50);
+        assert.equal(db.tryRateLimit("s", 1, 1), true);
+        assert.equal(countRows(db, "_honker_rate_limits"), 2);
+      }),
+    );
+
+    it(
+      "sweepRateLimits() removes only windows older than olderThanS",
+      { skip },
+      withDb(entry, (db) => {
+        const now = sqlNow(db);
+        const insert =
+          "INSERT INTO _honker_rate_limits (name, window_start, count) VALUES (?, ?, 1)";
+        db.driver.run(insert, ["old", now - 7200]);
+        db.driver.run(insert, ["recent", now - 600]);
+        db.driver.run(insert, ["now", now + 10]);
+        assert.equal(db.sweepRateLimits(3600), 1);
+        assert.equal(db.sweepRateLimits(3600), 0);
+        assert.deepEqual(windows(db).map((w) => w.name), ["now", "recent"]);
+        assert.equal(db.sweepRateLimits(0), 1, "0 sweeps every window that started before now");
+        assert.deepEqual(windows(db).map((w) => w.name), ["now"]);
+      }),
+    );
+
+    it(
+      "refuses bad arguments with clear errors, writing nothing",
+      { skip },
+      withDb(entry, (db) => {
+        const bad = (args: unknown[], error: typeof Error, message: RegExp) =>
+          assert.throws(
+            () => (db.tryRateLimit as (...a: unknown[]) => unknown)(...args),
+            (e: Error) => e instanceof error && message.test(e.message),
+            String(args),
+          );
+        bad(["", 3, 60], TypeError, /^Cannot check rate limit "": the rate limit name must not/);
+        bad([null, 3, 60], TypeError, /the rate limit name must be a string, got null/);
+        bad(["api", 0, 60], RangeError, /^Cannot check rate limit "api": limit must be at least 1/);
+        bad(["api", -1, 60], RangeError, /limit must be at least 1, got -1/);
+        bad(["api", 3, 0], RangeError, /^Cannot check rate limit "api": perS must be at least 1/);
+        bad(["api", 3, -60], RangeError, /perS must be at least 1, got -60/);
+        bad(["api", 2.5, 60], TypeError, /limit must be an integer, got 2.5/);
+        bad(["api", 3, 0.5], TypeError, /perS must be an integer, got 0.5/);
+        bad(["api", 3, "60"], TypeError, /perS must be an integer, got "60"/);
+        bad(["api", NaN, 60], TypeError, /limit must be an integer, got NaN/);
+        assert.equal(countRows(db, "_honker_rate_limits"), 0);
+        db.tryRateLimit("api", 1, 3600);
+        const sweep = db.sweepRateLimits.bind(db) as (...a: unknown[]) => unknown;
+        assert.throws(() => sweep(-1), /^RangeError: Cannot sweep rate limits: olderThanS must/);
+        assert.throws(() => sweep(1.5), /^RangeError: .*olderThanS must be whole seconds/);
+        assert.throws(() => sweep(undefined), /^TypeError: .*olderThanS must be a finite number/);
+        assert.equal(countRows(db, "_honker_rate_limits"), 1);
+      }),
+    );
+
+    it(
+      "throws DatabaseClosedError after close()",
+      { skip },
+      withDb(entry, (db) => {
+        db.close();
+        assert.throws(() => db.tryRateLimit("api", 1, 60), { name: "DatabaseClosedError" });
+        assert.throws(() => db.sweepRateLimits(60), { name: "DatabaseClosedError" });
+      }),
+    );
+  });
+}
