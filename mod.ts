@@ -47,6 +47,11 @@ export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/q
 export type { ClaimOptions } from "./core/claim.ts";
 export { Outbox } from "./core/outbox.ts";
 export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox.ts";
+export { Scheduler } from "./core/scheduler.ts";
+export type { Fire, ScheduledTask, ScheduleSpec, ScheduleUpdate } from "./core/scheduler.ts";
+export type { SchedulerRunOptions } from "./core/scheduler_run.ts";
+export { nextFireAfter, parseSchedule } from "./core/cron.ts";
+export type { Schedule, ScheduleOptions } from "./core/cron.ts";
 export { Stream } from "./core/stream.ts";
 export type { ConsumerInfo, PublishOptions, StreamEvent, TrimOptions } from "./core/stream.ts";
 export type { SubscribeOptions } from "./core/subscription.ts";

@@ -20,6 +20,7 @@ import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
 import { sweepRateLimits, tryRateLimit } from "./rate_limit.ts";
 import { registerSqlFunctions } from "./sql_functions.ts";
 import { startRetention } from "./retention.ts";
+import { Scheduler } from "./scheduler.ts";
 import { Stream } from "./stream.ts";
 import { abortableIterator } from "./_abortable.ts";
 import type { Transaction } from "./transaction.ts";
@@ -195,6 +196,22 @@ export class Database {
     const { baseBackoffS, ...queueOptions } = outboxQueueOptions(name, delivery, options);
     const queue = this.queue<T>(outboxQueueName(name), queueOptions);
     return new Outbox<T>(name, queue, delivery, baseBackoffS);
+  }
+
+  /**
+   * The cron scheduler: schedules stored in the file that enqueue jobs at each boundary, and
+   * `run()` to lead (or stand by) from this process.
+   *
+   * @example Fire every two seconds
+   * ```ts ignore
+   * const scheduler = db.scheduler();
+   * scheduler.add({ name: "heartbeat", queue: "pings", schedule: "@every 2s" });
+   * await scheduler.run({ signal });
+   * ```
+   */
+  scheduler(): Scheduler {
+    this.#ctx.open("open the scheduler");
+    return new Scheduler(this.#ctx);
   }
 
   /**

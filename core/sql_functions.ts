@@ -9,6 +9,7 @@
 import type { SqlFunction, SqliteDriver } from "./driver.ts";
 import { fail, int, intOrNull, text } from "./_sql_args.ts";
 import { lockFunctions } from "./sql_functions_locks.ts";
+import { schedulerFunctions } from "./sql_functions_scheduler.ts";
 import { streamFunctions } from "./sql_functions_streams.ts";
 import * as ops from "./queue_ops.ts";
 import type { JobRow } from "./queue_ops.ts";
@@ -132,9 +133,11 @@ export function registerSqlFunctions(driver: SqliteDriver): boolean {
     ...queueFunctions(driver),
     ...streamFunctions(driver),
     ...lockFunctions(driver),
+    ...schedulerFunctions(driver),
   };
   for (const [name, [arity, fn]] of Object.entries(functions)) {
-    driver.function(name, withArity(arity, fn));
+    if (arity < 0) driver.function(name, fn, { varargs: true });
+    else driver.function(name, withArity(arity, fn));
   }
   return true;
 }
