@@ -53,7 +53,14 @@ export type { SchedulerRunOptions } from "./core/scheduler_run.ts";
 export { nextFireAfter, parseSchedule } from "./core/cron.ts";
 export type { Schedule, ScheduleOptions } from "./core/cron.ts";
 export { Stream } from "./core/stream.ts";
-export type { ConsumerInfo, PublishOptions, StreamEvent, TrimOptions } from "./core/stream.ts";
+export type {
+  ConsumerInfo,
+  PublishOptions,
+  StreamEvent,
+  StreamOptions,
+  TrimOptions,
+} from "./core/stream.ts";
+export type { StandardIssue, StandardResult, StandardSchemaV1 } from "./core/standard_schema.ts";
 export type { SubscribeOptions } from "./core/subscription.ts";
 export type { ListenOptions, Notification, PruneNotificationsOptions } from "./core/notify.ts";
 export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/work.ts";

@@ -22,6 +22,7 @@ import { registerSqlFunctions } from "./sql_functions.ts";
 import { startRetention } from "./retention.ts";
 import { Scheduler } from "./scheduler.ts";
 import { Stream } from "./stream.ts";
+import type { StreamOptions } from "./stream.ts";
 import { abortableIterator } from "./_abortable.ts";
 import type { Transaction } from "./transaction.ts";
 import { TransactionRunner } from "./transaction.ts";
@@ -172,7 +173,7 @@ export class Database {
    * const thumbnails = db.queue<{ imageId: number }>("thumbnails", { visibilityTimeoutS: 30 });
    * ```
    */
-  queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
+  queue<T = unknown>(name: string, options?: QueueOptions<T>): Queue<T> {
     this.#ctx.open(`open queue ${JSON.stringify(name)}`);
     return new Queue<T>(this.#ctx, name, options);
   }
@@ -222,9 +223,9 @@ export class Database {
    * db.stream<{ id: number }>("orders").publish({ id: 42 });
    * ```
    */
-  stream<T = unknown>(topic: string): Stream<T> {
+  stream<T = unknown>(topic: string, options?: StreamOptions<T>): Stream<T> {
     this.#ctx.open(`open stream ${JSON.stringify(topic)}`);
-    return new Stream<T>(this.#ctx, topic);
+    return new Stream<T>(this.#ctx, topic, options);
   }
 
   /**

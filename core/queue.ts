@@ -6,19 +6,18 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
+import { claimBatch } from "./_claiming.ts";
 import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
 import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
 import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_letters.ts";
-import { Job } from "./job.ts";
+import type { Job } from "./job.ts";
 import { parseJson, toJsonText } from "./json.ts";
 import * as ops from "./queue_ops.ts";
-import type { EnqueueTiming, JobRow } from "./queue_ops.ts";
-import {
-  JOB_EXHAUSTED_CLAIM_EXISTS,
-  JOB_EXHAUSTED_PENDING_EXISTS,
-  JOB_STATS,
-} from "./queue_sql.ts";
+import type { EnqueueTiming } from "./queue_ops.ts";
+import { JOB_STATS } from "./queue_sql.ts";
+import { requireSchema, validateForWrite } from "./standard_schema.ts";
+import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { Transaction } from "./transaction.ts";
 import { work } from "./work.ts";
 import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
@@ -32,21 +31,23 @@ import {
   requireSeconds,
 } from "./validate.ts";
 
-function byClaimOrder(a: Job<unknown>, b: Job<unknown>): number {
-  return b.priority - a.priority || a.runAt - b.runAt || a.id - b.id;
-}
-
 /** Default claim lifetime before another worker may take the job: 300 s, as honker. */
 export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
 /** Default number of claims a job gets before it is dead-lettered: 3, as honker. */
 export const MAX_ATTEMPTS_DEFAULT = 3;
 
 /** Options for `db.queue()`. */
-export interface QueueOptions {
+export interface QueueOptions<T = unknown> {
   /** Seconds a claim lasts before the job can be reclaimed. Defaults to 300. */
   visibilityTimeoutS?: number;
   /** Claims a job gets before it is dead-lettered. Defaults to 3. */
   maxAttempts?: number;
+  /**
+   * A Standard Schema validator (zod, valibot, arktype …): payloads are validated on enqueue
+   * (a TypeError before anything is written) and on claim (a job whose payload no longer
+   * validates goes to the dead letters with the validator's message). Must be synchronous.
+   */
+  schema?: StandardSchemaV1<unknown, T>;
 }
 
 /** Options for `enqueue()` and `enqueueMany()`. */
@@ -114,10 +115,12 @@ export class Queue<T = unknown> {
   readonly visibilityTimeoutS: number;
   /** Claims a job gets by default. */
   readonly maxAttempts: number;
+  /** The payload schema, if any. */
+  readonly schema: StandardSchemaV1 | undefined;
   #ctx: DatabaseContext;
 
   /** @internal Use `db.queue()`. */
-  constructor(ctx: DatabaseContext, name: string, options: QueueOptions = {}) {
+  constructor(ctx: DatabaseContext, name: string, options: QueueOptions<T> = {}) {
     const action = `open queue ${JSON.stringify(name)}`;
     this.name = requireName(name, "the queue name", action);
     requireOptions(options, action);
@@ -131,6 +134,7 @@ export class Queue<T = unknown> {
       "maxAttempts",
       action,
     );
+    this.schema = options.schema === undefined ? undefined : requireSchema(options.schema, action);
     this.#ctx = ctx;
   }
 
@@ -162,7 +166,7 @@ export class Queue<T = unknown> {
     const action = this.#action("enqueue to");
     const opts = requireOptions(options, action);
     const timing = this.#timing(opts, action);
-    const text = toJsonText(payload, action);
+    const text = toJsonText(validateForWrite(this.schema, payload, action), action);
     const driver = this.#ctx.joinTx(opts.tx, action);
     const id = ops.enqueueJob(driver, this.name, text, timing);
     this.#ctx.wrote();
@@ -177,7 +181,10 @@ export class Queue<T = unknown> {
     }
     const opts = requireOptions(options, action);
     const timing = this.#timing(opts, action);
-    const texts = payloads.map((payload, i) => toJsonText(payload, `${action} (payload ${i})`));
+    const texts = payloads.map((payload, i) => {
+      const where = `${action} (payload ${i})`;
+      return toJsonText(validateForWrite(this.schema, payload, where), where);
+    });
     const driver = this.#ctx.joinTx(opts.tx, action);
     if (texts.length === 0) return [];
     const ids = ops.enqueueJobs(driver, this.name, texts, timing);
@@ -190,27 +197,7 @@ export class Queue<T = unknown> {
     const action = this.#action("claim from");
     requireName(workerId, "workerId", action);
     requireCount(n, "n", action);
-    const driver = this.#ctx.open(action);
-    const { transactions } = this.#ctx;
-    let rows: JobRow[];
-    if (transactions.current || driver.get(JOB_EXHAUSTED_CLAIM_EXISTS, [this.name])) {
-      rows = transactions.atomic(() =>
-        ops.claimJobs(driver, this.name, workerId, n, this.visibilityTimeoutS)
-      );
-    } else {
-      // The common case in one autocommit statement: no expired claim is out of attempts.
-      rows = ops.claimJobRows(driver, this.name, workerId, n, this.visibilityTimeoutS);
-      if (rows.length < n && driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [this.name])) {
-        transactions.atomic(() => ops.buryExhaustedPending(driver, this.name));
-      }
-    }
-    if (rows.length > 0) this.#ctx.wrote();
-    const jobs = rows.map((row) =>
-      new Job<T>(this.#ctx, row, parseJson<T>(row.payload), this.visibilityTimeoutS)
-    );
-    // Claim order; sorted as Jobs, whose fields read faster than node:sqlite's rows.
-    if (jobs.length > 1) jobs.sort(byClaimOrder);
-    return jobs;
+    return claimBatch<T>(this.#ctx, this, workerId, n, action);
   }
 
   /** Claims the next due job, or returns null when none is due. */

@@ -12,6 +12,8 @@ import * as ops from "./stream_ops.ts";
 import type { EventRow } from "./stream_ops.ts";
 import { subscribe } from "./subscription.ts";
 import type { SubscribeOptions } from "./subscription.ts";
+import { checkPayload, requireSchema, validateForWrite } from "./standard_schema.ts";
+import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { Transaction } from "./transaction.ts";
 import {
   requireCount,
@@ -31,6 +33,16 @@ export interface StreamEvent<T = unknown> {
   payload: T;
   /** Unix seconds it was published. */
   createdAt: number;
+}
+
+/** Options for `db.stream()`. */
+export interface StreamOptions<T = unknown> {
+  /**
+   * A Standard Schema validator (zod, valibot, arktype …): payloads are validated on publish (a
+   * TypeError before anything is written) and on read (an event that no longer validates makes
+   * the read throw, naming its offset). Must be synchronous.
+   */
+  schema?: StandardSchemaV1<unknown, T>;
 }
 
 /** Options for `publish()` and `publishMany()`. */
@@ -78,11 +90,16 @@ export const READ_LIMIT_DEFAULT = 1000;
 export class Stream<T = unknown> {
   /** The topic name. */
   readonly topic: string;
+  /** The payload schema, if any. */
+  readonly schema: StandardSchemaV1 | undefined;
   #ctx: DatabaseContext;
 
   /** @internal Use `db.stream()`. */
-  constructor(ctx: DatabaseContext, topic: string) {
-    this.topic = requireName(topic, "the topic", `open stream ${JSON.stringify(topic)}`);
+  constructor(ctx: DatabaseContext, topic: string, options: StreamOptions<T> = {}) {
+    const action = `open stream ${JSON.stringify(topic)}`;
+    this.topic = requireName(topic, "the topic", action);
+    const opts = requireOptions(options, action);
+    this.schema = opts.schema === undefined ? undefined : requireSchema(opts.schema, action);
     this.#ctx = ctx;
   }
 
@@ -103,7 +120,7 @@ export class Stream<T = unknown> {
     const action = this.#action("publish to");
     const opts = requireOptions(options, action);
     const key = this.#key(opts, action);
-    const text = toJsonText(payload, action);
+    const text = toJsonText(validateForWrite(this.schema, payload, action), action);
     const offset = ops.publishEvent(this.#ctx.joinTx(opts.tx, action), this.topic, key, text);
     this.#ctx.wrote();
     return offset;
@@ -117,7 +134,10 @@ export class Stream<T = unknown> {
     }
     const opts = requireOptions(options, action);
     const key = this.#key(opts, action);
-    const texts = payloads.map((p, i) => toJsonText(p, `${action} (payload ${i})`));
+    const texts = payloads.map((p, i) => {
+      const where = `${action} (payload ${i})`;
+      return toJsonText(validateForWrite(this.schema, p, where), where);
+    });
     const driver = this.#ctx.joinTx(opts.tx, action);
     if (texts.length === 0) return [];
     const offsets = ops.publishEvents(driver, this.topic, key, texts);
@@ -171,8 +191,23 @@ export class Stream<T = unknown> {
 
   /** @internal Reads without argument checks (the subscription's hot path). */
   read(offset: number, limit: number): StreamEvent<T>[] {
-    const rows = ops.readEvents(this.#ctx.open(this.#action("read")), this.topic, offset, limit);
-    return rows.map((row) => toEvent<T>(row));
+    const action = this.#action("read");
+    const rows = ops.readEvents(this.#ctx.open(action), this.topic, offset, limit);
+    const events = rows.map((row) => toEvent<T>(row));
+    if (this.schema) { for (const event of events) this.#validate(event, action); }
+    return events;
+  }
+
+  /** An event that no longer matches the schema stops the reader: events cannot be skipped. */
+  #validate(event: StreamEvent<T>, action: string): void {
+    const checked = checkPayload(this.schema as StandardSchemaV1, event.payload, action);
+    if (!checked.ok) {
+      throw new TypeError(
+        `Cannot ${action}: the event at offset ${event.offset} does not match the schema ` +
+          `(${checked.message})`,
+      );
+    }
+    event.payload = checked.value as T;
   }
 
   /**
