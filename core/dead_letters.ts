@@ -15,14 +15,21 @@ import { requireCount, requireId, requireSeconds } from "./validate.ts";
 export interface DeadJob<T = unknown> {
   /** The id it had while live. */
   id: number;
+  /** The queue it belongs to. */
   queue: string;
+  /** The decoded payload. */
   payload: T;
+  /** Higher is claimed first. */
   priority: number;
+  /** Unix seconds it was (or is) due. */
   runAt: number;
+  /** How many times it was claimed. */
   attempts: number;
+  /** Claims it was allowed. */
   maxAttempts: number;
   /** Why it died: the error given to fail()/retry(), "max attempts exceeded" or "expired". */
   lastError: string | null;
+  /** Unix seconds it was enqueued. */
   createdAt: number;
   /** Unix seconds it was moved to the dead letters. */
   diedAt: number;

@@ -22,8 +22,11 @@ import { requireInteger, requireName, requireOptions, requireSeconds } from "./v
 
 /** A notification as a listener receives it. */
 export interface Notification<T = unknown> {
+  /** Its id; ids only grow. */
   id: number;
+  /** The channel it was sent on. */
   channel: string;
+  /** The decoded payload. */
   payload: T;
   /** Unix seconds it was sent. */
   createdAt: number;

@@ -68,17 +68,29 @@ export interface EnqueueOptions {
 
 /** A live job as `getJob()` reports it. */
 export interface JobInfo<T = unknown> {
+  /** The job id. */
   id: number;
+  /** The queue it belongs to. */
   queue: string;
+  /** The decoded payload. */
   payload: T;
+  /** `pending` (waiting or retrying) or `processing` (claimed). */
   state: "pending" | "processing";
+  /** Higher is claimed first. */
   priority: number;
+  /** Unix seconds it was (or is) due. */
   runAt: number;
+  /** The worker holding the claim, or null. */
   workerId: string | null;
+  /** Unix seconds the claim lasts until, or null. */
   claimExpiresAt: number | null;
+  /** How many times it was claimed. */
   attempts: number;
+  /** Claims it was allowed. */
   maxAttempts: number;
+  /** Unix seconds it was enqueued. */
   createdAt: number;
+  /** Unix seconds after which it can no longer be claimed, or null. */
   expiresAt: number | null;
 }
 

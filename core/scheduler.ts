@@ -43,33 +43,47 @@ export interface ScheduleSpec {
 
 /** Fields `update()` changes; omitted ones stay as they are. */
 export interface ScheduleUpdate {
+  /** A new expression; the next fire is recomputed from now. */
   schedule?: string;
   /** The new payload; `null` stores JSON null (omit the key to keep the payload). */
   payload?: unknown;
+  /** A new priority for future jobs. */
   priority?: number;
+  /** A new expiry for future jobs; null never expires. */
   expiresS?: number | null;
   /** null restores the default, 3. */
   maxAttempts?: number | null;
+  /** Accept croner's extended syntax in `schedule`. */
   extendedSyntax?: boolean;
 }
 
 /** A registered schedule, from `list()`. */
 export interface ScheduledTask<T = unknown> {
+  /** The schedule's name. */
   name: string;
+  /** The queue it enqueues into. */
   queue: string;
+  /** Its expression, as stored in `cron_expr`. */
   schedule: string;
+  /** The payload of its jobs. */
   payload: T;
+  /** The priority of its jobs. */
   priority: number;
+  /** Seconds after which its jobs expire, or null. */
   expiresS: number | null;
   /** Unix seconds of its next boundary. */
   nextFireAt: number;
+  /** False while paused. */
   enabled: boolean;
+  /** Claims each of its jobs gets. */
   maxAttempts: number;
 }
 
 /** One boundary fired by `tick()`. */
 export interface Fire {
+  /** The schedule that fired. */
   name: string;
+  /** The queue the job went to. */
   queue: string;
   /** The boundary, in unix seconds. */
   fireAt: number;

@@ -27,9 +27,11 @@ import {
 export interface StreamEvent<T = unknown> {
   /** Position in the file-wide sequence; increases within a topic, with gaps. */
   offset: number;
+  /** The stream's topic. */
   topic: string;
   /** The partition key given at publish, or null. Stored, never interpreted. */
   key: string | null;
+  /** The decoded payload. */
   payload: T;
   /** Unix seconds it was published. */
   createdAt: number;
@@ -55,7 +57,9 @@ export interface PublishOptions {
 
 /** A consumer of a topic, from `consumers()`. */
 export interface ConsumerInfo {
+  /** The consumer's name. */
   name: string;
+  /** Its saved offset. */
   offset: number;
   /** Events published after its saved offset. */
   lag: number;

@@ -54,7 +54,9 @@ function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSo
     pollIntervalMs: options.pollIntervalMs,
     shared,
   };
-  const worker = new Worker(new URL("./poll_worker.ts", import.meta.url), { workerData: data });
+  // The worker file sits beside this one: poll_worker.ts from source, poll_worker.js from dist/.
+  const script = import.meta.url.endsWith(".ts") ? "./poll_worker.ts" : "./poll_worker.js";
+  const worker = new Worker(new URL(script, import.meta.url), { workerData: data });
   worker.unref();
   let stopped = false;
   let fallback: PollSource | undefined;

@@ -1,0 +1,72 @@
+// Packaging: `npm pack`, install the tarball into a fresh project, and run a queue round trip
+// from it on Node, Bun and Deno (Deno through an `npm:` specifier).
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { tempDbPath } from "./_helpers.ts";
+import { runtimeKey } from "./_runtime.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "node_modules", ".bin");
+const ROUNDTRIP = fileURLToPath(new URL("./fixtures/package_roundtrip.mjs", import.meta.url));
+
+// One run covers all three runtimes, so it belongs to one suite only.
+const skip = runtimeKey() !== "node"
+  ? "the packaging smoke test runs once, from the Node suite"
+  : undefined;
+
+function run(command: string, args: string[], cwd: string): string {
+  const env = { ...process.env, PATH: `${BIN}:${process.env.PATH}` };
+  delete env.NODE_TEST_CONTEXT;
+  return execFileSync(command, args, {
+    cwd,
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+describe("the npm package", () => {
+  it("packs, installs into a fresh project and runs a queue round trip on every runtime", {
+    skip,
+    timeout: 240_000,
+  }, () => {
+    const work = join(tempDbPath(), "..");
+    run("npm", ["pack", "--pack-destination", work], ROOT);
+    const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
+    assert.ok(tarball, "npm pack produced no tarball");
+    const app = join(work, "app");
+    mkdirSync(app);
+    writeFileSync(
+      join(app, "package.json"),
+      JSON.stringify({ name: "app", type: "module", private: true }),
+    );
+    run("npm", ["install", "--no-audit", "--no-fund", join(work, tarball)], app);
+    assert.ok(existsSync(join(app, "node_modules", "honker-ts", "dist", "mod.js")));
+    assert.ok(existsSync(join(app, "node_modules", "honker-ts", "dist", "mod.d.ts")));
+    copyFileSync(ROUNDTRIP, join(app, "roundtrip.mjs"));
+    writeFileSync(
+      join(app, "roundtrip_npm.mjs"),
+      `import "npm:honker-ts";\nawait import("./roundtrip.mjs");\n`,
+    );
+    const outputs = {
+      node: run(join(BIN, "node"), ["--no-warnings", "roundtrip.mjs"], app),
+      bun: run(join(BIN, "bun"), ["roundtrip.mjs"], app),
+      deno: run(
+        join(BIN, "deno"),
+        ["run", "-A", "--node-modules-dir=manual", "roundtrip_npm.mjs"],
+        app,
+      ),
+    };
+    for (const [runtime, output] of Object.entries(outputs)) {
+      const result = JSON.parse(output.trim().split("\n").at(-1) ?? "{}");
+      assert.deepEqual(result.payload, { hello: "world" }, runtime);
+      assert.equal(result.acked, true, runtime);
+    }
+  });
+});
