@@ -1,8 +1,9 @@
 /**
  * honker's next-fire algorithm (spec §5.6 steps 1–4, honker-core/src/cron.rs): a forward search
  * over naive local date-times, then the naive result mapped back to an instant in the system
- * time zone with chrono's rules (earlier instant when ambiguous; first valid instant after a
- * spring-forward gap). Naive date-times are counted in seconds as if the local calendar were UTC.
+ * time zone with the rules honker's chrono actually applies (the later instant when ambiguous;
+ * the first valid instant after a spring-forward gap). Naive date-times are counted in seconds
+ * as if the local calendar were UTC.
  *
  * @module
  */
@@ -77,10 +78,10 @@ function resolveNaive(naiveS: number, offsets: Iterable<number>): number | undef
 
 /**
  * chrono's `from_local_datetime` as honker uses it: a unique instant; in the repeated hour of a
- * fall-back, the LATER of the two instants (chrono's `Local` lists the smaller UTC offset first
- * and honker takes the first, whatever chrono's docs say about "earliest"); and in a gap the
- * instant of the first naive second after `naiveS` that exists (honker adds 1 s until one does),
- * whatever the fields say. Neither is ECMAScript's rule, which takes the earlier instant and
+ * fall-back, the LATER of the two instants (honker takes the "earliest" of chrono's `Ambiguous`
+ * pair, but chrono's `Local` puts the smaller UTC offset first: chronotope/chrono#1625); and in
+ * a gap the instant of the first naive second after `naiveS` that exists (honker adds 1 s until
+ * one does), whatever the fields say. Neither is ECMAScript's rule, which takes the earlier instant and
  * moves 02:30 in a one-hour gap to 03:30.
  */
 export function fromNaive(naiveS: number): number {
@@ -161,7 +162,10 @@ export function searchNaive(sets: CronSets, fromNaiveS: number): number | undefi
   }
 }
 
-/** A naive search by croner, for the extended syntax: croner does the calendar arithmetic. */
+/**
+ * The first naive date-time strictly after `fromNaiveS` that a schedule accepts, or undefined
+ * when there is none within honker's 100 years.
+ */
 export type NaiveSearch = (fromNaiveS: number) => number | undefined;
 
 /**
@@ -174,6 +178,8 @@ export function cronerSearch(pattern: string): NaiveSearch {
   return (fromNaiveS) => {
     // nextRun() is strictly after its argument, like honker's search from `from + 1 s`.
     const next = job.nextRun(new Date(fromNaiveS * 1000));
-    return next === null ? undefined : next.getTime() / 1000;
+    if (next === null) return undefined;
+    const naiveS = next.getTime() / 1000;
+    return naiveYear(naiveS) > naiveYear(fromNaiveS + 1) + 100 ? undefined : naiveS;
   };
 }

@@ -68,7 +68,7 @@ export function rustFields(trimmed: string): string[] {
 }
 
 /** A parse failure: the class (TypeError or RangeError) and the reason, without the prefix. */
-export class CronSyntaxError {
+export class ParseFailure {
   /** The error class the public API throws for this failure. */
   readonly kind: "type" | "range";
   /** The reason, to follow `Cannot parse schedule "…": `. */
@@ -88,13 +88,13 @@ function parseU32(text: string): number | undefined {
   return value <= U32_MAX ? value : undefined;
 }
 
-function notInteger(spec: FieldSpec, item: string): CronSyntaxError {
+function notInteger(spec: FieldSpec, item: string): ParseFailure {
   const reason = `${spec.name} field "${item}" is not an integer`;
-  return new CronSyntaxError("type", reason, LETTERS.test(item));
+  return new ParseFailure("type", reason, LETTERS.test(item));
 }
 
 /** One comma-separated item: `*`, `a` or `a-b`, optionally `/step`. Returns [start, end, step]. */
-function parseItem(spec: FieldSpec, item: string): [number, number, number] | CronSyntaxError {
+function parseItem(spec: FieldSpec, item: string): [number, number, number] | ParseFailure {
   const slash = item.indexOf("/");
   let range = item;
   let step = 1;
@@ -103,7 +103,7 @@ function parseItem(spec: FieldSpec, item: string): [number, number, number] | Cr
     const parsed = parseU32(item.slice(slash + 1));
     if (parsed === undefined || parsed === 0) {
       const kind = parsed === 0 ? "range" : "type";
-      return new CronSyntaxError(
+      return new ParseFailure(
         kind,
         `${spec.name} field step in "${item}" must be a positive integer`,
       );
@@ -115,26 +115,26 @@ function parseItem(spec: FieldSpec, item: string): [number, number, number] | Cr
   const a = parseU32(dash >= 0 ? range.slice(0, dash) : range);
   const b = dash >= 0 ? parseU32(range.slice(dash + 1)) : a;
   if (a === undefined || b === undefined) return notInteger(spec, item);
-  if (a < spec.lo || b > spec.hi) {
-    const sunday = spec.name === "day-of-week" && b === 7 ? " (Sunday is 0)" : "";
-    return new CronSyntaxError(
+  if (Math.min(a, b) < spec.lo || Math.max(a, b) > spec.hi) {
+    const sunday = spec.name === "day-of-week" && (a === 7 || b === 7) ? " (Sunday is 0)" : "";
+    return new ParseFailure(
       "range",
       `${spec.name} field "${item}" is out of range ${spec.lo}–${spec.hi}${sunday}`,
     );
   }
   if (a > b) {
-    return new CronSyntaxError("range", `${spec.name} field "${item}" is an inverted range`);
+    return new ParseFailure("range", `${spec.name} field "${item}" is an inverted range`);
   }
   // honker's rule: a step on a single value (`5/15`) keeps only that value.
   return [a, b, step];
 }
 
 /** Parses one field into its value set, or the first failure (honker reports the first too). */
-export function parseField(spec: FieldSpec, field: string): FieldSet | CronSyntaxError {
+export function parseField(spec: FieldSpec, field: string): FieldSet | ParseFailure {
   const member = new Uint8Array(spec.hi + 1);
   for (const item of field.split(",")) {
     const parsed = parseItem(spec, item);
-    if (parsed instanceof CronSyntaxError) return parsed;
+    if (parsed instanceof ParseFailure) return parsed;
     const [start, end, step] = parsed;
     for (let v = start; v <= end; v += step) member[v] = 1;
   }
@@ -153,25 +153,25 @@ export function listOf(set: FieldSet): string {
 const UNIT_S = new Map([["s", 1n], ["m", 60n], ["h", 3600n], ["d", 86400n]]);
 
 /** honker's `parse_every_interval`: `<digits><unit>`, the unit one of s, m, h, d. */
-export function parseEvery(body: string): bigint | CronSyntaxError {
+export function parseEvery(body: string): bigint | ParseFailure {
   const shape = `expected "@every <n><unit>" with a unit of s, m, h or d`;
-  if (body === "") return new CronSyntaxError("type", shape);
+  if (body === "") return new ParseFailure("type", shape);
   const digits = /^[0-9]*/.exec(body)![0].length;
   if (digits === 0 || digits === body.length) {
-    return new CronSyntaxError("type", `${shape}, got "${body}"`);
+    return new ParseFailure("type", `${shape}, got "${body}"`);
   }
   const count = BigInt(body.slice(0, digits));
-  if (count > I64_MAX) return new CronSyntaxError("range", `interval count "${body}" is too large`);
+  if (count > I64_MAX) return new ParseFailure("range", `interval count "${body}" is too large`);
   if (count === 0n) {
-    return new CronSyntaxError("range", `interval count must be positive, got "${body}"`);
+    return new ParseFailure("range", `interval count must be positive, got "${body}"`);
   }
   const unit = body.slice(digits);
   const unitS = UNIT_S.get(unit);
   if (unitS === undefined) {
-    return new CronSyntaxError("type", `interval unit "${unit}" is not one of s, m, h, d`);
+    return new ParseFailure("type", `interval unit "${unit}" is not one of s, m, h, d`);
   }
   const intervalS = count * unitS;
-  if (intervalS > I64_MAX) return new CronSyntaxError("range", `interval "${body}" is too large`);
+  if (intervalS > I64_MAX) return new ParseFailure("range", `interval "${body}" is too large`);
   return intervalS;
 }
 
@@ -180,13 +180,13 @@ export function parseEvery(body: string): bigint | CronSyntaxError {
  * the sets, or for each field either its set or its failure (so extended syntax can take over
  * field by field).
  */
-export function parseCronFields(fields: readonly string[]): Array<FieldSet | CronSyntaxError> {
+export function parseCronFields(fields: readonly string[]): Array<FieldSet | ParseFailure> {
   const specs = fields.length === 5 ? FIELDS.slice(1) : FIELDS;
   return fields.map((field, i) => parseField(specs[i], field));
 }
 
 /** honker's `ScheduleExpr::parse`, or its first failure. */
-export function parseHonker(expr: string): HonkerExpr | CronSyntaxError {
+export function parseHonker(expr: string): HonkerExpr | ParseFailure {
   const trimmed = rustTrim(expr);
   if (trimmed.startsWith("@every")) {
     const intervalS = parseEvery(rustTrim(trimmed.slice(6)));
@@ -195,17 +195,17 @@ export function parseHonker(expr: string): HonkerExpr | CronSyntaxError {
   const fields = rustFields(trimmed);
   if (fields.length !== 5 && fields.length !== 6) return fieldCountError(fields.length, trimmed);
   const parsed = parseCronFields(fields);
-  const failure = parsed.find((p) => p instanceof CronSyntaxError);
-  if (failure instanceof CronSyntaxError) return failure;
+  const failure = parsed.find((p) => p instanceof ParseFailure);
+  if (failure instanceof ParseFailure) return failure;
   const sets = parsed as FieldSet[];
   if (sets.length === 5) sets.unshift(SECOND_ZERO);
   return { kind: "cron", sets: sets as unknown as CronSets, lists: sets.map(listOf) };
 }
 
 /** The failure for a wrong number of fields; `@daily` and friends get a hint. */
-export function fieldCountError(count: number, trimmed: string): CronSyntaxError {
+export function fieldCountError(count: number, trimmed: string): ParseFailure {
   const fields = `${count} field${count === 1 ? "" : "s"}`;
-  return new CronSyntaxError(
+  return new ParseFailure(
     "type",
     `expected 5 or 6 cron fields or "@every <n><unit>", got ${fields}`,
     trimmed.startsWith("@"),

@@ -3,29 +3,29 @@
  * exactly as honker's SQL function `honker_cron_next_after(expr, from_unix)`, in the system time
  * zone (`TZ`). croner's richer syntax is an opt-in for schedules only honker-ts leaders will tick.
  *
+ * honker reads the zone with chrono from the system tz database; JavaScript engines use their
+ * own (ICU). They agree when `TZ` is unset or an IANA name (`Europe/Berlin`, `:Europe/Berlin`,
+ * `US/Eastern`) and the two databases carry the same rules. chrono also honours a POSIX rule
+ * string (`EST5EDT,M3.2.0,M11.1.0`) or a file path in `TZ`, which JavaScript engines do not, and
+ * the databases can differ for zones with irregular rules (`Africa/Casablanca`).
+ *
  * @module
  */
 
 import {
-  CronSyntaxError,
   EXTENDED_HINT,
   fieldCountError,
   listOf,
   parseCronFields,
+  ParseFailure,
   parseHonker,
   rustFields,
   rustTrim,
 } from "./_cron_parse.ts";
-import type { CronSets } from "./_cron_parse.ts";
-import {
-  cronerSearch,
-  formatNaive,
-  fromNaive,
-  naiveYear,
-  searchNaive,
-  toNaive,
-} from "./_cron_next.ts";
+import type { CronSets, FieldSet } from "./_cron_parse.ts";
+import { cronerSearch, formatNaive, fromNaive, searchNaive, toNaive } from "./_cron_next.ts";
 import type { NaiveSearch } from "./_cron_next.ts";
+import { requireOptions } from "./validate.ts";
 
 /**
  * Options for `parseSchedule()` and `nextFireAfter()`.
@@ -67,15 +67,16 @@ export interface Schedule {
   /** False when the expression needs `extendedSyntax`, so honker itself would refuse it. */
   readonly honkerCompatible: boolean;
   /**
-   * The next fire strictly after `fromUnixS` by honker's algorithm, in unix seconds. One quirk
-   * of honker is kept: from inside the second copy of a repeated (fall-back) hour, the result
-   * can be the matching time in the first copy, which is earlier than `fromUnixS`.
+   * The next fire strictly after `fromUnixS` by honker's algorithm, in unix seconds; the same
+   * as the module function `nextFireAfter(expression, fromUnixS)`.
    */
   nextFireAfter(fromUnixS: number): number;
 }
 
-const CACHE_SIZE = 256;
-const cache = new Map<string, Schedule>();
+// Two generations: a hit costs one lookup, and the older half is dropped when the newer fills.
+const CACHE_GENERATION_SIZE = 128;
+let cacheNew = new Map<string, Schedule>();
+let cacheOld = new Map<string, Schedule>();
 // honker refuses instants chrono cannot represent (about ±262,000 years); a round bound inside.
 const FROM_LIMIT_S = 8e12;
 
@@ -83,7 +84,7 @@ function describe(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
-function parseError(expr: string, failure: CronSyntaxError, extended: boolean): Error {
+function parseError(expr: string, failure: ParseFailure, extended: boolean): Error {
   const hint = failure.looksExtended && !extended ? ` (${EXTENDED_HINT})` : "";
   const message = `Cannot parse schedule ${JSON.stringify(expr)}: ${failure.reason}${hint}`;
   return failure.kind === "range" ? new RangeError(message) : new TypeError(message);
@@ -138,12 +139,10 @@ class CronSchedule implements Schedule {
     }
     const fromNaiveS = toNaive(fromUnixS);
     const naiveS = this.#search(fromNaiveS);
-    if (naiveS === undefined || naiveYear(naiveS) > naiveYear(fromNaiveS + 1) + 100) {
-      throw new RangeError(
-        `${action}: no time matches within 100 years after ${formatNaive(fromNaiveS)} local time`,
-      );
-    }
-    return fromNaive(naiveS);
+    if (naiveS !== undefined) return fromNaive(naiveS);
+    throw new RangeError(
+      `${action}: no time matches within 100 years after ${formatNaive(fromNaiveS)} local time`,
+    );
   }
 }
 
@@ -153,7 +152,7 @@ function honkerSearch(sets: CronSets): NaiveSearch {
 
 // Each field honker can read becomes its explicit value list, so it keeps honker's meaning;
 // croner reads the others. Macros other than @every go to croner whole.
-function compileExtended(expr: string, honkerFailure: CronSyntaxError): Schedule {
+function compileExtended(expr: string, honkerFailure: ParseFailure): Schedule {
   const trimmed = rustTrim(expr);
   let pattern = trimmed;
   if (trimmed.startsWith("@every")) throw parseError(expr, honkerFailure, true);
@@ -163,20 +162,23 @@ function compileExtended(expr: string, honkerFailure: CronSyntaxError): Schedule
       throw parseError(expr, fieldCountError(fields.length, trimmed), true);
     }
     const parsed = parseCronFields(fields);
-    pattern = parsed.map((p, i) => p instanceof CronSyntaxError ? fields[i] : listOf(p)).join(" ");
+    // A bare `*` stays: croner takes faster paths for it, and it means the same to both.
+    const text = (p: FieldSet | ParseFailure, i: number) =>
+      p instanceof ParseFailure || fields[i] === "*" ? fields[i] : listOf(p);
+    pattern = parsed.map(text).join(" ");
   }
   try {
     return new CronSchedule(expr, false, cronerSearch(pattern));
   } catch (error) {
     const croner = (error as Error).message.replace(/^CronPattern: /, "").replace(/\.$/, "");
     const reason = `${honkerFailure.reason}, and croner refuses it too: ${croner}`;
-    throw parseError(expr, new CronSyntaxError(honkerFailure.kind, reason), true);
+    throw parseError(expr, new ParseFailure(honkerFailure.kind, reason), true);
   }
 }
 
 function compile(expr: string, extended: boolean): Schedule {
   const parsed = parseHonker(expr);
-  if (parsed instanceof CronSyntaxError) {
+  if (parsed instanceof ParseFailure) {
     if (extended) return compileExtended(expr, parsed);
     throw parseError(expr, parsed, false);
   }
@@ -187,7 +189,7 @@ function compile(expr: string, extended: boolean): Schedule {
 
 /**
  * Parses a schedule expression once for many `nextFireAfter()` calls. Recently parsed
- * expressions are cached (up to 256), so calling this in a loop costs a map lookup.
+ * expressions are cached (the last 128 to 256), so calling this in a loop costs a map lookup.
  *
  * honker's grammar (spec §5.6): `@every <n><s|m|h|d>`, or 5 fields `min hour dom month dow`
  * (seconds fixed at 0) or 6 fields `sec min hour dom month dow`, each a comma list of `*`, `a`
@@ -214,29 +216,32 @@ export function parseSchedule(expr: string, options?: ScheduleOptions): Schedule
       `Cannot parse schedule: the expression must be a string, got ${describe(expr)}`,
     );
   }
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`Cannot parse schedule ${JSON.stringify(expr)}: options must be an object`);
-  }
-  const extended = options?.extendedSyntax === true;
+  const extended = requireOptions(options, `parse schedule ${JSON.stringify(expr)}`)
+    .extendedSyntax === true;
   const key = (extended ? "x:" : "h:") + expr;
-  let schedule = cache.get(key);
-  if (schedule !== undefined) {
-    cache.delete(key);
-  } else {
-    schedule = compile(expr, extended);
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  const hit = cacheNew.get(key);
+  if (hit !== undefined) return hit;
+  const schedule = cacheOld.get(key) ?? compile(expr, extended);
+  if (cacheNew.size >= CACHE_GENERATION_SIZE) {
+    cacheOld = cacheNew;
+    cacheNew = new Map();
   }
-  cache.set(key, schedule);
+  cacheNew.set(key, schedule);
   return schedule;
 }
 
 /**
  * The next fire of a schedule strictly after `fromUnixS`, in unix seconds: what honker's
  * `honker_cron_next_after(expr, from_unix)` returns. Pure: no I/O, reads only the clock rules
- * of the system time zone. For cron fields the search runs on local date-times; a result in
- * the repeated hour of a fall-back is its earlier instant, and one in a spring-forward gap
- * becomes the first instant after the gap (03:00 for 02:30 in New York), as in honker.
- * `@every` adds its interval in plain seconds.
+ * of the system time zone (`TZ`). For cron fields the search runs on local date-times, then:
+ * - a result in the repeated hour of a fall-back is its LATER instant, as in honker (chrono
+ *   lists the smaller UTC offset first), so the first copy of that hour never fires: `30 1 * * *`
+ *   fires at 01:30 EST on New York's fall-back day, and `* * * * *` jumps from 00:59 EDT to
+ *   01:00 EST;
+ * - a result in a spring-forward gap becomes the first instant after the gap, whatever the
+ *   fields say (03:00 EDT for 02:30 in New York; ECMAScript would say 03:30).
+ *
+ * The result is always strictly after `fromUnixS`. `@every` adds its interval in plain seconds.
  *
  * @param expr The schedule expression (see `parseSchedule()`).
  * @param fromUnixS Whole unix seconds.

@@ -25,16 +25,20 @@ export function childArgv(script: string, args: readonly string[] = []): [string
   }
 }
 
-/** Starts `script` under this runtime with piped stdio. */
+/**
+ * Starts `script` under this runtime with piped stdio. `env` adds to (or overrides) this
+ * process's environment, e.g. `{ TZ: "Europe/Berlin" }`.
+ */
 export function spawnScript(
   script: string,
   args: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): ChildProcessWithoutNullStreams {
   const [command, argv] = childArgv(script, args);
-  const env = { ...process.env };
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   // node --test marks its children; the script is a plain program, not a test file.
-  delete env.NODE_TEST_CONTEXT;
-  return spawn(command, argv, { env, stdio: ["pipe", "pipe", "pipe"] });
+  delete childEnv.NODE_TEST_CONTEXT;
+  return spawn(command, argv, { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
 }
 
 /** Collects a started child's output until it exits. */
@@ -49,9 +53,13 @@ export function collect(child: ChildProcessWithoutNullStreams): Promise<ChildRes
   });
 }
 
-/** Runs `script` under this runtime to completion. */
-export function runScript(script: string, args: readonly string[] = []): Promise<ChildResult> {
-  const child = spawnScript(script, args);
+/** Runs `script` under this runtime to completion; `env` as for `spawnScript()`. */
+export function runScript(
+  script: string,
+  args: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ChildResult> {
+  const child = spawnScript(script, args, env);
   child.stdin.end();
   return collect(child);
 }
