@@ -13,6 +13,7 @@ const EXAMPLES: Array<[file: string, proof: RegExp]> = [
   ["stream_consumer.ts", /run 2: offset 3: order 2 placed[\s\S]*"offset":3,"lag":0/],
   ["notify_trigger.ts", /received 2 notifications/],
   ["outbox.ts", /delivered order 42 \(attempt 2\)[\s\S]*"acked":1,"retried":1/],
+  ["cron_job.ts", /received 3 pings/],
   ["share_connection.ts", /job: \{"email":"ada@example\.com"\}/],
 ];
 
