@@ -17,6 +17,8 @@ import * as ops from "./queue_ops.ts";
 import type { EnqueueTiming } from "./queue_ops.ts";
 import { JOB_STATS } from "./queue_sql.ts";
 import { requireSchema, validateForWrite } from "./standard_schema.ts";
+import { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./queue_types.ts";
+import type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./queue_types.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { Transaction } from "./transaction.ts";
 import { work } from "./work.ts";
@@ -31,80 +33,8 @@ import {
   requireSeconds,
 } from "./validate.ts";
 
-/** Default claim lifetime before another worker may take the job: 300 s, as honker. */
-export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
-/** Default number of claims a job gets before it is dead-lettered: 3, as honker. */
-export const MAX_ATTEMPTS_DEFAULT = 3;
-
-/** Options for `db.queue()`. */
-export interface QueueOptions<T = unknown> {
-  /** Seconds a claim lasts before the job can be reclaimed. Defaults to 300. */
-  visibilityTimeoutS?: number;
-  /** Claims a job gets before it is dead-lettered. Defaults to 3. */
-  maxAttempts?: number;
-  /**
-   * A Standard Schema validator (zod, valibot, arktype …): payloads are validated on enqueue
-   * (a TypeError before anything is written) and on claim (a job whose payload no longer
-   * validates goes to the dead letters with the validator's message). Must be synchronous.
-   */
-  schema?: StandardSchemaV1<unknown, T>;
-}
-
-/** Options for `enqueue()` and `enqueueMany()`. */
-export interface EnqueueOptions {
-  /** Commit together with this open transaction. */
-  tx?: Transaction;
-  /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
-  delayS?: number;
-  /** When the job is due: a Date or unix seconds. */
-  runAt?: Date | number;
-  /** Higher is claimed first. Defaults to 0. */
-  priority?: number;
-  /** Seconds from now after which the job can no longer be claimed. */
-  expiresS?: number;
-  /** Claims this job gets; defaults to the queue's `maxAttempts`. */
-  maxAttempts?: number;
-}
-
-/** A live job as `getJob()` reports it. */
-export interface JobInfo<T = unknown> {
-  /** The job id. */
-  id: number;
-  /** The queue it belongs to. */
-  queue: string;
-  /** The decoded payload. */
-  payload: T;
-  /** `pending` (waiting or retrying) or `processing` (claimed). */
-  state: "pending" | "processing";
-  /** Higher is claimed first. */
-  priority: number;
-  /** Unix seconds it was (or is) due. */
-  runAt: number;
-  /** The worker holding the claim, or null. */
-  workerId: string | null;
-  /** Unix seconds the claim lasts until, or null. */
-  claimExpiresAt: number | null;
-  /** How many times it was claimed. */
-  attempts: number;
-  /** Claims it was allowed. */
-  maxAttempts: number;
-  /** Unix seconds it was enqueued. */
-  createdAt: number;
-  /** Unix seconds after which it can no longer be claimed, or null. */
-  expiresAt: number | null;
-}
-
-/** Counts for one queue, from `stats()`. */
-export interface QueueStats {
-  /** Pending and due now. */
-  pending: number;
-  /** Pending with `run_at` in the future. */
-  scheduled: number;
-  /** Claimed by a worker. */
-  processing: number;
-  /** In the dead letters. */
-  dead: number;
-}
+export { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./queue_types.ts";
+export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./queue_types.ts";
 
 /**
  * A named queue in the database file. Jobs enqueued here can be claimed by any process using

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { abortableIterator } from "./_abortable.ts";
 import type { WatcherDiedError } from "./errors.ts";
 
 /** Why a wait ended. */
@@ -146,4 +147,23 @@ export class Waker {
       this.#keepAlive = undefined;
     }
   }
+}
+
+/**
+ * Change hints as an async iterator (`db.updates()`): yields the change counter each time
+ * something may have been committed. Ends on abort, `return()` or close.
+ */
+export function changeHints(waker: Waker, signal?: AbortSignal): AsyncIterableIterator<number> {
+  let seen = waker.seq;
+  return abortableIterator<number>(async (stop) => {
+    while (!stop.aborted) {
+      const reason = await waker.wait({ signal: stop, since: seen });
+      if (reason === "abort") return undefined;
+      if (reason === "change") {
+        seen = waker.seq;
+        return seen;
+      }
+    }
+    return undefined;
+  }, { signal });
 }

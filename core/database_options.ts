@@ -1,0 +1,45 @@
+/**
+ * How a Database is opened: the options `open()` and `fromDriver()` take, and the internal init
+ * record they build.
+ *
+ * @module
+ */
+
+import type { SqliteDriver } from "./driver.ts";
+import type { PruneNotificationsOptions } from "./notify.ts";
+import type { Waker } from "./waker.ts";
+
+/** Options shared by `open()` and `fromDriver()`. */
+export interface DatabaseOptions {
+  /**
+   * Register honker's SQL functions (`honker_enqueue`, `honker_claim_batch`, …) on the
+   * connection. Defaults to true; turn off for a connection that also loads honker's extension.
+   */
+  sqlFunctions?: boolean;
+  /**
+   * How other processes' commits are noticed: `"fs"` (file-system events confirmed by
+   * `PRAGMA data_version`, with a slow backstop poll), `"poll"` (a worker thread polling
+   * `data_version`), or `"auto"` (default: fs, falling back to poll when events do not arrive).
+   */
+  wake?: "auto" | "fs" | "poll";
+  /** Poll mode: milliseconds between polls. Defaults to 1. */
+  pollIntervalMs?: number;
+  /** Fs mode: milliseconds between backstop polls. Defaults to 250. */
+  backstopPollMs?: number;
+  /**
+   * Prune `_honker_notifications` at open and then once a minute with these rules (as
+   * `pruneNotifications()`); off by default, like honker.
+   */
+  notificationRetention?: PruneNotificationsOptions;
+}
+
+/** How changes are detected: by the cross-process watcher's mode, or only locally. */
+export type WakeMode = "fs" | "poll" | "local";
+
+/** @internal How `fromDriver` and `open` build a Database. */
+export interface DatabaseInit extends DatabaseOptions {
+  /** Whether `close()` closes the driver too (true when honker-ts opened it). */
+  ownsDriver: boolean;
+  /** Starts the cross-process watcher (from `wake/`); without it only local commits wake. */
+  startWatcher?: (waker: Waker, driver: SqliteDriver) => { readonly mode: "fs" | "poll" };
+}
