@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,18 @@ import { runtimeKey } from "./_runtime.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
-const ROUNDTRIP = fileURLToPath(new URL("./fixtures/package_roundtrip.mjs", import.meta.url));
+/** The app's code: a queue round trip through the installed package. */
+const ROUNDTRIP = `import { open } from "honker-ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+const db = await open(join(mkdtempSync(join(tmpdir(), "pk-")), "app.db"));
+const q = db.queue("q");
+q.enqueue({ hello: "world" });
+const job = q.claimOne("w");
+console.log(JSON.stringify({ payload: job.payload, acked: job.ack(), driver: db.driver.name }));
+db.close();
+`;
 
 // One run covers all three runtimes, so it belongs to one suite only.
 const skip = runtimeKey() !== "node"
@@ -21,7 +32,10 @@ const skip = runtimeKey() !== "node"
   : undefined;
 
 function run(command: string, args: string[], cwd: string): string {
-  const env = { ...process.env, PATH: `${BIN}:${process.env.PATH}` };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    PATH: `${BIN}:${process.env.PATH}`,
+  };
   delete env.NODE_TEST_CONTEXT;
   return execFileSync(command, args, {
     cwd,
@@ -49,7 +63,7 @@ describe("the npm package", () => {
     run("npm", ["install", "--no-audit", "--no-fund", join(work, tarball)], app);
     assert.ok(existsSync(join(app, "node_modules", "honker-ts", "dist", "mod.js")));
     assert.ok(existsSync(join(app, "node_modules", "honker-ts", "dist", "mod.d.ts")));
-    copyFileSync(ROUNDTRIP, join(app, "roundtrip.mjs"));
+    writeFileSync(join(app, "roundtrip.mjs"), ROUNDTRIP);
     writeFileSync(
       join(app, "roundtrip_npm.mjs"),
       `import "npm:honker-ts";\nawait import("./roundtrip.mjs");\n`,
