@@ -156,8 +156,8 @@ for (const entry of driverMatrix()) {
         const before = s.list()[0];
         assert.equal(s.update("t", { priority: 9 }), true);
         assert.deepEqual(s.list()[0].payload, { a: 1 });
-        assert.equal(s.update("t", { schedule: "*/5 * * * *" }), true);
-        assert.equal(s.list()[0].schedule, "*/5 * * * *");
+        assert.equal(s.update("t", { schedule: "30 * * * *" }), true);
+        assert.equal(s.list()[0].schedule, "30 * * * *");
         assert.notEqual(s.list()[0].nextFireAt, before.nextFireAt);
         assert.equal(s.update("t", {}), false);
         assert.equal(s.update("missing", { priority: 1 }), false);
@@ -168,7 +168,7 @@ for (const entry of driverMatrix()) {
           "null",
         );
         assert.throws(() => s.update("t", { schedule: "* * * * * * *" }), /schedule/);
-        assert.equal(s.list()[0].schedule, "*/5 * * * *");
+        assert.equal(s.list()[0].schedule, "30 * * * *");
       }),
     );
 
