@@ -10,7 +10,9 @@
  * ```
  *
  * - Publish: one event per transaction and 100 per transaction, each case on its own fresh WAL
- *   file (honker's pragmas). The floor is `BEGIN IMMEDIATE; INSERT …; COMMIT` on our driver.
+ *   file (honker's pragmas). The floor is `BEGIN IMMEDIATE; INSERT …; COMMIT` on our driver;
+ *   `publish()` outside a transaction is one autocommit INSERT, so the raw autocommit INSERT is
+ *   shown too. Every honker-ts and raw case runs with the Database's watcher on, as in an app.
  * - Replay: one file holding 100,000 events of a topic, read to the end by `subscribe()` (a new
  *   consumer each time, saveEveryN 1000), by `readSince()` pages of 1000, by raw SELECT pages
  *   (payloads parsed), and by `honker_stream_read_since` pages (array and payloads parsed).
@@ -18,6 +20,8 @@
  *   commits 1000 events (then 1000 notifications) at seeded random 1–5 ms gaps; latency runs from
  *   the commit's return to the receiver's `for await` body, on clocks pinned to `Date.now()` tick
  *   edges (see `_wake_common.ts`), checked by pings over the pipes.
+ *
+ * Targets are judged on mitata's median, which a busy machine disturbs less than the mean.
  *
  * @module
  */
@@ -36,9 +40,9 @@ import type { NodeSqliteDatabaseLike } from "../adapters/node_sqlite.ts";
 import type { SqliteDriver } from "../core/driver.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
-import { Child, cleanUp, cleanUpOnExit } from "./_wake_child.ts";
-import { sleep, wallClock } from "./_wake_common.ts";
-import { percentile } from "./_wake_report.ts";
+import { liveLatency } from "./_stream_live.ts";
+import type { Latency } from "./_stream_live.ts";
+import { cleanUp, cleanUpOnExit } from "./_wake_child.ts";
 
 const TOPIC = "bench";
 /** About 70 bytes of JSON. */
@@ -48,6 +52,8 @@ const HUNDRED = Array.from({ length: 100 }, () => EVENT);
 const REPLAY_EVENTS = 100_000;
 const PAGE = 1000;
 const LIVE_EVENTS = 1000;
+const LIVE_GAP_MIN_MS = 1;
+const LIVE_GAP_MAX_MS = 5;
 const EXT_DIR = "../node_modules/@russellthehippo/honker-ext-linux-x64-gnu/";
 const EXT_PATH = fileURLToPath(new URL(`${EXT_DIR}libhonker_ext.so`, import.meta.url));
 
@@ -226,76 +232,6 @@ async function registerReplay(withHonker: boolean): Promise<void> {
     }));
 }
 
-/** p50/p90/p99/max of one live case, in ms. */
-interface Latency {
-  kind: "stream" | "notify";
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  missed: number;
-  wakeMode: string;
-  /** Receiver clock minus publisher clock by the pipe pings, ± bound. */
-  pipeOffsetMs: number;
-  pipeBoundMs: number;
-}
-
-const clock = wallClock();
-
-/** Child clock minus this process's clock, by the ping with the shortest round trip. */
-async function pipeOffset(child: Child): Promise<[number, number]> {
-  let best: [number, number] = [NaN, Infinity];
-  for (let i = 0; i < 20; i++) {
-    const sent = clock.now();
-    child.send("ping");
-    const { pong } = await child.expect(["pong"], 5000);
-    const received = clock.now();
-    const bound = (received - sent) / 2;
-    if (bound < best[1]) best = [(pong as number) - (sent + received) / 2, bound];
-  }
-  return best;
-}
-
-async function liveLatency(kind: "stream" | "notify"): Promise<Latency> {
-  const path = freshPath();
-  (await open(path)).close();
-  const script = "bench/_stream_child.ts";
-  const gaps = [String(LIVE_EVENTS), "42", "1", "5"];
-  const publisher = new Child("publisher", runtimeKey(), script, [
-    "publisher",
-    path,
-    kind,
-    ...gaps,
-  ]);
-  const receiver = new Child("receiver", runtimeKey(), script, ["receiver", path, kind]);
-  try {
-    await Promise.all([publisher.expect(["ready"], 30_000), receiver.expect(["ready"], 30_000)]);
-    const [po, pb] = await pipeOffset(publisher);
-    const [ro, rb] = await pipeOffset(receiver);
-    receiver.send("listen");
-    await receiver.expect(["listening"], 5000);
-    await sleep(1200); // auto wake mode settles on fs or poll within a second of open
-    publisher.send("run");
-    const committed = (await publisher.expect(["committed"], 60_000)).committed as number[][];
-    await sleep(300);
-    receiver.send("stop");
-    const end = await receiver.expect(["received"], 30_000);
-    const got = new Map((end.received as number[][]).map(([id, at]) => [id, at]));
-    const lat = committed.map(([id, at]) => (got.get(id) ?? NaN) - at);
-    const seen = lat.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-    const [p50, p90, p99] = [50, 90, 99].map((p) => percentile(seen, p));
-    const wakeMode = String(end.wakeMode);
-    const missed = lat.length - seen.length;
-    const [pipeOffsetMs, pipeBoundMs] = [ro - po, rb + pb];
-    return { kind, p50, p90, p99, max: seen.at(-1)!, missed, wakeMode, pipeOffsetMs, pipeBoundMs };
-  } finally {
-    publisher.send("exit");
-    publisher.kill();
-    receiver.kill();
-    await Promise.all([publisher.exited, receiver.exited]);
-  }
-}
-
 type Stats = Map<string, { avg: number; p50: number }>;
 
 function table(header: string[], rows: string[][]): string {
@@ -306,86 +242,69 @@ function table(header: string[], rows: string[][]): string {
     .join("\n");
 }
 
-/** [label, bench a, bench b, target of b-time / a-time (a's throughput over b's), or 0]. */
+const SUB = "replay: ours subscribe";
+const READ = "replay: ours readSince";
+const RAW_R = "replay: raw SELECT + JSON.parse";
+const EXT_R = "replay: honker read_since";
+/** [label, case a, case b, the least a/b throughput wanted (0: none)]. */
 const RATIOS: Array<[string, string, string, number]> = [
-  ["publish 1/tx: ours vs raw tx floor", "publish: ours", "publish: raw tx", 0.85],
-  ["publish 1/tx: ours vs raw autocommit", "publish: ours", "publish: raw autocommit", 0],
-  ["publish 1/tx: ours vs honker", "publish: ours", "publish: honker", 0],
-  ["publish 100/tx: publishMany vs raw floor", "100/tx: ours publishMany", "100/tx: raw", 0.85],
-  ["publish 100/tx: 100 publish vs raw floor", "100/tx: ours 100 publish", "100/tx: raw", 0],
-  ["publish 100/tx: publishMany vs honker", "100/tx: ours publishMany", "100/tx: honker", 0],
-  [
-    "replay: subscribe vs raw SELECT+parse",
-    "replay: ours subscribe",
-    "replay: raw SELECT + JSON.parse",
-    0,
-  ],
-  [
-    "replay: readSince vs raw SELECT+parse",
-    "replay: ours readSince",
-    "replay: raw SELECT + JSON.parse",
-    0,
-  ],
-  [
-    "replay: subscribe vs honker read_since",
-    "replay: ours subscribe",
-    "replay: honker read_since",
-    0,
-  ],
-  [
-    "replay: readSince vs honker read_since",
-    "replay: ours readSince",
-    "replay: honker read_since",
-    0,
-  ],
+  ["publish 1/tx: ours / raw tx floor", "publish: ours", "publish: raw tx", 0.85],
+  ["publish 1/tx: ours / raw autocommit", "publish: ours", "publish: raw autocommit", 0],
+  ["publish 1/tx: ours / honker", "publish: ours", "publish: honker", 0],
+  ["publish 100/tx: publishMany / raw floor", "100/tx: ours publishMany", "100/tx: raw", 0.85],
+  ["publish 100/tx: 100 publish / raw floor", "100/tx: ours 100 publish", "100/tx: raw", 0],
+  ["publish 100/tx: publishMany / honker", "100/tx: ours publishMany", "100/tx: honker", 0],
+  ["replay: subscribe / raw SELECT+parse", SUB, RAW_R, 0],
+  ["replay: readSince / raw SELECT+parse", READ, RAW_R, 0],
+  ["replay: subscribe / honker read_since", SUB, EXT_R, 0],
+  ["replay: readSince / honker read_since", READ, EXT_R, 0],
 ];
+
+const num = (x: number, digits = 2) => Number.isNaN(x) ? "–" : x.toFixed(digits);
+const count = (x: number) => Number.isNaN(x) ? "–" : Math.round(x).toLocaleString("en-US");
+const verdict = (ok: boolean, what: string) => `${ok ? "met" : "NOT MET"} (${what})`;
 
 function report(stats: Stats, live: Latency[], note: string): void {
   const get = (name: string) => stats.get(name) ?? { avg: NaN, p50: NaN };
-  const f = (x: number, d = 2) => Number.isNaN(x) ? "–" : x.toFixed(d);
-  const perEvent = (name: string) =>
+  const events = (name: string) =>
     name.startsWith("replay") ? REPLAY_EVENTS : name.startsWith("100") ? 100 : 1;
-  const rate = (name: string) => perEvent(name) * 1e9 / get(name).avg;
+  const rate = (name: string, by: "avg" | "p50") => events(name) * 1e9 / get(name)[by];
   console.log(`\n${runtimeKey()} · ${driverName}${note}\n`);
   console.log(table(
-    ["case", "mean µs/op", "p50 µs/op", "events/s"],
+    ["case", "mean µs/op", "p50 µs/op", "events/s (mean)", "events/s (p50)"],
     [...stats.keys()].map((n) => [
       n,
-      f(get(n).avg / 1000, 1),
-      f(get(n).p50 / 1000, 1),
-      Math.round(rate(n)).toLocaleString("en-US"),
+      num(get(n).avg / 1000, 1),
+      num(get(n).p50 / 1000, 1),
+      count(rate(n, "avg")),
+      count(rate(n, "p50")),
     ]),
   ));
-  console.log("\nRatios (events/s of a over events/s of b, by mean):\n");
+  console.log("\nRatios: events/s of a over events/s of b (targets judged on the median):\n");
   console.log(table(
-    ["comparison", "a/b", "target"],
-    RATIOS.map(([label, a, b, target]) => {
-      const r = get(b).avg / get(a).avg;
-      return [label, f(r), target ? `${r >= target ? "met" : "NOT MET"} (≥ ${target})` : ""];
+    ["a / b", "by mean", "by p50", "target"],
+    RATIOS.map(([label, a, b, least]) => {
+      const [byMean, byP50] = [get(b).avg / get(a).avg, get(b).p50 / get(a).p50];
+      return [label, num(byMean), num(byP50), least ? verdict(byP50 >= least, `≥ ${least}`) : ""];
     }),
   ));
-  console.log("\nCross-process latency, commit returned → receiver (ms):\n");
+  console.log("\nCross-process latency, commit returned → receiver's loop body (ms):\n");
   console.log(table(
-    ["case", "p50", "p90", "p99", "max", "missed", "wake", "clock check", "p50 ≤ 1 ms"],
+    ["case", "p50", "p90", "p99", "max", "missed", "wake", "clock check", "target"],
     live.map((l) => [
       l.kind === "stream" ? "publish → subscribe" : "notify → listen",
-      f(l.p50, 3),
-      f(l.p90, 3),
-      f(l.p99, 3),
-      f(l.max, 3),
+      ...[l.p50, l.p90, l.p99, l.max].map((x) => num(x, 3)),
       String(l.missed),
       l.wakeMode,
-      `${f(l.pipeOffsetMs, 3)} ± ${f(l.pipeBoundMs, 3)}`,
-      l.p50 <= 1 ? "met" : "NOT MET",
+      `${num(l.pipeOffsetMs, 3)} ± ${num(l.pipeBoundMs, 3)}`,
+      verdict(l.p50 <= 1 && l.missed === 0, "p50 ≤ 1 ms"),
     ]),
   ));
-  const replayTarget = runtimeKey() === "bun" ? 1_000_000 : 500_000;
-  const replay = rate("replay: ours subscribe");
+  const least = runtimeKey() === "bun" ? 1_000_000 : 500_000;
+  const replay = rate(SUB, "p50");
   console.log(
-    `\nReplay through subscribe(): ${Math.round(replay).toLocaleString("en-US")} events/s, ` +
-      `target ≥ ${replayTarget.toLocaleString("en-US")}: ${
-        replay >= replayTarget ? "met" : "NOT MET"
-      }`,
+    `\nReplay through subscribe(): ${count(replay)} events/s (median): ` +
+      verdict(replay >= least, `≥ ${count(least)} on ${runtimeKey()}`),
   );
 }
 
@@ -405,7 +324,12 @@ async function main(): Promise<void> {
       const { avg = NaN, p50 = NaN } = trial.runs[0]?.stats ?? {};
       return [trial.alias, { avg, p50 }];
     }));
-    const live = [await liveLatency("stream"), await liveLatency("notify")];
+    const live: Latency[] = [];
+    for (const kind of ["stream", "notify"] as const) {
+      live.push(
+        await liveLatency(kind, freshPath(), LIVE_EVENTS, LIVE_GAP_MIN_MS, LIVE_GAP_MAX_MS),
+      );
+    }
     report(stats, live, note);
   } finally {
     cleanUp();

@@ -8,10 +8,11 @@
 
 /**
  * Builds the iterator from `step`, which produces the next value or undefined to finish, and
- * must end promptly when the signal it is given aborts.
+ * must end promptly when the signal it is given aborts. A step that has its value at hand may
+ * return it directly: that saves two promise hops per value on hot paths (stream replay).
  */
 export function abortableIterator<T>(
-  step: (signal: AbortSignal) => Promise<T | undefined>,
+  step: (signal: AbortSignal) => T | undefined | Promise<T | undefined>,
   options: { signal?: AbortSignal; onFinish?: () => void } = {},
 ): AsyncIterableIterator<T> {
   const controller = new AbortController();
@@ -28,21 +29,26 @@ export function abortableIterator<T>(
     options.onFinish?.();
   };
   const iterator: AsyncIterableIterator<T> = {
-    async next(): Promise<IteratorResult<T>> {
+    next(): Promise<IteratorResult<T>> {
       if (finished || controller.signal.aborted) {
         finish();
-        return { done: true, value: undefined };
+        return Promise.resolve({ done: true, value: undefined });
       }
-      try {
-        const value = await step(controller.signal);
-        if (value === undefined) {
-          finish();
-          return { done: true, value: undefined };
-        }
-        return { done: false, value };
-      } catch (error) {
+      const settle = (value: T | undefined): IteratorResult<T> => {
+        if (value !== undefined) return { done: false, value };
+        finish();
+        return { done: true, value: undefined };
+      };
+      const fail = (error: unknown): never => {
         finish();
         throw error;
+      };
+      try {
+        const value = step(controller.signal);
+        return value instanceof Promise ? value.then(settle, fail) : Promise.resolve(settle(value));
+      } catch (error) {
+        finish();
+        return Promise.reject(error);
       }
     },
     return(): Promise<IteratorResult<T>> {

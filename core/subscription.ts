@@ -61,6 +61,7 @@ export function subscribe<T>(
   let handledSinceSave = 0;
   let lastSaveAt = Date.now();
   let buffer: StreamEvent<T>[] = [];
+  let next = 0;
 
   const save = () => {
     if (!saving || handled <= saved || ctx.waker.closed) return;
@@ -80,26 +81,34 @@ export function subscribe<T>(
     ) save();
   };
 
-  return abortableIterator<StreamEvent<T>>(async (signal) => {
-    markHandled();
-    while (buffer.length === 0) {
-      if (signal.aborted || ctx.waker.closed) return undefined;
+  /** Reads the next page, sleeping until there is one; false when stopped. */
+  const refill = async (signal: AbortSignal): Promise<boolean> => {
+    while (!signal.aborted && !ctx.waker.closed) {
       const since = ctx.waker.seq;
       buffer = stream.read(position, batchSize);
-      if (buffer.length > 0) break;
+      next = 0;
+      if (buffer.length > 0) return true;
       save(); // Caught up: persist what was handled before sleeping.
       try {
-        if (await ctx.waker.wait({ timeoutMs: idleMs, signal, since }) === "abort") {
-          return undefined;
-        }
+        if (await ctx.waker.wait({ timeoutMs: idleMs, signal, since }) === "abort") return false;
       } catch (error) {
         if (!(error instanceof WatcherDiedError)) throw error;
       }
     }
-    const event = buffer.shift() as StreamEvent<T>;
+    return false;
+  };
+  const take = (): StreamEvent<T> => {
+    const event = buffer[next++];
     position = event.offset;
     delivered = event.offset;
     return event;
+  };
+
+  return abortableIterator<StreamEvent<T>>((signal) => {
+    markHandled();
+    // The hot path of a replay: the next event is already in hand, so no promise is awaited.
+    if (next < buffer.length && !signal.aborted && !ctx.waker.closed) return take();
+    return refill(signal).then((ok) => ok ? take() : undefined);
   }, {
     signal: opts.signal,
     // Leaving the loop (break, return(), abort) counts the event in hand as handled.

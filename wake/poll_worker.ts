@@ -29,6 +29,10 @@ async function main(data: PollWorkerData): Promise<void> {
   try {
     const read = () => driver.get<{ data_version: number }>("PRAGMA data_version")?.data_version;
     let last = read();
+    // A commit between open() and this first reading changed nothing we could see: report one
+    // change now so that waiters re-check, instead of sleeping until the next commit.
+    Atomics.add(flags, COUNTER, 1);
+    Atomics.notify(flags, COUNTER);
     while (Atomics.load(flags, STOP) === 0) {
       Atomics.wait(flags, STOP, 0, data.pollIntervalMs);
       let now: number | undefined;
