@@ -11,7 +11,11 @@ import { Job } from "./job.ts";
 import { parseJson } from "./json.ts";
 import * as ops from "./queue_ops.ts";
 import type { JobRow } from "./queue_ops.ts";
-import { JOB_EXHAUSTED_CLAIM_EXISTS, JOB_EXHAUSTED_PENDING_EXISTS } from "./queue_sql.ts";
+import {
+  JOB_CLAIMABLE_EXISTS,
+  JOB_EXHAUSTED_CLAIM_EXISTS,
+  JOB_EXHAUSTED_PENDING_EXISTS,
+} from "./queue_sql.ts";
 import { checkPayload } from "./standard_schema.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 
@@ -39,6 +43,13 @@ function claimRows(
     return transactions.atomic(() =>
       ops.claimJobs(driver, queue.name, workerId, n, queue.visibilityTimeoutS)
     );
+  }
+  // Nothing due: no write (a woken worker must not contend for the write lock for nothing).
+  if (!driver.get(JOB_CLAIMABLE_EXISTS, [null, null, queue.name])) {
+    if (driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name])) {
+      transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
+    }
+    return [];
   }
   // The common case in one autocommit statement: no expired claim is out of attempts.
   const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS);

@@ -53,6 +53,7 @@ export class Job<T = unknown> {
   claimExpiresAt: number;
   #ctx: DatabaseContext;
   #visibilityTimeoutS: number;
+  #outcome: "acked" | "retried" | "failed" | null = null;
 
   /** @internal Made by Queue from a claimed row. */
   constructor(ctx: DatabaseContext, row: JobRow, payload: T, visibilityTimeoutS: number) {
@@ -78,9 +79,23 @@ export class Job<T = unknown> {
   /** Marks the job done and deletes it. Returns false if the claim was no longer ours. */
   ack(): boolean {
     const driver = this.#ctx.open(this.#action("ack"));
-    const done = ackJob(driver, this.id, this.workerId) > 0;
-    if (done) this.#ctx.wrote();
-    return done;
+    return this.#settle("acked", ackJob(driver, this.id, this.workerId));
+  }
+
+  /**
+   * What this holder did with the job: `"acked"`, `"retried"` (back to pending, or dead when out
+   * of attempts), `"failed"`, or null while it is still held. `work()` reads it, so a handler may
+   * ack inside its own `db.transaction`, together with the writes that are its side effects.
+   */
+  get outcome(): "acked" | "retried" | "failed" | null {
+    return this.#outcome;
+  }
+
+  #settle(outcome: "acked" | "retried" | "failed", changed: number): boolean {
+    if (changed === 0) return false;
+    this.#outcome = outcome;
+    this.#ctx.wrote();
+    return true;
   }
 
   /**
@@ -92,11 +107,10 @@ export class Job<T = unknown> {
     requireSeconds(delayS, "delayS", action);
     requireText(error, "error", action);
     const driver = this.#ctx.open(action);
-    const done =
-      this.#ctx.transactions.atomic(() => retryJob(driver, this.id, this.workerId, delayS, error)) >
-        0;
-    if (done) this.#ctx.wrote();
-    return done;
+    return this.#settle(
+      "retried",
+      this.#ctx.transactions.atomic(() => retryJob(driver, this.id, this.workerId, delayS, error)),
+    );
   }
 
   /** Sends the job to the dead letters with `error`. Returns false if the claim was lost. */
@@ -104,10 +118,10 @@ export class Job<T = unknown> {
     const action = this.#action("fail");
     requireText(error, "error", action);
     const driver = this.#ctx.open(action);
-    const done =
-      this.#ctx.transactions.atomic(() => failJob(driver, this.id, this.workerId, error)) > 0;
-    if (done) this.#ctx.wrote();
-    return done;
+    return this.#settle(
+      "failed",
+      this.#ctx.transactions.atomic(() => failJob(driver, this.id, this.workerId, error)),
+    );
   }
 
   /**

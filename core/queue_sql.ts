@@ -48,6 +48,13 @@ const JOB_CLAIM_SET = `UPDATE _honker_live
   SET state = 'processing', worker_id = ?1, claim_expires_at = unixepoch() + ?2,
       attempts = attempts + 1`;
 
+/**
+ * Is anything claimable? A read, so that a worker woken by someone else's commit does not take
+ * the write lock (and make other writers sleep in SQLite's busy handler) when nothing is due.
+ * Params: _, _, queue (the claim's numbering, so the same WHERE text serves both).
+ */
+export const JOB_CLAIMABLE_EXISTS = `SELECT 1 AS found FROM (${JOB_CLAIMABLE} LIMIT 1)`;
+
 /** Claims up to n rows. Params: workerId, timeoutS, queue, n. */
 export const JOB_CLAIM = `${JOB_CLAIM_SET}
   WHERE id IN (${JOB_CLAIMABLE} LIMIT ?4)

@@ -106,8 +106,13 @@ export async function work<T>(
     try {
       await handler(job, { signal: jobDone.signal });
       if (graceOver.signal.aborted) return; // Abandoned: work() has already returned.
-      if (job.ack()) result.acked++;
-      else result.lost++;
+      // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
+      // its side effects.
+      const outcome = job.outcome ?? (job.ack() ? "acked" : "lost");
+      if (outcome === "acked") result.acked++;
+      else if (outcome === "lost") result.lost++;
+      else if (outcome === "retried") result.retried++;
+      else result.dead++;
     } catch (error) {
       if (graceOver.signal.aborted) return;
       opts.onError?.(error, job as Job<unknown>);

@@ -144,6 +144,25 @@ describe("Queue.work()", () => {
     db.close();
   });
 
+  it("a handler may ack inside its own transaction, with its side effects", SLOW, async () => {
+    const db = await open(tempDbPath());
+    db.driver.exec("CREATE TABLE shipped (order_id INTEGER PRIMARY KEY)");
+    const q = db.queue<{ orderId: number }>("q");
+    q.enqueueMany([{ orderId: 1 }, { orderId: 2 }]);
+    const stop = new AbortController();
+    const done = q.work((job) => {
+      db.transaction((tx) => {
+        tx.run("INSERT INTO shipped (order_id) VALUES (?)", [job.payload.orderId]);
+        assert.equal(job.ack(), true);
+      });
+      if (job.payload.orderId === 2) stop.abort();
+    }, { signal: stop.signal, idlePollS: null });
+    assert.deepEqual(await done, { acked: 2, retried: 0, dead: 0, lost: 0 });
+    assert.equal(db.driver.get<{ n: number }>("SELECT count(*) AS n FROM shipped")?.n, 2);
+    assert.equal(q.stats().pending + q.stats().processing, 0);
+    db.close();
+  });
+
   it("refuses bad options before claiming anything", async () => {
     const db = await open(tempDbPath());
     const q = db.queue("q");
