@@ -77,6 +77,9 @@ describe("the npm package", () => {
         app,
       ),
     };
+    // The CLI ships compiled, so a plain Node 22 runs it from node_modules/.bin.
+    const version = run(join(app, "node_modules", ".bin", "honker-ts"), ["--version"], app);
+    assert.match(version.trim(), /^\d+\.\d+\.\d+/);
     for (const [runtime, output] of Object.entries(outputs)) {
       const result = JSON.parse(output.trim().split("\n").at(-1) ?? "{}");
       assert.deepEqual(result.payload, { hello: "world" }, runtime);
