@@ -86,6 +86,7 @@ export async function runScheduler(
   options?: SchedulerRunOptions,
 ): Promise<void> {
   const action = "run the scheduler";
+  ctx.open(action);
   const opts = requireOptions(options, action);
   const owner = requireName(opts.owner ?? `scheduler-${crypto.randomUUID()}`, "owner", action);
   const leaseS = requireCount(opts.leaseS ?? SCHEDULER_LEASE_DEFAULT_S, "leaseS", action);

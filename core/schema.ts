@@ -66,6 +66,9 @@ export function applyPragmas(driver: SqliteDriver): void {
         ?.journal_mode ?? "",
     ).toLowerCase();
   } catch (error) {
+    // A read-only database cannot change journal mode; any other failure (a corrupt file, a
+    // missing directory) is reported as SQLite said it.
+    if (!/readonly|read-only/i.test((error as Error).message)) throw error;
     mode = `unchanged: ${(error as Error).message}`;
   }
   if (mode !== "wal") {

@@ -12,12 +12,23 @@ function show(value: unknown): string {
   return Array.isArray(value) ? "an array" : "an object";
 }
 
-/** A non-empty string: queue names, worker ids, topics, channels. */
+/** The longest duration accepted, 100 years: `unixepoch() + duration` must stay exact. */
+export const DURATION_MAX_S = 3_155_760_000;
+/** The largest count accepted (claims, limits, attempts, TTLs). */
+export const COUNT_MAX = 2 ** 31 - 1;
+
+/**
+ * A non-empty string without NUL: queue names, worker ids, topics, channels. (node:sqlite reads
+ * text back cut at a NUL, so such a name would not match itself.)
+ */
 export function requireName(value: unknown, what: string, action: string): string {
   if (typeof value !== "string") {
     throw new TypeError(`Cannot ${action}: ${what} must be a string, got ${show(value)}`);
   }
   if (value.length === 0) throw new TypeError(`Cannot ${action}: ${what} must not be empty`);
+  if (value.includes("\u0000")) {
+    throw new TypeError(`Cannot ${action}: ${what} must not contain a NUL character`);
+  }
   return value;
 }
 
@@ -33,9 +44,13 @@ export function requireInteger(value: unknown, what: string, action: string, min
   return value;
 }
 
-/** A count of things: an integer ≥ 1. */
+/** A count of things: an integer from 1 to COUNT_MAX. */
 export function requireCount(value: unknown, what: string, action: string): number {
-  return requireInteger(value, what, action, 1);
+  const n = requireInteger(value, what, action, 1);
+  if (n > COUNT_MAX) {
+    throw new RangeError(`Cannot ${action}: ${what} must be at most ${COUNT_MAX}, got ${n}`);
+  }
+  return n;
 }
 
 /**
@@ -51,6 +66,11 @@ export function requireSeconds(value: unknown, what: string, action: string): nu
   }
   if (value < 0) {
     throw new RangeError(`Cannot ${action}: ${what} must not be negative, got ${value}`);
+  }
+  if (value > DURATION_MAX_S) {
+    throw new RangeError(
+      `Cannot ${action}: ${what} must be at most ${DURATION_MAX_S} (100 years), got ${value}`,
+    );
   }
   return value;
 }
