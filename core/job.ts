@@ -93,7 +93,10 @@ export class Job<T = unknown> {
 
   #settle(outcome: "acked" | "retried" | "failed", changed: number): boolean {
     if (changed === 0) return false;
-    this.#outcome = outcome;
+    // Inside a transaction the outcome holds only once it commits: a rollback undoes the ack.
+    const tx = this.#ctx.transactions.current;
+    if (tx) tx.onCommit(() => (this.#outcome = outcome));
+    else this.#outcome = outcome;
     this.#ctx.wrote();
     return true;
   }

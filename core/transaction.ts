@@ -25,6 +25,7 @@ import type { Row, RunResult, SqliteDriver, SqlValue } from "./driver.ts";
 export class Transaction {
   #driver: SqliteDriver;
   #active = true;
+  #onCommit: Array<() => void> = [];
 
   /** @internal Created by the Database only. */
   constructor(driver: SqliteDriver) {
@@ -36,9 +37,16 @@ export class Transaction {
     return this.#active;
   }
 
-  /** @internal Marks the transaction finished. */
-  finish(): void {
+  /** @internal Marks the transaction finished; runs the commit callbacks if it committed. */
+  finish(committed = false): void {
     this.#active = false;
+    const callbacks = this.#onCommit.splice(0);
+    if (committed) { for (const fn of callbacks) fn(); }
+  }
+
+  /** @internal Runs `fn` once the transaction has committed (never if it rolls back). */
+  onCommit(fn: () => void): void {
+    this.#onCommit.push(fn);
   }
 
   #check(action: string): SqliteDriver {
@@ -128,11 +136,11 @@ export class TransactionRunner {
     try {
       this.#driver.exec("COMMIT");
     } catch (error) {
+      this.#end();
       this.#rollbackQuietly();
       throw error;
-    } finally {
-      this.#end();
     }
+    this.#end(true);
     return result;
   }
 
@@ -144,9 +152,10 @@ export class TransactionRunner {
     return this.#current ? fn() : this.run(fn);
   }
 
-  #end(): void {
-    this.#current?.finish();
+  #end(committed = false): void {
+    const tx = this.#current;
     this.#current = null;
+    tx?.finish(committed);
   }
 
   #rollbackQuietly(): void {

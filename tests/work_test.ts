@@ -163,6 +163,24 @@ describe("Queue.work()", () => {
     db.close();
   });
 
+  it("an ack inside a transaction that rolls back does not count", SLOW, async () => {
+    const db = await open(tempDbPath());
+    const q = db.queue("q");
+    q.enqueue("x");
+    const job = q.claimOne("w");
+    assert.ok(job);
+    assert.throws(() =>
+      db.transaction(() => {
+        assert.equal(job.ack(), true);
+        throw new Error("side effect failed");
+      }), /side effect failed/);
+    assert.equal(job.outcome, null);
+    assert.equal(q.getJob(job.id)?.state, "processing");
+    assert.equal(job.ack(), true);
+    assert.equal(job.outcome, "acked");
+    db.close();
+  });
+
   it("refuses bad options before claiming anything", async () => {
     const db = await open(tempDbPath());
     const q = db.queue("q");

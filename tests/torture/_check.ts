@@ -1,0 +1,208 @@
+/**
+ * The torture run's invariants, checked from the database file alone after every process
+ * stopped: jobs, stream events, schedule boundaries and the file's integrity.
+ *
+ * @module
+ */
+
+import type { Database } from "../../mod.ts";
+import { EVENTS_TOPIC, JOBS_QUEUE, RANDOM_FAILURE, TICK_TASK, TICKS_QUEUE } from "./_shared.ts";
+
+/** What the file says happened. */
+export interface FileStats {
+  enqueued: number;
+  acked: number;
+  dead: number;
+  threw: number;
+  /** Claims beyond the first, over acked and dead jobs. */
+  redeliveries: number;
+  /** Redeliveries not explained by a recorded throw: a SIGKILLed or too slow holder. */
+  redeliveriesAfterLapse: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  /** Milliseconds from the first enqueue to the last ack. */
+  spanMs: number;
+  events: number;
+  subscribers: Array<{ name: string; seen: number; duplicates: number; incarnations: number }>;
+  fires: number;
+  integrity: string;
+}
+
+type Row = Record<string, number | string | null>;
+
+function count(db: Database, sql: string, params: Array<string | number> = []): number {
+  return Number(db.driver.get<{ n: number }>(sql, params)?.n ?? 0);
+}
+
+function sample(db: Database, sql: string, params: Array<string | number> = []): string {
+  return JSON.stringify(db.driver.all<Row>(`${sql} LIMIT 5`, params).map((r) => ({ ...r })));
+}
+
+/** Every enqueued job acked exactly once, or dead with a reason; nothing else. */
+function checkJobs(db: Database, violations: string[]): void {
+  const rules: Array<[string, string]> = [
+    [
+      "jobs are still live after the drain",
+      "SELECT id, state, attempts, worker_id FROM _honker_live WHERE queue = ?1",
+    ],
+    [
+      "jobs were acked more than once",
+      "SELECT payload_id, count(*) AS acks FROM torture_acks GROUP BY payload_id HAVING acks > 1",
+    ],
+    [
+      "acks name a payload no producer enqueued, or the wrong job id",
+      `SELECT a.payload_id, a.job_id FROM torture_acks a LEFT JOIN torture_enqueued e
+        USING (payload_id) WHERE e.job_id IS NOT a.job_id`,
+    ],
+    [
+      "jobs are neither acked nor dead",
+      `SELECT payload_id, job_id FROM torture_enqueued e
+        WHERE NOT EXISTS (SELECT 1 FROM torture_acks a WHERE a.payload_id = e.payload_id)
+          AND NOT EXISTS (SELECT 1 FROM _honker_dead d WHERE d.id = e.job_id)`,
+    ],
+    [
+      "jobs are both acked and dead",
+      `SELECT e.payload_id, d.id FROM torture_enqueued e JOIN _honker_dead d ON d.id = e.job_id
+        WHERE EXISTS (SELECT 1 FROM torture_acks a WHERE a.payload_id = e.payload_id)`,
+    ],
+    [
+      "dead jobs have no reason, or no producer",
+      `SELECT d.id, d.last_error FROM _honker_dead d WHERE d.queue = ?1
+        AND (d.last_error IS NULL OR d.last_error = ''
+          OR NOT EXISTS (SELECT 1 FROM torture_enqueued e WHERE e.job_id = d.id))`,
+    ],
+  ];
+  for (const [what, sql] of rules) {
+    const params = sql.includes("?1") ? [JOBS_QUEUE] : [];
+    const n = count(db, `SELECT count(*) AS n FROM (${sql})`, params);
+    if (n > 0) violations.push(`${n} ${what}: ${sample(db, sql, params)}`);
+  }
+}
+
+/** Every published event seen by every subscriber, in order within each incarnation. */
+function checkStream(
+  db: Database,
+  violations: string[],
+  subscribers: string[],
+): FileStats["subscribers"] {
+  const stored = count(db, "SELECT count(*) AS n FROM _honker_stream WHERE topic = ?", [
+    EVENTS_TOPIC,
+  ]);
+  const unrecorded = count(
+    db,
+    `SELECT count(*) AS n FROM _honker_stream s WHERE topic = ?
+      AND NOT EXISTS (SELECT 1 FROM torture_published p WHERE p.offset = s.offset)`,
+    [EVENTS_TOPIC],
+  );
+  const events = count(db, "SELECT count(*) AS n FROM torture_published");
+  if (unrecorded > 0 || stored !== events) {
+    violations.push(`the stream holds ${stored} events, producers recorded ${events}`);
+  }
+  const maxOffset = count(db, "SELECT coalesce(max(offset), 0) AS n FROM torture_published");
+  return subscribers.map((name) => {
+    const rows = db.driver.all<{ pid: number; offset: number }>(
+      "SELECT pid, offset FROM torture_seen WHERE subscriber = ? ORDER BY rowid",
+      [name],
+    );
+    const last = new Map<number, number>();
+    for (const { pid, offset } of rows) {
+      if ((last.get(pid) ?? 0) >= offset) {
+        violations.push(`${name} (pid ${pid}) saw offset ${offset} after ${last.get(pid)}`);
+      }
+      last.set(pid, offset);
+    }
+    const missing = count(
+      db,
+      `SELECT count(*) AS n FROM torture_published p WHERE NOT EXISTS
+        (SELECT 1 FROM torture_seen s WHERE s.subscriber = ? AND s.offset = p.offset)`,
+      [name],
+    );
+    if (missing > 0) violations.push(`${name} never saw ${missing} of ${events} events`);
+    const saved = count(
+      db,
+      "SELECT offset AS n FROM _honker_stream_consumers WHERE name = ? AND topic = ?",
+      [name, EVENTS_TOPIC],
+    );
+    if (saved !== maxOffset) {
+      violations.push(`${name}'s saved offset is ${saved}, the last event's is ${maxOffset}`);
+    }
+    const distinct = new Set(rows.map((r) => r.offset)).size;
+    return { name, seen: rows.length, duplicates: rows.length - distinct, incarnations: last.size };
+  });
+}
+
+/** Each boundary from the first to the next one due fired exactly once. */
+function checkSchedule(db: Database, violations: string[], runS: number): number {
+  const first = count(db, "SELECT value AS n FROM torture_meta WHERE key = ?", ["first_boundary"]);
+  const next = count(db, "SELECT next_fire_at AS n FROM _honker_scheduler_tasks WHERE name = ?", [
+    TICK_TASK,
+  ]);
+  const fires = count(
+    db,
+    `SELECT (SELECT count(*) FROM _honker_live WHERE queue = ?1)
+      + (SELECT count(*) FROM _honker_dead WHERE queue = ?1) AS n`,
+    [TICKS_QUEUE],
+  );
+  if (fires !== next - first) {
+    violations.push(`${fires} scheduled jobs for ${next - first} boundaries (${first}..${next})`);
+  }
+  if (fires < runS / 2) violations.push(`only ${fires} boundaries fired in a ${runS} s run`);
+  return fires;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0
+    ? 0
+    : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+/** Checks everything; returns the stats, appending what is wrong to `violations`. */
+export function checkFile(
+  db: Database,
+  violations: string[],
+  subscribers: string[],
+  runS: number,
+): FileStats {
+  checkJobs(db, violations);
+  const subs = checkStream(db, violations, subscribers);
+  const fires = checkSchedule(db, violations, runS);
+  const integrity = db.driver.all<{ integrity_check: string }>("PRAGMA integrity_check")
+    .map((r) => r.integrity_check).join("; ");
+  if (integrity !== "ok") violations.push(`integrity_check: ${integrity}`);
+  const latencies = db.driver.all<{ ms: number }>(
+    `SELECT a.at_ms - e.at_ms AS ms FROM torture_acks a JOIN torture_enqueued e USING (payload_id)
+      ORDER BY ms`,
+  ).map((r) => r.ms);
+  const threw = count(db, "SELECT count(*) AS n FROM torture_throws");
+  const redeliveries = count(
+    db,
+    `SELECT (SELECT coalesce(sum(attempts - 1), 0) FROM torture_acks)
+      + (SELECT coalesce(sum(attempts - 1), 0) FROM _honker_dead WHERE queue = ?) AS n`,
+    [JOBS_QUEUE],
+  );
+  return {
+    enqueued: count(db, "SELECT count(*) AS n FROM torture_enqueued"),
+    acked: count(db, "SELECT count(*) AS n FROM torture_acks"),
+    dead: count(db, "SELECT count(*) AS n FROM _honker_dead WHERE queue = ?", [JOBS_QUEUE]),
+    threw,
+    redeliveries,
+    // A throw on the last attempt dead-letters the job instead of handing it out again.
+    redeliveriesAfterLapse: redeliveries - threw + count(
+      db,
+      "SELECT count(*) AS n FROM _honker_dead WHERE queue = ? AND last_error LIKE ?",
+      [JOBS_QUEUE, `%${RANDOM_FAILURE}`],
+    ),
+    latencyMs: {
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      max: latencies.at(-1) ?? 0,
+    },
+    spanMs: count(
+      db,
+      "SELECT (SELECT max(at_ms) FROM torture_acks) - (SELECT min(at_ms) FROM torture_enqueued) AS n",
+    ),
+    events: count(db, "SELECT count(*) AS n FROM torture_published"),
+    subscribers: subs,
+    fires,
+    integrity,
+  };
+}

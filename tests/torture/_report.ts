@@ -1,0 +1,97 @@
+/**
+ * The torture run's summary: what the file says happened, the process kills, and each process's
+ * resource curve, as aligned plain-text tables.
+ *
+ * @module
+ */
+
+import type { FileStats } from "./_check.ts";
+import type { Growth } from "./_sampler.ts";
+
+/** What the driver itself saw during the run. */
+export interface RunFacts {
+  seconds: number;
+  processes: number;
+  kills: Array<{ atS: number; name: string }>;
+  leaderChanges: number;
+  drainMs: number;
+  deadReasons: string[];
+  workerErrors: string[];
+}
+
+/** Lays out rows as columns: the first and last left-aligned, the others right-aligned. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => (row[col] ?? "").length)));
+  return rows.map((row) =>
+    row.map((cell, col) =>
+      col === 0 || col === row.length - 1 ? cell.padEnd(widths[col]) : cell.padStart(widths[col])
+    ).join("  ").trimEnd()
+  ).join("\n");
+}
+
+const fixed = (n: number, digits = 1) => n.toFixed(digits);
+const signed = (n: number, unit = "") =>
+  Number.isNaN(n) ? "–" : `${n >= 0 ? "+" : ""}${unit ? fixed(n) : n}${unit}`;
+
+/** The run's main table. */
+export function summaryTable(stats: FileStats, facts: RunFacts): string {
+  const spanS = Math.max(stats.spanMs, 1) / 1000;
+  const kills = facts.kills.map((k) => `${k.name}@${fixed(k.atS, 0)}s`).join(", ");
+  const rows: string[][] = [
+    ["metric", "value", "detail"],
+    [
+      "run",
+      `${facts.seconds} s`,
+      `${facts.processes} processes on node, deno and bun, restarts included`,
+    ],
+    ["jobs enqueued", `${stats.enqueued}`, `${fixed(stats.enqueued / facts.seconds)}/s`],
+    ["jobs acked", `${stats.acked}`, "each exactly once"],
+    ["jobs dead", `${stats.dead}`, facts.deadReasons.join("; ")],
+    ["throughput", `${fixed(stats.acked / spanS)}/s`, "acks, first enqueue to last ack"],
+    ["handler throws", `${stats.threw}`, "5% of handler runs"],
+    [
+      "redeliveries",
+      `${stats.redeliveries}`,
+      `${stats.redeliveriesAfterLapse} not after a throw (SIGKILL or lapsed claim)`,
+    ],
+    ["latency p50", `${stats.latencyMs.p50} ms`, "enqueue to ack"],
+    ["latency p99", `${stats.latencyMs.p99} ms`, ""],
+    ["latency max", `${stats.latencyMs.max} ms`, ""],
+    ["worker kills", `${facts.kills.length}`, kills],
+    ["events published", `${stats.events}`, ""],
+    ...stats.subscribers.map((s) => [
+      s.name,
+      `${s.seen} seen`,
+      `${s.duplicates} duplicates, ${s.incarnations} incarnation(s), in order`,
+    ]),
+    ["schedule fires", `${stats.fires}`, "one per @every 1s boundary"],
+    ["leader changes", `${facts.leaderChanges}`, "of the honker-scheduler lock"],
+    ["drain", `${facts.drainMs} ms`, "producers stopped to queue empty"],
+    ["integrity_check", stats.integrity, ""],
+  ];
+  if (facts.workerErrors.length > 0) {
+    rows.push(["worker errors", `${facts.workerErrors.length}`, facts.workerErrors.join("; ")]);
+  }
+  return table(rows);
+}
+
+/** The resource table: RSS curve and growth after warm-up per process. */
+export function resourceTable(growth: Growth[], warmUpS: number): string {
+  const rows = [[
+    "process",
+    "rss growth",
+    "fds",
+    "threads",
+    `RSS MB curve (growth after ${warmUpS} s of each process)`,
+  ]];
+  for (const g of growth.sort((a, b) => a.label.localeCompare(b.label))) {
+    rows.push([
+      g.label,
+      signed(g.rssPct, "%"),
+      signed(g.fds),
+      signed(g.threads),
+      g.curveMb.join(" "),
+    ]);
+  }
+  return table(rows);
+}
