@@ -158,3 +158,21 @@ export function sqlFunctionResult(value: unknown, name: string): SqlValue {
 export function closedError(adapter: string, action: string): Error {
   return new Error(`Cannot ${action}: the ${adapter} connection is closed`);
 }
+
+/**
+ * Wraps a TypeScript SQL function for a binding: results converted by `sqlFunctionResult`,
+ * arguments passed through `convertArgs` first when given, and the arity kept (bindings read it
+ * from `length`, which a rest-parameter wrapper would hide).
+ */
+export function wrapSqlFunction(
+  name: string,
+  fn: (...args: SqlValue[]) => unknown,
+  convertArgs?: (args: SqlValue[]) => void,
+): (...args: SqlValue[]) => SqlValue {
+  const wrapper = (...args: SqlValue[]) => {
+    convertArgs?.(args);
+    return sqlFunctionResult(fn(...args), name);
+  };
+  Object.defineProperty(wrapper, "length", { value: fn.length });
+  return wrapper;
+}

@@ -28,9 +28,9 @@ import {
   bigintToNumber,
   checkParams,
   closedError,
-  sqlFunctionResult,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
+  wrapSqlFunction,
 } from "./_shared.ts";
 
 /** The subset of a bun:sqlite `Statement` this adapter calls. */
@@ -152,13 +152,10 @@ class BunSqliteDriver implements SqliteDriver {
     if (typeof this.#db.function !== "function") {
       throw new TypeError(`Cannot register function ${name}(): this bun:sqlite has no function()`);
     }
-    const wrapper = (...args: SqlValue[]) => sqlFunctionResult(fn(...args), name);
-    // Bindings take the arity from `length`, which a rest-parameter wrapper would hide.
-    Object.defineProperty(wrapper, "length", { value: fn.length });
     this.#db.function(
       name,
       { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
-      wrapper,
+      wrapSqlFunction(name, fn),
     );
   }
 

@@ -45,9 +45,9 @@ import {
   checkParamCount,
   checkParams,
   closedError,
-  sqlFunctionResult,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
+  wrapSqlFunction,
 } from "./_shared.ts";
 
 /** The subset of an @db/sqlite `Statement` this adapter calls. */
@@ -196,17 +196,14 @@ class DbSqliteDriver implements SqliteDriver {
 
   function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
     if (this.#closed) throw closedError(this.name, `register function ${name}()`);
-    const wrapper = (...args: SqlValue[]) => {
+    const wrapper = wrapSqlFunction(name, fn, (args) => {
       for (let i = 0; i < args.length; i++) {
         const arg = args[i];
         if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
         // A blob argument is a view into SQLite's memory, valid only during this call.
         else if (arg instanceof Uint8Array) args[i] = arg.slice();
       }
-      return sqlFunctionResult(fn(...args), name);
-    };
-    // @db/sqlite takes the arity from `length`, which a rest-parameter wrapper would hide.
-    Object.defineProperty(wrapper, "length", { value: fn.length });
+    });
     this.#db.function(name, wrapper, {
       deterministic: options.deterministic ?? false,
       varargs: options.varargs ?? false,

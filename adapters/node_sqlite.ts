@@ -27,9 +27,9 @@ import type {
 import {
   checkParams,
   closedError,
-  sqlFunctionResult,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
+  wrapSqlFunction,
 } from "./_shared.ts";
 
 /** The subset of a node:sqlite `StatementSync` this adapter calls. */
@@ -127,13 +127,10 @@ class NodeSqliteDriver implements SqliteDriver {
     if (typeof this.#db.function !== "function") {
       throw new TypeError(`Cannot register function ${name}(): this node:sqlite has no function()`);
     }
-    const wrapper = (...args: SqlValue[]) => sqlFunctionResult(fn(...args), name);
-    // Bindings take the arity from `length`, which a rest-parameter wrapper would hide.
-    Object.defineProperty(wrapper, "length", { value: fn.length });
     this.#db.function(
       name,
       { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
-      wrapper,
+      wrapSqlFunction(name, fn),
     );
   }
 
