@@ -7,8 +7,11 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runtimeKey } from "./_runtime.ts";
 import { runScript } from "./_spawn.ts";
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 
 const MAIN = fileURLToPath(new URL("../demo/main.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 const BIN = fileURLToPath(new URL("../node_modules/.bin/", import.meta.url));
 
 // The demo spans all three runtimes by itself, so one suite runs it.
@@ -23,7 +26,7 @@ describe("npm run demo", () => {
     skip,
     timeout: 120_000,
   }, async () => {
-    const result = await runScript(MAIN, ["--seconds", "5"]);
+    const result = await runScript(MAIN, ["--seconds", "5", "--keep"]);
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.code, 0, output);
     assert.match(result.stdout, /^Nothing was lost: /m, output);
@@ -33,5 +36,21 @@ describe("npm run demo", () => {
     for (const name of ["processes", "orders", "jobs", "stream", "scheduler", "integrity"]) {
       assert.match(result.stdout, new RegExp(`^  ok   ${name} `, "m"), output);
     }
+    // The CLI reads the demo's file: the workers' queue drained, the stream's consumer caught up.
+    const kept = /The database is kept at (.+)$/m.exec(result.stdout)?.[1];
+    assert.ok(kept, output);
+    const stats = await runScript(CLI, ["stats", kept, "--json"]);
+    assert.equal(stats.code, 0, stats.stderr);
+    const report = JSON.parse(stats.stdout) as {
+      queues: Array<{ name: string; pending: number; processing: number; dead: number }>;
+      streams: Array<{ consumers: Array<{ lag: number }> }>;
+      schedules: unknown[];
+    };
+    assert.ok(report.queues.length > 0 && report.streams.length > 0 && report.schedules.length > 0);
+    const shipments = report.queues.find((q) => q.name === "shipments");
+    assert.ok(shipments, stats.stdout);
+    assert.equal(shipments.pending + shipments.processing + shipments.dead, 0);
+    for (const c of report.streams.flatMap((s) => s.consumers)) assert.equal(c.lag, 0);
+    rmSync(dirname(kept), { recursive: true, force: true });
   });
 });
