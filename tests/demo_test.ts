@@ -46,10 +46,10 @@ describe("npm run demo", () => {
       streams: Array<{ consumers: Array<{ lag: number }> }>;
       schedules: unknown[];
     };
-    assert.ok(report.queues.length > 0 && report.streams.length > 0 && report.schedules.length > 0);
-    const shipments = report.queues.find((q) => q.name === "shipments");
-    assert.ok(shipments, stats.stdout);
-    assert.equal(shipments.pending + shipments.processing + shipments.dead, 0);
+    assert.ok(report.streams.length > 0 && report.schedules.length > 0, stats.stdout);
+    // Acked jobs are deleted, so a drained queue has no rows left to list: only the scheduler's
+    // heartbeat jobs, which nothing consumes, may still be there.
+    assert.deepEqual(report.queues.filter((q) => q.name !== "heartbeats"), []);
     for (const c of report.streams.flatMap((s) => s.consumers)) assert.equal(c.lag, 0);
     rmSync(dirname(kept), { recursive: true, force: true });
   });
