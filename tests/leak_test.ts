@@ -89,10 +89,15 @@ function activeTimeouts(): number | undefined {
 }
 
 const fdCount = () => readdirSync("/proc/self/fd").length;
+/** Names of this process's threads; a thread that exits while we read is simply left out. */
 const threadNames = () =>
-  readdirSync("/proc/self/task").map((tid) =>
-    readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim()
-  );
+  readdirSync("/proc/self/task").flatMap((tid) => {
+    try {
+      return [readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim()];
+    } catch {
+      return [];
+    }
+  });
 /**
  * Pools the runtime grows and shrinks by itself (Deno's tokio blocking pool, JavaScriptCore's
  * GC and JIT helpers): they come and go whatever we do, so they are not counted.
