@@ -45,4 +45,5 @@ for (const task of scheduler.list()) {
 console.log(`received ${pings} pings`);
 
 db.close();
-rmSync(dir, { recursive: true, force: true });
+// Retries: a poll worker may still be closing its connection (and its -wal file) just now.
+rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });

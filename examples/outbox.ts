@@ -46,4 +46,5 @@ stop.abort();
 console.log("outbox worker:", JSON.stringify(await running));
 
 db.close();
-rmSync(dir, { recursive: true, force: true });
+// Retries: a poll worker may still be closing its connection (and its -wal file) just now.
+rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });

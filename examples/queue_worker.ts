@@ -40,4 +40,5 @@ for (const dead of thumbnails.deadLetters()) {
 }
 
 db.close();
-rmSync(dir, { recursive: true, force: true });
+// Retries: a poll worker may still be closing its connection (and its -wal file) just now.
+rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });

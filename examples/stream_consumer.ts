@@ -47,4 +47,5 @@ for await (const event of orders.subscribe("billing")) {
 console.log("consumers:", JSON.stringify(orders.consumers()));
 
 db.close();
-rmSync(dir, { recursive: true, force: true });
+// Retries: a poll worker may still be closing its connection (and its -wal file) just now.
+rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
