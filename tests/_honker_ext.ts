@@ -10,6 +10,9 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { arch, platform } from "node:os";
 import { dirname, join } from "node:path";
+import { fromDriver } from "../mod.ts";
+import type { Database, SqliteDriver } from "../mod.ts";
+import type { DriverEntry } from "./_drivers.ts";
 import { tempDbPath } from "./_helpers.ts";
 
 /** A value bound to the extension's connection. */
@@ -234,4 +237,28 @@ async function probe(): Promise<string | undefined> {
   } catch (error) {
     return `honker's extension cannot be loaded on this runtime: ${(error as Error).message}`;
   }
+}
+
+/** A test body given honker-ts, honker's extension and the honker-ts side's driver. */
+export type PairBody = (db: Database, ext: HonkerExt, driver: SqliteDriver) => void | Promise<void>;
+
+/**
+ * Runs `body` with honker-ts (opened first) and honker's extension on one fresh file, or with
+ * `apart` on two fresh files.
+ */
+export function withPair(entry: DriverEntry, body: PairBody, apart = false): () => Promise<void> {
+  return async () => {
+    const path = tempDbPath();
+    const driver = await entry.open(path);
+    const db = fromDriver(driver);
+    let ext: HonkerExt | undefined;
+    try {
+      ext = await openHonkerExt(apart ? tempDbPath() : path);
+      await body(db, ext, driver);
+    } finally {
+      ext?.close();
+      db.close();
+      driver.close();
+    }
+  };
 }

@@ -4,13 +4,12 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromDriver } from "../mod.ts";
 import type { Database, SqliteDriver, StreamEvent } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { plainAll, removeTempDirs, tempDbPath } from "./_helpers.ts";
-import { alignTimes, honkerExtSkip, near, openHonkerExt } from "./_honker_ext.ts";
-import type { HonkerExt } from "./_honker_ext.ts";
+import { alignTimes, honkerExtSkip, near, withPair } from "./_honker_ext.ts";
+import type { HonkerExt, PairBody } from "./_honker_ext.ts";
 
 const EXT_SKIP = await honkerExtSkip();
 after(removeTempDirs);
@@ -125,29 +124,6 @@ function parsedColumns(row: object | undefined): unknown[] {
   return Object.values(row ?? {}).map((value) =>
     typeof value === "string" && /^[[{]/.test(value) ? JSON.parse(value) : value
   );
-}
-
-type PairBody = (db: Database, ext: HonkerExt, driver: SqliteDriver) => void | Promise<void>;
-
-/**
- * Runs `body` with honker-ts (opened first) and honker's extension on one fresh file, or with
- * `apart` on two fresh files.
- */
-function withPair(entry: DriverEntry, body: PairBody, apart = false): () => Promise<void> {
-  return async () => {
-    const path = tempDbPath();
-    const driver = await entry.open(path);
-    const db = fromDriver(driver);
-    let ext: HonkerExt | undefined;
-    try {
-      ext = await openHonkerExt(apart ? tempDbPath() : path);
-      await body(db, ext, driver);
-    } finally {
-      ext?.close();
-      db.close();
-      driver.close();
-    }
-  };
 }
 
 /** Why the entry's driver does not get our SQL functions, found by opening it once. */
