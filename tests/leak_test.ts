@@ -24,6 +24,7 @@ import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
+import { inotifyAvailable } from "../wake/inotify_source.ts";
 import { collect, spawnScript } from "./_spawn.ts";
 
 const CYCLES = 10_000;
@@ -218,18 +219,27 @@ describe("no leaks", () => {
     }
   });
 
-  it("close() in poll mode stops the worker thread within 1 s, twenty times over", {
-    ...SLOW,
-    skip: noProc,
-  }, async () => {
+  // Poll mode runs a worker thread on every runtime; so does fs mode on Deno (inotify).
+  const workerModes = [
+    ["poll", noProc],
+    ["fs", noProc ?? (inotifyAvailable() ? undefined : "fs mode has a worker thread on Deno only")],
+  ] as const;
+  for (const [mode, skip] of workerModes) {
+    it(`close() in ${mode} mode stops the worker thread within 1 s, twenty times over`, {
+      ...SLOW,
+      skip,
+    }, () => workerStops(mode));
+  }
+
+  async function workerStops(mode: "fs" | "poll") {
     const path = tempDbPath();
-    (await open(path, { wake: "poll" })).close(); // warm up: load the adapter and worker code
+    (await open(path, { wake: mode })).close(); // warm up: load the adapter and worker code
     await sleep(500);
     const threads = workerThreads();
     const fds = fdCount();
     for (let round = 0; round < 20; round++) {
-      const db = await open(path, { wake: "poll" });
-      assert.equal(db.wakeMode, "poll");
+      const db = await open(path, { wake: mode });
+      assert.equal(db.wakeMode, mode);
       for (let waited = 0; workerThreads() <= threads && waited < 5_000; waited += 10) {
         await sleep(10);
       }
@@ -245,7 +255,7 @@ describe("no leaks", () => {
       );
     }
     assert.ok(fdCount() <= fds + 2, `fds ${fds} -> ${fdCount()} after 20 open/close rounds`);
-  });
+  }
 
   it("100 open() and close() in the default wake mode leave no fd or thread behind", {
     ...SLOW,

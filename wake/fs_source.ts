@@ -57,8 +57,20 @@ function after(ms: number, fn: () => void): void {
   setTimeout(fn, ms).unref();
 }
 
-/** Starts watching. Throws when the directory cannot be watched. */
-export function startFsSource(options: FsSourceOptions): FsSource {
+/** What an event source reports to: the confirmation logic shared by every event source. */
+export interface EventConfirmer {
+  /** One file-system event in the database's directory; `name` undefined when unknown. */
+  onEvent(name: string | undefined): void;
+  /** Cancels every pending re-check. */
+  stop(): void;
+}
+
+/**
+ * Turns raw directory events into confirmed changes: keeps the events for the database's own
+ * files, probes each, and re-checks an unconfirmed one at growing delays. Shared by the
+ * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`).
+ */
+export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
   const base = basename(options.path);
   const ours = new Set([base, `${base}-wal`, `${base}-journal`]);
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
@@ -84,28 +96,44 @@ export function startFsSource(options: FsSourceOptions): FsSource {
       if (!confirm()) recheck(chain, attempt + 1);
     });
   };
-  const onEvent = (_event: string, filename: string | Buffer | null) => {
-    const name = filename === null ? undefined : String(filename);
-    if (name !== undefined && !ours.has(name)) {
-      options.onOtherFile?.(name);
-      return;
-    }
-    if (name === base) options.onDatabaseFileEvent();
-    const chain = ++epoch;
-    if (confirm()) return;
-    // Not visible yet: look again right after this turn, then at growing delays.
-    setImmediate(() => {
-      if (stopped || chain !== epoch) return;
-      if (!confirm()) recheck(chain, 0);
-    }).unref?.();
+  return {
+    onEvent(name) {
+      if (stopped) return;
+      if (name !== undefined && !ours.has(name)) {
+        options.onOtherFile?.(name);
+        return;
+      }
+      if (name === base) options.onDatabaseFileEvent();
+      const chain = ++epoch;
+      if (confirm()) return;
+      // Not visible yet: look again right after this turn, then at growing delays. The immediate
+      // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
+      // where the event arrives from a promise rather than an I/O callback, it ran only at the
+      // next unrelated wake-up, tens of milliseconds later.
+      setImmediate(() => {
+        if (stopped || chain !== epoch) return;
+        if (!confirm()) recheck(chain, 0);
+      });
+    },
+    stop() {
+      stopped = true;
+    },
   };
+}
 
-  const watcher: FSWatcher = watch(dirname(options.path), { persistent: false }, onEvent);
+/** Starts watching with `fs.watch`. Throws when the directory cannot be watched. */
+export function startFsSource(options: FsSourceOptions): FsSource {
+  const confirmer = eventConfirmer(options);
+  const watcher: FSWatcher = watch(
+    dirname(options.path),
+    { persistent: false },
+    (_event, filename) => confirmer.onEvent(filename === null ? undefined : String(filename)),
+  );
   watcher.on("error", () => {}); // The backstop poll keeps working; identity checks catch the rest.
   watcher.unref?.();
   return {
     stop() {
-      stopped = true;
+      confirmer.stop();
       watcher.close();
     },
   };

@@ -67,19 +67,21 @@ function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSo
   worker.on("message", (message: { failed?: string }) => {
     if (message?.failed !== undefined) fallBack();
   });
-  const arm = (): void => {
+  // The counter is read before waiters are woken: a change signalled meanwhile leaves it unequal
+  // to `seen`, so the next wait returns at once instead of absorbing that change.
+  const arm = (seen: number): void => {
     if (stopped) return;
-    const seen = Atomics.load(flags, 0);
     const result = Atomics.waitAsync(flags, 0, seen);
     const next = () => {
       if (stopped) return;
+      const now = Atomics.load(flags, 0);
       options.onChange();
-      arm();
+      arm(now);
     };
     if (result.async) result.value.then(next);
     else queueMicrotask(next);
   };
-  arm();
+  arm(Atomics.load(flags, 0));
   return {
     stop() {
       stopped = true;

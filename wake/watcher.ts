@@ -17,6 +17,8 @@ import { versionProbe } from "../core/_version_probe.ts";
 import type { SqliteDriver } from "../core/driver.ts";
 import type { Waker } from "../core/waker.ts";
 import { startFsSource } from "./fs_source.ts";
+import type { FsSourceOptions } from "./fs_source.ts";
+import { inotifyAvailable, startInotifySource } from "./inotify_source.ts";
 import { identityCheck } from "./identity.ts";
 import { startPollSource } from "./poll_source.ts";
 
@@ -65,15 +67,17 @@ function positive(value: number | undefined, fallback: number, what: string): nu
 /**
  * Why file-system events cannot be used on this runtime, or undefined when they can.
  *
- * Deno's watcher (both `fs.watch` and `Deno.watchFs`) opens and closes every file it reports
+ * Deno's watchers (both `fs.watch` and `Deno.watchFs`) open and close every file they report
  * (seen with strace), and closing any descriptor of the database or its `-shm` file drops every
  * POSIX lock SQLite holds on it in this process (honker issue #80): two processes then claimed
- * the same job. So Deno never watches the directory.
+ * the same job. So Deno never uses them: on Linux with `--allow-ffi` it reads inotify itself
+ * (`inotify_source.ts`), which opens nothing; otherwise it polls.
  */
 export function fsEventsUnsafe(): string | undefined {
-  return runtimeKey() === "deno"
+  return runtimeKey() === "deno" && !inotifyAvailable()
     ? "Deno's file watcher opens and closes the files it reports, which drops SQLite's POSIX " +
-      "locks on the database (honker issue #80)"
+      "locks on the database (honker issue #80), and inotify through FFI needs Linux and " +
+      "--allow-ffi"
     : undefined;
 }
 
@@ -142,27 +146,42 @@ export function startWatcher(
   } else {
     const probeName = `.${basename(driver.path)}.honker-probe-${process.pid}-${Math.random()}`;
     let probeSeen = false;
+    const fallBackToPoll = () => {
+      if (waker.closed || dead || mode === "poll") return;
+      source.stop();
+      mode = "poll";
+      source = poll();
+    };
+    const fsOptions: FsSourceOptions = {
+      path: driver.path,
+      probe,
+      onChange,
+      onDatabaseFileEvent: verifyIdentity,
+      onOtherFile: (name) => {
+        if (name === probeName) probeSeen = true;
+      },
+    };
+    const verify = () => {
+      if (opts.wake === "auto" && !waker.closed && mode === "fs") {
+        verifyFsEvents(probeName, driver.path, () => probeSeen, fallBackToPoll);
+      }
+    };
     try {
-      source = startFsSource({
-        path: driver.path,
-        probe,
-        onChange,
-        onDatabaseFileEvent: verifyIdentity,
-        onOtherFile: (name) => {
-          if (name === probeName) probeSeen = true;
-        },
-      });
+      if (runtimeKey() === "deno") {
+        // The inotify worker starts asynchronously: probe once its watch is in place.
+        source = startInotifySource({
+          ...fsOptions,
+          probeName,
+          onFailed: fallBackToPoll,
+          onReady: verify,
+        });
+      } else {
+        source = startFsSource(fsOptions);
+        verify();
+      }
     } catch {
       mode = "poll";
       source = poll(); // The directory cannot be watched at all.
-    }
-    if (opts.wake === "auto") {
-      verifyFsEvents(probeName, driver.path, () => probeSeen, () => {
-        if (waker.closed || dead || mode === "poll") return;
-        source.stop();
-        mode = "poll";
-        source = poll();
-      });
     }
   }
   // One timer for the identity check and, in fs mode, the backstop poll.

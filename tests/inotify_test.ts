@@ -1,0 +1,87 @@
+// Deno's file-system events: inotify read through libc in a worker thread (wake/inotify_*.ts),
+// because Deno's own watchers open and close the files they report (honker issue #80).
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { open } from "../mod.ts";
+import { parseInotifyEvents } from "../wake/_libc_inotify.ts";
+import { inotifyAvailable } from "../wake/inotify_source.ts";
+import { tempDbPath } from "./_helpers.ts";
+import { runtimeKey } from "./_runtime.ts";
+
+/** One `struct inotify_event` with its name NUL-padded to `padTo` bytes, as the kernel does. */
+function record(mask: number, name: string, padTo: number): Uint8Array {
+  const bytes = new Uint8Array(16 + padTo);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(0, 1, true);
+  view.setUint32(4, mask, true);
+  view.setUint32(12, padTo, true);
+  bytes.set(new TextEncoder().encode(name), 16);
+  return bytes;
+}
+
+const denoSkip = runtimeKey() !== "deno"
+  ? "inotify through FFI is Deno's fs source; Node and Bun use fs.watch"
+  : inotifyAvailable()
+  ? undefined
+  : "needs Linux, glibc and --allow-ffi";
+
+describe("inotify", () => {
+  it("parses consecutive events with padded names and nameless ones", () => {
+    const parts = [record(0x2, "app.db-wal", 16), record(0x4000, "", 0), record(0x80, "é.db", 32)];
+    const buffer = new Uint8Array(parts.reduce((n, p) => n + p.length, 0) + 100);
+    let at = 0;
+    for (const part of parts) {
+      buffer.set(part, at);
+      at += part.length;
+    }
+    assert.deepEqual(parseInotifyEvents(buffer, at), [
+      { mask: 0x2, name: "app.db-wal" },
+      { mask: 0x4000, name: "" },
+      { mask: 0x80, name: "é.db" },
+    ]);
+    assert.deepEqual(parseInotifyEvents(buffer, 0), []);
+  });
+
+  it("on Deno, wake fs wakes a waiter on another connection's commit, not on the backstop", {
+    skip: denoSkip,
+    timeout: 30_000,
+  }, async () => {
+    const path = tempDbPath();
+    // The backstop poll is an hour away: only an inotify event can wake the waiter in time.
+    const db = await open(path, { wake: "fs", backstopPollMs: 3_600_000 });
+    const other = await open(path, { wake: "poll" });
+    try {
+      assert.equal(db.wakeMode, "fs");
+      const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+      const first = jobs.next();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the worker's watch is in place
+      // Unrelated files in the directory do not wake it.
+      for (let i = 0; i < 20; i++) writeFileSync(join(dirname(path), `other-${i}.txt`), "x");
+      const started = performance.now();
+      other.queue("jobs").enqueue({ n: 1 });
+      const job = (await first).value;
+      const elapsed = performance.now() - started;
+      assert.deepEqual(job?.payload, { n: 1 });
+      assert.ok(elapsed < 1_000, `woken after ${elapsed.toFixed(1)} ms`);
+      await jobs.return?.();
+    } finally {
+      other.close();
+      db.close();
+    }
+  });
+
+  it("on Deno, auto mode ends up on fs events", { skip: denoSkip, timeout: 30_000 }, async () => {
+    const db = await open(tempDbPath());
+    try {
+      // auto probes the directory once the worker's watch is in place and falls back to poll
+      // after 1 s without the probe file's event.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal(db.wakeMode, "fs");
+    } finally {
+      db.close();
+    }
+  });
+});
