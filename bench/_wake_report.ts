@@ -43,6 +43,8 @@ export interface CaseResult {
   missed?: number;
   wakesPerCommit?: number;
   idleCpuMsPerS?: number;
+  /** The same runtime's idle CPU with honker-ts imported and nothing open (fs cases), ms/s. */
+  idleFloorMsPerS?: number;
   clock?: ClockCheck;
 }
 
@@ -115,7 +117,7 @@ function table(header: string[], rows: string[][]): string {
 /** The latency table, one row per runtime × mode. */
 export function latencyTable(results: CaseResult[]): string {
   const header = ["runtime / wait", "p50 ms", "p90", "p99", "max", "min", ">5 ms", "wakes/commit"];
-  header.push("idle CPU ms/s");
+  header.push("idle CPU ms/s", "runtime floor ms/s");
   const notes: string[] = [];
   const rows = results.map((r) => {
     const label = `${r.runtime} ${MODE_LABEL[r.mode]}${
@@ -123,7 +125,7 @@ export function latencyTable(results: CaseResult[]): string {
     }`;
     if (r.skip) {
       notes.push(`[${notes.length + 1}] ${r.runtime} ${r.mode}: ${r.skip}`);
-      return [label, `skipped [${notes.length}]`, "", "", "", "", "", "", ""];
+      return [label, `skipped [${notes.length}]`, "", "", "", "", "", "", "", ""];
     }
     const late = `${r.late5}${r.missed ? ` (${r.missed} never)` : ""}`;
     return [
@@ -136,6 +138,7 @@ export function latencyTable(results: CaseResult[]): string {
       late,
       r.mode === "work" ? "–" : ms(r.wakesPerCommit, 2),
       r.idleCpuMsPerS === undefined ? "–" : ms(r.idleCpuMsPerS, 2),
+      r.idleFloorMsPerS === undefined ? "–" : ms(r.idleFloorMsPerS, 2),
     ];
   });
   return table(header, rows) + (notes.length ? `\n\nSkipped:\n${notes.join("\n")}` : "");

@@ -69,6 +69,8 @@ async function listenExt(ext: ExtWatcher): Promise<void> {
 }
 
 async function start(): Promise<() => void> {
+  // The runtime's own idle floor: honker-ts imported (above), nothing opened.
+  if (mode === "bare") return () => {};
   if (mode === "ext") {
     const ext = await openExtWatcher(path);
     // The blocking waits would delay the clock pings, so they start with `listen`.

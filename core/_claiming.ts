@@ -11,11 +11,7 @@ import { Job } from "./job.ts";
 import { parseJson } from "./json.ts";
 import * as ops from "./queue_ops.ts";
 import type { JobRow } from "./queue_ops.ts";
-import {
-  JOB_CLAIMABLE_EXISTS,
-  JOB_EXHAUSTED_CLAIM_EXISTS,
-  JOB_EXHAUSTED_PENDING_EXISTS,
-} from "./queue_sql.ts";
+import { JOB_CLAIM_PRECHECK, JOB_EXHAUSTED_PENDING_EXISTS } from "./queue_sql.ts";
 import { checkPayload } from "./standard_schema.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 
@@ -39,13 +35,20 @@ function claimRows(
 ): JobRow[] {
   const driver = ctx.open(action);
   const { transactions } = ctx;
-  if (transactions.current || driver.get(JOB_EXHAUSTED_CLAIM_EXISTS, [queue.name])) {
+  const check = transactions.current
+    ? undefined
+    : driver.get<{ exhausted: number; claimable: number }>(JOB_CLAIM_PRECHECK, [
+      null,
+      null,
+      queue.name,
+    ]);
+  if (check === undefined || check.exhausted) {
     return transactions.atomic(() =>
       ops.claimJobs(driver, queue.name, workerId, n, queue.visibilityTimeoutS)
     );
   }
   // Nothing due: no write (a woken worker must not contend for the write lock for nothing).
-  if (!driver.get(JOB_CLAIMABLE_EXISTS, [null, null, queue.name])) {
+  if (!check.claimable) {
     if (driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name])) {
       transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
     }

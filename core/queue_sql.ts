@@ -48,12 +48,23 @@ const JOB_CLAIM_SET = `UPDATE _honker_live
   SET state = 'processing', worker_id = ?1, claim_expires_at = unixepoch() + ?2,
       attempts = attempts + 1`;
 
+/** The expired claims whose attempts are used up. Params: queue as ?3. */
+const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = ?3 AND state = 'processing'
+    AND claim_expires_at < unixepoch() AND attempts >= max_attempts
+    AND (expires_at IS NULL OR expires_at > unixepoch())`;
+
 /**
- * Is anything claimable? A read, so that a worker woken by someone else's commit does not take
- * the write lock (and make other writers sleep in SQLite's busy handler) when nothing is due.
- * Params: _, _, queue (the claim's numbering, so the same WHERE text serves both).
+ * Before a claim, one read answers both questions the claim path asks: is an expired claim out
+ * of attempts (it must go to the dead letters first), and is anything claimable at all? A read,
+ * so that a worker woken by someone else's commit does not take the write lock (and make other
+ * writers sleep in SQLite's busy handler) when nothing is due; one statement, because the first
+ * read after another process's commit pays for reloading the page cache, and a second statement
+ * costs another 40–60 µs on the wake-to-handler path. Params: _, _, queue (the claim's
+ * numbering, so the same WHERE text serves both).
  */
-export const JOB_CLAIMABLE_EXISTS = `SELECT 1 AS found FROM (${JOB_CLAIMABLE} LIMIT 1)`;
+export const JOB_CLAIM_PRECHECK = `SELECT
+    EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
+    EXISTS (${JOB_CLAIMABLE}) AS claimable`;
 
 /** Claims up to n rows. Params: workerId, timeoutS, queue, n. */
 export const JOB_CLAIM = `${JOB_CLAIM_SET}
@@ -68,12 +79,6 @@ export const JOB_CLAIM = `${JOB_CLAIM_SET}
 export const JOB_CLAIM_ONE = `${JOB_CLAIM_SET}
   WHERE id = (${JOB_CLAIMABLE} LIMIT 1)
   RETURNING ${JOB_COLUMNS}`;
-
-/** Is there an expired claim whose attempts are used up? Params: queue. */
-export const JOB_EXHAUSTED_CLAIM_EXISTS = `SELECT 1 AS found FROM _honker_live
-  WHERE queue = ? AND state = 'processing' AND claim_expires_at < unixepoch()
-    AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
-  LIMIT 1`;
 
 /** Removes expired claims whose attempts are used up, for the dead table. Params: queue. */
 export const JOB_DELETE_EXHAUSTED_CLAIMS = `DELETE FROM _honker_live
