@@ -52,4 +52,4 @@ db.transaction((tx) =>
 console.log(`received ${(await received).length} notifications`);
 db.close();
 // Retries: a poll worker may still be closing its connection (and its -wal file) just now.
-rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+rmSync(dir, { recursive: true, force: true });

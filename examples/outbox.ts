@@ -47,4 +47,4 @@ console.log("outbox worker:", JSON.stringify(await running));
 
 db.close();
 // Retries: a poll worker may still be closing its connection (and its -wal file) just now.
-rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+rmSync(dir, { recursive: true, force: true });

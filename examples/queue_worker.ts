@@ -41,4 +41,4 @@ for (const dead of thumbnails.deadLetters()) {
 
 db.close();
 // Retries: a poll worker may still be closing its connection (and its -wal file) just now.
-rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+rmSync(dir, { recursive: true, force: true });

@@ -39,4 +39,4 @@ console.log(
 
 db.close();
 // Retries: a poll worker may still be closing its connection (and its -wal file) just now.
-rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,8 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { renameSync } from "node:fs";
+import { readdirSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { open, WatcherDiedError } from "../mod.ts";
 import { fsEventsUnsafe } from "../wake/watcher.ts";
@@ -104,6 +105,25 @@ describe("cross-process wake-up", () => {
 });
 
 describe("watcher robustness", () => {
+  it("close() in poll mode closes the worker's connection first: no -wal or -shm is left", {
+    timeout: 60_000,
+  }, async () => {
+    // Before, the worker closed its connection after close() returned, so it was the last one
+    // and checkpointed and removed the -wal file late (4 rounds in 20 left files behind).
+    for (let round = 0; round < 20; round++) {
+      const path = tempDbPath(`close-${round}.db`);
+      const db = await open(path, { wake: "poll" });
+      await new Promise((resolve) => setTimeout(resolve, 20 + round * 5)); // worker running
+      db.queue("q").enqueue({ round });
+      db.close();
+      assert.deepEqual(
+        readdirSync(dirname(path)).filter((name) => name.startsWith(`close-${round}.db`)),
+        [`close-${round}.db`],
+        `round ${round}`,
+      );
+    }
+  });
+
   it("auto mode never watches files where that would drop SQLite's locks", async () => {
     const db = await open(tempDbPath());
     try {

@@ -15,6 +15,12 @@ import type { PollWorkerData } from "./poll_worker.ts";
 
 /** How long a stopping worker may take before it is terminated. */
 const WORKER_STOP_GRACE_MS = 100;
+/**
+ * How long `stop()` blocks for the worker to close its connection. It wakes from its
+ * `Atomics.wait` at once, so this is normally well under a millisecond; the bound only matters
+ * for a worker still loading its code, which then opens nothing.
+ */
+const WORKER_CLOSE_WAIT_MS = 100;
 
 /** What the poll source reports to. */
 export interface PollSourceOptions {
@@ -46,7 +52,7 @@ function startTimerPoll(options: PollSourceOptions): PollSource {
 }
 
 function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSource {
-  const shared = new SharedArrayBuffer(8);
+  const shared = new SharedArrayBuffer(12);
   const flags = new Int32Array(shared);
   const data: PollWorkerData = {
     path: options.path,
@@ -89,6 +95,11 @@ function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSo
       Atomics.store(flags, 1, 1);
       Atomics.notify(flags, 1);
       Atomics.notify(flags, 0);
+      // Block until the worker's connection is closed, so that the Database's own connection,
+      // closed right after this, is the last one: it checkpoints and removes the -wal file
+      // itself, instead of a late close in the worker doing so after close() returned (which
+      // made removing the directory fail with ENOTEMPTY).
+      Atomics.wait(flags, 2, 0, WORKER_CLOSE_WAIT_MS);
       // The worker closes its connection and exits on the stop flag; terminate only a straggler.
       const kill = setTimeout(() => void worker.terminate(), WORKER_STOP_GRACE_MS);
       kill.unref();

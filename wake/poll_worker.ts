@@ -3,7 +3,8 @@
  * connection every `pollIntervalMs`, sleeping in `Atomics.wait` (no timers, no event loop), and
  * bumps a shared counter that the main thread awaits with `Atomics.waitAsync`.
  *
- * Shared Int32Array: [0] change counter, [1] stop flag.
+ * Shared Int32Array: [0] change counter, [1] stop flag, [2] set once the worker's connection is
+ * closed (or was never opened), so that `close()` can close the main connection last.
  *
  * @module
  */
@@ -23,8 +24,12 @@ export interface PollWorkerData {
 const COUNTER = 0;
 const STOP = 1;
 
-async function main(data: PollWorkerData): Promise<void> {
-  const flags = new Int32Array(data.shared);
+/** Set once this worker holds no connection any more. */
+const CLOSED = 2;
+
+async function main(data: PollWorkerData, flags: Int32Array): Promise<void> {
+  // Stopped while starting up: never open a connection the main thread is not waiting for.
+  if (Atomics.load(flags, STOP) !== 0) return;
   const driver = await openDriver(data.path, data.driver);
   try {
     const read = () => driver.get<{ data_version: number }>("PRAGMA data_version")?.data_version;
@@ -51,9 +56,14 @@ async function main(data: PollWorkerData): Promise<void> {
   }
 }
 
+const data = workerData as PollWorkerData;
+const flags = new Int32Array(data.shared);
 try {
-  await main(workerData as PollWorkerData);
+  await main(data, flags);
 } catch (error) {
   // The main thread falls back to polling on a timer; an uncaught error would only be noise.
   parentPort?.postMessage({ failed: String((error as Error)?.message ?? error) });
+} finally {
+  Atomics.store(flags, CLOSED, 1);
+  Atomics.notify(flags, CLOSED);
 }
