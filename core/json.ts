@@ -29,55 +29,65 @@ function pathOf(path: readonly (string | number)[]): string {
   return out;
 }
 
-/** Returns why `value` cannot be stored faithfully as JSON, or undefined when it can. */
-function findProblem(
-  value: unknown,
-  path: (string | number)[],
-  ancestors: Set<object>,
-): string | undefined {
+/** What is wrong, and where: the path is filled in from the inside out as the walk unwinds. */
+interface Problem {
+  what: string;
+  path: (string | number)[];
+}
+
+const problem = (what: string): Problem => ({ what, path: [] });
+
+/**
+ * Returns why `value` cannot be stored faithfully as JSON, or undefined when it can. Runs on
+ * every payload written, so the common shapes (plain objects, arrays, primitives) take a short
+ * path: no class checks, and no path bookkeeping unless something is wrong.
+ */
+function findProblem(value: unknown, ancestors: object[]): Problem | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
       return undefined;
     case "number":
-      return Number.isFinite(value) ? undefined : `${value} at ${pathOf(path)}`;
+      return Number.isFinite(value) ? undefined : problem(String(value));
     case "bigint":
-      return `BigInt at ${pathOf(path)}`;
+      return problem("BigInt");
     case "undefined":
-      return `undefined at ${pathOf(path)}`;
     case "function":
-      return `function at ${pathOf(path)}`;
     case "symbol":
-      return `symbol at ${pathOf(path)}`;
+      return problem(typeof value);
   }
   if (value === null) return undefined;
   const object = value as Record<string, unknown>;
   if (typeof object.toJSON === "function") return undefined;
-  for (const [type, label] of UNFAITHFUL) {
-    if (object instanceof type) return `${label} at ${pathOf(path)}`;
+  const isArray = Array.isArray(object);
+  if (!isArray) {
+    const proto = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null) {
+      for (const [type, label] of UNFAITHFUL) {
+        if (object instanceof type) return problem(label);
+      }
+      if (ArrayBuffer.isView(object)) return problem(object.constructor.name);
+    }
   }
-  if (ArrayBuffer.isView(object)) return `${object.constructor.name} at ${pathOf(path)}`;
-  if (ancestors.has(object)) return `circular reference at ${pathOf(path)}`;
-  ancestors.add(object);
+  if (ancestors.includes(object)) return problem("circular reference");
+  ancestors.push(object);
   try {
-    if (Array.isArray(object)) {
-      for (let i = 0; i < object.length; i++) {
-        path.push(i);
-        const problem = findProblem(object[i], path, ancestors);
-        path.pop();
-        if (problem) return problem;
+    if (isArray) {
+      const array = object as unknown as unknown[];
+      for (let i = 0; i < array.length; i++) {
+        const found = findProblem(array[i], ancestors);
+        if (found) return found.path.unshift(i), found;
       }
       return undefined;
     }
-    for (const key of Object.keys(object)) {
-      path.push(key);
-      const problem = findProblem(object[key], path, ancestors);
-      path.pop();
-      if (problem) return problem;
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      const found = findProblem(object[key], ancestors);
+      if (found) return found.path.unshift(key), found;
     }
     return undefined;
   } finally {
-    ancestors.delete(object);
+    ancestors.pop();
   }
 }
 
@@ -90,9 +100,11 @@ function findProblem(
  * @throws {TypeError} Naming the path of the first value that is not JSON-serialisable.
  */
 export function toJsonText(value: unknown, action: string): string {
-  const problem = findProblem(value, [], new Set());
-  if (problem) {
-    throw new TypeError(`Cannot ${action}: payload is not JSON-serialisable (${problem})`);
+  const found = findProblem(value, []);
+  if (found) {
+    throw new TypeError(
+      `Cannot ${action}: payload is not JSON-serialisable (${found.what} at ${pathOf(found.path)})`,
+    );
   }
   return JSON.stringify(value);
 }
