@@ -128,14 +128,40 @@ export function checkParamCount(values: readonly SqlValue[], placeholders: numbe
   }
 }
 
-/** Converts an integer read as bigint to a number, refusing any that would lose precision. */
-export function bigintToNumber(value: bigint, column: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(
-      `Cannot read column "${column}": integer ${value} is outside ±(2^53 - 1) and would lose precision`,
-    );
+/**
+ * Converts an integer read as bigint to a number, refusing any that would lose precision.
+ * `column` is a name, or a 1-based position for rows read as arrays.
+ */
+export function bigintToNumber(value: bigint, column: string | number): number {
+  // Rounding is monotonic and 2^53 - 1 is exact, so the number is safe exactly when the bigint
+  // is in range; comparing numbers is cheaper than comparing bigints on this per-cell path.
+  const number = Number(value);
+  if (Number.isSafeInteger(number)) return number;
+  const where = typeof column === "number" ? `column ${column}` : `column "${column}"`;
+  throw new RangeError(
+    `Cannot read ${where}: integer ${value} is outside ±(2^53 - 1) and would lose precision`,
+  );
+}
+
+/** Rewrites, in place, the bigint columns of a row object as numbers (or a RangeError). */
+export function rowToNumbers<T>(row: T): T {
+  const record = row as Record<string, unknown>;
+  for (const key in record) {
+    const value = record[key];
+    if (typeof value === "bigint") record[key] = bigintToNumber(value, key);
   }
-  return Number(value);
+  return row;
+}
+
+/** Rewrites, in place, the bigint cells of rows read as arrays as numbers (or a RangeError). */
+export function valuesToNumbers(rows: unknown[][]): SqlValue[][] {
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      const value = row[i];
+      if (typeof value === "bigint") row[i] = bigintToNumber(value, i + 1);
+    }
+  }
+  return rows as SqlValue[][];
 }
 
 /**

@@ -28,8 +28,10 @@ import {
   bigintToNumber,
   checkParams,
   closedError,
+  rowToNumbers,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
+  valuesToNumbers,
   wrapSqlFunction,
 } from "./_shared.ts";
 
@@ -41,6 +43,8 @@ export interface BunSqliteStatementLike {
   all(...params: SqlValue[]): unknown[];
   /** Returns the first row or null. */
   get(...params: SqlValue[]): unknown;
+  /** Returns every row as an array of column values. */
+  values(...params: SqlValue[]): unknown[][];
   /** Makes the statement read integers as bigint. */
   safeIntegers(enabled: boolean): unknown;
   /** Frees the statement. */
@@ -81,16 +85,6 @@ export interface OpenBunSqliteOptions {
   readOnly?: boolean;
   /** Prepared statements kept per connection. Defaults to 256. */
   statementCacheSize?: number;
-}
-
-/** Rewrites, in place, the bigint columns of a safeIntegers row as numbers. */
-function toNumbers<T>(row: T): T {
-  const record = row as Record<string, unknown>;
-  for (const key in record) {
-    const value = record[key];
-    if (typeof value === "bigint") record[key] = bigintToNumber(value, key);
-  }
-  return row;
 }
 
 class BunSqliteDriver implements SqliteDriver {
@@ -138,13 +132,17 @@ class BunSqliteDriver implements SqliteDriver {
 
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
     const rows = this.#statement(sql, "query").all(...checkParams(params, false)) as T[];
-    for (const row of rows) toNumbers(row);
+    for (const row of rows) rowToNumbers(row);
     return rows;
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
+    return valuesToNumbers(this.#statement(sql, "query").values(...checkParams(params, false)));
   }
 
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
     const row = this.#statement(sql, "query").get(...checkParams(params, false)) as T | null;
-    return row === null ? undefined : toNumbers(row);
+    return row === null ? undefined : rowToNumbers(row);
   }
 
   function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {

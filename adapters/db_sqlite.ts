@@ -15,6 +15,8 @@
  * - A statement without placeholders ignores any arguments; the adapter refuses extra ones.
  * - `stmt.run()` returns `sqlite3_changes`; `db.lastInsertRowId` is `Number()` of the int64, so
  *   a rowid beyond 2^53 is already rounded: the adapter throws RangeError instead of returning it.
+ * - `stmt.values()` reads rows as arrays through the same column reader as `all()`, so the
+ *   per-statement `int64` and `parseJson` overrides hold for it too.
  * - `db.exec(sql)` without parameters is `sqlite3_exec`, so several statements may be given.
  * - `db.function(name, fn, { deterministic, varargs })` takes the arity from `fn.length`, passes
  *   integers beyond 2^53 as bigint, blobs as views into SQLite's memory, and turns an exception
@@ -45,8 +47,10 @@ import {
   checkParamCount,
   checkParams,
   closedError,
+  rowToNumbers,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
+  valuesToNumbers,
   wrapSqlFunction,
 } from "./_shared.ts";
 
@@ -58,6 +62,8 @@ export interface DbSqliteStatementLike {
   all(...params: SqlValue[]): unknown[];
   /** Returns the first row as an object, or undefined. */
   get(...params: SqlValue[]): unknown;
+  /** Returns every row as an array of column values. */
+  values(...params: SqlValue[]): unknown[][];
   /** Frees the statement. */
   finalize(): void;
   /** How many placeholders the statement has. */
@@ -154,15 +160,6 @@ class DbSqliteDriver implements SqliteDriver {
     return [statement, values];
   }
 
-  /** Converts a row in place: bigints become numbers or a RangeError. */
-  #row(row: Record<string, unknown>): Row {
-    for (const key in row) {
-      const value = row[key];
-      if (typeof value === "bigint") row[key] = bigintToNumber(value, key);
-    }
-    return row as Row;
-  }
-
   exec(sql: string): void {
     if (this.#closed) throw closedError(this.name, "exec");
     this.#db.exec(sql);
@@ -182,16 +179,21 @@ class DbSqliteDriver implements SqliteDriver {
 
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
     const [statement, values] = this.#statement(sql, params, "query");
-    const rows = statement.all(...values) as Record<string, unknown>[];
-    for (const row of rows) this.#row(row);
-    return rows as T[];
+    const rows = statement.all(...values) as T[];
+    for (const row of rows) rowToNumbers(row);
+    return rows;
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
+    const [statement, values] = this.#statement(sql, params, "query");
+    return valuesToNumbers(statement.values(...values));
   }
 
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
     const [statement, values] = this.#statement(sql, params, "query");
     const row = statement.get(...values) as Record<string, unknown> | undefined;
     // With `unsafeConcurrency`, @db/sqlite hands back one reused object for parameterless SQL.
-    return row === undefined ? undefined : this.#row({ ...row }) as T;
+    return row === undefined ? undefined : rowToNumbers({ ...row }) as T;
   }
 
   function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {

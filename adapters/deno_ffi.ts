@@ -110,6 +110,41 @@ class DenoFfiDriver implements SqliteDriver {
     return row;
   }
 
+  #array(handle: object, width: number): SqlValue[] {
+    const row = new Array<SqlValue>(width);
+    for (let i = 0; i < width; i++) {
+      const value = this.#conn.column(handle, i);
+      row[i] = typeof value === "bigint" ? bigintToNumber(value, i + 1) : value;
+    }
+    return row;
+  }
+
+  /**
+   * Runs a query to its end. `reader` sees the statement on its first row and returns how to
+   * read each row: the shape is taken per execution, as a schema change can recompile
+   * `SELECT *` under us.
+   */
+  #collect<R>(
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    reader: (handle: object) => (handle: object) => R,
+  ): R[] {
+    const handle = this.#bound(sql, params, "query");
+    const lib = this.#conn.lib;
+    try {
+      const rows: R[] = [];
+      let rc = lib.sqlite3_step(handle);
+      if (rc === SQLITE.ROW) {
+        const read = reader(handle);
+        for (; rc === SQLITE.ROW; rc = lib.sqlite3_step(handle)) rows.push(read(handle));
+      }
+      if (rc !== SQLITE.DONE) throw this.#conn.failure();
+      return rows;
+    } finally {
+      this.#release(handle);
+    }
+  }
+
   exec(sql: string): void {
     if (this.#closed) throw closedError(this.name, "exec");
     this.#conn.exec(sql);
@@ -133,19 +168,17 @@ class DenoFfiDriver implements SqliteDriver {
   }
 
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    const handle = this.#bound(sql, params, "query");
-    const lib = this.#conn.lib;
-    try {
-      const rows: Row[] = [];
-      let rc = lib.sqlite3_step(handle);
-      // Names are read per execution: a schema change can recompile `SELECT *` under us.
-      const names = rc === SQLITE.ROW ? this.#conn.columnNames(handle) : [];
-      for (; rc === SQLITE.ROW; rc = lib.sqlite3_step(handle)) rows.push(this.#row(handle, names));
-      if (rc !== SQLITE.DONE) throw this.#conn.failure();
-      return rows as T[];
-    } finally {
-      this.#release(handle);
-    }
+    return this.#collect(sql, params, (first) => {
+      const names = this.#conn.columnNames(first);
+      return (handle) => this.#row(handle, names) as T;
+    });
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
+    return this.#collect(sql, params, (first) => {
+      const width = this.#conn.lib.sqlite3_column_count(first);
+      return (handle) => this.#array(handle, width);
+    });
   }
 
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {

@@ -3,7 +3,9 @@
  *
  * node:sqlite binds every JS number as REAL; this adapter binds integer numbers as INTEGER so
  * that `json_object('n', ?)` gives `{"n":5}` and honker's integer columns see integers. It also
- * caches prepared statements by SQL text (Node 22 has no built-in cache).
+ * caches prepared statements by SQL text (Node 22 has no built-in cache). When the binding has
+ * `StatementSync.setReturnArrays()`, the driver offers `values()`, which reads rows as arrays
+ * through a second cache of statements switched to that mode.
  *
  * ```ts ignore
  * import { openNodeSqlite } from "honker-ts/adapters/node-sqlite";
@@ -40,6 +42,8 @@ export interface NodeSqliteStatementLike {
   all(...params: SqlValue[]): unknown[];
   /** Returns the first row or undefined. */
   get(...params: SqlValue[]): unknown;
+  /** Makes `all()` and `get()` return arrays of column values (absent from older node:sqlite). */
+  setReturnArrays?(enabled: boolean): void;
 }
 
 /** The subset of a node:sqlite `DatabaseSync` this adapter calls. */
@@ -80,11 +84,24 @@ export interface OpenNodeSqliteOptions {
   statementCacheSize?: number;
 }
 
+/** Whether statements of `db` can return rows as arrays; false when it cannot even prepare. */
+function hasReturnArrays(db: NodeSqliteDatabaseLike): boolean {
+  try {
+    return typeof db.prepare("SELECT 1").setReturnArrays === "function";
+  } catch {
+    return false;
+  }
+}
+
 class NodeSqliteDriver implements SqliteDriver {
   readonly name: string = "node:sqlite";
   readonly path: string;
+  /** Present only when the binding has `setReturnArrays()`. */
+  readonly values?: (sql: string, params?: readonly SqlValue[]) => SqlValue[][];
   #db: NodeSqliteDatabaseLike;
   #cache: StatementCache<NodeSqliteStatementLike>;
+  /** Statements switched to arrays; separate, as the mode sticks to a statement. */
+  #arrayCache: StatementCache<NodeSqliteStatementLike>;
   #ownsHandle: boolean;
   #closed = false;
 
@@ -93,15 +110,27 @@ class NodeSqliteDriver implements SqliteDriver {
     this.path = options.path ?? ":memory:";
     this.#ownsHandle = options.ownsHandle ?? true;
     // node:sqlite finalizes statements when they are garbage-collected or the db closes.
-    this.#cache = new StatementCache(
-      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
-      () => {},
-    );
+    const capacity = options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT;
+    this.#cache = new StatementCache(capacity, () => {});
+    this.#arrayCache = new StatementCache(capacity, () => {});
+    if (hasReturnArrays(db)) {
+      this.values = (sql, params) =>
+        this.#arrayStatement(sql).all(...checkParams(params, true)) as SqlValue[][];
+    }
   }
 
   #statement(sql: string, action: string): NodeSqliteStatementLike {
     if (this.#closed) throw closedError(this.name, action);
     return this.#cache.get(sql, (text) => this.#db.prepare(text));
+  }
+
+  #arrayStatement(sql: string): NodeSqliteStatementLike {
+    if (this.#closed) throw closedError(this.name, "query");
+    return this.#arrayCache.get(sql, (text) => {
+      const statement = this.#db.prepare(text);
+      statement.setReturnArrays!(true);
+      return statement;
+    });
   }
 
   exec(sql: string): void {
@@ -138,6 +167,7 @@ class NodeSqliteDriver implements SqliteDriver {
     if (this.#closed) return;
     this.#closed = true;
     this.#cache.clear();
+    this.#arrayCache.clear();
     if (this.#ownsHandle) this.#db.close();
   }
 }

@@ -28,21 +28,22 @@ export function abortableIterator<T>(
     controller.abort();
     options.onFinish?.();
   };
+  // Made once, not per value: `next()` runs once per event of a replay.
+  const settle = (value: T | undefined): IteratorResult<T> => {
+    if (value !== undefined) return { done: false, value };
+    finish();
+    return { done: true, value: undefined };
+  };
+  const fail = (error: unknown): never => {
+    finish();
+    throw error;
+  };
   const iterator: AsyncIterableIterator<T> = {
     next(): Promise<IteratorResult<T>> {
       if (finished || controller.signal.aborted) {
         finish();
         return Promise.resolve({ done: true, value: undefined });
       }
-      const settle = (value: T | undefined): IteratorResult<T> => {
-        if (value !== undefined) return { done: false, value };
-        finish();
-        return { done: true, value: undefined };
-      };
-      const fail = (error: unknown): never => {
-        finish();
-        throw error;
-      };
       try {
         const value = step(controller.signal);
         return value instanceof Promise ? value.then(settle, fail) : Promise.resolve(settle(value));

@@ -77,6 +77,13 @@ export interface SqliteDriver {
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[];
   /** Runs one statement and returns its first row, or `undefined` when there is none. */
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined;
+  /**
+   * Runs one statement and returns every row as an array of its column values in SELECT order,
+   * by the same value rules as `all()`. Skipping an object per row roughly doubles read speed
+   * on hot paths such as a stream replay. Optional: an adapter whose binding cannot return
+   * arrays cheaply leaves it out, and the core falls back to `all()`.
+   */
+  values?(sql: string, params?: readonly SqlValue[]): SqlValue[][];
   /** Closes the connection and finalizes cached statements. A second call does nothing. */
   close(): void;
   /**

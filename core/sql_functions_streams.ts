@@ -24,14 +24,15 @@ export function streamFunctions(d: SqliteDriver): Record<string, [number, SqlFun
       const limit = int(f, a, 2);
       // A negative LIMIT would mean "everything" to SQLite; honker-ts refuses it.
       if (limit < 0) fail(f, `limit must not be negative, got ${limit}`);
-      const rows = ops.readEvents(d, text(f, a, 0), int(f, a, 1), limit);
-      // Keys in serde's sorted order, as honker returns them.
-      return JSON.stringify(rows.map((r) => ({
-        created_at: r.created_at,
-        key: r.key,
-        offset: r.offset,
-        payload: r.payload,
-        topic: r.topic,
+      const topic = text(f, a, 0);
+      const rows = ops.readEvents(d, topic, int(f, a, 1), limit);
+      // Keys in serde's sorted order, as honker returns them; the topic matched byte for byte.
+      return JSON.stringify(rows.map(([offset, key, payload, createdAt]) => ({
+        created_at: createdAt,
+        key,
+        offset,
+        payload,
+        topic,
       })));
     }],
     honker_stream_save_offset: [3, (...a) => {

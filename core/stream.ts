@@ -9,7 +9,7 @@ import { WatcherDiedError } from "./errors.ts";
 import { parseJson, toJsonText } from "./json.ts";
 import { CONSUMER_LIST, CONSUMER_MIN_OFFSET, EVENT_COUNT_SINCE, EVENT_TRIM } from "./stream_sql.ts";
 import * as ops from "./stream_ops.ts";
-import type { EventRow } from "./stream_ops.ts";
+import type { EventValues } from "./stream_ops.ts";
 import { subscribe } from "./subscription.ts";
 import type { SubscribeOptions } from "./subscription.ts";
 import { checkPayload, requireSchema, validateForWrite } from "./standard_schema.ts";
@@ -197,7 +197,8 @@ export class Stream<T = unknown> {
   read(offset: number, limit: number): StreamEvent<T>[] {
     const action = this.#action("read");
     const rows = ops.readEvents(this.#ctx.open(action), this.topic, offset, limit);
-    const events = rows.map((row) => toEvent<T>(row));
+    const events = new Array<StreamEvent<T>>(rows.length);
+    for (let i = 0; i < rows.length; i++) events[i] = toEvent<T>(rows[i], this.topic);
     if (this.schema) { for (const event of events) this.#validate(event, action); }
     return events;
   }
@@ -289,13 +290,7 @@ export class Stream<T = unknown> {
   }
 }
 
-/** Decodes a stored row. */
-export function toEvent<T>(row: EventRow): StreamEvent<T> {
-  return {
-    offset: row.offset,
-    topic: row.topic,
-    key: row.key,
-    payload: parseJson<T>(row.payload),
-    createdAt: row.created_at,
-  };
+/** Decodes a stored row of `topic`. */
+export function toEvent<T>(row: EventValues, topic: string): StreamEvent<T> {
+  return { offset: row[0], topic, key: row[1], payload: parseJson<T>(row[2]), createdAt: row[3] };
 }

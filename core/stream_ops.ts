@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SqliteDriver } from "./driver.ts";
+import type { SqliteDriver, SqlValue } from "./driver.ts";
 import {
   CONSUMER_GET_OFFSET,
   CONSUMER_SAVE_OFFSET,
@@ -14,11 +14,12 @@ import {
   EVENT_READ_SINCE,
 } from "./stream_sql.ts";
 
-/** A `_honker_stream` row as stored. */
-export interface EventRow {
-  [column: string]: string | number | null;
+/** A `_honker_stream` row of a known topic, as `EVENT_READ_SINCE` selects it. */
+export type EventValues = [offset: number, key: string | null, payload: string, createdAt: number];
+
+interface EventRow {
+  [column: string]: SqlValue;
   offset: number;
-  topic: string;
   key: string | null;
   payload: string;
   created_at: number;
@@ -45,14 +46,22 @@ export function publishEvents(
     .map((row) => row.offset).sort((a, b) => a - b);
 }
 
-/** `honker_stream_read_since`: events after `offset`, oldest first. */
+/**
+ * `honker_stream_read_since`: events after `offset`, oldest first. Rows come as arrays where the
+ * driver can (this is a replay's hot path), else through `all()`.
+ */
 export function readEvents(
   driver: SqliteDriver,
   topic: string,
   offset: number,
   limit: number,
-): EventRow[] {
-  return driver.all<EventRow>(EVENT_READ_SINCE, [topic, offset, limit]);
+): EventValues[] {
+  const params = [topic, offset, limit];
+  if (driver.values !== undefined) {
+    return driver.values(EVENT_READ_SINCE, params) as EventValues[];
+  }
+  return driver.all<EventRow>(EVENT_READ_SINCE, params)
+    .map((row) => [row.offset, row.key, row.payload, row.created_at]);
 }
 
 /** `honker_stream_save_offset`: 1 when the offset moved forward, 0 otherwise. */

@@ -6,9 +6,6 @@
  * @module
  */
 
-/** Columns of an event. */
-const EVENT_COLUMNS = "offset, topic, key, payload, created_at";
-
 /** Publish one event. Params: topic, key, payload. */
 export const EVENT_INSERT = "INSERT INTO _honker_stream (topic, key, payload) VALUES (?, ?, ?)";
 
@@ -20,8 +17,11 @@ export const EVENT_INSERT_MANY = `INSERT INTO _honker_stream (topic, key, payloa
   SELECT ?1, ?2, value FROM json_each(?3) ORDER BY key
   RETURNING offset`;
 
-/** Events of a topic after an offset, oldest first. Params: topic, offset, limit. */
-export const EVENT_READ_SINCE = `SELECT ${EVENT_COLUMNS} FROM _honker_stream
+/**
+ * Events of a topic after an offset, oldest first, without the topic the reader already knows
+ * (one string fewer per row). Params: topic, offset, limit.
+ */
+export const EVENT_READ_SINCE = `SELECT offset, key, payload, created_at FROM _honker_stream
   WHERE topic = ? AND offset > ? ORDER BY offset LIMIT ?`;
 
 /** How many events of a topic lie after an offset. Params: topic, offset. */

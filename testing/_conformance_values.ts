@@ -11,11 +11,13 @@ import type { Register } from "./_conformance_shared.ts";
 import { assertSqlValue, count, one } from "./_conformance_shared.ts";
 
 const TWO_POW_53_PLUS_1 = 2n ** 53n + 1n;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+/** The smallest signed 64-bit integer. */
+export const INT64_MIN: bigint = -(2n ** 63n);
+/** The largest signed 64-bit integer. */
+export const INT64_MAX: bigint = 2n ** 63n - 1n;
 
 /** [what, bound value, value read back, SQLite's typeof()] */
-const ROUND_TRIPS: [string, SqlValue, SqlValue, string][] = [
+export const ROUND_TRIPS: [string, SqlValue, SqlValue, string][] = [
   ["null", null, null, "null"],
   ["an integer number", 42, 42, "integer"],
   ["a real number", 3.25, 3.25, "real"],
@@ -42,7 +44,8 @@ const NUMBER_TYPES: [string, SqlValue, string][] = [
   ["5n", 5n, "integer"],
 ];
 
-const REJECTED: [string, unknown][] = [
+/** [what, a parameter the contract rejects with a TypeError] */
+export const REJECTED: [string, unknown][] = [
   ["true", true],
   ["false", false],
   ["undefined", undefined],

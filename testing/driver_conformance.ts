@@ -1,8 +1,8 @@
 /**
  * The driver conformance suite: one call proves that a {@linkcode SqliteDriver} keeps every rule
  * of the contract in `core/driver.ts` (value round-trips, integer binding, the ±(2^53 − 1)
- * read limit, parameter rejection, the statement cache, errors, SQL functions, WAL, two
- * connections on one file, transactions and `close()`).
+ * read limit, parameter rejection, the statement cache, errors, SQL functions, rows read as
+ * arrays through `values()`, WAL, two connections on one file, transactions and `close()`).
  *
  * It registers `node:test` tests, so the same file runs under `node --test`, `deno test` and
  * `bun test`. Every test uses its own temporary database file and closes what it opens.
@@ -20,6 +20,7 @@
 
 import { describe, it } from "node:test";
 import type { SqliteDriver } from "../core/driver.ts";
+import { arrayTests } from "./_conformance_arrays.ts";
 import { connectionTests } from "./_conformance_connections.ts";
 import { functionTests } from "./_conformance_functions.ts";
 import type { KnownLimitation, Register } from "./_conformance_shared.ts";
@@ -62,6 +63,11 @@ export interface DriverConformanceOptions {
   /** Whether the adapter implements `function()`; the SQL function tests skip when false. Defaults to true. */
   supportsFunctions?: boolean;
   /**
+   * Whether the adapter implements the optional `values()`; its tests skip when false, and fail
+   * when the adapter claims it but has none. Defaults to true.
+   */
+  supportsValues?: boolean;
+  /**
    * Rules the native binding cannot keep, each with the reason; their tests are registered as
    * skipped with that reason, so the gap stays visible in every run.
    * `"nul-in-text"`: text is cut at an embedded NUL when read.
@@ -92,10 +98,14 @@ export function driverConformance(options: DriverConformanceOptions): void {
   const functionsSkip = options.supportsFunctions === false
     ? `${options.name} does not support function()`
     : undefined;
+  const valuesSkip = options.supportsValues === false
+    ? `${options.name} does not implement the optional values()`
+    : undefined;
   describe(`${options.name}: driver conformance`, () => {
-    const register: Register = (name, body, { needsFunctions = false, limitation } = {}) => {
-      const known = limitation && options.knownLimitations?.[limitation];
-      const reason = options.skip ?? (needsFunctions ? functionsSkip : undefined) ??
+    const register: Register = (name, body, needs = {}) => {
+      const known = needs.limitation && options.knownLimitations?.[needs.limitation];
+      const reason = options.skip ?? (needs.needsFunctions ? functionsSkip : undefined) ??
+        (needs.needsValues ? valuesSkip : undefined) ??
         (known ? `known limitation of ${options.name}: ${known}` : undefined);
       if (reason !== undefined) it(name, { skip: reason }, () => {});
       else it(name, () => withScratch(open, body));
@@ -103,6 +113,7 @@ export function driverConformance(options: DriverConformanceOptions): void {
     valueTests(register);
     statementTests(register);
     functionTests(register);
+    arrayTests(register);
     connectionTests(register);
   });
 }

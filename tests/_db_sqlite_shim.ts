@@ -13,6 +13,7 @@
  *   `sqlite3_changes`; `lastInsertRowId` is `Number()` of the int64 rowid.
  * - `function()` takes the arity from `fn.length`; a thrown error becomes an SQL error carrying
  *   only its message.
+ * - `values()` reads rows as arrays with the same column reader as `all()`.
  * Differences: named parameters are not supported (the adapter never uses them), blob arguments
  * of functions are copied rather than viewed, and use after `close()` throws instead of crashing.
  */
@@ -175,6 +176,23 @@ export class ShimStatement implements DbSqliteStatementLike {
     return row;
   }
 
+  #array(handle: object): unknown[] {
+    const row = new Array<unknown>(this.#conn.lib.sqlite3_column_count(handle));
+    for (let i = 0; i < row.length; i++) row[i] = this.#column(handle, i);
+    return row;
+  }
+
+  /** Steps to the end, reading each row with `read`. */
+  #rows<R>(params: BindValue[], read: (handle: object) => R): R[] {
+    const handle = this.#begin(params);
+    const rows: R[] = [];
+    let rc = this.#conn.lib.sqlite3_step(handle);
+    for (; rc === SQLITE.ROW; rc = this.#conn.lib.sqlite3_step(handle)) rows.push(read(handle));
+    if (rc !== SQLITE.DONE) throw this.#fail();
+    this.#conn.lib.sqlite3_reset(handle);
+    return rows;
+  }
+
   /** Steps once and returns the changes. */
   run(...params: BindValue[]): number {
     const handle = this.#begin(params);
@@ -186,15 +204,12 @@ export class ShimStatement implements DbSqliteStatementLike {
 
   /** Every row as an object. */
   all(...params: BindValue[]): Record<string, unknown>[] {
-    const handle = this.#begin(params);
-    const rows: Record<string, unknown>[] = [];
-    let rc = this.#conn.lib.sqlite3_step(handle);
-    for (; rc === SQLITE.ROW; rc = this.#conn.lib.sqlite3_step(handle)) {
-      rows.push(this.#object(handle));
-    }
-    if (rc !== SQLITE.DONE) throw this.#fail();
-    this.#conn.lib.sqlite3_reset(handle);
-    return rows;
+    return this.#rows(params, (handle) => this.#object(handle));
+  }
+
+  /** Every row as an array of column values, read as `all()` reads them. */
+  values(...params: BindValue[]): unknown[][] {
+    return this.#rows(params, (handle) => this.#array(handle));
   }
 
   /** The first row as an object, or undefined. */

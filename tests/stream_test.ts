@@ -2,8 +2,27 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { fromDriver } from "../mod.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/driver.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, withDb } from "./_db.ts";
+import { tempDbPath } from "./_helpers.ts";
+
+/** `driver` without the optional `values()`, so the core must read through `all()`. */
+function withoutValues(driver: SqliteDriver): SqliteDriver {
+  const fn = driver.function;
+  return {
+    name: driver.name,
+    path: driver.path,
+    reentrantFunctions: driver.reentrantFunctions,
+    exec: (sql) => driver.exec(sql),
+    run: (sql, params) => driver.run(sql, params),
+    all: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.all<T>(sql, params),
+    get: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.get<T>(sql, params),
+    close: () => driver.close(),
+    function: fn && ((name, body, options) => fn.call(driver, name, body, options)),
+  };
+}
 
 for (const entry of driverMatrix()) {
   const skip = entry.skip;
@@ -212,6 +231,42 @@ for (const entry of driverMatrix()) {
         assert.equal(countRows(db, "_honker_stream"), 0);
         assert.equal(countRows(db, "_honker_stream_consumers"), 0);
       }),
+    );
+
+    it(
+      "reads the same events through all() when the driver has no values()",
+      { skip },
+      async () => {
+        const driver = await entry.open(tempDbPath());
+        const db = fromDriver(withoutValues(driver));
+        try {
+          const s = db.stream<{ n: number }>("t");
+          const [a, b] = s.publishMany([{ n: 1 }, { n: 2 }], { key: "k" });
+          const createdAt =
+            db.driver.get<{ t: number }>("SELECT created_at AS t FROM _honker_stream")!.t;
+          const events = s.readSince(0).map((e) => ({ ...e }));
+          assert.deepEqual(events, [
+            { offset: a, topic: "t", key: "k", payload: { n: 1 }, createdAt },
+            { offset: b, topic: "t", key: "k", payload: { n: 2 }, createdAt },
+          ]);
+          for await (const event of s.subscribe("c")) {
+            assert.deepEqual({ ...event }, events[0]);
+            break;
+          }
+          if (driver.reentrantFunctions === false) return;
+          const json =
+            db.driver.get<{ j: string }>("SELECT honker_stream_read_since('t', ?, 5) AS j", [
+              a,
+            ])!.j;
+          assert.equal(
+            json,
+            `[{"created_at":${createdAt},"key":"k","offset":${b},"payload":"{\\"n\\":2}","topic":"t"}]`,
+          );
+        } finally {
+          db.close();
+          driver.close();
+        }
+      },
     );
   });
 }
