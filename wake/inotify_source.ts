@@ -52,9 +52,16 @@ export function startInotifySource(options: InotifySourceOptions): FsSource {
   const confirmer = eventConfirmer(options);
   // The worker file sits beside this one: .ts from source, .js from dist/.
   const script = import.meta.url.endsWith(".ts") ? "./inotify_worker.ts" : "./inotify_worker.js";
-  const worker = new Worker(new URL(script, import.meta.url), { workerData: data });
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL(script, import.meta.url), { workerData: data });
+  } catch (error) {
+    libc.close(stopFd);
+    throw error;
+  }
   worker.unref();
   let stopped = false;
+  let exited = false;
   let failed = false;
   let databaseFileEvents = 0;
   let probeReported = false;
@@ -65,9 +72,13 @@ export function startInotifySource(options: InotifySourceOptions): FsSource {
     options.onFailed();
   };
   worker.on("error", failOver);
-  // The eventfd is closed only once the worker that polls it is gone: closing it earlier could
-  // hand its number to a file SQLite opens next, and the stop write would land there.
-  worker.once("exit", () => libc.close(stopFd));
+  // The eventfd is closed only once the worker that polls it is gone, and never written after
+  // that: a closed descriptor's number may be handed to a file SQLite opens next, and the stop
+  // write would land in it.
+  worker.once("exit", () => {
+    exited = true;
+    libc.close(stopFd);
+  });
 
   const onSignal = () => {
     if (stopped) return;
@@ -106,6 +117,7 @@ export function startInotifySource(options: InotifySourceOptions): FsSource {
       confirmer.stop();
       Atomics.store(flags, SLOT.STOP, 1);
       Atomics.notify(flags, SLOT.COUNTER); // Ends our own pending waitAsync.
+      if (exited) return;
       const one = new Uint8Array(8);
       one[0] = 1;
       libc.write(stopFd, one, 8); // Wakes the worker's poll().
