@@ -3,13 +3,17 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
 import { parseInotifyEvents } from "../wake/_libc_inotify.ts";
 import { inotifyAvailable } from "../wake/inotify_source.ts";
 import { tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
+import { collect } from "./_spawn.ts";
 
 /** One `struct inotify_event` with its name NUL-padded to `padTo` bytes, as the kernel does. */
 function record(mask: number, name: string, padTo: number): Uint8Array {
@@ -83,5 +87,19 @@ describe("inotify", () => {
     } finally {
       db.close();
     }
+  });
+
+  it("on Deno without --allow-ffi, auto polls and wake fs is refused with the reason", {
+    skip: runtimeKey() === "deno" ? undefined : "about Deno's permissions",
+    timeout: 60_000,
+  }, async () => {
+    const script = fileURLToPath(new URL("./fixtures/wake_mode_probe.ts", import.meta.url));
+    const permissions = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
+    const child = spawn(process.execPath, ["run", ...permissions, script, tempDbPath()]);
+    const result = await collect(child);
+    assert.equal(result.code, 0, result.stderr);
+    const [auto, fs] = result.stdout.trim().split("\n");
+    assert.equal(auto, "auto poll");
+    assert.match(fs, /^fs refused: .*honker issue #80.*--allow-ffi.*use "poll"/);
   });
 });
