@@ -18,7 +18,8 @@ const WORKER_STOP_GRACE_MS = 100;
 /**
  * How long `stop()` blocks for the worker to close its connection. It wakes from its
  * `Atomics.wait` at once, so this is normally well under a millisecond; the bound only matters
- * for a worker still loading its code, which then opens nothing.
+ * for a worker still starting up. One that has not begun opening its connection opens none; one
+ * whose open takes longer than this closes it late, as before this wait existed.
  */
 const WORKER_CLOSE_WAIT_MS = 100;
 
