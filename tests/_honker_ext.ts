@@ -262,3 +262,18 @@ export function withPair(entry: DriverEntry, body: PairBody, apart = false): () 
     }
   };
 }
+
+/** Why the entry's driver does not get our SQL functions, found by opening it once. */
+export async function functionsSkip(entry: DriverEntry): Promise<string | undefined> {
+  let driver: SqliteDriver;
+  try {
+    driver = await entry.open(tempDbPath());
+  } catch {
+    return undefined; // the test itself then fails on open, visibly
+  }
+  const registers = typeof driver.function === "function" && driver.reentrantFunctions !== false;
+  driver.close();
+  return registers
+    ? undefined
+    : `${driver.name} does not register honker's SQL functions (reentrantFunctions is false)`;
+}

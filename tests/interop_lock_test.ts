@@ -5,11 +5,9 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { LockHeldError } from "../mod.ts";
-import type { SqliteDriver } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
-import type { DriverEntry } from "./_drivers.ts";
-import { plainAll, removeTempDirs, tempDbPath } from "./_helpers.ts";
-import { alignTimes, honkerExtSkip, near, withPair } from "./_honker_ext.ts";
+import { plainAll, removeTempDirs } from "./_helpers.ts";
+import { alignTimes, functionsSkip, honkerExtSkip, near, withPair } from "./_honker_ext.ts";
 import type { PairBody } from "./_honker_ext.ts";
 
 const EXT_SKIP = await honkerExtSkip();
@@ -51,21 +49,6 @@ const REFUSED: Array<[string, RegExp]> = [
 ];
 
 const TABLES = ["_honker_locks", "_honker_rate_limits"];
-
-/** Why the entry's driver does not get our SQL functions, found by opening it once. */
-async function functionsSkip(entry: DriverEntry): Promise<string | undefined> {
-  let driver: SqliteDriver;
-  try {
-    driver = await entry.open(tempDbPath());
-  } catch {
-    return undefined; // the test itself then fails on open, visibly
-  }
-  const registers = typeof driver.function === "function" && driver.reentrantFunctions !== false;
-  driver.close();
-  return registers
-    ? undefined
-    : `${driver.name} does not register honker's SQL functions (reentrantFunctions is false)`;
-}
 
 /** Waits until the current hour has at least 2 s left, so both sides count in one window. */
 async function awayFromHourEnd(): Promise<void> {

@@ -5,18 +5,19 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fromDriver, open } from "../mod.ts";
-import type { Database, Queue, SqliteDriver } from "../mod.ts";
+import type { Queue } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
-import type { DriverEntry } from "./_drivers.ts";
 import { plainAll, removeTempDirs, tempDbPath } from "./_helpers.ts";
 import {
   alignTimes,
+  functionsSkip,
   HONKER_TABLE_COLUMNS,
   honkerExtSkip,
   near,
   openHonkerExt,
+  withPair,
 } from "./_honker_ext.ts";
-import type { HonkerExt } from "./_honker_ext.ts";
+import type { HonkerExt, PairBody } from "./_honker_ext.ts";
 
 const EXT_SKIP = await honkerExtSkip();
 after(removeTempDirs);
@@ -101,44 +102,6 @@ function assertSameView(ext: HonkerExt, q: Queue, id: number): void {
     created_at: o.createdAt,
     expires_at: o.expiresAt,
   }, { ...theirs, payload: JSON.parse(theirs.payload) });
-}
-
-type PairBody = (db: Database, ext: HonkerExt, driver: SqliteDriver) => void;
-
-/**
- * Runs `body` with honker-ts (opened first) and honker's extension on one fresh file, or with
- * `apart` on two fresh files.
- */
-function withPair(entry: DriverEntry, body: PairBody, apart = false): () => Promise<void> {
-  return async () => {
-    const path = tempDbPath();
-    const driver = await entry.open(path);
-    const db = fromDriver(driver);
-    let ext: HonkerExt | undefined;
-    try {
-      ext = await openHonkerExt(apart ? tempDbPath() : path);
-      body(db, ext, driver);
-    } finally {
-      ext?.close();
-      db.close();
-      driver.close();
-    }
-  };
-}
-
-/** Why the entry's driver does not get our SQL functions, found by opening it once. */
-async function functionsSkip(entry: DriverEntry): Promise<string | undefined> {
-  let driver: SqliteDriver;
-  try {
-    driver = await entry.open(tempDbPath());
-  } catch {
-    return undefined; // the test itself then fails on open, visibly
-  }
-  const registers = typeof driver.function === "function" && driver.reentrantFunctions !== false;
-  driver.close();
-  return registers
-    ? undefined
-    : `${driver.name} does not register honker's SQL functions (reentrantFunctions is false)`;
 }
 
 for (const entry of driverMatrix()) {

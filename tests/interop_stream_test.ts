@@ -4,11 +4,10 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Database, SqliteDriver, StreamEvent } from "../mod.ts";
+import type { Database, StreamEvent } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
-import type { DriverEntry } from "./_drivers.ts";
-import { plainAll, removeTempDirs, tempDbPath } from "./_helpers.ts";
-import { alignTimes, honkerExtSkip, near, withPair } from "./_honker_ext.ts";
+import { plainAll, removeTempDirs } from "./_helpers.ts";
+import { alignTimes, functionsSkip, honkerExtSkip, near, withPair } from "./_honker_ext.ts";
 import type { HonkerExt, PairBody } from "./_honker_ext.ts";
 
 const EXT_SKIP = await honkerExtSkip();
@@ -124,21 +123,6 @@ function parsedColumns(row: object | undefined): unknown[] {
   return Object.values(row ?? {}).map((value) =>
     typeof value === "string" && /^[[{]/.test(value) ? JSON.parse(value) : value
   );
-}
-
-/** Why the entry's driver does not get our SQL functions, found by opening it once. */
-async function functionsSkip(entry: DriverEntry): Promise<string | undefined> {
-  let driver: SqliteDriver;
-  try {
-    driver = await entry.open(tempDbPath());
-  } catch {
-    return undefined; // the test itself then fails on open, visibly
-  }
-  const registers = typeof driver.function === "function" && driver.reentrantFunctions !== false;
-  driver.close();
-  return registers
-    ? undefined
-    : `${driver.name} does not register honker's SQL functions (reentrantFunctions is false)`;
 }
 
 for (const entry of driverMatrix()) {
