@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ConsumerInfo, ScheduledTask, SqliteDriver } from "../mod.ts";
+import type { ConsumerInfo, DeadJob, JobInfo, ScheduledTask, SqliteDriver } from "../mod.ts";
 import { parseJson } from "../core/json.ts";
 import {
   DEAD_LIST,
@@ -39,37 +39,15 @@ export interface StreamSummary {
   consumers: ConsumerInfo[];
 }
 
-/** A job of any state, as `jobs` prints it. */
-export interface JobView {
-  id: number;
-  queue: string;
-  state: "pending" | "processing" | "dead";
-  priority: number;
-  runAt: number;
-  workerId: string | null;
-  claimExpiresAt: number | null;
-  attempts: number;
-  maxAttempts: number;
-  createdAt: number;
-  expiresAt: number | null;
+/** A job of any state, as `jobs` prints it: the API's `JobInfo`, plus the dead letters' fields. */
+export interface JobView extends Omit<JobInfo, "state"> {
+  state: JobInfo["state"] | "dead";
   lastError: string | null;
   diedAt: number | null;
-  payload: unknown;
 }
 
-/** A dead job, as `dead` prints it (the shape of the API's `DeadJob`). */
-export interface DeadView {
-  id: number;
-  queue: string;
-  payload: unknown;
-  priority: number;
-  runAt: number;
-  attempts: number;
-  maxAttempts: number;
-  lastError: string | null;
-  createdAt: number;
-  diedAt: number;
-}
+/** A dead job, as `dead` prints it: the API's `DeadJob`. */
+export type DeadView = DeadJob;
 
 type Row = Record<string, string | number | null>;
 
