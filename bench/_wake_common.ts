@@ -63,17 +63,8 @@ export function wallClock(): WallClock {
   return { now, uncertaintyMs, rawSkewMs: performance.timeOrigin + performance.now() - now() };
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the benchmarks draw their gaps from (mulberry32, shared with the tests). */
+export { mulberry32 as prng } from "../tests/_prng.ts";
 
 /** CPU time of the whole process (every thread) so far, in ms. */
 export function cpuMs(): number {

@@ -14,6 +14,7 @@ import type { SqliteDriver } from "../core/driver.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { tempDbPath } from "./_helpers.ts";
+import { mulberry32 } from "./_prng.ts";
 
 const SEQUENCES = Number(process.env.PROPERTY_SEQUENCES ?? 200);
 const STEPS = 100;
@@ -29,18 +30,6 @@ const VISIBILITY_TIMEOUT_S = 300;
  * second, so the model knows exactly which jobs a claim takes and a seed replays exactly.
  */
 const LOGICAL_DUE_AT = 1;
-
-/** mulberry32: a small, fast, seedable 32-bit PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface ModelJob {
   id: number;
@@ -351,7 +340,7 @@ async function runSequences(entries: DriverEntry[], count: number, label: string
     for (let s = 0; s < count; s++) {
       const seed = (SEED + Math.imul(s, 0x9e3779b9)) >>> 0;
       const queue = `${label}-${s}`;
-      const sequence = new Sequence(dbs, observer, queue, prng(seed));
+      const sequence = new Sequence(dbs, observer, queue, mulberry32(seed));
       let at = "step 0";
       let previous = "none";
       try {

@@ -10,6 +10,7 @@
  */
 
 import type { ScheduleUpdate } from "../../mod.ts";
+import { mulberry32 } from "../_prng.ts";
 
 /** One step. Which fields are set depends on the kind `k`; see GEN. */
 export interface Op {
@@ -51,15 +52,9 @@ export interface Op {
   skipExt?: boolean;
 }
 
-/** mulberry32: small, fast, and the same on every runtime. */
+/** Integer and pick helpers over a seeded mulberry32. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     int: (n: number) => Math.floor(next() * n),
     pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
