@@ -3,7 +3,28 @@
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import process from "node:process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { runtimeKey } from "./_runtime.ts";
+
+const BIN = fileURLToPath(new URL("../node_modules/.bin/", import.meta.url));
+
+/**
+ * The command line of each runtime, for tests that start processes of all three (the real
+ * binaries from node_modules/.bin, so a SIGKILL hits the runtime itself).
+ */
+export const RUNTIME_COMMANDS: Readonly<Record<"node" | "deno" | "bun", readonly string[]>> = {
+  node: [`${BIN}node`, "--no-warnings"],
+  deno: [`${BIN}deno`, "run", "-A"],
+  bun: [`${BIN}bun`],
+};
+
+/** Why a test that starts all three runtimes cannot run here, or undefined when it can. */
+export function runtimeBinaryMissing(): string | undefined {
+  return Object.values(RUNTIME_COMMANDS).some(([bin]) => !existsSync(bin))
+    ? "a runtime binary is missing from node_modules/.bin (run npm ci)"
+    : undefined;
+}
 
 /** A child process, as it ended. */
 export interface ChildResult {

@@ -5,30 +5,22 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
 import { tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
-import { exited, LineReader } from "./_spawn.ts";
+import { exited, LineReader, RUNTIME_COMMANDS, runtimeBinaryMissing } from "./_spawn.ts";
 
 const PEER = fileURLToPath(new URL("./fixtures/scheduler_peer.ts", import.meta.url));
-const BIN = fileURLToPath(new URL("../node_modules/.bin/", import.meta.url));
-const RUNTIMES: Record<string, string[]> = {
-  node: [`${BIN}node`, "--no-warnings"],
-  deno: [`${BIN}deno`, "run", "-A"],
-  bun: [`${BIN}bun`],
-};
+const RUNTIMES: Readonly<Record<string, readonly string[]>> = RUNTIME_COMMANDS;
 const LEASE_S = 2;
 const RUN_MS = 20_000;
 
 // One run covers all three runtimes, so it belongs to one suite only.
 const skip = runtimeKey() !== "node"
   ? "the cross-runtime scheduler test runs once, from the Node suite"
-  : Object.values(RUNTIMES).some(([bin]) => !existsSync(bin))
-  ? "a runtime binary is missing from node_modules/.bin (run npm ci)"
-  : undefined;
+  : runtimeBinaryMissing();
 
 function startPeer(runtime: string, path: string): ChildProcessWithoutNullStreams {
   const [bin, ...args] = RUNTIMES[runtime];

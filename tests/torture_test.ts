@@ -5,11 +5,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtimeKey } from "./_runtime.ts";
-import { RUNTIMES } from "./torture/_fleet.ts";
+import { RUNTIME_COMMANDS, runtimeBinaryMissing } from "./_spawn.ts";
 
 const RUN = fileURLToPath(new URL("./torture/run.ts", import.meta.url));
 const SECONDS = 25;
@@ -17,9 +16,7 @@ const SECONDS = 25;
 // One run covers all three runtimes at once, so it belongs to one suite only.
 const skip = runtimeKey() !== "node"
   ? "the torture run starts Node, Deno and Bun processes itself, so it runs from the Node suite"
-  : Object.values(RUNTIMES).some(([bin]) => !existsSync(bin))
-  ? "a runtime binary is missing from node_modules/.bin (run npm ci)"
-  : undefined;
+  : runtimeBinaryMissing();
 
 describe("torture", () => {
   it(`Node, Deno and Bun processes keep every invariant for ${SECONDS} s of kills`, {
@@ -28,7 +25,12 @@ describe("torture", () => {
   }, async (t) => {
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
-    const child = spawn(RUNTIMES.node[0], ["--no-warnings", RUN, "--seconds", String(SECONDS)], {
+    const child = spawn(RUNTIME_COMMANDS.node[0], [
+      "--no-warnings",
+      RUN,
+      "--seconds",
+      String(SECONDS),
+    ], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });

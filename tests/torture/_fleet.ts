@@ -10,20 +10,15 @@ import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { RUNTIME_COMMANDS } from "../_spawn.ts";
 
 /** The runtimes every role runs on. */
 export type Runtime = "node" | "deno" | "bun";
 /** What a process does. */
 export type Role = "producer" | "worker" | "subscriber" | "scheduler";
 
-const BIN = fileURLToPath(new URL("../../node_modules/.bin/", import.meta.url));
-
-/** The command line of each runtime (the real binaries, so a SIGKILL hits the runtime itself). */
-export const RUNTIMES: Record<Runtime, string[]> = {
-  node: [`${BIN}node`, "--no-warnings"],
-  deno: [`${BIN}deno`, "run", "-A"],
-  bun: [`${BIN}bun`],
-};
+/** The command line of each runtime. */
+export const RUNTIMES: Readonly<Record<Runtime, readonly string[]>> = RUNTIME_COMMANDS;
 
 /** One running (or finished) role process. */
 export interface Member {
