@@ -18,6 +18,41 @@ export const DURATION_MAX_S = 3_155_760_000;
 export const COUNT_MAX = 2 ** 31 - 1;
 
 /**
+ * The longest timer delay every runtime honours: Node, Deno and Bun all fire a longer
+ * `setTimeout`/`setInterval` after 1 ms instead (a 32-bit signed overflow), so a longer delay
+ * would turn a slow timer into a busy one.
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/**
+ * A timer delay in milliseconds: a finite number, above zero (or ≥ 0 with `allowZero`), at most
+ * TIMER_MAX_MS (about 24.8 days).
+ */
+export function requireTimerMs(
+  value: unknown,
+  what: string,
+  action: string,
+  allowZero = false,
+): number {
+  const rule = allowZero ? "a non-negative number" : "a positive number";
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
+    (value === 0 && !allowZero)
+  ) {
+    const error = typeof value === "number" ? RangeError : TypeError;
+    throw new error(
+      `Cannot ${action}: ${what} must be ${rule} of milliseconds, got ${show(value)}`,
+    );
+  }
+  if (value > TIMER_MAX_MS) {
+    throw new RangeError(
+      `Cannot ${action}: ${what} must be at most ${TIMER_MAX_MS} ms (about 24.8 days), got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
  * A non-empty string without NUL: queue names, worker ids, topics, channels. (node:sqlite reads
  * text back cut at a NUL, so such a name would not match itself.)
  */

@@ -9,7 +9,14 @@
 import type { ClaimOptions } from "./claim.ts";
 import type { Job } from "./job.ts";
 import type { Queue } from "./queue.ts";
-import { requireCount, requireName, requireOptions, requireSeconds } from "./validate.ts";
+import { SLEEP_CAP_MS } from "./claim.ts";
+import {
+  requireCount,
+  requireName,
+  requireOptions,
+  requireSeconds,
+  requireTimerMs,
+} from "./validate.ts";
 
 /** Default base of the retry backoff: 5 s, doubling per attempt. */
 export const RETRY_DELAY_DEFAULT_S = 5;
@@ -79,13 +86,14 @@ export async function work<T>(
     "retryDelayS",
     action,
   );
-  const graceMs = requireSeconds(opts.graceMs ?? GRACE_DEFAULT_MS, "graceMs", action);
+  const graceMs = requireTimerMs(opts.graceMs ?? GRACE_DEFAULT_MS, "graceMs", action, true);
   const result: WorkResult = { acked: 0, retried: 0, dead: 0, lost: 0 };
   const graceOver = new AbortController();
 
   const runJob = async (job: Job<T>): Promise<void> => {
     const jobDone = new AbortController();
     // Renew well before the claim lapses; a refused heartbeat means someone else has the job.
+    // Capped so that a long visibility timeout cannot overflow the timer into a busy one.
     const beat = setInterval(() => {
       let held = false;
       try {
@@ -94,7 +102,7 @@ export async function work<T>(
         // The database was closed under the handler: the claim simply lapses.
       }
       if (!held) stopBeating(new Error(`the claim on job ${job.id} was lost`));
-    }, Math.max(1000, (queue.visibilityTimeoutS * 1000) / 3));
+    }, Math.min(SLEEP_CAP_MS, Math.max(1000, (queue.visibilityTimeoutS * 1000) / 3)));
     const stopBeating = (reason: Error) => {
       clearInterval(beat);
       jobDone.abort(reason);

@@ -409,6 +409,19 @@ function queueCases(): MisuseCase[] {
       /retryDelayS must not be negative, got -1/,
     ),
     c(
+      "work graceMs -1",
+      (f) => f.queue.work(fn, { graceMs: -1 }),
+      R,
+      /graceMs must be a non-negative number of milliseconds, got -1/,
+    ),
+    c(
+      // Every runtime fires a longer timer after 1 ms: the grace period would end at once.
+      "work graceMs beyond a 32-bit timer",
+      (f) => f.queue.work(fn, { graceMs: 2 ** 31 }),
+      R,
+      /graceMs must be at most 2147483647 ms/,
+    ),
+    c(
       "work workerId ''",
       (f) => f.queue.work(fn, { workerId: "" }),
       T,

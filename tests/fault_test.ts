@@ -596,19 +596,32 @@ describe("open() with bad arguments", () => {
       "pollIntervalMs -1",
       (p) => open(p, { pollIntervalMs: -1 }),
       RangeError,
-      /pollIntervalMs must be a positive number, got -1/,
+      /pollIntervalMs must be a positive number of milliseconds, got -1/,
     ],
     [
       "pollIntervalMs NaN",
       (p) => open(p, { pollIntervalMs: NaN }),
       RangeError,
-      /pollIntervalMs must be a positive number, got NaN/,
+      /pollIntervalMs must be a positive number of milliseconds, got NaN/,
     ],
     [
       "backstopPollMs Infinity",
       (p) => open(p, { backstopPollMs: Infinity }),
       RangeError,
-      /backstopPollMs must be a positive number, got Infinity/,
+      /backstopPollMs must be a positive number of milliseconds, got Infinity/,
+    ],
+    [
+      // Every runtime fires a longer timer after 1 ms: a slow backstop would become a busy one.
+      "backstopPollMs beyond a 32-bit timer",
+      (p) => open(p, { backstopPollMs: 2 ** 31 }),
+      RangeError,
+      /backstopPollMs must be at most 2147483647 ms/,
+    ],
+    [
+      "pollIntervalMs as a string",
+      (p) => open(p, { pollIntervalMs: "5" as never }),
+      TypeError,
+      /pollIntervalMs must be a positive number of milliseconds, got "5"/,
     ],
     [
       "an unknown driver",

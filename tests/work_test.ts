@@ -181,6 +181,26 @@ describe("Queue.work()", () => {
     db.close();
   });
 
+  it("a visibility timeout of years does not make the heartbeat a busy loop", SLOW, async () => {
+    // visibilityTimeoutS / 3 in ms overflows a 32-bit timer, which every runtime then fires
+    // after 1 ms: a 300 ms handler would heartbeat (write) about 300 times.
+    const db = await open(tempDbPath());
+    const q = db.queue("q", { visibilityTimeoutS: 100_000_000 });
+    q.enqueue(1);
+    const writes = () => db.driver.get<{ n: number }>("SELECT total_changes() AS n")?.n ?? 0;
+    let during = -1;
+    const stop = new AbortController();
+    const done = q.work(async () => {
+      const before = writes();
+      await sleep(300);
+      during = writes() - before;
+      stop.abort();
+    }, { signal: stop.signal, idlePollS: null });
+    assert.deepEqual(await done, { acked: 1, retried: 0, dead: 0, lost: 0 });
+    assert.equal(during, 0, "no heartbeat is due within 300 ms of a years-long claim");
+    db.close();
+  });
+
   it("refuses bad options before claiming anything", async () => {
     const db = await open(tempDbPath());
     const q = db.queue("q");
@@ -189,6 +209,7 @@ describe("Queue.work()", () => {
     await assert.rejects(q.work(() => {}, { concurrency: 0 }), /concurrency must be at least 1/);
     await assert.rejects(q.work(() => {}, { retryDelayS: -1 }), /retryDelayS must not be negative/);
     await assert.rejects(q.work(() => {}, { workerId: "" }), /workerId must not be empty/);
+    await assert.rejects(q.work(() => {}, { graceMs: 2 ** 31 }), /graceMs must be at most/);
     assert.equal(q.stats().pending, 1);
     db.close();
   });

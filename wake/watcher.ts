@@ -15,6 +15,7 @@ import { runtimeKey } from "../adapters/auto.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { versionProbe } from "../core/_version_probe.ts";
 import type { SqliteDriver } from "../core/driver.ts";
+import { requireTimerMs } from "../core/validate.ts";
 import type { Waker } from "../core/waker.ts";
 import { startFsSource } from "./fs_source.ts";
 import type { FsSourceOptions } from "./fs_source.ts";
@@ -54,14 +55,8 @@ const BUILT_IN: Record<string, DriverName> = {
   "deno-ffi": "deno-ffi",
 };
 
-function positive(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `Cannot open the database: ${what} must be a positive number, got ${value}`,
-    );
-  }
-  return value;
+function milliseconds(value: number | undefined, fallback: number, what: string): number {
+  return value === undefined ? fallback : requireTimerMs(value, what, "open the database");
 }
 
 /**
@@ -95,8 +90,16 @@ export function checkWatchOptions(options: WatchOptions): Required<WatchOptions>
   }
   return {
     wake,
-    pollIntervalMs: positive(options.pollIntervalMs, POLL_INTERVAL_DEFAULT_MS, "pollIntervalMs"),
-    backstopPollMs: positive(options.backstopPollMs, BACKSTOP_POLL_DEFAULT_MS, "backstopPollMs"),
+    pollIntervalMs: milliseconds(
+      options.pollIntervalMs,
+      POLL_INTERVAL_DEFAULT_MS,
+      "pollIntervalMs",
+    ),
+    backstopPollMs: milliseconds(
+      options.backstopPollMs,
+      BACKSTOP_POLL_DEFAULT_MS,
+      "backstopPollMs",
+    ),
   };
 }
 
