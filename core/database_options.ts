@@ -24,8 +24,17 @@ export interface DatabaseOptions {
   wake?: "auto" | "fs" | "poll";
   /** Poll mode: milliseconds between polls. Defaults to 1. */
   pollIntervalMs?: number;
-  /** Fs mode: milliseconds between backstop polls. Defaults to 250. */
+  /**
+   * Fs mode: milliseconds between backstop polls (a `data_version` read that catches a missed
+   * event) while the database's files are active. Defaults to 250.
+   */
   backstopPollMs?: number;
+  /**
+   * Fs mode: milliseconds between backstop polls once the files have been quiet for 20 polls
+   * in a row; the next event on them restores `backstopPollMs`. Defaults to the longer of
+   * `backstopPollMs` and 1000. Set it to `backstopPollMs` for a constant cadence.
+   */
+  idleBackstopPollMs?: number;
   /**
    * Prune `_honker_notifications` at open and then once a minute with these rules (as
    * `pruneNotifications()`); off by default, like honker.

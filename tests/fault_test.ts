@@ -618,6 +618,18 @@ describe("open() with bad arguments", () => {
       /backstopPollMs must be at most 2147483647 ms/,
     ],
     [
+      "idleBackstopPollMs shorter than backstopPollMs",
+      (p) => open(p, { backstopPollMs: 500, idleBackstopPollMs: 100 }),
+      RangeError,
+      /idleBackstopPollMs \(100\) must not be shorter than backstopPollMs \(500\)/,
+    ],
+    [
+      "idleBackstopPollMs 0",
+      (p) => open(p, { idleBackstopPollMs: 0 }),
+      RangeError,
+      /idleBackstopPollMs must be a positive number of milliseconds, got 0/,
+    ],
+    [
       "pollIntervalMs as a string",
       (p) => open(p, { pollIntervalMs: "5" as never }),
       TypeError,

@@ -35,6 +35,8 @@ export interface FsSourceOptions {
   onChange(): void;
   /** Called for an event on the database file itself (a rename-over shows up here). */
   onDatabaseFileEvent(): void;
+  /** Called for every event on the database's own files, before it is confirmed. */
+  onActivity?(): void;
   /** Called for an event on a file other than the database's own (the auto-mode probe). */
   onOtherFile?(filename: string): void;
 }
@@ -103,6 +105,7 @@ export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
         options.onOtherFile?.(name);
         return;
       }
+      options.onActivity?.();
       if (name === base) options.onDatabaseFileEvent();
       const chain = ++epoch;
       if (confirm()) return;
