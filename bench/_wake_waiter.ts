@@ -11,7 +11,7 @@
  *   blocks the event loop as honker's Bun binding does) on a node:sqlite connection.
  * - `work`: `queue.work()` with the default wake mode; notes when each handler starts.
  *
- * Commands on stdin: `ping`, `listen` (start recording), `idle` (measure CPU over 3 s),
+ * Commands on stdin: `ping`, `listen` (start recording), `idle` (measure CPU over 10 s),
  * `stop` (answer with what was recorded, then exit).
  *
  * @module
@@ -33,8 +33,11 @@ import {
   wallClock,
 } from "./_wake_common.ts";
 
-/** How long the idle waiter's CPU is measured. */
-const IDLE_WINDOW_MS = 3000;
+/**
+ * How long the idle waiter's CPU is measured: ten of the idle backstop's 1 s polls, and long
+ * enough that one runtime housekeeping burst does not decide the figure.
+ */
+const IDLE_WINDOW_MS = 10_000;
 const MAX_ID = "SELECT coalesce(max(id), 0) AS id FROM _honker_live";
 
 const [path, mode] = process.argv.slice(2);

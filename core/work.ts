@@ -60,6 +60,10 @@ export interface WorkResult {
   lost: number;
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -90,19 +94,11 @@ export async function work<T>(
   const result: WorkResult = { acked: 0, retried: 0, dead: 0, lost: 0 };
   const graceOver = new AbortController();
 
+  const beatMs = Math.min(SLEEP_CAP_MS, Math.max(1000, (queue.visibilityTimeoutS * 1000) / 3));
+
   const runJob = async (job: Job<T>): Promise<void> => {
     const jobDone = new AbortController();
-    // Renew well before the claim lapses; a refused heartbeat means someone else has the job.
-    // Capped so that a long visibility timeout cannot overflow the timer into a busy one.
-    const beat = setInterval(() => {
-      let held = false;
-      try {
-        held = job.heartbeat();
-      } catch {
-        // The database was closed under the handler: the claim simply lapses.
-      }
-      if (!held) stopBeating(new Error(`the claim on job ${job.id} was lost`));
-    }, Math.min(SLEEP_CAP_MS, Math.max(1000, (queue.visibilityTimeoutS * 1000) / 3)));
+    let beat: ReturnType<typeof setInterval> | undefined;
     const stopBeating = (reason: Error) => {
       clearInterval(beat);
       jobDone.abort(reason);
@@ -110,9 +106,27 @@ export async function work<T>(
     // A handler still running when the grace period ends is abandoned: it stops heartbeating,
     // so its job is reclaimed after the visibility timeout.
     const onGraceOver = () => stopBeating(new Error("work() stopped and the grace period ran out"));
-    graceOver.signal.addEventListener("abort", onGraceOver, { once: true });
     try {
-      await handler(job, { signal: jobDone.signal });
+      const running = handler(job, { signal: jobDone.signal });
+      // A synchronous handler has finished already: the heartbeat and the grace listener are
+      // only for one still running, and are set up after it started, off the path from claim
+      // to handler start.
+      if (isThenable(running)) {
+        // Renew well before the claim lapses; a refused heartbeat means someone else has it.
+        // Capped (beatMs) so that a long visibility timeout cannot overflow the timer into a
+        // busy one.
+        beat = setInterval(() => {
+          let held = false;
+          try {
+            held = job.heartbeat();
+          } catch {
+            // The database was closed under the handler: the claim simply lapses.
+          }
+          if (!held) stopBeating(new Error(`the claim on job ${job.id} was lost`));
+        }, beatMs);
+        graceOver.signal.addEventListener("abort", onGraceOver, { once: true });
+        await running;
+      }
       if (graceOver.signal.aborted) return; // Abandoned: work() has already returned.
       // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
       // its side effects.
