@@ -100,7 +100,11 @@ export class Database {
     return this.#closed;
   }
 
-  /** How other processes' commits are noticed right now; "local" means they are not. */
+  /**
+   * How other processes' commits are noticed; "local" means they are not. The watcher starts at
+   * the first wait, and in auto mode may then move from "fs" to "poll" when the directory's
+   * events do not arrive.
+   */
   get wakeMode(): WakeMode {
     return this.#watcher?.mode ?? "local";
   }

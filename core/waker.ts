@@ -46,6 +46,7 @@ export class Waker {
   #dead: WatcherDiedError | undefined;
   #closed = false;
   #onClose: Array<() => void> = [];
+  #onFirstWait: (() => void) | undefined;
 
   /** Counts changes seen; read it before looking, pass it as `since` when waiting. */
   get seq(): number {
@@ -69,6 +70,11 @@ export class Waker {
   wait(options: WakeWaitOptions = {}): Promise<WakeReason> {
     const { signal, since } = options;
     if (this.#closed || signal?.aborted) return Promise.resolve("abort");
+    if (this.#onFirstWait) {
+      const start = this.#onFirstWait;
+      this.#onFirstWait = undefined;
+      start();
+    }
     if (since !== undefined && since !== this.#seq) return Promise.resolve("change");
     let timeoutMs = options.timeoutMs;
     if (this.#dead) timeoutMs = Math.min(timeoutMs ?? Infinity, DEAD_WATCHER_POLL_MS);
@@ -117,6 +123,14 @@ export class Waker {
     if (this.#dead || this.#closed) return;
     this.#dead = error;
     for (const waiter of [...this.#waiters]) waiter.fail(error);
+  }
+
+  /**
+   * Registers `fn` to run once, at the first wait: the cross-process watcher starts there, so a
+   * Database nobody waits on runs no watcher at all.
+   */
+  onFirstWait(fn: () => void): void {
+    if (!this.#closed) this.#onFirstWait = fn;
   }
 
   /** Registers cleanup to run on `close()` (change sources stop themselves here). */

@@ -6,7 +6,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
-import { fsEventsUnsafe, QUIET_AFTER_POLLS } from "../wake/watcher.ts";
+import { QUIET_AFTER_POLLS } from "../wake/backstop.ts";
+import { fsEventsUnsafe } from "../wake/watcher.ts";
 import { tempDbPath } from "./_helpers.ts";
 
 const SLOW = { timeout: 60_000, skip: fsEventsUnsafe() };
@@ -43,6 +44,7 @@ describe("fs backstop cadence", () => {
       try {
         assert.equal(db.wakeMode, "fs");
         const probes = countProbes(db);
+        void db.updates().next(); // the watcher starts at the first wait; close() ends it
         const quietAfterMs = QUIET_AFTER_POLLS * fastMs;
         // Active at first: about 20 polls in 500 ms.
         const first = await probesDuring(probes, 500);

@@ -80,6 +80,7 @@ describe("inotify", () => {
   it("on Deno, auto mode ends up on fs events", { skip: denoSkip, timeout: 30_000 }, async () => {
     const db = await open(tempDbPath());
     try {
+      void db.updates().next(); // the watcher starts at the first wait; close() ends it
       // auto probes the directory once the worker's watch is in place and falls back to poll
       // after 1 s without the probe file's event.
       await new Promise((resolve) => setTimeout(resolve, 1_500));

@@ -233,17 +233,26 @@ describe("no leaks", () => {
 
   async function workerStops(mode: "fs" | "poll") {
     const path = tempDbPath();
-    (await open(path, { wake: mode })).close(); // warm up: load the adapter and worker code
+    const warm = await open(path, { wake: mode }); // warm up: load the adapter and worker code
+    void warm.updates().next();
+    await sleep(500);
+    warm.close();
     await sleep(500);
     const threads = workerThreads();
     const fds = fdCount();
     for (let round = 0; round < 20; round++) {
       const db = await open(path, { wake: mode });
       assert.equal(db.wakeMode, mode);
+      if (round === 0) {
+        // Nobody waits yet: the watcher, and its worker thread, start only at the first wait.
+        await sleep(300);
+        assert.equal(workerThreads(), threads, "a worker thread started before anyone waited");
+      }
+      void db.updates().next(); // ends with "done" at close()
       for (let waited = 0; workerThreads() <= threads && waited < 5_000; waited += 10) {
         await sleep(10);
       }
-      assert.ok(workerThreads() > threads, `round ${round}: the poll worker thread never started`);
+      assert.ok(workerThreads() > threads, `round ${round}: the worker thread never started`);
       db.close();
       for (let waited = 0; workerThreads() > threads && waited < 1_000; waited += 10) {
         await sleep(10);
@@ -266,10 +275,14 @@ describe("no leaks", () => {
     await sleep(500);
     const threads = threadCount();
     const fds = fdCount();
-    for (let round = 0; round < 100; round++) (await open(path)).close();
-    // On Deno each Database starts an inotify worker thread; one closed at once still starts,
-    // sees the stop flag and exits, and its eventfd is closed on its exit event. So resources
-    // are released shortly after close(), not inside it: wait (bounded) for both to settle.
+    for (let round = 0; round < 100; round++) {
+      const db = await open(path);
+      void db.updates().next(); // starts the watcher
+      db.close();
+    }
+    // On Deno each watcher runs an inotify worker thread; one closed at once still starts, sees
+    // the stop flag and exits, and its eventfd is closed on its exit event. So resources are
+    // released shortly after close(), not inside it: wait (bounded) for both to settle.
     const settled = () => threadCount() <= threads + 1 && fdCount() <= fds + 2;
     for (let waited = 0; !settled() && waited < 30_000; waited += 10) await sleep(10);
     assert.ok(fdCount() <= fds + 2, `fds ${fds} -> ${fdCount()}`);

@@ -113,6 +113,7 @@ describe("watcher robustness", () => {
     for (let round = 0; round < 20; round++) {
       const path = tempDbPath(`close-${round}.db`);
       const db = await open(path, { wake: "poll" });
+      void db.updates().next(); // the watcher, and its worker, start at the first wait
       await new Promise((resolve) => setTimeout(resolve, 20 + round * 5)); // worker running
       db.queue("q").enqueue({ round });
       db.close();
@@ -123,6 +124,33 @@ describe("watcher robustness", () => {
       );
     }
   });
+
+  for (const wake of ["fs", "poll"] as const) {
+    it(`a commit made as the first wait starts the watcher (${wake}) still wakes it`, {
+      timeout: 30_000,
+      skip: wake === "fs" ? FS_SKIP : undefined,
+    }, async () => {
+      // The watcher starts at the first wait: on Deno the inotify worker, and in poll mode the
+      // poll worker, are not watching yet when this commit lands. The backstop is an hour away,
+      // so only the look taken once the watch is in place can wake the waiter in time.
+      const path = tempDbPath();
+      const db = await open(path, { wake, backstopPollMs: 3_600_000 });
+      const other = await open(path, { wake: "poll" });
+      try {
+        const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+        const first = jobs.next(); // nothing due: this is the first wait
+        other.queue("jobs").enqueue({ n: 1 });
+        const started = performance.now();
+        assert.deepEqual((await first).value?.payload, { n: 1 });
+        const elapsed = performance.now() - started;
+        assert.ok(elapsed < 2_000, `woken after ${elapsed.toFixed(1)} ms`);
+        await jobs.return?.();
+      } finally {
+        other.close();
+        db.close();
+      }
+    });
+  }
 
   it("auto mode never watches files where that would drop SQLite's locks", async () => {
     const db = await open(tempDbPath());

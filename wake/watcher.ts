@@ -1,8 +1,10 @@
 /**
- * Starts the cross-process change watcher of one Database: file-system events confirmed by the
- * change probe (`fs`), the futex-style poller (`poll`), or `auto`, which starts with `fs` and
- * falls back to `poll` when the directory's events do not arrive within a second. A stat() of
- * the file every 100 ms notices it being replaced.
+ * The cross-process change watcher of one Database: file-system events confirmed by the change
+ * probe (`fs`, with the backstop poll of `backstop.ts`), the futex-style poller (`poll`), or
+ * `auto`, which starts with `fs` and falls back to `poll` when the directory's events do not
+ * arrive within a second. A stat() of the file on every event on it, with every backstop poll
+ * and (in poll mode) every 250 ms notices it being replaced. It starts at the Database's first
+ * wait, not at open.
  *
  * @module
  */
@@ -14,9 +16,13 @@ import { clearInterval, setInterval, setTimeout } from "node:timers";
 import { runtimeKey } from "../adapters/auto.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { versionProbe } from "../core/_version_probe.ts";
+import type { ChangeProbe } from "../core/_version_probe.ts";
+import type { WatcherDiedError } from "../core/errors.ts";
 import type { SqliteDriver } from "../core/driver.ts";
 import { requireTimerMs } from "../core/validate.ts";
 import type { Waker } from "../core/waker.ts";
+import { startBackstop } from "./backstop.ts";
+import type { Backstop } from "./backstop.ts";
 import { startFsSource } from "./fs_source.ts";
 import type { FsSourceOptions } from "./fs_source.ts";
 import { inotifyAvailable, startInotifySource } from "./inotify_source.ts";
@@ -51,15 +57,6 @@ export const POLL_INTERVAL_DEFAULT_MS = 1;
 export const BACKSTOP_POLL_DEFAULT_MS = 250;
 /** The shortest default idle backstop poll in fs mode. */
 export const IDLE_BACKSTOP_POLL_DEFAULT_MS = 1000;
-/**
- * Backstop polls in a row that saw no change, with no file-system event on the database's files
- * in between, after which the backstop slows to `idleBackstopPollMs` (5 s at the defaults).
- * Every wake-up of an idle process costs CPU (0.2–0.7 ms each on the 2-core VM measured), so a
- * database nobody writes to is polled at the slower cadence; the first event on its files brings
- * the fast one back, which is what catches a commit that became visible after its event's
- * re-checks ended (a writer slow to fsync).
- */
-export const QUIET_AFTER_POLLS = 20;
 /** How long auto mode waits for the probe file's event before falling back to polling. */
 export const FS_PROBE_TIMEOUT_MS = 1000;
 /**
@@ -148,16 +145,53 @@ export interface WatcherHandle {
   readonly mode: "fs" | "poll";
 }
 
-/** Starts watching `driver`'s file for `waker`; everything stops when the waker closes. */
+/**
+ * Watches `driver`'s file for `waker` from the first wait on: a Database nobody waits on (a
+ * producer that only enqueues, a CLI command) starts no watcher, no worker thread and no timer.
+ * Everything stops when the waker closes.
+ */
 export function startWatcher(
   waker: Waker,
   driver: SqliteDriver,
   options: WatchOptions,
 ): WatcherHandle {
   const opts = checkWatchOptions(options);
+  // The baselines are taken at open: a commit made before the first wait is still seen.
   const probe = versionProbe(driver);
-  const onChange = () => waker.changed();
   const checkIdentity = identityCheck(driver.path);
+  let watcher: WatcherHandle | undefined;
+  const planned = opts.wake === "poll" || fsEventsUnsafe() ? "poll" : "fs";
+  waker.onFirstWait(() => {
+    watcher = runWatcher(waker, driver, opts, probe, checkIdentity);
+  });
+  return {
+    get mode() {
+      return watcher?.mode ?? planned;
+    },
+  };
+}
+
+/** Starts the change source, the identity check and (in fs mode) the backstop poll. */
+function runWatcher(
+  waker: Waker,
+  driver: SqliteDriver,
+  opts: Required<WatchOptions>,
+  probe: ChangeProbe,
+  checkIdentity: () => WatcherDiedError | undefined,
+): WatcherHandle {
+  const onChange = () => waker.changed();
+  /** A probe that wakes waiters on any change, own raw writes included; true when it did. */
+  const catchUp = (): boolean => {
+    let kind = "other";
+    try {
+      kind = probe();
+    } catch {
+      // Cannot tell: a spurious wake is cheap, a lost one is not.
+    }
+    if (kind === "none") return false;
+    onChange(); // Own raw writes too: not every write goes through our API.
+    return true;
+  };
   const poll = (): Source =>
     startPollSource({
       path: driver.path,
@@ -166,111 +200,83 @@ export function startWatcher(
       probe,
       onChange,
     });
-  let source: Source;
+  let source: Source | undefined;
   let mode: "fs" | "poll" = "fs";
-  /** An event on the database's own files: set below, once the tick exists. */
-  let onActivity = () => {};
   let dead = false;
-  const verifyIdentity = () => {
-    const error = dead ? undefined : checkIdentity();
-    if (!error) return;
-    dead = true;
-    source.stop();
-    clearInterval(tick);
-    waker.die(error);
+  /** In fs mode the backstop checks identity too; in poll mode this timer does. */
+  let backstop: Backstop | undefined;
+  let identityTimer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => {
+    source?.stop();
+    backstop?.stop();
+    clearInterval(identityTimer);
   };
-  if (opts.wake === "poll" || fsEventsUnsafe()) {
+  const verifyIdentity = (): boolean => {
+    const error = dead ? undefined : checkIdentity();
+    if (error) {
+      dead = true;
+      stop();
+      waker.die(error);
+    }
+    return !dead;
+  };
+  const pollMode = () => {
     mode = "poll";
+    backstop?.stop();
     source = poll();
-  } else {
+    identityTimer = setInterval(verifyIdentity, IDENTITY_CHECK_MS);
+    identityTimer.unref();
+  };
+  if (opts.wake === "poll" || fsEventsUnsafe()) pollMode();
+  else {
     const probeName = `.${basename(driver.path)}.honker-probe-${process.pid}-${Math.random()}`;
     let probeSeen = false;
     const fallBackToPoll = () => {
       if (waker.closed || dead || mode === "poll") return;
-      source.stop();
-      mode = "poll";
-      source = poll();
+      source?.stop();
+      pollMode();
     };
     const fsOptions: FsSourceOptions = {
       path: driver.path,
       probe,
       onChange,
       onDatabaseFileEvent: verifyIdentity,
-      onActivity: () => onActivity(),
+      onActivity: () => backstop?.activity(),
       onOtherFile: (name) => {
         if (name === probeName) probeSeen = true;
       },
     };
-    const verify = () => {
-      if (opts.wake === "auto" && !waker.closed && mode === "fs") {
+    // Events raised before the watch was in place are lost: look once it is.
+    const ready = () => {
+      if (waker.closed || dead || mode !== "fs") return;
+      catchUp();
+      if (opts.wake === "auto") {
         verifyFsEvents(probeName, driver.path, () => probeSeen, fallBackToPoll);
       }
     };
+    backstop = startBackstop({
+      activeMs: opts.backstopPollMs,
+      idleMs: opts.idleBackstopPollMs,
+      poll: () => verifyIdentity() && catchUp(),
+    });
     try {
       if (runtimeKey() === "deno") {
-        // The inotify worker starts asynchronously: probe once its watch is in place.
+        // The inotify worker starts asynchronously.
         source = startInotifySource({
           ...fsOptions,
           probeName,
           onFailed: fallBackToPoll,
-          onReady: verify,
+          onReady: ready,
         });
       } else {
         source = startFsSource(fsOptions);
-        verify();
+        ready();
       }
     } catch {
-      mode = "poll";
-      source = poll(); // The directory cannot be watched at all.
+      pollMode(); // The directory cannot be watched at all.
     }
   }
-  // One timer for the identity check and, in fs mode, the backstop poll, whose cadence slows
-  // while the files are quiet. Events only bump a counter (and, when slow, restore the fast
-  // cadence): they arrive for every commit, so they must stay cheap.
-  const fastMs = mode === "fs" ? opts.backstopPollMs : IDENTITY_CHECK_MS;
-  let cadenceMs = fastMs;
-  let activity = 0;
-  let seenActivity = 0;
-  let quietPolls = 0;
-  const onTick = () => {
-    verifyIdentity();
-    if (dead) return;
-    if (mode !== "fs") return setCadence(IDENTITY_CHECK_MS); // auto mode fell back to polling
-    let kind = "other";
-    try {
-      kind = probe();
-    } catch {
-      // Cannot tell: a spurious wake is cheap, a lost one is not.
-    }
-    if (kind !== "none") onChange(); // Own raw writes too: not every write goes through our API.
-    if (kind !== "none" || activity !== seenActivity) {
-      seenActivity = activity;
-      quietPolls = 0;
-      setCadence(fastMs);
-    } else if (++quietPolls >= QUIET_AFTER_POLLS) {
-      setCadence(opts.idleBackstopPollMs);
-    }
-  };
-  let tick = setInterval(onTick, cadenceMs);
-  tick.unref();
-  const setCadence = (ms: number) => {
-    if (ms === cadenceMs || dead || waker.closed) return;
-    clearInterval(tick);
-    cadenceMs = ms;
-    tick = setInterval(onTick, ms);
-    tick.unref();
-  };
-  onActivity = () => {
-    activity++;
-    if (cadenceMs !== fastMs) {
-      quietPolls = 0;
-      setCadence(fastMs);
-    }
-  };
-  waker.onClose(() => {
-    clearInterval(tick);
-    source.stop();
-  });
+  waker.onClose(stop);
   return {
     get mode() {
       return mode;
