@@ -25,6 +25,15 @@ const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "bun"
   ? [0.1, 0.1, 0.2, 0.4, 0.8, 1, 2, 4, 8, 16]
   : [1, 2, 4, 8, 16];
 
+/**
+ * Bun's fs.watch drops an event for a file when it reported one for the same file within the
+ * same or the previous millisecond (the duplicate suppression of its path watcher,
+ * `shouldEmit` in `path_watcher.zig`): a commit landing right after another raises no event
+ * there. So on Bun a confirmed event is followed by one more look once that window has passed;
+ * elsewhere every write is reported.
+ */
+const AFTER_CONFIRMED_MS: number | undefined = runtimeKey() === "bun" ? 2.5 : undefined;
+
 /** What the fs source reports to. */
 export interface FsSourceOptions {
   /** The database file path. */
@@ -91,11 +100,19 @@ export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
     options.onChange();
     return true;
   };
+  /** One more look after a confirmed event, for a commit whose event was dropped (Bun). */
+  const lookAgain = (chain: number) => {
+    if (AFTER_CONFIRMED_MS === undefined) return;
+    after(AFTER_CONFIRMED_MS, () => {
+      if (!stopped && chain === epoch) confirm();
+    });
+  };
   const recheck = (chain: number, attempt: number) => {
     if (stopped || chain !== epoch || attempt >= RECHECK_DELAYS_MS.length) return;
     after(RECHECK_DELAYS_MS[attempt], () => {
       if (stopped || chain !== epoch) return;
-      if (!confirm()) recheck(chain, attempt + 1);
+      if (confirm()) lookAgain(chain);
+      else recheck(chain, attempt + 1);
     });
   };
   return {
@@ -108,14 +125,15 @@ export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
       options.onActivity?.();
       if (name === base) options.onDatabaseFileEvent();
       const chain = ++epoch;
-      if (confirm()) return;
+      if (confirm()) return lookAgain(chain);
       // Not visible yet: look again right after this turn, then at growing delays. The immediate
       // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
       // where the event arrives from a promise rather than an I/O callback, it ran only at the
       // next unrelated wake-up, tens of milliseconds later.
       setImmediate(() => {
         if (stopped || chain !== epoch) return;
-        if (!confirm()) recheck(chain, 0);
+        if (confirm()) lookAgain(chain);
+        else recheck(chain, 0);
       });
     },
     stop() {
