@@ -17,7 +17,7 @@ import { runtimeKey } from "../adapters/auto.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { versionProbe } from "../core/_version_probe.ts";
 import type { ChangeProbe } from "../core/_version_probe.ts";
-import type { WatcherDiedError } from "../core/errors.ts";
+import { WatcherDiedError } from "../core/errors.ts";
 import type { SqliteDriver } from "../core/driver.ts";
 import { requireTimerMs } from "../core/validate.ts";
 import type { Waker } from "../core/waker.ts";
@@ -61,8 +61,8 @@ export const IDLE_BACKSTOP_POLL_DEFAULT_MS = 1000;
 export const FS_PROBE_TIMEOUT_MS = 1000;
 /**
  * Poll mode: how often the file's identity is checked. In fs mode it is checked on every event
- * for the database file (a rename-over raises one) and with each backstop poll. One timer does
- * both, because every timer wake-up costs idle CPU.
+ * for the database file (a rename-over raises one) and with each backstop poll, on the
+ * backstop's timer: every timer wake-up costs idle CPU.
  */
 export const IDENTITY_CHECK_MS = 250;
 
@@ -96,7 +96,6 @@ export function fsEventsUnsafe(): string | undefined {
 /** Checks watcher options before anything is opened. */
 export function checkWatchOptions(options: WatchOptions): Required<WatchOptions> {
   const wake = options.wake ?? "auto";
-  const action = "open the database";
   if (wake !== "auto" && wake !== "fs" && wake !== "poll") {
     throw new TypeError(
       `Cannot open the database: wake must be "auto", "fs" or "poll", got ${JSON.stringify(wake)}`,
@@ -118,8 +117,8 @@ export function checkWatchOptions(options: WatchOptions): Required<WatchOptions>
   );
   if (idleBackstopPollMs < backstopPollMs) {
     throw new RangeError(
-      `Cannot ${action}: idleBackstopPollMs (${idleBackstopPollMs}) must not be shorter than ` +
-        `backstopPollMs (${backstopPollMs})`,
+      `Cannot open the database: idleBackstopPollMs (${idleBackstopPollMs}) must not be ` +
+        `shorter than backstopPollMs (${backstopPollMs})`,
     );
   }
   return {
@@ -162,7 +161,17 @@ export function startWatcher(
   let watcher: WatcherHandle | undefined;
   const planned = opts.wake === "poll" || fsEventsUnsafe() ? "poll" : "fs";
   waker.onFirstWait(() => {
-    watcher = runWatcher(waker, driver, opts, probe, checkIdentity);
+    try {
+      watcher = runWatcher(waker, driver, opts, probe, checkIdentity);
+    } catch (error) {
+      // No worker thread could be started (a missing permission, say): waits still poll.
+      waker.die(
+        new WatcherDiedError(
+          `The watcher could not start (${(error as Error)?.message ?? error}); waits fall ` +
+            "back to polling",
+        ),
+      );
+    }
   });
   return {
     get mode() {
