@@ -31,3 +31,15 @@ export function versionProbe(driver: SqliteDriver): ChangeProbe {
     return kind;
   };
 }
+
+/**
+ * Asks `probe`, counting a failure (a busy or closing connection) as another connection's
+ * commit: a spurious wake is cheap, a lost one is not.
+ */
+export function probeOrAssumeOther(probe: ChangeProbe): ChangeKind {
+  try {
+    return probe();
+  } catch {
+    return "other";
+  }
+}

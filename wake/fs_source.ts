@@ -18,6 +18,7 @@ import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import { setImmediate, setTimeout } from "node:timers";
 import { runtimeKey } from "../adapters/auto.ts";
+import { probeOrAssumeOther } from "../core/_version_probe.ts";
 import type { ChangeProbe } from "../core/_version_probe.ts";
 
 /** Delays, in ms after an unconfirmed event, at which the probe is asked again. */
@@ -90,13 +91,7 @@ export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
 
   /** True when another connection's commit was seen (and waiters were woken). */
   const confirm = (): boolean => {
-    let kind;
-    try {
-      kind = options.probe();
-    } catch {
-      kind = "other"; // Cannot tell: a spurious wake is cheap, a lost one is not.
-    }
-    if (kind !== "other") return false;
+    if (probeOrAssumeOther(options.probe) !== "other") return false;
     options.onChange();
     return true;
   };

@@ -10,6 +10,7 @@
 import { clearInterval, clearTimeout, setInterval, setTimeout } from "node:timers";
 import { Worker } from "node:worker_threads";
 import type { DriverName } from "../adapters/auto.ts";
+import { probeOrAssumeOther } from "../core/_version_probe.ts";
 import type { ChangeProbe } from "../core/_version_probe.ts";
 import type { PollWorkerData } from "./poll_worker.ts";
 
@@ -40,13 +41,7 @@ export interface PollSource {
 
 function startTimerPoll(options: PollSourceOptions): PollSource {
   const timer = setInterval(() => {
-    let kind = "other";
-    try {
-      kind = options.probe();
-    } catch {
-      // Cannot tell: a spurious wake is cheap, a lost one is not.
-    }
-    if (kind !== "none") options.onChange();
+    if (probeOrAssumeOther(options.probe) !== "none") options.onChange();
   }, options.pollIntervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

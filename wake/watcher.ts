@@ -15,7 +15,7 @@ import process from "node:process";
 import { clearInterval, setInterval, setTimeout } from "node:timers";
 import { runtimeKey } from "../adapters/auto.ts";
 import type { DriverName } from "../adapters/auto.ts";
-import { versionProbe } from "../core/_version_probe.ts";
+import { probeOrAssumeOther, versionProbe } from "../core/_version_probe.ts";
 import type { ChangeProbe } from "../core/_version_probe.ts";
 import { WatcherDiedError } from "../core/errors.ts";
 import type { SqliteDriver } from "../core/driver.ts";
@@ -191,13 +191,7 @@ function runWatcher(
   const onChange = () => waker.changed();
   /** A probe that wakes waiters on any change, own raw writes included; true when it did. */
   const catchUp = (): boolean => {
-    let kind = "other";
-    try {
-      kind = probe();
-    } catch {
-      // Cannot tell: a spurious wake is cheap, a lost one is not.
-    }
-    if (kind === "none") return false;
+    if (probeOrAssumeOther(probe) === "none") return false;
     onChange(); // Own raw writes too: not every write goes through our API.
     return true;
   };
