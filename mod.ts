@@ -21,7 +21,8 @@ import type { DriverName } from "./adapters/auto.ts";
 import { Database } from "./core/database.ts";
 import type { DatabaseInit, DatabaseOptions } from "./core/database.ts";
 import type { SqliteDriver } from "./core/driver.ts";
-import { checkWatchOptions, startWatcher } from "./wake/watcher.ts";
+import { startWatcher } from "./wake/watcher.ts";
+import { checkWatchOptions } from "./wake/watch_options.ts";
 
 export { Database } from "./core/database.ts";
 export type { DatabaseOptions, WakeMode } from "./core/database.ts";

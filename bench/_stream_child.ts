@@ -22,7 +22,7 @@
 import process from "node:process";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
-import { fsEventsUnsafe } from "../wake/watcher.ts";
+import { fsEventsUnsafe } from "../wake/watch_options.ts";
 import { onCommands, prng, send, sendAndExit, sleep, wallClock } from "./_wake_common.ts";
 
 /** The topic and the channel the latency cases use. */

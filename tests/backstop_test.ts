@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { QUIET_AFTER_POLLS } from "../wake/backstop.ts";
-import { fsEventsUnsafe } from "../wake/watcher.ts";
+import { fsEventsUnsafe } from "../wake/watch_options.ts";
 import { tempDbPath } from "./_helpers.ts";
 
 const SLOW = { timeout: 60_000, skip: fsEventsUnsafe() };

@@ -6,7 +6,7 @@ import { readdirSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { open, WatcherDiedError } from "../mod.ts";
-import { fsEventsUnsafe } from "../wake/watcher.ts";
+import { fsEventsUnsafe } from "../wake/watch_options.ts";
 import { tempDbPath } from "./_helpers.ts";
 import { exited, LineReader, runScript, spawnScript } from "./_spawn.ts";
 

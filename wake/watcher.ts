@@ -4,7 +4,7 @@
  * `auto`, which starts with `fs` and falls back to `poll` when the directory's events do not
  * arrive within a second. A stat() of the file on every event on it, with every backstop poll
  * and (in poll mode) every 250 ms notices it being replaced. It starts at the Database's first
- * wait, not at open.
+ * wait, not at open. Its options and their checks are in `watch_options.ts`.
  *
  * @module
  */
@@ -19,44 +19,17 @@ import { probeOrAssumeOther, versionProbe } from "../core/_version_probe.ts";
 import type { ChangeProbe } from "../core/_version_probe.ts";
 import { WatcherDiedError } from "../core/errors.ts";
 import type { SqliteDriver } from "../core/driver.ts";
-import { requireTimerMs } from "../core/validate.ts";
 import type { Waker } from "../core/waker.ts";
 import { startBackstop } from "./backstop.ts";
 import type { Backstop } from "./backstop.ts";
 import { startFsSource } from "./fs_source.ts";
 import type { FsSourceOptions } from "./fs_source.ts";
-import { inotifyAvailable, startInotifySource } from "./inotify_source.ts";
+import { startInotifySource } from "./inotify_source.ts";
 import { identityCheck } from "./identity.ts";
 import { startPollSource } from "./poll_source.ts";
+import { checkWatchOptions, fsEventsUnsafe } from "./watch_options.ts";
+import type { WatchOptions } from "./watch_options.ts";
 
-/** How the watcher learns of other processes' commits. */
-export type WakeMode = "auto" | "fs" | "poll";
-
-/** Options of the watcher, given to `open()`. */
-export interface WatchOptions {
-  /** `auto` (default): fs events, falling back to polling when they do not work. */
-  wake?: WakeMode;
-  /** Poll mode: milliseconds between `data_version` polls. Defaults to 1. */
-  pollIntervalMs?: number;
-  /**
-   * Fs mode: milliseconds between backstop polls that catch missed events while the database's
-   * files are active. Defaults to 250.
-   */
-  backstopPollMs?: number;
-  /**
-   * Fs mode: milliseconds between backstop polls once the files have been quiet for
-   * QUIET_AFTER_POLLS backstop polls. Defaults to the longer of `backstopPollMs` and 1000; set
-   * it to `backstopPollMs` for a constant cadence.
-   */
-  idleBackstopPollMs?: number;
-}
-
-/** Default poll cadence in poll mode, as honker's watcher. */
-export const POLL_INTERVAL_DEFAULT_MS = 1;
-/** Default backstop poll in fs mode. */
-export const BACKSTOP_POLL_DEFAULT_MS = 250;
-/** The shortest default idle backstop poll in fs mode. */
-export const IDLE_BACKSTOP_POLL_DEFAULT_MS = 1000;
 /** How long auto mode waits for the probe file's event before falling back to polling. */
 export const FS_PROBE_TIMEOUT_MS = 1000;
 /**
@@ -71,67 +44,6 @@ const BUILT_IN: Record<string, DriverName> = {
   "bun:sqlite": "bun-sqlite",
   "deno-ffi": "deno-ffi",
 };
-
-function milliseconds(value: number | undefined, fallback: number, what: string): number {
-  return value === undefined ? fallback : requireTimerMs(value, what, "open the database");
-}
-
-/**
- * Why file-system events cannot be used on this runtime, or undefined when they can.
- *
- * Deno's watchers (both `fs.watch` and `Deno.watchFs`) open and close every file they report
- * (seen with strace), and closing any descriptor of the database or its `-shm` file drops every
- * POSIX lock SQLite holds on it in this process (honker issue #80): two processes then claimed
- * the same job. So Deno never uses them: on Linux with `--allow-ffi` it reads inotify itself
- * (`inotify_source.ts`), which opens nothing; otherwise it polls.
- */
-export function fsEventsUnsafe(): string | undefined {
-  return runtimeKey() === "deno" && !inotifyAvailable()
-    ? "Deno's file watcher opens and closes the files it reports, which drops SQLite's POSIX " +
-      "locks on the database (honker issue #80), and inotify through FFI needs Linux and " +
-      "--allow-ffi"
-    : undefined;
-}
-
-/** Checks watcher options before anything is opened. */
-export function checkWatchOptions(options: WatchOptions): Required<WatchOptions> {
-  const wake = options.wake ?? "auto";
-  if (wake !== "auto" && wake !== "fs" && wake !== "poll") {
-    throw new TypeError(
-      `Cannot open the database: wake must be "auto", "fs" or "poll", got ${JSON.stringify(wake)}`,
-    );
-  }
-  const unsafe = wake === "fs" ? fsEventsUnsafe() : undefined;
-  if (unsafe) {
-    throw new TypeError(`Cannot open the database with wake "fs": ${unsafe}; use "poll" or "auto"`);
-  }
-  const backstopPollMs = milliseconds(
-    options.backstopPollMs,
-    BACKSTOP_POLL_DEFAULT_MS,
-    "backstopPollMs",
-  );
-  const idleBackstopPollMs = milliseconds(
-    options.idleBackstopPollMs,
-    Math.max(backstopPollMs, IDLE_BACKSTOP_POLL_DEFAULT_MS),
-    "idleBackstopPollMs",
-  );
-  if (idleBackstopPollMs < backstopPollMs) {
-    throw new RangeError(
-      `Cannot open the database: idleBackstopPollMs (${idleBackstopPollMs}) must not be ` +
-        `shorter than backstopPollMs (${backstopPollMs})`,
-    );
-  }
-  return {
-    wake,
-    pollIntervalMs: milliseconds(
-      options.pollIntervalMs,
-      POLL_INTERVAL_DEFAULT_MS,
-      "pollIntervalMs",
-    ),
-    backstopPollMs,
-    idleBackstopPollMs,
-  };
-}
 
 /** A running watcher: which mode it ended up in, and how to stop it. */
 interface Source {
