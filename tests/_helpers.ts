@@ -1,8 +1,13 @@
-/** Shared test helpers: temporary database files and plain-object row comparison. */
+/**
+ * Shared test helpers: temporary database files, plain-object row comparison, and the check that
+ * another connection's commit wakes an event-only waiter.
+ */
 
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Database } from "../mod.ts";
 
 const dirs: string[] = [];
 
@@ -26,4 +31,28 @@ export function plain<T extends object>(row: T | undefined | null): T | undefine
 /** plain() over every row. */
 export function plainAll<T extends object>(rows: T[]): T[] {
   return rows.map((row) => ({ ...row }));
+}
+
+/**
+ * Parks an event-only claim on queue "jobs" of `db`, runs `meanwhile` if given, enqueues
+ * `{ n: 1 }` there through `other`, and checks that the claim gets it within `withinMs`.
+ */
+export async function assertCommitWakesClaim(
+  db: Database,
+  other: Database,
+  withinMs: number,
+  meanwhile?: () => unknown,
+): Promise<void> {
+  const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+  try {
+    const first = jobs.next(); // nothing is due: this parks a wait
+    if (meanwhile) await meanwhile();
+    const started = performance.now();
+    other.queue("jobs").enqueue({ n: 1 });
+    assert.deepEqual((await first).value?.payload, { n: 1 });
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < withinMs, `woken after ${elapsed.toFixed(1)} ms`);
+  } finally {
+    await jobs.return?.();
+  }
 }

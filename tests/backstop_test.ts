@@ -8,7 +8,7 @@ import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { QUIET_AFTER_POLLS } from "../wake/backstop.ts";
 import { fsEventsUnsafe } from "../wake/watch_options.ts";
-import { tempDbPath } from "./_helpers.ts";
+import { assertCommitWakesClaim, tempDbPath } from "./_helpers.ts";
 
 const SLOW = { timeout: 60_000, skip: fsEventsUnsafe() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,15 +81,7 @@ describe("fs backstop cadence", () => {
       });
       const other = await open(path, { wake: "poll" });
       try {
-        const jobs = db.queue("jobs").claim("w", { idlePollS: null });
-        const first = jobs.next();
-        await sleep(QUIET_AFTER_POLLS * 20 + 600);
-        const started = performance.now();
-        other.queue("jobs").enqueue({ n: 1 });
-        assert.deepEqual((await first).value?.payload, { n: 1 });
-        const elapsed = performance.now() - started;
-        assert.ok(elapsed < 1_000, `woken after ${elapsed.toFixed(1)} ms`);
-        await jobs.return?.();
+        await assertCommitWakesClaim(db, other, 1_000, () => sleep(QUIET_AFTER_POLLS * 20 + 600));
       } finally {
         other.close();
         db.close();
