@@ -4,8 +4,16 @@
  * @module
  */
 
-/** The waits the benchmark measures. `work` is the end-to-end enqueue → handler case. */
-export type CaseMode = "fs" | "poll" | "ext" | "work";
+/**
+ * The waits the benchmark measures. `work` is the end-to-end enqueue → handler case; `bullmq` is
+ * the same through BullMQ on a local Redis, the anchor `work` is compared with.
+ */
+export type CaseMode = "fs" | "poll" | "ext" | "work" | "bullmq";
+
+/** The cases whose wakes are `[handlerStartedAt, jobId]`, matched to commits by job id. */
+function endToEnd(mode: CaseMode): boolean {
+  return mode === "work" || mode === "bullmq";
+}
 
 /** How well the writer's and the waiter's clocks agree. */
 export interface ClockCheck {
@@ -57,14 +65,15 @@ export function percentile(sorted: number[], p: number): number {
 
 /**
  * Latency of each commit: to the first wake that saw its id (updates modes; `max(id)` only
- * grows because nothing consumes the jobs), or to its handler's start (`work`). NaN when never.
+ * grows because nothing consumes the jobs), or to its handler's start (`work`, `bullmq`). NaN
+ * when never.
  */
 export function latencies(
   committed: Array<[number, number]>,
   wakes: Array<[number, number]>,
   mode: CaseMode,
 ): number[] {
-  if (mode === "work") {
+  if (endToEnd(mode)) {
     const started = new Map(wakes.map(([at, id]) => [id, at]));
     return committed.map(([id, at]) => (started.get(id) ?? NaN) - at);
   }
@@ -98,6 +107,7 @@ const MODE_LABEL: Record<CaseMode, string> = {
   poll: "updates(), wake poll",
   ext: "honker ext watcher (polling)",
   work: "enqueue → handler",
+  bullmq: "BullMQ add → processor (local Redis)",
 };
 
 function ms(x: number | undefined, digits = 3): string {
@@ -136,7 +146,7 @@ export function latencyTable(results: CaseResult[]): string {
       ms(r.max),
       ms(r.min),
       late,
-      r.mode === "work" ? "–" : ms(r.wakesPerCommit, 2),
+      endToEnd(r.mode) ? "–" : ms(r.wakesPerCommit, 2),
       r.idleCpuMsPerS === undefined ? "–" : ms(r.idleCpuMsPerS, 2),
       r.idleFloorMsPerS === undefined ? "–" : ms(r.idleFloorMsPerS, 2),
     ];
@@ -197,4 +207,26 @@ export function targetTable(results: CaseResult[]): string {
     }),
   ]);
   return table(["target", ...runtimes], rows);
+}
+
+/**
+ * honker-ts's end-to-end figures divided by BullMQ's on the same runtime in the same run, where
+ * both were measured: below 1 means honker-ts starts handlers sooner.
+ */
+export function anchorTable(results: CaseResult[]): string {
+  const figures = ["p50", "p90", "p99"] as const;
+  const runtimes = [...new Set(results.map((r) => r.runtime))];
+  const rows = runtimes.map((runtime) => {
+    const ours = results.find((r) => r.runtime === runtime && r.mode === "work" && !r.skip);
+    const anchor = results.find((r) => r.runtime === runtime && r.mode === "bullmq" && !r.skip);
+    return [
+      runtime,
+      ...figures.map((f) => {
+        const [a, b] = [ours?.[f], anchor?.[f]];
+        if (a === undefined || b === undefined) return "not measured";
+        return `${ms(a)} ÷ ${ms(b)} = ${(a / b).toFixed(2)}`;
+      }),
+    ];
+  });
+  return table(["runtime", ...figures.map((f) => `${f} ms`)], rows);
 }

@@ -92,7 +92,13 @@ function analyse(r: Record<string, unknown>): void {
     runQueueWait: [],
     probeDuration: [],
     probeToWake: [],
+    probeToPrecheck: [],
+    precheck: [],
+    precheckToClaim: [],
+    claim: [],
+    claimToHandler: [],
   };
+  const calls = r.calls as Call[];
   const paths: Record<string, number> = {};
   const slow: string[] = [];
   let w = 0;
@@ -138,6 +144,19 @@ function analyse(r: Record<string, unknown>): void {
     if (event !== undefined && probe) cols.eventToProbe.push(probe[0] - event);
     if (probe) cols.probeDuration.push(probe[1] - probe[0]);
     if (probe) cols.probeToWake.push(wake - probe[1]);
+    if (work && probe) {
+      // The claim's two statements between the probe that saw the commit and the handler.
+      const after = calls.filter(([s, e]) => s >= probe[1] && e <= wake);
+      const pre = after.find(([, , q]) => q.includes("EXISTS"));
+      const claim = after.find(([, , q]) => q.includes("UPDATE"));
+      if (pre && claim) {
+        cols.probeToPrecheck.push(pre[0] - probe[1]);
+        cols.precheck.push(pre[1] - pre[0]);
+        cols.precheckToClaim.push(claim[0] - pre[1]);
+        cols.claim.push(claim[1] - claim[0]);
+        cols.claimToHandler.push(wake - claim[1]);
+      }
+    }
     if (wake - at > 2 && slow.length < 12) {
       const rel = (t: number) => (t - at).toFixed(2);
       slow.push(
@@ -156,8 +175,11 @@ function analyse(r: Record<string, unknown>): void {
   console.log("paths:", JSON.stringify(paths));
   console.log(`raw -wal events per commit: ${(events.length / committed.length).toFixed(2)}`);
   if (work) {
-    const claims = (r.calls as Call[]).filter((c) => /UPDATE|claim/i.test(c[2]));
-    console.log(stats("claim statement duration", claims.map(([s, e]) => e - s)));
+    console.log(stats("  probe end → pre-check start", cols.probeToPrecheck));
+    console.log(stats("  pre-check (SQL)", cols.precheck));
+    console.log(stats("  pre-check end → claim start", cols.precheckToClaim));
+    console.log(stats("  claim UPDATE (SQL)", cols.claim));
+    console.log(stats("  claim end → handler start", cols.claimToHandler));
   }
   if (slow.length) console.log(`slowest (first 12 over 2 ms):\n${slow.join("\n")}`);
   if (process.argv.includes("--verbose") || value("show")) {

@@ -2,7 +2,7 @@
  * The wake benchmark's waiting process, run on the runtime under test.
  *
  * ```sh
- * <runtime> bench/_wake_waiter.ts <db> <fs|poll|ext|work>
+ * <runtime> bench/_wake_waiter.ts <db> <fs|poll|ext|work|bullmq> [redisPort]
  * ```
  *
  * - `fs`, `poll`: `db.updates()` on a Database opened with that wake mode; on each wake it notes
@@ -10,6 +10,8 @@
  * - `ext`: honker's own extension watcher (`honker_update_watcher_wait`, 50 ms at a time, which
  *   blocks the event loop as honker's Bun binding does) on a node:sqlite connection.
  * - `work`: `queue.work()` with the default wake mode; notes when each handler starts.
+ * - `bullmq`: a BullMQ `Worker` (concurrency 1) on the Redis at `redisPort`; notes when each
+ *   processor starts.
  *
  * Commands on stdin: `ping`, `listen` (start recording), `idle` (measure CPU over 10 s),
  * `stop` (answer with what was recorded, then exit).
@@ -19,7 +21,9 @@
 
 import process from "node:process";
 import { setImmediate } from "node:timers";
+import { Worker as BullWorker } from "bullmq";
 import { open } from "../mod.ts";
+import { BULLMQ_QUEUE } from "./_wake_bullmq.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { openExtWatcher } from "./_wake_ext.ts";
 import type { ExtWatcher } from "./_wake_ext.ts";
@@ -40,7 +44,7 @@ import {
 const IDLE_WINDOW_MS = 10_000;
 const MAX_ID = "SELECT coalesce(max(id), 0) AS id FROM _honker_live";
 
-const [path, mode] = process.argv.slice(2);
+const [path, mode, redisPort] = process.argv.slice(2);
 const clock = wallClock();
 const startOffset = clock.now() - performance.now();
 const stop = new AbortController();
@@ -82,6 +86,20 @@ async function start(): Promise<() => void> {
       done = listenExt(ext);
     };
     return () => ext.close();
+  }
+  if (mode === "bullmq") {
+    const connection = { host: "127.0.0.1", port: Number(redisPort) };
+    const worker = new BullWorker(BULLMQ_QUEUE, (job) => {
+      const at = clock.now();
+      if (recording) wakes.push([at, Number(job.id)]);
+      return Promise.resolve();
+    }, { connection, concurrency: 1 });
+    await worker.waitUntilReady();
+    done = new Promise((resolve) => {
+      stop.signal.addEventListener("abort", () => void worker.close().finally(() => resolve(0)));
+    });
+    wakeMode = "redis";
+    return () => {};
   }
   const db = mode === "work" ? await open(path) : await open(path, { wake: mode as "fs" | "poll" });
   if (mode === "work") {

@@ -1,9 +1,10 @@
 /**
  * The wake benchmark's writer process: autocommit enqueues through honker-ts at seeded random
- * gaps, recording the wall time right after each commit returns.
+ * gaps, recording the wall time right after each commit returns. Given a Redis port, it adds
+ * the jobs with BullMQ's `Queue.add` instead, recording the time each `add` resolved.
  *
  * ```sh
- * node --no-warnings bench/_wake_writer.ts <db> <commits> <seed> <gapMinMs> <gapMaxMs>
+ * node --no-warnings bench/_wake_writer.ts <db> <commits> <seed> <gapMinMs> <gapMaxMs> [redisPort]
  * ```
  *
  * Commands on stdin, one per line: `ping` (answers with its clock), `run` (makes the commits and
@@ -13,7 +14,9 @@
  */
 
 import process from "node:process";
+import { Queue as BullQueue } from "bullmq";
 import { open } from "../mod.ts";
+import { BULLMQ_QUEUE } from "./_wake_bullmq.ts";
 import {
   measureOffset,
   onCommands,
@@ -24,7 +27,7 @@ import {
   wallClock,
 } from "./_wake_common.ts";
 
-const [path, commitsArg, seedArg, gapMinArg, gapMaxArg] = process.argv.slice(2);
+const [path, commitsArg, seedArg, gapMinArg, gapMaxArg, redisPort] = process.argv.slice(2);
 const commits = Number(commitsArg);
 const random = prng(Number(seedArg));
 const gapMinMs = Number(gapMinArg);
@@ -36,12 +39,17 @@ const startOffset = clock.now() - performance.now();
 // nothing while it writes; it never waits for anything.
 const db = await open(path, { wake: "fs", backstopPollMs: 60_000 });
 const queue = db.queue<{ n: number }>("wake-bench");
+const bull = redisPort
+  ? new BullQueue(BULLMQ_QUEUE, { connection: { host: "127.0.0.1", port: Number(redisPort) } })
+  : undefined;
+await bull?.waitUntilReady();
 
 async function run(): Promise<void> {
   const committed: Array<[number, number]> = [];
   for (let n = 0; n < commits; n++) {
     await sleep(gapMinMs + random() * (gapMaxMs - gapMinMs));
-    const id = queue.enqueue({ n });
+    // honker-ts's enqueue stays synchronous here: no promise hop between commit and clock read.
+    const id = bull ? Number((await bull.add("job", { n })).id) : queue.enqueue({ n });
     committed.push([id, clock.now()]);
   }
   send({ committed });
@@ -53,7 +61,7 @@ onCommands((command) => {
   else if (command === "recal") send({ driftMs: measureOffset().offsetMs - startOffset });
   else if (command === "exit") {
     db.close();
-    sendAndExit({ bye: true });
+    void (bull?.close() ?? Promise.resolve()).finally(() => sendAndExit({ bye: true }));
   }
 });
 send({

@@ -10,6 +10,7 @@
  * node_modules/.bin/node --no-warnings bench/claim_floor.ts
  * node_modules/.bin/deno run -A bench/claim_floor.ts
  * node_modules/.bin/bun bench/claim_floor.ts
+ * node_modules/.bin/bun bench/claim_floor.ts --driver=node-sqlite
  * ```
  *
  * The statements run through the runtime's default adapter with honker's pragmas and SQL, and
@@ -22,13 +23,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open } from "../mod.ts";
+import process from "node:process";
 import { openDriver } from "../adapters/auto.ts";
+import type { DriverName } from "../adapters/auto.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
 import { JOB_ACK, JOB_CLAIM_ONE, JOB_CLAIM_PRECHECK } from "../core/queue_sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { percentile } from "./_wake_report.ts";
 
 const ROUNDS = 300;
+const driverName = process.argv.find((a) => a.startsWith("--driver="))?.split("=")[1] as
+  | DriverName
+  | undefined;
 const INSERT = "INSERT INTO _honker_live (queue, payload) VALUES ('q', '{\"n\":1}')";
 const CONTROL = JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ i, s: `x${i}` })));
 
@@ -48,8 +54,8 @@ const dir = mkdtempSync(join(tmpdir(), "honker-ts-claim-floor-"));
 try {
   const path = join(dir, "floor.db");
   (await open(path, { wake: "poll" })).close(); // honker's schema
-  const writer = await openDriver(path);
-  const worker = await openDriver(path);
+  const writer = await openDriver(path, driverName);
+  const worker = await openDriver(path, driverName);
   for (const pragma of PRAGMAS_DEFAULT) (writer.exec(pragma), worker.exec(pragma));
   const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
   const rows: string[][] = [];

@@ -9,8 +9,8 @@
  * node_modules/.bin/node --no-warnings bench/wake_bench.ts --all   # all three, one table
  * ```
  *
- * Options: `--all`, `--runtimes=node,deno,bun`, `--modes=fs,poll,ext,work`, `--commits=500`,
- * `--seed=42`, `--json` (one JSON line instead of tables).
+ * Options: `--all`, `--runtimes=node,deno,bun`, `--modes=fs,poll,ext,work,bullmq`,
+ * `--commits=500`, `--seed=42`, `--json` (one JSON line instead of tables).
  *
  * Each case runs on a fresh file: a Node writer (`_wake_writer.ts`) makes autocommit enqueues at
  * seeded random 2–20 ms gaps and notes the time each commit returned; the waiter
@@ -20,6 +20,12 @@
  * (longer than the fs backstop poll) and 10 s more for the runtime's own after-work, the idle
  * waiter's CPU is measured over 10 s; for `fs` cases, so is that of a process of the same runtime
  * that imported honker-ts and opened nothing (the runtime's floor).
+ *
+ * `bullmq` is the end-to-end anchor: the same writer adds the jobs with BullMQ's `Queue.add` to a
+ * `redis-server` the case starts on localhost, and a BullMQ `Worker` on the runtime under test
+ * notes when each processor starts. It needs `redis-server` on PATH (`apt-get install
+ * redis-server`); without it the case is skipped with that reason. The targets table reports
+ * honker-ts's end-to-end figures as ratios to BullMQ's from the same run.
  *
  * To see where a wake's time goes (event arrival, probes, promise hops, run-queue waits), run
  * `bench/_wake_trace.ts` (see its header).
@@ -35,7 +41,16 @@ import { runtimeKey } from "../tests/_runtime.ts";
 import { Child, cleanUp, cleanUpOnExit, removeTempDir, tempDir } from "./_wake_child.ts";
 import type { Runtime } from "./_wake_child.ts";
 import { sleep, wallClock } from "./_wake_common.ts";
-import { clockTable, latencies, latencyTable, summarise, targetTable } from "./_wake_report.ts";
+import { bullmqSkipReason, startRedis } from "./_wake_bullmq.ts";
+import type { LocalRedis } from "./_wake_bullmq.ts";
+import {
+  anchorTable,
+  clockTable,
+  latencies,
+  latencyTable,
+  summarise,
+  targetTable,
+} from "./_wake_report.ts";
 import type { CaseMode, CaseResult } from "./_wake_report.ts";
 
 const WRITER = "bench/_wake_writer.ts";
@@ -55,7 +70,7 @@ const IDLE_SETTLE_MS = 10_000;
 const AUTO_SETTLE_MS = 1200;
 const PINGS = 20;
 const RUNTIMES = ["node", "deno", "bun"] as const;
-const MODES = ["fs", "poll", "ext", "work"] as const;
+const MODES = ["fs", "poll", "ext", "work", "bullmq"] as const;
 
 interface Args {
   all: boolean;
@@ -132,20 +147,28 @@ async function idleFloor(runtime: Runtime, path: string): Promise<number> {
 }
 
 async function runCase(runtime: Runtime, mode: CaseMode, args: Args): Promise<CaseResult> {
+  if (mode === "bullmq") {
+    const skip = bullmqSkipReason();
+    if (skip) return { runtime, mode, skip };
+  }
   const dir = tempDir(mkdtempSync(join(tmpdir(), "honker-ts-wake-bench-")));
   const path = join(dir, "wake.db");
   const gaps = [String(args.commits), String(args.seed), String(GAP_MIN_MS), String(GAP_MAX_MS)];
-  const writer = new Child("writer", "node", WRITER, [path, ...gaps]);
+  let redis: LocalRedis | undefined;
+  let writer: Child | undefined;
   let waiter: Child | undefined;
   try {
+    redis = mode === "bullmq" ? await startRedis() : undefined;
+    const port = redis ? [String(redis.connection.port)] : [];
+    writer = new Child("writer", "node", WRITER, [path, ...gaps, ...port]);
     const w = await writer.expect(["ready"], 30_000);
-    waiter = new Child(`${runtime} ${mode} waiter`, runtime, WAITER, [path, mode]);
+    waiter = new Child(`${runtime} ${mode} waiter`, runtime, WAITER, [path, mode, ...port]);
     const r = await waiter.expect(["ready", "skip"], 30_000);
     if ("skip" in r) return { runtime, mode, skip: String(r.skip) };
     const pw = await pipeOffset(writer);
     const pr = await pipeOffset(waiter);
     waiter.send("listen");
-    await sleep(mode === "work" ? AUTO_SETTLE_MS : 300);
+    await sleep(mode === "work" || mode === "bullmq" ? AUTO_SETTLE_MS : 300);
     writer.send("run");
     const { committed } = await writer.expect(["committed"], 120_000);
     await sleep(SETTLE_MS);
@@ -182,9 +205,10 @@ async function runCase(runtime: Runtime, mode: CaseMode, args: Args): Promise<Ca
       },
     };
   } finally {
-    writer.kill();
+    writer?.kill();
     waiter?.kill();
-    await Promise.all([writer.exited, waiter?.exited]);
+    await Promise.all([writer?.exited, waiter?.exited]);
+    await redis?.stop();
     removeTempDir(dir);
   }
 }
@@ -234,6 +258,8 @@ function report(results: CaseResult[], args: Args, startedAt: number): void {
   console.log(clockTable(results));
   console.log("\nTargets:\n");
   console.log(targetTable(results));
+  console.log("\nEnd-to-end against BullMQ on a local Redis, same run (honker-ts ÷ BullMQ):\n");
+  console.log(anchorTable(results));
 }
 
 async function main(): Promise<void> {
