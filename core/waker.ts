@@ -165,7 +165,10 @@ export class Waker {
 
 /**
  * Change hints as an async iterator (`db.updates()`): yields the change counter each time
- * something may have been committed. Ends on abort, `return()` or close.
+ * something may have been committed. Ends on abort, `return()` or close. A wait pending when
+ * the watcher dies throws its WatcherDiedError; once the watcher is dead, every poll timeout
+ * (DEAD_WATCHER_POLL_MS) is a hint, since nothing else would ever report another process's
+ * commit.
  */
 export function changeHints(waker: Waker, signal?: AbortSignal): AsyncIterableIterator<number> {
   let seen = waker.seq;
@@ -173,7 +176,7 @@ export function changeHints(waker: Waker, signal?: AbortSignal): AsyncIterableIt
     while (!stop.aborted) {
       const reason = await waker.wait({ signal: stop, since: seen });
       if (reason === "abort") return undefined;
-      if (reason === "change") {
+      if (reason === "change" || waker.dead) {
         seen = waker.seq;
         return seen;
       }

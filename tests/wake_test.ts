@@ -2,15 +2,18 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readdirSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { open, WatcherDiedError } from "../mod.ts";
 import { fsEventsUnsafe } from "../wake/watch_options.ts";
 import { assertCommitWakesClaim, tempDbPath } from "./_helpers.ts";
-import { exited, LineReader, runScript, spawnScript } from "./_spawn.ts";
+import { collect, exited, LineReader, runScript, RUNTIME_COMMANDS, spawnScript } from "./_spawn.ts";
+import { runtimeKey } from "./_runtime.ts";
 
 const PEER = fileURLToPath(new URL("./fixtures/wake_peer.ts", import.meta.url));
+const NO_WORKER_PEER = fileURLToPath(new URL("./fixtures/no_worker_peer.ts", import.meta.url));
 const SLOW = { timeout: 60_000 };
 const FS_SKIP = fsEventsUnsafe();
 
@@ -251,7 +254,41 @@ describe("watcher robustness", () => {
     assert.equal((await next).value?.payload, "after the replacement");
     assert.ok(Date.now() - started < 2_000);
     await jobs.return?.();
+    // An updates() started after the death has no watcher to tell it of twin's commits: it
+    // yields a hint at every dead-watcher poll instead (before, it never yielded at all).
+    const hints = db.updates();
+    const hint = hints.next();
+    const committed = Date.now();
+    twin.queue("jobs").enqueue("seen by polling");
+    const got = await Promise.race([hint, new Promise((r) => setTimeout(() => r("none"), 2_000))]);
+    assert.notEqual(got, "none", "no hint within 2 s of a commit after the watcher died");
+    assert.ok(Date.now() - committed < 2_000);
+    await hints.return?.();
     twin.close();
     db.close();
+  });
+
+  it("when no worker thread can start, poll-mode waits poll instead of failing (Node)", {
+    ...SLOW,
+    skip: runtimeKey() === "node"
+      ? undefined
+      : "provoked with Node's permission model (no --allow-worker); runs under Node",
+  }, async () => {
+    const [node] = RUNTIME_COMMANDS.node;
+    const child = spawn(node, [
+      "--no-warnings",
+      "--permission",
+      "--allow-fs-read=*",
+      "--allow-fs-write=*",
+      NO_WORKER_PEER,
+      tempDbPath(),
+    ], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin.end();
+    const result = await collect(child);
+    assert.equal(result.code, 0, result.stderr);
+    const { workerRefused, claimMs, updatesMs } = JSON.parse(result.stdout);
+    assert.match(workerRefused, /access|permission/i, "the precondition: no worker can start");
+    assert.ok(claimMs !== null && claimMs < 2_000, `claim saw the commit after ${claimMs} ms`);
+    assert.ok(updatesMs !== null && updatesMs < 2_000, `updates() hinted after ${updatesMs} ms`);
   });
 });
