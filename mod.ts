@@ -74,7 +74,7 @@ export interface OpenOptions extends DatabaseOptions {
   /**
    * Which SQLite binding to use: a built-in adapter's name, or a SqliteDriver you opened
    * yourself (then `close()` leaves it open). Defaults to bun:sqlite on Bun and node:sqlite on
-   * Deno and Node.
+   * Deno and Node; `"deno-ffi"` and `"bun-ffi"` use the system libsqlite3 through FFI.
    */
   driver?: DriverName | SqliteDriver;
 }

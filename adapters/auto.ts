@@ -1,6 +1,6 @@
 /**
  * Picks the best adapter for the running runtime: bun:sqlite on Bun, node:sqlite on Deno and
- * Node, or our FFI binding on Deno when asked for.
+ * Node, or our FFI binding to the system libsqlite3 on Deno or Bun when asked for.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import type { SqliteDriver } from "../core/driver.ts";
 export type RuntimeKey = "bun" | "deno" | "node";
 
 /** Names of the built-in adapters `open()` can choose. */
-export type DriverName = "node-sqlite" | "bun-sqlite" | "deno-ffi";
+export type DriverName = "node-sqlite" | "bun-sqlite" | "deno-ffi" | "bun-ffi";
 
 /** Which runtime is running this code, detected from its globals. */
 export function runtimeKey(): RuntimeKey {
@@ -33,6 +33,10 @@ export async function openDriver(path: string, name?: DriverName): Promise<Sqlit
       const { openBunSqlite } = await import("./bun_sqlite.ts");
       return openBunSqlite(path);
     }
+    case "bun-ffi": {
+      const { openBunFfi } = await import("./bun_ffi.ts");
+      return openBunFfi(path);
+    }
     case "deno-ffi": {
       const { openDenoFfi } = await import("./deno_ffi.ts");
       return openDenoFfi(path);
@@ -44,7 +48,7 @@ export async function openDriver(path: string, name?: DriverName): Promise<Sqlit
     default:
       throw new TypeError(
         `Cannot open "${path}": unknown driver ${JSON.stringify(name)} ` +
-          '(use "node-sqlite", "bun-sqlite", "deno-ffi" or a SqliteDriver)',
+          '(use "node-sqlite", "bun-sqlite", "deno-ffi", "bun-ffi" or a SqliteDriver)',
       );
   }
 }

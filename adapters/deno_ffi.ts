@@ -17,201 +17,16 @@
  * @module
  */
 
-import type {
-  Row,
-  RunResult,
-  SqlFunction,
-  SqlFunctionOptions,
-  SqliteDriver,
-  SqlValue,
-} from "../core/driver.ts";
-import {
-  bigintToNumber,
-  checkParamCount,
-  checkParams,
-  closedError,
-  sqlFunctionResult,
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
-} from "./_shared.ts";
-import { denoFfi, loadSqlite, SQLITE } from "./_deno_ffi_symbols.ts";
-import { FfiConnection } from "./_deno_ffi_connection.ts";
+import type { SqliteDriver } from "../core/driver.ts";
+import { FfiDriver } from "./_ffi_driver.ts";
+import type { OpenFfiOptions } from "./_ffi_driver.ts";
+
+export type { OpenFfiOptions };
+import { denoPlatform } from "./_ffi_platform.ts";
+import { libraryVersion } from "./_ffi_symbols.ts";
 
 /** Options for {@linkcode openDenoFfi}. */
-export interface OpenDenoFfiOptions {
-  /** The libsqlite3 file to load; else `HONKER_SQLITE_PATH`, else the usual system locations. */
-  libraryPath?: string;
-  /** Milliseconds to wait for a lock before SQLITE_BUSY. Defaults to 5000. */
-  busyTimeoutMs?: number;
-  /** Open read-only. */
-  readOnly?: boolean;
-  /** Prepared statements kept per connection. Defaults to 256. */
-  statementCacheSize?: number;
-}
-
-interface CachedStatement {
-  handle: object;
-  parameterCount: number;
-}
-
-class DenoFfiDriver implements SqliteDriver {
-  readonly name: string = "deno-ffi";
-  readonly path: string;
-  #conn: FfiConnection;
-  #cache: StatementCache<CachedStatement>;
-  #closed = false;
-
-  constructor(path: string, options: OpenDenoFfiOptions) {
-    this.path = path;
-    this.#conn = new FfiConnection(path, options);
-    const lib = this.#conn.lib;
-    this.#cache = new StatementCache(
-      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
-      (statement) => lib.sqlite3_finalize(statement.handle),
-    );
-  }
-
-  /** Prepares (or reuses) `sql` and binds `params`; the caller must {@linkcode #release} it. */
-  #bound(sql: string, params: readonly SqlValue[] | undefined, action: string): object {
-    if (this.#closed) throw closedError(this.name, action);
-    const values = checkParams(params, false);
-    const conn = this.#conn;
-    const statement = this.#cache.get(sql, (text) => {
-      const handle = conn.prepare(text);
-      return { handle, parameterCount: conn.lib.sqlite3_bind_parameter_count(handle) };
-    });
-    const { handle, parameterCount } = statement;
-    checkParamCount(values, parameterCount);
-    for (let i = 0; i < values.length; i++) {
-      if (conn.bind(handle, i + 1, values[i]) !== SQLITE.OK) {
-        const error = conn.sqliteError();
-        this.#release(handle);
-        throw error;
-      }
-    }
-    return handle;
-  }
-
-  #release(handle: object): void {
-    this.#conn.lib.sqlite3_reset(handle);
-    this.#conn.lib.sqlite3_clear_bindings(handle);
-  }
-
-  #row(handle: object, names: string[]): Row {
-    const row: Row = {};
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
-      const value = this.#conn.column(handle, i);
-      const converted = typeof value === "bigint" ? bigintToNumber(value, name) : value;
-      if (name === "__proto__") {
-        Object.defineProperty(row, name, { value: converted, enumerable: true, writable: true });
-      } else row[name] = converted;
-    }
-    return row;
-  }
-
-  #array(handle: object, width: number): SqlValue[] {
-    const row = new Array<SqlValue>(width);
-    for (let i = 0; i < width; i++) {
-      const value = this.#conn.column(handle, i);
-      row[i] = typeof value === "bigint" ? bigintToNumber(value, i + 1) : value;
-    }
-    return row;
-  }
-
-  /**
-   * Runs a query to its end. `reader` sees the statement on its first row and returns how to
-   * read each row: the shape is taken per execution, as a schema change can recompile
-   * `SELECT *` under us.
-   */
-  #collect<R>(
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    reader: (handle: object) => (handle: object) => R,
-  ): R[] {
-    const handle = this.#bound(sql, params, "query");
-    const lib = this.#conn.lib;
-    try {
-      const rows: R[] = [];
-      let rc = lib.sqlite3_step(handle);
-      if (rc === SQLITE.ROW) {
-        const read = reader(handle);
-        for (; rc === SQLITE.ROW; rc = lib.sqlite3_step(handle)) rows.push(read(handle));
-      }
-      if (rc !== SQLITE.DONE) throw this.#conn.failure();
-      return rows;
-    } finally {
-      this.#release(handle);
-    }
-  }
-
-  exec(sql: string): void {
-    if (this.#closed) throw closedError(this.name, "exec");
-    this.#conn.exec(sql);
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const handle = this.#bound(sql, params, "run");
-    const lib = this.#conn.lib;
-    try {
-      let rc = lib.sqlite3_step(handle);
-      while (rc === SQLITE.ROW) rc = lib.sqlite3_step(handle);
-      if (rc !== SQLITE.DONE) throw this.#conn.failure();
-    } finally {
-      this.#release(handle);
-    }
-    const rowid = lib.sqlite3_last_insert_rowid(this.#conn.db);
-    return {
-      changes: lib.sqlite3_changes(this.#conn.db),
-      lastInsertRowid: bigintToNumber(rowid, "lastInsertRowid"),
-    };
-  }
-
-  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    return this.#collect(sql, params, (first) => {
-      const names = this.#conn.columnNames(first);
-      return (handle) => this.#row(handle, names) as T;
-    });
-  }
-
-  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    return this.#collect(sql, params, (first) => {
-      const width = this.#conn.lib.sqlite3_column_count(first);
-      return (handle) => this.#array(handle, width);
-    });
-  }
-
-  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const handle = this.#bound(sql, params, "query");
-    try {
-      const rc = this.#conn.lib.sqlite3_step(handle);
-      if (rc === SQLITE.ROW) return this.#row(handle, this.#conn.columnNames(handle)) as T;
-      if (rc !== SQLITE.DONE) throw this.#conn.failure();
-      return undefined;
-    } finally {
-      this.#release(handle);
-    }
-  }
-
-  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
-    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
-    const flags = SQLITE.UTF8 | (options.deterministic ? SQLITE.DETERMINISTIC : 0);
-    this.#conn.createFunction(name, options.varargs ? -1 : fn.length, flags, (args) => {
-      for (let i = 0; i < args.length; i++) {
-        const arg = args[i];
-        if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
-      }
-      return sqlFunctionResult(fn(...args), name);
-    });
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cache.clear();
-    this.#conn.close();
-  }
-}
+export type OpenDenoFfiOptions = OpenFfiOptions;
 
 /**
  * Opens a database file through Deno FFI and the system libsqlite3.
@@ -231,7 +46,8 @@ class DenoFfiDriver implements SqliteDriver {
  */
 export function openDenoFfi(path: string, options: OpenDenoFfiOptions = {}): Promise<SqliteDriver> {
   try {
-    return Promise.resolve(new DenoFfiDriver(path, options));
+    const ffi = denoPlatform("open with Deno FFI");
+    return Promise.resolve(new FfiDriver("deno-ffi", path, options, ffi));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -245,8 +61,5 @@ export function openDenoFfi(path: string, options: OpenDenoFfiOptions = {}): Pro
  * @throws {Error} When this is not Deno, `--allow-ffi` is missing or no libsqlite3 loads.
  */
 export function sqliteVersion(libraryPath?: string): string {
-  const pointer = loadSqlite(libraryPath).symbols.sqlite3_libversion();
-  return pointer === null
-    ? ""
-    : denoFfi("read the SQLite version").UnsafePointerView.getCString(pointer);
+  return libraryVersion(denoPlatform("read the SQLite version"), libraryPath);
 }

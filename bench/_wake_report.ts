@@ -5,14 +5,15 @@
  */
 
 /**
- * The waits the benchmark measures. `work` is the end-to-end enqueue → handler case; `bullmq` is
- * the same through BullMQ on a local Redis, the anchor `work` is compared with.
+ * The waits the benchmark measures. `work` is the end-to-end enqueue → handler case, `work-ffi`
+ * the same on the runtime's FFI adapter to the system libsqlite3; `bullmq` is the same through
+ * BullMQ on a local Redis, the anchor the `work` cases are compared with.
  */
-export type CaseMode = "fs" | "poll" | "ext" | "work" | "bullmq";
+export type CaseMode = "fs" | "poll" | "ext" | "work" | "work-ffi" | "bullmq";
 
 /** The cases whose wakes are `[handlerStartedAt, jobId]`, matched to commits by job id. */
 function endToEnd(mode: CaseMode): boolean {
-  return mode === "work" || mode === "bullmq";
+  return mode === "work" || mode === "work-ffi" || mode === "bullmq";
 }
 
 /** How well the writer's and the waiter's clocks agree. */
@@ -107,6 +108,7 @@ const MODE_LABEL: Record<CaseMode, string> = {
   poll: "updates(), wake poll",
   ext: "honker ext watcher (polling)",
   work: "enqueue → handler",
+  "work-ffi": "enqueue → handler, FFI driver",
   bullmq: "BullMQ add → processor (local Redis)",
 };
 
@@ -131,7 +133,7 @@ export function latencyTable(results: CaseResult[]): string {
   const notes: string[] = [];
   const rows = results.map((r) => {
     const label = `${r.runtime} ${MODE_LABEL[r.mode]}${
-      r.mode === "work" && r.wakeMode ? ` (${r.wakeMode})` : ""
+      r.mode.startsWith("work") && r.wakeMode ? ` (${r.wakeMode})` : ""
     }`;
     if (r.skip) {
       notes.push(`[${notes.length + 1}] ${r.runtime} ${r.mode}: ${r.skip}`);
@@ -192,6 +194,8 @@ const TARGETS: Target[] = [
   { mode: "poll", what: "poll p50 ≤ 1 ms", value: (r) => r.p50, limit: 1 },
   { mode: "work", what: "end-to-end p50 ≤ 0.5 ms", value: (r) => r.p50, limit: 0.5 },
   { mode: "work", what: "end-to-end p99 ≤ 2 ms", value: (r) => r.p99, limit: 2 },
+  { mode: "work-ffi", what: "end-to-end (FFI) p50 ≤ 0.5 ms", value: (r) => r.p50, limit: 0.5 },
+  { mode: "work-ffi", what: "end-to-end (FFI) p99 ≤ 2 ms", value: (r) => r.p99, limit: 2 },
 ];
 
 /** Met / not met for every target on every runtime. */
@@ -210,23 +214,28 @@ export function targetTable(results: CaseResult[]): string {
 }
 
 /**
- * honker-ts's end-to-end figures divided by BullMQ's on the same runtime in the same run, where
- * both were measured: below 1 means honker-ts starts handlers sooner.
+ * honker-ts's end-to-end figures (default driver, and FFI driver) divided by BullMQ's on the same
+ * runtime in the same run, where both were measured: below 1 means honker-ts starts handlers
+ * sooner.
  */
 export function anchorTable(results: CaseResult[]): string {
   const figures = ["p50", "p90", "p99"] as const;
   const runtimes = [...new Set(results.map((r) => r.runtime))];
-  const rows = runtimes.map((runtime) => {
-    const ours = results.find((r) => r.runtime === runtime && r.mode === "work" && !r.skip);
+  const rows: string[][] = [];
+  for (const runtime of runtimes) {
     const anchor = results.find((r) => r.runtime === runtime && r.mode === "bullmq" && !r.skip);
-    return [
-      runtime,
-      ...figures.map((f) => {
-        const [a, b] = [ours?.[f], anchor?.[f]];
-        if (a === undefined || b === undefined) return "not measured";
-        return `${ms(a)} ÷ ${ms(b)} = ${(a / b).toFixed(2)}`;
-      }),
-    ];
-  });
-  return table(["runtime", ...figures.map((f) => `${f} ms`)], rows);
+    for (const mode of ["work", "work-ffi"] as const) {
+      const ours = results.find((r) => r.runtime === runtime && r.mode === mode && !r.skip);
+      if (!ours && mode === "work-ffi") continue;
+      rows.push([
+        `${runtime} ${MODE_LABEL[mode]}`,
+        ...figures.map((f) => {
+          const [a, b] = [ours?.[f], anchor?.[f]];
+          if (a === undefined || b === undefined) return "not measured";
+          return `${ms(a)} ÷ ${ms(b)} = ${(a / b).toFixed(2)}`;
+        }),
+      ]);
+    }
+  }
+  return table(["honker-ts case", ...figures.map((f) => `${f} ms`)], rows);
 }

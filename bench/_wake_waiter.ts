@@ -2,7 +2,7 @@
  * The wake benchmark's waiting process, run on the runtime under test.
  *
  * ```sh
- * <runtime> bench/_wake_waiter.ts <db> <fs|poll|ext|work|bullmq> [redisPort]
+ * <runtime> bench/_wake_waiter.ts <db> <fs|poll|ext|work|work-ffi|bullmq> [redisPort]
  * ```
  *
  * - `fs`, `poll`: `db.updates()` on a Database opened with that wake mode; on each wake it notes
@@ -10,6 +10,8 @@
  * - `ext`: honker's own extension watcher (`honker_update_watcher_wait`, 50 ms at a time, which
  *   blocks the event loop as honker's Bun binding does) on a node:sqlite connection.
  * - `work`: `queue.work()` with the default wake mode; notes when each handler starts.
+ * - `work-ffi`: the same on the runtime's FFI adapter to the system libsqlite3 (`deno-ffi` on
+ *   Deno, `bun-ffi` on Bun; Node has none).
  * - `bullmq`: a BullMQ `Worker` (concurrency 1) on the Redis at `redisPort`; notes when each
  *   processor starts.
  *
@@ -45,6 +47,10 @@ const IDLE_WINDOW_MS = 10_000;
 const MAX_ID = "SELECT coalesce(max(id), 0) AS id FROM _honker_live";
 
 const [path, mode, redisPort] = process.argv.slice(2);
+const FFI_DRIVER: Record<string, "deno-ffi" | "bun-ffi" | undefined> = {
+  deno: "deno-ffi",
+  bun: "bun-ffi",
+};
 const clock = wallClock();
 const startOffset = clock.now() - performance.now();
 const stop = new AbortController();
@@ -75,6 +81,15 @@ async function listenExt(ext: ExtWatcher): Promise<void> {
   }
 }
 
+/** How the waiter opens the database in the honker-ts modes. */
+function openOptions(mode: string): Parameters<typeof open>[1] {
+  if (mode === "work") return {};
+  if (mode !== "work-ffi") return { wake: mode as "fs" | "poll" };
+  const driver = FFI_DRIVER[runtimeKey()];
+  if (!driver) throw new Error(`${runtimeKey()} has no FFI adapter to the system libsqlite3`);
+  return { driver };
+}
+
 async function start(): Promise<() => void> {
   // The runtime's own idle floor: honker-ts imported (above), nothing opened.
   if (mode === "bare") return () => {};
@@ -101,8 +116,8 @@ async function start(): Promise<() => void> {
     wakeMode = "redis";
     return () => {};
   }
-  const db = mode === "work" ? await open(path) : await open(path, { wake: mode as "fs" | "poll" });
-  if (mode === "work") {
+  const db = await open(path, openOptions(mode));
+  if (mode.startsWith("work")) {
     const queue = db.queue<{ n: number }>("wake-bench");
     done = queue.work((job) => {
       const at = clock.now();

@@ -9,7 +9,7 @@
  * node_modules/.bin/node --no-warnings bench/wake_bench.ts --all   # all three, one table
  * ```
  *
- * Options: `--all`, `--runtimes=node,deno,bun`, `--modes=fs,poll,ext,work,bullmq`,
+ * Options: `--all`, `--runtimes=node,deno,bun`, `--modes=fs,poll,ext,work,work-ffi,bullmq`,
  * `--commits=500`, `--seed=42`, `--json` (one JSON line instead of tables).
  *
  * Each case runs on a fresh file: a Node writer (`_wake_writer.ts`) makes autocommit enqueues at
@@ -70,7 +70,7 @@ const IDLE_SETTLE_MS = 10_000;
 const AUTO_SETTLE_MS = 1200;
 const PINGS = 20;
 const RUNTIMES = ["node", "deno", "bun"] as const;
-const MODES = ["fs", "poll", "ext", "work", "bullmq"] as const;
+const MODES = ["fs", "poll", "ext", "work", "work-ffi", "bullmq"] as const;
 
 interface Args {
   all: boolean;
@@ -168,13 +168,13 @@ async function runCase(runtime: Runtime, mode: CaseMode, args: Args): Promise<Ca
     const pw = await pipeOffset(writer);
     const pr = await pipeOffset(waiter);
     waiter.send("listen");
-    await sleep(mode === "work" || mode === "bullmq" ? AUTO_SETTLE_MS : 300);
+    await sleep(mode.startsWith("work") || mode === "bullmq" ? AUTO_SETTLE_MS : 300);
     writer.send("run");
     const { committed } = await writer.expect(["committed"], 120_000);
     await sleep(SETTLE_MS);
     let idleCpuMsPerS: number | undefined;
     let idleFloorMsPerS: number | undefined;
-    if (mode !== "work") {
+    if (!mode.startsWith("work")) {
       await sleep(IDLE_SETTLE_MS);
       idleCpuMsPerS = await idleCpu(waiter);
     }

@@ -20,8 +20,8 @@
 
 import type { SqlValue } from "../core/driver.ts";
 import type { DbSqliteDatabaseLike, DbSqliteStatementLike } from "../adapters/db_sqlite.ts";
-import { FfiConnection } from "../adapters/_deno_ffi_connection.ts";
-import { SQLITE } from "../adapters/_deno_ffi_symbols.ts";
+import { FfiConnection, type StatementHandle } from "../adapters/_ffi_connection.ts";
+import { SQLITE } from "../adapters/_ffi_symbols.ts";
 
 /** The @db/sqlite `DatabaseOpenOptions` the shim honours. */
 export interface DbSqliteShimOptions {
@@ -47,7 +47,7 @@ export class ShimStatement implements DbSqliteStatementLike {
   parseJson?: boolean;
   #db: ShimDatabase;
   #conn: FfiConnection;
-  #handle: object | null;
+  #handle: StatementHandle | null;
   #parameterCount: number;
 
   /** Prepares `sql` on `db`'s connection. */
@@ -92,7 +92,7 @@ export class ShimStatement implements DbSqliteStatementLike {
     return this;
   }
 
-  #live(): object {
+  #live(): StatementHandle {
     if (this.#handle === null) throw new Error("Statement is finalized");
     if (!this.#db.open) throw new Error("Database connection is closed");
     return this.#handle;
@@ -103,7 +103,7 @@ export class ShimStatement implements DbSqliteStatementLike {
     return new Error(this.#conn.sqliteError().message);
   }
 
-  #begin(params: BindValue[]): object {
+  #begin(params: BindValue[]): StatementHandle {
     const handle = this.#live();
     const lib = this.#conn.lib;
     lib.sqlite3_reset(handle);
@@ -120,7 +120,7 @@ export class ShimStatement implements DbSqliteStatementLike {
     return handle;
   }
 
-  #bind(handle: object, index: number, value: BindValue): void {
+  #bind(handle: StatementHandle, index: number, value: BindValue): void {
     if (value === undefined || value === null) return;
     let sqlValue: SqlValue;
     if (typeof value === "boolean") sqlValue = value ? 1 : 0;
@@ -133,7 +133,7 @@ export class ShimStatement implements DbSqliteStatementLike {
     if (this.#conn.bind(handle, index, sqlValue) !== SQLITE.OK) throw this.#fail();
   }
 
-  #column(handle: object, i: number): unknown {
+  #column(handle: StatementHandle, i: number): unknown {
     const lib = this.#conn.lib;
     const type = lib.sqlite3_column_type(handle, i);
     const int64 = this.int64 ?? this.#db.int64;
@@ -148,7 +148,7 @@ export class ShimStatement implements DbSqliteStatementLike {
       case SQLITE.TEXT: {
         const pointer = lib.sqlite3_column_text(handle, i);
         if (pointer === null) return null;
-        const text = this.#conn.deno.UnsafePointerView.getCString(pointer);
+        const text = this.#conn.ffi.cString(pointer);
         const subtype = lib.sqlite3_value_subtype(lib.sqlite3_column_value(handle, i));
         if (subtype !== JSON_SUBTYPE || !(this.parseJson ?? this.#db.parseJson)) return text;
         try {
@@ -162,7 +162,7 @@ export class ShimStatement implements DbSqliteStatementLike {
         if (pointer === null) return EMPTY_BLOB.slice();
         const length = lib.sqlite3_column_bytes(handle, i);
         return new Uint8Array(
-          this.#conn.deno.UnsafePointerView.getArrayBuffer(pointer, length).slice(0),
+          this.#conn.ffi.view(pointer, length).slice(0),
         );
       }
       default:
@@ -170,20 +170,20 @@ export class ShimStatement implements DbSqliteStatementLike {
     }
   }
 
-  #object(handle: object): Record<string, unknown> {
+  #object(handle: StatementHandle): Record<string, unknown> {
     const row: Record<string, unknown> = {};
     this.#conn.columnNames(handle).forEach((name, i) => row[name] = this.#column(handle, i));
     return row;
   }
 
-  #array(handle: object): unknown[] {
+  #array(handle: StatementHandle): unknown[] {
     const row = new Array<unknown>(this.#conn.lib.sqlite3_column_count(handle));
     for (let i = 0; i < row.length; i++) row[i] = this.#column(handle, i);
     return row;
   }
 
   /** Steps to the end, reading each row with `read`. */
-  #rows<R>(params: BindValue[], read: (handle: object) => R): R[] {
+  #rows<R>(params: BindValue[], read: (handle: StatementHandle) => R): R[] {
     const handle = this.#begin(params);
     const rows: R[] = [];
     let rc = this.#conn.lib.sqlite3_step(handle);

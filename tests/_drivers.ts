@@ -13,7 +13,7 @@ import { runtimeKey } from "./_runtime.ts";
 /** One adapter as seen by the tests. */
 export interface DriverEntry {
   /** Stable id, also used by the `DRIVERS` filter. */
-  id: "node-sqlite" | "bun-sqlite" | "deno-ffi" | "db-sqlite";
+  id: "node-sqlite" | "bun-sqlite" | "deno-ffi" | "bun-ffi" | "db-sqlite";
   /** Why it cannot run on this runtime, or undefined when it can. */
   skip: string | undefined;
   /** Opens a fresh connection to `path`. */
@@ -67,6 +67,14 @@ const ALL: DriverEntry[] = [
     async open(path) {
       const { openDenoFfi } = await import("../adapters/deno_ffi.ts");
       return openDenoFfi(path);
+    },
+  },
+  {
+    id: "bun-ffi",
+    skip: runtimeKey() === "bun" ? undefined : "the bun:ffi binding needs Bun",
+    async open(path) {
+      const { openBunFfi } = await import("../adapters/bun_ffi.ts");
+      return openBunFfi(path);
     },
   },
   {

@@ -1,9 +1,11 @@
-// Smoke test of the two FFI-backed adapters (Deno FFI and @db/sqlite through the test shim).
+// Smoke test of the FFI-backed adapters (Deno FFI, bun:ffi, and @db/sqlite through the test shim).
 // The full contract is checked by testing/driver_conformance.ts; this is the quick look.
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { SqliteDriver } from "../core/driver.ts";
+import { open } from "../mod.ts";
+import { runtimeKey } from "./_runtime.ts";
 import { type DriverEntry, driverMatrix } from "./_drivers.ts";
 import { plain, removeTempDirs, tempDbPath } from "./_helpers.ts";
 
@@ -21,7 +23,9 @@ function withDriver(entry: DriverEntry, body: (driver: SqliteDriver) => void) {
   };
 }
 
-const ffiEntries = driverMatrix().filter((e) => e.id === "deno-ffi" || e.id === "db-sqlite");
+const ffiEntries = driverMatrix().filter((e) =>
+  e.id === "deno-ffi" || e.id === "bun-ffi" || e.id === "db-sqlite"
+);
 
 for (const entry of ffiEntries) {
   const skip = entry.skip ?? false;
@@ -49,7 +53,7 @@ for (const entry of ffiEntries) {
           y: 2 ** 52,
           t: "integer",
         });
-        if (entry.id === "deno-ffi") {
+        if (entry.id !== "db-sqlite") {
           // @db/sqlite reads text up to the first NUL, so only our own binding can round-trip it.
           assert.equal(d.get<{ s: string }>("SELECT ? AS s", ["a\0b"])?.s, "a\0b");
         }
@@ -118,3 +122,42 @@ for (const entry of ffiEntries) {
     });
   });
 }
+
+describe("FFI adapters outside their runtime, and their library", () => {
+  it("each FFI adapter refuses to open on the other runtimes, naming the runtime it needs", async () => {
+    const { openDenoFfi } = await import("../adapters/deno_ffi.ts");
+    const { openBunFfi } = await import("../adapters/bun_ffi.ts");
+    if (runtimeKey() !== "deno") {
+      await assert.rejects(openDenoFfi(tempDbPath()), /Deno FFI is only available on Deno/);
+    }
+    if (runtimeKey() !== "bun") {
+      await assert.rejects(openBunFfi(tempDbPath()), /bun:ffi is only available on Bun/);
+    }
+  });
+
+  it(
+    "bun-ffi: loads the system libsqlite3, refuses a missing library by its path, and backs open()",
+    {
+      skip: runtimeKey() === "bun" ? false : "bun:ffi needs Bun",
+    },
+    async () => {
+      const { openBunFfi, sqliteVersion } = await import("../adapters/bun_ffi.ts");
+      assert.match(sqliteVersion(), /^3\.\d+\.\d+$/);
+      await assert.rejects(
+        openBunFfi(tempDbPath(), { libraryPath: "/nonexistent/libsqlite3.so.0" }),
+        /no libsqlite3 could be opened; tried \/nonexistent\/libsqlite3\.so\.0/,
+      );
+      const db = await open(tempDbPath(), { driver: "bun-ffi" });
+      try {
+        assert.equal(db.driver.name, "bun-ffi");
+        const jobs = db.queue<{ n: number }>("q");
+        jobs.enqueue({ n: 1 });
+        const job = jobs.claimOne("w");
+        assert.deepEqual(job?.payload, { n: 1 });
+        assert.equal(job?.ack(), true);
+      } finally {
+        db.close();
+      }
+    },
+  );
+});

@@ -19,10 +19,11 @@ const JOB_COUNT = 2_000;
 const WORKER_COUNT = 4;
 const TEST_TIMEOUT_MS = 60_000;
 
-/** The drivers this file covers: each runtime's default, plus node:sqlite on Bun. */
+/** The drivers this file covers: each runtime's default, plus node:sqlite and bun:ffi on Bun. */
 const DRIVERS: { name: DriverName; skip: string | undefined }[] = [
   { name: "node-sqlite", skip: undefined },
   { name: "bun-sqlite", skip: runtimeKey() === "bun" ? undefined : "bun:sqlite needs Bun" },
+  { name: "bun-ffi", skip: runtimeKey() === "bun" ? undefined : "bun:ffi needs Bun" },
 ];
 
 /** A started drain worker: `ready` resolves once it has opened the database. */

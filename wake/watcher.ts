@@ -43,6 +43,7 @@ const BUILT_IN: Record<string, DriverName> = {
   "node:sqlite": "node-sqlite",
   "bun:sqlite": "bun-sqlite",
   "deno-ffi": "deno-ffi",
+  "bun-ffi": "bun-ffi",
 };
 
 /** A running watcher: which mode it ended up in, and how to stop it. */

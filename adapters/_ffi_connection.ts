@@ -1,19 +1,13 @@
 /**
- * One libsqlite3 connection driven through Deno FFI: the C calls and value conversions shared
- * by the Deno FFI driver and the @db/sqlite test shim. Private to `adapters/`.
+ * One libsqlite3 connection driven through FFI (Deno's or Bun's): the C calls and value
+ * conversions shared by the FFI drivers and the @db/sqlite test shim. Private to `adapters/`.
  *
  * @module
  */
 
 import type { SqlValue } from "../core/driver.ts";
-import {
-  denoFfi,
-  type DenoFfiLike,
-  loadSqlite,
-  type Pointer,
-  SQLITE,
-  type SqliteSymbols,
-} from "./_deno_ffi_symbols.ts";
+import { denoPlatform, type FfiPlatform, type Pointer } from "./_ffi_platform.ts";
+import { loadSqlite, SQLITE, type SqliteSymbols } from "./_ffi_symbols.ts";
 
 /** How to open an {@linkcode FfiConnection}. */
 export interface FfiConnectionOptions {
@@ -25,6 +19,9 @@ export interface FfiConnectionOptions {
   readOnly?: boolean;
 }
 
+/** A prepared statement (`sqlite3_stmt*`): never NULL. */
+export type StatementHandle = Exclude<Pointer, null>;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 // Deno passes an empty buffer as NULL, which SQLite would bind as NULL rather than ''/x''.
@@ -35,30 +32,31 @@ function cString(text: string): Uint8Array {
 }
 
 /**
- * One libsqlite3 connection driven through Deno FFI: the C calls and the value conversions,
- * with no caching or contract checks. Integers read as numbers when safe, else as bigints.
+ * One libsqlite3 connection driven through FFI: the C calls and the value conversions, with no
+ * caching or contract checks. Integers read as numbers when safe, else as bigints.
  *
- * @internal Shared by the driver in `deno_ffi.ts` and the @db/sqlite test shim; not public.
+ * @internal Shared by the drivers in `deno_ffi.ts` and `bun_ffi.ts` and the @db/sqlite test
+ * shim; not public.
  */
 export class FfiConnection {
   /** The library's functions. */
   readonly lib: SqliteSymbols;
-  /** The runtime's FFI namespace. */
-  readonly deno: DenoFfiLike;
+  /** The runtime's FFI. */
+  readonly ffi: FfiPlatform;
   #db: Pointer;
   #out = new BigUint64Array(1);
   #callbacks = new Map<string, { close(): void }>();
   #callbackError: unknown;
 
-  /** Opens `path` (a file, `":memory:"` or a `file:` URI). */
-  constructor(path: string, options: FfiConnectionOptions = {}) {
-    this.deno = denoFfi("open with Deno FFI");
-    this.lib = loadSqlite(options.libraryPath).symbols;
+  /** Opens `path` (a file, `":memory:"` or a `file:` URI); Deno FFI unless `ffi` is given. */
+  constructor(path: string, options: FfiConnectionOptions = {}, ffi?: FfiPlatform) {
+    this.ffi = ffi ?? denoPlatform("open with Deno FFI");
+    this.lib = loadSqlite(this.ffi, options.libraryPath).symbols;
     const flags =
       (options.readOnly ? SQLITE.OPEN_READONLY : SQLITE.OPEN_READWRITE | SQLITE.OPEN_CREATE) |
       SQLITE.OPEN_URI;
     const rc = this.lib.sqlite3_open_v2(cString(path), this.#out, flags, null);
-    this.#db = this.deno.UnsafePointer.create(this.#out[0]);
+    this.#db = this.ffi.pointer(this.#out[0]);
     if (rc !== SQLITE.OK) {
       const message = this.#db === null
         ? "out of memory"
@@ -75,12 +73,12 @@ export class FfiConnection {
   }
 
   #text(pointer: Pointer): string {
-    return pointer === null ? "" : this.deno.UnsafePointerView.getCString(pointer);
+    return pointer === null ? "" : this.ffi.cString(pointer);
   }
 
   #bytes(pointer: Pointer, length: number): Uint8Array {
     if (pointer === null || length === 0) return new Uint8Array(0);
-    return new Uint8Array(this.deno.UnsafePointerView.getArrayBuffer(pointer, length));
+    return new Uint8Array(this.ffi.view(pointer, length));
   }
 
   /** The connection's last error, as node:sqlite shapes it (`code`, `errcode`, `errstr`). */
@@ -110,24 +108,24 @@ export class FfiConnection {
   exec(sql: string): void {
     this.#out[0] = 0n;
     if (this.lib.sqlite3_exec(this.#db, cString(sql), null, null, this.#out) === SQLITE.OK) return;
-    const pointer = this.deno.UnsafePointer.create(this.#out[0]);
+    const pointer = this.ffi.pointer(this.#out[0]);
     const message = pointer === null ? undefined : this.#text(pointer);
     this.lib.sqlite3_free(pointer);
     throw this.takeCallbackError() ?? this.sqliteError(message);
   }
 
   /** Compiles one statement; throws on an SQL error or on text that holds no statement. */
-  prepare(sql: string): object {
+  prepare(sql: string): StatementHandle {
     const bytes = encoder.encode(sql);
     const rc = this.lib.sqlite3_prepare_v2(this.#db, bytes, bytes.length, this.#out, null);
     if (rc !== SQLITE.OK) throw this.failure();
-    const statement = this.deno.UnsafePointer.create(this.#out[0]);
+    const statement = this.ffi.pointer(this.#out[0]);
     if (statement === null) throw new Error("Cannot prepare: the SQL text holds no statement");
     return statement;
   }
 
   /** Binds one value at 1-based `index`; returns SQLite's result code. */
-  bind(statement: object, index: number, value: SqlValue): number {
+  bind(statement: StatementHandle, index: number, value: SqlValue): number {
     const lib = this.lib;
     if (value === null) return lib.sqlite3_bind_null(statement, index);
     switch (typeof value) {
@@ -160,7 +158,7 @@ export class FfiConnection {
   }
 
   /** The column names of a statement's result. */
-  columnNames(statement: object): string[] {
+  columnNames(statement: StatementHandle): string[] {
     const names = new Array<string>(this.lib.sqlite3_column_count(statement));
     for (let i = 0; i < names.length; i++) {
       names[i] = this.#text(this.lib.sqlite3_column_name(statement, i));
@@ -169,7 +167,7 @@ export class FfiConnection {
   }
 
   /** Reads column `i` of the current row; integers beyond ±(2^53 − 1) come back as bigint. */
-  column(statement: object, i: number): SqlValue {
+  column(statement: StatementHandle, i: number): SqlValue {
     const lib = this.lib;
     switch (lib.sqlite3_column_type(statement, i)) {
       case SQLITE.INTEGER: {
@@ -250,13 +248,14 @@ export class FfiConnection {
     flags: number,
     fn: (args: SqlValue[]) => unknown,
   ): void {
-    const callback = new this.deno.UnsafeCallback(
+    const callback = this.ffi.callback(
       { parameters: ["pointer", "i32", "pointer"], result: "void" },
       (context, argc, argv) => {
         try {
-          const view = argv === null ? undefined : new this.deno.UnsafePointerView(argv);
           const args = new Array<SqlValue>(argc);
-          for (let i = 0; i < argc; i++) args[i] = this.#argument(view!.getPointer(i * 8));
+          for (let i = 0; i < argc; i++) {
+            args[i] = this.#argument(this.ffi.readPointer(argv!, i * 8));
+          }
           this.#result(context, fn(args));
         } catch (error) {
           this.#callbackError ??= error;

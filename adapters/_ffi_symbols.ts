@@ -1,45 +1,16 @@
 /**
- * The raw libsqlite3 symbol table for the Deno FFI binding, the minimal `Deno` surface it
- * uses, and how the library file is found. Private to `adapters/`.
- *
- * Nothing here touches `Deno` at import time, so importing it on Node or Bun is harmless.
+ * The raw libsqlite3 symbol table of our FFI binding (Deno FFI and `bun:ffi` describe native
+ * types with the same names), and how the library file is found. Private to `adapters/`.
  *
  * @module
  */
 
-/** A C pointer as Deno FFI hands it over: an opaque object, or `null` for NULL. */
-export type Pointer = object | null;
+import type { FfiPlatform, ForeignFunction, Pointer } from "./_ffi_platform.ts";
 
-/** One foreign function as `Deno.dlopen` describes it. */
-interface ForeignFunctionLike {
-  /** Native parameter types. */
-  readonly parameters: readonly string[];
-  /** Native result type. */
-  readonly result: string;
-}
-
-/** The subset of the `Deno` namespace the FFI binding calls. */
-export interface DenoFfiLike {
-  /** Opens a dynamic library. */
-  dlopen(path: string, symbols: Record<string, ForeignFunctionLike>): { symbols: unknown };
-  /** Builds pointer objects from addresses. */
-  UnsafePointer: { create(value: bigint): Pointer };
-  /** Reads native memory. */
-  UnsafePointerView: {
-    new (pointer: object): { getPointer(offset?: number): Pointer };
-    getArrayBuffer(pointer: object, byteLength: number, offset?: number): ArrayBuffer;
-    getCString(pointer: object, offset?: number): string;
-  };
-  /** Wraps a JS function as a C function pointer. */
-  UnsafeCallback: new (
-    definition: ForeignFunctionLike,
-    callback: (context: Pointer, argc: number, argv: Pointer) => void,
-  ) => { readonly pointer: Pointer; close(): void };
-  /** Environment variables. */
-  env: { get(key: string): string | undefined };
-}
-
-/** The libsqlite3 functions the binding calls, typed as Deno FFI passes values. */
+/**
+ * The libsqlite3 functions the binding calls. Pointers are opaque objects on Deno and numbers on
+ * Bun; 64-bit integers come back as bigints on both.
+ */
 export interface SqliteSymbols {
   sqlite3_libversion(): Pointer;
   sqlite3_open_v2(path: Uint8Array, out: BigUint64Array, flags: number, vfs: Pointer): number;
@@ -113,11 +84,11 @@ export interface SqliteSymbols {
 
 const p = "pointer";
 const b = "buffer";
-const fn = (parameters: string[], result: string): ForeignFunctionLike => ({ parameters, result });
+const fn = (parameters: string[], result: string): ForeignFunction => ({ parameters, result });
 
 // Destructor arguments are declared "isize" so SQLITE_TRANSIENT (-1) can be passed as a number:
 // SQLite then copies the bytes during the call and never points into a JS buffer afterwards.
-const SYMBOLS: Record<keyof SqliteSymbols, ForeignFunctionLike> = {
+const SYMBOLS: Record<keyof SqliteSymbols, ForeignFunction> = {
   sqlite3_libversion: fn([], p),
   sqlite3_open_v2: fn([b, b, "i32", p], "i32"),
   sqlite3_close_v2: fn([p], "i32"),
@@ -208,40 +179,23 @@ export interface SqliteLibrary {
 
 const loaded = new Map<string, SqliteLibrary>();
 
-/** Returns the running runtime's `Deno` namespace, or throws when this is not Deno. */
-export function denoFfi(action: string): DenoFfiLike {
-  const deno = (globalThis as unknown as { Deno?: DenoFfiLike }).Deno;
-  if (typeof deno?.dlopen !== "function") {
-    throw new Error(`Cannot ${action}: Deno FFI is only available on Deno`);
-  }
-  return deno;
-}
-
-function envLibraryPath(deno: DenoFfiLike): string | undefined {
-  try {
-    return deno.env.get("HONKER_SQLITE_PATH") || undefined;
-  } catch {
-    return undefined; // no --allow-env: fall back to the usual locations
-  }
-}
-
 /**
- * Loads libsqlite3 once per path: an explicit path, else `HONKER_SQLITE_PATH`, else the first
- * of the usual system locations that opens. An explicit path that fails is an error, never
- * silently replaced by another library.
+ * Loads libsqlite3 once per runtime and path: an explicit path, else `HONKER_SQLITE_PATH`, else
+ * the first of the usual system locations that opens. An explicit path that fails is an error,
+ * never silently replaced by another library.
  */
-export function loadSqlite(libraryPath?: string): SqliteLibrary {
-  const deno = denoFfi("load SQLite");
-  const configured = libraryPath ?? envLibraryPath(deno);
+export function loadSqlite(platform: FfiPlatform, libraryPath?: string): SqliteLibrary {
+  const configured = libraryPath ?? platform.env("HONKER_SQLITE_PATH");
   const candidates = configured !== undefined ? [configured] : SQLITE_LIBRARY_PATHS_DEFAULT;
   const failures: string[] = [];
   for (const path of candidates) {
-    const cached = loaded.get(path);
+    const key = `${platform.runtime}:${path}`;
+    const cached = loaded.get(key);
     if (cached !== undefined) return cached;
     try {
-      const symbols = deno.dlopen(path, SYMBOLS).symbols as SqliteSymbols;
+      const symbols = platform.dlopen(path, SYMBOLS) as SqliteSymbols;
       const library = { path, symbols };
-      loaded.set(path, library);
+      loaded.set(key, library);
       return library;
     } catch (error) {
       const name = error instanceof Error ? error.name : "";
@@ -255,4 +209,10 @@ export function loadSqlite(libraryPath?: string): SqliteLibrary {
     `Cannot load SQLite: no libsqlite3 could be opened; tried ${failures.join(", ")}. ` +
       "Pass libraryPath or set HONKER_SQLITE_PATH",
   );
+}
+
+/** The `sqlite3_libversion()` of the library `loadSqlite(platform, libraryPath)` loads. */
+export function libraryVersion(platform: FfiPlatform, libraryPath?: string): string {
+  const pointer: Pointer = loadSqlite(platform, libraryPath).symbols.sqlite3_libversion();
+  return pointer === null ? "" : platform.cString(pointer);
 }
