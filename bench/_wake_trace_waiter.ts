@@ -58,7 +58,7 @@ function instrument(driver: SqliteDriver): void {
       const end = clock.now();
       if (recording) {
         const tag = sql.includes("data_version") && result && typeof result === "object"
-          ? `${(result as { dv: unknown }).dv}:${(result as { tc: unknown }).tc}`
+          ? String((result as { data_version: unknown }).data_version)
           : "";
         calls.push([start, end, sql, tag]); // Shortened at the end: keep the hot path cheap.
       }

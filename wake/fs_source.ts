@@ -91,7 +91,7 @@ export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
 
   /** True when another connection's commit was seen (and waiters were woken). */
   const confirm = (): boolean => {
-    if (probeOrAssumeOther(options.probe) !== "other") return false;
+    if (!probeOrAssumeOther(options.probe.other, true)) return false;
     options.onChange();
     return true;
   };

@@ -41,7 +41,7 @@ export interface PollSource {
 
 function startTimerPoll(options: PollSourceOptions): PollSource {
   const timer = setInterval(() => {
-    if (probeOrAssumeOther(options.probe) !== "none") options.onChange();
+    if (probeOrAssumeOther(options.probe.any, "other") !== "none") options.onChange();
   }, options.pollIntervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

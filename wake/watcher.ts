@@ -104,7 +104,7 @@ function runWatcher(
   const onChange = () => waker.changed();
   /** A probe that wakes waiters on any change, own raw writes included; true when it did. */
   const catchUp = (): boolean => {
-    if (probeOrAssumeOther(probe) === "none") return false;
+    if (probeOrAssumeOther(probe.any, "other") === "none") return false;
     onChange(); // Own raw writes too: not every write goes through our API.
     return true;
   };
