@@ -25,16 +25,14 @@ import { join } from "node:path";
 import { open } from "../mod.ts";
 import process from "node:process";
 import { openDriver } from "../adapters/auto.ts";
-import type { DriverName } from "../adapters/auto.ts";
+import { driverArg } from "./_driver_arg.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
 import { JOB_ACK, JOB_CLAIM_ONE, JOB_CLAIM_PRECHECK } from "../core/queue_sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { percentile } from "./_wake_report.ts";
 
 const ROUNDS = 300;
-const driverName = process.argv.find((a) => a.startsWith("--driver="))?.split("=")[1] as
-  | DriverName
-  | undefined;
+const driverName = driverArg();
 const INSERT = "INSERT INTO _honker_live (queue, payload) VALUES ('q', '{\"n\":1}')";
 const CONTROL = JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ i, s: `x${i}` })));
 

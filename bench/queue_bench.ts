@@ -6,6 +6,7 @@
  * node_modules/.bin/node --no-warnings bench/queue_bench.ts
  * node_modules/.bin/deno run -A bench/queue_bench.ts
  * node_modules/.bin/bun bench/queue_bench.ts
+ * node_modules/.bin/bun bench/queue_bench.ts --driver=bun-ffi   # any built-in adapter
  * ```
  *
  * Every case runs on its own fresh WAL file (honker's pragmas), opened and seeded before it is
@@ -25,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { open } from "../mod.ts";
 import type { Database, Queue } from "../mod.ts";
-import { defaultDriverName } from "../adapters/auto.ts";
+import { driverArg } from "./_driver_arg.ts";
 import { fromNodeSqlite } from "../adapters/node_sqlite.ts";
 import type { NodeSqliteDatabaseLike } from "../adapters/node_sqlite.ts";
 import type { SqliteDriver } from "../core/driver.ts";
@@ -77,7 +78,7 @@ interface SqlFixture extends Fixture {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "honker-ts-queue-bench-"));
-const driverName = defaultDriverName();
+const driverName = driverArg();
 let fileCount = 0;
 
 function freshPath(): string {

@@ -7,6 +7,7 @@
  * node_modules/.bin/node --no-warnings bench/stream_bench.ts
  * node_modules/.bin/deno run -A bench/stream_bench.ts
  * node_modules/.bin/bun bench/stream_bench.ts
+ * node_modules/.bin/bun bench/stream_bench.ts --driver=bun-ffi   # any built-in adapter
  * ```
  *
  * - Publish: one event per transaction and 100 per transaction, each case on its own fresh WAL
@@ -34,7 +35,7 @@ import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
-import { defaultDriverName } from "../adapters/auto.ts";
+import { driverArg } from "./_driver_arg.ts";
 import { fromNodeSqlite } from "../adapters/node_sqlite.ts";
 import type { NodeSqliteDatabaseLike } from "../adapters/node_sqlite.ts";
 import type { SqliteDriver } from "../core/driver.ts";
@@ -64,7 +65,7 @@ const HONKER_PUBLISH = "SELECT honker_stream_publish(?, NULL, ?) AS offset";
 const HONKER_READ = "SELECT honker_stream_read_since(?, ?, ?) AS events";
 
 const dir = mkdtempSync(join(tmpdir(), "honker-ts-stream-bench-"));
-const driverName = defaultDriverName();
+const driverName = driverArg();
 let fileCount = 0;
 const freshPath = () => join(dir, `case-${++fileCount}.db`);
 
