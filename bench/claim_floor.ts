@@ -23,7 +23,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open } from "../mod.ts";
-import process from "node:process";
 import { openDriver } from "../adapters/auto.ts";
 import { driverArg } from "./_driver_arg.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
