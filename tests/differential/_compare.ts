@@ -33,15 +33,18 @@ const ORDER: Record<string, string> = {
  * One statement reading every honker table as JSON text, rows in primary-key order. json_array
  * keeps SQLite's storage classes apart (1, 1.0 and '1' print differently), so equal text means
  * equal files. The subquery ORDER BY is used rather than `json_group_array(… ORDER BY …)`, which
- * the system SQLite (3.40) behind the Deno FFI adapter lacks.
+ * the system SQLite (3.40) behind the FFI adapters lacks. Each table's array is turned into plain
+ * text (`|| ''`) before json_object sees it: SQLite versions differ in whether the JSON subtype
+ * survives the scalar subquery (3.40 keeps it and nests the array, Bun's newer SQLite drops it
+ * and nests a string), and the snapshot must read the same on every version.
  */
 export const SNAPSHOT_SQL: string = "SELECT json_object(" + [
   ...Object.entries(HONKER_TABLE_COLUMNS).map(([table, columns]) => {
     const cols = columns.map((c) => `"${c}"`).join(", ");
-    return `'${table}', (SELECT json_group_array(json_array(${cols})) FROM ` +
+    return `'${table}', (SELECT json_group_array(json_array(${cols})) || '' FROM ` +
       `(SELECT * FROM ${table} ORDER BY ${ORDER[table] ?? cols.split(",")[0]}))`;
   }),
-  "'sqlite_sequence', (SELECT json_group_array(json_array(name, seq)) FROM " +
+  "'sqlite_sequence', (SELECT json_group_array(json_array(name, seq)) || '' FROM " +
   "(SELECT * FROM sqlite_sequence ORDER BY name))",
 ].join(", ") + ") AS s";
 
@@ -84,11 +87,17 @@ function missing(a: unknown[], b: unknown[]): string[] {
   return a.map((row) => JSON.stringify(row)).filter((row) => !seen.has(row));
 }
 
+/** A snapshot's tables as arrays of rows (each table is stored as JSON text). */
+function tables(snapshot: string): Record<string, unknown[]> {
+  const parsed = JSON.parse(snapshot) as Record<string, string>;
+  return Object.fromEntries(Object.entries(parsed).map(([name, rows]) => [name, JSON.parse(rows)]));
+}
+
 /** The tables whose contents differ between two snapshots, with the differing rows. */
 export function snapshotDiff(ours: string, theirs: string): string | undefined {
   if (ours === theirs) return undefined;
-  const o = JSON.parse(ours) as Record<string, unknown[]>;
-  const t = JSON.parse(theirs) as Record<string, unknown[]>;
+  const o = tables(ours);
+  const t = tables(theirs);
   const lines: string[] = [];
   for (const table of Object.keys(t)) {
     if (JSON.stringify(o[table]) === JSON.stringify(t[table])) continue;
