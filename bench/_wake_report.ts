@@ -51,9 +51,12 @@ export interface CaseResult {
   /** Commits never woken. */
   missed?: number;
   wakesPerCommit?: number;
+  /** The idle waiter's CPU, ms/s: the mean over 10 s, and its median 1 s sample. */
   idleCpuMsPerS?: number;
+  idleMedianMsPerS?: number;
   /** The same runtime's idle CPU with honker-ts imported and nothing open (fs cases), ms/s. */
   idleFloorMsPerS?: number;
+  idleFloorMedianMsPerS?: number;
   clock?: ClockCheck;
 }
 
@@ -126,10 +129,16 @@ function table(header: string[], rows: string[][]): string {
     .join("\n");
 }
 
+/** `mean (median)` of an idle-CPU measurement, or a dash when there is none. */
+function idleCell(mean: number | undefined, median: number | undefined): string {
+  if (mean === undefined) return "–";
+  return median === undefined ? ms(mean, 2) : `${ms(mean, 2)} (${ms(median, 2)})`;
+}
+
 /** The latency table, one row per runtime × mode. */
 export function latencyTable(results: CaseResult[]): string {
   const header = ["runtime / wait", "p50 ms", "p90", "p99", "max", "min", ">5 ms", "wakes/commit"];
-  header.push("idle CPU ms/s", "runtime floor ms/s");
+  header.push("idle CPU ms/s (median 1 s)", "runtime floor ms/s (median)");
   const notes: string[] = [];
   const rows = results.map((r) => {
     const label = `${r.runtime} ${MODE_LABEL[r.mode]}${
@@ -149,8 +158,8 @@ export function latencyTable(results: CaseResult[]): string {
       ms(r.min),
       late,
       endToEnd(r.mode) ? "–" : ms(r.wakesPerCommit, 2),
-      r.idleCpuMsPerS === undefined ? "–" : ms(r.idleCpuMsPerS, 2),
-      r.idleFloorMsPerS === undefined ? "–" : ms(r.idleFloorMsPerS, 2),
+      idleCell(r.idleCpuMsPerS, r.idleMedianMsPerS),
+      idleCell(r.idleFloorMsPerS, r.idleFloorMedianMsPerS),
     ];
   });
   return table(header, rows) + (notes.length ? `\n\nSkipped:\n${notes.join("\n")}` : "");

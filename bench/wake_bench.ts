@@ -125,13 +125,20 @@ async function pipeOffset(child: Child): Promise<{ offsetMs: number; boundMs: nu
   return best;
 }
 
-async function idleCpu(waiter: Child): Promise<number> {
+/** Idle CPU in ms per s: the mean over the waiter's window and its median 1 s sample. */
+interface IdleCpu {
+  mean: number;
+  median: number;
+}
+
+async function idleCpu(waiter: Child): Promise<IdleCpu> {
   waiter.send("idle");
-  return (await waiter.expect(["idleCpuMsPerS"], 30_000)).idleCpuMsPerS as number;
+  const got = await waiter.expect(["idleCpuMsPerS"], 30_000);
+  return { mean: got.idleCpuMsPerS as number, median: got.idleMedianMsPerS as number };
 }
 
 /** The idle CPU of a process of `runtime` that imported honker-ts and opened nothing. */
-async function idleFloor(runtime: Runtime, path: string): Promise<number> {
+async function idleFloor(runtime: Runtime, path: string): Promise<IdleCpu> {
   const bare = new Child(`${runtime} bare waiter`, runtime, WAITER, [path, "bare"]);
   try {
     await bare.expect(["ready"], 30_000);
@@ -172,13 +179,13 @@ async function runCase(runtime: Runtime, mode: CaseMode, args: Args): Promise<Ca
     writer.send("run");
     const { committed } = await writer.expect(["committed"], 120_000);
     await sleep(SETTLE_MS);
-    let idleCpuMsPerS: number | undefined;
-    let idleFloorMsPerS: number | undefined;
+    let idle: IdleCpu | undefined;
+    let floor: IdleCpu | undefined;
     if (!mode.startsWith("work")) {
       await sleep(IDLE_SETTLE_MS);
-      idleCpuMsPerS = await idleCpu(waiter);
+      idle = await idleCpu(waiter);
     }
-    if (mode === "fs") idleFloorMsPerS = await idleFloor(runtime, path);
+    if (mode === "fs") floor = await idleFloor(runtime, path);
     writer.send("recal");
     const { driftMs: writerDriftMs } = await writer.expect(["driftMs"], 5000);
     waiter.send("stop");
@@ -192,8 +199,10 @@ async function runCase(runtime: Runtime, mode: CaseMode, args: Args): Promise<Ca
       mode,
       wakeMode: String(end.wakeMode),
       ...summarise(lat, wakes.length),
-      idleCpuMsPerS,
-      idleFloorMsPerS,
+      idleCpuMsPerS: idle?.mean,
+      idleMedianMsPerS: idle?.median,
+      idleFloorMsPerS: floor?.mean,
+      idleFloorMedianMsPerS: floor?.median,
       clock: {
         writerUncertaintyMs: w.uncertaintyMs as number,
         waiterUncertaintyMs: r.uncertaintyMs as number,
