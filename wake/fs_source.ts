@@ -5,10 +5,12 @@
  *
  * The `-wal` write event arrives before the commit is visible (the wal-index in `-shm` is
  * updated afterwards, through mmap, which raises no event), so an event that shows no change
- * from another connection is re-checked a few times over the next milliseconds. On Bun the
- * event arrives about 0.3 ms early and `Atomics.waitAsync` sleeps accurately below a
- * millisecond, so the first re-checks there come after 0.1–0.8 ms instead of the 1 ms a timer
- * needs at least. The slow backstop poll lives in `watcher.ts`.
+ * from another connection is re-checked a few times over the next milliseconds. Where the
+ * runtime can sleep below a millisecond the first re-checks come after 0.1–0.8 ms instead of the
+ * 1 ms a timer needs at least: on Bun through `Atomics.waitAsync`, which sleeps accurately; on
+ * Deno, whose timers and `Atomics.waitAsync` both overshoot by about 1 ms (so a re-check "after
+ * 1 ms" came after 2.1), through libc's `usleep` run off the main thread by Deno FFI, which
+ * overshoots by about 0.2 ms. The slow backstop poll lives in `watcher.ts`.
  *
  * @module
  */
@@ -19,12 +21,16 @@ import { basename, dirname } from "node:path";
 import { setImmediate, setTimeout } from "node:timers";
 import { runtimeKey } from "../adapters/auto.ts";
 import { probeOrAssumeOther } from "../core/_version_probe.ts";
+import { loadLibc } from "./_libc_inotify.ts";
 import type { ChangeProbe } from "../core/_version_probe.ts";
 
-/** Delays, in ms after an unconfirmed event, at which the probe is asked again. */
-const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "bun"
-  ? [0.1, 0.1, 0.2, 0.4, 0.8, 1, 2, 4, 8, 16]
-  : [1, 2, 4, 8, 16];
+/**
+ * Delays, in ms after an unconfirmed event, at which the probe is asked again: finer where the
+ * runtime can sleep below a millisecond (see {@linkcode after}).
+ */
+const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "node"
+  ? [1, 2, 4, 8, 16]
+  : [0.1, 0.1, 0.2, 0.4, 0.8, 1, 2, 4, 8, 16];
 
 /**
  * Bun's fs.watch drops an event for a file when it reported one for the same file within the
@@ -58,12 +64,22 @@ export interface FsSource {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** Runs `fn` after `ms`; sub-millisecond delays use Atomics.waitAsync (accurate on Bun). */
+/**
+ * Runs `fn` after `ms`. On Bun, delays below a millisecond use `Atomics.waitAsync`; on Deno
+ * every delay uses libc's `usleep` through a non-blocking FFI call, which keeps the process
+ * alive until it ends (16 ms at the most); elsewhere, an unref'd timer.
+ */
 function after(ms: number, fn: () => void): void {
-  if (ms < 1) {
+  const runtime = runtimeKey();
+  if (runtime === "bun" && ms < 1) {
     const result = Atomics.waitAsync(sleeper, 0, 0, ms);
     if (result.async) result.value.then(fn);
     else queueMicrotask(fn);
+    return;
+  }
+  const libc = runtime === "deno" ? loadLibc() : undefined;
+  if (libc) {
+    libc.usleep(Math.round(ms * 1000)).then(fn, fn);
     return;
   }
   setTimeout(fn, ms).unref();
