@@ -207,3 +207,20 @@ export class FfiDriver implements SqliteDriver {
     this.#conn.close();
   }
 }
+
+/**
+ * Opens `path` as the driver `name` over the FFI `platform()` returns. Every failure (no FFI on
+ * this runtime, no library, a file that cannot be opened) is a rejected promise, never a throw.
+ */
+export function openFfiDriver(
+  name: string,
+  path: string,
+  options: OpenFfiOptions,
+  platform: () => FfiPlatform,
+): Promise<SqliteDriver> {
+  try {
+    return Promise.resolve(new FfiDriver(name, path, options, platform()));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

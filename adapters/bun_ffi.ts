@@ -22,7 +22,7 @@
  */
 
 import type { SqliteDriver } from "../core/driver.ts";
-import { FfiDriver } from "./_ffi_driver.ts";
+import { openFfiDriver } from "./_ffi_driver.ts";
 import type { OpenFfiOptions } from "./_ffi_driver.ts";
 
 export type { OpenFfiOptions };
@@ -48,12 +48,7 @@ export type OpenBunFfiOptions = OpenFfiOptions;
  * ```
  */
 export function openBunFfi(path: string, options: OpenBunFfiOptions = {}): Promise<SqliteDriver> {
-  try {
-    const ffi = bunPlatform("open with bun:ffi");
-    return Promise.resolve(new FfiDriver("bun-ffi", path, options, ffi));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return openFfiDriver("bun-ffi", path, options, () => bunPlatform("open with bun:ffi"));
 }
 
 /**

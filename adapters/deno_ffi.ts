@@ -18,7 +18,7 @@
  */
 
 import type { SqliteDriver } from "../core/driver.ts";
-import { FfiDriver } from "./_ffi_driver.ts";
+import { openFfiDriver } from "./_ffi_driver.ts";
 import type { OpenFfiOptions } from "./_ffi_driver.ts";
 
 export type { OpenFfiOptions };
@@ -45,12 +45,7 @@ export type OpenDenoFfiOptions = OpenFfiOptions;
  * ```
  */
 export function openDenoFfi(path: string, options: OpenDenoFfiOptions = {}): Promise<SqliteDriver> {
-  try {
-    const ffi = denoPlatform("open with Deno FFI");
-    return Promise.resolve(new FfiDriver("deno-ffi", path, options, ffi));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return openFfiDriver("deno-ffi", path, options, () => denoPlatform("open with Deno FFI"));
 }
 
 /**
