@@ -36,7 +36,9 @@ export type {
 } from "./core/driver.ts";
 export {
   DatabaseClosedError,
+  isTransientSqliteError,
   LockHeldError,
+  SqliteError,
   UnsupportedDatabaseError,
   WatcherDiedError,
 } from "./core/errors.ts";

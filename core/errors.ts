@@ -92,3 +92,80 @@ export class LockHeldError extends Error {
     this.holder = holder;
   }
 }
+
+/** SQLite's primary result codes by number, for `SqliteError.code`. */
+const SQLITE_CODE_NAMES: Readonly<Record<number, string>> = {
+  1: "SQLITE_ERROR",
+  2: "SQLITE_INTERNAL",
+  3: "SQLITE_PERM",
+  4: "SQLITE_ABORT",
+  5: "SQLITE_BUSY",
+  6: "SQLITE_LOCKED",
+  7: "SQLITE_NOMEM",
+  8: "SQLITE_READONLY",
+  9: "SQLITE_INTERRUPT",
+  10: "SQLITE_IOERR",
+  11: "SQLITE_CORRUPT",
+  12: "SQLITE_NOTFOUND",
+  13: "SQLITE_FULL",
+  14: "SQLITE_CANTOPEN",
+  15: "SQLITE_PROTOCOL",
+  16: "SQLITE_EMPTY",
+  17: "SQLITE_SCHEMA",
+  18: "SQLITE_TOOBIG",
+  19: "SQLITE_CONSTRAINT",
+  20: "SQLITE_MISMATCH",
+  21: "SQLITE_MISUSE",
+  22: "SQLITE_NOLFS",
+  23: "SQLITE_AUTH",
+  24: "SQLITE_FORMAT",
+  25: "SQLITE_RANGE",
+  26: "SQLITE_NOTADB",
+};
+
+/** The name of an (extended) SQLite result code's primary code, such as `"SQLITE_BUSY"`. */
+export function sqliteCodeName(resultCode: number): string {
+  return SQLITE_CODE_NAMES[resultCode & 0xff] ?? `SQLITE_UNKNOWN_${resultCode}`;
+}
+
+/**
+ * An error SQLite reported, thrown by every adapter in the same shape whatever the binding:
+ * `code` is the primary result code's name and `resultCode` the (extended) number, so callers
+ * can tell a busy database from a constraint or a corrupt file without parsing messages.
+ *
+ * @example Tell a busy database apart
+ * ```ts ignore
+ * try {
+ *   queue.enqueue({ n: 1 });
+ * } catch (error) {
+ *   if (error instanceof SqliteError && error.code === "SQLITE_BUSY") retryLater();
+ * }
+ * ```
+ */
+export class SqliteError extends Error {
+  /** The primary result code's name: `"SQLITE_BUSY"`, `"SQLITE_CONSTRAINT"`, … */
+  readonly code: string;
+  /** SQLite's result code as a number, extended when the binding reports it (e.g. 517). */
+  readonly resultCode: number;
+
+  /** Creates the error from SQLite's message and result code. */
+  constructor(message: string, resultCode: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SqliteError";
+    this.resultCode = resultCode;
+    this.code = sqliteCodeName(resultCode);
+  }
+
+  /** Whether waiting and trying again can succeed: the database was busy or a table locked. */
+  get transient(): boolean {
+    return this.code === "SQLITE_BUSY" || this.code === "SQLITE_LOCKED";
+  }
+}
+
+/**
+ * Whether `error` is a transient SQLite condition (SQLITE_BUSY, SQLITE_LOCKED) that a
+ * background loop should retry after a pause instead of ending on.
+ */
+export function isTransientSqliteError(error: unknown): boolean {
+  return error instanceof SqliteError && error.transient;
+}
