@@ -13,8 +13,18 @@ import type { Waker } from "./waker.ts";
 export interface DatabaseContext {
   /** The connection; use `open()` to get it with the closed check. */
   readonly transactions: TransactionRunner;
-  /** Returns the driver, or throws DatabaseClosedError naming the action. */
+  /**
+   * Returns the driver for a call the application makes (it waits up to the database's
+   * `busyTimeoutMs` for the write lock), or throws DatabaseClosedError naming the action.
+   */
   open(action: string): SqliteDriver;
+  /**
+   * Returns the driver for a write honker-ts makes on its own (work()'s claims and acks,
+   * heartbeats, offset saves, lease renewals, maintenance): it waits at most
+   * BACKGROUND_BUSY_TIMEOUT_MS for the write lock, so a busy database never stops the event loop
+   * for long. A SqliteError that `isTransientSqliteError()` accepts means "try again later".
+   */
+  background(action: string): SqliteDriver;
   /**
    * Checks a `{ tx }` option: it must be the transaction open on this database right now.
    * Returns the driver.

@@ -27,6 +27,7 @@ import type { Transaction } from "./transaction.ts";
 import { TransactionRunner } from "./transaction.ts";
 import { changeHints, Waker } from "./waker.ts";
 import type { DatabaseInit, WakeMode } from "./database_options.ts";
+import { BACKGROUND_BUSY_TIMEOUT_MS, requireBusyTimeoutMs } from "./database_options.ts";
 
 export type { DatabaseInit, DatabaseOptions, WakeMode } from "./database_options.ts";
 
@@ -50,6 +51,7 @@ export class Database {
   #ctx: DatabaseContext;
   #waker = new Waker();
   #watcher: { readonly mode: "fs" | "poll" } | undefined;
+  #busyTimeoutMs = -1;
 
   /** @internal Use `open()` or `fromDriver()`. */
   constructor(driver: SqliteDriver, init: DatabaseInit) {
@@ -60,21 +62,36 @@ export class Database {
     this.driver = driver;
     this.#ownsDriver = init.ownsDriver;
     this.#transactions = new TransactionRunner(driver);
-    this.#ctx = this.#context();
+    const busyTimeoutMs = requireBusyTimeoutMs(init.busyTimeoutMs);
+    this.#useBusyTimeout(busyTimeoutMs);
+    this.#ctx = this.#context(busyTimeoutMs);
     if (init.notificationRetention !== undefined) {
       this.#waker.onClose(startRetention(this.#ctx, init.notificationRetention));
     }
     this.#watcher = init.startWatcher?.(this.#waker, driver);
   }
 
-  #context(): DatabaseContext {
+  /** Sets the connection's busy timeout, only when it changes (a PRAGMA costs a few µs). */
+  #useBusyTimeout(ms: number): void {
+    if (this.#busyTimeoutMs === ms) return;
+    this.driver.exec(`PRAGMA busy_timeout = ${ms}`);
+    this.#busyTimeoutMs = ms;
+  }
+
+  #context(foregroundBusyMs: number): DatabaseContext {
     const open = (action: string): SqliteDriver => {
       if (this.#closed) throw new DatabaseClosedError(action);
+      this.#useBusyTimeout(foregroundBusyMs);
       return this.driver;
     };
     return {
       transactions: this.#transactions,
       open,
+      background: (action) => {
+        if (this.#closed) throw new DatabaseClosedError(action);
+        this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
+        return this.driver;
+      },
       joinTx: (tx, action) => {
         const driver = open(action);
         if (tx !== undefined && tx !== this.#transactions.current) {

@@ -7,10 +7,35 @@
 
 import type { SqliteDriver } from "./driver.ts";
 import type { PruneNotificationsOptions } from "./notify.ts";
+import { requireTimerMs } from "./validate.ts";
 import type { Waker } from "./waker.ts";
+
+/** How long a call the application makes waits for the write lock by default, as honker. */
+export const BUSY_TIMEOUT_DEFAULT_MS = 5000;
+
+/**
+ * How long a write honker-ts makes on its own (a background claim, ack, heartbeat, offset save,
+ * renewal) blocks the event loop waiting for the write lock before it gives up and is retried
+ * asynchronously: short, so that another process holding the lock for seconds delays timers
+ * by milliseconds, not seconds.
+ */
+export const BACKGROUND_BUSY_TIMEOUT_MS = 20;
+
+/** Checks the `busyTimeoutMs` option (milliseconds, 0 = fail at once when busy). */
+export function requireBusyTimeoutMs(value: unknown): number {
+  if (value === undefined) return BUSY_TIMEOUT_DEFAULT_MS;
+  return Math.floor(requireTimerMs(value, "busyTimeoutMs", "open the database", true));
+}
 
 /** Options shared by `open()` and `fromDriver()`. */
 export interface DatabaseOptions {
+  /**
+   * Milliseconds a call you make (enqueue, publish, a transaction …) waits for another
+   * process's write lock before it throws a SqliteError with code `"SQLITE_BUSY"`. Defaults to
+   * 5000, as honker. Writes honker-ts makes in the background never block this long: they wait
+   * at most 20 ms and are retried asynchronously.
+   */
+  busyTimeoutMs?: number;
   /**
    * Register honker's SQL functions (`honker_enqueue`, `honker_claim_batch`, …) on the
    * connection. Defaults to true; turn off for a connection that also loads honker's extension.

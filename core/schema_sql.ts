@@ -9,7 +9,6 @@
 /** Connection pragmas, in honker's order; journal_mode is set and verified separately. */
 export const PRAGMAS_DEFAULT: readonly string[] = [
   "PRAGMA synchronous = NORMAL",
-  "PRAGMA busy_timeout = 5000",
   "PRAGMA foreign_keys = ON",
   "PRAGMA cache_size = -32000",
   "PRAGMA temp_store = MEMORY",
