@@ -64,7 +64,7 @@ export type {
   TrimOptions,
 } from "./core/stream.ts";
 export type { StandardIssue, StandardResult, StandardSchemaV1 } from "./core/standard_schema.ts";
-export type { SubscribeOptions } from "./core/subscription.ts";
+export type { SubscribeOptions, Subscription } from "./core/subscription.ts";
 export type { ListenOptions, Notification, PruneNotificationsOptions } from "./core/notify.ts";
 export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/work.ts";
 export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/dead_letters.ts";

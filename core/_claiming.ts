@@ -7,6 +7,7 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
+import type { SqliteDriver } from "./driver.ts";
 import { Job } from "./job.ts";
 import { parseJson } from "./json.ts";
 import * as ops from "./queue_ops.ts";
@@ -28,12 +29,11 @@ function byClaimOrder(a: Job<unknown>, b: Job<unknown>): number {
 
 function claimRows(
   ctx: DatabaseContext,
+  driver: SqliteDriver,
   queue: ClaimTarget,
   workerId: string,
   n: number,
-  action: string,
 ): JobRow[] {
-  const driver = ctx.open(action);
   const { transactions } = ctx;
   const check = transactions.current
     ? undefined
@@ -62,19 +62,25 @@ function claimRows(
   return rows;
 }
 
-/** Claims up to `n` jobs for `workerId` and returns them in claim order. */
+/**
+ * Claims up to `n` jobs for `workerId` and returns them in claim order. A `background` claim
+ * (work(), claim()) waits only briefly for the write lock and throws a transient SqliteError
+ * when the database is busy; an application's own claim waits up to its busy timeout.
+ */
 export function claimBatch<T>(
   ctx: DatabaseContext,
   queue: ClaimTarget,
   workerId: string,
   n: number,
   action: string,
+  background = false,
 ): Job<T>[] {
+  const driver = background ? ctx.background(action) : ctx.open(action);
   const jobs: Job<T>[] = [];
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due.
   for (let rejected = 1; rejected > 0 && jobs.length < n;) {
-    const rows = claimRows(ctx, queue, workerId, n - jobs.length, action);
+    const rows = claimRows(ctx, driver, queue, workerId, n - jobs.length);
     if (rows.length === 0) break;
     ctx.wrote();
     rejected = 0;

@@ -6,16 +6,12 @@
  */
 
 import { abortableIterator } from "./_abortable.ts";
-import { WatcherDiedError } from "./errors.ts";
 import type { Job } from "./job.ts";
-import type { Queue } from "./queue.ts";
 import { requireName, requireOptions } from "./validate.ts";
+import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "./wait_loop.ts";
 import type { Waker } from "./waker.ts";
 
-/** A single sleep never lasts longer, so a suspended machine cannot oversleep a deadline. */
-export const SLEEP_CAP_MS = 30_000;
-/** Default idle poll: a claim attempt at least this often even without any wake. */
-export const IDLE_POLL_DEFAULT_S = 5;
+export { IDLE_POLL_DEFAULT_S, idlePollMs, SLEEP_CAP_MS } from "./wait_loop.ts";
 
 /** Options for `queue.claim()`. */
 export interface ClaimOptions {
@@ -28,31 +24,42 @@ export interface ClaimOptions {
   signal?: AbortSignal;
 }
 
-/** Checks idlePollS and returns it in milliseconds (Infinity for null). */
-export function idlePollMs(value: number | null | undefined, action: string): number {
-  if (value === null) return Infinity;
-  const s = value ?? IDLE_POLL_DEFAULT_S;
-  if (typeof s !== "number" || !Number.isFinite(s) || s <= 0) {
-    throw new RangeError(`Cannot ${action}: idlePollS must be a positive number or null, got ${s}`);
-  }
-  return s * 1000;
+/** What claiming needs of a queue: its name, a claim in the background, and its next deadline. */
+export interface ClaimSource<T> {
+  readonly name: string;
+  /** Claims up to `n` jobs as a background write (a busy database throws a transient error). */
+  claimInBackground(workerId: string, n: number): Job<T>[];
+  /** Unix seconds of the next moment a claim could succeed, or 0. */
+  nextClaimAt(): number;
 }
 
-/** How long to sleep when the queue has nothing due. */
-function sleepMs<T>(queue: Queue<T>, idleMs: number): number {
+/** How long to sleep when the queue has nothing due: until its next deadline, at most idleMs. */
+export function claimSleepMs<T>(queue: ClaimSource<T>, idleMs: number): number {
   const next = queue.nextClaimAt();
   const untilDue = next > 0 ? Math.max(0, next * 1000 - Date.now()) : Infinity;
   return Math.min(idleMs, untilDue, SLEEP_CAP_MS);
 }
 
 /**
- * Yields jobs claimed one at a time for `workerId`; see `Queue.claim()`.
- *
- * The wake sequence number is read before every claim attempt and passed to the wait, so a
- * commit landing between "nothing due" and "start waiting" wakes the wait at once.
+ * Waits until up to `n` jobs can be claimed for `workerId` and returns them, or undefined when
+ * the signal aborts or the database closes. The one claim wait of `claim()` and `work()`.
  */
+export function claimWhenDue<T>(
+  queue: ClaimSource<T>,
+  waker: Waker,
+  workerId: string,
+  n: number,
+  options: { idleMs: number; signal?: AbortSignal },
+): Promise<Job<T>[] | undefined> {
+  return waitLoop(waker, () => {
+    const jobs = queue.claimInBackground(workerId, n);
+    return jobs.length > 0 ? jobs : undefined;
+  }, { signal: options.signal, sleepMs: () => claimSleepMs(queue, options.idleMs) });
+}
+
+/** Yields jobs claimed one at a time for `workerId`; see `Queue.claim()`. */
 export function claimIterator<T>(
-  queue: Queue<T>,
+  queue: ClaimSource<T>,
   waker: Waker,
   workerId: string,
   options?: ClaimOptions,
@@ -62,18 +69,7 @@ export function claimIterator<T>(
   const opts = requireOptions(options, action);
   const idleMs = idlePollMs(opts.idlePollS, action);
   return abortableIterator<Job<T>>(async (signal) => {
-    while (!signal.aborted && !waker.closed) {
-      const since = waker.seq;
-      const job = queue.claimOne(workerId);
-      if (job) return job;
-      try {
-        const reason = await waker.wait({ timeoutMs: sleepMs(queue, idleMs), signal, since });
-        if (reason === "abort") return undefined;
-      } catch (error) {
-        // The watcher died: later waits poll on their own, so just go round again.
-        if (!(error instanceof WatcherDiedError)) throw error;
-      }
-    }
-    return undefined;
+    const jobs = await claimWhenDue(queue, waker, workerId, 1, { idleMs, signal });
+    return jobs?.[0];
   }, { signal: opts.signal });
 }

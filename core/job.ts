@@ -6,8 +6,16 @@
 
 import type { DatabaseContext } from "./_context.ts";
 import type { JobRow } from "./queue_ops.ts";
-import { ackJob, failJob, heartbeatJob, retryJob } from "./queue_ops.ts";
+import type { SqliteDriver } from "./driver.ts";
+import { ackJob, failJob, heartbeatJob, releaseJob, retryJob } from "./queue_ops.ts";
 import { requireSeconds, requireText } from "./validate.ts";
+
+/**
+ * What the holder of a job did with it: acked it, retried it (back to pending, or dead when out
+ * of attempts), failed it (dead), or released it (work() gave it back unfinished after an error
+ * of its own).
+ */
+export type JobOutcome = "acked" | "retried" | "failed" | "released";
 
 /**
  * A job claimed by a worker. Its methods report whether the claim was still this worker's:
@@ -53,7 +61,7 @@ export class Job<T = unknown> {
   claimExpiresAt: number;
   #ctx: DatabaseContext;
   #visibilityTimeoutS: number;
-  #outcome: "acked" | "retried" | "failed" | null = null;
+  #outcome: JobOutcome | null = null;
 
   /** @internal Made by Queue from a claimed row. */
   constructor(ctx: DatabaseContext, row: JobRow, payload: T, visibilityTimeoutS: number) {
@@ -76,9 +84,18 @@ export class Job<T = unknown> {
     return `${verb} job ${this.id} of queue "${this.queue}"`;
   }
 
+  /** The connection for a call: the application's own, or a background write of work(). */
+  #driver(action: string, background: boolean): SqliteDriver {
+    return background ? this.#ctx.background(action) : this.#ctx.open(action);
+  }
+
   /** Marks the job done and deletes it. Returns false if the claim was no longer ours. */
   ack(): boolean {
-    const driver = this.#ctx.open(this.#action("ack"));
+    return this.#ack(false);
+  }
+
+  #ack(background: boolean): boolean {
+    const driver = this.#driver(this.#action("ack"), background);
     return this.#settle("acked", ackJob(driver, this.id, this.workerId));
   }
 
@@ -87,11 +104,11 @@ export class Job<T = unknown> {
    * of attempts), `"failed"`, or null while it is still held. `work()` reads it, so a handler may
    * ack inside its own `db.transaction`, together with the writes that are its side effects.
    */
-  get outcome(): "acked" | "retried" | "failed" | null {
+  get outcome(): JobOutcome | null {
     return this.#outcome;
   }
 
-  #settle(outcome: "acked" | "retried" | "failed", changed: number): boolean {
+  #settle(outcome: JobOutcome, changed: number): boolean {
     if (changed === 0) return false;
     // Inside a transaction the outcome holds only once it commits: a rollback undoes the ack.
     const tx = this.#ctx.transactions.current;
@@ -106,10 +123,14 @@ export class Job<T = unknown> {
    * attempts are used up. Returns false if the claim was no longer ours.
    */
   retry(delayS = 60, error = ""): boolean {
+    return this.#retry(delayS, error, false);
+  }
+
+  #retry(delayS: number, error: string, background: boolean): boolean {
     const action = this.#action("retry");
     requireSeconds(delayS, "delayS", action);
     requireText(error, "error", action);
-    const driver = this.#ctx.open(action);
+    const driver = this.#driver(action, background);
     return this.#settle(
       "retried",
       this.#ctx.transactions.atomic(() => retryJob(driver, this.id, this.workerId, delayS, error)),
@@ -132,12 +153,35 @@ export class Job<T = unknown> {
    * after the claim expired fails, so it can never take the job back from a reclaimer.
    */
   heartbeat(extendS: number = this.#visibilityTimeoutS): boolean {
+    return this.#heartbeat(extendS, false);
+  }
+
+  #heartbeat(extendS: number, background: boolean): boolean {
     const action = this.#action("heartbeat");
     requireSeconds(extendS, "extendS", action);
-    const driver = this.#ctx.open(action);
+    const driver = this.#driver(action, background);
     const expiresAt = heartbeatJob(driver, this.id, this.workerId, extendS);
     if (expiresAt === undefined) return false;
     this.claimExpiresAt = expiresAt;
     return true;
+  }
+
+  /**
+   * @internal What `work()` does with the job on its own, as background writes: each waits only
+   * briefly for the write lock and throws a transient SqliteError when the database is busy, for
+   * work() to retry without stopping the event loop. `release` expires the claim now, exactly as
+   * if its visibility timeout had run out, so the job is claimed again at once (and dead-lettered
+   * by that claim when its attempts are used up, as after a timeout).
+   */
+  inBackground(
+    step: "ack" | "heartbeat" | "release" | { retryDelayS: number; error: string },
+  ): boolean {
+    if (step === "ack") return this.#ack(true);
+    if (step === "heartbeat") return this.#heartbeat(this.#visibilityTimeoutS, true);
+    if (step === "release") {
+      const driver = this.#driver(this.#action("release"), true);
+      return this.#settle("released", releaseJob(driver, this.id, this.workerId));
+    }
+    return this.#retry(step.retryDelayS, step.error, true);
   }
 }

@@ -142,6 +142,14 @@ export class Queue<T = unknown> {
     return claimBatch<T>(this.#ctx, this, workerId, n, action);
   }
 
+  /**
+   * @internal The claim `claim()` and `work()` make on their own: a background write that throws
+   * a transient SqliteError instead of blocking while another process holds the write lock.
+   */
+  claimInBackground(workerId: string, n: number): Job<T>[] {
+    return claimBatch<T>(this.#ctx, this, workerId, n, this.#action("claim from"), true);
+  }
+
   /** Claims the next due job, or returns null when none is due. */
   claimOne(workerId: string): Job<T> | null {
     return this.claimBatch(workerId, 1)[0] ?? null;
@@ -183,7 +191,7 @@ export class Queue<T = unknown> {
    */
   work(handler: JobHandler<T>, options?: WorkOptions): Promise<WorkResult> {
     this.#ctx.open(this.#action("work on"));
-    return work(this, handler, options);
+    return work(this, this.#ctx.waker, handler, options);
   }
 
   /** Acks many jobs held by `workerId`. Returns how many were still held and are now done. */

@@ -25,6 +25,7 @@ import {
   JOB_INSERT,
   JOB_INSERT_MANY,
   JOB_NEXT_CLAIM_AT,
+  JOB_RELEASE,
   JOB_RETRY,
   RESULT_GET,
   RESULT_SWEEP,
@@ -242,4 +243,9 @@ export function getResult(driver: SqliteDriver, jobId: number): string | null {
 /** `honker_result_sweep`. */
 export function sweepResults(driver: SqliteDriver): number {
   return driver.run(RESULT_SWEEP).changes;
+}
+
+/** Gives a held job back at once (its claim expires now); see JOB_RELEASE. */
+export function releaseJob(driver: SqliteDriver, id: number, workerId: string): number {
+  return driver.run(JOB_RELEASE, [id, workerId]).changes;
 }

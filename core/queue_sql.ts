@@ -196,3 +196,11 @@ export const RESULT_GET = `SELECT value FROM _honker_results
 /** Delete expired results. */
 export const RESULT_SWEEP =
   "DELETE FROM _honker_results WHERE expires_at IS NOT NULL AND expires_at <= unixepoch()";
+
+/**
+ * Release: give a held job back by expiring its claim now, exactly as if its visibility timeout
+ * had run out (the next claim takes it, or dead-letters it when its attempts are used up).
+ * Params: id, workerId.
+ */
+export const JOB_RELEASE = `UPDATE _honker_live SET claim_expires_at = unixepoch() - 1
+  WHERE id = ? AND worker_id = ? AND state = 'processing' AND claim_expires_at >= unixepoch()`;

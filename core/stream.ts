@@ -11,7 +11,7 @@ import { CONSUMER_LIST, CONSUMER_MIN_OFFSET, EVENT_COUNT_SINCE, EVENT_TRIM } fro
 import * as ops from "./stream_ops.ts";
 import type { EventValues } from "./stream_ops.ts";
 import { subscribe } from "./subscription.ts";
-import type { SubscribeOptions } from "./subscription.ts";
+import type { SubscribeOptions, Subscription } from "./subscription.ts";
 import { checkPayload, requireSchema, validateForWrite } from "./standard_schema.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { Transaction } from "./transaction.ts";
@@ -239,10 +239,24 @@ export class Stream<T = unknown> {
 
   /**
    * Yields events from the consumer's saved offset on, waiting for new ones when caught up.
-   * At-least-once: an event's offset is saved only once you ask for the next one (or leave the
-   * loop); after a crash only unsaved events are delivered again, and none is skipped.
+   * At-least-once: an event counts as handled only once you ask for the next one or call
+   * `commit()`. Leaving the loop (`break`, a throw in its body, abort) saves what was handled
+   * before the event in hand, which is delivered again next time; after a crash only unsaved
+   * events are delivered again, and none is ever skipped.
+   *
+   * @example Commit before breaking out
+   * ```ts ignore
+   * const events = orders.subscribe("billing");
+   * for await (const event of events) {
+   *   await bill(event.payload);
+   *   if (event.payload.last) {
+   *     events.commit(); // without it, this event is delivered again next time
+   *     break;
+   *   }
+   * }
+   * ```
    */
-  subscribe(consumer: string, options?: SubscribeOptions): AsyncIterableIterator<StreamEvent<T>> {
+  subscribe(consumer: string, options?: SubscribeOptions): Subscription<T> {
     return subscribe(this, this.#ctx, consumer, options);
   }
 

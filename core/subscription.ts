@@ -1,16 +1,16 @@
 /**
- * A named consumer's at-least-once walk through a stream (spec §4.4, Python's guarantee): the
- * offset of an event is saved only once the consumer asks for the next one, so a crash
- * re-delivers at most the unsaved events and never skips one.
+ * A named consumer's at-least-once walk through a stream (spec §4.4, honker's Python guarantee):
+ * an event counts as handled only once the consumer asks for the next one or commits it, so a
+ * crash, a throw in the loop's body or a `break` re-delivers the event in hand and never skips
+ * one. (honker's Node and Bun bindings count a delivered event as consumed instead.)
  *
  * @module
  */
 
 import type { DatabaseContext } from "./_context.ts";
 import { abortableIterator } from "./_abortable.ts";
-import { idlePollMs, SLEEP_CAP_MS } from "./claim.ts";
-import { WatcherDiedError } from "./errors.ts";
-import type { Stream, StreamEvent } from "./stream.ts";
+import { isTransientSqliteError } from "./errors.ts";
+import type { StreamEvent } from "./stream.ts";
 import { getConsumerOffset, saveConsumerOffset } from "./stream_ops.ts";
 import {
   requireCount,
@@ -19,6 +19,7 @@ import {
   requireOptions,
   requireSeconds,
 } from "./validate.ts";
+import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "./wait_loop.ts";
 
 /** Options for `stream.subscribe()`. */
 export interface SubscribeOptions {
@@ -32,17 +33,40 @@ export interface SubscribeOptions {
   saveEveryS?: number;
   /** Seconds between reads when no wake arrives; null waits for wakes only. Defaults to 5. */
   idlePollS?: number | null;
-  /** Ends the iteration (saving the last handled event). */
+  /** Ends the iteration (saving the events handled before the one in hand). */
   signal?: AbortSignal;
+}
+
+/**
+ * A consumer's walk through a stream: an async iterator of events that also commits.
+ *
+ * An event counts as handled only when the loop asks for the next one, or when `commit()` is
+ * called: leaving the loop (`break`, `return()`, a throw in its body, abort) saves only the events
+ * handled before the one in hand, which is delivered again next time.
+ */
+export interface Subscription<T> extends AsyncIterableIterator<StreamEvent<T>> {
+  /**
+   * Counts the event in hand (the last one yielded) as handled and saves the consumer's offset
+   * now, whatever `saveEveryN`/`saveEveryS` say. Call it before leaving the loop after finishing
+   * an event, or to make progress durable at a point of your choosing.
+   */
+  commit(): void;
+}
+
+/** What a subscription needs of its stream. */
+export interface SubscriptionSource<T> {
+  readonly topic: string;
+  /** Reads up to `limit` events after `offset` (validated and decoded). */
+  read(offset: number, limit: number): StreamEvent<T>[];
 }
 
 /** Walks `stream` for `consumer`; see `Stream.subscribe()`. */
 export function subscribe<T>(
-  stream: Stream<T>,
+  stream: SubscriptionSource<T>,
   ctx: DatabaseContext,
   consumer: string,
   options?: SubscribeOptions,
-): AsyncIterableIterator<StreamEvent<T>> {
+): Subscription<T> {
   const action = `subscribe to stream ${JSON.stringify(stream.topic)}`;
   requireName(consumer, "the consumer name", action);
   const opts = requireOptions(options, action);
@@ -63,9 +87,16 @@ export function subscribe<T>(
   let buffer: StreamEvent<T>[] = [];
   let next = 0;
 
-  const save = () => {
-    if (!saving || handled <= saved || ctx.waker.closed) return;
-    saveConsumerOffset(ctx.open(action), consumer, stream.topic, handled);
+  /** Saves the handled offset. A background save meeting a busy database waits for the next. */
+  const save = (background: boolean) => {
+    if (handled <= saved || ctx.waker.closed) return;
+    try {
+      const db = background ? ctx.background(action) : ctx.open(action);
+      saveConsumerOffset(db, consumer, stream.topic, handled);
+    } catch (error) {
+      if (background && isTransientSqliteError(error)) return; // at-least-once: saved later
+      throw error;
+    }
     saved = handled;
     handledSinceSave = 0;
     lastSaveAt = Date.now();
@@ -76,26 +107,23 @@ export function subscribe<T>(
     delivered = undefined;
     handledSinceSave++;
     if (
-      (saveEveryN > 0 && handledSinceSave >= saveEveryN) ||
-      (saveEveryMs > 0 && Date.now() - lastSaveAt >= saveEveryMs)
-    ) save();
+      saving && ((saveEveryN > 0 && handledSinceSave >= saveEveryN) ||
+        (saveEveryMs > 0 && Date.now() - lastSaveAt >= saveEveryMs))
+    ) save(true);
   };
 
   /** Reads the next page, sleeping until there is one; false when stopped. */
   const refill = async (signal: AbortSignal): Promise<boolean> => {
-    while (!signal.aborted && !ctx.waker.closed) {
-      const since = ctx.waker.seq;
-      buffer = stream.read(position, batchSize);
-      next = 0;
-      if (buffer.length > 0) return true;
-      save(); // Caught up: persist what was handled before sleeping.
-      try {
-        if (await ctx.waker.wait({ timeoutMs: idleMs, signal, since }) === "abort") return false;
-      } catch (error) {
-        if (!(error instanceof WatcherDiedError)) throw error;
-      }
-    }
-    return false;
+    const page = await waitLoop(ctx.waker, () => {
+      const events = stream.read(position, batchSize);
+      if (events.length > 0) return events;
+      if (saving) save(true); // Caught up: persist what was handled before sleeping.
+      return undefined;
+    }, { signal, sleepMs: () => idleMs });
+    if (page === undefined) return false;
+    buffer = page;
+    next = 0;
+    return true;
   };
   const take = (): StreamEvent<T> => {
     const event = buffer[next++];
@@ -104,17 +132,23 @@ export function subscribe<T>(
     return event;
   };
 
-  return abortableIterator<StreamEvent<T>>((signal) => {
+  const iterator = abortableIterator<StreamEvent<T>>((signal) => {
     markHandled();
     // The hot path of a replay: the next event is already in hand, so no promise is awaited.
     if (next < buffer.length && !signal.aborted && !ctx.waker.closed) return take();
     return refill(signal).then((ok) => ok ? take() : undefined);
   }, {
     signal: opts.signal,
-    // Leaving the loop (break, return(), abort) counts the event in hand as handled.
+    // Leaving the loop saves what was handled before; the event in hand is delivered again.
     onFinish: () => {
+      if (saving) save(true);
+    },
+  });
+  return Object.assign(iterator, {
+    commit(): void {
+      ctx.open(`commit the offset of consumer ${JSON.stringify(consumer)} on ${action}`);
       markHandled();
-      save();
+      save(false);
     },
   });
 }

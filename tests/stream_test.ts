@@ -96,7 +96,7 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "subscribe(): breaking after the first event saves it; resubscribing yields the next",
+      "subscribe(): break without commit() delivers the event in hand again; commit() then break saves it",
       { skip },
       withDb(entry, async (db) => {
         const s = db.stream<string>("t");
@@ -105,12 +105,69 @@ for (const entry of driverMatrix()) {
           assert.equal(event.offset, first);
           break;
         }
+        assert.equal(s.getOffset("c"), 0);
+        const events = s.subscribe("c");
+        for await (const event of events) {
+          assert.equal(event.offset, first);
+          events.commit();
+          break;
+        }
         assert.equal(s.getOffset("c"), first);
         for await (const event of s.subscribe("c")) {
           assert.equal(event.offset, second);
           break;
         }
-        assert.equal(s.getOffset("c"), second);
+      }),
+    );
+
+    it(
+      "a stream event whose handler threw is delivered again after a restart",
+      { skip },
+      async () => {
+        const path = tempDbPath();
+        const first = fromDriver(await entry.open(path));
+        const offsets = first.stream<number>("t").publishMany([1, 2, 3]);
+        const handled: number[] = [];
+        await assert.rejects(async () => {
+          for await (const event of first.stream<number>("t").subscribe("c")) {
+            if (event.payload === 2) throw new Error("handler failed");
+            handled.push(event.payload);
+          }
+        }, /handler failed/);
+        assert.deepEqual(handled, [1]);
+        first.driver.close();
+        first.close();
+        // The restarted process resumes at the event whose handler threw.
+        const again = fromDriver(await entry.open(path));
+        try {
+          const s = again.stream<number>("t");
+          assert.equal(s.getOffset("c"), offsets[0]);
+          const sub = s.subscribe("c");
+          assert.equal((await sub.next()).value?.payload, 2);
+          assert.equal((await sub.next()).value?.payload, 3);
+          await sub.return?.();
+          assert.equal(s.getOffset("c"), offsets[1]);
+        } finally {
+          again.driver.close();
+          again.close();
+        }
+      },
+    );
+
+    it(
+      "an abort while an event is in hand saves only the events handled before it",
+      { skip },
+      withDb(entry, async (db) => {
+        const s = db.stream<number>("t");
+        const offsets = s.publishMany([1, 2, 3]);
+        const stop = new AbortController();
+        const seen: number[] = [];
+        for await (const event of s.subscribe("c", { signal: stop.signal })) {
+          seen.push(event.payload);
+          if (event.payload === 2) stop.abort();
+        }
+        assert.deepEqual(seen, [1, 2]);
+        assert.equal(s.getOffset("c"), offsets[0]);
       }),
     );
 
@@ -131,7 +188,8 @@ for (const entry of driverMatrix()) {
         assert.equal((await resumed.next()).value?.payload, 20);
         await resumed.return?.();
         await sub.return?.();
-        assert.equal(s.getOffset("c"), offsets[24]);
+        // Leaving the loop saves the events handled before the one in hand (event 24).
+        assert.equal(s.getOffset("c"), offsets[23]);
       }),
     );
 
