@@ -7,9 +7,8 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
-import { SLEEP_CAP_MS } from "./claim.ts";
 import type { SqliteDriver } from "./driver.ts";
-import { DatabaseClosedError, LockHeldError, WatcherDiedError } from "./errors.ts";
+import { DatabaseClosedError, LockHeldError } from "./errors.ts";
 import {
   LOCK_DELETE,
   LOCK_DELETE_EXPIRED,
@@ -19,6 +18,7 @@ import {
   LOCK_RENEW,
 } from "./lock_sql.ts";
 import { requireCount, requireName, requireOptions } from "./validate.ts";
+import { SLEEP_CAP_MS, waitLoop } from "./wait_loop.ts";
 
 /** Default lifetime of a `withLock()` lock between renewals: 60 s, as honker's scheduler lock. */
 export const LOCK_TTL_DEFAULT_S = 60;
@@ -145,10 +145,23 @@ export class Lock {
    * it, or after `release()`. As in honker, an expired lock nobody has taken yet is revived.
    */
   heartbeat(ttlS: number = this.ttlS): boolean {
+    return this.#renew(ttlS, false);
+  }
+
+  /**
+   * @internal The renewal `withLock()` makes on its own: a background write that throws a
+   * transient SqliteError instead of blocking while another process holds the write lock.
+   */
+  renewInBackground(): boolean {
+    return this.#renew(this.ttlS, true);
+  }
+
+  #renew(ttlS: number, background: boolean): boolean {
     const action = lockAction("renew", this.name);
     requireCount(ttlS, "ttlS", action);
     if (this.#released) return false;
-    const expiresAt = renewLock(this.#ctx.open(action), this.name, this.owner, ttlS);
+    const driver = background ? this.#ctx.background(action) : this.#ctx.open(action);
+    const expiresAt = renewLock(driver, this.name, this.owner, ttlS);
     if (expiresAt === undefined) return false;
     this.#expiresAt = expiresAt;
     return true;
@@ -171,8 +184,9 @@ function attempt(
   owner: string,
   ttlS: number,
   action: string,
+  background = false,
 ): LockRow {
-  const driver = ctx.open(action);
+  const driver = background ? ctx.background(action) : ctx.open(action);
   const live = driver.get<LockRow>(LOCK_GET_LIVE, [name]);
   if (live) return live;
   const row = ctx.transactions.atomic(() => acquireLock(driver, name, owner, ttlS));
@@ -221,22 +235,19 @@ async function waitForLock(
 ): Promise<Lock> {
   const { name, owner, ttlS, waitS, action } = wanted;
   const deadline = Date.now() + waitS * 1000;
-  for (;;) {
-    signal?.throwIfAborted();
-    const since = ctx.waker.seq;
-    const row = attempt(ctx, name, owner, ttlS, action);
+  let sleepMs = 0;
+  const lock = await waitLoop(ctx.waker, () => {
+    // A background write: a busy database is retried by the loop, never blocking for long.
+    const row = attempt(ctx, name, owner, ttlS, action, true);
     if (row.owner === owner) return new Lock(ctx, name, owner, ttlS, row.expires_at);
     const leftMs = deadline - Date.now();
     if (leftMs <= 0) throw new LockHeldError(name, row.owner, waitS);
-    const untilLapseMs = row.expires_at * 1000 + 1000 - Date.now();
-    const timeoutMs = Math.max(0, Math.min(untilLapseMs, leftMs, SLEEP_CAP_MS));
-    try {
-      await ctx.waker.wait({ since, signal, timeoutMs });
-    } catch (error) {
-      // The watcher died: later waits poll on their own, so just go round again.
-      if (!(error instanceof WatcherDiedError)) throw error;
-    }
-  }
+    sleepMs = Math.min(row.expires_at * 1000 + 1000 - Date.now(), leftMs);
+    return undefined;
+  }, { signal, sleepMs: () => sleepMs });
+  if (lock) return lock;
+  signal?.throwIfAborted();
+  throw new DatabaseClosedError(action);
 }
 
 /** Runs `fn` while renewing the lock, then releases it; `fn`'s own error wins over release's. */
@@ -253,7 +264,7 @@ async function holdWhile<T>(
   const renewal = setInterval(() => {
     let kept = false;
     try {
-      kept = lock.heartbeat();
+      kept = lock.renewInBackground();
     } catch (error) {
       // A busy database: try again at the next beat. A closed one: the lock simply lapses.
       if (!(error instanceof DatabaseClosedError)) return;

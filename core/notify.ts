@@ -7,9 +7,7 @@
 
 import type { DatabaseContext } from "./_context.ts";
 import { abortableIterator } from "./_abortable.ts";
-import { idlePollMs, SLEEP_CAP_MS } from "./claim.ts";
 import type { SqliteDriver } from "./driver.ts";
-import { WatcherDiedError } from "./errors.ts";
 import { parseJson, toJsonText } from "./json.ts";
 import {
   NOTIFICATION_INSERT,
@@ -19,6 +17,7 @@ import {
 } from "./notify_sql.ts";
 import type { Transaction } from "./transaction.ts";
 import { requireInteger, requireName, requireOptions, requireSeconds } from "./validate.ts";
+import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "./wait_loop.ts";
 
 /** A notification as a listener receives it. */
 export interface Notification<T = unknown> {
@@ -71,6 +70,14 @@ export function notify(
   return id;
 }
 
+interface NotificationRow {
+  [column: string]: string | number;
+  id: number;
+  channel: string;
+  payload: string;
+  created_at: number;
+}
+
 /** Listens on a channel; see `Database.listen()`. */
 export function listen<T>(
   ctx: DatabaseContext,
@@ -85,33 +92,22 @@ export function listen<T>(
   let lastId = driver.get<{ id: number }>(NOTIFICATION_LAST_ID, [channel])?.id ?? 0;
   let buffer: Notification<T>[] = [];
   return abortableIterator<Notification<T>>(async (signal) => {
-    while (buffer.length === 0) {
-      if (signal.aborted || ctx.waker.closed) return undefined;
-      // The wake sequence is read before the query, so a commit landing between the query and
-      // the wait ends the wait at once.
-      const since = ctx.waker.seq;
-      const rows = ctx.open(action).all<{
-        id: number;
-        channel: string;
-        payload: string;
-        created_at: number;
-      }>(NOTIFICATION_READ_SINCE, [channel, lastId, LISTEN_BATCH]);
-      if (rows.length > 0) {
-        buffer = rows.map((row) => ({
-          id: row.id,
-          channel: row.channel,
-          payload: parseJson<T>(row.payload),
-          createdAt: row.created_at,
-        }));
-        break;
-      }
-      try {
-        if (await ctx.waker.wait({ timeoutMs: idleMs, signal, since }) === "abort") {
-          return undefined;
-        }
-      } catch (error) {
-        if (!(error instanceof WatcherDiedError)) throw error;
-      }
+    if (buffer.length === 0) {
+      const rows = await waitLoop(ctx.waker, () => {
+        const found = ctx.open(action).all<NotificationRow>(NOTIFICATION_READ_SINCE, [
+          channel,
+          lastId,
+          LISTEN_BATCH,
+        ]);
+        return found.length > 0 ? found : undefined;
+      }, { signal, sleepMs: () => idleMs });
+      if (rows === undefined) return undefined;
+      buffer = rows.map((row) => ({
+        id: row.id,
+        channel: row.channel,
+        payload: parseJson<T>(row.payload),
+        createdAt: row.created_at,
+      }));
     }
     const next = buffer.shift() as Notification<T>;
     lastId = next.id;

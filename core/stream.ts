@@ -5,7 +5,6 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
-import { WatcherDiedError } from "./errors.ts";
 import { parseJson, toJsonText } from "./json.ts";
 import { CONSUMER_LIST, CONSUMER_MIN_OFFSET, EVENT_COUNT_SINCE, EVENT_TRIM } from "./stream_sql.ts";
 import * as ops from "./stream_ops.ts";
@@ -15,6 +14,7 @@ import type { SubscribeOptions, Subscription } from "./subscription.ts";
 import { checkPayload, requireSchema, validateForWrite } from "./standard_schema.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { Transaction } from "./transaction.ts";
+import { waitLoop } from "./wait_loop.ts";
 import {
   requireCount,
   requireInteger,
@@ -177,20 +177,18 @@ export class Stream<T = unknown> {
     return this.#readWaiting(offset, limit, timeoutMs, options.signal);
   }
 
-  async #readWaiting(offset: number, limit: number, timeoutMs: number, signal?: AbortSignal) {
+  async #readWaiting(
+    offset: number,
+    limit: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<StreamEvent<T>[]> {
     const deadline = Date.now() + timeoutMs;
-    const waker = this.#ctx.waker;
-    for (;;) {
-      const since = waker.seq;
-      const events = this.read(offset, limit);
-      const left = deadline - Date.now();
-      if (events.length > 0 || left <= 0 || signal?.aborted || waker.closed) return events;
-      try {
-        await waker.wait({ timeoutMs: left, signal, since });
-      } catch (error) {
-        if (!(error instanceof WatcherDiedError)) throw error;
-      }
-    }
+    const events = await waitLoop(this.#ctx.waker, () => {
+      const found = this.read(offset, limit);
+      return found.length > 0 || Date.now() >= deadline ? found : undefined;
+    }, { signal, sleepMs: () => deadline - Date.now() });
+    return events ?? [];
   }
 
   /** @internal Reads without argument checks (the subscription's hot path). */
