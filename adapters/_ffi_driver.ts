@@ -54,6 +54,10 @@ export class FfiDriver implements SqliteDriver {
   #conn: FfiConnection;
   #cache: StatementCache<CachedStatement>;
   #closed = false;
+  #prepare = (sql: string): CachedStatement => {
+    const handle = this.#conn.prepare(sql);
+    return { handle, parameterCount: this.#conn.lib.sqlite3_bind_parameter_count(handle) };
+  };
 
   constructor(name: string, path: string, options: OpenFfiOptions, ffi: FfiPlatform) {
     this.name = name;
@@ -66,30 +70,32 @@ export class FfiDriver implements SqliteDriver {
     );
   }
 
-  /** Prepares (or reuses) `sql` and binds `params`; the caller must {@linkcode #release} it. */
-  #bound(sql: string, params: readonly SqlValue[] | undefined, action: string): StatementHandle {
+  /**
+   * Runs `use` on the statement for `sql` with `params` bound, reserved for this one execution,
+   * then resets it and clears its bindings.
+   */
+  #execute<R>(
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    action: string,
+    use: (handle: StatementHandle) => R,
+  ): R {
     if (this.#closed) throw closedError(this.name, action);
     const values = checkParams(params, false);
     const conn = this.#conn;
-    const statement = this.#cache.get(sql, (text) => {
-      const handle = conn.prepare(text);
-      return { handle, parameterCount: conn.lib.sqlite3_bind_parameter_count(handle) };
-    });
-    const { handle, parameterCount } = statement;
-    checkParamCount(values, parameterCount);
-    for (let i = 0; i < values.length; i++) {
-      if (conn.bind(handle, i + 1, values[i]) !== SQLITE.OK) {
-        const error = conn.sqliteError();
-        this.#release(handle);
-        throw error;
+    const lease = this.#cache.acquire(sql, this.#prepare);
+    const { handle, parameterCount } = lease.statement;
+    try {
+      checkParamCount(values, parameterCount);
+      for (let i = 0; i < values.length; i++) {
+        if (conn.bind(handle, i + 1, values[i]) !== SQLITE.OK) throw conn.sqliteError();
       }
+      return use(handle);
+    } finally {
+      conn.lib.sqlite3_reset(handle);
+      conn.lib.sqlite3_clear_bindings(handle);
+      this.#cache.release(lease);
     }
-    return handle;
-  }
-
-  #release(handle: StatementHandle): void {
-    this.#conn.lib.sqlite3_reset(handle);
-    this.#conn.lib.sqlite3_clear_bindings(handle);
   }
 
   #row(handle: StatementHandle, names: string[]): Row {
@@ -124,9 +130,8 @@ export class FfiDriver implements SqliteDriver {
     params: readonly SqlValue[] | undefined,
     reader: (handle: StatementHandle) => (handle: StatementHandle) => R,
   ): R[] {
-    const handle = this.#bound(sql, params, "query");
     const lib = this.#conn.lib;
-    try {
+    return this.#execute(sql, params, "query", (handle) => {
       const rows: R[] = [];
       let rc = lib.sqlite3_step(handle);
       if (rc === SQLITE.ROW) {
@@ -135,9 +140,7 @@ export class FfiDriver implements SqliteDriver {
       }
       if (rc !== SQLITE.DONE) throw this.#conn.failure();
       return rows;
-    } finally {
-      this.#release(handle);
-    }
+    });
   }
 
   exec(sql: string): void {
@@ -146,15 +149,12 @@ export class FfiDriver implements SqliteDriver {
   }
 
   run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const handle = this.#bound(sql, params, "run");
     const lib = this.#conn.lib;
-    try {
+    this.#execute(sql, params, "run", (handle) => {
       let rc = lib.sqlite3_step(handle);
       while (rc === SQLITE.ROW) rc = lib.sqlite3_step(handle);
       if (rc !== SQLITE.DONE) throw this.#conn.failure();
-    } finally {
-      this.#release(handle);
-    }
+    });
     const rowid = lib.sqlite3_last_insert_rowid(this.#conn.db);
     return {
       changes: lib.sqlite3_changes(this.#conn.db),
@@ -177,15 +177,12 @@ export class FfiDriver implements SqliteDriver {
   }
 
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const handle = this.#bound(sql, params, "query");
-    try {
+    return this.#execute(sql, params, "query", (handle) => {
       const rc = this.#conn.lib.sqlite3_step(handle);
       if (rc === SQLITE.ROW) return this.#row(handle, this.#conn.columnNames(handle)) as T;
       if (rc !== SQLITE.DONE) throw this.#conn.failure();
       return undefined;
-    } finally {
-      this.#release(handle);
-    }
+    });
   }
 
   function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {

@@ -95,6 +95,11 @@ class BunSqliteDriver implements SqliteDriver {
   #cache: StatementCache<BunSqliteStatementLike>;
   #ownsHandle: boolean;
   #closed = false;
+  #prepare = (sql: string): BunSqliteStatementLike => {
+    const statement = this.#db.prepare(sql);
+    statement.safeIntegers(true);
+    return statement;
+  };
 
   constructor(db: BunSqliteDatabaseLike, options: FromBunSqliteOptions) {
     this.#db = db;
@@ -106,13 +111,21 @@ class BunSqliteDriver implements SqliteDriver {
     );
   }
 
-  #statement(sql: string, action: string): BunSqliteStatementLike {
+  /** Runs `use` on the statement for `sql`, reserved for this one execution. */
+  #execute<R>(
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    action: string,
+    use: (statement: BunSqliteStatementLike, values: readonly SqlValue[]) => R,
+  ): R {
     if (this.#closed) throw closedError(this.name, action);
-    return this.#cache.get(sql, (text) => {
-      const statement = this.#db.prepare(text);
-      statement.safeIntegers(true);
-      return statement;
-    });
+    const values = checkParams(params, false);
+    const lease = this.#cache.acquire(sql, this.#prepare);
+    try {
+      return use(lease.statement, values);
+    } finally {
+      this.#cache.release(lease);
+    }
   }
 
   exec(sql: string): void {
@@ -121,7 +134,12 @@ class BunSqliteDriver implements SqliteDriver {
   }
 
   run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const result = this.#statement(sql, "run").run(...checkParams(params, false));
+    const result = this.#execute(
+      sql,
+      params,
+      "run",
+      (statement, values) => statement.run(...values),
+    );
     return {
       changes: result.changes,
       lastInsertRowid: typeof result.lastInsertRowid === "bigint"
@@ -131,17 +149,23 @@ class BunSqliteDriver implements SqliteDriver {
   }
 
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    const rows = this.#statement(sql, "query").all(...checkParams(params, false)) as T[];
+    const rows = this.#execute(sql, params, "query", (statement, values) => {
+      return statement.all(...values) as T[];
+    });
     for (const row of rows) rowToNumbers(row);
     return rows;
   }
 
   values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    return valuesToNumbers(this.#statement(sql, "query").values(...checkParams(params, false)));
+    return valuesToNumbers(
+      this.#execute(sql, params, "query", (statement, values) => statement.values(...values)),
+    );
   }
 
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const row = this.#statement(sql, "query").get(...checkParams(params, false)) as T | null;
+    const row = this.#execute(sql, params, "query", (statement, values) => {
+      return statement.get(...values) as T | null;
+    });
     return row === null ? undefined : rowToNumbers(row);
   }
 

@@ -126,7 +126,7 @@ class DbSqliteDriver implements SqliteDriver {
     );
   }
 
-  #prepare(sql: string): DbSqliteStatementLike {
+  #prepare = (sql: string): DbSqliteStatementLike => {
     const statement = this.#db.prepare(sql);
     if (typeof statement.enableInt64 === "function") statement.enableInt64();
     else if (this.#db.int64 !== true) {
@@ -145,19 +145,25 @@ class DbSqliteDriver implements SqliteDriver {
       );
     }
     return statement;
-  }
+  };
 
-  #statement(
+  /** Runs `use` on the statement for `sql`, reserved for this one execution. */
+  #execute<R>(
     sql: string,
     params: readonly SqlValue[] | undefined,
     action: string,
-  ): [DbSqliteStatementLike, readonly SqlValue[]] {
+    use: (statement: DbSqliteStatementLike, values: readonly SqlValue[]) => R,
+  ): R {
     if (this.#closed) throw closedError(this.name, action);
     const values = checkParams(params, false);
-    const statement = this.#cache.get(sql, (text) => this.#prepare(text));
-    const count = statement.bindParameterCount;
-    if (count !== undefined) checkParamCount(values, count);
-    return [statement, values];
+    const lease = this.#cache.acquire(sql, this.#prepare);
+    try {
+      const count = lease.statement.bindParameterCount;
+      if (count !== undefined) checkParamCount(values, count);
+      return use(lease.statement, values);
+    } finally {
+      this.#cache.release(lease);
+    }
   }
 
   exec(sql: string): void {
@@ -166,8 +172,9 @@ class DbSqliteDriver implements SqliteDriver {
   }
 
   run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const [statement, values] = this.#statement(sql, params, "run");
-    const changes = statement.run(...values);
+    const changes = this.#execute(sql, params, "run", (statement, values) => {
+      return statement.run(...values);
+    });
     const rowid = this.#db.lastInsertRowId;
     return {
       changes,
@@ -178,20 +185,23 @@ class DbSqliteDriver implements SqliteDriver {
   }
 
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    const [statement, values] = this.#statement(sql, params, "query");
-    const rows = statement.all(...values) as T[];
+    const rows = this.#execute(sql, params, "query", (statement, values) => {
+      return statement.all(...values) as T[];
+    });
     for (const row of rows) rowToNumbers(row);
     return rows;
   }
 
   values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    const [statement, values] = this.#statement(sql, params, "query");
-    return valuesToNumbers(statement.values(...values));
+    return valuesToNumbers(
+      this.#execute(sql, params, "query", (statement, values) => statement.values(...values)),
+    );
   }
 
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const [statement, values] = this.#statement(sql, params, "query");
-    const row = statement.get(...values) as Record<string, unknown> | undefined;
+    const row = this.#execute(sql, params, "query", (statement, values) => {
+      return statement.get(...values) as Record<string, unknown> | undefined;
+    });
     // With `unsafeConcurrency`, @db/sqlite hands back one reused object for parameterless SQL.
     return row === undefined ? undefined : rowToNumbers({ ...row }) as T;
   }

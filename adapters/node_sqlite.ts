@@ -104,6 +104,12 @@ class NodeSqliteDriver implements SqliteDriver {
   #arrayCache: StatementCache<NodeSqliteStatementLike>;
   #ownsHandle: boolean;
   #closed = false;
+  #prepare = (sql: string): NodeSqliteStatementLike => this.#db.prepare(sql);
+  #prepareArrays = (sql: string): NodeSqliteStatementLike => {
+    const statement = this.#db.prepare(sql);
+    statement.setReturnArrays!(true);
+    return statement;
+  };
 
   constructor(db: NodeSqliteDatabaseLike, options: FromNodeSqliteOptions) {
     this.#db = db;
@@ -115,22 +121,32 @@ class NodeSqliteDriver implements SqliteDriver {
     this.#arrayCache = new StatementCache(capacity, () => {});
     if (hasReturnArrays(db)) {
       this.values = (sql, params) =>
-        this.#arrayStatement(sql).all(...checkParams(params, true)) as SqlValue[][];
+        this.#execute(true, sql, params, "query", (statement, values) => {
+          return statement.all(...values) as SqlValue[][];
+        });
     }
   }
 
-  #statement(sql: string, action: string): NodeSqliteStatementLike {
+  /**
+   * Runs `use` on the statement for `sql`, reserved for this one execution; from the cache of
+   * statements that return arrays when `arrays` is set.
+   */
+  #execute<R>(
+    arrays: boolean,
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    action: string,
+    use: (statement: NodeSqliteStatementLike, values: readonly SqlValue[]) => R,
+  ): R {
     if (this.#closed) throw closedError(this.name, action);
-    return this.#cache.get(sql, (text) => this.#db.prepare(text));
-  }
-
-  #arrayStatement(sql: string): NodeSqliteStatementLike {
-    if (this.#closed) throw closedError(this.name, "query");
-    return this.#arrayCache.get(sql, (text) => {
-      const statement = this.#db.prepare(text);
-      statement.setReturnArrays!(true);
-      return statement;
-    });
+    const values = checkParams(params, true);
+    const cache = arrays ? this.#arrayCache : this.#cache;
+    const lease = cache.acquire(sql, arrays ? this.#prepareArrays : this.#prepare);
+    try {
+      return use(lease.statement, values);
+    } finally {
+      cache.release(lease);
+    }
   }
 
   exec(sql: string): void {
@@ -139,16 +155,22 @@ class NodeSqliteDriver implements SqliteDriver {
   }
 
   run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const result = this.#statement(sql, "run").run(...checkParams(params, true));
-    return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
+    return this.#execute(false, sql, params, "run", (statement, values) => {
+      const result = statement.run(...values);
+      return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
+    });
   }
 
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    return this.#statement(sql, "query").all(...checkParams(params, true)) as T[];
+    return this.#execute(false, sql, params, "query", (statement, values) => {
+      return statement.all(...values) as T[];
+    });
   }
 
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    return this.#statement(sql, "query").get(...checkParams(params, true)) as T | undefined;
+    return this.#execute(false, sql, params, "query", (statement, values) => {
+      return statement.get(...values) as T | undefined;
+    });
   }
 
   function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {

@@ -1,6 +1,7 @@
 /**
  * Conformance tests for `function()`: scalar SQL functions called from SQL and from triggers,
- * argument and result types, errors, varargs, fixed arity and determinism.
+ * argument and result types, errors, varargs, fixed arity, determinism, and a function that runs
+ * the very SQL whose statement is still executing.
  *
  * @module
  */
@@ -112,8 +113,55 @@ function optionTests(test: Register, needsFunctions: true): void {
   }, { needsFunctions });
 }
 
+const DESCEND = "INSERT INTO t (depth, note) VALUES (?, descend(?))";
+const PEEK = "SELECT id, peek(id) AS seen FROM t ORDER BY id";
+
+function reentryTests(test: Register): void {
+  const needs = { needsFunctions: true, needsReentrantFunctions: true };
+  test("runs the same write again from inside a function while it is still executing", (db) => {
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, depth INTEGER, note TEXT)");
+    register(db, "descend", (depth) => {
+      if ((depth as number) >= 2) return "leaf";
+      const { lastInsertRowid } = db.run(DESCEND, [(depth as number) + 1, (depth as number) + 1]);
+      return `inner wrote ${lastInsertRowid}`;
+    });
+    const outer = db.run(DESCEND, [0, 0]);
+    assert.equal(outer.lastInsertRowid, 3, "lastInsertRowid is not the outer statement's row");
+    assert.deepEqual(
+      db.all("SELECT id, depth, note FROM t ORDER BY id").map((row) => ({ ...row })),
+      [
+        { id: 1, depth: 2, note: "leaf" },
+        { id: 2, depth: 1, note: "inner wrote 1" },
+        { id: 3, depth: 0, note: "inner wrote 2" },
+      ],
+    );
+    assert.equal(db.run(DESCEND, [5, 5]).lastInsertRowid, 4, "the cached statement is unusable");
+  }, needs);
+
+  test("runs the same query again from inside a function while it is still stepping", (db) => {
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3)");
+    let nested = false;
+    register(db, "peek", (_id) => {
+      if (nested) return -1;
+      nested = true;
+      try {
+        return db.all(PEEK).length + (db.get(PEEK)?.seen as number);
+      } finally {
+        nested = false;
+      }
+    });
+    assert.deepEqual(db.all(PEEK).map((row) => ({ ...row })), [
+      { id: 1, seen: 2 },
+      { id: 2, seen: 2 },
+      { id: 3, seen: 2 },
+    ]);
+    assert.deepEqual({ ...db.get(PEEK) }, { id: 1, seen: 2 });
+  }, needs);
+}
+
 /** Registers the SQL function tests; they are skipped when the adapter cannot register functions. */
 export function functionTests(test: Register): void {
   callTests(test, true);
   optionTests(test, true);
+  reentryTests(test);
 }

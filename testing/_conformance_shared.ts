@@ -30,6 +30,11 @@ export type ScratchBody = (db: SqliteDriver, scratch: Scratch) => void | Promise
 export interface TestOptions {
   /** The test registers SQL functions, so it is skipped when the adapter cannot. */
   needsFunctions?: boolean;
+  /**
+   * The test runs statements from inside a SQL function, so it is skipped when the connection
+   * declares `reentrantFunctions: false`.
+   */
+  needsReentrantFunctions?: boolean;
   /** The test reads rows through `values()`, so it is skipped when the adapter has none. */
   needsValues?: boolean;
   /** The test checks a rule the adapter may declare it cannot keep (see `knownLimitations`). */

@@ -108,7 +108,16 @@ export function driverConformance(options: DriverConformanceOptions): void {
         (needs.needsValues ? valuesSkip : undefined) ??
         (known ? `known limitation of ${options.name}: ${known}` : undefined);
       if (reason !== undefined) it(name, { skip: reason }, () => {});
-      else it(name, () => withScratch(open, body));
+      else {
+        it(name, (t) =>
+          withScratch(open, (db, scratch) => {
+            // Known only once a connection is open: the driver itself declares it.
+            if (needs.needsReentrantFunctions && db.reentrantFunctions === false) {
+              return t.skip(`${options.name} declares reentrantFunctions: false`);
+            }
+            return body(db, scratch);
+          }));
+      }
     };
     valueTests(register);
     statementTests(register);
