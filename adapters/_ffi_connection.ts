@@ -6,6 +6,7 @@
  */
 
 import type { SqlValue } from "../core/driver.ts";
+import { SqliteError } from "../core/errors.ts";
 import { denoPlatform, type FfiPlatform, type Pointer } from "./_ffi_platform.ts";
 import { loadSqlite, SQLITE, type SqliteSymbols } from "./_ffi_symbols.ts";
 
@@ -62,7 +63,7 @@ export class FfiConnection {
         ? "out of memory"
         : this.#text(this.lib.sqlite3_errmsg(this.#db));
       this.lib.sqlite3_close_v2(this.#db);
-      throw new Error(`Cannot open database "${path}": ${message}`);
+      throw new SqliteError(message, rc);
     }
     this.lib.sqlite3_busy_timeout(this.#db, options.busyTimeoutMs ?? 5000);
   }
@@ -81,15 +82,10 @@ export class FfiConnection {
     return new Uint8Array(this.ffi.view(pointer, length));
   }
 
-  /** The connection's last error, as node:sqlite shapes it (`code`, `errcode`, `errstr`). */
-  sqliteError(message?: string): Error {
-    const errcode = this.lib.sqlite3_extended_errcode(this.#db);
-    message ??= this.#text(this.lib.sqlite3_errmsg(this.#db));
-    return Object.assign(new Error(message), {
-      code: "ERR_SQLITE_ERROR",
-      errcode,
-      errstr: this.#text(this.lib.sqlite3_errstr(errcode)),
-    });
+  /** The connection's last error, with its extended result code. */
+  sqliteError(message?: string): SqliteError {
+    const resultCode = this.lib.sqlite3_extended_errcode(this.#db);
+    return new SqliteError(message ?? this.#text(this.lib.sqlite3_errmsg(this.#db)), resultCode);
   }
 
   /** Takes the error a JS function threw during the last statement, if any. */

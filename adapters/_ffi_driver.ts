@@ -22,10 +22,10 @@ import {
   checkParamCount,
   checkParams,
   closedError,
+  openError,
   sqlFunctionResult,
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
 } from "./_shared.ts";
+import { STATEMENT_CACHE_SIZE_DEFAULT, StatementCache } from "./_statement_cache.ts";
 import type { FfiPlatform } from "./_ffi_platform.ts";
 import { SQLITE } from "./_ffi_symbols.ts";
 import { FfiConnection, type StatementHandle } from "./_ffi_connection.ts";
@@ -209,15 +209,16 @@ export class FfiDriver implements SqliteDriver {
  * Opens `path` as the driver `name` over the FFI `platform()` returns. Every failure (no FFI on
  * this runtime, no library, a file that cannot be opened) is a rejected promise, never a throw.
  */
-export function openFfiDriver(
+export async function openFfiDriver(
   name: string,
   path: string,
   options: OpenFfiOptions,
   platform: () => FfiPlatform,
 ): Promise<SqliteDriver> {
+  const ffi = platform();
   try {
-    return Promise.resolve(new FfiDriver(name, path, options, platform()));
+    return new FfiDriver(name, path, options, ffi);
   } catch (error) {
-    return Promise.reject(error);
+    throw await openError(path, error);
   }
 }

@@ -1,105 +1,16 @@
 /**
- * Pieces every adapter shares: the bounded statement cache, parameter checks and integer
- * conversion rules of the driver contract. Private to `adapters/`.
+ * Pieces every adapter shares: parameter checks, integer conversion rules of the driver
+ * contract, and the one mapping of a binding's SQLite errors (and failed opens) to SqliteError.
+ * Private to `adapters/`.
  *
  * @module
  */
 
 import type { SqlValue } from "../core/driver.ts";
-
-/** How many prepared statements an adapter keeps before evicting the least recently used. */
-export const STATEMENT_CACHE_SIZE_DEFAULT = 256;
+import { SqliteError } from "../core/errors.ts";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-
-/** A statement handed out by {@linkcode StatementCache.acquire}, to give back with `release()`. */
-export interface StatementLease<S> {
-  /** The prepared statement, reserved for this one execution. */
-  readonly statement: S;
-}
-
-interface CacheEntry<S> extends StatementLease<S> {
-  /** An execution holds it: a nested call with the same SQL must not reset it. */
-  busy: boolean;
-  /** Still in the map; an evicted or uncached statement is finalized when released. */
-  cached: boolean;
-}
-
-/**
- * A bounded least-recently-used map from SQL text to a prepared statement, which never hands out
- * a statement that is still executing.
- *
- * A SQL function (honker's, called from a user's trigger) can run the very SQL whose statement
- * fired it: `honker_enqueue()` in a trigger on `_honker_live` runs the INSERT that enqueue() is
- * still stepping. Rebinding that statement would reset it mid-step (a wrong lastInsertRowid on
- * node:sqlite, SQLITE_MISUSE through FFI, a crash in some bindings), so a statement is marked
- * busy while it runs and a nested call with the same SQL gets a fresh statement of its own,
- * finalized when released. A busy statement that is evicted meanwhile is finalized on release.
- *
- * A Map keeps insertion order, so re-inserting on every hit makes the first key the least
- * recently used one.
- */
-export class StatementCache<S> {
-  #map = new Map<string, CacheEntry<S>>();
-  #capacity: number;
-  #finalize: (statement: S) => void;
-
-  /** Creates a cache that finalizes statements it evicts. */
-  constructor(capacity: number, finalize: (statement: S) => void) {
-    this.#capacity = capacity;
-    this.#finalize = finalize;
-  }
-
-  /**
-   * Reserves the statement for `sql`, preparing (and caching) it on a miss, or preparing an
-   * uncached one when the cached statement is still executing. Always pair with `release()`.
-   */
-  acquire(sql: string, prepare: (sql: string) => S): StatementLease<S> {
-    const hit = this.#map.get(sql);
-    if (hit !== undefined) {
-      if (hit.busy) {
-        const fresh: CacheEntry<S> = { statement: prepare(sql), busy: true, cached: false };
-        return fresh;
-      }
-      this.#map.delete(sql);
-      this.#map.set(sql, hit);
-      hit.busy = true;
-      return hit;
-    }
-    const entry: CacheEntry<S> = { statement: prepare(sql), busy: true, cached: true };
-    this.#map.set(sql, entry);
-    if (this.#map.size > this.#capacity) {
-      const oldest = this.#map.keys().next().value as string;
-      this.#forget(this.#map.get(oldest)!);
-      this.#map.delete(oldest);
-    }
-    return entry;
-  }
-
-  /** Gives back a statement from `acquire()`: it is free for reuse, or finalized if uncached. */
-  release(lease: StatementLease<S>): void {
-    const entry = lease as CacheEntry<S>;
-    entry.busy = false;
-    if (!entry.cached) this.#finalize(entry.statement);
-  }
-
-  #forget(entry: CacheEntry<S>): void {
-    entry.cached = false;
-    if (!entry.busy) this.#finalize(entry.statement);
-  }
-
-  /** Finalizes and forgets every cached statement (one still executing, when released). */
-  clear(): void {
-    for (const entry of this.#map.values()) this.#forget(entry);
-    this.#map.clear();
-  }
-
-  /** How many statements are cached. */
-  get size(): number {
-    return this.#map.size;
-  }
-}
 
 /** Describes a value for an error message without printing a whole payload. */
 function describe(value: unknown): string {
@@ -218,6 +129,125 @@ export function sqlFunctionResult(value: unknown, name: string): SqlValue {
       { cause: error },
     );
   }
+}
+
+/**
+ * SQLite's own texts (`sqlite3_errstr`, and the messages it words itself) by the primary result
+ * code they report, for errors that carry only the message: Deno's node:sqlite drops `errcode`
+ * from `exec()` errors, @db/sqlite throws a plain Error with `sqlite3_errmsg`.
+ */
+const SQLITE_MESSAGE_CODES: ReadonlyArray<readonly [RegExp, number]> = [
+  [/^database is locked|^cannot (commit|rollback) transaction - SQL statements in progress/, 5],
+  [/^database (table|schema) is locked/, 6],
+  [/constraint failed/, 19],
+  [/^unable to open database file/, 14],
+  [/^attempt to write a readonly database/, 8],
+  [/^disk I\/O error/, 10],
+  [/^database disk image is malformed/, 11],
+  [/^file is not a database/, 26],
+  [/^database or disk is full/, 13],
+  [/^interrupted/, 9],
+  [/^out of memory/, 7],
+  [/^string or blob too big/, 18],
+  [/^datatype mismatch/, 20],
+  [/^bad parameter or other API misuse/, 21],
+  [/^column index out of range/, 25],
+  [/^(authorization denied|not authorized)/, 23],
+  [/^access permission denied/, 3],
+  [/^(query aborted|abort due to ROLLBACK)/, 4],
+  [/^locking protocol/, 15],
+  [/^database schema has changed/, 17],
+];
+
+/** The result code SQLite's `message` reports; SQLITE_ERROR for its other texts. */
+function resultCodeOfMessage(message: string): number {
+  for (const [pattern, code] of SQLITE_MESSAGE_CODES) if (pattern.test(message)) return code;
+  return 1;
+}
+
+/** The result code of an error a binding threw for SQLite, or undefined when it is not one. */
+function reportedResultCode(error: Error, plainErrorsAreSqlite: boolean): number | undefined {
+  const e = error as Error & { code?: unknown; errcode?: unknown; errno?: unknown };
+  if (e.code === "ERR_SQLITE_ERROR") {
+    return typeof e.errcode === "number" ? e.errcode : resultCodeOfMessage(e.message); // node:sqlite
+  }
+  if (e.name === "SQLiteError" && typeof e.errno === "number") return e.errno; // bun:sqlite
+  if (e.name === "SqliteError" && typeof e.code === "number") return e.code; // @db/sqlite
+  if (plainErrorsAreSqlite && Object.getPrototypeOf(e) === Error.prototype) {
+    return resultCodeOfMessage(e.message);
+  }
+  return undefined;
+}
+
+/**
+ * Turns an error a binding threw for SQLite into a {@linkcode SqliteError} with SQLite's
+ * message, its result code and the binding's error as `cause`, whatever the binding's shape:
+ * node:sqlite's `errcode`, bun:sqlite's `errno`, @db/sqlite's numeric `code` (its message
+ * prefixed with that code). Anything else, such as the TypeError of a refused parameter or the
+ * exception of a SQL function, is returned unchanged.
+ *
+ * @param error What the binding threw.
+ * @param plainErrorsAreSqlite The call can only fail for SQLite's reasons, and the binding
+ * throws those as plain Errors carrying only SQLite's message (@db/sqlite).
+ */
+export function toSqliteError(error: unknown, plainErrorsAreSqlite = false): unknown {
+  if (!(error instanceof Error) || error instanceof SqliteError) return error;
+  const resultCode = reportedResultCode(error, plainErrorsAreSqlite);
+  if (resultCode === undefined) return error;
+  const message = error.name === "SqliteError"
+    ? error.message.replace(/^\d+: /, "")
+    : error.message;
+  return new SqliteError(message, resultCode, { cause: error });
+}
+
+/**
+ * Why a file in `path` cannot be created, when the cause is its directory: SQLite says only
+ * "unable to open database file". Asked only after an open failed; node:fs is loaded then, and
+ * exists on Node, Deno and Bun alike.
+ */
+async function directoryProblem(path: string): Promise<string | undefined> {
+  if (path === "" || path === ":memory:" || path.startsWith("file:")) return undefined;
+  try {
+    const { statSync } = await import("node:fs");
+    const { dirname } = await import("node:path");
+    const directory = dirname(path);
+    let stat;
+    try {
+      stat = statSync(directory);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === "ENOENT" || code === "ENOTDIR") {
+        return `the directory ${JSON.stringify(directory)} does not exist`;
+      }
+      return undefined;
+    }
+    return stat.isDirectory() ? undefined : `${JSON.stringify(directory)} is not a directory`;
+  } catch {
+    return undefined; // no file system access here: SQLite's message alone
+  }
+}
+
+/**
+ * The error for a database file an adapter could not open: SQLite's error as a
+ * {@linkcode SqliteError} whose message names the path, and the directory when that is the
+ * cause. Anything that is not SQLite's error is returned unchanged.
+ *
+ * @param path The path as given to the adapter.
+ * @param error What the binding threw.
+ */
+export async function openError(path: string, error: unknown): Promise<unknown> {
+  const sqlite = toSqliteError(error);
+  if (!(sqlite instanceof SqliteError)) return error;
+  // Deno's node:sqlite appends the path itself.
+  const message = sqlite.message.endsWith(`: ${path}`)
+    ? sqlite.message.slice(0, -(path.length + 2))
+    : sqlite.message;
+  const why = sqlite.code === "SQLITE_CANTOPEN" ? await directoryProblem(path) : undefined;
+  return new SqliteError(
+    `Cannot open database ${JSON.stringify(path)}: ${message}${why ? ` (${why})` : ""}`,
+    sqlite.resultCode,
+    { cause: error },
+  );
 }
 
 /** The error every adapter throws when used after `close()`. */

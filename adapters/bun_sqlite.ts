@@ -28,12 +28,17 @@ import {
   bigintToNumber,
   checkParams,
   closedError,
+  openError,
   rowToNumbers,
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
+  toSqliteError,
   valuesToNumbers,
   wrapSqlFunction,
 } from "./_shared.ts";
+import {
+  STATEMENT_CACHE_SIZE_DEFAULT,
+  StatementCache,
+  type StatementLease,
+} from "./_statement_cache.ts";
 
 /** The subset of a bun:sqlite `Statement` this adapter calls. */
 export interface BunSqliteStatementLike {
@@ -120,17 +125,24 @@ class BunSqliteDriver implements SqliteDriver {
   ): R {
     if (this.#closed) throw closedError(this.name, action);
     const values = checkParams(params, false);
-    const lease = this.#cache.acquire(sql, this.#prepare);
+    let lease: StatementLease<BunSqliteStatementLike> | undefined;
     try {
+      lease = this.#cache.acquire(sql, this.#prepare);
       return use(lease.statement, values);
+    } catch (error) {
+      throw toSqliteError(error);
     } finally {
-      this.#cache.release(lease);
+      if (lease !== undefined) this.#cache.release(lease);
     }
   }
 
   exec(sql: string): void {
     if (this.#closed) throw closedError(this.name, "exec");
-    this.#db.exec(sql);
+    try {
+      this.#db.exec(sql);
+    } catch (error) {
+      throw toSqliteError(error);
+    }
   }
 
   run(sql: string, params?: readonly SqlValue[]): RunResult {
@@ -174,11 +186,15 @@ class BunSqliteDriver implements SqliteDriver {
     if (typeof this.#db.function !== "function") {
       throw new TypeError(`Cannot register function ${name}(): this bun:sqlite has no function()`);
     }
-    this.#db.function(
-      name,
-      { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
-      wrapSqlFunction(name, fn),
-    );
+    try {
+      this.#db.function(
+        name,
+        { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
+        wrapSqlFunction(name, fn),
+      );
+    } catch (error) {
+      throw toSqliteError(error);
+    }
   }
 
   close(): void {
@@ -218,7 +234,9 @@ export function fromBunSqlite(
  * @param path The database file, created if missing.
  * @param options Busy timeout, read-only mode and cache size.
  * @returns A driver that owns its connection.
- * @throws {Error} When not running on Bun, or the file cannot be opened.
+ * @throws {Error} When not running on Bun.
+ * @throws {SqliteError} When the file cannot be opened; the message names the path, and its
+ * directory when that is missing.
  *
  * @example Open a file
  * ```ts ignore
@@ -237,10 +255,15 @@ export async function openBunSqlite(
   } catch (error) {
     throw new Error("Cannot open with bun:sqlite: this runtime is not Bun", { cause: error });
   }
-  const handle = new mod.Database(
-    path,
-    options.readOnly ? { readonly: true } : { create: true, readwrite: true },
-  );
+  let handle: BunSqliteDatabaseLike;
+  try {
+    handle = new mod.Database(
+      path,
+      options.readOnly ? { readonly: true } : { create: true, readwrite: true },
+    );
+  } catch (error) {
+    throw await openError(path, error);
+  }
   handle.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   return fromBunSqlite(handle, {
     path,

@@ -21,6 +21,11 @@
  * - `db.function(name, fn, { deterministic, varargs })` takes the arity from `fn.length`, passes
  *   integers beyond 2^53 as bigint, blobs as views into SQLite's memory, and turns an exception
  *   into an SQL error carrying its message.
+ * - A failed statement throws a plain Error carrying only `sqlite3_errmsg` (SQLITE_MISUSE and a
+ *   failed open throw its `SqliteError` with a numeric `code`), and stays un-reset until its next
+ *   use, which keeps the implicit transaction open: later writes would not commit. The adapter
+ *   finalizes a statement that failed and throws a SqliteError whose code it reads from SQLite's
+ *   message.
  * - Text is read up to the first NUL byte, so a string holding `"\0"` comes back cut short; this
  *   cannot be repaired from outside @db/sqlite.
  *
@@ -48,11 +53,11 @@ import {
   checkParams,
   closedError,
   rowToNumbers,
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
+  toSqliteError,
   valuesToNumbers,
   wrapSqlFunction,
 } from "./_shared.ts";
+import { STATEMENT_CACHE_SIZE_DEFAULT, StatementCache } from "./_statement_cache.ts";
 
 /** The subset of an @db/sqlite `Statement` this adapter calls. */
 export interface DbSqliteStatementLike {
@@ -127,7 +132,12 @@ class DbSqliteDriver implements SqliteDriver {
   }
 
   #prepare = (sql: string): DbSqliteStatementLike => {
-    const statement = this.#db.prepare(sql);
+    let statement: DbSqliteStatementLike;
+    try {
+      statement = this.#db.prepare(sql);
+    } catch (error) {
+      throw toSqliteError(error, true);
+    }
     if (typeof statement.enableInt64 === "function") statement.enableInt64();
     else if (this.#db.int64 !== true) {
       statement.finalize();
@@ -157,18 +167,27 @@ class DbSqliteDriver implements SqliteDriver {
     if (this.#closed) throw closedError(this.name, action);
     const values = checkParams(params, false);
     const lease = this.#cache.acquire(sql, this.#prepare);
+    const count = lease.statement.bindParameterCount;
+    let result: R;
     try {
-      const count = lease.statement.bindParameterCount;
       if (count !== undefined) checkParamCount(values, count);
-      return use(lease.statement, values);
-    } finally {
-      this.#cache.release(lease);
+      result = use(lease.statement, values);
+    } catch (error) {
+      // @db/sqlite leaves a failed statement un-reset, still holding the implicit transaction.
+      this.#cache.discard(lease);
+      throw toSqliteError(error, true);
     }
+    this.#cache.release(lease);
+    return result;
   }
 
   exec(sql: string): void {
     if (this.#closed) throw closedError(this.name, "exec");
-    this.#db.exec(sql);
+    try {
+      this.#db.exec(sql);
+    } catch (error) {
+      throw toSqliteError(error, true);
+    }
   }
 
   run(sql: string, params?: readonly SqlValue[]): RunResult {
@@ -216,10 +235,14 @@ class DbSqliteDriver implements SqliteDriver {
         else if (arg instanceof Uint8Array) args[i] = arg.slice();
       }
     });
-    this.#db.function(name, wrapper, {
-      deterministic: options.deterministic ?? false,
-      varargs: options.varargs ?? false,
-    });
+    try {
+      this.#db.function(name, wrapper, {
+        deterministic: options.deterministic ?? false,
+        varargs: options.varargs ?? false,
+      });
+    } catch (error) {
+      throw toSqliteError(error, true);
+    }
   }
 
   close(): void {

@@ -34,8 +34,9 @@ export type OpenDenoFfiOptions = OpenFfiOptions;
  * @param path The database file, created if missing (or `":memory:"`, or a `file:` URI).
  * @param options Library path, busy timeout, read-only mode and cache size.
  * @returns A driver that owns its connection.
- * @throws {Error} When this is not Deno, `--allow-ffi` is missing, no libsqlite3 loads or the
- * file cannot be opened.
+ * @throws {Error} When this is not Deno, `--allow-ffi` is missing or no libsqlite3 loads.
+ * @throws {SqliteError} When the file cannot be opened; the message names the path, and its
+ * directory when that is missing.
  *
  * @example Open a file
  * ```ts ignore

@@ -26,13 +26,12 @@ import type {
   SqliteDriver,
   SqlValue,
 } from "../core/driver.ts";
+import { checkParams, closedError, openError, toSqliteError, wrapSqlFunction } from "./_shared.ts";
 import {
-  checkParams,
-  closedError,
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
-  wrapSqlFunction,
-} from "./_shared.ts";
+  type StatementLease,
+} from "./_statement_cache.ts";
 
 /** The subset of a node:sqlite `StatementSync` this adapter calls. */
 export interface NodeSqliteStatementLike {
@@ -141,17 +140,24 @@ class NodeSqliteDriver implements SqliteDriver {
     if (this.#closed) throw closedError(this.name, action);
     const values = checkParams(params, true);
     const cache = arrays ? this.#arrayCache : this.#cache;
-    const lease = cache.acquire(sql, arrays ? this.#prepareArrays : this.#prepare);
+    let lease: StatementLease<NodeSqliteStatementLike> | undefined;
     try {
+      lease = cache.acquire(sql, arrays ? this.#prepareArrays : this.#prepare);
       return use(lease.statement, values);
+    } catch (error) {
+      throw toSqliteError(error);
     } finally {
-      cache.release(lease);
+      if (lease !== undefined) cache.release(lease);
     }
   }
 
   exec(sql: string): void {
     if (this.#closed) throw closedError(this.name, "exec");
-    this.#db.exec(sql);
+    try {
+      this.#db.exec(sql);
+    } catch (error) {
+      throw toSqliteError(error);
+    }
   }
 
   run(sql: string, params?: readonly SqlValue[]): RunResult {
@@ -178,11 +184,15 @@ class NodeSqliteDriver implements SqliteDriver {
     if (typeof this.#db.function !== "function") {
       throw new TypeError(`Cannot register function ${name}(): this node:sqlite has no function()`);
     }
-    this.#db.function(
-      name,
-      { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
-      wrapSqlFunction(name, fn),
-    );
+    try {
+      this.#db.function(
+        name,
+        { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
+        wrapSqlFunction(name, fn),
+      );
+    } catch (error) {
+      throw toSqliteError(error);
+    }
   }
 
   close(): void {
@@ -223,7 +233,9 @@ export function fromNodeSqlite(
  * @param path The database file, created if missing.
  * @param options Busy timeout, extension loading, read-only mode and cache size.
  * @returns A driver that owns its connection.
- * @throws {Error} When node:sqlite is not available or the file cannot be opened.
+ * @throws {Error} When node:sqlite is not available.
+ * @throws {SqliteError} When the file cannot be opened; the message names the path, and its
+ * directory when that is missing.
  *
  * @example Open a file
  * ```ts ignore
@@ -244,11 +256,16 @@ export async function openNodeSqlite(
       cause: error,
     });
   }
-  const handle = new mod.DatabaseSync(path, {
-    timeout: options.busyTimeoutMs ?? 5000,
-    allowExtension: options.allowExtension ?? false,
-    readOnly: options.readOnly ?? false,
-  });
+  let handle: NodeSqliteDatabaseLike;
+  try {
+    handle = new mod.DatabaseSync(path, {
+      timeout: options.busyTimeoutMs ?? 5000,
+      allowExtension: options.allowExtension ?? false,
+      readOnly: options.readOnly ?? false,
+    });
+  } catch (error) {
+    throw await openError(path, error);
+  }
   return fromNodeSqlite(handle, {
     path,
     statementCacheSize: options.statementCacheSize,

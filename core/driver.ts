@@ -43,8 +43,12 @@ export type SqlFunction = (...args: SqlValue[]) => SqlValue;
  * - booleans, `undefined` and other non-SqlValue parameters are rejected with a TypeError;
  * - integers come back as JS numbers; an integer outside ±(2^53 − 1) is a RangeError, never a
  *   silently rounded number;
- * - prepared statements are cached by SQL text, so repeating a statement costs no prepare;
- * - a failed statement throws an Error carrying SQLite's message;
+ * - prepared statements are cached by SQL text, so repeating a statement costs no prepare, but
+ *   a statement still executing is never handed out again: the same SQL run from inside a SQL
+ *   function gets a statement of its own;
+ * - what SQLite reports is thrown as a `SqliteError` (core/errors.ts) carrying SQLite's message
+ *   and result code; a SQL function's own exception, and the TypeError or RangeError of a
+ *   refused parameter, are thrown as they are;
  * - after `close()` every call except `close()` throws.
  *
  * @example Run a statement through any adapter

@@ -1,8 +1,9 @@
 /**
  * The driver conformance suite: one call proves that a {@linkcode SqliteDriver} keeps every rule
  * of the contract in `core/driver.ts` (value round-trips, integer binding, the ±(2^53 − 1)
- * read limit, parameter rejection, the statement cache, errors, SQL functions, rows read as
- * arrays through `values()`, WAL, two connections on one file, transactions and `close()`).
+ * read limit, parameter rejection, the statement cache, errors as SqliteError with SQLite's
+ * result code, SQL functions (re-entered too), rows read as arrays through `values()`, WAL, two
+ * connections on one file, transactions and `close()`).
  *
  * It registers `node:test` tests, so the same file runs under `node --test`, `deno test` and
  * `bun test`. Every test uses its own temporary database file and closes what it opens.
@@ -22,6 +23,7 @@ import { describe, it } from "node:test";
 import type { SqliteDriver } from "../core/driver.ts";
 import { arrayTests } from "./_conformance_arrays.ts";
 import { connectionTests } from "./_conformance_connections.ts";
+import { errorTests } from "./_conformance_errors.ts";
 import { functionTests } from "./_conformance_functions.ts";
 import type { KnownLimitation, Register } from "./_conformance_shared.ts";
 import { withScratch } from "./_conformance_shared.ts";
@@ -124,5 +126,6 @@ export function driverConformance(options: DriverConformanceOptions): void {
     functionTests(register);
     arrayTests(register);
     connectionTests(register);
+    errorTests(register);
   });
 }

@@ -13,6 +13,9 @@
  *   `sqlite3_changes`; `lastInsertRowId` is `Number()` of the int64 rowid.
  * - `function()` takes the arity from `fn.length`; a thrown error becomes an SQL error carrying
  *   only its message.
+ * - Errors: a failed statement throws a plain Error with `sqlite3_errmsg` (no result code) and
+ *   is left un-reset until its next use; SQLITE_MISUSE and a failed open throw its `SqliteError`
+ *   (numeric `code`, message `"<code>: <text>"`).
  * - `values()` reads rows as arrays with the same column reader as `all()`.
  * Differences: named parameters are not supported (the adapter never uses them), blob arguments
  * of functions are copied rather than viewed, and use after `close()` throws instead of crashing.
@@ -22,6 +25,7 @@ import type { SqlValue } from "../core/driver.ts";
 import type { DbSqliteDatabaseLike, DbSqliteStatementLike } from "../adapters/db_sqlite.ts";
 import { FfiConnection, type StatementHandle } from "../adapters/_ffi_connection.ts";
 import { SQLITE } from "../adapters/_ffi_symbols.ts";
+import { SqliteError } from "../core/errors.ts";
 
 /** The @db/sqlite `DatabaseOpenOptions` the shim honours. */
 export interface DbSqliteShimOptions {
@@ -34,6 +38,19 @@ export interface DbSqliteShimOptions {
 }
 
 type BindValue = SqlValue | boolean | undefined | Date | Record<string, unknown>;
+
+/** @db/sqlite's own `SqliteError` (`src/util.ts`): a numeric code, prefixed to the message. */
+export class ShimSqliteError extends Error {
+  /** SQLite's result code. */
+  code: number;
+
+  /** Creates the error as @db/sqlite's `unwrap()` does. */
+  constructor(code: number, message: string) {
+    super(`${code}: ${message}`);
+    this.name = "SqliteError";
+    this.code = code;
+  }
+}
 
 const JSON_SUBTYPE = 74;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -100,7 +117,9 @@ export class ShimStatement implements DbSqliteStatementLike {
 
   #fail(): Error {
     this.#conn.takeCallbackError();
-    return new Error(this.#conn.sqliteError().message);
+    const error = this.#conn.sqliteError();
+    if (error.code === "SQLITE_MISUSE") return new ShimSqliteError(21, "SQLite3 API misuse");
+    return new Error(error.message);
   }
 
   #begin(params: BindValue[]): StatementHandle {
@@ -249,8 +268,13 @@ export class ShimDatabase implements DbSqliteDatabaseLike {
     this.path = path;
     this.int64 = options.int64 ?? false;
     this.parseJson = options.parseJson ?? true;
-    // @db/sqlite sets no busy timeout.
-    this.#conn = new FfiConnection(path, { readOnly: options.readonly, busyTimeoutMs: 0 });
+    try {
+      // @db/sqlite sets no busy timeout.
+      this.#conn = new FfiConnection(path, { readOnly: options.readonly, busyTimeoutMs: 0 });
+    } catch (error) {
+      if (!(error instanceof SqliteError)) throw error;
+      throw new ShimSqliteError(error.resultCode & 0xff, error.message);
+    }
   }
 
   /** Whether the connection is open. */
