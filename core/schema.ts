@@ -7,6 +7,7 @@
 
 import type { SqliteDriver } from "./driver.ts";
 import { UnsupportedDatabaseError } from "./errors.ts";
+import { checkHonkerFormat } from "./schema_format.ts";
 import {
   PRAGMAS_DEFAULT,
   SCHEMA_BOOTSTRAP_DDL,
@@ -29,7 +30,10 @@ function isMemoryPath(path: string): boolean {
   return path === "" || path === ":memory:" || /^file::memory:|[?&]mode=memory\b/.test(path);
 }
 
-/** Refuses databases honker-ts cannot serve: in-memory, SQLite < 3.38, no JSON functions. */
+/**
+ * Refuses databases honker-ts cannot serve: in-memory, SQLite < 3.38, no JSON functions, or a
+ * file in a newer honker format. Reads only, so nothing is written to a refused file.
+ */
 export function checkSupported(driver: SqliteDriver): void {
   if (isMemoryPath(driver.path)) {
     throw new UnsupportedDatabaseError(
@@ -53,6 +57,7 @@ export function checkSupported(driver: SqliteDriver): void {
         `(json_valid failed: ${(error as Error).message})`,
     );
   }
+  checkHonkerFormat(driver);
 }
 
 /** Sets honker's pragmas and puts the database in WAL mode, verifying that it took. */
@@ -101,6 +106,9 @@ export function bootstrapSchema(driver: SqliteDriver): void {
 
 /** The DDL and migrations without transaction control (used by `honker_bootstrap()`). */
 export function createSchema(driver: SqliteDriver): void {
+  // Again here, under the bootstrap's write lock: a newer honker may have migrated the file
+  // since checkSupported() looked, and honker_bootstrap() arrives here directly.
+  checkHonkerFormat(driver);
   driver.exec(SCHEMA_NOTIFICATIONS_DDL);
   driver.exec(SCHEMA_BOOTSTRAP_DDL);
   const columns = new Set(

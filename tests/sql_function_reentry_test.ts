@@ -10,7 +10,7 @@ import { countRows, withDb } from "./_db.ts";
 import { plainAll, tempDbPath } from "./_helpers.ts";
 
 /** Opens the adapters that take a cache size with room for one statement only. */
-const ONE_STATEMENT_CACHE: Record<string, (path: string) => Promise<SqliteDriver>> = {
+const ONE_STATEMENT_CACHE: Partial<Record<string, (path: string) => Promise<SqliteDriver>>> = {
   "node-sqlite": async (path) =>
     (await import("../adapters/node_sqlite.ts")).openNodeSqlite(path, { statementCacheSize: 1 }),
   "deno-ffi": async (path) =>
