@@ -21,8 +21,10 @@ import type { DriverName } from "./adapters/auto.ts";
 import { Database } from "./core/database.ts";
 import type { DatabaseInit, DatabaseOptions } from "./core/database.ts";
 import type { SqliteDriver } from "./core/driver.ts";
+import { pruneRules } from "./core/notify.ts";
+import { requireOptions } from "./core/validate.ts";
 import { startWatcher } from "./wake/watcher.ts";
-import { checkWatchOptions } from "./wake/watch_options.ts";
+import { checkWatchOptions, WATCH_OPTION_KEYS } from "./wake/watch_options.ts";
 
 export { Database } from "./core/database.ts";
 export type { DatabaseOptions, WakeMode } from "./core/database.ts";
@@ -102,7 +104,7 @@ export async function open(path: string, options: OpenOptions = {}): Promise<Dat
   if (typeof path !== "string" || path.length === 0) {
     throw new TypeError(`Cannot open a database: path must be a non-empty string`);
   }
-  checkWatchOptions(options);
+  checkOptions(options, [...DATABASE_OPTION_KEYS, "driver"]);
   const given = options.driver;
   if (given !== undefined && typeof given === "object") {
     return new Database(given, init(options, false));
@@ -113,6 +115,24 @@ export async function open(path: string, options: OpenOptions = {}): Promise<Dat
   } catch (error) {
     driver.close();
     throw error;
+  }
+}
+
+/** Every key of `DatabaseOptions`. */
+const DATABASE_OPTION_KEYS: readonly (keyof DatabaseOptions)[] = [
+  "busyTimeoutMs",
+  "sqlFunctions",
+  "notificationRetention",
+  ...WATCH_OPTION_KEYS,
+];
+
+/** Checks the options of `open()` and `fromDriver()` before anything is opened or written. */
+function checkOptions(options: OpenOptions, known: readonly (keyof OpenOptions)[]): void {
+  const action = "open the database";
+  requireOptions(options, action, known);
+  checkWatchOptions(options);
+  if (options.notificationRetention !== undefined) {
+    pruneRules(options.notificationRetention, `${action} (notificationRetention)`);
   }
 }
 
@@ -146,6 +166,6 @@ function init(options: DatabaseOptions, ownsDriver: boolean): DatabaseInit {
  * ```
  */
 export function fromDriver(driver: SqliteDriver, options: DatabaseOptions = {}): Database {
-  checkWatchOptions(options);
+  checkOptions(options, DATABASE_OPTION_KEYS);
   return new Database(driver, init(options, false));
 }

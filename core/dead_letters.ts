@@ -9,7 +9,7 @@ import type { SqliteDriver } from "./driver.ts";
 import { parseJson } from "./json.ts";
 import { DEAD_DELETE, DEAD_LIST, DEAD_PURGE } from "./queue_sql.ts";
 import { enqueueJob } from "./queue_ops.ts";
-import { requireCount, requireId, requireSeconds } from "./validate.ts";
+import { requireCount, requireId, requireOptions, requireSeconds } from "./validate.ts";
 
 /** A job in the dead letters. */
 export interface DeadJob<T = unknown> {
@@ -43,11 +43,17 @@ export interface DeadLettersOptions {
   before?: number;
 }
 
+/** Every key of `DeadLettersOptions`. */
+export const DEAD_LETTERS_OPTION_KEYS: readonly (keyof DeadLettersOptions)[] = ["limit", "before"];
+
 /** Options for `purgeDead()`. */
 export interface PurgeDeadOptions {
   /** Only rows that died at least this many seconds ago. Defaults to 0 (all). */
   olderThanS?: number;
 }
+
+/** Every key of `PurgeDeadOptions`. */
+export const PURGE_DEAD_OPTION_KEYS: readonly (keyof PurgeDeadOptions)[] = ["olderThanS"];
 
 interface DeadRow {
   [column: string]: string | number | null;
@@ -63,17 +69,18 @@ interface DeadRow {
   died_at: number;
 }
 
-/** Lists dead rows of a queue, newest first. */
+/** Lists dead rows of a queue, newest first, payloads as stored. */
 export function listDead<T>(
   driver: SqliteDriver,
   queue: string,
-  options: DeadLettersOptions,
+  options: DeadLettersOptions | undefined,
   action: string,
 ): DeadJob<T>[] {
-  const limit = requireCount(options.limit ?? 100, "limit", action);
-  const before = options.before === undefined
+  const opts = requireOptions(options, action, DEAD_LETTERS_OPTION_KEYS);
+  const limit = requireCount(opts.limit ?? 100, "limit", action);
+  const before = opts.before === undefined
     ? Number.MAX_SAFE_INTEGER
-    : requireId(options.before, "before", action);
+    : requireId(opts.before, "before", action);
   return driver.all<DeadRow>(DEAD_LIST, [queue, before, limit]).map((row) => ({
     id: row.id,
     queue: row.queue,
@@ -114,9 +121,10 @@ export function requeueDead(
 export function purgeDead(
   driver: SqliteDriver,
   queue: string,
-  options: PurgeDeadOptions,
+  options: PurgeDeadOptions | undefined,
   action: string,
 ): number {
-  const olderThanS = requireSeconds(options.olderThanS ?? 0, "olderThanS", action);
+  const opts = requireOptions(options, action, PURGE_DEAD_OPTION_KEYS);
+  const olderThanS = requireSeconds(opts.olderThanS ?? 0, "olderThanS", action);
   return driver.run(DEAD_PURGE, [queue, olderThanS]).changes;
 }

@@ -33,9 +33,34 @@ function pathOf(path: readonly (string | number)[]): string {
 interface Problem {
   what: string;
   path: (string | number)[];
+  /** What JSON would do with it, when JSON.stringify accepts it without complaint. */
+  why?: string;
 }
 
-const problem = (what: string): Problem => ({ what, path: [] });
+const problem = (what: string, why?: string): Problem => ({ what, path: [], why });
+
+const isEnumerable = (object: object, key: PropertyKey): boolean =>
+  Object.prototype.propertyIsEnumerable.call(object, key);
+
+/**
+ * Why an object that is neither a plain object nor an array cannot be stored: JSON drops what
+ * it cannot see (Map, Set …), turns a Date into a string and any other class instance into a
+ * plain object, so what a handler gets back is not what was enqueued, whatever its type says.
+ */
+function classProblem(object: object): Problem {
+  for (const [type, label] of UNFAITHFUL) {
+    if (object instanceof type) return problem(label);
+  }
+  if (ArrayBuffer.isView(object)) return problem(object.constructor.name);
+  if (object instanceof Date) {
+    return problem("Date", "JSON turns it into a string; store date.toISOString() or getTime()");
+  }
+  const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
+  return problem(
+    typeof name === "string" && name !== "" ? `${name} instance` : "class instance",
+    "JSON turns it into a plain object",
+  );
+}
 
 /**
  * Returns why `value` cannot be stored faithfully as JSON, or undefined when it can. Runs on
@@ -58,16 +83,16 @@ function findProblem(value: unknown, ancestors: object[]): Problem | undefined {
   }
   if (value === null) return undefined;
   const object = value as Record<string, unknown>;
-  if (typeof object.toJSON === "function") return undefined;
   const isArray = Array.isArray(object);
   if (!isArray) {
     const proto = Object.getPrototypeOf(object);
-    if (proto !== Object.prototype && proto !== null) {
-      for (const [type, label] of UNFAITHFUL) {
-        if (object instanceof type) return problem(label);
-      }
-      if (ArrayBuffer.isView(object)) return problem(object.constructor.name);
+    if (proto !== Object.prototype && proto !== null) return classProblem(object);
+    if (typeof object.toJSON === "function") {
+      return problem("object with toJSON", "JSON stores what toJSON returns instead");
     }
+  }
+  if (Object.getOwnPropertySymbols(object).some((key) => isEnumerable(object, key))) {
+    return problem("symbol key", "JSON drops it");
   }
   if (ancestors.includes(object)) return problem("circular reference");
   ancestors.push(object);
@@ -92,7 +117,9 @@ function findProblem(value: unknown, ancestors: object[]): Problem | undefined {
 }
 
 /**
- * Encodes a payload as JSON text, refusing anything JSON would drop, change or fail on.
+ * Encodes a payload as JSON text, refusing anything JSON would drop, change or fail on: what
+ * is stored must read back equal to what was given (spec §0.3), so a Date, a class instance or
+ * an object with `toJSON` is refused too rather than handed back as a string or plain object.
  *
  * @param value The payload.
  * @param action What was being attempted, for the message (`enqueue to queue "emails"`).
@@ -103,7 +130,8 @@ export function toJsonText(value: unknown, action: string): string {
   const found = findProblem(value, []);
   if (found) {
     throw new TypeError(
-      `Cannot ${action}: payload is not JSON-serialisable (${found.what} at ${pathOf(found.path)})`,
+      `Cannot ${action}: payload is not JSON-serialisable (${found.what} at ` +
+        `${pathOf(found.path)}${found.why === undefined ? "" : `: ${found.why}`})`,
     );
   }
   return JSON.stringify(value);

@@ -308,7 +308,7 @@ export async function withLock<T>(
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot ${action}: the callback must be a function`);
   }
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, ["owner", "ttlS", "waitS", "signal"]);
   const owner = requireName(opts.owner ?? crypto.randomUUID(), "owner", action);
   const ttlS = requireCount(opts.ttlS ?? LOCK_TTL_DEFAULT_S, "ttlS", action);
   const waitS = requireWaitS(opts.waitS, action);

@@ -63,7 +63,7 @@ export function notify(
 ): number {
   const action = `notify channel ${JSON.stringify(channel)}`;
   requireName(channel, "the channel", action);
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, ["tx"]);
   const text = toJsonText(payload, action);
   const id = insertNotification(ctx.joinTx(opts.tx, action), channel, text);
   ctx.wrote();
@@ -86,7 +86,7 @@ export function listen<T>(
 ): AsyncIterableIterator<Notification<T>> {
   const action = `listen on channel ${JSON.stringify(channel)}`;
   requireName(channel, "the channel", action);
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, ["signal", "idlePollS"]);
   const idleMs = Math.min(idlePollMs(opts.idlePollS, action), SLEEP_CAP_MS);
   const driver = ctx.open(action);
   let lastId = driver.get<{ id: number }>(NOTIFICATION_LAST_ID, [channel])?.id ?? 0;
@@ -115,19 +115,30 @@ export function listen<T>(
   }, { signal: opts.signal });
 }
 
+/**
+ * Checks pruning options (`pruneNotifications()`, `open()`'s `notificationRetention`) and
+ * returns them with null for "not given".
+ */
+export function pruneRules(
+  options: PruneNotificationsOptions | undefined,
+  action: string,
+): { olderThanS: number | null; maxKeep: number | null } {
+  const opts = requireOptions(options, action, ["olderThanS", "maxKeep"]);
+  return {
+    olderThanS: opts.olderThanS === undefined
+      ? null
+      : requireSeconds(opts.olderThanS, "olderThanS", action),
+    maxKeep: opts.maxKeep === undefined ? null : requireInteger(opts.maxKeep, "maxKeep", action, 0),
+  };
+}
+
 /** Deletes old notifications with honker's semantics (spec §3.3); returns how many. */
 export function pruneNotifications(
   ctx: DatabaseContext,
   options?: PruneNotificationsOptions,
 ): number {
   const action = "prune notifications";
-  const opts = requireOptions(options, action);
-  const olderThanS = opts.olderThanS === undefined
-    ? null
-    : requireSeconds(opts.olderThanS, "olderThanS", action);
-  const maxKeep = opts.maxKeep === undefined
-    ? null
-    : requireInteger(opts.maxKeep, "maxKeep", action, 0);
+  const { olderThanS, maxKeep } = pruneRules(options, action);
   if (olderThanS === null && maxKeep === null) return 0;
   const driver = ctx.open(action);
   // One statement under BEGIN IMMEDIATE, so it sees every row committed before it (honker #81).

@@ -51,7 +51,11 @@ export function outboxQueueOptions(
   if (typeof delivery !== "function") {
     throw new TypeError(`Cannot ${action}: delivery must be a function`);
   }
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, [
+    "maxAttempts",
+    "baseBackoffS",
+    "visibilityTimeoutS",
+  ]);
   return {
     maxAttempts: requireCount(opts.maxAttempts ?? 5, "maxAttempts", action),
     visibilityTimeoutS: requireCount(opts.visibilityTimeoutS ?? 60, "visibilityTimeoutS", action),
@@ -96,12 +100,18 @@ export class Outbox<T = unknown> {
 
   /** Adds a message; pass `{ tx }` so it exists only if your transaction commits. */
   enqueue(payload: T, options?: { tx?: Transaction }): number {
+    // The queue would also take delayS and the like: refused here, as an outbox has none.
+    requireOptions(options, `enqueue to outbox ${JSON.stringify(this.name)}`, ["tx"]);
     return this.queue.enqueue(payload, options);
   }
 
   /** Delivers messages until `signal` aborts; resolves with what it did. */
   run(options: OutboxRunOptions = {}): Promise<WorkResult> {
-    const opts = requireOptions(options, `run outbox ${JSON.stringify(this.name)}`);
+    const opts = requireOptions(options, `run outbox ${JSON.stringify(this.name)}`, [
+      "workerId",
+      "signal",
+      "concurrency",
+    ]);
     return this.queue.work((job) => this.#delivery(job.payload, job), {
       workerId: opts.workerId,
       signal: opts.signal,

@@ -16,8 +16,13 @@ import { parseJson, toJsonText } from "./json.ts";
 import * as ops from "./queue_ops.ts";
 import type { EnqueueTiming } from "./queue_ops.ts";
 import { JOB_STATS } from "./queue_sql.ts";
-import { requireSchema, validateForWrite } from "./standard_schema.ts";
-import { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./queue_types.ts";
+import { requireSchema, validateForRead, validateForWrite } from "./standard_schema.ts";
+import {
+  ENQUEUE_OPTION_KEYS,
+  MAX_ATTEMPTS_DEFAULT,
+  QUEUE_OPTION_KEYS,
+  VISIBILITY_TIMEOUT_DEFAULT_S,
+} from "./queue_types.ts";
 import type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./queue_types.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { Transaction } from "./transaction.ts";
@@ -40,7 +45,9 @@ export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./queue_
  * A named queue in the database file. Jobs enqueued here can be claimed by any process using
  * honker-ts or honker on the same file.
  *
- * @typeParam T The payload type.
+ * @typeParam T The payload type jobs carry (a schema's output).
+ * @typeParam In The payload type `enqueue()` takes (a schema's input); T unless a schema
+ * transforms.
  *
  * @example Enqueue, claim, ack
  * ```ts ignore
@@ -50,7 +57,7 @@ export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./queue_
  * if (job) job.ack();
  * ```
  */
-export class Queue<T = unknown> {
+export class Queue<T = unknown, In = T> {
   /** The queue name. */
   readonly name: string;
   /** Seconds a claim lasts. */
@@ -62,10 +69,10 @@ export class Queue<T = unknown> {
   #ctx: DatabaseContext;
 
   /** @internal Use `db.queue()`. */
-  constructor(ctx: DatabaseContext, name: string, options: QueueOptions<T> = {}) {
+  constructor(ctx: DatabaseContext, name: string, options: QueueOptions<T, In> = {}) {
     const action = `open queue ${JSON.stringify(name)}`;
     this.name = requireName(name, "the queue name", action);
-    requireOptions(options, action);
+    requireOptions(options, action, QUEUE_OPTION_KEYS);
     this.visibilityTimeoutS = requireCount(
       options.visibilityTimeoutS ?? VISIBILITY_TIMEOUT_DEFAULT_S,
       "visibilityTimeoutS",
@@ -99,16 +106,19 @@ export class Queue<T = unknown> {
   }
 
   /**
-   * Adds a job. Returns its id.
+   * Adds a job. Returns its id. With a schema, the payload is validated and stored as given;
+   * claims hand out the schema's output.
    *
-   * @throws {TypeError} When the payload is not JSON-serialisable or an option is invalid;
-   * nothing is written.
+   * @throws {TypeError} When the payload is not JSON-serialisable or does not match the schema,
+   * or an option is unknown or invalid; nothing is written.
+   * @throws {RangeError} For an option out of range (`runAt` in milliseconds …).
    */
-  enqueue(payload: T, options?: EnqueueOptions): number {
+  enqueue(payload: In, options?: EnqueueOptions): number {
     const action = this.#action("enqueue to");
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, ENQUEUE_OPTION_KEYS);
     const timing = this.#timing(opts, action);
-    const text = toJsonText(validateForWrite(this.schema, payload, action), action);
+    validateForWrite(this.schema, payload, action);
+    const text = toJsonText(payload, action);
     const driver = this.#ctx.joinTx(opts.tx, action);
     const id = ops.enqueueJob(driver, this.name, text, timing);
     this.#ctx.wrote();
@@ -116,16 +126,17 @@ export class Queue<T = unknown> {
   }
 
   /** Adds many jobs in one statement (one transaction). Returns their ids in order. */
-  enqueueMany(payloads: readonly T[], options?: EnqueueOptions): number[] {
+  enqueueMany(payloads: readonly In[], options?: EnqueueOptions): number[] {
     const action = this.#action("enqueue to");
     if (!Array.isArray(payloads)) {
       throw new TypeError(`Cannot ${action}: payloads must be an array`);
     }
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, ENQUEUE_OPTION_KEYS);
     const timing = this.#timing(opts, action);
     const texts = payloads.map((payload, i) => {
       const where = `${action} (payload ${i})`;
-      return toJsonText(validateForWrite(this.schema, payload, where), where);
+      validateForWrite(this.schema, payload, where);
+      return toJsonText(payload, where);
     });
     const driver = this.#ctx.joinTx(opts.tx, action);
     if (texts.length === 0) return [];
@@ -194,7 +205,10 @@ export class Queue<T = unknown> {
     return work(this, this.#ctx.waker, handler, options);
   }
 
-  /** Acks many jobs held by `workerId`. Returns how many were still held and are now done. */
+  /**
+   * Acks many jobs of this queue held by `workerId`. Returns how many were still held and are
+   * now done; an id of another queue's job is not acked (one worker id may serve many queues).
+   */
   ackBatch(ids: readonly number[], workerId: string): number {
     const action = this.#action("ack jobs of");
     if (!Array.isArray(ids)) throw new TypeError(`Cannot ${action}: ids must be an array`);
@@ -202,30 +216,43 @@ export class Queue<T = unknown> {
     requireName(workerId, "workerId", action);
     const driver = this.#ctx.open(action);
     if (ids.length === 0) return 0;
-    const count = ops.ackJobs(driver, ids, workerId);
+    const count = ops.ackQueueJobs(driver, this.name, ids, workerId);
     if (count > 0) this.#ctx.wrote();
     return count;
   }
 
-  /** Deletes a live job whoever holds it. Returns false when there was no such live job. */
+  /**
+   * Deletes a live job of this queue whoever holds it. Returns false when this queue has no
+   * such live job (an id of another queue's job included). honker's SQL `honker_cancel(id)`
+   * cancels any queue's job.
+   */
   cancel(id: number): boolean {
     const action = this.#action("cancel a job of");
     requireId(id, "id", action);
-    const done = ops.cancelJob(this.#ctx.open(action), id) > 0;
+    const done = ops.cancelQueueJob(this.#ctx.open(action), this.name, id) > 0;
     if (done) this.#ctx.wrote();
     return done;
   }
 
-  /** Reads a live job (pending or processing); null once acked, dead, cancelled or unknown. */
+  /**
+   * Reads a live job of this queue (pending or processing); null once acked, dead, cancelled,
+   * unknown or another queue's. With a schema the payload is its output, as a claim gives it.
+   *
+   * @throws {TypeError} When the stored payload no longer matches the schema.
+   */
   getJob(id: number): JobInfo<T> | null {
     const action = this.#action("get a job of");
     requireId(id, "id", action);
-    const row = ops.getJobRow(this.#ctx.open(action), id);
+    const row = ops.getQueueJobRow(this.#ctx.open(action), this.name, id);
     if (!row) return null;
+    const stored = parseJson<unknown>(row.payload);
     return {
       id: row.id,
       queue: row.queue,
-      payload: parseJson<T>(row.payload),
+      payload:
+        (this.schema === undefined
+          ? stored
+          : validateForRead(this.schema, stored, `the payload of job ${id}`, action)) as T,
       state: row.state as JobInfo["state"],
       priority: row.priority,
       runAt: row.run_at,
@@ -252,18 +279,23 @@ export class Queue<T = unknown> {
 
   /**
    * Stores a job's result as JSON (upsert by job id), optionally expiring after `ttlS` seconds.
+   *
+   * Results are keyed by job id alone, as in honker's `_honker_results` (honker's file has no
+   * queue column there): job ids are unique across every queue of the file, so results cannot
+   * collide, and a result is usually saved once its job is gone, when its queue can no longer
+   * be checked. So this and `getResult()` work on any job id, whatever handle they are called on.
    */
   saveResult(jobId: number, value: unknown, options?: { ttlS?: number; tx?: Transaction }): void {
     const action = this.#action("save a result for");
     requireId(jobId, "jobId", action);
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, ["ttlS", "tx"]);
     const ttlS = requireSeconds(opts.ttlS ?? 0, "ttlS", action);
     const text = toJsonText(value, action);
     ops.saveResult(this.#ctx.joinTx(opts.tx, action), jobId, text, ttlS);
     this.#ctx.wrote();
   }
 
-  /** Reads a saved result; undefined when absent or expired. */
+  /** Reads a saved result (keyed by job id alone, see `saveResult()`); undefined when absent or expired. */
   getResult<R = unknown>(jobId: number): R | undefined {
     const action = this.#action("get a result of");
     requireId(jobId, "jobId", action);
@@ -292,17 +324,20 @@ export class Queue<T = unknown> {
     };
   }
 
-  /** Lists dead jobs of this queue, newest first. */
-  deadLetters(options?: DeadLettersOptions): DeadJob<T>[] {
+  /**
+   * Lists dead jobs of this queue, newest first. Payloads are as enqueued (the schema's input),
+   * not validated: a job may be here precisely because its payload does not match.
+   */
+  deadLetters(options?: DeadLettersOptions): DeadJob<In>[] {
     const action = this.#action("list dead jobs of");
-    return listDead<T>(this.#ctx.open(action), this.name, requireOptions(options, action), action);
+    return listDead<In>(this.#ctx.open(action), this.name, options, action);
   }
 
   /** Puts a dead job back as a fresh pending job with a new attempts budget. Returns its new id, or null. */
   requeueDead(id: number, options?: { tx?: Transaction }): number | null {
     const action = this.#action("requeue a dead job of");
     requireId(id, "id", action);
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, ["tx"]);
     const driver = this.#ctx.joinTx(opts.tx, action);
     const newId = this.#ctx.transactions.atomic(() =>
       requeueDead(driver, this.name, id, this.maxAttempts)
@@ -314,6 +349,6 @@ export class Queue<T = unknown> {
   /** Deletes dead jobs of this queue that died at least `olderThanS` seconds ago. */
   purgeDead(options?: PurgeDeadOptions): number {
     const action = this.#action("purge dead jobs of");
-    return purgeDead(this.#ctx.open(action), this.name, requireOptions(options, action), action);
+    return purgeDead(this.#ctx.open(action), this.name, options, action);
   }
 }

@@ -12,7 +12,9 @@ import {
   DEAD_INSERT,
   JOB_ACK,
   JOB_ACK_MANY,
+  JOB_ACK_MANY_IN_QUEUE,
   JOB_CANCEL,
+  JOB_CANCEL_IN_QUEUE,
   JOB_CLAIM,
   JOB_CLAIM_ONE,
   JOB_DELETE_EXHAUSTED_CLAIMS,
@@ -21,6 +23,7 @@ import {
   JOB_DELETE_FAILED,
   JOB_DELETE_RETRY_EXHAUSTED,
   JOB_GET,
+  JOB_GET_IN_QUEUE,
   JOB_HEARTBEAT,
   JOB_INSERT,
   JOB_INSERT_MANY,
@@ -164,9 +167,19 @@ export function ackJob(driver: SqliteDriver, id: number, workerId: string): numb
   return driver.run(JOB_ACK, [id, workerId]).changes;
 }
 
-/** `honker_ack_batch`. */
+/** `honker_ack_batch`: any queue's jobs. */
 export function ackJobs(driver: SqliteDriver, ids: readonly number[], workerId: string): number {
   return driver.run(JOB_ACK_MANY, [JSON.stringify(ids), workerId]).changes;
+}
+
+/** `queue.ackBatch()`: only `queue`'s jobs. */
+export function ackQueueJobs(
+  driver: SqliteDriver,
+  queue: string,
+  ids: readonly number[],
+  workerId: string,
+): number {
+  return driver.run(JOB_ACK_MANY_IN_QUEUE, [JSON.stringify(ids), workerId, queue]).changes;
 }
 
 /** `honker_retry`: back to pending after a delay, or dead when attempts are used up. */
@@ -201,14 +214,28 @@ export function heartbeatJob(
     ?.claim_expires_at;
 }
 
-/** `honker_cancel`. */
+/** `honker_cancel`: any queue's job. */
 export function cancelJob(driver: SqliteDriver, id: number): number {
   return driver.run(JOB_CANCEL, [id]).changes;
 }
 
-/** `honker_get_job`: the live row, or undefined. */
+/** `queue.cancel()`: only a job of `queue`. */
+export function cancelQueueJob(driver: SqliteDriver, queue: string, id: number): number {
+  return driver.run(JOB_CANCEL_IN_QUEUE, [id, queue]).changes;
+}
+
+/** `honker_get_job`: the live row, whatever its queue, or undefined. */
 export function getJobRow(driver: SqliteDriver, id: number): JobRow | undefined {
   return driver.get<JobRow>(JOB_GET, [id]);
+}
+
+/** `queue.getJob()`: the live row if it belongs to `queue`, or undefined. */
+export function getQueueJobRow(
+  driver: SqliteDriver,
+  queue: string,
+  id: number,
+): JobRow | undefined {
+  return driver.get<JobRow>(JOB_GET_IN_QUEUE, [id, queue]);
 }
 
 /** `honker_sweep_expired`: expired pending rows to dead with reason 'expired'. */

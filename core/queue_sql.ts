@@ -106,9 +106,15 @@ export const JOB_DELETE_EXHAUSTED_PENDING = `DELETE FROM _honker_live
 export const JOB_ACK = `DELETE FROM _honker_live
   WHERE id = ? AND worker_id = ? AND claim_expires_at >= unixepoch()`;
 
-/** Ack many: ids as a JSON array. Params: idsJson, workerId. */
+/** Ack many: ids as a JSON array (`honker_ack_batch`, any queue). Params: idsJson, workerId. */
 export const JOB_ACK_MANY = `DELETE FROM _honker_live
   WHERE id IN (SELECT value FROM json_each(?)) AND worker_id = ? AND claim_expires_at >= unixepoch()`;
+
+/**
+ * Ack many of one queue's jobs: a worker id may serve several queues, and `queue.ackBatch()`
+ * must not ack another queue's job. Params: idsJson, workerId, queue.
+ */
+export const JOB_ACK_MANY_IN_QUEUE = `${JOB_ACK_MANY} AND queue = ?`;
 
 /** Retry that stays pending. Params: delayS, id, workerId. */
 export const JOB_RETRY = `UPDATE _honker_live
@@ -132,11 +138,17 @@ export const JOB_HEARTBEAT = `UPDATE _honker_live SET claim_expires_at = unixepo
   WHERE id = ? AND worker_id = ? AND state = 'processing' AND claim_expires_at >= unixepoch()
   RETURNING claim_expires_at`;
 
-/** Cancel, whoever holds it. Params: id. */
+/** Cancel, whoever holds it, whatever its queue (`honker_cancel`). Params: id. */
 export const JOB_CANCEL = "DELETE FROM _honker_live WHERE id = ?";
 
-/** One live row. Params: id. */
+/** Cancel one queue's job, whoever holds it (`queue.cancel()`). Params: id, queue. */
+export const JOB_CANCEL_IN_QUEUE = "DELETE FROM _honker_live WHERE id = ? AND queue = ?";
+
+/** One live row, whatever its queue (`honker_get_job`). Params: id. */
 export const JOB_GET = `SELECT ${JOB_COLUMNS} FROM _honker_live WHERE id = ?`;
+
+/** One live row of one queue (`queue.getJob()`). Params: id, queue. */
+export const JOB_GET_IN_QUEUE = `${JOB_GET} AND queue = ?`;
 
 /** Remove expired pending rows for the dead table. Params: queue. */
 export const JOB_DELETE_EXPIRED = `DELETE FROM _honker_live

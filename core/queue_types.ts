@@ -13,19 +13,33 @@ export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
 /** Default number of claims a job gets before it is dead-lettered: 3, as honker. */
 export const MAX_ATTEMPTS_DEFAULT = 3;
 
-/** Options for `db.queue()`. */
-export interface QueueOptions<T = unknown> {
+/**
+ * Options for `db.queue()`.
+ *
+ * @typeParam T The payload type jobs carry: the schema's output.
+ * @typeParam In The payload type `enqueue()` takes: the schema's input.
+ */
+export interface QueueOptions<T = unknown, In = T> {
   /** Seconds a claim lasts before the job can be reclaimed. Defaults to 300. */
   visibilityTimeoutS?: number;
   /** Claims a job gets before it is dead-lettered. Defaults to 3. */
   maxAttempts?: number;
   /**
-   * A Standard Schema validator (zod, valibot, arktype …): payloads are validated on enqueue
-   * (a TypeError before anything is written) and on claim (a job whose payload no longer
-   * validates goes to the dead letters with the validator's message). Must be synchronous.
+   * A Standard Schema validator (zod, valibot, arktype …). `enqueue()` validates the payload (a
+   * TypeError before anything is written) and stores it as given; a claim validates it again
+   * and hands the handler the schema's output, so a transforming schema (euros in, cents out)
+   * is applied exactly once. A job whose payload no longer validates goes to the dead letters
+   * with the validator's message. Must be synchronous.
    */
-  schema?: StandardSchemaV1<unknown, T>;
+  schema?: StandardSchemaV1<In, T>;
 }
+
+/** Every key of `QueueOptions`. */
+export const QUEUE_OPTION_KEYS: readonly (keyof QueueOptions)[] = [
+  "visibilityTimeoutS",
+  "maxAttempts",
+  "schema",
+];
 
 /** Options for `enqueue()` and `enqueueMany()`. */
 export interface EnqueueOptions {
@@ -33,7 +47,10 @@ export interface EnqueueOptions {
   tx?: Transaction;
   /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
   delayS?: number;
-  /** When the job is due: a Date or unix seconds. */
+  /**
+   * When the job is due: a Date or whole unix seconds (not milliseconds: a number above 1e11
+   * is refused as one).
+   */
   runAt?: Date | number;
   /** Higher is claimed first. Defaults to 0. */
   priority?: number;
@@ -42,6 +59,16 @@ export interface EnqueueOptions {
   /** Claims this job gets; defaults to the queue's `maxAttempts`. */
   maxAttempts?: number;
 }
+
+/** Every key of `EnqueueOptions`. */
+export const ENQUEUE_OPTION_KEYS: readonly (keyof EnqueueOptions)[] = [
+  "tx",
+  "delayS",
+  "runAt",
+  "priority",
+  "expiresS",
+  "maxAttempts",
+];
 
 /** A live job as `getJob()` reports it. */
 export interface JobInfo<T = unknown> {

@@ -57,6 +57,28 @@ export interface ScheduleUpdate {
   extendedSyntax?: boolean;
 }
 
+/** Every key of `ScheduleSpec`. */
+const SCHEDULE_SPEC_KEYS: readonly (keyof ScheduleSpec)[] = [
+  "name",
+  "queue",
+  "schedule",
+  "payload",
+  "priority",
+  "expiresS",
+  "maxAttempts",
+  "extendedSyntax",
+];
+
+/** Every key of `ScheduleUpdate`. */
+const SCHEDULE_UPDATE_KEYS: readonly (keyof ScheduleUpdate)[] = [
+  "schedule",
+  "payload",
+  "priority",
+  "expiresS",
+  "maxAttempts",
+  "extendedSyntax",
+];
+
 /** A registered schedule, from `list()`. */
 export interface ScheduledTask<T = unknown> {
   /** The schedule's name. */
@@ -132,7 +154,7 @@ export class Scheduler {
    */
   add(spec: ScheduleSpec): void {
     const action = `add schedule ${JSON.stringify(spec?.name)}`;
-    const s = requireOptions(spec, action);
+    const s = requireOptions(spec, action, SCHEDULE_SPEC_KEYS);
     const task = {
       name: requireName(s.name, "name", action),
       queue: requireName(s.queue, "queue", action),
@@ -189,7 +211,7 @@ export class Scheduler {
   update(name: string, fields: ScheduleUpdate): boolean {
     const action = `update schedule ${JSON.stringify(name)}`;
     requireName(name, "name", action);
-    const f = requireOptions(fields, action);
+    const f = requireOptions(fields, action, SCHEDULE_UPDATE_KEYS);
     const changes: TaskChanges = {};
     if (f.schedule != null) changes.cronExpr = this.#schedule(f.schedule, f.extendedSyntax, action);
     if ("payload" in f) changes.payload = toJsonText(f.payload ?? null, action);

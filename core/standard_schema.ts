@@ -96,16 +96,39 @@ export function checkPayload(
   };
 }
 
-/** Validates a payload about to be written; throws a TypeError naming the issues. */
+/**
+ * Validates a payload about to be written; throws a TypeError naming the issues. Only the
+ * verdict is used: the payload is stored as the caller gave it (the schema's input), and
+ * transformed once, when it is read back (`validateForRead`), so a transforming schema is
+ * never applied twice.
+ */
 export function validateForWrite(
   schema: StandardSchemaV1 | undefined,
   value: unknown,
   action: string,
-): unknown {
-  if (schema === undefined) return value;
+): void {
+  if (schema === undefined) return;
   const checked = checkPayload(schema, value, action);
   if (!checked.ok) {
     throw new TypeError(`Cannot ${action}: payload does not match the schema (${checked.message})`);
+  }
+}
+
+/**
+ * Validates a stored payload read back and returns the schema's output; throws a TypeError
+ * naming `what` (`the event at offset 7`) and the issues when it no longer matches.
+ */
+export function validateForRead(
+  schema: StandardSchemaV1,
+  value: unknown,
+  what: string,
+  action: string,
+): unknown {
+  const checked = checkPayload(schema, value, action);
+  if (!checked.ok) {
+    throw new TypeError(
+      `Cannot ${action}: ${what} does not match the schema (${checked.message})`,
+    );
   }
   return checked.value;
 }

@@ -11,7 +11,7 @@ import * as ops from "./stream_ops.ts";
 import type { EventValues } from "./stream_ops.ts";
 import { subscribe } from "./subscription.ts";
 import type { SubscribeOptions, Subscription } from "./subscription.ts";
-import { checkPayload, requireSchema, validateForWrite } from "./standard_schema.ts";
+import { requireSchema, validateForRead, validateForWrite } from "./standard_schema.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 import type { Transaction } from "./transaction.ts";
 import { waitLoop } from "./wait_loop.ts";
@@ -21,6 +21,7 @@ import {
   requireName,
   requireOptions,
   requireSeconds,
+  requireTimeoutMs,
 } from "./validate.ts";
 
 /** One event of a stream. */
@@ -37,14 +38,20 @@ export interface StreamEvent<T = unknown> {
   createdAt: number;
 }
 
-/** Options for `db.stream()`. */
-export interface StreamOptions<T = unknown> {
+/**
+ * Options for `db.stream()`.
+ *
+ * @typeParam T The payload type events carry: the schema's output.
+ * @typeParam In The payload type `publish()` takes: the schema's input.
+ */
+export interface StreamOptions<T = unknown, In = T> {
   /**
-   * A Standard Schema validator (zod, valibot, arktype …): payloads are validated on publish (a
-   * TypeError before anything is written) and on read (an event that no longer validates makes
-   * the read throw, naming its offset). Must be synchronous.
+   * A Standard Schema validator (zod, valibot, arktype …). `publish()` validates the payload (a
+   * TypeError before anything is written) and stores it as given; reads validate it again and
+   * hand out the schema's output, so a transforming schema is applied exactly once. An event
+   * that no longer validates makes the read throw, naming its offset. Must be synchronous.
    */
-  schema?: StandardSchemaV1<unknown, T>;
+  schema?: StandardSchemaV1<In, T>;
 }
 
 /** Options for `publish()` and `publishMany()`. */
@@ -54,6 +61,9 @@ export interface PublishOptions {
   /** A partition key stored with the event. */
   key?: string | null;
 }
+
+/** Every key of `PublishOptions`. */
+export const PUBLISH_OPTION_KEYS: readonly (keyof PublishOptions)[] = ["tx", "key"];
 
 /** A consumer of a topic, from `consumers()`. */
 export interface ConsumerInfo {
@@ -82,7 +92,9 @@ export const READ_LIMIT_DEFAULT = 1000;
  * A named topic. Events published here are read by any process using honker-ts or honker on the
  * same file, from any offset, as often as needed.
  *
- * @typeParam T The payload type.
+ * @typeParam T The payload type events carry (a schema's output).
+ * @typeParam In The payload type `publish()` takes (a schema's input); T unless a schema
+ * transforms.
  *
  * @example Publish and read back
  * ```ts ignore
@@ -91,7 +103,7 @@ export const READ_LIMIT_DEFAULT = 1000;
  * for (const event of orders.readSince(0, 100)) console.log(event.offset, event.payload);
  * ```
  */
-export class Stream<T = unknown> {
+export class Stream<T = unknown, In = T> {
   /** The topic name. */
   readonly topic: string;
   /** The payload schema, if any. */
@@ -99,10 +111,10 @@ export class Stream<T = unknown> {
   #ctx: DatabaseContext;
 
   /** @internal Use `db.stream()`. */
-  constructor(ctx: DatabaseContext, topic: string, options: StreamOptions<T> = {}) {
+  constructor(ctx: DatabaseContext, topic: string, options: StreamOptions<T, In> = {}) {
     const action = `open stream ${JSON.stringify(topic)}`;
     this.topic = requireName(topic, "the topic", action);
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, ["schema"]);
     this.schema = opts.schema === undefined ? undefined : requireSchema(opts.schema, action);
     this.#ctx = ctx;
   }
@@ -119,28 +131,30 @@ export class Stream<T = unknown> {
     return key;
   }
 
-  /** Appends an event; returns its offset. */
-  publish(payload: T, options?: PublishOptions): number {
+  /** Appends an event; returns its offset. With a schema, the payload is stored as given. */
+  publish(payload: In, options?: PublishOptions): number {
     const action = this.#action("publish to");
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, PUBLISH_OPTION_KEYS);
     const key = this.#key(opts, action);
-    const text = toJsonText(validateForWrite(this.schema, payload, action), action);
+    validateForWrite(this.schema, payload, action);
+    const text = toJsonText(payload, action);
     const offset = ops.publishEvent(this.#ctx.joinTx(opts.tx, action), this.topic, key, text);
     this.#ctx.wrote();
     return offset;
   }
 
   /** Appends many events in one statement; returns their offsets in order. */
-  publishMany(payloads: readonly T[], options?: PublishOptions): number[] {
+  publishMany(payloads: readonly In[], options?: PublishOptions): number[] {
     const action = this.#action("publish to");
     if (!Array.isArray(payloads)) {
       throw new TypeError(`Cannot ${action}: payloads must be an array`);
     }
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, PUBLISH_OPTION_KEYS);
     const key = this.#key(opts, action);
     const texts = payloads.map((p, i) => {
       const where = `${action} (payload ${i})`;
-      return toJsonText(validateForWrite(this.schema, p, where), where);
+      validateForWrite(this.schema, p, where);
+      return toJsonText(p, where);
     });
     const driver = this.#ctx.joinTx(opts.tx, action);
     if (texts.length === 0) return [];
@@ -153,7 +167,8 @@ export class Stream<T = unknown> {
   readSince(offset: number, limit?: number): StreamEvent<T>[];
   /**
    * Reads up to `limit` events after `offset`; when there are none yet, waits up to
-   * `timeoutMs` for the next commit.
+   * `timeoutMs` milliseconds (at most 2^31 − 1, or `Infinity` for no timeout) for the next
+   * commit.
    */
   readSince(
     offset: number,
@@ -169,11 +184,9 @@ export class Stream<T = unknown> {
     requireInteger(offset, "offset", action, 0);
     requireCount(limit, "limit", action);
     if (options === undefined) return this.read(offset, limit);
-    const timeoutMs = requireSeconds(
-      requireOptions(options, action).timeoutMs,
-      "timeoutMs",
-      action,
-    );
+    const opts = requireOptions(options, action, ["timeoutMs", "signal"]);
+    const timeoutMs = requireTimeoutMs(opts.timeoutMs, "timeoutMs", action);
+    this.#ctx.open(action); // After close() this throws, where the wait loop would just end.
     return this.#readWaiting(offset, limit, timeoutMs, options.signal);
   }
 
@@ -203,14 +216,13 @@ export class Stream<T = unknown> {
 
   /** An event that no longer matches the schema stops the reader: events cannot be skipped. */
   #validate(event: StreamEvent<T>, action: string): void {
-    const checked = checkPayload(this.schema as StandardSchemaV1, event.payload, action);
-    if (!checked.ok) {
-      throw new TypeError(
-        `Cannot ${action}: the event at offset ${event.offset} does not match the schema ` +
-          `(${checked.message})`,
-      );
-    }
-    event.payload = checked.value as T;
+    const what = `the event at offset ${event.offset}`;
+    event.payload = validateForRead(
+      this.schema as StandardSchemaV1,
+      event.payload,
+      what,
+      action,
+    ) as T;
   }
 
   /**
@@ -221,7 +233,7 @@ export class Stream<T = unknown> {
     const action = this.#action("save an offset of");
     requireName(consumer, "the consumer name", action);
     requireInteger(offset, "offset", action, 0);
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, ["tx"]);
     const moved =
       ops.saveConsumerOffset(this.#ctx.joinTx(opts.tx, action), consumer, this.topic, offset) > 0;
     if (moved) this.#ctx.wrote();
@@ -281,7 +293,7 @@ export class Stream<T = unknown> {
    */
   trim(options: TrimOptions): number {
     const action = this.#action("trim");
-    const opts = requireOptions(options, action);
+    const opts = requireOptions(options, action, ["olderThanS", "keepLast", "force"]);
     const olderThanS = opts.olderThanS === undefined
       ? null
       : requireSeconds(opts.olderThanS, "olderThanS", action);

@@ -53,6 +53,28 @@ export function requireTimerMs(
 }
 
 /**
+ * A timeout in milliseconds: 0 up to TIMER_MAX_MS, or `Infinity` for no timeout. A longer
+ * finite timeout is refused, not clamped: it usually means seconds or a date were passed.
+ */
+export function requireTimeoutMs(value: unknown, what: string, action: string): number {
+  if (value === Infinity) return value;
+  if (typeof value !== "number" || !(value >= 0)) {
+    const error = typeof value === "number" ? RangeError : TypeError;
+    throw new error(
+      `Cannot ${action}: ${what} must be a non-negative number of milliseconds or Infinity, ` +
+        `got ${show(value)}`,
+    );
+  }
+  if (value > TIMER_MAX_MS) {
+    throw new RangeError(
+      `Cannot ${action}: ${what} must be at most ${TIMER_MAX_MS} ms (about 24.8 days) or ` +
+        `Infinity (no timeout), got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
  * A non-empty string without NUL: queue names, worker ids, topics, channels. (node:sqlite reads
  * text back cut at a NUL, so such a name would not match itself.)
  */
@@ -115,6 +137,13 @@ export function requireId(value: unknown, what: string, action: string): number 
   return requireInteger(value, what, action, 1);
 }
 
+/**
+ * The largest magnitude of unix seconds taken as seconds: 1e11 s is about the year 5138, and a
+ * millisecond timestamp of any date after March 1973 is larger, so a larger number can only be
+ * milliseconds (`Date.now() + …`) that would otherwise be stored as a date tens of millennia on.
+ */
+export const UNIX_SECONDS_MAX = 1e11;
+
 /** An instant as a Date or whole unix seconds; returns unix seconds. */
 export function requireInstant(value: unknown, what: string, action: string): number {
   if (value instanceof Date) {
@@ -122,7 +151,15 @@ export function requireInstant(value: unknown, what: string, action: string): nu
     if (Number.isNaN(ms)) throw new RangeError(`Cannot ${action}: ${what} is an invalid Date`);
     return Math.floor(ms / 1000);
   }
-  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+  if (typeof value === "number" && Number.isSafeInteger(value)) {
+    if (Math.abs(value) > UNIX_SECONDS_MAX) {
+      throw new RangeError(
+        `Cannot ${action}: ${what} must be whole unix seconds, got ${value}, which looks like ` +
+          "milliseconds (pass a Date, or Math.floor(ms / 1000))",
+      );
+    }
+    return value;
+  }
   throw new TypeError(
     `Cannot ${action}: ${what} must be a Date or whole unix seconds, got ${show(value)}`,
   );
@@ -136,11 +173,64 @@ export function requireText(value: unknown, what: string, action: string): strin
   return value;
 }
 
-/** An options bag: undefined becomes `{}`, anything but a plain object is refused. */
-export function requireOptions<T extends object>(value: T | undefined, action: string): T {
+/** Edit distance between two strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * The known key `key` was most likely meant to be, or undefined when none is close: a key that
+ * differs only in case or in a unit suffix (`delay` for `delayS`), or within a third of its
+ * length in edits.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/**
+ * An options bag: undefined becomes `{}`, anything but a plain object is refused, and so is a
+ * key that is not in `known`, named with the closest known key: a misspelt or foreign option
+ * (BullMQ's `delay` for `delayS`) must not be ignored silently.
+ *
+ * @param value The options the caller gave.
+ * @param action What was being attempted, for the message (`enqueue to queue "emails"`).
+ * @param known Every option the call accepts. (Optional only until every caller passes it.)
+ * @returns The options, or `{}`.
+ * @throws {TypeError} When `value` is not an object, or has an own key not in `known`.
+ */
+export function requireOptions<T extends object>(
+  value: T | undefined,
+  action: string,
+  known?: readonly (keyof T & string)[],
+): T {
   if (value === undefined) return {} as T;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(`Cannot ${action}: options must be an object, got ${show(value)}`);
+  }
+  if (known === undefined) return value;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || (known as readonly string[]).includes(key)) continue;
+    const closest = closestKey(key, known);
+    const hint = closest === undefined
+      ? `expected one of: ${known.join(", ")}`
+      : `did you mean ${JSON.stringify(closest)}?`;
+    throw new TypeError(`Cannot ${action}: unknown option ${JSON.stringify(key)} (${hint})`);
   }
   return value;
 }

@@ -42,6 +42,19 @@ function c(name: string, call: (f: MisuseFixture) => unknown, error: ErrorClass,
   return { name, call, error, message };
 }
 
+class Money {
+  cents: number;
+  constructor(cents: number) {
+    this.cents = cents;
+  }
+}
+
+/** An unknown option `key`, and the known one the message must suggest (if any). */
+function unknown(key: string, suggested?: string): RegExp {
+  const hint = suggested === undefined ? "" : ` \\(did you mean "${suggested}"\\?\\)`;
+  return new RegExp(`: unknown option "${key}"${hint}`);
+}
+
 /** Payloads JSON cannot store faithfully, with the path the error must name. */
 const BAD_PAYLOADS: Array<[string, unknown, RegExp]> = [
   ["BigInt", 1n, /BigInt at \$\)/],
@@ -54,6 +67,11 @@ const BAD_PAYLOADS: Array<[string, unknown, RegExp]> = [
   ["cycle", cyclic, /circular reference at \$\.self/],
   ["Map", new Map([[1, 2]]), /Map at \$/],
   ["typed array", { b: new Uint8Array(2) }, /Uint8Array at \$\.b/],
+  // JSON.stringify accepts these, but what comes back is not what was given.
+  ["Date", { at: new Date(0) }, /Date at \$\.at: JSON turns it into a string/],
+  ["toJSON", { v: { toJSON: () => 1 } }, /object with toJSON at \$\.v/],
+  ["class instance", [new Money(1)], /Money instance at \$\[0\]/],
+  ["symbol key", { [Symbol("k")]: 1 }, /symbol key at \$/],
 ];
 
 function payloadCases(): MisuseCase[] {
@@ -258,6 +276,60 @@ function databaseCases(): MisuseCase[] {
     ),
     c("outbox.run(5)", (f) => f.outbox.run(5 as never), T, /options must be an object, got 5/),
     c(
+      "queue option visibilityTimeout",
+      (f) => f.db.queue("q", { visibilityTimeout: 30 } as never),
+      T,
+      unknown("visibilityTimeout", "visibilityTimeoutS"),
+    ),
+    c(
+      "stream option scheme",
+      (f) => f.db.stream("t", { scheme: 1 } as never),
+      T,
+      unknown("scheme", "schema"),
+    ),
+    c(
+      "notify option txn",
+      (f) => f.db.notify("c", 1, { txn: 1 } as never),
+      T,
+      unknown("txn", "tx"),
+    ),
+    c(
+      "listen option idlePoll",
+      (f) => f.db.listen("c", { idlePoll: 1 } as never),
+      T,
+      unknown("idlePoll", "idlePollS"),
+    ),
+    c(
+      "pruneNotifications option olderThan",
+      (f) => f.db.pruneNotifications({ olderThan: 60 } as never),
+      T,
+      unknown("olderThan", "olderThanS"),
+    ),
+    c(
+      "withLock option wait",
+      (f) => f.db.withLock("l", fn, { wait: 5 } as never),
+      T,
+      unknown("wait", "waitS"),
+    ),
+    c(
+      "outbox option retries",
+      (f) => f.db.outbox("o", fn, { retries: 3 } as never),
+      T,
+      /: unknown option "retries" \(expected one of: maxAttempts, baseBackoffS, visibilityTimeoutS\)/,
+    ),
+    c(
+      "outbox.enqueue option delayS",
+      (f) => f.outbox.enqueue(1, { delayS: 5 } as never),
+      T,
+      unknown("delayS"),
+    ),
+    c(
+      "outbox.run option worker",
+      (f) => f.outbox.run({ worker: "w" } as never),
+      T,
+      unknown("worker", "workerId"),
+    ),
+    c(
       "tx.run after the transaction",
       (f) => f.finishedTx.run("SELECT 1"),
       Error,
@@ -335,6 +407,36 @@ function queueCases(): MisuseCase[] {
       (f) => f.queue.enqueue(x, { expiresS: -1 }),
       R,
       /expiresS must not be negative, got -1/,
+    ),
+    c(
+      "enqueue { delay: 10 } (BullMQ's name)",
+      (f) => f.queue.enqueue(x, { delay: 10 } as never),
+      T,
+      unknown("delay", "delayS"),
+    ),
+    c(
+      "enqueueMany { delay: 10 }",
+      (f) => f.queue.enqueueMany([x], { delay: 10 } as never),
+      T,
+      unknown("delay", "delayS"),
+    ),
+    c(
+      "enqueue { priorty: 1 }",
+      (f) => f.queue.enqueue(x, { priorty: 1 } as never),
+      T,
+      unknown("priorty", "priority"),
+    ),
+    c(
+      "runAt in milliseconds",
+      (f) => f.queue.enqueue(x, { runAt: Date.now() + 60_000 }),
+      R,
+      /runAt must be whole unix seconds, got \d+, which looks like milliseconds/,
+    ),
+    c(
+      "runAt a negative millisecond instant",
+      (f) => f.queue.enqueue(x, { runAt: -1e12 }),
+      R,
+      /looks like milliseconds/,
     ),
     c(
       "enqueue options null",
@@ -457,6 +559,12 @@ function queueCases(): MisuseCase[] {
       R,
       /ttlS must not be negative, got -1/,
     ),
+    c(
+      "saveResult { ttl: 60 }",
+      (f) => f.queue.saveResult(1, 1, { ttl: 60 } as never),
+      T,
+      unknown("ttl", "ttlS"),
+    ),
     c("getResult(NaN)", (f) => f.queue.getResult(NaN), T, /jobId must be an integer, got NaN/),
     c(
       "deadLetters limit 0",
@@ -476,7 +584,25 @@ function queueCases(): MisuseCase[] {
       T,
       /options must be an object, got "x"/,
     ),
+    c(
+      "deadLetters { limt: 5 }",
+      (f) => f.queue.deadLetters({ limt: 5 } as never),
+      T,
+      unknown("limt", "limit"),
+    ),
     c("requeueDead(0)", (f) => f.queue.requeueDead(0), R, /id must be at least 1, got 0/),
+    c(
+      "requeueDead { txn }",
+      (f) => f.queue.requeueDead(1, { txn: 1 } as never),
+      T,
+      unknown("txn", "tx"),
+    ),
+    c(
+      "purgeDead { olderThan: 60 }",
+      (f) => f.queue.purgeDead({ olderThan: 60 } as never),
+      T,
+      unknown("olderThan", "olderThanS"),
+    ),
     c(
       "purgeDead olderThanS -1",
       (f) => f.queue.purgeDead({ olderThanS: -1 }),
@@ -534,13 +660,50 @@ function streamAndSchedulerCases(): MisuseCase[] {
       "readSince timeoutMs -1",
       (f) => f.stream.readSince(0, 10, { timeoutMs: -1 }),
       R,
-      /timeoutMs must not be negative, got -1/,
+      /timeoutMs must be a non-negative number of milliseconds or Infinity, got -1/,
     ),
     c(
       "readSince timeoutMs NaN",
       (f) => f.stream.readSince(0, 10, { timeoutMs: NaN }),
+      R,
+      /timeoutMs must be a non-negative number of milliseconds or Infinity, got NaN/,
+    ),
+    c(
+      // Read as seconds it was accepted, overflowed the timer and spun at full CPU.
+      "readSince timeoutMs of 36 days",
+      (f) => f.stream.readSince(0, 10, { timeoutMs: 3_000_000_000 }),
+      R,
+      /timeoutMs must be at most 2147483647 ms \(about 24\.8 days\) or Infinity/,
+    ),
+    c(
+      "readSince timeoutMs '5'",
+      (f) => f.stream.readSince(0, 10, { timeoutMs: "5" as never }),
       T,
-      /timeoutMs must be a finite number, got NaN/,
+      /timeoutMs must be a non-negative number of milliseconds or Infinity, got "5"/,
+    ),
+    c(
+      "readSince { timeout: 5000 }",
+      (f) => f.stream.readSince(0, 10, { timeout: 5000 } as never),
+      T,
+      unknown("timeout", "timeoutMs"),
+    ),
+    c(
+      "publish { partitionKey }",
+      (f) => f.stream.publish(1, { partitionKey: "k" } as never),
+      T,
+      /: unknown option "partitionKey" \(expected one of: tx, key\)/,
+    ),
+    c(
+      "publishMany { keys }",
+      (f) => f.stream.publishMany([1], { keys: "k" } as never),
+      T,
+      unknown("keys", "key"),
+    ),
+    c(
+      "saveOffset { force }",
+      (f) => f.stream.saveOffset("c", 1, { force: true } as never),
+      T,
+      unknown("force"),
     ),
     c(
       "saveOffset('', 1)",
@@ -589,6 +752,12 @@ function streamAndSchedulerCases(): MisuseCase[] {
       /keepLast must not be negative, got -1/,
     ),
     c(
+      "trim { olderThan: 60 }",
+      (f) => f.stream.trim({ olderThan: 60 } as never),
+      T,
+      unknown("olderThan", "olderThanS"),
+    ),
+    c(
       "trim olderThanS NaN",
       (f) => f.stream.trim({ olderThanS: NaN }),
       T,
@@ -599,6 +768,18 @@ function streamAndSchedulerCases(): MisuseCase[] {
       (f) => f.scheduler.add(null as never),
       T,
       /options must be an object, got null/,
+    ),
+    c(
+      "scheduler.add { cron }",
+      (f) => f.scheduler.add({ name: "s", queue: "q", cron } as never),
+      T,
+      unknown("cron"),
+    ),
+    c(
+      "scheduler.update { expires: 5 }",
+      (f) => f.scheduler.update("s", { expires: 5 } as never),
+      T,
+      unknown("expires", "expiresS"),
     ),
     c(
       "scheduler.add name ''",

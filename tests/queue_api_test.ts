@@ -54,12 +54,37 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "accepts values with toJSON (Date) and null",
+      "refuses a Date, an object with toJSON and a class instance, which JSON would hand back changed",
       { skip },
       withDb(entry, (db) => {
+        class Money {
+          cents: number;
+          constructor(cents: number) {
+            this.cents = cents;
+          }
+        }
         const q = db.queue<unknown>("q");
-        q.enqueue({ at: new Date(0), none: null });
-        assert.deepEqual(q.claimOne("w")?.payload, { at: "1970-01-01T00:00:00.000Z", none: null });
+        const cases: Array<[unknown, RegExp]> = [
+          // Typed as a Date, it would come back from claim() as a string.
+          [{ at: new Date(0) }, /\(Date at \$\.at: JSON turns it into a string/],
+          [{ at: { toJSON: () => 1 } }, /\(object with toJSON at \$\.at/],
+          [[new Money(5)], /\(Money instance at \$\[0\]: JSON turns it into a plain object/],
+          [{ [Symbol("k")]: 1 }, /\(symbol key at \$/],
+        ];
+        for (const [payload, message] of cases) {
+          assert.throws(
+            () => q.enqueue(payload),
+            (e: Error) => e instanceof TypeError && message.test(e.message),
+            String(message),
+          );
+        }
+        q.enqueue({ at: new Date(0).toISOString(), none: null, proto: Object.create(null) });
+        assert.deepEqual(q.claimOne("w")?.payload, {
+          at: "1970-01-01T00:00:00.000Z",
+          none: null,
+          proto: {},
+        });
+        assert.equal(countRows(db, "_honker_live"), 1);
       }),
     );
 
@@ -205,6 +230,48 @@ for (const entry of driverMatrix()) {
         assert.equal(q.purgeDead({ olderThanS: 3600 }), 0);
         assert.equal(q.purgeDead(), 2);
         assert.equal(q.stats().dead, 0);
+      }),
+    );
+
+    it(
+      "a job id of another queue is not this queue's: cancel(), getJob() and ackBatch() leave it alone",
+      { skip },
+      withDb(entry, (db) => {
+        const emails = db.queue<{ to: string }>("emails");
+        const invoices = db.queue<{ invoice: number }>("invoices");
+        const id = invoices.enqueue({ invoice: 7 });
+        assert.equal(emails.getJob(id), null);
+        assert.equal(emails.cancel(id), false);
+        assert.equal(invoices.getJob(id)?.payload.invoice, 7);
+        // One worker id serving both queues, as a process with one id per host would.
+        assert.equal(invoices.claimOne("w")?.id, id);
+        assert.equal(emails.ackBatch([id], "w"), 0);
+        assert.equal(invoices.getJob(id)?.state, "processing");
+        assert.equal(invoices.ackBatch([id], "w"), 1);
+        const dead = invoices.enqueue({ invoice: 8 });
+        invoices.claimOne("w")?.fail("x");
+        assert.equal(emails.requeueDead(dead), null);
+        assert.equal(invoices.stats().dead, 1);
+        // honker's SQL function keeps honker's meaning: any live job, whatever its queue (where
+        // the driver can run honker's SQL functions; bun:sqlite cannot).
+        if (typeof db.driver.function === "function" && db.driver.reentrantFunctions !== false) {
+          const other = invoices.enqueue({ invoice: 9 });
+          const sql = "SELECT honker_cancel(?) AS n";
+          assert.equal(db.driver.get<{ n: number }>(sql, [other])?.n, 1);
+        }
+      }),
+    );
+
+    it(
+      "results are keyed by job id alone: a result saved after its job is gone reads back from any queue",
+      { skip },
+      withDb(entry, (db) => {
+        const invoices = db.queue("invoices");
+        const id = invoices.enqueue(1);
+        assert.equal(invoices.claimOne("w")?.ack(), true);
+        invoices.saveResult(id, { paid: true });
+        // Ids are unique across the file's queues, so no two jobs' results can collide.
+        assert.deepEqual(db.queue("emails").getResult(id), { paid: true });
       }),
     );
 

@@ -31,6 +31,17 @@ export interface WatchOptions {
   idleBackstopPollMs?: number;
 }
 
+/**
+ * Every key of `WatchOptions`, for `open()`'s check of unknown options (`checkWatchOptions`
+ * itself takes the whole options bag, so it cannot refuse the others').
+ */
+export const WATCH_OPTION_KEYS: readonly (keyof WatchOptions)[] = [
+  "wake",
+  "pollIntervalMs",
+  "backstopPollMs",
+  "idleBackstopPollMs",
+];
+
 /** Default poll cadence in poll mode, as honker's watcher. */
 export const POLL_INTERVAL_DEFAULT_MS = 1;
 /** Default backstop poll in fs mode. */

@@ -179,8 +179,15 @@ const THEIRS: Record<string, Exec<Theirs>> = {
     return decoded(rows);
   },
   ack: (s, o) => withClaim(s, o, (h) => s.x("SELECT honker_ack(?, ?)", [h.id, h.worker])),
+  // Deliberate difference: a Queue handle's ackBatch(), cancel() and getJob() act only on its own
+  // queue's jobs; honker's SQL functions take any queue's job id, so this side keeps them to
+  // queue "a", the queue the API side calls them on.
   ackBatch: (s, o) =>
-    s.x("SELECT honker_ack_batch(?, ?)", [JSON.stringify(o.refs!.map((r) => idOf(s.ids, r))), o.w]),
+    s.x(
+      `SELECT honker_ack_batch((SELECT json_group_array(id) FROM _honker_live
+        WHERE queue = 'a' AND id IN (SELECT value FROM json_each(?1))), ?2)`,
+      [JSON.stringify(o.refs!.map((r) => idOf(s.ids, r))), o.w],
+    ),
   retry: (s, o) =>
     withClaim(
       s,
@@ -191,10 +198,15 @@ const THEIRS: Record<string, Exec<Theirs>> = {
     withClaim(s, o, (h) => s.x("SELECT honker_fail(?, ?, ?)", [h.id, h.worker, o.err ?? ""])),
   heartbeat: (s, o) =>
     withClaim(s, o, (h) => s.x("SELECT honker_heartbeat(?, ?, ?)", [h.id, h.worker, o.s ?? h.vis])),
-  cancel: (s, o) => s.x("SELECT honker_cancel(?)", [idOf(s.ids, o.ref!)]),
+  cancel: (s, o) =>
+    s.x(
+      `SELECT CASE WHEN (SELECT queue FROM _honker_live WHERE id = ?1) = 'a'
+        THEN honker_cancel(?1) ELSE 0 END`,
+      [idOf(s.ids, o.ref!)],
+    ),
   getJob: (s, o) => {
     const job = json(s.x("SELECT honker_get_job(?)", [idOf(s.ids, o.ref!)]));
-    return job && decoded([job])[0];
+    return job?.queue === "a" ? decoded([job])[0] : null;
   },
   nextClaimAt: (s, o) => s.x("SELECT honker_queue_next_claim_at(?)", [o.q]),
   sweepExpired: (s, o) => s.x("SELECT honker_sweep_expired(?)", [o.q]),

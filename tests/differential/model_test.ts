@@ -20,6 +20,10 @@
 //   API a pending row always has attempts < max_attempts (maxAttempts ≥ 1 is enforced, retry
 //   dead-letters at the limit), so the case needs hand-written rows; enqueue with maxAttempts 0,
 //   which would make one in honker, is a modelled refusal instead.
+// - a Queue handle acts only on its own queue's jobs: modelled. ackBatch(), cancel() and getJob()
+//   on queue "a" leave a job of queue "b" alone (honker's bindings pass any job id to
+//   honker_ack_batch/honker_cancel/honker_get_job, which ignore the queue), so honker's side
+//   keeps those calls to queue "a"'s jobs.
 // - results: modelled. Values are stored as JSON (honker's Python binding), so honker's side saves
 //   JSON.stringify(value) and a saved null is the text 'null', never SQL NULL; getResult's
 //   undefined (absent) and null (saved null) map to honker's NULL and 'null'.
