@@ -22,8 +22,14 @@ export interface FileStats {
   /** Milliseconds from the first enqueue to the last ack. */
   spanMs: number;
   events: number;
-  subscribers: Array<{ name: string; seen: number; duplicates: number; incarnations: number }>;
+  subscribers: Array<
+    { name: string; seen: number; duplicates: number; incarnations: number; threw: number }
+  >;
   fires: number;
+  /** Adds of the tick task by scheduler processes at their start. */
+  readds: number;
+  /** Write-lock holds that committed (a locker killed mid-hold leaves none). */
+  holds: { count: number; totalMs: number; longestMs: number };
   integrity: string;
 }
 
@@ -78,7 +84,76 @@ function checkJobs(db: Database, violations: string[]): void {
   }
 }
 
-/** Every published event seen by every subscriber, in order within each incarnation. */
+type Seen = { pid: number; round: number; offset: number };
+
+/**
+ * One subscriber's walk, against the published offsets in order (`index`): within an incarnation
+ * (a pid and round) each event is the next published one, so nothing is skipped or reordered;
+ * an incarnation starts no later than right after the furthest event handled before it (its
+ * saved offset can only be behind that); and after a throw, the next round starts at or before
+ * the event that threw, which is delivered again.
+ */
+function checkWalk(
+  db: Database,
+  violations: string[],
+  name: string,
+  index: Map<number, number>,
+): FileStats["subscribers"][number] {
+  const rows = db.driver.all<Seen>(
+    "SELECT pid, round, offset FROM torture_seen WHERE subscriber = ? ORDER BY rowid",
+    [name],
+  );
+  const last = new Map<string, number>();
+  const first = new Map<string, number>();
+  let furthest = -1;
+  const problems: string[] = [];
+  for (const { pid, round, offset } of rows) {
+    const at = index.get(offset);
+    const key = `${pid}/${round}`;
+    const prev = last.get(key);
+    if (at === undefined) problems.push(`${name} saw offset ${offset}, which nobody published`);
+    else if (prev === undefined && at > furthest + 1) {
+      problems.push(
+        `${name} (pid ${pid}, round ${round}) started at event #${at + 1} (offset ` +
+          `${offset}), but only #${furthest + 1} had been handled: the events between were skipped`,
+      );
+    } else if (prev !== undefined && at !== prev + 1) {
+      problems.push(
+        `${name} (pid ${pid}, round ${round}) saw event #${at + 1} (offset ${offset}) ` +
+          `after #${prev + 1}: ${at <= prev ? "out of order" : "skipped the events between"}`,
+      );
+    }
+    if (at === undefined) continue;
+    if (prev === undefined) first.set(key, offset);
+    last.set(key, at);
+    furthest = Math.max(furthest, at);
+  }
+  const throws = db.driver.all<Seen>(
+    "SELECT pid, round, offset FROM torture_event_throws WHERE subscriber = ? ORDER BY rowid",
+    [name],
+  );
+  for (const { pid, round, offset } of throws) {
+    const next = first.get(`${pid}/${round + 1}`);
+    if (next !== undefined && next > offset) {
+      problems.push(
+        `${name} (pid ${pid}) threw on offset ${offset} in round ${round}, and round ` +
+          `${round + 1} started at ${next}: the event in hand was not delivered again`,
+      );
+    }
+  }
+  violations.push(...problems.slice(0, 5));
+  if (problems.length > 5) violations.push(`${name}: ${problems.length - 5} more like these`);
+  const distinct = new Set(rows.map((r) => r.offset)).size;
+  return {
+    name,
+    seen: rows.length,
+    duplicates: rows.length - distinct,
+    incarnations: last.size,
+    threw: throws.length,
+  };
+}
+
+/** Every published event handled by every subscriber, none skipped, in order per incarnation. */
 function checkStream(
   db: Database,
   violations: string[],
@@ -97,26 +172,20 @@ function checkStream(
   if (unrecorded > 0 || stored !== events) {
     violations.push(`the stream holds ${stored} events, producers recorded ${events}`);
   }
-  const maxOffset = count(db, "SELECT coalesce(max(offset), 0) AS n FROM torture_published");
+  const published = db.driver.all<{ offset: number }>(
+    "SELECT offset FROM torture_published ORDER BY offset",
+  );
+  const index = new Map(published.map((r, i) => [r.offset, i]));
+  const maxOffset = published.at(-1)?.offset ?? 0;
   return subscribers.map((name) => {
-    const rows = db.driver.all<{ pid: number; offset: number }>(
-      "SELECT pid, offset FROM torture_seen WHERE subscriber = ? ORDER BY rowid",
-      [name],
-    );
-    const last = new Map<number, number>();
-    for (const { pid, offset } of rows) {
-      if ((last.get(pid) ?? 0) >= offset) {
-        violations.push(`${name} (pid ${pid}) saw offset ${offset} after ${last.get(pid)}`);
-      }
-      last.set(pid, offset);
-    }
+    const walk = checkWalk(db, violations, name, index);
     const missing = count(
       db,
       `SELECT count(*) AS n FROM torture_published p WHERE NOT EXISTS
         (SELECT 1 FROM torture_seen s WHERE s.subscriber = ? AND s.offset = p.offset)`,
       [name],
     );
-    if (missing > 0) violations.push(`${name} never saw ${missing} of ${events} events`);
+    if (missing > 0) violations.push(`${name} never handled ${missing} of ${events} events`);
     const saved = count(
       db,
       "SELECT offset AS n FROM _honker_stream_consumers WHERE name = ? AND topic = ?",
@@ -125,12 +194,16 @@ function checkStream(
     if (saved !== maxOffset) {
       violations.push(`${name}'s saved offset is ${saved}, the last event's is ${maxOffset}`);
     }
-    const distinct = new Set(rows.map((r) => r.offset)).size;
-    return { name, seen: rows.length, duplicates: rows.length - distinct, incarnations: last.size };
+    return walk;
   });
 }
 
-/** Each boundary from the first to the next one due fired exactly once. */
+/**
+ * Each boundary from the first to the next one due fired exactly once: the tick queue holds one
+ * job per fire, and `next_fire_at` only moves on by firing (one second per fire), or by a
+ * re-add that skipped boundaries, which this then reports with the re-adds that moved an
+ * overdue boundary.
+ */
 function checkSchedule(db: Database, violations: string[], runS: number): number {
   const first = count(db, "SELECT value AS n FROM torture_meta WHERE key = ?", ["first_boundary"]);
   const next = count(db, "SELECT next_fire_at AS n FROM _honker_scheduler_tasks WHERE name = ?", [
@@ -143,7 +216,13 @@ function checkSchedule(db: Database, violations: string[], runS: number): number
     [TICKS_QUEUE],
   );
   if (fires !== next - first) {
-    violations.push(`${fires} scheduled jobs for ${next - first} boundaries (${first}..${next})`);
+    const moved = `SELECT pid, now_s, next_before, next_after FROM torture_readds
+      WHERE next_before <= now_s AND next_after > next_before ORDER BY rowid`;
+    const n = count(db, `SELECT count(*) AS n FROM (${moved})`);
+    violations.push(
+      `${fires} scheduled jobs for ${next - first} boundaries (${first}..${next}); ` +
+        `${n} re-add(s) moved an overdue boundary on: ${sample(db, moved)}`,
+    );
   }
   if (fires < runS / 2) violations.push(`only ${fires} boundaries fired in a ${runS} s run`);
   return fires;
@@ -173,6 +252,9 @@ export function checkFile(
       ORDER BY ms`,
   ).map((r) => r.ms);
   const threw = count(db, "SELECT count(*) AS n FROM torture_throws");
+  const holds = db.driver.get<{ n: number; total: number; longest: number }>(
+    "SELECT count(*) AS n, coalesce(sum(held_ms), 0) AS total, coalesce(max(held_ms), 0) AS longest FROM torture_holds",
+  );
   const redeliveries = count(
     db,
     `SELECT (SELECT coalesce(sum(attempts - 1), 0) FROM torture_acks)
@@ -203,6 +285,12 @@ export function checkFile(
     events: count(db, "SELECT count(*) AS n FROM torture_published"),
     subscribers: subs,
     fires,
+    readds: count(db, "SELECT count(*) AS n FROM torture_readds"),
+    holds: {
+      count: Number(holds?.n ?? 0),
+      totalMs: Number(holds?.total ?? 0),
+      longestMs: Number(holds?.longest ?? 0),
+    },
     integrity,
   };
 }

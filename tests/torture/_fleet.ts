@@ -15,7 +15,7 @@ import { RUNTIME_COMMANDS } from "../_spawn.ts";
 /** The runtimes every role runs on. */
 export type Runtime = "node" | "deno" | "bun";
 /** What a process does. */
-export type Role = "producer" | "worker" | "subscriber" | "scheduler";
+export type Role = "producer" | "worker" | "subscriber" | "scheduler" | "locker";
 
 /** The command line of each runtime. */
 export const RUNTIMES: Readonly<Record<Runtime, readonly string[]>> = RUNTIME_COMMANDS;
@@ -36,6 +36,8 @@ export interface Member {
   exited: Promise<void>;
   /** The JSON line it printed after closing its database. */
   result: Record<string, unknown> | undefined;
+  /** The last other line it printed (a locker's `holding` or `released`). */
+  status: string;
   stderr: string;
 }
 
@@ -45,7 +47,8 @@ const STDERR_KEEP = 4_000;
 export class Fleet {
   readonly members: Member[] = [];
   /** Every SIGKILL the driver sent: when, and whom. */
-  readonly kills: Array<{ atS: number; name: string; pid: number }> = [];
+  readonly kills: Array<{ atS: number; name: string; role: Role; pid: number; status: string }> =
+    [];
   /** Exits and failures nobody asked for. */
   readonly violations: string[] = [];
   #path: string;
@@ -71,6 +74,7 @@ export class Fleet {
     member.expectedExit = false;
     member.isReady = false;
     member.stderr = "";
+    member.status = "";
     let readyResolve = () => {};
     member.ready = new Promise((resolve) => (readyResolve = resolve));
     let partial = "";
@@ -82,6 +86,7 @@ export class Fleet {
           member.isReady = true;
           readyResolve();
         } else if (line.startsWith("{")) member.result = JSON.parse(line);
+        else member.status = line;
       }
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
@@ -117,7 +122,9 @@ export class Fleet {
     this.kills.push({
       atS: (Date.now() - this.#startedAt) / 1000,
       name: member.name,
+      role: member.role,
       pid: member.pid,
+      status: member.status,
     });
     member.child.kill("SIGKILL");
     await member.exited;

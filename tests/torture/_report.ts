@@ -12,7 +12,7 @@ import type { Growth } from "./_sampler.ts";
 export interface RunFacts {
   seconds: number;
   processes: number;
-  kills: Array<{ atS: number; name: string }>;
+  kills: Array<{ atS: number; name: string; role: string; status: string }>;
   leaderChanges: number;
   drainMs: number;
   deadReasons: string[];
@@ -36,7 +36,14 @@ const signed = (n: number, unit = "") =>
 /** The run's main table. */
 export function summaryTable(stats: FileStats, facts: RunFacts): string {
   const spanS = Math.max(stats.spanMs, 1) / 1000;
-  const kills = facts.kills.map((k) => `${k.name}@${fixed(k.atS, 0)}s`).join(", ");
+  const killsOf = (role: string) => {
+    const of = facts.kills.filter((k) => k.role === role);
+    const detail = of.map((k) =>
+      `${k.name}@${fixed(k.atS, 0)}s${k.status === "holding" ? " mid-hold" : ""}`
+    );
+    return [`${role} kills`, `${of.length}`, detail.join(", ")];
+  };
+  const eventThrows = stats.subscribers.reduce((n, s) => n + s.threw, 0);
   const rows: string[][] = [
     ["metric", "value", "detail"],
     [
@@ -57,15 +64,25 @@ export function summaryTable(stats: FileStats, facts: RunFacts): string {
     ["latency p50", `${stats.latencyMs.p50} ms`, "enqueue to ack"],
     ["latency p99", `${stats.latencyMs.p99} ms`, ""],
     ["latency max", `${stats.latencyMs.max} ms`, ""],
-    ["worker kills", `${facts.kills.length}`, kills],
+    killsOf("worker"),
     ["events published", `${stats.events}`, ""],
+    ["event throws", `${eventThrows}`, "loop bodies that threw, each re-subscribed"],
     ...stats.subscribers.map((s) => [
       s.name,
       `${s.seen} seen`,
-      `${s.duplicates} duplicates, ${s.incarnations} incarnation(s), in order`,
+      `${s.duplicates} duplicates, ${s.threw} throws, ${s.incarnations} incarnation(s), in order`,
     ]),
+    killsOf("subscriber"),
     ["schedule fires", `${stats.fires}`, "one per @every 1s boundary"],
+    ["schedule adds", `${stats.readds}`, "by scheduler processes at start"],
     ["leader changes", `${facts.leaderChanges}`, "of the honker-scheduler lock"],
+    killsOf("scheduler"),
+    [
+      "write-lock holds",
+      `${stats.holds.count}`,
+      `${fixed(stats.holds.totalMs / 1000)} s in all, longest ${stats.holds.longestMs} ms`,
+    ],
+    killsOf("locker"),
     ["drain", `${facts.drainMs} ms`, "producers stopped to queue empty"],
     ["integrity_check", stats.integrity, ""],
   ];

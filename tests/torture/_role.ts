@@ -5,7 +5,8 @@
  * <runtime> tests/torture/<role>.ts <db> <name> <config JSON>
  * ```
  *
- * It opens the database, prints `ready`, starts on the first line on stdin, stops when stdin
+ * It opens the database (with the config's `busyTimeoutMs`, as an application that shares its
+ * file with slow writers would), prints `ready`, starts on the first line on stdin, stops when stdin
  * ends (so a driver that dies takes its roles with it), closes the database and prints one
  * JSON line of what it did. It must then exit by itself: a process that lingers after `close()`
  * is kept alive by something the database left behind.
@@ -77,16 +78,12 @@ function waitForGo(stop: AbortController): Promise<void> {
 export async function runRole<C, R>(body: (ctx: RoleContext<C>) => Promise<R>): Promise<void> {
   const [path, name, configJson] = process.argv.slice(2);
   try {
-    const db = await open(path);
+    const config = JSON.parse(configJson ?? "{}");
+    const db = await open(path, { busyTimeoutMs: config.busyTimeoutMs });
     const stop = new AbortController();
     say("ready");
     await waitForGo(stop);
-    const result = await body({
-      db,
-      name,
-      config: JSON.parse(configJson ?? "{}"),
-      signal: stop.signal,
-    });
+    const result = await body({ db, name, config, signal: stop.signal });
     db.close();
     say(JSON.stringify({ done: name, pid: process.pid, ...result }));
     process.stdin.pause();

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ScheduleSpec } from "../../mod.ts";
+
 /** The queue producers fill and workers drain. */
 export const JOBS_QUEUE = "torture-jobs";
 /** The queue the `@every 1s` schedule enqueues into; nobody drains it, so its rows count fires. */
@@ -13,13 +15,19 @@ export const TICKS_QUEUE = "torture-ticks";
 export const EVENTS_TOPIC = "torture-events";
 /** The schedule every scheduler process competes to tick. */
 export const TICK_TASK = "torture-every-second";
+/** The schedule as every scheduler process (and the driver) adds it at start, like boot code. */
+export const TICK_SPEC: ScheduleSpec = {
+  name: TICK_TASK,
+  queue: TICKS_QUEUE,
+  schedule: "@every 1s",
+};
 
-/** Short, so a job whose worker was SIGKILLed is redelivered within seconds. */
-export const VISIBILITY_TIMEOUT_S = 3;
 /** Claims a job gets before it is dead-lettered. */
 export const MAX_ATTEMPTS = 5;
 /** Share of handler runs that throw. */
 export const THROW_PROBABILITY = 0.05;
+/** The message of a subscriber's deliberate failure. */
+export const RANDOM_EVENT_FAILURE = "torture: random event handler failure";
 /** Handlers take a random 0 to this many ms. */
 export const HANDLER_MAX_MS = 20;
 /** Scheduler leader lease: short, so leadership changes hands during a run. */
@@ -27,10 +35,32 @@ export const SCHEDULER_LEASE_S = 2;
 /** The message of a handler's deliberate failure (and so of its dead letters' reason). */
 export const RANDOM_FAILURE = "torture: random handler failure";
 
+/** What every role is opened with. */
+export interface RoleTuning {
+  /** `open()`'s busyTimeoutMs: longer than the longest write-lock hold. */
+  busyTimeoutMs: number;
+  /** The jobs queue's visibility timeout: a claim outlives the longest hold. */
+  visibilityTimeoutS: number;
+}
+
 /** Rates a producer keeps, per second. */
-export interface ProducerConfig {
+export interface ProducerConfig extends RoleTuning {
   jobRate: number;
   eventRate: number;
+}
+
+/** How often a subscriber's loop body throws. */
+export interface SubscriberConfig extends RoleTuning {
+  /** Share of events whose handling throws (before recording it). */
+  throwProbability: number;
+}
+
+/** How a locker holds the write lock: a random pause, then a random hold, in seconds. */
+export interface LockerConfig extends RoleTuning {
+  gapMinS: number;
+  gapMaxS: number;
+  holdMinS: number;
+  holdMaxS: number;
 }
 
 /** A producer's payload: a unique id and when it was made. */
@@ -64,8 +94,16 @@ CREATE TABLE torture_acks (
 CREATE INDEX torture_acks_payload ON torture_acks (payload_id);
 CREATE TABLE torture_throws (job_id INTEGER NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL);
 CREATE TABLE torture_seen (
-  subscriber TEXT NOT NULL, pid INTEGER NOT NULL, offset INTEGER NOT NULL, at_ms INTEGER NOT NULL);
+  subscriber TEXT NOT NULL, pid INTEGER NOT NULL, round INTEGER NOT NULL, offset INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL);
 CREATE INDEX torture_seen_offset ON torture_seen (subscriber, offset);
+CREATE TABLE torture_event_throws (
+  subscriber TEXT NOT NULL, pid INTEGER NOT NULL, round INTEGER NOT NULL, offset INTEGER NOT NULL);
+CREATE TABLE torture_holds (
+  pid INTEGER NOT NULL, started_ms INTEGER NOT NULL, held_ms INTEGER NOT NULL);
+CREATE TABLE torture_readds (
+  pid INTEGER NOT NULL, at_ms INTEGER NOT NULL, now_s INTEGER NOT NULL,
+  next_before INTEGER, next_after INTEGER);
 `;
 
 /** Params: payloadId, jobId, producer, atMs. */
@@ -79,8 +117,20 @@ export const ACK_INSERT =
   "INSERT INTO torture_acks (payload_id, job_id, worker, attempts, at_ms) VALUES (?, ?, ?, ?, ?)";
 /** Params: jobId, worker, attempt. */
 export const THROW_INSERT = "INSERT INTO torture_throws (job_id, worker, attempt) VALUES (?, ?, ?)";
-/** Params: subscriber, pid, offset, atMs. */
+/** Params: subscriber, pid, round, offset, atMs. */
 export const SEEN_INSERT =
-  "INSERT INTO torture_seen (subscriber, pid, offset, at_ms) VALUES (?, ?, ?, ?)";
+  "INSERT INTO torture_seen (subscriber, pid, round, offset, at_ms) VALUES (?, ?, ?, ?, ?)";
+/** Params: subscriber, pid, round, offset. */
+export const EVENT_THROW_INSERT =
+  "INSERT INTO torture_event_throws (subscriber, pid, round, offset) VALUES (?, ?, ?, ?)";
+/** Params: pid, startedMs, heldMs. Written inside the hold, so a hold killed midway leaves none. */
+export const HOLD_INSERT = "INSERT INTO torture_holds (pid, started_ms, held_ms) VALUES (?, ?, ?)";
+/** Params: pid, atMs, nowS, nextBefore, nextAfter. */
+export const READD_INSERT = `INSERT INTO torture_readds (pid, at_ms, now_s, next_before, next_after)
+  VALUES (?, ?, ?, ?, ?)`;
+/** The tick task's next boundary (null when it is not registered) and SQLite's now, in s. */
+export const TICK_NEXT_SELECT = `SELECT
+  (SELECT next_fire_at FROM _honker_scheduler_tasks WHERE name = ?) AS next,
+  CAST(strftime('%s', 'now') AS INTEGER) AS now`;
 /** Params: key, value. */
 export const META_SET = "INSERT OR REPLACE INTO torture_meta (key, value) VALUES (?, ?)";

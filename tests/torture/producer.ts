@@ -3,7 +3,8 @@
  * each in one transaction with the row that records it.
  *
  * ```sh
- * <runtime> tests/torture/producer.ts <db> <name> '{"jobRate":40,"eventRate":10}'
+ * <runtime> tests/torture/producer.ts <db> <name> \
+ *   '{"jobRate":30,"eventRate":10,"busyTimeoutMs":10000,"visibilityTimeoutS":10}'
  * ```
  *
  * @module
@@ -16,7 +17,6 @@ import {
   JOBS_QUEUE,
   MAX_ATTEMPTS,
   PUBLISHED_INSERT,
-  VISIBILITY_TIMEOUT_S,
 } from "./_shared.ts";
 import type { EventPayload, JobPayload, ProducerConfig } from "./_shared.ts";
 
@@ -26,7 +26,7 @@ const TICK_MS = 20;
 await runRole<ProducerConfig, { enqueued: number; published: number }>(async (ctx) => {
   const { db, name, config, signal } = ctx;
   const jobs = db.queue<JobPayload>(JOBS_QUEUE, {
-    visibilityTimeoutS: VISIBILITY_TIMEOUT_S,
+    visibilityTimeoutS: config.visibilityTimeoutS,
     maxAttempts: MAX_ATTEMPTS,
   });
   const events = db.stream<EventPayload>(EVENTS_TOPIC);

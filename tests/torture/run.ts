@@ -1,20 +1,31 @@
 /**
- * The multi-runtime torture run: Node, Deno and Bun processes hammer one honker file at once
- * (3 producers, 6 workers that get SIGKILLed and restarted at random, 2 stream subscribers, a
- * scheduler candidate per runtime), then everything stops cleanly and the invariants are checked
- * from the file alone. Prints a summary and exits 1 on any violation.
+ * The multi-runtime torture run: Node, Deno and Bun processes hammer one honker file at once,
+ * with the faults a real deployment has, then everything stops cleanly and the invariants are
+ * checked from the file alone. Prints a summary and exits 1 on any violation.
+ *
+ * The processes: 3 producers; 6 workers whose handlers throw at random; 2 stream subscribers
+ * whose loop bodies throw at random (each then subscribes again under the same name); a scheduler
+ * candidate per runtime, each adding the `@every 1s` task at start as boot code does; a locker
+ * that holds the write lock for seconds at random. Workers, subscribers, schedulers and the
+ * locker are SIGKILLed at random (the locker also mid-hold) and restarted at once.
  *
  * ```sh
  * node_modules/.bin/node --no-warnings tests/torture/run.ts --seconds 60
- * node_modules/.bin/node --no-warnings tests/torture/run.ts --seconds 1800 --strict
+ * npm run torture -- --seconds 600
  * ```
  *
- * Options: `--seconds` (60), `--job-rate` and `--event-rate` per producer per second (30, 10),
- * `--kill-probability` per worker per second (0.01), `--min-kills` forced by mid-run when the
- * dice did not kill (1), `--sample-every` seconds (5), `--drain-timeout` seconds (60), `--db`
- * (a fresh temporary file), `--keep` (keep the file), `--samples-csv` (write every resource
- * sample to this file), `--strict` (resource growth over 10 % after warm-up, or any fd or
- * thread growth, fails the run instead of warning).
+ * Options: `--seconds` (60); `--job-rate` and `--event-rate` per producer per second (30, 10);
+ * SIGKILL probabilities per process per second: `--kill-probability` (workers),
+ * `--subscriber-kill-probability`, `--scheduler-kill-probability`, `--locker-kill-probability`
+ * (0.01 each); `--min-kills` of each of those roles forced from mid-run on when the dice did not
+ * kill (1; a forced scheduler kill is the leader's, a forced locker kill is mid-hold);
+ * `--event-throw-probability` of a subscriber's loop body (0.03); `--lockers` (1);
+ * `--hold-min-s`/`--hold-max-s` of a hold (1, 6) and `--hold-gap-min-s`/`--hold-gap-max-s` between
+ * holds (2, 8), which set the roles' visibility and busy timeouts to the longest hold plus 4 s
+ * (at least 10 s); `--sample-every` seconds (5); `--drain-timeout` seconds (90); `--db` (a fresh
+ * temporary file); `--keep` (keep the file); `--samples-csv` (write every resource sample to this
+ * file); `--strict` (resource growth over 10 % after warm-up, or any fd or thread growth, fails
+ * the run instead of warning).
  *
  * @module
  */
@@ -23,43 +34,28 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { open } from "../../mod.ts";
 import type { Database } from "../../mod.ts";
 import { checkFile } from "./_check.ts";
 import { Fleet } from "./_fleet.ts";
 import type { Member, Runtime } from "./_fleet.ts";
+import { parseOptions } from "./_options.ts";
+import type { KillableRole } from "./_options.ts";
 import { resourceTable, summaryTable } from "./_report.ts";
 import type { RunFacts } from "./_report.ts";
 import { Sampler } from "./_sampler.ts";
-import { JOBS_QUEUE, META_SET, TICK_TASK, TICKS_QUEUE, TORTURE_DDL } from "./_shared.ts";
+import { JOBS_QUEUE, META_SET, TICK_SPEC, TORTURE_DDL } from "./_shared.ts";
 
 const RUNTIME_LIST: Runtime[] = ["node", "deno", "bun"];
 const SUBSCRIBER_RUNTIMES: Runtime[] = ["deno", "bun"];
+const KILLABLE: KillableRole[] = ["worker", "subscriber", "scheduler", "locker"];
 /** Resource growth after warm-up above this is reported. */
 const GROWTH_LIMIT_PCT = 10;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
 
-const { values: args } = parseArgs({
-  options: {
-    "seconds": { type: "string", default: "60" },
-    "job-rate": { type: "string", default: "30" },
-    "event-rate": { type: "string", default: "10" },
-    "kill-probability": { type: "string", default: "0.01" },
-    "min-kills": { type: "string", default: "1" },
-    "sample-every": { type: "string", default: "5" },
-    "drain-timeout": { type: "string", default: "60" },
-    "db": { type: "string" },
-    "samples-csv": { type: "string" },
-    "keep": { type: "boolean", default: false },
-    "strict": { type: "boolean", default: false },
-  },
-});
-const SECONDS = Number(args.seconds);
-const KILL_P = Number(args["kill-probability"]);
-const MIN_KILLS = Number(args["min-kills"]);
-const SAMPLE_EVERY_S = Number(args["sample-every"]);
+const opts = parseOptions(process.argv.slice(2));
+const SECONDS = opts.seconds;
 /** Counted from each process's own start: JIT, heap sizing and caches settle first. */
 const WARM_UP_S = Math.max(10, Math.min(300, Math.round(SECONDS / 4)));
 
@@ -69,22 +65,37 @@ const count = (db: Database, sql: string, params: string[] = []) =>
   Number(db.driver.get<{ n: number }>(sql, params)?.n ?? 0);
 
 async function prepare(path: string): Promise<Database> {
-  const db = await open(path);
+  const db = await open(path, { busyTimeoutMs: opts.tuning.busyTimeoutMs });
   db.driver.exec(TORTURE_DDL);
-  const scheduler = db.scheduler();
-  scheduler.add({ name: TICK_TASK, queue: TICKS_QUEUE, schedule: "@every 1s" });
-  db.driver.run(META_SET, ["first_boundary", scheduler.soonest()]);
   return db;
 }
 
+/**
+ * Adds the schedule and notes its first boundary, just before the roles start working: the
+ * boundaries of a slow start-up would otherwise pile up for the first leader's catch-up.
+ */
+function armSchedule(db: Database): void {
+  const scheduler = db.scheduler();
+  scheduler.add(TICK_SPEC);
+  db.driver.run(META_SET, ["first_boundary", scheduler.soonest()]);
+}
+
 function startAll(fleet: Fleet): void {
-  const producer = { jobRate: Number(args["job-rate"]), eventRate: Number(args["event-rate"]) };
+  const { tuning } = opts;
+  const producer = { jobRate: opts.jobRate, eventRate: opts.eventRate, ...tuning };
   for (const rt of RUNTIME_LIST) fleet.start("producer", rt, `${rt}-producer`, producer);
   for (const rt of RUNTIME_LIST) {
-    for (const i of [1, 2]) fleet.start("worker", rt, `${rt}-worker-${i}`, {});
+    for (const i of [1, 2]) fleet.start("worker", rt, `${rt}-worker-${i}`, tuning);
   }
-  for (const rt of SUBSCRIBER_RUNTIMES) fleet.start("subscriber", rt, `${rt}-subscriber`, {});
-  for (const rt of RUNTIME_LIST) fleet.start("scheduler", rt, `${rt}-scheduler`, {});
+  const subscriber = { throwProbability: opts.eventThrowProbability, ...tuning };
+  for (const rt of SUBSCRIBER_RUNTIMES) {
+    fleet.start("subscriber", rt, `${rt}-subscriber`, subscriber);
+  }
+  for (const rt of RUNTIME_LIST) fleet.start("scheduler", rt, `${rt}-scheduler`, tuning);
+  for (let i = 0; i < opts.lockers; i++) {
+    const rt = RUNTIME_LIST[i % RUNTIME_LIST.length];
+    fleet.start("locker", rt, `${rt}-locker`, { ...opts.locker, ...tuning });
+  }
 }
 
 async function waitReady(fleet: Fleet): Promise<void> {
@@ -100,16 +111,38 @@ async function waitReady(fleet: Fleet): Promise<void> {
   if (fleet.violations.length > 0) throw new Error(fleet.violations.join("\n"));
 }
 
-/** Rolls the kill dice for every live worker; forces a kill at mid-run if none happened. */
-async function maybeKill(fleet: Fleet, elapsedS: number): Promise<void> {
-  const workers = fleet.live.filter((m) => m.role === "worker");
-  const victims = workers.filter(() => Math.random() < KILL_P);
-  if (victims.length === 0 && fleet.kills.length < MIN_KILLS && elapsedS >= SECONDS / 2) {
-    victims.push(workers[Math.floor(Math.random() * workers.length)]);
+/**
+ * Whom to kill when the dice left a role short of `--min-kills` by mid-run: the scheduler
+ * leader, a locker holding the write lock (none until one does), any other member at random.
+ */
+function forcedVictim(members: Member[], role: KillableRole, leader?: string): Member | undefined {
+  if (role === "scheduler") {
+    const leading = members.find((m) => `${m.name}:${m.pid}` === leader);
+    if (leading) return leading;
   }
-  for (const victim of victims) {
-    const next = await fleet.killAndRestart(victim);
-    log(`  t=${elapsedS.toFixed(0)}s SIGKILL ${victim.name} (pid ${victim.pid}) -> ${next.pid}`);
+  const candidates = role === "locker" ? members.filter((m) => m.status === "holding") : members;
+  return candidates[Math.floor(Math.random() * candidates.length)];
+}
+
+/** Rolls the kill dice for every live killable member, forcing `--min-kills` from mid-run on. */
+async function maybeKill(fleet: Fleet, elapsedS: number, leader?: string): Promise<void> {
+  for (const role of KILLABLE) {
+    const p = opts.killProbability[role];
+    const members = fleet.live.filter((m) => m.role === role);
+    const victims = members.filter(() => Math.random() < p);
+    const killed = fleet.kills.filter((k) => k.role === role).length;
+    if (victims.length === 0 && p > 0 && killed < opts.minKills && elapsedS >= SECONDS / 2) {
+      const victim = forcedVictim(members, role, leader);
+      if (victim) victims.push(victim);
+    }
+    for (const victim of victims) {
+      const midHold = victim.status === "holding" ? " mid-hold" : "";
+      const next = await fleet.killAndRestart(victim);
+      log(
+        `  t=${elapsedS.toFixed(0)}s SIGKILL ${victim.name} (pid ${victim.pid})${midHold} -> ` +
+          next.pid,
+      );
+    }
   }
 }
 
@@ -124,8 +157,8 @@ async function torture(db: Database, fleet: Fleet, sampler: Sampler): Promise<nu
     await sleep(1000);
     const elapsedS = (Date.now() - startedAt) / 1000;
     if (elapsedS >= SECONDS) break;
-    await maybeKill(fleet, elapsedS);
-    if (elapsedS - lastSampleS >= SAMPLE_EVERY_S) {
+    await maybeKill(fleet, elapsedS, leader);
+    if (elapsedS - lastSampleS >= opts.sampleEveryS) {
       sampler.sample(fleet.live, elapsedS);
       lastSampleS = elapsedS;
     }
@@ -154,7 +187,7 @@ function progress(db: Database, elapsedS: number): void {
 /** Waits until every job is done and every subscriber has seen the last event. */
 async function drain(db: Database, fleet: Fleet, subscribers: string[]): Promise<number> {
   const startedAt = Date.now();
-  const deadline = startedAt + Number(args["drain-timeout"]) * 1000;
+  const deadline = startedAt + opts.drainTimeoutS * 1000;
   for (;;) {
     const live = count(db, "SELECT count(*) AS n FROM _honker_live WHERE queue = ?", [JOBS_QUEUE]);
     const last = count(db, "SELECT coalesce(max(offset), 0) AS n FROM torture_published");
@@ -194,7 +227,7 @@ function growthVerdict(sampler: Sampler, problems: string[]): string {
 }
 
 async function main(): Promise<number> {
-  const path = args.db ?? join(mkdtempSync(join(tmpdir(), "honker-torture-")), "torture.db");
+  const path = opts.db ?? join(mkdtempSync(join(tmpdir(), "honker-torture-")), "torture.db");
   const db = await prepare(path);
   const fleet = new Fleet(path);
   const sampler = new Sampler();
@@ -204,10 +237,13 @@ async function main(): Promise<number> {
   try {
     startAll(fleet);
     await waitReady(fleet);
+    armSchedule(db);
     fleet.goAll();
     const leaderChanges = await torture(db, fleet, sampler);
     const byRole = (role: string): Member[] => fleet.live.filter((m) => m.role === role);
-    await fleet.stop(byRole("producer"), STOP_TIMEOUT_MS);
+    // Lockers stop with the producers: the drain is the convergence of what is left, and the
+    // subscribers' last offset saves (background writes) need a moment without a hold.
+    await fleet.stop([...byRole("producer"), ...byRole("locker")], STOP_TIMEOUT_MS);
     const drainMs = await drain(db, fleet, subscribers);
     await fleet.stop(fleet.live, STOP_TIMEOUT_MS);
     const violations = [...fleet.violations];
@@ -225,11 +261,11 @@ async function main(): Promise<number> {
       deadReasons,
       ...resultsOf(fleet),
     };
-    if (args["samples-csv"]) writeFileSync(args["samples-csv"], sampler.csv());
+    if (opts.samplesCsv) writeFileSync(opts.samplesCsv, sampler.csv());
     const growthProblems: string[] = [];
     const resources = growthVerdict(sampler, growthProblems);
     log(`\n${summaryTable(stats, facts)}\n\n${resources}\n`);
-    if (args.strict) violations.push(...growthProblems);
+    if (opts.strict) violations.push(...growthProblems);
     else for (const problem of growthProblems) log(`WARN ${problem}`);
     for (const violation of violations) log(`VIOLATION ${violation}`);
     log(violations.length === 0 ? "PASS" : `FAIL: ${violations.length} violation(s)`);
@@ -237,7 +273,7 @@ async function main(): Promise<number> {
   } finally {
     fleet.killAll();
     db.close();
-    if (!args.keep && !args.db) rmSync(dirname(path), { recursive: true, force: true });
+    if (!opts.keep && !opts.db) rmSync(dirname(path), { recursive: true, force: true });
   }
 }
 

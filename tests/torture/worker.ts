@@ -1,10 +1,12 @@
 /**
  * Torture role: `queue.work()` over the jobs queue with random handler times and random
  * failures. A successful handler acks inside `db.transaction()` together with the row that
- * records the ack, so an ack and its record commit or vanish together, even under SIGKILL.
+ * records the ack, so an ack and its record commit or vanish together, even under SIGKILL. That
+ * transaction is the application's own call: it waits out a locker's hold (the role's
+ * busyTimeoutMs is longer than any hold), and the visibility timeout outlives one too.
  *
  * ```sh
- * <runtime> tests/torture/worker.ts <db> <name> '{}'
+ * <runtime> tests/torture/worker.ts <db> <name> '{"busyTimeoutMs":10000,"visibilityTimeoutS":10}'
  * ```
  *
  * @module
@@ -20,9 +22,8 @@ import {
   RANDOM_FAILURE,
   THROW_INSERT,
   THROW_PROBABILITY,
-  VISIBILITY_TIMEOUT_S,
 } from "./_shared.ts";
-import type { JobPayload } from "./_shared.ts";
+import type { JobPayload, RoleTuning } from "./_shared.ts";
 import type { WorkResult } from "../../mod.ts";
 
 /** What a worker did, besides what it recorded in the file. */
@@ -37,10 +38,10 @@ interface WorkerStats {
   work?: WorkResult;
 }
 
-await runRole<Record<string, never>, WorkerStats>(async ({ db, name, signal }) => {
+await runRole<RoleTuning, WorkerStats>(async ({ db, name, config, signal }) => {
   const workerId = `${name}-${process.pid}`;
   const jobs = db.queue<JobPayload>(JOBS_QUEUE, {
-    visibilityTimeoutS: VISIBILITY_TIMEOUT_S,
+    visibilityTimeoutS: config.visibilityTimeoutS,
     maxAttempts: MAX_ATTEMPTS,
   });
   const stats: WorkerStats = { acked: 0, threw: 0, lostClaims: 0, otherErrors: [] };
