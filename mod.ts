@@ -90,8 +90,10 @@ export interface OpenOptions extends DatabaseOptions {
  * @param path The database file. In-memory databases are refused.
  * @param options The driver to use and whether to register SQL functions.
  * @returns The open Database.
- * @throws {UnsupportedDatabaseError} For an in-memory database, SQLite older than 3.38, or a
- * database that cannot be put into WAL mode.
+ * @throws {UnsupportedDatabaseError} For an in-memory database, SQLite older than 3.38, a
+ * database that cannot be put into WAL mode, or a file in a newer honker format.
+ * @throws {SqliteError} When the file cannot be opened; the message names the path, and its
+ * directory when that does not exist.
  *
  * @example Open with the runtime's default driver
  * ```ts ignore
@@ -152,8 +154,8 @@ function init(options: DatabaseOptions, ownsDriver: boolean): DatabaseInit {
  * @param driver A connection from one of the adapters.
  * @param options Whether to register honker's SQL functions.
  * @returns The Database, schema bootstrapped.
- * @throws {UnsupportedDatabaseError} For an in-memory database, SQLite older than 3.38, or a
- * database that cannot be put into WAL mode.
+ * @throws {UnsupportedDatabaseError} For an in-memory database, SQLite older than 3.38, a
+ * database that cannot be put into WAL mode, or a file in a newer honker format.
  *
  * @example Share a node:sqlite connection
  * ```ts ignore
