@@ -24,6 +24,9 @@ export interface ClaimOptions {
   signal?: AbortSignal;
 }
 
+/** The keys `claim()` accepts. */
+export const CLAIM_OPTION_KEYS: readonly (keyof ClaimOptions)[] = ["idlePollS", "signal"];
+
 /** What claiming needs of a queue: its name, a claim in the background, and its next deadline. */
 export interface ClaimSource<T> {
   readonly name: string;
@@ -66,7 +69,7 @@ export function claimIterator<T>(
 ): AsyncIterableIterator<Job<T>> {
   const action = `claim from queue ${JSON.stringify(queue.name)}`;
   requireName(workerId, "workerId", action);
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, CLAIM_OPTION_KEYS);
   const idleMs = idlePollMs(opts.idlePollS, action);
   return abortableIterator<Job<T>>(async (signal) => {
     const jobs = await claimWhenDue(queue, waker, workerId, 1, { idleMs, signal });

@@ -37,6 +37,16 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
 }
 
+/** The keys `subscribe()` accepts. */
+export const SUBSCRIBE_OPTION_KEYS: readonly (keyof SubscribeOptions)[] = [
+  "fromOffset",
+  "batchSize",
+  "saveEveryN",
+  "saveEveryS",
+  "idlePollS",
+  "signal",
+];
+
 /**
  * A consumer's walk through a stream: an async iterator of events that also commits.
  *
@@ -69,7 +79,7 @@ export function subscribe<T>(
 ): Subscription<T> {
   const action = `subscribe to stream ${JSON.stringify(stream.topic)}`;
   requireName(consumer, "the consumer name", action);
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, SUBSCRIBE_OPTION_KEYS);
   const batchSize = requireCount(opts.batchSize ?? 256, "batchSize", action);
   const saveEveryN = requireInteger(opts.saveEveryN ?? 1000, "saveEveryN", action, 0);
   const saveEveryMs = requireSeconds(opts.saveEveryS ?? 1, "saveEveryS", action) * 1000;

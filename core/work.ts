@@ -74,7 +74,7 @@ export interface WorkResult {
 }
 
 /** The keys `work()` accepts. */
-export const WORK_OPTION_KEYS: readonly string[] = [
+export const WORK_OPTION_KEYS: readonly (keyof WorkOptions)[] = [
   "concurrency",
   "workerId",
   "retryDelayS",
@@ -113,7 +113,7 @@ function settings<T>(queueName: string, handler: JobHandler<T>, options?: WorkOp
   if (typeof handler !== "function") {
     throw new TypeError(`Cannot ${action}: the handler must be a function`);
   }
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, WORK_OPTION_KEYS);
   if (opts.onError !== undefined && typeof opts.onError !== "function") {
     throw new TypeError(`Cannot ${action}: onError must be a function`);
   }
