@@ -224,8 +224,9 @@ for (const entry of driverMatrix()) {
       () =>
         twoConnections(entry, async (db) => {
           const q = db.queue<number>("jobs", { visibilityTimeoutS: 1 });
-          // Claim late in a second, when a 1 s claim (stored as whole seconds) lasts the least.
-          while (Date.now() % 1000 < 900) await sleep(5);
+          // Claim late in a second, when a 1 s claim (stored as whole seconds) lasts the least:
+          // claimed at x.95 it expires at x+1 and can be renewed until x+2.0, 1.05 s later.
+          while (Date.now() % 1000 < 950 || Date.now() % 1000 > 970) await sleep(1);
           q.enqueue(1);
           let rivalGotIt = false;
           const rival = setInterval(() => {
@@ -234,9 +235,9 @@ for (const entry of driverMatrix()) {
           const stop = new AbortController();
           try {
             const done = q.work(async () => {
-              // Synchronous work around the moment a once-a-second heartbeat would be due.
-              await sleep(900);
-              const until = performance.now() + 150;
+              // Synchronous work across the moment a once-a-second heartbeat would be due.
+              await sleep(950);
+              const until = performance.now() + 200;
               while (performance.now() < until) { /* busy */ }
               await sleep(1500);
             }, { signal: stop.signal });
