@@ -15,6 +15,7 @@ import {
   QUEUE_DEAD_COUNTS,
   QUEUE_LIVE_COUNTS,
   SCHEDULE_LIST,
+  SCHEDULE_LIST_TS,
   STREAM_CONSUMERS,
   STREAM_TOPICS,
 } from "./_inspect_sql.ts";
@@ -114,7 +115,12 @@ export function streamSummaries(
 /** Every schedule, by name (the shape of the API's `ScheduledTask`). */
 export function schedules(driver: SqliteDriver, tables: ReadonlySet<string>): ScheduledTask[] {
   if (!tables.has("_honker_scheduler_tasks")) return [];
-  return driver.all<Row>(SCHEDULE_LIST).map((row) => ({
+  const rows = driver.all<Row>(SCHEDULE_LIST);
+  if (tables.has("_honker_ts_scheduler_tasks")) {
+    rows.push(...driver.all<Row>(SCHEDULE_LIST_TS));
+    rows.sort((a, b) => String(a.name) < String(b.name) ? -1 : 1);
+  }
+  return rows.map((row) => ({
     name: String(row.name),
     queue: String(row.queue),
     schedule: String(row.cron_expr),

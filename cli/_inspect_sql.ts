@@ -29,6 +29,13 @@ export const STREAM_CONSUMERS = `SELECT c.topic AS topic, c.name AS name, c.offs
 /** `*`, so that a file from before honker's `enabled`/`max_attempts` migration reads too. */
 export const SCHEDULE_LIST = "SELECT * FROM _honker_scheduler_tasks ORDER BY name";
 
+/**
+ * honker-ts's own schedules (croner's extended syntax), leaving out a name honker's table has
+ * too: honker wrote that one later, and the API reads it the same way.
+ */
+export const SCHEDULE_LIST_TS = `SELECT * FROM _honker_ts_scheduler_tasks
+  WHERE name NOT IN (SELECT name FROM _honker_scheduler_tasks) ORDER BY name`;
+
 const LIVE_COLUMNS = "id, queue, payload, state, priority, run_at, worker_id, " +
   "claim_expires_at, attempts, max_attempts, created_at, expires_at";
 const DEAD_COLUMNS = "id, queue, payload, priority, run_at, attempts, max_attempts, " +

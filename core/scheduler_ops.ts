@@ -1,32 +1,20 @@
 /**
- * Scheduler operations over a bare driver (spec §5), shared by the `Scheduler` API and honker's
- * `honker_scheduler_*` SQL functions. No transaction control: callers wrap multi-statement
- * operations.
+ * Scheduler operations over a bare driver (spec §5): honker's `honker_scheduler_*` SQL
+ * functions on honker's table, and the firing rule every tick shares. No transaction control:
+ * callers wrap multi-statement operations.
  *
  * @module
  */
 
-import { nextFireAfter } from "./cron.ts";
-import type { SqliteDriver } from "./driver.ts";
+import { nextFireAfter, parseSchedule } from "./cron.ts";
+import type { SqliteDriver, SqlValue } from "./driver.ts";
 import { enqueueJob } from "./queue_ops.ts";
-import {
-  CLOCK_NOW,
-  TASK_DUE,
-  TASK_GET,
-  TASK_SET_CRON,
-  TASK_SET_EXPIRES,
-  TASK_SET_MAX_ATTEMPTS,
-  TASK_SET_NEXT_FIRE,
-  TASK_SET_PAYLOAD,
-  TASK_SET_PRIORITY,
-  TASK_SOONEST,
-  TASK_UPSERT,
-} from "./scheduler_sql.ts";
+import { CLOCK_NOW, HONKER_TASKS } from "./scheduler_sql.ts";
 
 /** honker fires at most this many missed boundaries per task per tick, then skips ahead. */
 export const SCHEDULER_MAX_CATCHUP_FIRES = 64;
 
-/** A `_honker_scheduler_tasks` row as stored. */
+/** A task row as stored (both task tables have these columns). */
 export interface TaskRow {
   [column: string]: string | number | null;
   name: string;
@@ -46,6 +34,14 @@ export interface FireRow {
   queue: string;
   fire_at: number;
   job_id: number;
+}
+
+/** A due task a tick could not fire because its schedule cannot be evaluated. */
+export interface UnreadableTask {
+  /** The task as stored. */
+  task: TaskRow;
+  /** What parsing or evaluating its expression threw. */
+  error: Error;
 }
 
 /** A task as registered. */
@@ -68,18 +64,54 @@ export interface TaskChanges {
   maxAttempts?: number | null;
 }
 
-/** Tasks may use croner's extended syntax; honker's own fields keep honker's meaning there. */
-const READ_ANY = { extendedSyntax: true };
+/** Stored tasks may use croner's extended syntax; honker's own fields keep honker's meaning. */
+export const READ_ANY = { extendedSyntax: true };
 
 /** SQLite's now, in unix seconds. */
 export function sqlNow(driver: SqliteDriver): number {
   return driver.get<{ now: number }>(CLOCK_NOW)?.now ?? Math.floor(Date.now() / 1000);
 }
 
+/** A row's values in the order of the task tables' `put` statement. */
+export function taskValues(row: TaskRow): SqlValue[] {
+  return [
+    row.name,
+    row.queue,
+    row.cron_expr,
+    row.payload,
+    row.priority,
+    row.expires_s,
+    row.next_fire_at,
+    row.enabled,
+    row.max_attempts,
+  ];
+}
+
+/**
+ * `row` with `changes` applied. `firstFire(expr)` gives `next_fire_at` for a changed expression
+ * and may throw, before anything is written.
+ */
+export function applyChanges(
+  row: TaskRow,
+  changes: TaskChanges,
+  firstFire: (expr: string) => number,
+): TaskRow {
+  const out: TaskRow = { ...row };
+  if (changes.cronExpr !== undefined) {
+    out.next_fire_at = firstFire(changes.cronExpr);
+    out.cron_expr = changes.cronExpr;
+  }
+  if (changes.payload !== undefined) out.payload = changes.payload;
+  if (changes.priority !== undefined) out.priority = changes.priority;
+  if ("expiresS" in changes) out.expires_s = changes.expiresS ?? null;
+  if ("maxAttempts" in changes) out.max_attempts = Math.max(1, changes.maxAttempts ?? 3);
+  return out;
+}
+
 /** `honker_scheduler_register`: upsert; the first fire is the next boundary after now. */
 export function registerTask(driver: SqliteDriver, task: TaskSpec, extendedSyntax: boolean): void {
   const next = nextFireAfter(task.cronExpr, sqlNow(driver), { extendedSyntax });
-  driver.run(TASK_UPSERT, [
+  driver.run(HONKER_TASKS.upsert, [
     task.name,
     task.queue,
     task.cronExpr,
@@ -101,60 +133,79 @@ export function updateTask(
   changes: TaskChanges,
   extendedSyntax: boolean,
 ): boolean {
-  if (Object.keys(changes).length === 0 || !driver.get(TASK_GET, [name])) return false;
-  if (changes.cronExpr !== undefined) {
-    const next = nextFireAfter(changes.cronExpr, sqlNow(driver), { extendedSyntax });
-    driver.run(TASK_SET_CRON, [changes.cronExpr, next, name]);
-  }
-  if (changes.payload !== undefined) driver.run(TASK_SET_PAYLOAD, [changes.payload, name]);
-  if (changes.priority !== undefined) driver.run(TASK_SET_PRIORITY, [changes.priority, name]);
-  if ("expiresS" in changes) driver.run(TASK_SET_EXPIRES, [changes.expiresS ?? null, name]);
-  if ("maxAttempts" in changes) {
-    driver.run(TASK_SET_MAX_ATTEMPTS, [Math.max(1, changes.maxAttempts ?? 3), name]);
-  }
+  if (Object.keys(changes).length === 0) return false;
+  const row = driver.get<TaskRow>(HONKER_TASKS.get, [name]);
+  if (!row) return false;
+  const now = sqlNow(driver);
+  const next = applyChanges(row, changes, (expr) => nextFireAfter(expr, now, { extendedSyntax }));
+  driver.run(HONKER_TASKS.put, taskValues(next));
   return true;
 }
 
-/** Fires one task's due boundaries (at most 64) and moves its next fire on. */
-function fireTask(driver: SqliteDriver, task: TaskRow, now: number, fires: FireRow[]): void {
+/**
+ * The boundaries a tick at `now` fires for `task` (at most 64: past the cap the rest are
+ * skipped, as honker does) and its next fire after them. Pure; throws when the task's
+ * expression cannot be parsed or evaluated.
+ */
+export function planFires(task: TaskRow, now: number): { boundaries: number[]; next: number } {
+  const schedule = parseSchedule(task.cron_expr, READ_ANY);
+  const boundaries: number[] = [];
   let next = task.next_fire_at;
-  let fired = 0;
-  while (next <= now && fired < SCHEDULER_MAX_CATCHUP_FIRES) {
-    const jobId = enqueueJob(driver, task.queue, task.payload, {
-      delayS: null,
-      runAt: null, // the real now, not the boundary, as in honker
-      priority: task.priority,
-      maxAttempts: Math.max(1, task.max_attempts),
-      expiresS: task.expires_s,
-    });
-    fires.push({ name: task.name, queue: task.queue, fire_at: next, job_id: jobId });
-    next = nextFireAfter(task.cron_expr, next, READ_ANY);
-    fired++;
+  while (next <= now && boundaries.length < SCHEDULER_MAX_CATCHUP_FIRES) {
+    boundaries.push(next);
+    next = schedule.nextFireAfter(next);
   }
-  // Past the catch-up cap the remaining boundaries are skipped, as honker does.
-  if (next <= now) next = nextFireAfter(task.cron_expr, now, READ_ANY);
-  driver.run(TASK_SET_NEXT_FIRE, [next, task.name]);
+  if (next <= now) next = schedule.nextFireAfter(now);
+  return { boundaries, next };
 }
 
 /**
- * `honker_scheduler_tick`: enqueues one job per due boundary of every enabled task. Must run in
- * a write transaction, so that concurrent tickers fire each boundary once. A task whose stored
- * expression cannot be read (written by hand) is skipped, so it cannot stop the others.
+ * Fires every due task of one table (`dueSql`, params: now; `setNextSql`, params: next, name):
+ * one job per boundary, then the next fire. A task whose schedule cannot be evaluated is left
+ * as it is and added to `unreadable`, so it cannot stop the others. Must run in a write
+ * transaction, so that concurrent tickers fire each boundary once.
  */
-export function tickTasks(driver: SqliteDriver, now: number): FireRow[] {
-  const fires: FireRow[] = [];
-  for (const task of driver.all<TaskRow>(TASK_DUE, [now])) {
+export function tickTable(
+  driver: SqliteDriver,
+  dueSql: string,
+  setNextSql: string,
+  now: number,
+  out: { fires: FireRow[]; unreadable: UnreadableTask[] },
+): void {
+  for (const task of driver.all<TaskRow>(dueSql, [now])) {
+    let plan: { boundaries: number[]; next: number };
     try {
-      nextFireAfter(task.cron_expr, task.next_fire_at, READ_ANY);
-    } catch {
+      plan = planFires(task, now);
+    } catch (error) {
+      out.unreadable.push({ task, error: error as Error });
       continue;
     }
-    fireTask(driver, task, now, fires);
+    for (const fireAt of plan.boundaries) {
+      const jobId = enqueueJob(driver, task.queue, task.payload, {
+        delayS: null,
+        runAt: null, // the real now, not the boundary, as in honker
+        priority: task.priority,
+        maxAttempts: Math.max(1, task.max_attempts),
+        expiresS: task.expires_s,
+      });
+      out.fires.push({ name: task.name, queue: task.queue, fire_at: fireAt, job_id: jobId });
+    }
+    driver.run(setNextSql, [plan.next, task.name]);
   }
-  return fires;
 }
 
-/** `honker_scheduler_soonest`: the earliest next fire of an enabled task, or 0. */
+/**
+ * `honker_scheduler_tick`: fires the due tasks of honker's table. A task whose expression cannot
+ * be read is skipped (a SQL function has no other channel; honker itself throws there and fires
+ * none of the tasks after it); the `Scheduler` API reports it.
+ */
+export function tickTasks(driver: SqliteDriver, now: number): FireRow[] {
+  const out = { fires: [] as FireRow[], unreadable: [] as UnreadableTask[] };
+  tickTable(driver, HONKER_TASKS.due, HONKER_TASKS.setNextFire, now, out);
+  return out.fires;
+}
+
+/** `honker_scheduler_soonest`: the earliest next fire of an enabled task of honker's, or 0. */
 export function soonestFire(driver: SqliteDriver): number {
-  return driver.get<{ t: number }>(TASK_SOONEST)?.t ?? 0;
+  return driver.get<{ t: number }>(HONKER_TASKS.soonest)?.t ?? 0;
 }

@@ -14,7 +14,8 @@ import { SLEEP_CAP_MS } from "./claim.ts";
 import { WatcherDiedError } from "./errors.ts";
 import { releaseLock, renewLock, tryLock } from "./lock.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { soonestFire, sqlNow } from "./scheduler_ops.ts";
+import type { UnreadableScheduleError } from "./scheduler_errors.ts";
+import { sqlNow } from "./scheduler_ops.ts";
 import { requireCount, requireName, requireOptions } from "./validate.ts";
 
 /** The lock every honker scheduler leader holds. */
@@ -32,6 +33,27 @@ export interface SchedulerRunOptions {
   signal?: AbortSignal;
   /** Seconds the leader's lease lasts (renewed at a third of it). Defaults to 60. */
   leaseS?: number;
+  /**
+   * Told once per schedule (name and expression) that honker-ts cannot read, when a tick meets
+   * it overdue; the other schedules keep firing. Defaults to `console.error`.
+   */
+  onError?: (error: UnreadableScheduleError) => void;
+}
+
+type Report = (error: UnreadableScheduleError) => void;
+
+/** `onError` (or console.error) once per schedule name and expression. */
+function reportOnce(onError: Report | undefined, action: string): Report {
+  if (onError !== undefined && typeof onError !== "function") {
+    throw new TypeError(`Cannot ${action}: onError must be a function`);
+  }
+  const seen = new Set<string>();
+  return (error) => {
+    const key = JSON.stringify([error.taskName, error.schedule]);
+    if (seen.has(key)) return;
+    seen.add(key);
+    (onError ?? console.error)(error);
+  };
 }
 
 async function sleep(
@@ -54,9 +76,11 @@ async function lead(
   owner: string,
   leaseS: number,
   signal: AbortSignal | undefined,
+  onError: Report,
 ): Promise<void> {
   const renewEveryMs = (leaseS * 1000) / 3;
   let renewedAt = Date.now();
+  let first = true;
   while (!signal?.aborted && !ctx.waker.closed) {
     if (Date.now() - renewedAt >= renewEveryMs) {
       if (
@@ -69,10 +93,12 @@ async function lead(
     }
     const since = ctx.waker.seq;
     const driver = ctx.open("tick the scheduler");
-    const soonest = soonestFire(driver);
-    // Only take the write lock when something is due: a leader wakes on every commit.
-    if (soonest > 0 && soonest <= sqlNow(driver)) scheduler.tick();
-    const next = soonestFire(driver);
+    const soonest = scheduler.soonest();
+    // Only take the write lock when something is due (a leader wakes on every commit), and on
+    // taking the lead, so that overdue schedules that cannot be read are reported.
+    if (first || (soonest > 0 && soonest <= sqlNow(driver))) scheduler.tick(undefined, { onError });
+    first = false;
+    const next = scheduler.soonest();
     const untilRenew = renewEveryMs - (Date.now() - renewedAt);
     const untilDue = next > 0 ? next * 1000 - Date.now() : Infinity;
     await sleep(ctx, Math.min(untilRenew, untilDue), signal, since);
@@ -87,9 +113,10 @@ export async function runScheduler(
 ): Promise<void> {
   const action = "run the scheduler";
   ctx.open(action);
-  const opts = requireOptions(options, action);
+  const opts = requireOptions(options, action, ["owner", "signal", "leaseS", "onError"]);
   const owner = requireName(opts.owner ?? `scheduler-${crypto.randomUUID()}`, "owner", action);
   const leaseS = requireCount(opts.leaseS ?? SCHEDULER_LEASE_DEFAULT_S, "leaseS", action);
+  const onError = reportOnce(opts.onError, action);
   const { signal } = opts;
   while (!signal?.aborted && !ctx.waker.closed) {
     const since = ctx.waker.seq;
@@ -99,7 +126,7 @@ export async function runScheduler(
       continue;
     }
     try {
-      await lead(scheduler, ctx, owner, leaseS, signal);
+      await lead(scheduler, ctx, owner, leaseS, signal, onError);
     } finally {
       // Hand over at once: the release is a commit, which wakes every standby.
       if (!ctx.waker.closed) {

@@ -8,12 +8,14 @@
 import type { SqliteDriver } from "./driver.ts";
 import { UnsupportedDatabaseError } from "./errors.ts";
 import { checkHonkerFormat } from "./schema_format.ts";
+import { reconcileTaskTables } from "./scheduler_store.ts";
 import {
   PRAGMAS_DEFAULT,
   SCHEMA_BOOTSTRAP_DDL,
   SCHEMA_NOTIFICATIONS_DDL,
   SCHEMA_SCHEDULER_COLUMNS,
   SCHEMA_SCHEDULER_MIGRATIONS,
+  SCHEMA_TS_SCHEDULER_DDL,
   SQLITE_JSON_PROBE,
   SQLITE_VERSION,
 } from "./schema_sql.ts";
@@ -22,12 +24,15 @@ import {
 export const SQLITE_VERSION_MIN = "3.38.0";
 
 function versionNumber(version: string): number {
-  const [major = 0, minor = 0, patch = 0] = version.split(".").map((part) => Number(part));
+  const [major = 0, minor = 0, patch = 0] = version.split(".").map((part) =>
+    Number(part)
+  );
   return major * 1_000_000 + minor * 1_000 + patch;
 }
 
 function isMemoryPath(path: string): boolean {
-  return path === "" || path === ":memory:" || /^file::memory:|[?&]mode=memory\b/.test(path);
+  return path === "" || path === ":memory:" ||
+    /^file::memory:|[?&]mode=memory\b/.test(path);
 }
 
 /**
@@ -37,12 +42,16 @@ function isMemoryPath(path: string): boolean {
 export function checkSupported(driver: SqliteDriver): void {
   if (isMemoryPath(driver.path)) {
     throw new UnsupportedDatabaseError(
-      `Cannot open "${driver.path || ":memory:"}": an in-memory database cannot be used, because ` +
+      `Cannot open "${
+        driver.path || ":memory:"
+      }": an in-memory database cannot be used, because ` +
         "honker needs WAL mode and other processes (and the change watcher) must open the same " +
         "file; use a file path",
     );
   }
-  const version = String(driver.get<{ version: string }>(SQLITE_VERSION)?.version ?? "0");
+  const version = String(
+    driver.get<{ version: string }>(SQLITE_VERSION)?.version ?? "0",
+  );
   if (versionNumber(version) < versionNumber(SQLITE_VERSION_MIN)) {
     throw new UnsupportedDatabaseError(
       `Cannot open "${driver.path}": SQLite ${version} is too old; honker's schema needs ` +
@@ -112,14 +121,24 @@ export function createSchema(driver: SqliteDriver): void {
   driver.exec(SCHEMA_NOTIFICATIONS_DDL);
   driver.exec(SCHEMA_BOOTSTRAP_DDL);
   const columns = new Set(
-    driver.all<{ name: string }>(SCHEMA_SCHEDULER_COLUMNS).map((row) => row.name),
+    driver.all<{ name: string }>(SCHEMA_SCHEDULER_COLUMNS).map((row) =>
+      row.name
+    ),
   );
   for (const { column, ddl } of SCHEMA_SCHEDULER_MIGRATIONS) {
     if (columns.has(column)) continue;
     try {
       driver.exec(ddl);
     } catch (error) {
-      if (!String((error as Error).message).toLowerCase().includes("duplicate column")) throw error;
+      if (
+        !String((error as Error).message).toLowerCase().includes(
+          "duplicate column",
+        )
+      ) throw error;
     }
   }
+  // honker-ts's own scheduler table; extended-syntax schedules an older honker-ts stored in
+  // honker's table move there, so that no honker leader meets one.
+  driver.exec(SCHEMA_TS_SCHEDULER_DDL);
+  reconcileTaskTables(driver);
 }

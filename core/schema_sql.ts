@@ -110,6 +110,23 @@ CREATE TABLE IF NOT EXISTS _honker_stream_consumers (
       PRIMARY KEY (name, topic)
     );`;
 
+/**
+ * honker-ts's own table, with the columns of honker's `_honker_scheduler_tasks`: schedules that
+ * need croner's extended syntax, which honker's tick cannot parse (a honker leader throws on the
+ * first one and fires none after it), so honker never looks here.
+ */
+export const SCHEMA_TS_SCHEDULER_DDL = `CREATE TABLE IF NOT EXISTS _honker_ts_scheduler_tasks (
+      name TEXT PRIMARY KEY,
+      queue TEXT NOT NULL,
+      cron_expr TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      priority INTEGER NOT NULL DEFAULT 0,
+      expires_s INTEGER,
+      next_fire_at INTEGER NOT NULL,
+      enabled INTEGER NOT NULL DEFAULT 1,
+      max_attempts INTEGER NOT NULL DEFAULT 3
+    );`;
+
 /** Columns added in place to scheduler tables from older honker versions (spec §1.4). */
 export const SCHEMA_SCHEDULER_MIGRATIONS: ReadonlyArray<{ column: string; ddl: string }> = [
   {

@@ -1,6 +1,9 @@
 /**
  * honker's scheduler and cron SQL functions (spec §5), over the same operations the
- * `Scheduler` API uses. Arity −1 marks the two that take an optional trailing argument group.
+ * `Scheduler` API uses, with honker's meaning: they act on honker's `_honker_scheduler_tasks`
+ * only (schedules in croner's extended syntax, in honker-ts's own table, are the `Scheduler`
+ * API's), register and update recompute the next fire from now, and the tick skips a task it
+ * cannot read. Arity −1 marks the two that take an optional trailing argument group.
  *
  * @module
  */
@@ -10,7 +13,7 @@ import type { SqlFunction, SqliteDriver, SqlValue } from "./driver.ts";
 import { fail, int, intOrNull, text } from "./_sql_args.ts";
 import * as ops from "./scheduler_ops.ts";
 import type { TaskChanges, TaskRow } from "./scheduler_ops.ts";
-import { TASK_DELETE, TASK_LIST, TASK_PAUSE, TASK_RESUME } from "./scheduler_sql.ts";
+import { HONKER_TASKS } from "./scheduler_sql.ts";
 
 /** honker's scheduler functions accept only its own cron grammar. */
 const HONKER_SYNTAX = false;
@@ -45,7 +48,7 @@ function update(d: SqliteDriver, a: SqlValue[]): number {
 function list(d: SqliteDriver): string {
   // Keys in serde's sorted order, `enabled` a boolean, as honker returns them.
   return JSON.stringify(
-    d.all<TaskRow>(TASK_LIST).map((r) => ({
+    d.all<TaskRow>(HONKER_TASKS.list).map((r) => ({
       cron_expr: r.cron_expr,
       enabled: r.enabled !== 0,
       expires_s: r.expires_s,
@@ -65,15 +68,17 @@ export function schedulerFunctions(d: SqliteDriver): Record<string, [number, Sql
     honker_scheduler_register: [-1, (...a) => register(d, a)],
     honker_scheduler_unregister: [
       1,
-      (...a) => d.run(TASK_DELETE, [text("honker_scheduler_unregister", a, 0)]).changes,
+      (...a) => d.run(HONKER_TASKS.delete, [text("honker_scheduler_unregister", a, 0)]).changes,
     ],
     honker_scheduler_pause: [
       1,
-      (...a) => d.run(TASK_PAUSE, [text("honker_scheduler_pause", a, 0)]).changes > 0 ? 1 : 0,
+      (...a) =>
+        d.run(HONKER_TASKS.pause, [text("honker_scheduler_pause", a, 0)]).changes > 0 ? 1 : 0,
     ],
     honker_scheduler_resume: [
       1,
-      (...a) => d.run(TASK_RESUME, [text("honker_scheduler_resume", a, 0)]).changes > 0 ? 1 : 0,
+      (...a) =>
+        d.run(HONKER_TASKS.resume, [text("honker_scheduler_resume", a, 0)]).changes > 0 ? 1 : 0,
     ],
     honker_scheduler_update: [-1, (...a) => update(d, a)],
     honker_scheduler_list: [0, () => list(d)],

@@ -187,3 +187,24 @@ for (const { source, skip } of SOURCES) {
     });
   });
 }
+
+describe("honker-ts CLI schedules with croner's extended syntax", () => {
+  it("schedules lists them from honker-ts's own table, as scheduler.list() does", async () => {
+    const path = tempDbPath();
+    const db = await open(path);
+    try {
+      const s = db.scheduler();
+      s.add({ name: "month-end", queue: "q", schedule: "0 0 L * *", extendedSyntax: true });
+      s.add({ name: "hourly", queue: "q", schedule: "0 * * * *" });
+      const [human, json] = await Promise.all([
+        cli(["schedules", path]),
+        cliJson(["schedules", path]),
+      ]);
+      assert.match(table(human, "schedules"), /^month-end\s+q\s+0 0 L \* \*\s+in /m);
+      assert.deepEqual(json, s.list());
+      assert.deepEqual(s.list().map((t) => t.name), ["hourly", "month-end"]);
+    } finally {
+      db.close();
+    }
+  });
+});

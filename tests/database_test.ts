@@ -55,6 +55,11 @@ const HONKER_COLUMNS: Record<string, string[]> = {
   _honker_stream_consumers: ["name", "topic", "offset"],
 };
 
+/** honker-ts's own table: schedules in croner's extended syntax, which honker cannot parse. */
+const OWN_COLUMNS: Record<string, string[]> = {
+  _honker_ts_scheduler_tasks: HONKER_COLUMNS._honker_scheduler_tasks,
+};
+
 describe("open()", () => {
   it("opens a new file with the runtime's default driver, in WAL mode", async () => {
     const db = await open(tempDbPath());
@@ -124,14 +129,15 @@ for (const entry of driverMatrix()) {
   const skip = entry.skip;
   describe(`${entry.id}: Database`, () => {
     it(
-      "bootstraps honker's nine tables with honker's exact columns",
+      "bootstraps honker's nine tables with honker's exact columns, and honker-ts's own one",
       { skip },
       withDb(entry, (db) => {
         const tables = db.driver.all<{ name: string }>(
           "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_honker%' ESCAPE '\\' ORDER BY name",
         ).map((r) => r.name);
-        assert.deepEqual(tables, Object.keys(HONKER_COLUMNS).sort());
-        for (const [table, columns] of Object.entries(HONKER_COLUMNS)) {
+        const expected = { ...HONKER_COLUMNS, ...OWN_COLUMNS };
+        assert.deepEqual(tables, Object.keys(expected).sort());
+        for (const [table, columns] of Object.entries(expected)) {
           const actual = db.driver.all<{ name: string }>(
             `SELECT name FROM pragma_table_info('${table}')`,
           ).map((r) => r.name);

@@ -66,9 +66,12 @@ SELECT honker_enqueue('r', '1', NULL, NULL, 0, 1, NULL)
 SELECT honker_claim_batch('r', 'w', 1, 30)
 SELECT honker_retry(11, 'w', 0, 'last'), honker_get_job(11)`.split("\n");
 
-const MASTER = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name";
+// honker's part of the schema: honker-ts adds only its own `_honker_ts_*` objects (the table of
+// schedules in croner's extended syntax, which honker cannot parse).
+const MASTER = "SELECT type, name, tbl_name, sql FROM sqlite_master " +
+  "WHERE tbl_name NOT GLOB '_honker_ts_*' ORDER BY name";
 const TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB '_honker_*' " +
-  "ORDER BY name";
+  "AND name NOT GLOB '_honker_ts_*' ORDER BY name";
 const TABLE_INFO = 'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)';
 
 const masterOf = (conn: { all(sql: string): object[] }) => plainAll(conn.all(MASTER));
@@ -326,7 +329,7 @@ for (const entry of driverMatrix()) {
       assert.equal(q.getResult(99), undefined);
     });
 
-    it("a file bootstrapped by honker is opened by honker-ts with no schema change", {
+    it("a file bootstrapped by honker is opened by honker-ts with no change to honker's schema", {
       skip,
     }, async () => {
       const path = tempDbPath();

@@ -1,5 +1,6 @@
 // Leader election across runtimes: Node, Deno and Bun processes run the scheduler on one file;
-// every boundary fires exactly once, also when the leader is SIGKILLed.
+// every boundary fires exactly once, also when the leader is SIGKILLed. And restarts as an
+// application does them: each new process runs the same add() + run() at boot.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +11,13 @@ import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
 import { tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
-import { exited, LineReader, RUNTIME_COMMANDS, runtimeBinaryMissing } from "./_spawn.ts";
+import {
+  exited,
+  LineReader,
+  RUNTIME_COMMANDS,
+  runtimeBinaryMissing,
+  spawnScript,
+} from "./_spawn.ts";
 
 const PEER = fileURLToPath(new URL("./fixtures/scheduler_peer.ts", import.meta.url));
 const RUNTIMES: Readonly<Record<string, readonly string[]>> = RUNTIME_COMMANDS;
@@ -73,5 +80,99 @@ describe("scheduler leader election across runtimes", () => {
     assert.equal(jobs, nextBoundary - firstBoundary);
     assert.ok(jobs >= RUN_MS / 1000 - 2, `only ${jobs} boundaries fired in ${RUN_MS} ms`);
     db.close();
+  });
+});
+
+/** Every application process started, so that a failed test leaves none running. */
+const apps: ChildProcessWithoutNullStreams[] = [];
+
+function killApps(): void {
+  for (const app of apps.splice(0)) {
+    if (app.exitCode === null && app.signalCode === null) app.kill("SIGKILL");
+  }
+}
+
+/** An application process of this runtime: add(name, queue, schedule), then run() as `owner`. */
+async function startApp(
+  path: string,
+  owner: string,
+  schedule: string,
+): Promise<ChildProcessWithoutNullStreams> {
+  const app = spawnScript(PEER, [path, owner, String(LEASE_S), "job", "ticks", schedule]);
+  apps.push(app);
+  let stderr = "";
+  app.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  try {
+    await new LineReader(app).waitFor(/^ready$/, 60_000);
+  } catch (error) {
+    app.kill("SIGKILL");
+    throw new Error(`${owner} did not start: ${(error as Error).message}\n${stderr}`);
+  }
+  return app;
+}
+
+/** Closes the app's stdin (it aborts run(), releasing the lock) and waits for it to exit. */
+async function stopApp(app: ChildProcessWithoutNullStreams): Promise<void> {
+  app.stdin.end();
+  await Promise.race([exited(app), sleep(10_000)]);
+  if (app.exitCode === null) app.kill("SIGKILL");
+  await exited(app);
+}
+
+describe("scheduler across application restarts", () => {
+  it("a schedule re-added by a restarted process fires every boundary missed while none ran", {
+    timeout: 120_000,
+  }, async () => {
+    const path = tempDbPath();
+    const first = await startApp(path, "app-1", "@every 1s");
+    const db = await open(path);
+    try {
+      const firstBoundary = db.scheduler().soonest();
+      await sleep(1_500);
+      first.kill("SIGKILL"); // a crash: the lock stays held until its 2 s lease lapses
+      await exited(first);
+      await sleep(4_000); // four boundaries fall due while no process runs
+      const second = await startApp(path, "app-2", "@every 1s");
+      await sleep(3_000);
+      await stopApp(second);
+      const nextBoundary = db.scheduler().soonest();
+      const jobs = db.queue("ticks").stats().pending;
+      assert.ok(nextBoundary - firstBoundary >= 8, `only ${nextBoundary - firstBoundary} s passed`);
+      assert.equal(
+        jobs,
+        nextBoundary - firstBoundary,
+        `${jobs} jobs for the ${nextBoundary - firstBoundary} boundaries from ${firstBoundary}`,
+      );
+    } finally {
+      killApps();
+      db.close();
+    }
+  });
+
+  it("an @every 2s schedule re-added every second by restarting processes still fires", {
+    timeout: 120_000,
+  }, async () => {
+    const path = tempDbPath();
+    let current = await startApp(path, "app-0", "@every 2s");
+    const db = await open(path);
+    try {
+      const firstBoundary = db.scheduler().soonest();
+      // A deploy a second: the new process boots (add() + run()), then the old one stops.
+      for (let i = 1; i <= 8; i++) {
+        const started = Date.now();
+        const next = await startApp(path, `app-${i}`, "@every 2s");
+        await stopApp(current);
+        current = next;
+        await sleep(Math.max(0, 1_000 - (Date.now() - started)));
+      }
+      await stopApp(current);
+      const nextBoundary = db.scheduler().soonest();
+      const jobs = db.queue("ticks").stats().pending;
+      assert.equal(jobs, (nextBoundary - firstBoundary) / 2, "one job per 2 s boundary");
+      assert.ok(jobs >= 3, `only ${jobs} fires in ${nextBoundary - firstBoundary} s of restarts`);
+    } finally {
+      killApps();
+      db.close();
+    }
   });
 });

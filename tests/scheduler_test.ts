@@ -69,6 +69,66 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "add() again with the same schedule and queue keeps the next fire: missed boundaries fire",
+      { skip },
+      withDb(entry, (db) => {
+        const s = db.scheduler();
+        const spec = { name: "hourly", queue: "q", schedule: "0 * * * *" };
+        s.add(spec);
+        const original = s.soonest();
+        // The process that added it stopped before three boundaries; a new one boots and adds
+        // it again, with a new payload, priority, expiry and attempts (none moves the phase).
+        const stopped = original - 3 * HOUR;
+        db.driver.run("UPDATE _honker_scheduler_tasks SET next_fire_at = ?", [stopped]);
+        s.add({ ...spec, payload: { v: 2 }, priority: 5, expiresS: 60, maxAttempts: 4 });
+        assert.equal(s.list()[0].nextFireAt, stopped);
+        const fires = s.tick(sqlNow(db));
+        assert.deepEqual(fires.map((f) => f.fireAt), [stopped, stopped + HOUR, stopped + 2 * HOUR]);
+        const job = db.queue("q").claimOne("w");
+        assert.deepEqual([job?.payload, job?.priority, job?.maxAttempts], [{ v: 2 }, 5, 4]);
+        assert.equal(s.soonest(), original);
+      }),
+    );
+
+    it(
+      "add() with a new schedule or queue starts from the next boundary after now",
+      { skip },
+      withDb(entry, (db) => {
+        const s = db.scheduler();
+        s.add({ name: "t", queue: "q", schedule: "0 * * * *" });
+        const original = s.soonest();
+        const rewind = () =>
+          db.driver.run("UPDATE _honker_scheduler_tasks SET next_fire_at = ?", [original - HOUR]);
+        rewind();
+        s.add({ name: "t", queue: "q", schedule: "30 * * * *" });
+        const halfPast = s.soonest();
+        assert.ok(halfPast > sqlNow(db) && halfPast <= sqlNow(db) + HOUR, `${halfPast}`);
+        assert.equal(new Date(halfPast * 1000).getMinutes(), 30);
+        rewind();
+        s.add({ name: "t", queue: "other", schedule: "30 * * * *" });
+        assert.equal(s.soonest(), halfPast);
+        rewind();
+        s.add({ name: "t", queue: "other", schedule: "30 * * * *", extendedSyntax: true });
+        assert.equal(s.soonest(), original - HOUR, "the same expression read with extendedSyntax");
+      }),
+    );
+
+    it(
+      "update() with the stored expression keeps the next fire; a new one recomputes it",
+      { skip },
+      withDb(entry, (db) => {
+        const s = db.scheduler();
+        s.add({ name: "t", queue: "q", schedule: "0 * * * *" });
+        const original = s.soonest();
+        db.driver.run("UPDATE _honker_scheduler_tasks SET next_fire_at = ?", [original - HOUR]);
+        assert.equal(s.update("t", { schedule: "0 * * * *", priority: 3 }), true);
+        assert.equal(s.soonest(), original - HOUR);
+        assert.equal(s.update("t", { schedule: "15 * * * *" }), true);
+        assert.ok(s.soonest() > sqlNow(db));
+      }),
+    );
+
+    it(
       "catch-up is capped at 64 fires, then skips ahead",
       { skip },
       withDb(entry, (db) => {
@@ -196,6 +256,7 @@ for (const entry of driverMatrix()) {
           ],
           [() => s.add({ name: "t", queue: "q", schedule: "@every 1s", payload: 1n }), /BigInt/],
           [() => s.tick(1.5), /nowS must be an integer/],
+          [() => s.tick(undefined, { onError: 5 as never }), /onError must be a function/],
           [() => s.pause(""), /name must not be empty/],
         ];
         for (const [call, message] of bad) assert.throws(call, message);
