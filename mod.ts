@@ -47,24 +47,11 @@ export {
 export { Lock, LOCK_TTL_DEFAULT_S } from "./core/lock.ts";
 export type { LockContext, WithLockOptions } from "./core/lock.ts";
 export { Job } from "./core/job.ts";
-export {
-  MAX_ATTEMPTS_DEFAULT,
-  Queue,
-  VISIBILITY_TIMEOUT_DEFAULT_S,
-} from "./core/queue.ts";
-export type {
-  EnqueueOptions,
-  JobInfo,
-  QueueOptions,
-  QueueStats,
-} from "./core/queue.ts";
+export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue.ts";
+export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue.ts";
 export type { ClaimOptions } from "./core/claim.ts";
 export { Outbox } from "./core/outbox.ts";
-export type {
-  OutboxDelivery,
-  OutboxOptions,
-  OutboxRunOptions,
-} from "./core/outbox.ts";
+export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox.ts";
 export { Scheduler } from "./core/scheduler.ts";
 export type {
   Fire,
@@ -85,28 +72,11 @@ export type {
   StreamOptions,
   TrimOptions,
 } from "./core/stream.ts";
-export type {
-  StandardIssue,
-  StandardResult,
-  StandardSchemaV1,
-} from "./core/standard_schema.ts";
+export type { StandardIssue, StandardResult, StandardSchemaV1 } from "./core/standard_schema.ts";
 export type { SubscribeOptions, Subscription } from "./core/subscription.ts";
-export type {
-  ListenOptions,
-  Notification,
-  PruneNotificationsOptions,
-} from "./core/notify.ts";
-export type {
-  JobContext,
-  JobHandler,
-  WorkOptions,
-  WorkResult,
-} from "./core/work.ts";
-export type {
-  DeadJob,
-  DeadLettersOptions,
-  PurgeDeadOptions,
-} from "./core/dead_letters.ts";
+export type { ListenOptions, Notification, PruneNotificationsOptions } from "./core/notify.ts";
+export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/work.ts";
+export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/dead_letters.ts";
 export { Transaction } from "./core/transaction.ts";
 export type { DriverName } from "./adapters/auto.ts";
 
@@ -139,14 +109,9 @@ export interface OpenOptions extends DatabaseOptions {
  * const db = await open("app.db");
  * ```
  */
-export async function open(
-  path: string,
-  options: OpenOptions = {},
-): Promise<Database> {
+export async function open(path: string, options: OpenOptions = {}): Promise<Database> {
   if (typeof path !== "string" || path.length === 0) {
-    throw new TypeError(
-      `Cannot open a database: path must be a non-empty string`,
-    );
+    throw new TypeError(`Cannot open a database: path must be a non-empty string`);
   }
   checkOptions(options, [...DATABASE_OPTION_KEYS, "driver"]);
   const given = options.driver;
@@ -171,18 +136,12 @@ const DATABASE_OPTION_KEYS: readonly (keyof DatabaseOptions)[] = [
 ];
 
 /** Checks the options of `open()` and `fromDriver()` before anything is opened or written. */
-function checkOptions(
-  options: OpenOptions,
-  known: readonly (keyof OpenOptions)[],
-): void {
+function checkOptions(options: OpenOptions, known: readonly (keyof OpenOptions)[]): void {
   const action = "open the database";
   requireOptions(options, action, known);
   checkWatchOptions(options);
   if (options.notificationRetention !== undefined) {
-    pruneRules(
-      options.notificationRetention,
-      `${action} (notificationRetention)`,
-    );
+    pruneRules(options.notificationRetention, `${action} (notificationRetention)`);
   }
 }
 
@@ -215,10 +174,7 @@ function init(options: DatabaseOptions, ownsDriver: boolean): DatabaseInit {
  * const db = fromDriver(fromNodeSqlite(handle, { path: "app.db" }));
  * ```
  */
-export function fromDriver(
-  driver: SqliteDriver,
-  options: DatabaseOptions = {},
-): Database {
+export function fromDriver(driver: SqliteDriver, options: DatabaseOptions = {}): Database {
   checkOptions(options, DATABASE_OPTION_KEYS);
   return new Database(driver, init(options, false));
 }

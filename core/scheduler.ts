@@ -161,19 +161,12 @@ function toTask<T>({ row, problem }: store.ListedTask): ScheduledTask<T> {
   return task;
 }
 
-function unreadable(
-  row: TaskRow,
-  problem: Error,
-  others: string[] = [],
-): UnreadableScheduleError {
+function unreadable(row: TaskRow, problem: Error, others: string[] = []): UnreadableScheduleError {
   return new UnreadableScheduleError(row.name, row.cron_expr, problem, others);
 }
 
 /** Hands each unreadable task to `onError`, or throws the first (naming the others). */
-function report(
-  tasks: UnreadableTask[],
-  onError: TickOptions["onError"],
-): void {
+function report(tasks: UnreadableTask[], onError: TickOptions["onError"]): void {
   if (onError) {
     for (const { task, error } of tasks) onError(unreadable(task, error));
   } else if (tasks.length > 0) {
@@ -218,9 +211,7 @@ export class Scheduler {
       schedule: this.#schedule(s.schedule, s.extendedSyntax, action),
       payload: toJsonText(s.payload ?? null, action),
       priority: requireInteger(s.priority ?? 0, "priority", action),
-      expiresS: s.expiresS == null
-        ? null
-        : requireSeconds(s.expiresS, "expiresS", action),
+      expiresS: s.expiresS == null ? null : requireSeconds(s.expiresS, "expiresS", action),
       maxAttempts: requireCount(s.maxAttempts ?? 3, "maxAttempts", action),
     };
     const driver = this.#ctx.open(action);
@@ -228,15 +219,9 @@ export class Scheduler {
     this.#ctx.wrote();
   }
 
-  #schedule(
-    expr: unknown,
-    extendedSyntax: boolean | undefined,
-    action: string,
-  ): Schedule {
+  #schedule(expr: unknown, extendedSyntax: boolean | undefined, action: string): Schedule {
     if (typeof expr !== "string") {
-      throw new TypeError(
-        `Cannot ${action}: schedule must be a cron expression string`,
-      );
+      throw new TypeError(`Cannot ${action}: schedule must be a cron expression string`);
     }
     return parseSchedule(expr, { extendedSyntax: extendedSyntax === true });
   }
@@ -246,9 +231,7 @@ export class Scheduler {
     const action = `remove schedule ${JSON.stringify(name)}`;
     requireName(name, "name", action);
     const driver = this.#ctx.open(action);
-    const removed = this.#ctx.transactions.atomic(() =>
-      store.removeTask(driver, name)
-    );
+    const removed = this.#ctx.transactions.atomic(() => store.removeTask(driver, name));
     if (removed > 0) this.#ctx.wrote();
     return removed;
   }
@@ -267,9 +250,7 @@ export class Scheduler {
     const action = `${verb} schedule ${JSON.stringify(name)}`;
     requireName(name, "name", action);
     const driver = this.#ctx.open(action);
-    const changed = this.#ctx.transactions.atomic(() =>
-      store.setEnabled(driver, name, enabled)
-    );
+    const changed = this.#ctx.transactions.atomic(() => store.setEnabled(driver, name, enabled));
     if (changed) this.#ctx.wrote();
     return changed;
   }
@@ -288,13 +269,9 @@ export class Scheduler {
       ? undefined
       : this.#schedule(f.schedule, f.extendedSyntax, action);
     if ("payload" in f) changes.payload = toJsonText(f.payload ?? null, action);
-    if (f.priority !== undefined) {
-      changes.priority = requireInteger(f.priority, "priority", action);
-    }
+    if (f.priority !== undefined) changes.priority = requireInteger(f.priority, "priority", action);
     if ("expiresS" in f) {
-      changes.expiresS = f.expiresS == null
-        ? null
-        : requireSeconds(f.expiresS, "expiresS", action);
+      changes.expiresS = f.expiresS == null ? null : requireSeconds(f.expiresS, "expiresS", action);
     }
     if ("maxAttempts" in f) {
       changes.maxAttempts = f.maxAttempts == null
@@ -314,9 +291,7 @@ export class Scheduler {
    * carries an `error`.
    */
   list<T = unknown>(): ScheduledTask<T>[] {
-    return store.listTasks(this.#ctx.open("list schedules")).map((task) =>
-      toTask<T>(task)
-    );
+    return store.listTasks(this.#ctx.open("list schedules")).map((task) => toTask<T>(task));
   }
 
   /**
@@ -332,17 +307,13 @@ export class Scheduler {
    */
   tick(nowS?: number, options?: TickOptions): Fire[] {
     const action = "tick the scheduler";
-    const at = nowS === undefined
-      ? undefined
-      : requireInteger(nowS, "nowS", action);
+    const at = nowS === undefined ? undefined : requireInteger(nowS, "nowS", action);
     const { onError } = requireOptions(options, action, ["onError"]);
     if (onError !== undefined && typeof onError !== "function") {
       throw new TypeError(`Cannot ${action}: onError must be a function`);
     }
     const driver = this.#ctx.open(action);
-    const out = this.#ctx.transactions.atomic(() =>
-      store.tickAll(driver, at ?? sqlNow(driver))
-    );
+    const out = this.#ctx.transactions.atomic(() => store.tickAll(driver, at ?? sqlNow(driver)));
     if (out.fires.length > 0 || out.moved > 0) this.#ctx.wrote();
     report(out.unreadable, onError);
     return out.fires.map((f) => ({

@@ -24,15 +24,12 @@ import {
 export const SQLITE_VERSION_MIN = "3.38.0";
 
 function versionNumber(version: string): number {
-  const [major = 0, minor = 0, patch = 0] = version.split(".").map((part) =>
-    Number(part)
-  );
+  const [major = 0, minor = 0, patch = 0] = version.split(".").map((part) => Number(part));
   return major * 1_000_000 + minor * 1_000 + patch;
 }
 
 function isMemoryPath(path: string): boolean {
-  return path === "" || path === ":memory:" ||
-    /^file::memory:|[?&]mode=memory\b/.test(path);
+  return path === "" || path === ":memory:" || /^file::memory:|[?&]mode=memory\b/.test(path);
 }
 
 /**
@@ -42,16 +39,12 @@ function isMemoryPath(path: string): boolean {
 export function checkSupported(driver: SqliteDriver): void {
   if (isMemoryPath(driver.path)) {
     throw new UnsupportedDatabaseError(
-      `Cannot open "${
-        driver.path || ":memory:"
-      }": an in-memory database cannot be used, because ` +
+      `Cannot open "${driver.path || ":memory:"}": an in-memory database cannot be used, because ` +
         "honker needs WAL mode and other processes (and the change watcher) must open the same " +
         "file; use a file path",
     );
   }
-  const version = String(
-    driver.get<{ version: string }>(SQLITE_VERSION)?.version ?? "0",
-  );
+  const version = String(driver.get<{ version: string }>(SQLITE_VERSION)?.version ?? "0");
   if (versionNumber(version) < versionNumber(SQLITE_VERSION_MIN)) {
     throw new UnsupportedDatabaseError(
       `Cannot open "${driver.path}": SQLite ${version} is too old; honker's schema needs ` +
@@ -121,20 +114,14 @@ export function createSchema(driver: SqliteDriver): void {
   driver.exec(SCHEMA_NOTIFICATIONS_DDL);
   driver.exec(SCHEMA_BOOTSTRAP_DDL);
   const columns = new Set(
-    driver.all<{ name: string }>(SCHEMA_SCHEDULER_COLUMNS).map((row) =>
-      row.name
-    ),
+    driver.all<{ name: string }>(SCHEMA_SCHEDULER_COLUMNS).map((row) => row.name),
   );
   for (const { column, ddl } of SCHEMA_SCHEDULER_MIGRATIONS) {
     if (columns.has(column)) continue;
     try {
       driver.exec(ddl);
     } catch (error) {
-      if (
-        !String((error as Error).message).toLowerCase().includes(
-          "duplicate column",
-        )
-      ) throw error;
+      if (!String((error as Error).message).toLowerCase().includes("duplicate column")) throw error;
     }
   }
   // honker-ts's own scheduler table; extended-syntax schedules an older honker-ts stored in

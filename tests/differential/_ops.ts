@@ -46,22 +46,16 @@ export interface Theirs extends Handles<ExtClaim, ExtLock> {
 
 /** Picks among the 8 newest handles, so ops mostly act on recent jobs and locks. */
 const recent = <H>(list: H[], ref: number): H | undefined =>
-  list.length === 0
-    ? undefined
-    : list[list.length - 1 - (ref % Math.min(list.length, 8))];
+  list.length === 0 ? undefined : list[list.length - 1 - (ref % Math.min(list.length, 8))];
 /** A job id: one of the 12 newest, or one never issued (ref < 0). */
 const idOf = (ids: number[], ref: number) =>
-  ref < 0 || ids.length === 0
-    ? 100_000
-    : ids[ids.length - 1 - (ref % Math.min(ids.length, 12))];
+  ref < 0 || ids.length === 0 ? 100_000 : ids[ids.length - 1 - (ref % Math.min(ids.length, 12))];
 const bit = (b: boolean) => (b ? 1 : 0);
 
 /** Our camelCase fields under honker's snake_case names. */
 function snake(o: object): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(o).map((
-      [k, v],
-    ) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+    Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
   );
 }
 
@@ -72,13 +66,7 @@ type Exec<S> = (s: S, op: Op) => unknown;
 
 function enqueueOptions(s: Ours, o: Op) {
   const runAt = o.runAt === undefined ? undefined : s.now() + o.runAt;
-  const opts = {
-    tx: s.tx,
-    delayS: o.delayS,
-    runAt,
-    priority: o.prio,
-    expiresS: o.expS,
-  };
+  const opts = { tx: s.tx, delayS: o.delayS, runAt, priority: o.prio, expiresS: o.expS };
   return { ...opts, maxAttempts: o.max };
 }
 
@@ -90,31 +78,22 @@ const OURS: Record<string, Exec<Ours>> = {
   },
   // honker has no batch enqueue: its side enqueues one by one (same ids, same rows).
   enqueueMany: (s, o) => {
-    const ids = s.db.queue(o.q!).enqueueMany(
-      o.p as unknown[],
-      enqueueOptions(s, o),
-    );
+    const ids = s.db.queue(o.q!).enqueueMany(o.p as unknown[], enqueueOptions(s, o));
     return s.ids.push(...ids), ids;
   },
   claim: (s, o) => {
-    const jobs = s.db.queue(o.q!, { visibilityTimeoutS: o.vis }).claimBatch(
-      o.w!,
-      o.n!,
-    );
+    const jobs = s.db.queue(o.q!, { visibilityTimeoutS: o.vis }).claimBatch(o.w!, o.n!);
     // Deliberate difference: honker-ts returns claim (priority) order, honker RETURNING order.
     const sorted = [...jobs].sort(inClaimOrder);
-    if (jobs.some((j, i) => j !== sorted[i])) {
-      return { notInClaimOrder: jobs.map((j) => j.id) };
-    }
+    if (jobs.some((j, i) => j !== sorted[i])) return { notInClaimOrder: jobs.map((j) => j.id) };
     const byId = sorted.sort((a, b) => a.id - b.id);
     s.claims.push(...byId);
-    return byId.map((
-      { id, queue, payload, workerId, attempts, claimExpiresAt },
-    ) => snake({ id, queue, payload, workerId, attempts, claimExpiresAt }));
+    return byId.map(({ id, queue, payload, workerId, attempts, claimExpiresAt }) =>
+      snake({ id, queue, payload, workerId, attempts, claimExpiresAt })
+    );
   },
   ack: (s, o) => recent(s.claims, o.ref!)?.ack() ?? NONE,
-  ackBatch: (s, o) =>
-    s.db.queue("a").ackBatch(o.refs!.map((r) => idOf(s.ids, r)), o.w!),
+  ackBatch: (s, o) => s.db.queue("a").ackBatch(o.refs!.map((r) => idOf(s.ids, r)), o.w!),
   retry: (s, o) => recent(s.claims, o.ref!)?.retry(o.s, o.err) ?? NONE,
   fail: (s, o) => recent(s.claims, o.ref!)?.fail(o.err) ?? NONE,
   heartbeat: (s, o) => recent(s.claims, o.ref!)?.heartbeat(o.s) ?? NONE,
@@ -126,10 +105,7 @@ const OURS: Record<string, Exec<Ours>> = {
   nextClaimAt: (s, o) => s.db.queue(o.q!).nextClaimAt(),
   sweepExpired: (s, o) => s.db.queue(o.q!).sweepExpired(),
   saveResult: (s, o) => {
-    s.db.queue("a").saveResult(idOf(s.ids, o.ref!), o.p, {
-      ttlS: o.ttl,
-      tx: s.tx,
-    });
+    s.db.queue("a").saveResult(idOf(s.ids, o.ref!), o.p, { ttlS: o.ttl, tx: s.tx });
     return 1;
   },
   getResult: (s, o) => {
@@ -138,21 +114,13 @@ const OURS: Record<string, Exec<Ours>> = {
   },
   sweepResults: (s) => s.db.queue("a").sweepResults(),
   publish: (s, o) => s.db.stream(o.t!).publish(o.p, { key: o.key, tx: s.tx }),
-  publishMany: (s, o) =>
-    s.db.stream(o.t!).publishMany(o.p as unknown[], { key: o.key, tx: s.tx }),
+  publishMany: (s, o) => s.db.stream(o.t!).publishMany(o.p as unknown[], { key: o.key, tx: s.tx }),
   readSince: (s, o) => s.db.stream(o.t!).readSince(o.off!, o.lim).map(snake),
-  saveOffset: (s, o) =>
-    s.db.stream(o.t!).saveOffset(o.c!, o.off!, { tx: s.tx }),
+  saveOffset: (s, o) => s.db.stream(o.t!).saveOffset(o.c!, o.off!, { tx: s.tx }),
   getOffset: (s, o) => s.db.stream(o.t!).getOffset(o.c!),
   notify: (s, o) => s.db.notify(o.ch!, o.p, { tx: s.tx }),
   schedAdd: (s, o) => {
-    const spec = {
-      name: o.name!,
-      queue: o.q!,
-      schedule: o.expr!,
-      payload: o.p,
-      priority: o.prio,
-    };
+    const spec = { name: o.name!, queue: o.q!, schedule: o.expr!, payload: o.p, priority: o.prio };
     s.db.scheduler().add({ ...spec, expiresS: o.expS, maxAttempts: o.max });
     return 1;
   },
@@ -161,15 +129,11 @@ const OURS: Record<string, Exec<Ours>> = {
   schedResume: (s, o) => s.db.scheduler().resume(o.name!),
   schedRemove: (s, o) => s.db.scheduler().remove(o.name!),
   schedRead: (s) => ({
-    list: s.db.scheduler().list().map(({ schedule, ...t }) =>
-      snake({ ...t, cronExpr: schedule })
-    ),
+    list: s.db.scheduler().list().map(({ schedule, ...t }) => snake({ ...t, cronExpr: schedule })),
     soonest: s.db.scheduler().soonest(),
   }),
   tick: (s, o) => {
-    const fires = s.db.scheduler().tick(
-      o.at === null ? undefined : s.now() + o.at!,
-    );
+    const fires = s.db.scheduler().tick(o.at === null ? undefined : s.now() + o.at!);
     s.ids.push(...fires.map((f) => f.jobId));
     return fires.map(snake);
   },
@@ -185,8 +149,7 @@ const OURS: Record<string, Exec<Ours>> = {
 };
 
 /** honker's JSON text, `''` (its "not found") as null. */
-const json = (text: unknown) =>
-  text === "" || text === null ? null : JSON.parse(String(text));
+const json = (text: unknown) => text === "" || text === null ? null : JSON.parse(String(text));
 /** honker's rows with their payload (JSON text inside the JSON) decoded. */
 const decoded = (rows: { payload: string }[]) =>
   rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) }));
@@ -203,14 +166,8 @@ const withClaim = (s: Theirs, o: Op, call: (h: ExtClaim) => unknown) => {
  * no boundary; honker's register and update recompute it from now. honker's side puts the stored
  * next_fire_at back after such a call.
  */
-function keepPhase(
-  s: Theirs,
-  name: string,
-  same: (row: TaskRow) => boolean,
-  call: () => unknown,
-) {
-  const sql =
-    "SELECT json_object('queue', queue, 'cron_expr', cron_expr, 'next_fire_at', " +
+function keepPhase(s: Theirs, name: string, same: (row: TaskRow) => boolean, call: () => unknown) {
+  const sql = "SELECT json_object('queue', queue, 'cron_expr', cron_expr, 'next_fire_at', " +
     "next_fire_at) FROM _honker_scheduler_tasks WHERE name = ?";
   const before = json(s.x(sql, [name]) ?? null) as TaskRow | null;
   const result = call();
@@ -240,22 +197,15 @@ const THEIRS: Record<string, Exec<Theirs>> = {
     ]) as number;
     return s.ids.push(id), id;
   },
-  enqueueMany: (s, o) =>
-    (o.p as unknown[]).map((p) => THEIRS.enqueue(s, { ...o, p })),
+  enqueueMany: (s, o) => (o.p as unknown[]).map((p) => THEIRS.enqueue(s, { ...o, p })),
   claim: (s, o) => {
     const sql = "SELECT honker_claim_batch(?, ?, ?, ?)";
-    const rows = json(s.x(sql, [o.q, o.w, o.n, o.vis])) as {
-      id: number;
-      payload: string;
-    }[];
+    const rows = json(s.x(sql, [o.q, o.w, o.n, o.vis])) as { id: number; payload: string }[];
     rows.sort((a, b) => a.id - b.id);
-    s.claims.push(
-      ...rows.map((r) => ({ id: r.id, worker: o.w!, vis: o.vis! })),
-    );
+    s.claims.push(...rows.map((r) => ({ id: r.id, worker: o.w!, vis: o.vis! })));
     return decoded(rows);
   },
-  ack: (s, o) =>
-    withClaim(s, o, (h) => s.x("SELECT honker_ack(?, ?)", [h.id, h.worker])),
+  ack: (s, o) => withClaim(s, o, (h) => s.x("SELECT honker_ack(?, ?)", [h.id, h.worker])),
   // Deliberate difference: a Queue handle's ackBatch(), cancel() and getJob() act only on its own
   // queue's jobs; honker's SQL functions take any queue's job id, so this side keeps them to
   // queue "a", the queue the API side calls them on.
@@ -269,27 +219,12 @@ const THEIRS: Record<string, Exec<Theirs>> = {
     withClaim(
       s,
       o,
-      (h) =>
-        s.x("SELECT honker_retry(?, ?, ?, ?)", [
-          h.id,
-          h.worker,
-          o.s ?? 60,
-          o.err ?? "",
-        ]),
+      (h) => s.x("SELECT honker_retry(?, ?, ?, ?)", [h.id, h.worker, o.s ?? 60, o.err ?? ""]),
     ),
   fail: (s, o) =>
-    withClaim(
-      s,
-      o,
-      (h) => s.x("SELECT honker_fail(?, ?, ?)", [h.id, h.worker, o.err ?? ""]),
-    ),
+    withClaim(s, o, (h) => s.x("SELECT honker_fail(?, ?, ?)", [h.id, h.worker, o.err ?? ""])),
   heartbeat: (s, o) =>
-    withClaim(
-      s,
-      o,
-      (h) =>
-        s.x("SELECT honker_heartbeat(?, ?, ?)", [h.id, h.worker, o.s ?? h.vis]),
-    ),
+    withClaim(s, o, (h) => s.x("SELECT honker_heartbeat(?, ?, ?)", [h.id, h.worker, o.s ?? h.vis])),
   cancel: (s, o) =>
     s.x(
       `SELECT CASE WHEN (SELECT queue FROM _honker_live WHERE id = ?1) = 'a'
@@ -316,26 +251,12 @@ const THEIRS: Record<string, Exec<Theirs>> = {
   },
   sweepResults: (s) => s.x("SELECT honker_result_sweep()"),
   publish: (s, o) =>
-    s.x("SELECT honker_stream_publish(?, ?, ?)", [
-      o.t,
-      o.key ?? null,
-      JSON.stringify(o.p),
-    ]),
-  publishMany: (s, o) =>
-    (o.p as unknown[]).map((p) => THEIRS.publish(s, { ...o, p })),
+    s.x("SELECT honker_stream_publish(?, ?, ?)", [o.t, o.key ?? null, JSON.stringify(o.p)]),
+  publishMany: (s, o) => (o.p as unknown[]).map((p) => THEIRS.publish(s, { ...o, p })),
   readSince: (s, o) =>
-    decoded(
-      json(
-        s.x("SELECT honker_stream_read_since(?, ?, ?)", [
-          o.t,
-          o.off,
-          o.lim ?? 1000,
-        ]),
-      ),
-    ),
+    decoded(json(s.x("SELECT honker_stream_read_since(?, ?, ?)", [o.t, o.off, o.lim ?? 1000]))),
   // honker's (consumer, topic) order: the extension's layout, not honker-node's swapped one.
-  saveOffset: (s, o) =>
-    s.x("SELECT honker_stream_save_offset(?, ?, ?)", [o.c, o.t, o.off]),
+  saveOffset: (s, o) => s.x("SELECT honker_stream_save_offset(?, ?, ?)", [o.c, o.t, o.off]),
   getOffset: (s, o) => s.x("SELECT honker_stream_get_offset(?, ?)", [o.c, o.t]),
   notify: (s, o) => s.x("SELECT notify(?, ?)", [o.ch, JSON.stringify(o.p)]),
   schedAdd: (s, o) =>
@@ -376,26 +297,13 @@ const THEIRS: Record<string, Exec<Theirs>> = {
     soonest: s.x("SELECT honker_scheduler_soonest()"),
   }),
   tick: (s, o) => {
-    const fires = json(
-      s.x("SELECT honker_scheduler_tick(?)", [s.now() + (o.at ?? 0)]),
-    );
+    const fires = json(s.x("SELECT honker_scheduler_tick(?)", [s.now() + (o.at ?? 0)]));
     s.ids.push(...fires.map((f: { job_id: number }) => f.job_id));
     return fires;
   },
   lockTry: (s, o) => {
-    const got = s.x("SELECT honker_lock_acquire(?, ?, ?)", [
-      o.name,
-      o.owner,
-      o.ttl,
-    ]);
-    if (got === 1) {
-      s.locks.push({
-        name: o.name!,
-        owner: o.owner!,
-        ttl: o.ttl!,
-        released: false,
-      });
-    }
+    const got = s.x("SELECT honker_lock_acquire(?, ?, ?)", [o.name, o.owner, o.ttl]);
+    if (got === 1) s.locks.push({ name: o.name!, owner: o.owner!, ttl: o.ttl!, released: false });
     return got;
   },
   // Modelled: a released Lock handle is inert (release and heartbeat return false without SQL),
@@ -414,18 +322,12 @@ const THEIRS: Record<string, Exec<Theirs>> = {
     if (h.released && Number.isInteger(ttl) && ttl > 0) return 0;
     return s.x("SELECT honker_lock_renew(?, ?, ?)", [h.name, h.owner, ttl]);
   },
-  rateTry: (s, o) =>
-    s.x("SELECT honker_rate_limit_try(?, ?, ?)", [o.name, o.limit, o.per]),
+  rateTry: (s, o) => s.x("SELECT honker_rate_limit_try(?, ?, ?)", [o.name, o.limit, o.per]),
   rateSweep: (s, o) => s.x("SELECT honker_rate_limit_sweep(?)", [o.s]),
 };
 
 /** Runs one op on one side; a throw becomes Refused (honker-ts: its class; honker: message). */
-function run<S>(
-  exec: Record<string, Exec<S>>,
-  side: S,
-  op: Op,
-  ours: boolean,
-): unknown {
+function run<S>(exec: Record<string, Exec<S>>, side: S, op: Op, ours: boolean): unknown {
   try {
     const value = exec[op.k](side, op);
     return typeof value === "boolean" ? bit(value) : value;

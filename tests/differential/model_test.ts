@@ -66,10 +66,8 @@ import type { Op } from "./_gen.ts";
 import { runOurs, runTheirs } from "./_ops.ts";
 import type { Ours, Theirs } from "./_ops.ts";
 
-const env =
-  (globalThis as { process?: { env?: Record<string, string | undefined> } })
-    .process
-    ?.env ?? {};
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+  ?.env ?? {};
 const SEQUENCES = Number(env.DIFF_SEQUENCES ?? 1000);
 const STEPS = Number(env.DIFF_STEPS ?? 50);
 const FIRST_SEED = Number(env.DIFF_FIRST_SEED ?? 1);
@@ -82,8 +80,7 @@ const MAX_FAILURES = 3;
 const EXT_SKIP = await honkerExtSkip();
 /** Microseconds of CPU this process used, where the runtime tells (the machine may be busy). */
 const cpu = () =>
-  (globalThis as { process?: { cpuUsage?(): { user: number } } }).process
-    ?.cpuUsage?.().user ??
+  (globalThis as { process?: { cpuUsage?(): { user: number } } }).process?.cpuUsage?.().user ??
     Date.now() * 1000;
 /** tmpfs where there is one: each sequence makes fresh files, and fsync on a disk would dominate. */
 const TEMP = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -100,11 +97,7 @@ interface StatementLike {
 interface ExtDatabaseLike {
   prepare(sql: string): StatementLike;
   exec(sql: string): void;
-  function(
-    name: string,
-    options: { deterministic: boolean },
-    fn: () => bigint,
-  ): void;
+  function(name: string, options: { deterministic: boolean }, fn: () => bigint): void;
   loadExtension(path: string): void;
   close(): void;
 }
@@ -114,20 +107,13 @@ type ExtOpen = new (
 ) => ExtDatabaseLike;
 
 /** honker's side: node:sqlite with honker's extension, on the fake clock. */
-async function openTheirs(
-  path: string,
-  clock: { now: number },
-): Promise<[Theirs, () => void]> {
-  const { DatabaseSync } = (await import("node:sqlite")) as unknown as {
-    DatabaseSync: ExtOpen;
-  };
+async function openTheirs(path: string, clock: { now: number }): Promise<[Theirs, () => void]> {
+  const { DatabaseSync } = (await import("node:sqlite")) as unknown as { DatabaseSync: ExtOpen };
   const ext = new DatabaseSync(path, { allowExtension: true, timeout: 5000 });
   // Deterministic: SQLite then reads it once per statement, as it reads the real unixepoch().
   ext.function("unixepoch", { deterministic: true }, () => BigInt(clock.now));
   ext.loadExtension(HONKER_EXT_PATH);
-  ext.exec(
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-  );
+  ext.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
   const statements = new Map<string, StatementLike>();
   // node:sqlite binds every JS number as REAL; honker's bindings send integers as INTEGER.
   const x = (sql: string, params: unknown[] = []): unknown => {
@@ -140,22 +126,13 @@ async function openTheirs(
     return row === undefined ? undefined : Object.values(row)[0];
   };
   x("SELECT honker_bootstrap()");
-  return [
-    { x, now: () => clock.now, ids: [], claims: [], locks: [] },
-    () => ext.close(),
-  ];
+  return [{ x, now: () => clock.now, ids: [], claims: [], locks: [] }, () => ext.close()];
 }
 
 /** honker-ts's side on one driver, on the fake clock. */
-async function openOurs(
-  entry: DriverEntry,
-  path: string,
-  clock: { now: number },
-): Promise<Ours> {
+async function openOurs(entry: DriverEntry, path: string, clock: { now: number }): Promise<Ours> {
   const driver = await entry.open(path);
-  if (typeof driver.function !== "function") {
-    throw new Error(`${driver.name}: no function()`);
-  }
+  if (typeof driver.function !== "function") throw new Error(`${driver.name}: no function()`);
   driver.function("unixepoch", () => clock.now, { deterministic: true });
   // No cross-process watcher (fromDriver would start one): only synchronous calls are made.
   const db = new Database(driver, { ownsDriver: true, sqlFunctions: false });
@@ -195,30 +172,18 @@ async function runOps(
       const op = ops[at];
       if (op.k === "time") clock.now += op.d!;
       const t = op.k === "time" ? clock.now : runTheirs(theirs, op);
-      const outs = sides.map((side) =>
-        op.k === "time" ? clock.now : runOurs(side, op)
-      );
+      const outs = sides.map((side) => op.k === "time" ? clock.now : runOurs(side, op));
       for (const [i, o] of outs.entries()) {
         const problem = resultProblem(op, o, t);
-        if (problem) {
-          return { at, driver: entries[i].id, problem, ours: o, theirs: t };
-        }
+        if (problem) return { at, driver: entries[i].id, problem, ours: o, theirs: t };
       }
-      const changes = [
-        theirs.x(TOTAL_CHANGES),
-        ...drivers.map((d) => d.get(TOTAL_CHANGES)?.n),
-      ];
+      const changes = [theirs.x(TOTAL_CHANGES), ...drivers.map((d) => d.get(TOTAL_CHANGES)?.n)];
       if (changes.join() === seen) continue;
       seen = changes.join();
       const reference = String(theirs.x(SNAPSHOT_SQL));
-      const i = drivers.findIndex((d) =>
-        String(d.get(SNAPSHOT_SQL)?.s) !== reference
-      );
+      const i = drivers.findIndex((d) => String(d.get(SNAPSHOT_SQL)?.s) !== reference);
       if (i >= 0) {
-        const tables = snapshotDiff(
-          String(drivers[i].get(SNAPSHOT_SQL)?.s),
-          reference,
-        );
+        const tables = snapshotDiff(String(drivers[i].get(SNAPSHOT_SQL)?.s), reference);
         return {
           at,
           driver: entries[i].id,
@@ -231,11 +196,7 @@ async function runOps(
     }
     return undefined;
   } catch (error) {
-    return {
-      at,
-      driver: "harness",
-      problem: `the harness threw: ${(error as Error).stack}`,
-    };
+    return { at, driver: "harness", problem: `the harness threw: ${(error as Error).stack}` };
   } finally {
     for (const side of sides) side.db.close();
     closeTheirs();
@@ -251,17 +212,14 @@ async function shrink(
   first: Failure,
 ): Promise<[Op[], Failure]> {
   const same = (f: Failure | undefined, kept: Op[]) =>
-    f !== undefined && f.problem === first.problem &&
-    kept[f.at].k === ops[first.at].k;
+    f !== undefined && f.problem === first.problem && kept[f.at].k === ops[first.at].k;
   let best = ops.slice(0, first.at + 1);
   let failure = first;
   for (let changed = true, runs = 0; changed && runs < 2000;) {
     changed = false;
     for (let i = best.length - 1; i >= 0 && runs < 2000; i--, runs++) {
       const kept = best.filter((_, j) => j !== i);
-      const f = kept.length > 0
-        ? await runOps([entry], start, kept)
-        : undefined;
+      const f = kept.length > 0 ? await runOps([entry], start, kept) : undefined;
       if (f && same(f, kept)) {
         [best, failure, changed] = [kept.slice(0, f.at + 1), f, true];
         i = Math.min(i, best.length);
@@ -271,16 +229,11 @@ async function shrink(
   return [best, failure];
 }
 
-async function report(
-  entries: DriverEntry[],
-  seed: number,
-  failure: Failure,
-): Promise<string> {
+async function report(entries: DriverEntry[], seed: number, failure: Failure): Promise<string> {
   const { start, ops } = generate(seed, STEPS);
   const entry = entries.find((e) => e.id === failure.driver) ?? entries[0];
   const [shrunk, last] = await shrink(entry, start, ops, failure);
-  const lines = (list: Op[]) =>
-    list.map((op, i) => `    ${i}: ${JSON.stringify(op)}`);
+  const lines = (list: Op[]) => list.map((op, i) => `    ${i}: ${JSON.stringify(op)}`);
   return [
     `honker-ts (${failure.driver}) diverges from honker's extension: seed ${seed}, step ${failure.at}`,
     `  replay: DIFF_SEED=${seed} DRIVERS=${entry.id}; the clock starts at ${start}`,
@@ -299,10 +252,7 @@ async function report(
 const CHUNK = 250;
 
 /** Runs the sequences of `seeds` in lockstep on `runnable`; fails with every divergence. */
-async function runSeeds(
-  runnable: DriverEntry[],
-  seeds: number[],
-): Promise<void> {
+async function runSeeds(runnable: DriverEntry[], seeds: number[]): Promise<void> {
   const [started, startedCpu] = [Date.now(), cpu()];
   const failures: string[] = [];
   for (const seed of seeds) {
@@ -311,20 +261,12 @@ async function runSeeds(
     if (failure) failures.push(await report(runnable, seed, failure));
     if (failures.length >= MAX_FAILURES) break;
   }
-  const ms = `${Date.now() - started} ms, ${
-    Math.round((cpu() - startedCpu) / 1000)
-  } ms CPU`;
+  const ms = `${Date.now() - started} ms, ${Math.round((cpu() - startedCpu) / 1000)} ms CPU`;
   const ids = runnable.map((e) => e.id).join(", ");
-  console.log(
-    `differential (${ids}): seeds ${seeds[0]}–${
-      seeds.at(-1)
-    } × ${STEPS} steps: ${ms}`,
-  );
+  console.log(`differential (${ids}): seeds ${seeds[0]}–${seeds.at(-1)} × ${STEPS} steps: ${ms}`);
   if (failures.length > 0) {
     console.error(failures.join("\n\n"));
-    assert.fail(
-      `${failures.length} divergent sequence(s); see the report above`,
-    );
+    assert.fail(`${failures.length} divergent sequence(s); see the report above`);
   }
 }
 
@@ -336,17 +278,13 @@ describe("differential: honker-ts's API against honker's extension", () => {
   }
   const runnable = EXT_SKIP ? [] : entries.filter((e) => !e.skip);
   if (runnable.length === 0) {
-    it("random sequences", {
-      skip: EXT_SKIP ?? "no driver runs on this runtime",
-    });
+    it("random sequences", { skip: EXT_SKIP ?? "no driver runs on this runtime" });
     return;
   }
   const ids = runnable.map((e) => e.id).join(", ");
   for (let i = 0; i < SEEDS.length; i += CHUNK) {
     const seeds = SEEDS.slice(i, i + CHUNK);
-    const name = `${ids}: sequences ${seeds[0]}–${
-      seeds.at(-1)
-    } (${STEPS} steps) agree with honker`;
+    const name = `${ids}: sequences ${seeds[0]}–${seeds.at(-1)} (${STEPS} steps) agree with honker`;
     it(
       name,
       { skip: runnable.length === 0 ? EXT_SKIP : undefined },
