@@ -21,7 +21,7 @@ import type { DriverName } from "./adapters/auto.ts";
 import { Database } from "./core/database.ts";
 import type { DatabaseInit, DatabaseOptions } from "./core/database.ts";
 import type { SqliteDriver } from "./core/driver.ts";
-import { pruneRules } from "./core/notify.ts";
+import { requireRetention } from "./core/retention.ts";
 import { requireOptions } from "./core/validate.ts";
 import { startWatcher } from "./wake/watcher.ts";
 import { checkWatchOptions, WATCH_OPTION_KEYS } from "./wake/watch_options.ts";
@@ -75,6 +75,9 @@ export type {
 export type { StandardIssue, StandardResult, StandardSchemaV1 } from "./core/standard_schema.ts";
 export type { SubscribeOptions, Subscription } from "./core/subscription.ts";
 export type { ListenOptions, Notification, PruneNotificationsOptions } from "./core/notify.ts";
+export { RETENTION_DEFAULT } from "./core/retention.ts";
+export type { RetentionOptions } from "./core/retention.ts";
+export type { MaintenanceCounts } from "./core/maintenance.ts";
 export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/work.ts";
 export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/dead_letters.ts";
 export { Transaction } from "./core/transaction.ts";
@@ -132,6 +135,7 @@ const DATABASE_OPTION_KEYS: readonly (keyof DatabaseOptions)[] = [
   "busyTimeoutMs",
   "sqlFunctions",
   "notificationRetention",
+  "retention",
   ...WATCH_OPTION_KEYS,
 ];
 
@@ -140,9 +144,7 @@ function checkOptions(options: OpenOptions, known: readonly (keyof OpenOptions)[
   const action = "open the database";
   requireOptions(options, action, known);
   checkWatchOptions(options);
-  if (options.notificationRetention !== undefined) {
-    pruneRules(options.notificationRetention, `${action} (notificationRetention)`);
-  }
+  requireRetention(options.retention, options.notificationRetention);
 }
 
 function init(options: DatabaseOptions, ownsDriver: boolean): DatabaseInit {

@@ -19,7 +19,10 @@ import type { QueueOptions } from "./queue.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
 import { sweepRateLimits, tryRateLimit } from "./rate_limit.ts";
 import { registerSqlFunctions } from "./sql_functions.ts";
-import { startRetention } from "./retention.ts";
+import { runMaintenance, startMaintenance } from "./maintenance.ts";
+import type { MaintenanceCounts } from "./maintenance.ts";
+import { requireRetention } from "./retention.ts";
+import type { RetentionPolicy } from "./retention.ts";
 import { Scheduler } from "./scheduler.ts";
 import { Stream } from "./stream.ts";
 import type { StreamOptions } from "./stream.ts";
@@ -52,9 +55,11 @@ export class Database {
   #waker = new Waker();
   #watcher: { readonly mode: "fs" | "poll" } | undefined;
   #busyTimeoutMs = -1;
+  #retention: RetentionPolicy;
 
   /** @internal Use `open()` or `fromDriver()`. */
   constructor(driver: SqliteDriver, init: DatabaseInit) {
+    this.#retention = requireRetention(init.retention, init.notificationRetention);
     checkSupported(driver);
     applyPragmas(driver);
     bootstrapSchema(driver);
@@ -65,8 +70,9 @@ export class Database {
     const busyTimeoutMs = requireBusyTimeoutMs(init.busyTimeoutMs);
     this.#useBusyTimeout(busyTimeoutMs);
     this.#ctx = this.#context(busyTimeoutMs);
-    if (init.notificationRetention !== undefined) {
-      this.#waker.onClose(startRetention(this.#ctx, init.notificationRetention));
+    if (this.#retention.enabled) {
+      const start = () => startMaintenance(this.#ctx, this.#retention);
+      this.#waker.onFirstWait(() => this.#waker.onClose(start()));
     }
     this.#watcher = init.startWatcher?.(this.#waker, driver);
   }
@@ -151,7 +157,7 @@ export class Database {
    */
   queue<T = unknown>(name: string, options?: QueueOptions<T>): Queue<T> {
     this.#ctx.open(`open queue ${JSON.stringify(name)}`);
-    return new Queue<T>(this.#ctx, name, options);
+    return new Queue<T>(this.#ctx, name, options, this.#retention.resultsS ?? 0);
   }
 
   /**
@@ -238,7 +244,8 @@ export class Database {
 
   /**
    * Deletes notifications with honker's rules: `olderThanS` and `maxKeep` each add a condition,
-   * and a row matching either is deleted. Returns how many. `notify()` never prunes by itself.
+   * and a row matching either is deleted. Returns how many. Maintenance also deletes
+   * notifications older than `retention.notificationsS` (a day by default).
    *
    * @example Keep the newest 10,000
    * ```ts ignore
@@ -301,7 +308,7 @@ export class Database {
 
   /**
    * Deletes rate-limit windows that started more than `olderThanS` seconds ago. Returns how
-   * many. Nothing sweeps them by itself.
+   * many. Maintenance also deletes past windows by itself (see `retention.rateLimitsS`).
    *
    * @example Keep a day of windows
    * ```ts ignore
@@ -310,6 +317,22 @@ export class Database {
    */
   sweepRateLimits(olderThanS: number): number {
     return sweepRateLimits(this.#ctx, olderThanS);
+  }
+
+  /**
+   * Applies the retention now, on every table it covers, and returns how many rows it deleted
+   * per table. The maintenance task does this by itself in the background of a Database that
+   * waits (a worker, a subscriber); a program that only writes (a CLI command, a cron job)
+   * starts no timer, and can call this instead. Works in chunks of 1000 rows, each its own short
+   * write; with `retention: false` it deletes nothing.
+   *
+   * @example Trim once from a nightly job
+   * ```ts ignore
+   * const { dead, results } = db.runMaintenance();
+   * ```
+   */
+  runMaintenance(): MaintenanceCounts {
+    return runMaintenance(this.#ctx, this.#retention);
   }
 
   /**

@@ -7,6 +7,7 @@
 
 import type { SqliteDriver } from "./driver.ts";
 import type { PruneNotificationsOptions } from "./notify.ts";
+import type { RetentionOptions } from "./retention.ts";
 import { requireTimerMs } from "./validate.ts";
 import type { Waker } from "./waker.ts";
 
@@ -61,8 +62,19 @@ export interface DatabaseOptions {
    */
   idleBackstopPollMs?: number;
   /**
-   * Prune `_honker_notifications` at open and then once a minute with these rules (as
-   * `pruneNotifications()`); off by default, like honker.
+   * How long finished rows are kept: results, dead jobs, rate-limit windows and notifications
+   * (live jobs and stream events are never deleted by it). A maintenance task started at the
+   * first wait applies it in small batches, one round per `intervalS` for the whole file
+   * however many processes share it. Omitted fields take `RETENTION_DEFAULT` (results 7 days,
+   * dead jobs 7 days, rate-limit windows once past, notifications a day); a field set to null
+   * keeps that table's rows forever; `false` turns it all off, as honker. It takes over from
+   * `notificationRetention` (`retention: { notificationsS, notificationsMaxKeep }`).
+   */
+  retention?: RetentionOptions | false;
+  /**
+   * @deprecated Use `retention: { notificationsS, notificationsMaxKeep }`. Still works: it
+   * stands for those two (`olderThanS`, `maxKeep`), applied by the maintenance task from the
+   * first wait on rather than at open.
    */
   notificationRetention?: PruneNotificationsOptions;
 }

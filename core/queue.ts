@@ -67,9 +67,18 @@ export class Queue<T = unknown, In = T> {
   /** The payload schema, if any. */
   readonly schema: StandardSchemaV1 | undefined;
   #ctx: DatabaseContext;
+  #resultTtlS: number;
 
-  /** @internal Use `db.queue()`. */
-  constructor(ctx: DatabaseContext, name: string, options: QueueOptions<T, In> = {}) {
+  /**
+   * @internal Use `db.queue()`. `resultTtlS` is the TTL of a result saved without `ttlS`: the
+   * database's `retention.resultsS`, or 0 (never expires).
+   */
+  constructor(
+    ctx: DatabaseContext,
+    name: string,
+    options: QueueOptions<T, In> = {},
+    resultTtlS = 0,
+  ) {
     const action = `open queue ${JSON.stringify(name)}`;
     this.name = requireName(name, "the queue name", action);
     requireOptions(options, action, QUEUE_OPTION_KEYS);
@@ -85,6 +94,7 @@ export class Queue<T = unknown, In = T> {
     );
     this.schema = options.schema === undefined ? undefined : requireSchema(options.schema, action);
     this.#ctx = ctx;
+    this.#resultTtlS = resultTtlS;
   }
 
   #action(verb: string): string {
@@ -278,7 +288,9 @@ export class Queue<T = unknown, In = T> {
   }
 
   /**
-   * Stores a job's result as JSON (upsert by job id), optionally expiring after `ttlS` seconds.
+   * Stores a job's result as JSON (upsert by job id), expiring after `ttlS` seconds: by default
+   * the database's `retention.resultsS` (7 days unless changed; never with `retention: false`),
+   * and 0 keeps it forever, as in honker. Maintenance deletes expired results.
    *
    * Results are keyed by job id alone, as in honker's `_honker_results` (honker's file has no
    * queue column there): job ids are unique across every queue of the file, so results cannot
@@ -289,7 +301,7 @@ export class Queue<T = unknown, In = T> {
     const action = this.#action("save a result for");
     requireId(jobId, "jobId", action);
     const opts = requireOptions(options, action, ["ttlS", "tx"]);
-    const ttlS = requireSeconds(opts.ttlS ?? 0, "ttlS", action);
+    const ttlS = requireSeconds(opts.ttlS ?? this.#resultTtlS, "ttlS", action);
     const text = toJsonText(value, action);
     ops.saveResult(this.#ctx.joinTx(opts.tx, action), jobId, text, ttlS);
     this.#ctx.wrote();

@@ -287,9 +287,29 @@ export class Stream<T = unknown, In = T> {
   }
 
   /**
+   * Forgets a consumer of this topic: its saved offset goes, so it no longer holds back
+   * `trim()`. Returns whether it existed. Use it for a consumer that is gone for good; one that
+   * comes back starts again from offset 0 (and a subscription of that name still running here
+   * registers it again with its next save).
+   *
+   * @example Drop a retired consumer, then trim
+   * ```ts ignore
+   * orders.removeConsumer("old-billing");
+   * orders.trim({ olderThanS: 7 * 86_400 });
+   * ```
+   */
+  removeConsumer(consumer: string): boolean {
+    const action = this.#action("remove a consumer of");
+    requireName(consumer, "the consumer name", action);
+    const removed = ops.removeConsumer(this.#ctx.open(action), consumer, this.topic) > 0;
+    if (removed) this.#ctx.wrote();
+    return removed;
+  }
+
+  /**
    * Deletes old events: those at least `olderThanS` old and/or beyond the newest `keepLast`.
-   * Events a registered consumer has not passed yet are kept unless `force`. Returns how many
-   * were deleted.
+   * Events a registered consumer has not passed yet are kept unless `force` (forget a consumer
+   * that is gone for good with `removeConsumer()`). Returns how many were deleted.
    */
   trim(options: TrimOptions): number {
     const action = this.#action("trim");

@@ -7,6 +7,7 @@
 
 import type { SqliteDriver, SqlValue } from "./driver.ts";
 import {
+  CONSUMER_DELETE,
   CONSUMER_GET_OFFSET,
   CONSUMER_SAVE_OFFSET,
   EVENT_INSERT,
@@ -77,4 +78,9 @@ export function saveConsumerOffset(
 /** `honker_stream_get_offset`: the saved offset, or 0 for an unknown consumer. */
 export function getConsumerOffset(driver: SqliteDriver, consumer: string, topic: string): number {
   return driver.get<{ offset: number }>(CONSUMER_GET_OFFSET, [consumer, topic])?.offset ?? 0;
+}
+
+/** Deletes a consumer's saved offset; 1 when it existed, 0 otherwise. */
+export function removeConsumer(driver: SqliteDriver, consumer: string, topic: string): number {
+  return driver.run(CONSUMER_DELETE, [consumer, topic]).changes;
 }

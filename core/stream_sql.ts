@@ -49,6 +49,9 @@ export const CONSUMER_SAVE_OFFSET = `INSERT INTO _honker_stream_consumers (name,
 export const CONSUMER_GET_OFFSET =
   "SELECT offset FROM _honker_stream_consumers WHERE name = ? AND topic = ?";
 
+/** Forget a consumer of a topic. Params: consumer, topic. */
+export const CONSUMER_DELETE = "DELETE FROM _honker_stream_consumers WHERE name = ? AND topic = ?";
+
 /** Every consumer of a topic with its lag. Params: topic. */
 export const CONSUMER_LIST = `SELECT c.name AS name, c.offset AS offset,
     (SELECT count(*) FROM _honker_stream s WHERE s.topic = c.topic AND s.offset > c.offset) AS lag

@@ -46,7 +46,7 @@ export class Waker {
   #dead: WatcherDiedError | undefined;
   #closed = false;
   #onClose: Array<() => void> = [];
-  #onFirstWait: (() => void) | undefined;
+  #onFirstWait: Array<() => void> = [];
 
   /** Counts changes seen; read it before looking, pass it as `since` when waiting. */
   get seq(): number {
@@ -70,10 +70,8 @@ export class Waker {
   wait(options: WakeWaitOptions = {}): Promise<WakeReason> {
     const { signal, since } = options;
     if (this.#closed || signal?.aborted) return Promise.resolve("abort");
-    if (this.#onFirstWait) {
-      const start = this.#onFirstWait;
-      this.#onFirstWait = undefined;
-      start();
+    if (this.#onFirstWait.length > 0) {
+      for (const start of this.#onFirstWait.splice(0)) start();
     }
     if (since !== undefined && since !== this.#seq) return Promise.resolve("change");
     let timeoutMs = options.timeoutMs;
@@ -126,11 +124,11 @@ export class Waker {
   }
 
   /**
-   * Registers `fn` to run once, at the first wait: the cross-process watcher starts there, so a
-   * Database nobody waits on runs no watcher at all.
+   * Registers `fn` to run once, at the first wait: the cross-process watcher and the maintenance
+   * task start there, so a Database nobody waits on runs neither.
    */
   onFirstWait(fn: () => void): void {
-    if (!this.#closed) this.#onFirstWait = fn;
+    if (!this.#closed) this.#onFirstWait.push(fn);
   }
 
   /** Registers cleanup to run on `close()` (change sources stop themselves here). */

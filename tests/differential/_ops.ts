@@ -7,6 +7,7 @@
  */
 
 import type { Database, Job, Lock, Transaction } from "../../mod.ts";
+import { RETENTION_DEFAULT } from "../../mod.ts";
 import { NONE, Refused } from "./_compare.ts";
 import type { Op } from "./_gen.ts";
 
@@ -237,13 +238,14 @@ const THEIRS: Record<string, Exec<Theirs>> = {
   },
   nextClaimAt: (s, o) => s.x("SELECT honker_queue_next_claim_at(?)", [o.q]),
   sweepExpired: (s, o) => s.x("SELECT honker_sweep_expired(?)", [o.q]),
-  // Deliberate difference: a result is stored as JSON (as honker's Python binding does; its
-  // Node binding takes raw text), so a saved null is the text 'null', never SQL NULL.
+  // Deliberate differences: a result is stored as JSON (as honker's Python binding does; its
+  // Node binding takes raw text), so a saved null is the text 'null', never SQL NULL; and one
+  // saved without ttlS expires after the retention's resultsS (7 days), where honker's never does.
   saveResult: (s, o) =>
     s.x("SELECT honker_result_save(?, ?, ?)", [
       idOf(s.ids, o.ref!),
       JSON.stringify(o.p),
-      o.ttl ?? 0,
+      o.ttl ?? RETENTION_DEFAULT.resultsS,
     ]),
   getResult: (s, o) => {
     const text = s.x("SELECT honker_result_get(?)", [idOf(s.ids, o.ref!)]);
