@@ -75,7 +75,19 @@ export function claimBatch<T>(
   action: string,
   background = false,
 ): Job<T>[] {
-  const driver = background ? ctx.background(action) : ctx.open(action);
+  return background
+    ? ctx.background(action, (driver) => claimJobs<T>(ctx, driver, queue, workerId, n, action))
+    : claimJobs<T>(ctx, ctx.open(action), queue, workerId, n, action);
+}
+
+function claimJobs<T>(
+  ctx: DatabaseContext,
+  driver: SqliteDriver,
+  queue: ClaimTarget,
+  workerId: string,
+  n: number,
+  action: string,
+): Job<T>[] {
   const jobs: Job<T>[] = [];
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due.

@@ -19,12 +19,13 @@ export interface DatabaseContext {
    */
   open(action: string): SqliteDriver;
   /**
-   * Returns the driver for a write honker-ts makes on its own (work()'s claims and acks,
-   * heartbeats, offset saves, lease renewals, maintenance): it waits at most
-   * BACKGROUND_BUSY_TIMEOUT_MS for the write lock, so a busy database never stops the event loop
-   * for long. A SqliteError that `isTransientSqliteError()` accepts means "try again later".
+   * Runs a write honker-ts makes on its own (work()'s claims and acks, heartbeats, offset saves,
+   * lease renewals, maintenance) with a busy timeout of BACKGROUND_BUSY_TIMEOUT_MS, so a busy
+   * database never stops the event loop for long, and gives the connection the application's
+   * busy timeout back afterwards (an application sharing the connection must not inherit the
+   * short one). A SqliteError that `isTransientSqliteError()` accepts means "try again later".
    */
-  background(action: string): SqliteDriver;
+  background<T>(action: string, write: (driver: SqliteDriver) => T): T;
   /**
    * Checks a `{ tx }` option: it must be the transaction open on this database right now.
    * Returns the driver.

@@ -31,6 +31,7 @@ import { TransactionRunner } from "./transaction.ts";
 import { changeHints, Waker } from "./waker.ts";
 import type { DatabaseInit, WakeMode } from "./database_options.ts";
 import { BACKGROUND_BUSY_TIMEOUT_MS, requireBusyTimeoutMs } from "./database_options.ts";
+import { requireOptions } from "./validate.ts";
 
 export type { DatabaseInit, DatabaseOptions, WakeMode } from "./database_options.ts";
 
@@ -93,10 +94,14 @@ export class Database {
     return {
       transactions: this.#transactions,
       open,
-      background: (action) => {
+      background: (action, write) => {
         if (this.#closed) throw new DatabaseClosedError(action);
         this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
-        return this.driver;
+        try {
+          return write(this.driver);
+        } finally {
+          if (!this.#closed) this.#useBusyTimeout(foregroundBusyMs);
+        }
       },
       joinTx: (tx, action) => {
         const driver = open(action);
@@ -142,9 +147,10 @@ export class Database {
    * for await (const _ of db.updates({ signal })) render(queue.stats());
    * ```
    */
-  updates(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<number> {
-    this.#ctx.open("watch for updates");
-    return changeHints(this.#waker, options.signal);
+  updates(options?: { signal?: AbortSignal }): AsyncIterableIterator<number> {
+    const action = "watch for updates";
+    this.#ctx.open(action);
+    return changeHints(this.#waker, requireOptions(options, action, ["signal"]).signal);
   }
 
   /**
@@ -155,9 +161,9 @@ export class Database {
    * const thumbnails = db.queue<{ imageId: number }>("thumbnails", { visibilityTimeoutS: 30 });
    * ```
    */
-  queue<T = unknown>(name: string, options?: QueueOptions<T>): Queue<T> {
+  queue<T = unknown, In = T>(name: string, options?: QueueOptions<T, In>): Queue<T, In> {
     this.#ctx.open(`open queue ${JSON.stringify(name)}`);
-    return new Queue<T>(this.#ctx, name, options, this.#retention.resultsS ?? 0);
+    return new Queue<T, In>(this.#ctx, name, options, this.#retention.resultsS ?? 0);
   }
 
   /**
@@ -205,9 +211,9 @@ export class Database {
    * db.stream<{ id: number }>("orders").publish({ id: 42 });
    * ```
    */
-  stream<T = unknown>(topic: string, options?: StreamOptions<T>): Stream<T> {
+  stream<T = unknown, In = T>(topic: string, options?: StreamOptions<T, In>): Stream<T, In> {
     this.#ctx.open(`open stream ${JSON.stringify(topic)}`);
-    return new Stream<T>(this.#ctx, topic, options);
+    return new Stream<T, In>(this.#ctx, topic, options);
   }
 
   /**

@@ -84,9 +84,9 @@ export class Job<T = unknown> {
     return `${verb} job ${this.id} of queue "${this.queue}"`;
   }
 
-  /** The connection for a call: the application's own, or a background write of work(). */
-  #driver(action: string, background: boolean): SqliteDriver {
-    return background ? this.#ctx.background(action) : this.#ctx.open(action);
+  /** Runs `write` as the application's own call, or as a background write of work(). */
+  #write<R>(action: string, background: boolean, write: (driver: SqliteDriver) => R): R {
+    return background ? this.#ctx.background(action, write) : write(this.#ctx.open(action));
   }
 
   /** Marks the job done and deletes it. Returns false if the claim was no longer ours. */
@@ -95,8 +95,12 @@ export class Job<T = unknown> {
   }
 
   #ack(background: boolean): boolean {
-    const driver = this.#driver(this.#action("ack"), background);
-    return this.#settle("acked", ackJob(driver, this.id, this.workerId));
+    const changed = this.#write(
+      this.#action("ack"),
+      background,
+      (driver) => ackJob(driver, this.id, this.workerId),
+    );
+    return this.#settle("acked", changed);
   }
 
   /**
@@ -130,11 +134,15 @@ export class Job<T = unknown> {
     const action = this.#action("retry");
     requireSeconds(delayS, "delayS", action);
     requireText(error, "error", action);
-    const driver = this.#driver(action, background);
-    return this.#settle(
-      "retried",
-      this.#ctx.transactions.atomic(() => retryJob(driver, this.id, this.workerId, delayS, error)),
+    const changed = this.#write(
+      action,
+      background,
+      (driver) =>
+        this.#ctx.transactions.atomic(() =>
+          retryJob(driver, this.id, this.workerId, delayS, error)
+        ),
     );
+    return this.#settle("retried", changed);
   }
 
   /** Sends the job to the dead letters with `error`. Returns false if the claim was lost. */
@@ -159,8 +167,11 @@ export class Job<T = unknown> {
   #heartbeat(extendS: number, background: boolean): boolean {
     const action = this.#action("heartbeat");
     requireSeconds(extendS, "extendS", action);
-    const driver = this.#driver(action, background);
-    const expiresAt = heartbeatJob(driver, this.id, this.workerId, extendS);
+    const expiresAt = this.#write(
+      action,
+      background,
+      (driver) => heartbeatJob(driver, this.id, this.workerId, extendS),
+    );
     if (expiresAt === undefined) return false;
     this.claimExpiresAt = expiresAt;
     return true;
@@ -179,8 +190,11 @@ export class Job<T = unknown> {
     if (step === "ack") return this.#ack(true);
     if (step === "heartbeat") return this.#heartbeat(this.#visibilityTimeoutS, true);
     if (step === "release") {
-      const driver = this.#driver(this.#action("release"), true);
-      return this.#settle("released", releaseJob(driver, this.id, this.workerId));
+      const changed = this.#ctx.background(
+        this.#action("release"),
+        (driver) => releaseJob(driver, this.id, this.workerId),
+      );
+      return this.#settle("released", changed);
     }
     return this.#retry(step.retryDelayS, step.error, true);
   }

@@ -160,8 +160,10 @@ export class Lock {
     const action = lockAction("renew", this.name);
     requireCount(ttlS, "ttlS", action);
     if (this.#released) return false;
-    const driver = background ? this.#ctx.background(action) : this.#ctx.open(action);
-    const expiresAt = renewLock(driver, this.name, this.owner, ttlS);
+    const renew = (driver: SqliteDriver) => renewLock(driver, this.name, this.owner, ttlS);
+    const expiresAt = background
+      ? this.#ctx.background(action, renew)
+      : renew(this.#ctx.open(action));
     if (expiresAt === undefined) return false;
     this.#expiresAt = expiresAt;
     return true;
@@ -186,13 +188,27 @@ function attempt(
   action: string,
   background = false,
 ): LockRow {
-  const driver = background ? ctx.background(action) : ctx.open(action);
-  const live = driver.get<LockRow>(LOCK_GET_LIVE, [name]);
-  if (live) return live;
-  const row = ctx.transactions.atomic(() => acquireLock(driver, name, owner, ttlS));
+  const take = (driver: SqliteDriver): LockRow | undefined =>
+    driver.get<LockRow>(LOCK_GET_LIVE, [name]) ??
+      ctx.transactions.atomic(() => acquireLock(driver, name, owner, ttlS));
+  const row = background ? ctx.background(action, take) : take(ctx.open(action));
   if (!row) throw new Error(`Cannot ${action}: its row vanished inside the transaction`);
   if (row.owner === owner) ctx.wrote();
   return row;
+}
+
+/**
+ * Takes a lock if nobody else holds it, as a background write (a busy database throws a
+ * transient SqliteError): the attempt a leader loop makes on its own.
+ */
+export function tryLockInBackground(
+  ctx: DatabaseContext,
+  name: string,
+  owner: string,
+  ttlS: number,
+): Lock | null {
+  const row = attempt(ctx, name, owner, ttlS, lockAction("take", name), true);
+  return row.owner === owner ? new Lock(ctx, name, owner, ttlS, row.expires_at) : null;
 }
 
 /** Takes a lock if nobody else holds it; see `Database.tryLock()`. */

@@ -164,21 +164,9 @@ function elect(driver: SqliteDriver, ctx: DatabaseContext, owner: string, ttlS: 
   });
 }
 
-/**
- * Runs `step` on the background connection (short busy timeout), then gives the connection its
- * foreground busy timeout back: an application using `db.driver` directly between our steps
- * must not inherit the 20 ms one.
- */
+/** Runs `step` as a background write (short busy timeout, restored afterwards). */
 function inBackground<T>(ctx: DatabaseContext, step: (driver: SqliteDriver) => T): T {
-  try {
-    return step(ctx.background(ACTION));
-  } finally {
-    try {
-      ctx.open(ACTION);
-    } catch {
-      // Closed: nothing to give back.
-    }
-  }
+  return ctx.background(ACTION, step);
 }
 
 /** Makes a timer not keep the process alive: `unref()` on Node and Bun, `Deno.unrefTimer`. */

@@ -6,6 +6,7 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
+import type { SqliteDriver } from "./driver.ts";
 import { parseSchedule } from "./cron.ts";
 import type { Schedule } from "./cron.ts";
 import { parseJson, toJsonText } from "./json.ts";
@@ -312,8 +313,26 @@ export class Scheduler {
     if (onError !== undefined && typeof onError !== "function") {
       throw new TypeError(`Cannot ${action}: onError must be a function`);
     }
-    const driver = this.#ctx.open(action);
-    const out = this.#ctx.transactions.atomic(() => store.tickAll(driver, at ?? sqlNow(driver)));
+    return this.#tick(action, at, onError, false);
+  }
+
+  /**
+   * @internal The tick `run()` makes on its own: a background write that throws a transient
+   * SqliteError instead of blocking while another process holds the write lock.
+   */
+  tickInBackground(onError: TickOptions["onError"]): Fire[] {
+    return this.#tick("tick the scheduler", undefined, onError, true);
+  }
+
+  #tick(
+    action: string,
+    at: number | undefined,
+    onError: TickOptions["onError"],
+    background: boolean,
+  ): Fire[] {
+    const tick = (driver: SqliteDriver) =>
+      this.#ctx.transactions.atomic(() => store.tickAll(driver, at ?? sqlNow(driver)));
+    const out = background ? this.#ctx.background(action, tick) : tick(this.#ctx.open(action));
     if (out.fires.length > 0 || out.moved > 0) this.#ctx.wrote();
     report(out.unreadable, onError);
     return out.fires.map((f) => ({

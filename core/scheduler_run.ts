@@ -10,13 +10,13 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
-import { SLEEP_CAP_MS } from "./claim.ts";
-import { WatcherDiedError } from "./errors.ts";
-import { releaseLock, renewLock, tryLock } from "./lock.ts";
+import { DatabaseClosedError, isTransientSqliteError } from "./errors.ts";
+import { releaseLock, renewLock, tryLockInBackground } from "./lock.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { UnreadableScheduleError } from "./scheduler_errors.ts";
 import { sqlNow } from "./scheduler_ops.ts";
 import { requireCount, requireName, requireOptions } from "./validate.ts";
+import { busyBackoffMs, pause, retryWhileBusy, SLEEP_CAP_MS, waitLoop } from "./wait_loop.ts";
 
 /** The lock every honker scheduler leader holds. */
 export const SCHEDULER_LOCK_NAME = "honker-scheduler";
@@ -56,18 +56,18 @@ function reportOnce(onError: Report | undefined, action: string): Report {
   };
 }
 
-async function sleep(
+/** Sleeps until a commit, `ms`, or abort; false when the loop should end. */
+function sleep(
   ctx: DatabaseContext,
   ms: number,
   signal: AbortSignal | undefined,
-  since: number,
-): Promise<void> {
-  try {
-    await ctx.waker.wait({ timeoutMs: Math.min(Math.max(0, ms), SLEEP_CAP_MS), signal, since });
-  } catch (error) {
-    if (!(error instanceof WatcherDiedError)) throw error;
-  }
+  since?: number,
+): Promise<boolean> {
+  return pause(ctx.waker, { timeoutMs: Math.min(Math.max(0, ms), SLEEP_CAP_MS), signal, since });
 }
+
+/** What one round of leading decided: go on after `sleepMs`, or stop (the lease was lost). */
+type LeadStep = { sleepMs: number } | "lost";
 
 /** Ticks while `owner` holds the lock; returns when the lock is lost or the signal aborts. */
 async function lead(
@@ -81,27 +81,62 @@ async function lead(
   const renewEveryMs = (leaseS * 1000) / 3;
   let renewedAt = Date.now();
   let first = true;
-  while (!signal?.aborted && !ctx.waker.closed) {
+  let busy = 0;
+  // Every write here is a background write: a database another process keeps busy is waited
+  // out with a jittered backoff, never by stopping the event loop, and never ends the loop.
+  const step = (): LeadStep => {
     if (Date.now() - renewedAt >= renewEveryMs) {
-      if (
-        renewLock(ctx.open("renew the scheduler lease"), SCHEDULER_LOCK_NAME, owner, leaseS) ===
-          undefined
-      ) {
-        return; // Lost: another owner took over after our lease lapsed.
-      }
+      const renewed = ctx.background(
+        "renew the scheduler lease",
+        (driver) => renewLock(driver, SCHEDULER_LOCK_NAME, owner, leaseS),
+      );
+      if (renewed === undefined) return "lost"; // another owner took over after our lease lapsed
       renewedAt = Date.now();
     }
-    const since = ctx.waker.seq;
-    const driver = ctx.open("tick the scheduler");
     const soonest = scheduler.soonest();
     // Only take the write lock when something is due (a leader wakes on every commit), and on
     // taking the lead, so that overdue schedules that cannot be read are reported.
-    if (first || (soonest > 0 && soonest <= sqlNow(driver))) scheduler.tick(undefined, { onError });
+    const due = soonest > 0 && soonest <= sqlNow(ctx.open("tick the scheduler"));
+    if (first || due) scheduler.tickInBackground(onError);
     first = false;
     const next = scheduler.soonest();
     const untilRenew = renewEveryMs - (Date.now() - renewedAt);
     const untilDue = next > 0 ? next * 1000 - Date.now() : Infinity;
-    await sleep(ctx, Math.min(untilRenew, untilDue), signal, since);
+    return { sleepMs: Math.min(untilRenew, untilDue) };
+  };
+  while (!signal?.aborted && !ctx.waker.closed) {
+    const since = ctx.waker.seq;
+    let sleepMs: number;
+    try {
+      const next = step();
+      if (next === "lost") return;
+      sleepMs = next.sleepMs;
+      busy = 0;
+    } catch (error) {
+      if (!isTransientSqliteError(error)) throw error;
+      sleepMs = busyBackoffMs(++busy);
+    }
+    if (!(await sleep(ctx, sleepMs, signal, since))) return;
+  }
+}
+
+/** Gives the lease up at once (the release is a commit that wakes every standby). */
+async function release(ctx: DatabaseContext, owner: string): Promise<void> {
+  if (ctx.waker.closed) return;
+  const giveUpAt = Date.now() + 1000; // after that, the lease simply lapses
+  try {
+    await retryWhileBusy(
+      ctx.waker,
+      () =>
+        ctx.background(
+          "release the scheduler lease",
+          (driver) => releaseLock(driver, SCHEDULER_LOCK_NAME, owner),
+        ),
+      { giveUpAt },
+    );
+    ctx.wrote();
+  } catch (error) {
+    if (!isTransientSqliteError(error) && !(error instanceof DatabaseClosedError)) throw error;
   }
 }
 
@@ -119,20 +154,16 @@ export async function runScheduler(
   const onError = reportOnce(opts.onError, action);
   const { signal } = opts;
   while (!signal?.aborted && !ctx.waker.closed) {
-    const since = ctx.waker.seq;
-    const lock = tryLock(ctx, SCHEDULER_LOCK_NAME, owner, leaseS);
-    if (!lock) {
-      await sleep(ctx, STANDBY_RETRY_MS, signal, since);
-      continue;
-    }
+    const lock = await waitLoop(
+      ctx.waker,
+      () => tryLockInBackground(ctx, SCHEDULER_LOCK_NAME, owner, leaseS) ?? undefined,
+      { signal, sleepMs: () => STANDBY_RETRY_MS },
+    );
+    if (!lock) return;
     try {
       await lead(scheduler, ctx, owner, leaseS, signal, onError);
     } finally {
-      // Hand over at once: the release is a commit, which wakes every standby.
-      if (!ctx.waker.closed) {
-        releaseLock(ctx.open(action), SCHEDULER_LOCK_NAME, owner);
-        ctx.wrote();
-      }
+      await release(ctx, owner);
     }
   }
 }

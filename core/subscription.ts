@@ -10,6 +10,7 @@
 import type { DatabaseContext } from "./_context.ts";
 import { abortableIterator } from "./_abortable.ts";
 import { isTransientSqliteError } from "./errors.ts";
+import type { SqliteDriver } from "./driver.ts";
 import type { StreamEvent } from "./stream.ts";
 import { getConsumerOffset, saveConsumerOffset } from "./stream_ops.ts";
 import {
@@ -101,8 +102,9 @@ export function subscribe<T>(
   const save = (background: boolean) => {
     if (handled <= saved || ctx.waker.closed) return;
     try {
-      const db = background ? ctx.background(action) : ctx.open(action);
-      saveConsumerOffset(db, consumer, stream.topic, handled);
+      const write = (db: SqliteDriver) => saveConsumerOffset(db, consumer, stream.topic, handled);
+      if (background) ctx.background(action, write);
+      else write(ctx.open(action));
     } catch (error) {
       if (background && isTransientSqliteError(error)) return; // at-least-once: saved later
       throw error;

@@ -150,6 +150,32 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "scheduler.run() keeps leading through a database busy for longer than the busy timeout",
+      { skip, timeout: 20_000 },
+      () =>
+        twoConnections(entry, async (db, other) => {
+          const scheduler = db.scheduler();
+          scheduler.add({ name: "tick", queue: "ticks", schedule: "@every 1s" });
+          const stop = new AbortController();
+          let ended = false;
+          const running = scheduler.run({ signal: stop.signal, leaseS: 3 }).finally(() =>
+            ended = true
+          );
+          const fires = () => countRows(db, "_honker_live", "queue = 'ticks'");
+          await eventually(() => fires() >= 1, 5000, "the first fire");
+          // Busy across boundaries and a lease renewal (every second with a 3 s lease).
+          const beforeLock = fires();
+          await holdWriteLock(other, 1500);
+          assert.equal(ended, false, "run() ended while the database was busy");
+          // The boundaries that fell due while the database was busy are caught up, and it
+          // goes on firing.
+          await eventually(() => fires() >= beforeLock + 2, 5000, "the fires after the lock");
+          stop.abort();
+          await running;
+        }),
+    );
+
+    it(
       "an onError that throws is reported, and work() goes on",
       { skip, timeout: 20_000 },
       () =>
