@@ -47,6 +47,7 @@ export {
 export { Lock, LOCK_TTL_DEFAULT_S } from "./core/lock.ts";
 export type { LockContext, WithLockOptions } from "./core/lock.ts";
 export { Job } from "./core/job.ts";
+export type { JobOutcome } from "./core/job.ts";
 export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue.ts";
 export type { ClaimOptions } from "./core/claim.ts";
