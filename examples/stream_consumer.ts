@@ -1,6 +1,7 @@
 /**
  * A durable event stream with a named consumer: it resumes after a restart from its saved
- * offset, and delivery is at-least-once (an event's offset is saved once its handler returned).
+ * offset, and delivery is at-least-once: an event counts as handled once the loop asks for the
+ * next one (or calls `commit()`), so an event whose handling was cut short is delivered again.
  *
  *   node examples/stream_consumer.ts | deno run -A … | bun …
  */
@@ -21,28 +22,32 @@ db.stream<OrderEvent>("orders").publishMany([
   { orderId: 2, status: "placed" },
 ]);
 
-// First run: handle two events, then "crash" by leaving the loop.
-let handled = 0;
+// First run: handle one event, then "crash" while the second is in hand (leave the loop).
+let seen = 0;
 for await (const event of db.stream<OrderEvent>("orders").subscribe("billing")) {
   console.log(
     `run 1: offset ${event.offset}: order ${event.payload.orderId} ${event.payload.status}`,
   );
-  if (++handled === 2) break;
+  if (++seen === 2) break; // the second event was not finished: it is not counted as handled
 }
 db.close();
 
-// A restart resumes after the last handled event.
+// A restart resumes after the last handled event: the second one is delivered again.
 db = await open(path);
 const orders = db.stream<OrderEvent>("orders");
 console.log(
   `billing resumes after offset ${orders.getOffset("billing")}, lag ${orders.lag("billing")}`,
 );
 const lastOffset = orders.readSince(0).at(-1)?.offset;
-for await (const event of orders.subscribe("billing")) {
+const billing = orders.subscribe("billing");
+for await (const event of billing) {
   console.log(
     `run 2: offset ${event.offset}: order ${event.payload.orderId} ${event.payload.status}`,
   );
-  if (event.offset === lastOffset) break; // a real consumer keeps waiting for new events
+  if (event.offset === lastOffset) {
+    billing.commit(); // finished: save it before leaving (a real consumer keeps waiting)
+    break;
+  }
 }
 console.log("consumers:", JSON.stringify(orders.consumers()));
 

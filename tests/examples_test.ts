@@ -10,7 +10,10 @@ const EXAMPLES: Array<[file: string, proof: RegExp]> = [
   ["quickstart.ts", /dead: job 2 after 2 attempts: invalid address "bad-address"/],
   ["queue_worker.ts", /dead letter: job 3 after 3 attempts: Error: corrupt image/],
   ["transactional_enqueue.ts", /consistent: every order has its email job/],
-  ["stream_consumer.ts", /run 2: offset 3: order 2 placed[\s\S]*"offset":3,"lag":0/],
+  [
+    "stream_consumer.ts",
+    /resumes after offset 1, lag 2[\s\S]*run 2: offset 2: order 1 paid[\s\S]*run 2: offset 3: order 2 placed[\s\S]*"offset":3,"lag":0/,
+  ],
   ["notify_trigger.ts", /received 2 notifications/],
   ["outbox.ts", /delivered order 42 \(attempt 2\)[\s\S]*"acked":1,"retried":1/],
   ["cron_job.ts", /received 3 pings/],

@@ -161,9 +161,10 @@ for (const entry of driverMatrix()) {
         s.add({ name: "fast", queue: "q", schedule: "@every 1s" });
         const reported: string[] = [];
         const fires: Fire[] = [];
-        const tick = s.tick.bind(s);
+        // run() ticks through this internal method (a background write).
+        const tick = s.tickInBackground.bind(s);
         let ticks = 0;
-        s.tick = (...args: Parameters<typeof s.tick>) => {
+        s.tickInBackground = (...args: Parameters<typeof s.tickInBackground>) => {
           ticks++;
           const fired = tick(...args);
           fires.push(...fired);
