@@ -16,7 +16,7 @@ import type { Scheduler } from "./scheduler.ts";
 import type { UnreadableScheduleError } from "./scheduler_errors.ts";
 import { sqlNow } from "./scheduler_ops.ts";
 import { requireCount, requireName, requireOptions } from "./validate.ts";
-import { busyBackoffMs, pause, retryWhileBusy, SLEEP_CAP_MS, waitLoop } from "./wait_loop.ts";
+import { retryWhileBusy, waitLoop } from "./wait_loop.ts";
 
 /** The lock every honker scheduler leader holds. */
 export const SCHEDULER_LOCK_NAME = "honker-scheduler";
@@ -56,19 +56,6 @@ function reportOnce(onError: Report | undefined, action: string): Report {
   };
 }
 
-/** Sleeps until a commit, `ms`, or abort; false when the loop should end. */
-function sleep(
-  ctx: DatabaseContext,
-  ms: number,
-  signal: AbortSignal | undefined,
-  since?: number,
-): Promise<boolean> {
-  return pause(ctx.waker, { timeoutMs: Math.min(Math.max(0, ms), SLEEP_CAP_MS), signal, since });
-}
-
-/** What one round of leading decided: go on after `sleepMs`, or stop (the lease was lost). */
-type LeadStep = { sleepMs: number } | "lost";
-
 /** Ticks while `owner` holds the lock; returns when the lock is lost or the signal aborts. */
 async function lead(
   scheduler: Scheduler,
@@ -81,10 +68,10 @@ async function lead(
   const renewEveryMs = (leaseS * 1000) / 3;
   let renewedAt = Date.now();
   let first = true;
-  let busy = 0;
-  // Every write here is a background write: a database another process keeps busy is waited
-  // out with a jittered backoff, never by stopping the event loop, and never ends the loop.
-  const step = (): LeadStep => {
+  let sleepMs = 0;
+  // Every write here is a background write: the wait loop waits out a database another process
+  // keeps busy with a jittered backoff, never by stopping the event loop, and never ends on it.
+  await waitLoop(ctx.waker, () => {
     if (Date.now() - renewedAt >= renewEveryMs) {
       const renewed = ctx.background(
         "renew the scheduler lease",
@@ -102,22 +89,9 @@ async function lead(
     const next = scheduler.soonest();
     const untilRenew = renewEveryMs - (Date.now() - renewedAt);
     const untilDue = next > 0 ? next * 1000 - Date.now() : Infinity;
-    return { sleepMs: Math.min(untilRenew, untilDue) };
-  };
-  while (!signal?.aborted && !ctx.waker.closed) {
-    const since = ctx.waker.seq;
-    let sleepMs: number;
-    try {
-      const next = step();
-      if (next === "lost") return;
-      sleepMs = next.sleepMs;
-      busy = 0;
-    } catch (error) {
-      if (!isTransientSqliteError(error)) throw error;
-      sleepMs = busyBackoffMs(++busy);
-    }
-    if (!(await sleep(ctx, sleepMs, signal, since))) return;
-  }
+    sleepMs = Math.min(untilRenew, untilDue);
+    return undefined;
+  }, { signal, sleepMs: () => sleepMs });
 }
 
 /** Gives the lease up at once (the release is a commit that wakes every standby). */
