@@ -197,6 +197,11 @@ export class FfiDriver implements SqliteDriver {
     });
   }
 
+  inTransaction(): boolean {
+    if (this.#closed) throw closedError(this.name, "check for a transaction");
+    return this.#conn.lib.sqlite3_get_autocommit(this.#conn.db) === 0;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -28,6 +28,7 @@ export interface SqliteSymbols {
   sqlite3_errstr(code: number): Pointer;
   sqlite3_extended_errcode(db: Pointer): number;
   sqlite3_changes(db: Pointer): number;
+  sqlite3_get_autocommit(db: Pointer): number;
   sqlite3_last_insert_rowid(db: Pointer): bigint;
   sqlite3_prepare_v2(
     db: Pointer,
@@ -99,6 +100,7 @@ const SYMBOLS: Record<keyof SqliteSymbols, ForeignFunction> = {
   sqlite3_errstr: fn(["i32"], p),
   sqlite3_extended_errcode: fn([p], "i32"),
   sqlite3_changes: fn([p], "i32"),
+  sqlite3_get_autocommit: fn([p], "i32"),
   sqlite3_last_insert_rowid: fn([p], "i64"),
   sqlite3_prepare_v2: fn([p, b, "i32", b, p], "i32"),
   sqlite3_finalize: fn([p], "i32"),

@@ -62,6 +62,8 @@ export interface BunSqliteDatabaseLike {
   prepare(sql: string): BunSqliteStatementLike;
   /** Runs SQL without parameters. */
   exec(sql: string): unknown;
+  /** Whether a transaction is open. */
+  readonly inTransaction: boolean;
   /** Closes the connection. */
   close(): void;
   /** Registers a scalar function. */
@@ -195,6 +197,11 @@ class BunSqliteDriver implements SqliteDriver {
     } catch (error) {
       throw toSqliteError(error);
     }
+  }
+
+  inTransaction(): boolean {
+    if (this.#closed) throw closedError(this.name, "check for a transaction");
+    return this.#db.inTransaction;
   }
 
   close(): void {

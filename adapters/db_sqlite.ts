@@ -93,6 +93,8 @@ export interface DbSqliteDatabaseLike {
   int64?: boolean;
   /** Connection-wide default for parsing JSON-subtyped text. */
   parseJson?: boolean;
+  /** Whether SQLite is in autocommit mode (no transaction open). */
+  readonly autocommit: boolean;
   /** Registers a scalar function. */
   function(
     name: string,
@@ -243,6 +245,11 @@ class DbSqliteDriver implements SqliteDriver {
     } catch (error) {
       throw toSqliteError(error, true);
     }
+  }
+
+  inTransaction(): boolean {
+    if (this.#closed) throw closedError(this.name, "check for a transaction");
+    return !this.#db.autocommit;
   }
 
   close(): void {

@@ -51,6 +51,8 @@ export interface NodeSqliteDatabaseLike {
   prepare(sql: string): NodeSqliteStatementLike;
   /** Runs SQL without parameters. */
   exec(sql: string): void;
+  /** Whether a transaction is open (Node 22.16+, Deno, Bun). */
+  readonly isTransaction?: boolean;
   /** Closes the connection. */
   close(): void;
   /** Registers a scalar function (Node 22.13+, Deno, Bun). */
@@ -193,6 +195,18 @@ class NodeSqliteDriver implements SqliteDriver {
     } catch (error) {
       throw toSqliteError(error);
     }
+  }
+
+  inTransaction(): boolean {
+    if (this.#closed) throw closedError(this.name, "check for a transaction");
+    const open = this.#db.isTransaction;
+    if (open === undefined) {
+      throw new TypeError(
+        "Cannot check for a transaction: this node:sqlite has no DatabaseSync.isTransaction " +
+          "(Node 22.16 or newer has it)",
+      );
+    }
+    return open;
   }
 
   close(): void {

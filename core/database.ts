@@ -7,7 +7,7 @@
 
 import type { DatabaseContext } from "./_context.ts";
 import type { SqliteDriver } from "./driver.ts";
-import { DatabaseClosedError } from "./errors.ts";
+import { DatabaseClosedError, SQLITE_BUSY, SqliteError } from "./errors.ts";
 import { listen, notify, pruneNotifications } from "./notify.ts";
 import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify.ts";
 import { tryLock, withLock } from "./lock.ts";
@@ -34,6 +34,18 @@ import { BACKGROUND_BUSY_TIMEOUT_MS, requireBusyTimeoutMs } from "./database_opt
 import { requireOptions } from "./validate.ts";
 
 export type { DatabaseInit, DatabaseOptions, WakeMode } from "./database_options.ts";
+
+/**
+ * What a background write meets while the application's own transaction is open on the shared
+ * connection: "busy", so every loop waits it out as it waits out another process's write lock.
+ */
+function foreignTransactionOpen(action: string): SqliteError {
+  return new SqliteError(
+    `Cannot ${action} now: a transaction the application began is open on this connection; ` +
+      "honker-ts's own writes wait until it ends",
+    SQLITE_BUSY,
+  );
+}
 
 /**
  * An open honker database. Get one from `open()` or `fromDriver()`.
@@ -96,6 +108,10 @@ export class Database {
       open,
       background: (action, write) => {
         if (this.#closed) throw new DatabaseClosedError(action);
+        // A write of our own must never join a transaction the application may still roll back
+        // (an ack folded into it would be undone with it): wait until the connection is out of
+        // it, as for another process's write lock.
+        if (this.#transactions.foreignOpen) throw foreignTransactionOpen(action);
         this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
         try {
           return write(this.driver);

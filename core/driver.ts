@@ -88,6 +88,13 @@ export interface SqliteDriver {
    * arrays cheaply leaves it out, and the core falls back to `all()`.
    */
   values?(sql: string, params?: readonly SqlValue[]): SqlValue[][];
+  /**
+   * Whether a transaction is open on this connection (SQLite is not in autocommit mode), opened
+   * by honker-ts or by anyone else sharing the handle: an ORM's `BEGIN`, a savepoint. honker-ts
+   * asks before every write it makes on its own, so that it never folds such a write into a
+   * transaction the application may still roll back.
+   */
+  inTransaction(): boolean;
   /** Closes the connection and finalizes cached statements. A second call does nothing. */
   close(): void;
   /**

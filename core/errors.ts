@@ -123,6 +123,9 @@ const SQLITE_CODE_NAMES: Readonly<Record<number, string>> = {
   26: "SQLITE_NOTADB",
 };
 
+/** SQLite's result code for a database another connection (or transaction) keeps busy. */
+export const SQLITE_BUSY = 5;
+
 /** The name of an (extended) SQLite result code's primary code, such as `"SQLITE_BUSY"`. */
 export function sqliteCodeName(resultCode: number): string {
   return SQLITE_CODE_NAMES[resultCode & 0xff] ?? `SQLITE_UNKNOWN_${resultCode}`;

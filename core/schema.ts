@@ -93,15 +93,19 @@ export function applyPragmas(driver: SqliteDriver): void {
  * from several processes at once: the DDL is idempotent and runs under BEGIN IMMEDIATE, and a
  * "duplicate column" from a racing migration is ignored as honker does.
  *
- * Must not be called inside an open transaction.
+ * Inside a transaction the connection's owner opened, it runs in a savepoint of it.
  */
 export function bootstrapSchema(driver: SqliteDriver): void {
-  driver.exec("BEGIN IMMEDIATE");
+  // On a shared connection whose owner has a transaction open, join it through a savepoint.
+  const joined = driver.inTransaction();
+  driver.exec(joined ? "SAVEPOINT honker_ts_bootstrap" : "BEGIN IMMEDIATE");
   try {
     createSchema(driver);
-    driver.exec("COMMIT");
+    driver.exec(joined ? "RELEASE honker_ts_bootstrap" : "COMMIT");
   } catch (error) {
-    driver.exec("ROLLBACK");
+    driver.exec(
+      joined ? "ROLLBACK TO honker_ts_bootstrap; RELEASE honker_ts_bootstrap" : "ROLLBACK",
+    );
     throw error;
   }
 }

@@ -82,7 +82,14 @@ function isPromiseLike(value: unknown): boolean {
     typeof (value as { then?: unknown }).then === "function";
 }
 
-/** Runs BEGIN IMMEDIATE … COMMIT on one connection and refuses nesting. */
+/** The savepoint honker-ts opens inside a transaction someone else began on the connection. */
+const SAVEPOINT = "honker_ts";
+
+/**
+ * Runs BEGIN IMMEDIATE … COMMIT on one connection and refuses nesting. When a transaction
+ * someone else began is open on the connection (an ORM's transaction on a shared handle), it
+ * joins it through a SAVEPOINT instead: the work commits or rolls back with the application's.
+ */
 export class TransactionRunner {
   #driver: SqliteDriver;
   #current: Transaction | null = null;
@@ -98,9 +105,18 @@ export class TransactionRunner {
   }
 
   /**
-   * Runs `fn` in a new transaction: commits when it returns, rolls back when it throws.
+   * Whether a transaction honker-ts did not open is open on the connection: the application's
+   * own (`BEGIN` through the shared handle, an ORM's transaction).
+   */
+  get foreignOpen(): boolean {
+    return this.#current === null && this.#driver.inTransaction();
+  }
+
+  /**
+   * Runs `fn` in a new transaction: commits when it returns, rolls back when it throws. Inside
+   * a transaction the application opened on the connection, runs it in a savepoint of it.
    *
-   * @throws {Error} When a transaction is already open on this connection.
+   * @throws {Error} When a transaction callback of this database is already running.
    * @throws {TypeError} When `fn` returns a Promise (after rolling back).
    */
   run<T>(fn: (tx: Transaction) => T): T {
@@ -113,8 +129,9 @@ export class TransactionRunner {
           "are not supported; pass the open transaction as { tx } instead)",
       );
     }
+    const joined = this.#driver.inTransaction();
     const tx = new Transaction(this.#driver);
-    this.#driver.exec("BEGIN IMMEDIATE");
+    this.#driver.exec(joined ? `SAVEPOINT ${SAVEPOINT}` : "BEGIN IMMEDIATE");
     this.#current = tx;
     let result: T;
     try {
@@ -130,16 +147,17 @@ export class TransactionRunner {
       }
     } catch (error) {
       this.#end();
-      this.#rollbackQuietly();
+      this.#rollbackQuietly(joined);
       throw error;
     }
     try {
-      this.#driver.exec("COMMIT");
+      this.#driver.exec(joined ? `RELEASE ${SAVEPOINT}` : "COMMIT");
     } catch (error) {
       this.#end();
-      this.#rollbackQuietly();
+      this.#rollbackQuietly(joined);
       throw error;
     }
+    // In a joined transaction "committed" means released into the application's transaction.
     this.#end(true);
     return result;
   }
@@ -158,9 +176,10 @@ export class TransactionRunner {
     tx?.finish(committed);
   }
 
-  #rollbackQuietly(): void {
+  #rollbackQuietly(joined: boolean): void {
     try {
-      this.#driver.exec("ROLLBACK");
+      if (joined) this.#driver.exec(`ROLLBACK TO ${SAVEPOINT}; RELEASE ${SAVEPOINT}`);
+      else this.#driver.exec("ROLLBACK");
     } catch {
       // SQLite may already have rolled back on its own (for example after SQLITE_FULL).
     }

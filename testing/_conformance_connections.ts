@@ -78,6 +78,26 @@ function transactionTests(test: Register): void {
     assert.equal(count(await scratch.open(), "t"), 1);
   });
 
+  test(
+    "inTransaction() is true from BEGIN or SAVEPOINT to COMMIT, RELEASE or ROLLBACK",
+    (db) => {
+      db.exec("CREATE TABLE t (v)");
+      assert.equal(db.inTransaction(), false);
+      db.exec("BEGIN");
+      assert.equal(db.inTransaction(), true);
+      db.exec("COMMIT");
+      assert.equal(db.inTransaction(), false);
+      db.exec("SAVEPOINT s");
+      db.run("INSERT INTO t (v) VALUES (?)", [1]);
+      assert.equal(db.inTransaction(), true);
+      db.exec("RELEASE s");
+      assert.equal(db.inTransaction(), false);
+      db.exec("BEGIN IMMEDIATE");
+      db.exec("ROLLBACK");
+      assert.equal(db.inTransaction(), false);
+    },
+  );
+
   test("keeps a transaction open after one of its statements fails", (db) => {
     db.exec("CREATE TABLE t (k UNIQUE)");
     db.exec("BEGIN IMMEDIATE");

@@ -287,6 +287,11 @@ export class ShimDatabase implements DbSqliteDatabaseLike {
     return this.#conn;
   }
 
+  /** Whether SQLite is in autocommit mode, as @db/sqlite's `autocommit` getter. */
+  get autocommit(): boolean {
+    return this.#live().lib.sqlite3_get_autocommit(this.#conn.db) !== 0;
+  }
+
   /** Rows changed by the last statement. */
   get changes(): number {
     return this.#live().lib.sqlite3_changes(this.#conn.db);

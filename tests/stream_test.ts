@@ -19,6 +19,7 @@ function withoutValues(driver: SqliteDriver): SqliteDriver {
     run: (sql, params) => driver.run(sql, params),
     all: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.all<T>(sql, params),
     get: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.get<T>(sql, params),
+    inTransaction: () => driver.inTransaction(),
     close: () => driver.close(),
     function: fn && ((name, body, options) => fn.call(driver, name, body, options)),
   };
