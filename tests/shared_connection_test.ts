@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A Database sharing `app`, the application's own connection, plus a second connection. */
 async function shared(
   entry: DriverEntry,
-  body: (db: Database, app: SqliteDriver, other: SqliteDriver) => Promise<void>,
+  body: (db: Database, app: SqliteDriver, other: SqliteDriver) => void | Promise<void>,
 ): Promise<void> {
   const path = tempDbPath();
   const app = await entry.open(path);
@@ -62,7 +62,7 @@ for (const entry of driverMatrix()) {
       "job.fail(), a last-attempt job.retry(), requeueDead(), tryLock() and db.transaction() join it: a rollback undoes them, a commit keeps them",
       { skip },
       () =>
-        shared(entry, async (db, app) => {
+        shared(entry, (db, app) => {
           const q = db.queue<string>("jobs", { maxAttempts: 1 });
           const run = (outcome: "ROLLBACK" | "COMMIT") => {
             q.enqueueMany(["fail", "retry"]);
