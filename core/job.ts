@@ -7,7 +7,7 @@
 import type { DatabaseContext } from "./_context.ts";
 import type { JobRow } from "./queue_ops.ts";
 import type { SqliteDriver } from "./driver.ts";
-import { ackJob, failJob, heartbeatJob, releaseJob, retryJob } from "./queue_ops.ts";
+import { ackJob, failJob, heartbeatJob, isJobHeld, releaseJob, retryJob } from "./queue_ops.ts";
 import { requireSeconds, requireText } from "./validate.ts";
 
 /**
@@ -62,6 +62,7 @@ export class Job<T = unknown> {
   #ctx: DatabaseContext;
   #visibilityTimeoutS: number;
   #outcome: JobOutcome | null = null;
+  #uncertain = false;
 
   /** @internal Made by Queue from a claimed row. */
   constructor(ctx: DatabaseContext, row: JobRow, payload: T, visibilityTimeoutS: number) {
@@ -114,6 +115,8 @@ export class Job<T = unknown> {
 
   #settle(outcome: JobOutcome, changed: number): boolean {
     if (changed === 0) return false;
+    // Inside the application's own transaction the application decides: it may still roll back.
+    this.#uncertain = this.#ctx.transactions.insideForeign;
     // Inside a transaction the outcome holds only once it commits: a rollback undoes the ack.
     const tx = this.#ctx.transactions.current;
     if (tx) tx.onCommit(() => (this.#outcome = outcome));
@@ -178,6 +181,15 @@ export class Job<T = unknown> {
   }
 
   /**
+   * @internal Whether `outcome` was set inside a transaction the application opened on the
+   * shared connection, which may still roll back: `work()` confirms it with `inBackground("held")`
+   * once the connection is out of that transaction.
+   */
+  get outcomeUncertain(): boolean {
+    return this.#uncertain;
+  }
+
+  /**
    * @internal What `work()` does with the job on its own, as background writes: each waits only
    * briefly for the write lock and throws a transient SqliteError when the database is busy, for
    * work() to retry without stopping the event loop. `release` expires the claim now, exactly as
@@ -185,9 +197,15 @@ export class Job<T = unknown> {
    * by that claim when its attempts are used up, as after a timeout).
    */
   inBackground(
-    step: "ack" | "heartbeat" | "release" | { retryDelayS: number; error: string },
+    step: "ack" | "heartbeat" | "release" | "held" | { retryDelayS: number; error: string },
   ): boolean {
     if (step === "ack") return this.#ack(true);
+    if (step === "held") {
+      return this.#ctx.background(
+        this.#action("check the claim on"),
+        (driver) => isJobHeld(driver, this.id, this.workerId),
+      );
+    }
     if (step === "heartbeat") return this.#heartbeat(this.#visibilityTimeoutS, true);
     if (step === "release") {
       const changed = this.#ctx.background(

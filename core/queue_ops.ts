@@ -25,6 +25,7 @@ import {
   JOB_GET,
   JOB_GET_IN_QUEUE,
   JOB_HEARTBEAT,
+  JOB_HELD,
   JOB_INSERT,
   JOB_INSERT_MANY,
   JOB_NEXT_CLAIM_AT,
@@ -275,4 +276,9 @@ export function sweepResults(driver: SqliteDriver): number {
 /** Gives a held job back at once (its claim expires now); see JOB_RELEASE. */
 export function releaseJob(driver: SqliteDriver, id: number, workerId: string): number {
   return driver.run(JOB_RELEASE, [id, workerId]).changes;
+}
+
+/** Whether `workerId` still holds the job (see JOB_HELD). */
+export function isJobHeld(driver: SqliteDriver, id: number, workerId: string): boolean {
+  return driver.get(JOB_HELD, [id, workerId]) !== undefined;
 }

@@ -216,3 +216,7 @@ export const RESULT_SWEEP =
  */
 export const JOB_RELEASE = `UPDATE _honker_live SET claim_expires_at = unixepoch() - 1
   WHERE id = ? AND worker_id = ? AND state = 'processing' AND claim_expires_at >= unixepoch()`;
+
+/** Is the job still claimed by this worker (whether or not its claim has expired)? Params: id, workerId. */
+export const JOB_HELD = `SELECT 1 AS held FROM _honker_live
+  WHERE id = ? AND worker_id = ? AND state = 'processing'`;

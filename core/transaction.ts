@@ -93,6 +93,7 @@ const SAVEPOINT = "honker_ts";
 export class TransactionRunner {
   #driver: SqliteDriver;
   #current: Transaction | null = null;
+  #joined = false;
 
   /** Creates a runner for one connection. */
   constructor(driver: SqliteDriver) {
@@ -110,6 +111,14 @@ export class TransactionRunner {
    */
   get foreignOpen(): boolean {
     return this.#current === null && this.#driver.inTransaction();
+  }
+
+  /**
+   * Whether a write made now would end up in a transaction the application opened: its own, or
+   * ours joined to it through a savepoint. Such a write is undone if the application rolls back.
+   */
+  get insideForeign(): boolean {
+    return this.#current === null ? this.#driver.inTransaction() : this.#joined;
   }
 
   /**
@@ -133,6 +142,7 @@ export class TransactionRunner {
     const tx = new Transaction(this.#driver);
     this.#driver.exec(joined ? `SAVEPOINT ${SAVEPOINT}` : "BEGIN IMMEDIATE");
     this.#current = tx;
+    this.#joined = joined;
     let result: T;
     try {
       result = fn(tx);
@@ -173,6 +183,7 @@ export class TransactionRunner {
   #end(committed = false): void {
     const tx = this.#current;
     this.#current = null;
+    this.#joined = false;
     tx?.finish(committed);
   }
 

@@ -14,7 +14,7 @@
 import { claimWhenDue } from "./claim.ts";
 import type { ClaimOptions, ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "./errors.ts";
-import type { Job } from "./job.ts";
+import type { Job, JobOutcome } from "./job.ts";
 import {
   requireCount,
   requireName,
@@ -297,11 +297,34 @@ class WorkRun<T> {
     if (this.#abandoned()) return;
     // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
     // its side effects.
-    const outcome = job.outcome ?? (await this.#settle(job, "ack") ? "acked" : "lost");
+    const outcome = await this.#confirmed(job) ??
+      (await this.#settle(job, "ack") ? "acked" : "lost");
     if (outcome === "acked") this.result.acked++;
     else if (outcome === "retried") this.result.retried++;
     else if (outcome === "lost" || outcome === "released") this.result.lost++;
     else this.result.dead++;
+  }
+
+  /**
+   * The handler's own outcome, once it is sure. One it set inside the application's own
+   * transaction on the shared connection is checked once that transaction ended: if the job is
+   * still held by us, the application rolled its ack (or retry, or fail) back with its other
+   * writes, so the job is given back to run again rather than acked by us.
+   */
+  async #confirmed(job: Job<T>): Promise<JobOutcome | "lost" | null> {
+    if (job.outcome === null || !job.outcomeUncertain) return job.outcome;
+    try {
+      const held = await retryWhileBusy(this.#waker, () => job.inBackground("held"), {
+        signal: this.#graceOver.signal,
+      });
+      if (!held) return job.outcome;
+      await retryWhileBusy(this.#waker, () => job.inBackground("release"), {
+        giveUpAt: (job.claimExpiresAt + 1) * 1000,
+      });
+    } catch (error) {
+      if (!(error instanceof DatabaseClosedError) && !isTransientSqliteError(error)) throw error;
+    }
+    return "lost";
   }
 
   async #settleRetry(job: Job<T>, error: unknown): Promise<void> {

@@ -131,6 +131,33 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "a handler's own ack inside the application's transaction counts only if it commits: rolled back, the job runs again",
+      { skip, timeout: 20_000 },
+      () =>
+        shared(entry, async (db, app) => {
+          const q = db.queue<number>("jobs");
+          q.enqueueMany([1, 2]);
+          const runs: number[] = [];
+          const stop = new AbortController();
+          const done = q.work(async (job) => {
+            runs.push(job.payload);
+            app.exec("BEGIN");
+            app.run("INSERT INTO orders (total) VALUES (?)", [job.payload]);
+            assert.equal(job.ack(), true); // joins the application's transaction
+            await sleep(20);
+            // Job 1's first run is rolled back with the order; every other run commits.
+            app.exec(job.payload === 1 && runs.length === 1 ? "ROLLBACK" : "COMMIT");
+          }, { signal: stop.signal, idlePollS: 0.05 });
+          await eventually(() => countRows(db, "_honker_live") === 0, 5000, "both jobs done");
+          stop.abort();
+          const result = await done;
+          assert.deepEqual(runs.toSorted(), [1, 1, 2]);
+          assert.equal(countRows(db, "orders"), 2);
+          assert.equal(result.acked, 2);
+        }),
+    );
+
+    it(
       "a subscription's offset saves wait for the application's transaction and survive its rollback",
       { skip, timeout: 20_000 },
       () =>
