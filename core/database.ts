@@ -73,15 +73,15 @@ export class Database {
   /** @internal Use `open()` or `fromDriver()`. */
   constructor(driver: SqliteDriver, init: DatabaseInit) {
     this.#retention = requireRetention(init.retention, init.notificationRetention);
+    const busyTimeoutMs = requireBusyTimeoutMs(init.busyTimeoutMs);
     checkSupported(driver);
-    applyPragmas(driver);
+    applyPragmas(driver, busyTimeoutMs);
+    this.#busyTimeoutMs = busyTimeoutMs;
     bootstrapSchema(driver);
     if (init.sqlFunctions ?? true) registerSqlFunctions(driver);
     this.driver = driver;
     this.#ownsDriver = init.ownsDriver;
     this.#transactions = new TransactionRunner(driver);
-    const busyTimeoutMs = requireBusyTimeoutMs(init.busyTimeoutMs);
-    this.#useBusyTimeout(busyTimeoutMs);
     this.#ctx = this.#context(busyTimeoutMs);
     if (this.#retention.enabled) {
       const start = () => startMaintenance(this.#ctx, this.#retention);

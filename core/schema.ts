@@ -63,9 +63,10 @@ export function checkSupported(driver: SqliteDriver): void {
 }
 
 /** Sets honker's pragmas and puts the database in WAL mode, verifying that it took. */
-export function applyPragmas(driver: SqliteDriver): void {
-  // busy_timeout first, so that switching to WAL waits for other openers instead of failing.
-  driver.exec("PRAGMA busy_timeout = 5000");
+export function applyPragmas(driver: SqliteDriver, busyTimeoutMs: number): void {
+  // busy_timeout first, so that switching to WAL (and the bootstrap after it) waits for other
+  // connections as long as the application allows, instead of failing.
+  driver.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
   let mode: string;
   try {
     mode = String(

@@ -176,6 +176,33 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "opening a file honours busyTimeoutMs from its first statement while another connection holds the write lock",
+      { skip, timeout: 20_000 },
+      async () => {
+        const path = tempDbPath();
+        const first = await entry.open(path);
+        fromDriver(first).close(); // the file exists, with honker's schema
+        first.exec("BEGIN IMMEDIATE");
+        try {
+          const driver = await entry.open(path);
+          const started = Date.now();
+          try {
+            assert.throws(
+              () => fromDriver(driver, { busyTimeoutMs: 100 }),
+              (error: Error & { code?: string }) => error.code === "SQLITE_BUSY",
+            );
+          } finally {
+            driver.close();
+          }
+          assert.ok(Date.now() - started < 1500, `waited ${Date.now() - started} ms, not 100`);
+        } finally {
+          if (first.inTransaction()) first.exec("COMMIT");
+          first.close();
+        }
+      },
+    );
+
+    it(
       "an onError that throws is reported, and work() goes on",
       { skip, timeout: 20_000 },
       () =>
