@@ -14,7 +14,10 @@ export type WakeMode = "auto" | "fs" | "poll";
 
 /** Options of the watcher, given to `open()`. */
 export interface WatchOptions {
-  /** `auto` (default): fs events, falling back to polling when they do not work. */
+  /**
+   * `auto` (default): fs events, falling back to polling when they do not work (reported once
+   * per process on the console; choose `poll` to poll without it).
+   */
   wake?: WakeMode;
   /** Poll mode: milliseconds between `data_version` polls. Defaults to 1. */
   pollIntervalMs?: number;

@@ -4,7 +4,9 @@
  * `auto`, which starts with `fs` and falls back to `poll` when the directory's events do not
  * arrive within a second. A stat() of the file on every event on it, with every backstop poll
  * and (in poll mode) every 250 ms notices it being replaced. It starts at the Database's first
- * wait, not at open. Its options and their checks are in `watch_options.ts`.
+ * wait, not at open. Its options and their checks are in `watch_options.ts`. A fallback the
+ * application did not choose (polling instead of events, or no watcher at all) is reported once
+ * per process on the console (`fallback_warning.ts`).
  *
  * @module
  */
@@ -25,6 +27,7 @@ import type { Backstop } from "./backstop.ts";
 import { startFsSource } from "./fs_source.ts";
 import type { FsSourceOptions } from "./fs_source.ts";
 import { startInotifySource } from "./inotify_source.ts";
+import { warnDenoPolls, warnFsEventsFailed, warnWatcherFailed } from "./fallback_warning.ts";
 import { identityCheck } from "./identity.ts";
 import { startPollSource } from "./poll_source.ts";
 import { checkWatchOptions, fsEventsUnsafe } from "./watch_options.ts";
@@ -72,12 +75,15 @@ export function startWatcher(
   const probe = versionProbe(driver);
   const checkIdentity = identityCheck(driver.path);
   let watcher: WatcherHandle | undefined;
-  const planned = opts.wake === "poll" || fsEventsUnsafe() ? "poll" : "fs";
+  let planned: "fs" | "poll" = opts.wake === "poll" || fsEventsUnsafe() ? "poll" : "fs";
   waker.onFirstWait(() => {
     try {
       watcher = runWatcher(waker, driver, opts, probe, checkIdentity);
     } catch (error) {
-      // No worker thread could be started (a missing permission, say): waits still poll.
+      // No worker thread could be started (a missing permission, say): waits still poll, on
+      // their own timeouts.
+      planned = "poll";
+      warnWatcherFailed(error);
       waker.die(
         new WatcherDiedError(
           `The watcher could not start (${(error as Error)?.message ?? error}); waits fall ` +
@@ -143,14 +149,19 @@ function runWatcher(
     identityTimer = setInterval(verifyIdentity, IDENTITY_CHECK_MS);
     identityTimer.unref();
   };
-  if (opts.wake === "poll" || fsEventsUnsafe()) pollMode();
-  else {
+  const unsafe = fsEventsUnsafe();
+  if (opts.wake === "poll" || unsafe) {
+    pollMode();
+    if (unsafe && opts.wake !== "poll") warnDenoPolls(unsafe);
+  } else {
     const probeName = `.${basename(driver.path)}.honker-probe-${process.pid}-${Math.random()}`;
     let probeSeen = false;
-    const fallBackToPoll = () => {
+    /** `why` completes "file-system events in <directory> …" for the report. */
+    const fallBackToPoll = (why: string) => {
       if (waker.closed || dead || mode === "poll") return;
       source?.stop();
       pollMode();
+      warnFsEventsFailed(dirname(driver.path), why);
     };
     const fsOptions: FsSourceOptions = {
       path: driver.path,
@@ -181,15 +192,16 @@ function runWatcher(
         source = startInotifySource({
           ...fsOptions,
           probeName,
-          onFailed: fallBackToPoll,
+          onFailed: () => fallBackToPoll("stopped arriving (the inotify watch failed)"),
           onReady: ready,
         });
       } else {
         source = startFsSource(fsOptions);
         ready();
       }
-    } catch {
-      pollMode(); // The directory cannot be watched at all.
+    } catch (error) {
+      // The directory cannot be watched at all.
+      fallBackToPoll(`cannot be watched (${(error as Error)?.message ?? error})`);
     }
   }
   waker.onClose(stop);
@@ -202,19 +214,24 @@ function runWatcher(
 
 /**
  * Writes and removes a scratch file beside the database (never the database itself) and calls
- * `fallBack` when its event has not arrived within FS_PROBE_TIMEOUT_MS.
+ * `fallBack` with why when its event has not arrived within FS_PROBE_TIMEOUT_MS.
  */
-function verifyFsEvents(name: string, dbPath: string, seen: () => boolean, fallBack: () => void) {
+function verifyFsEvents(
+  name: string,
+  dbPath: string,
+  seen: () => boolean,
+  fallBack: (why: string) => void,
+) {
   const file = join(dirname(dbPath), name);
   try {
     writeFileSync(file, "");
     unlinkSync(file);
-  } catch {
-    fallBack();
+  } catch (error) {
+    fallBack(`cannot be checked (writing a probe file failed: ${(error as Error)?.message})`);
     return;
   }
   const timer = setTimeout(() => {
-    if (!seen()) fallBack();
+    if (!seen()) fallBack(`did not arrive within ${FS_PROBE_TIMEOUT_MS} ms`);
   }, FS_PROBE_TIMEOUT_MS);
   timer.unref();
 }
