@@ -8,6 +8,7 @@
 
 import type { SqlValue } from "../core/driver.ts";
 import { SqliteError } from "../core/errors.ts";
+import { resultCodeOfName } from "./_sqlite_codes.ts";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -167,12 +168,21 @@ function resultCodeOfMessage(message: string): number {
 
 /** The result code of an error a binding threw for SQLite, or undefined when it is not one. */
 function reportedResultCode(error: Error, plainErrorsAreSqlite: boolean): number | undefined {
-  const e = error as Error & { code?: unknown; errcode?: unknown; errno?: unknown };
+  const e = error as Error & {
+    code?: unknown;
+    errcode?: unknown;
+    errno?: unknown;
+    rawCode?: unknown;
+  };
   if (e.code === "ERR_SQLITE_ERROR") {
     return typeof e.errcode === "number" ? e.errcode : resultCodeOfMessage(e.message); // node:sqlite
   }
   if (e.name === "SQLiteError" && typeof e.errno === "number") return e.errno; // bun:sqlite
   if (e.name === "SqliteError" && typeof e.code === "number") return e.code; // @db/sqlite
+  if (e.name === "SqliteError" && typeof e.code === "string") {
+    // libsql's rawCode; better-sqlite3 names the (extended) code only.
+    return typeof e.rawCode === "number" ? e.rawCode : resultCodeOfName(e.code);
+  }
   if (plainErrorsAreSqlite && Object.getPrototypeOf(e) === Error.prototype) {
     return resultCodeOfMessage(e.message);
   }
@@ -183,8 +193,9 @@ function reportedResultCode(error: Error, plainErrorsAreSqlite: boolean): number
  * Turns an error a binding threw for SQLite into a {@linkcode SqliteError} with SQLite's
  * message, its result code and the binding's error as `cause`, whatever the binding's shape:
  * node:sqlite's `errcode`, bun:sqlite's `errno`, @db/sqlite's numeric `code` (its message
- * prefixed with that code). Anything else, such as the TypeError of a refused parameter or the
- * exception of a SQL function, is returned unchanged.
+ * prefixed with that code), libsql's `rawCode`, better-sqlite3's code name. Anything else, such
+ * as the TypeError of a refused parameter or the exception of a SQL function, is returned
+ * unchanged.
  *
  * @param error What the binding threw.
  * @param plainErrorsAreSqlite The call can only fail for SQLite's reasons, and the binding
@@ -271,4 +282,34 @@ export function wrapSqlFunction(
   };
   Object.defineProperty(wrapper, "length", { value: fn.length });
   return wrapper;
+}
+
+/**
+ * The path a driver reports: the one the caller gave, else the file the handle says it opened.
+ * A handle that cannot say (libsql, a node:sqlite without `location()`) needs `{ path }`: without
+ * it honker-ts would take the file for an in-memory database and refuse it with a misleading
+ * message, so this throws a TypeError that says so instead.
+ *
+ * @param adapter The adapter's name, for the message.
+ * @param given `options.path`.
+ * @param fromHandle Reads the handle's own path; undefined when the handle cannot tell.
+ * @param why Why the handle cannot tell, for the message.
+ */
+export function handlePath(
+  adapter: string,
+  given: string | undefined,
+  fromHandle: () => string | undefined,
+  why = `this ${adapter} handle does not say which file it opened`,
+): string {
+  if (given !== undefined) {
+    if (typeof given !== "string") {
+      throw new TypeError(`Cannot wrap the ${adapter} handle: path must be a string`);
+    }
+    return given;
+  }
+  const known = fromHandle();
+  if (typeof known === "string") return known;
+  throw new TypeError(
+    `Cannot wrap the ${adapter} handle: ${why}; pass { path } with the file it was opened with`,
+  );
 }

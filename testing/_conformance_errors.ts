@@ -58,6 +58,29 @@ export function errorTests(test: Register): void {
     },
   );
 
+  test(
+    "a write that failed with SQLITE_BUSY neither holds back nor later undoes the " +
+      "connection's next writes",
+    async (a, scratch) => {
+      enableWal(a);
+      a.exec("CREATE TABLE t (v)");
+      const b = await scratch.open();
+      b.exec("PRAGMA busy_timeout = 0");
+      const insert = "INSERT INTO t (v) VALUES (?)";
+      const returning = "INSERT INTO t (v) VALUES (?) RETURNING v";
+      a.exec("BEGIN IMMEDIATE");
+      assert.throws(() => b.run(insert, [1]), isTransientSqliteError);
+      assert.throws(() => b.all(returning, [2]), isTransientSqliteError);
+      a.exec("COMMIT");
+      b.run("INSERT INTO t (v) VALUES (?) -- another statement", [3]);
+      assert.deepEqual(values(a), [3], "b's write after the failures is not committed");
+      // Running the failed statements again must not resume them or roll back the write of 3.
+      b.run(insert, [4]);
+      assert.deepEqual(b.all(returning, [5]).map((row) => row.v), [5]);
+      assert.deepEqual(values(a), [3, 4, 5]);
+    },
+  );
+
   test("reports a UNIQUE violation as SqliteError SQLITE_CONSTRAINT with SQLite's message", (db) => {
     db.exec("CREATE TABLE t (k TEXT UNIQUE); INSERT INTO t (k) VALUES ('a')");
     const unique = sqliteError("SQLITE_CONSTRAINT", /UNIQUE constraint failed: t\.k/);
@@ -87,6 +110,10 @@ export function errorTests(test: Register): void {
       (error) => error instanceof RangeError && !(error instanceof SqliteError),
     );
   });
+}
+
+function values(db: SqliteDriver): unknown[] {
+  return db.all("SELECT v FROM t ORDER BY v").map((row) => row.v);
 }
 
 function catchError(action: () => unknown): unknown {

@@ -42,7 +42,7 @@ export interface TestOptions {
 }
 
 /** Contract rules an adapter may be unable to keep because of its native binding. */
-export type KnownLimitation = "nul-in-text" | "read-min-int64";
+export type KnownLimitation = "nul-in-text" | "read-min-int64" | "close-releases-file";
 
 /** Registers one conformance test; topics call it instead of `it` so skips live in one place. */
 export type Register = (name: string, body: ScratchBody, options?: TestOptions) => void;

@@ -74,6 +74,8 @@ export interface DriverConformanceOptions {
    * skipped with that reason, so the gap stays visible in every run.
    * `"nul-in-text"`: text is cut at an embedded NUL when read.
    * `"read-min-int64"`: −2^63 reads back as a rounded number instead of a RangeError.
+   * `"close-releases-file"`: `close()` does not close the file at once (the binding closes it
+   * only when its statements are garbage-collected).
    */
   knownLimitations?: Partial<Record<KnownLimitation, string>>;
 }

@@ -13,13 +13,22 @@ import { runtimeKey } from "./_runtime.ts";
 /** One adapter as seen by the tests. */
 export interface DriverEntry {
   /** Stable id, also used by the `DRIVERS` filter. */
-  id: "node-sqlite" | "bun-sqlite" | "deno-ffi" | "bun-ffi" | "db-sqlite";
+  id:
+    | "node-sqlite"
+    | "bun-sqlite"
+    | "deno-ffi"
+    | "bun-ffi"
+    | "db-sqlite"
+    | "better-sqlite3"
+    | "libsql";
   /** Why it cannot run on this runtime, or undefined when it can. */
   skip: string | undefined;
   /** Opens a fresh connection to `path`. */
   open(path: string): Promise<SqliteDriver>;
   /** Contract rules the native binding cannot keep here, with the reason (conformance skips). */
   knownLimitations?: Partial<Record<KnownLimitation, string>>;
+  /** False when the adapter has no `function()` because its binding cannot register one. */
+  supportsFunctions?: boolean;
 }
 
 /** node:sqlite as built into Node 22 and Deno (Bun's own node:sqlite does not have these). */
@@ -38,6 +47,38 @@ function ffiAllowed(): boolean {
     return false;
   }
 }
+
+/** Why an npm binding cannot run here: undefined when it opens a connection, else its error. */
+async function loadSkip(
+  name: string,
+  open: () => Promise<SqliteDriver>,
+): Promise<string | undefined> {
+  try {
+    (await open()).close();
+    return undefined;
+  } catch (error) {
+    return `${name} does not load on ${runtimeKey()}: ${(error as Error).message}`;
+  }
+}
+
+async function openBetterSqlite3(path: string): Promise<SqliteDriver> {
+  const { openBetterSqlite3 } = await import("../adapters/better_sqlite3.ts");
+  return openBetterSqlite3(path);
+}
+
+async function openLibsql(path: string): Promise<SqliteDriver> {
+  const { openLibsql } = await import("../adapters/libsql.ts");
+  return openLibsql(path);
+}
+
+/**
+ * libsql works under `deno run`, but under `deno test` (Deno 2.9) the process dies with SIGSEGV
+ * (in a tokio thread of libsql's native module) when the runner tears down after a test file
+ * that prepared a libsql statement, and the files after it never run.
+ */
+const LIBSQL_DENO_TEST = "libsql crashes `deno test` (SIGSEGV in its native module when the " +
+  "runner tears down a file that prepared a statement, so later files never run); " +
+  "tests/libsql_deno_test.ts runs it under `deno run` instead";
 
 const ALL: DriverEntry[] = [
   {
@@ -92,6 +133,24 @@ const ALL: DriverEntry[] = [
       const { fromDbSqlite } = await import("../adapters/db_sqlite.ts");
       return fromDbSqlite(openDbSqliteShim(path), { path });
     },
+  },
+  {
+    id: "better-sqlite3",
+    skip: await loadSkip("better-sqlite3", () => openBetterSqlite3(":memory:")),
+    open: openBetterSqlite3,
+  },
+  {
+    id: "libsql",
+    skip: runtimeKey() === "deno"
+      ? LIBSQL_DENO_TEST
+      : await loadSkip("libsql", () => openLibsql(":memory:")),
+    supportsFunctions: false,
+    knownLimitations: {
+      "nul-in-text": "libsql reads text only up to its first NUL character",
+      "close-releases-file": "libsql closes the file only once the statements prepared on " +
+        "the connection are garbage-collected, and has no way to finalize them",
+    },
+    open: openLibsql,
   },
 ];
 

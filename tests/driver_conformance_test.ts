@@ -9,5 +9,6 @@ for (const entry of driverMatrix()) {
     open: entry.open,
     skip: entry.skip,
     knownLimitations: entry.knownLimitations,
+    supportsFunctions: entry.supportsFunctions,
   });
 }

@@ -1,0 +1,368 @@
+/**
+ * Adapter for a `Database` of the npm package `better-sqlite3`.
+ *
+ * What better-sqlite3 does, and how this adapter meets the driver contract anyway:
+ * - It binds every JS number as REAL (`json_object('n', ?)` with 5 gives `{"n":5.0}`); the
+ *   adapter binds integer numbers as INTEGER by handing them over as bigints.
+ * - It reads integers beyond 2^53 as silently rounded numbers; the adapter switches every
+ *   statement it prepares to `safeIntegers(true)` (leaving the caller's own statements alone)
+ *   and turns the bigints into numbers, or a RangeError when one would lose precision.
+ * - It treats `?1`, `:name`, `@name` and `$name` as named parameters that need an object, so a
+ *   numbered parameter with an array of values fails with "Too many parameter values were
+ *   provided"; the driver contract has positional `?` only, and honker-ts's SQL keeps to it.
+ * - `all()` and `get()` throw on a statement that returns no rows and `raw()` refuses one; the
+ *   adapter runs such a statement and returns no rows, as the contract says.
+ * - A query run from inside a SQL function throws "This database connection is busy executing
+ *   a query", so the driver declares `reentrantFunctions: false` and honker's SQL functions
+ *   (which run SQL) are not registered on it, as on bun:sqlite.
+ * - Its errors are `SqliteError`s whose `code` names the extended result code
+ *   (`"SQLITE_CONSTRAINT_UNIQUE"`); the adapter throws honker-ts's {@linkcode SqliteError} with
+ *   the number.
+ * - Its `Database.name` is the path it was opened with, so `fromBetterSqlite3(handle)` needs no
+ *   `{ path }`.
+ *
+ * Tested with better-sqlite3 13.2.0 (prebuilt binaries, N-API) on Node, Deno and Bun.
+ * better-sqlite3 12 is untested: its package has no prebuilt binary for Node 22 here and
+ * building one needs Node's headers.
+ *
+ * ```ts ignore
+ * import { openBetterSqlite3 } from "honker-ts/adapters/better-sqlite3";
+ *
+ * const driver = await openBetterSqlite3("app.db");
+ * console.log(driver.get("SELECT sqlite_version() AS v"));
+ * driver.close();
+ * ```
+ *
+ * @module
+ */
+
+import type {
+  Row,
+  RunResult,
+  SqlFunction,
+  SqlFunctionOptions,
+  SqliteDriver,
+  SqlValue,
+} from "../core/driver.ts";
+import { SqliteError } from "../core/errors.ts";
+import {
+  bigintToNumber,
+  checkParams,
+  closedError,
+  handlePath,
+  openError,
+  rowToNumbers,
+  toSqliteError,
+  valuesToNumbers,
+  wrapSqlFunction,
+} from "./_shared.ts";
+import {
+  STATEMENT_CACHE_SIZE_DEFAULT,
+  StatementCache,
+  type StatementLease,
+} from "./_statement_cache.ts";
+
+/** The subset of a better-sqlite3 `Statement` this adapter calls. */
+export interface BetterSqlite3StatementLike {
+  /** Runs the statement and reports changes. */
+  run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  /** Returns every row. */
+  all(...params: SqlValue[]): unknown[];
+  /** Returns the first row or undefined. */
+  get(...params: SqlValue[]): unknown;
+  /** Makes `all()` and `get()` return arrays of column values. */
+  raw(enabled?: boolean): unknown;
+  /** Makes the statement read integers as bigint. */
+  safeIntegers(enabled?: boolean): unknown;
+  /** Whether the statement returns rows. */
+  readonly reader: boolean;
+}
+
+/** The subset of a better-sqlite3 `Database` this adapter calls. */
+export interface BetterSqlite3DatabaseLike {
+  /** Compiles one statement. */
+  prepare(sql: string): BetterSqlite3StatementLike;
+  /** Runs SQL without parameters. */
+  exec(sql: string): unknown;
+  /** Whether a transaction is open. */
+  readonly inTransaction: boolean;
+  /** The path the database was opened with. */
+  readonly name?: string;
+  /** Closes the connection. */
+  close(): unknown;
+  /** Registers a scalar function. */
+  function(
+    name: string,
+    options: { deterministic?: boolean; varargs?: boolean; safeIntegers?: boolean },
+    fn: (...args: SqlValue[]) => SqlValue,
+  ): unknown;
+}
+
+/** Options for {@linkcode fromBetterSqlite3}. */
+export interface FromBetterSqlite3Options {
+  /** The path the handle was opened with. Defaults to the handle's `name`. */
+  path?: string;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+  /** Whether `close()` also closes the handle. Defaults to true. */
+  ownsHandle?: boolean;
+}
+
+/** Options for {@linkcode openBetterSqlite3}. */
+export interface OpenBetterSqlite3Options {
+  /** Milliseconds to wait for a lock before SQLITE_BUSY. Defaults to 5000. */
+  busyTimeoutMs?: number;
+  /** Open read-only. */
+  readOnly?: boolean;
+  /** Prepared statements kept per connection. Defaults to 256. */
+  statementCacheSize?: number;
+}
+
+/** A statement this adapter prepared, with whether it returns rows (asked once). */
+interface Prepared {
+  readonly statement: BetterSqlite3StatementLike;
+  readonly reader: boolean;
+}
+
+class BetterSqlite3Driver implements SqliteDriver {
+  readonly name: string = "better-sqlite3";
+  readonly path: string;
+  readonly reentrantFunctions: boolean = false;
+  #db: BetterSqlite3DatabaseLike;
+  #cache: StatementCache<Prepared>;
+  /** Statements switched to `raw()`; separate, as the mode sticks to a statement. */
+  #arrayCache: StatementCache<Prepared>;
+  #ownsHandle: boolean;
+  #closed = false;
+  #prepare = (sql: string): Prepared => {
+    const statement = this.#db.prepare(sql);
+    statement.safeIntegers(true);
+    return { statement, reader: statement.reader };
+  };
+  #prepareArrays = (sql: string): Prepared => {
+    const prepared = this.#prepare(sql);
+    if (prepared.reader) prepared.statement.raw(true);
+    return prepared;
+  };
+
+  constructor(db: BetterSqlite3DatabaseLike, options: FromBetterSqlite3Options) {
+    this.#db = db;
+    this.path = handlePath("better-sqlite3", options.path, () => db.name);
+    this.#ownsHandle = options.ownsHandle ?? true;
+    // better-sqlite3 finalizes statements when they are garbage-collected or the db closes.
+    const capacity = options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT;
+    this.#cache = new StatementCache(capacity, () => {});
+    this.#arrayCache = new StatementCache(capacity, () => {});
+  }
+
+  /**
+   * Runs `use` on the statement for `sql`, reserved for this one execution; from the cache of
+   * statements that return arrays when `arrays` is set.
+   */
+  #execute<R>(
+    arrays: boolean,
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    action: string,
+    use: (prepared: Prepared, values: readonly SqlValue[]) => R,
+  ): R {
+    if (this.#closed) throw closedError(this.name, action);
+    const values = checkParams(params, true);
+    const cache = arrays ? this.#arrayCache : this.#cache;
+    let lease: StatementLease<Prepared> | undefined;
+    try {
+      lease = cache.acquire(sql, arrays ? this.#prepareArrays : this.#prepare);
+      return use(lease.statement, values);
+    } catch (error) {
+      throw toSqliteError(error);
+    } finally {
+      if (lease !== undefined) cache.release(lease);
+    }
+  }
+
+  /** Runs `use` on a statement that returns rows; runs any other one and returns `none`. */
+  #query<R>(
+    arrays: boolean,
+    sql: string,
+    params: readonly SqlValue[] | undefined,
+    none: R,
+    use: (statement: BetterSqlite3StatementLike, values: readonly SqlValue[]) => R,
+  ): R {
+    return this.#execute(arrays, sql, params, "query", ({ statement, reader }, values) => {
+      if (reader) return use(statement, values);
+      statement.run(...values);
+      return none;
+    });
+  }
+
+  exec(sql: string): void {
+    if (this.#closed) throw closedError(this.name, "exec");
+    try {
+      this.#db.exec(sql);
+    } catch (error) {
+      throw toSqliteError(error);
+    }
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): RunResult {
+    const result = this.#execute(false, sql, params, "run", ({ statement }, values) => {
+      return statement.run(...values);
+    });
+    const rowid = result.lastInsertRowid;
+    return {
+      changes: result.changes,
+      lastInsertRowid: typeof rowid === "bigint" ? bigintToNumber(rowid, "lastInsertRowid") : rowid,
+    };
+  }
+
+  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
+    const rows = this.#query(false, sql, params, [], (statement, values) => {
+      return statement.all(...values) as T[];
+    });
+    for (const row of rows) rowToNumbers(row);
+    return rows;
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
+    return valuesToNumbers(this.#query(true, sql, params, [], (statement, values) => {
+      return statement.all(...values) as unknown[][];
+    }));
+  }
+
+  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+    const row = this.#query(false, sql, params, undefined, (statement, values) => {
+      return statement.get(...values) as T | undefined;
+    });
+    return row === undefined ? undefined : rowToNumbers(row);
+  }
+
+  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
+    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
+    const wrapper = wrapSqlFunction(name, fn, (args) => {
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
+      }
+    });
+    try {
+      this.#db.function(name, {
+        deterministic: options.deterministic ?? false,
+        varargs: options.varargs ?? false,
+        // Arguments beyond 2^53 arrive exactly, to be refused rather than rounded.
+        safeIntegers: true,
+      }, wrapper);
+    } catch (error) {
+      throw toSqliteError(error);
+    }
+  }
+
+  inTransaction(): boolean {
+    if (this.#closed) throw closedError(this.name, "check for a transaction");
+    return this.#db.inTransaction;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cache.clear();
+    this.#arrayCache.clear();
+    if (this.#ownsHandle) this.#db.close();
+  }
+}
+
+/**
+ * Wraps a better-sqlite3 `Database` the caller already opened.
+ *
+ * The driver's path is the handle's `name` (the path it was opened with) unless `options.path`
+ * says otherwise. Give the handle a busy timeout (better-sqlite3's default is 5 s) if other
+ * connections write to the same file.
+ *
+ * @param db The open handle.
+ * @param options The path it was opened with, cache size, and whether `close()` closes it.
+ * @returns A driver sharing the caller's connection.
+ *
+ * @example Share the application's own connection
+ * ```ts ignore
+ * import Database from "better-sqlite3";
+ * import { fromBetterSqlite3 } from "honker-ts/adapters/better-sqlite3";
+ *
+ * const handle = new Database("app.db");
+ * const driver = fromBetterSqlite3(handle, { ownsHandle: false });
+ * ```
+ */
+export function fromBetterSqlite3(
+  db: BetterSqlite3DatabaseLike,
+  options: FromBetterSqlite3Options = {},
+): SqliteDriver {
+  return new BetterSqlite3Driver(db, options);
+}
+
+type BetterSqlite3Constructor = new (
+  path: string,
+  options?: { readonly?: boolean; timeout?: number },
+) => BetterSqlite3DatabaseLike;
+
+/** Loads better-sqlite3, which is an optional dependency: only its users install it. */
+async function loadBetterSqlite3(): Promise<BetterSqlite3Constructor> {
+  try {
+    const mod = await import("better-sqlite3" as string) as {
+      default?: BetterSqlite3Constructor;
+    };
+    return mod.default ?? mod as unknown as BetterSqlite3Constructor;
+  } catch (error) {
+    throw new Error(
+      "Cannot open with better-sqlite3: the package is not installed " +
+        `(npm install better-sqlite3): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Opens a database file with better-sqlite3, loading the package only when called.
+ *
+ * @param path The database file, created if missing.
+ * @param options Busy timeout, read-only mode and cache size.
+ * @returns A driver that owns its connection.
+ * @throws {Error} When the better-sqlite3 package is not installed.
+ * @throws {SqliteError} When the file cannot be opened; the message names the path, and its
+ * directory when that is missing.
+ *
+ * @example Open a file
+ * ```ts ignore
+ * import { openBetterSqlite3 } from "honker-ts/adapters/better-sqlite3";
+ *
+ * const driver = await openBetterSqlite3("app.db", { busyTimeoutMs: 5000 });
+ * ```
+ */
+export async function openBetterSqlite3(
+  path: string,
+  options: OpenBetterSqlite3Options = {},
+): Promise<SqliteDriver> {
+  const Database = await loadBetterSqlite3();
+  let handle: BetterSqlite3DatabaseLike;
+  try {
+    handle = new Database(path, {
+      readonly: options.readOnly ?? false,
+      timeout: options.busyTimeoutMs ?? 5000,
+    });
+  } catch (error) {
+    throw await openError(path, missingDirectoryAsSqlite(error));
+  }
+  return fromBetterSqlite3(handle, {
+    path,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: true,
+  });
+}
+
+/**
+ * better-sqlite3 checks the directory itself before SQLite runs, and throws a TypeError for a
+ * missing one; it is SQLite's SQLITE_CANTOPEN for every other binding.
+ */
+function missingDirectoryAsSqlite(error: unknown): unknown {
+  if (error instanceof TypeError && /directory does not exist/.test(error.message)) {
+    return new SqliteError("unable to open database file", 14, { cause: error });
+  }
+  return error;
+}
