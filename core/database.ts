@@ -18,7 +18,7 @@ import { Queue } from "./queue.ts";
 import type { QueueOptions } from "./queue.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
 import { sweepRateLimits, tryRateLimit } from "./rate_limit.ts";
-import { registerSqlFunctions } from "./sql_functions.ts";
+import { withSqlFunctions } from "./sql_functions_missing.ts";
 import { runMaintenance, startMaintenance } from "./maintenance.ts";
 import type { MaintenanceCounts } from "./maintenance.ts";
 import { requireRetention } from "./retention.ts";
@@ -59,7 +59,11 @@ function foreignTransactionOpen(action: string): SqliteError {
  * ```
  */
 export class Database {
-  /** The connection every operation runs on. */
+  /**
+   * The connection every operation runs on: the driver given, or, when honker's SQL functions
+   * could not be registered on it (or `sqlFunctions: false`), that driver behind a wrapper
+   * whose "no such function: notify" errors say why.
+   */
   readonly driver: SqliteDriver;
   #transactions: TransactionRunner;
   #ownsDriver: boolean;
@@ -78,16 +82,16 @@ export class Database {
     applyPragmas(driver, busyTimeoutMs);
     this.#busyTimeoutMs = busyTimeoutMs;
     bootstrapSchema(driver);
-    if (init.sqlFunctions ?? true) registerSqlFunctions(driver);
-    this.driver = driver;
+    // Without honker's SQL functions, a trigger calling notify() fails with an error saying why.
+    this.driver = withSqlFunctions(driver, init.sqlFunctions ?? true);
     this.#ownsDriver = init.ownsDriver;
-    this.#transactions = new TransactionRunner(driver);
+    this.#transactions = new TransactionRunner(this.driver);
     this.#ctx = this.#context(busyTimeoutMs);
     if (this.#retention.enabled) {
       const start = () => startMaintenance(this.#ctx, this.#retention);
       this.#waker.onFirstWait(() => this.#waker.onClose(start()));
     }
-    this.#watcher = init.startWatcher?.(this.#waker, driver);
+    this.#watcher = init.startWatcher?.(this.#waker, this.driver);
   }
 
   /** Sets the connection's busy timeout, only when it changes (a PRAGMA costs a few µs). */

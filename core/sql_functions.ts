@@ -121,6 +121,20 @@ function withArity(arity: number, fn: SqlFunction): SqlFunction {
 }
 
 /**
+ * Why honker's SQL functions cannot live on `driver`'s connection (they run SQL), or undefined
+ * when they can.
+ */
+export function sqlFunctionsUnsupported(driver: SqliteDriver): string | undefined {
+  if (typeof driver.function !== "function") {
+    return `the ${driver.name} driver cannot register SQL functions`;
+  }
+  if (driver.reentrantFunctions === false) {
+    return `${driver.name} cannot run queries inside a SQL function, which honker's functions do`;
+  }
+  return undefined;
+}
+
+/**
  * Registers honker's SQL functions (queue, results, streams, `notify`) on the driver's
  * connection.
  *
@@ -128,7 +142,7 @@ function withArity(arity: number, fn: SqlFunction): SqlFunction {
  * (bun:sqlite; on Bun, use the node-sqlite driver to get the SQL functions).
  */
 export function registerSqlFunctions(driver: SqliteDriver): boolean {
-  if (typeof driver.function !== "function" || driver.reentrantFunctions === false) return false;
+  if (sqlFunctionsUnsupported(driver) !== undefined || !driver.function) return false;
   const functions = {
     ...queueFunctions(driver),
     ...streamFunctions(driver),
