@@ -1,6 +1,7 @@
 /**
  * Picks the best adapter for the running runtime: bun:sqlite on Bun, node:sqlite on Deno and
- * Node, or our FFI binding to the system libsqlite3 on Deno or Bun when asked for.
+ * Node, or our FFI binding to the system libsqlite3 on Deno or Bun when asked for, or the npm
+ * packages better-sqlite3 and libsql when asked for (loaded only then, and only if installed).
  *
  * @module
  */
@@ -11,7 +12,13 @@ import type { SqliteDriver } from "../core/driver.ts";
 export type RuntimeKey = "bun" | "deno" | "node";
 
 /** Names of the built-in adapters `open()` can choose. */
-export type DriverName = "node-sqlite" | "bun-sqlite" | "deno-ffi" | "bun-ffi";
+export type DriverName =
+  | "node-sqlite"
+  | "bun-sqlite"
+  | "deno-ffi"
+  | "bun-ffi"
+  | "better-sqlite3"
+  | "libsql";
 
 /** Which runtime is running this code, detected from its globals. */
 export function runtimeKey(): RuntimeKey {
@@ -45,10 +52,19 @@ export async function openDriver(path: string, name?: DriverName): Promise<Sqlit
       const { openNodeSqlite } = await import("./node_sqlite.ts");
       return openNodeSqlite(path);
     }
+    case "better-sqlite3": {
+      const { openBetterSqlite3 } = await import("./better_sqlite3.ts");
+      return openBetterSqlite3(path);
+    }
+    case "libsql": {
+      const { openLibsql } = await import("./libsql.ts");
+      return openLibsql(path);
+    }
     default:
       throw new TypeError(
         `Cannot open "${path}": unknown driver ${JSON.stringify(name)} ` +
-          '(use "node-sqlite", "bun-sqlite", "deno-ffi", "bun-ffi" or a SqliteDriver)',
+          '(use "node-sqlite", "bun-sqlite", "deno-ffi", "bun-ffi", "better-sqlite3", "libsql" ' +
+          "or a SqliteDriver)",
       );
   }
 }

@@ -66,7 +66,7 @@ try {
       const ms = 5 + (i % 10);
       await pause(gap, ms);
       const t0 = performance.now();
-      worker.get(JOB_CLAIM_PRECHECK, [null, null, "q"]);
+      worker.get(JOB_CLAIM_PRECHECK, ["q", "q"]);
       const t1 = performance.now();
       const [row] = worker.all<{ id: number }>(JOB_CLAIM_ONE, ["w", 30, "q"]);
       const t2 = performance.now();

@@ -38,8 +38,7 @@ function claimRows(
   const check = transactions.current
     ? undefined
     : driver.get<{ exhausted: number; claimable: number }>(JOB_CLAIM_PRECHECK, [
-      null,
-      null,
+      queue.name,
       queue.name,
     ]);
   if (check === undefined || check.exhausted) {

@@ -37,7 +37,10 @@ export type SqlFunction = (...args: SqlValue[]) => SqlValue;
  * A synchronous connection to one SQLite database.
  *
  * Contract, checked by the conformance suite:
- * - parameters are positional (`?`) only;
+ * - parameters are positional: every statement honker-ts sends has plain `?` placeholders only
+ *   (never `?NNN`, `:name`, `@name` or `$name`) and comes with exactly one value per `?`, in
+ *   order, so an adapter needs nothing else (better-sqlite3, for one, cannot bind `?1` from an
+ *   array); the conformance suite prepares every statement of the core that way;
  * - JS numbers that are integers bind as SQLite INTEGER, other numbers as REAL, bigints as
  *   INTEGER (a bigint outside the signed 64-bit range is a RangeError);
  * - booleans, `undefined` and other non-SqlValue parameters are rejected with a TypeError;
@@ -75,7 +78,7 @@ export interface SqliteDriver {
   readonly reentrantFunctions?: boolean;
   /** Runs one or more statements that take no parameters and return no rows. */
   exec(sql: string): void;
-  /** Runs one statement with positional parameters and reports the changes it made. */
+  /** Runs one statement with one value per `?` and reports the changes it made. */
   run(sql: string, params?: readonly SqlValue[]): RunResult;
   /** Runs one statement and returns every row. */
   all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[];

@@ -80,7 +80,7 @@ export function renewLock(
   owner: string,
   ttlS: number,
 ): number | undefined {
-  return driver.get<{ expires_at: number }>(LOCK_RENEW, [name, owner, ttlS])?.expires_at;
+  return driver.get<{ expires_at: number }>(LOCK_RENEW, [ttlS, name, owner])?.expires_at;
 }
 
 function lockAction(verb: string, name: unknown): string {

@@ -8,7 +8,7 @@
 
 /** Drops this name's lock if it has expired. Params: name. */
 export const LOCK_DELETE_EXPIRED = `DELETE FROM _honker_locks
-  WHERE name = ?1 AND expires_at <= unixepoch()`;
+  WHERE name = ? AND expires_at <= unixepoch()`;
 
 /**
  * Takes the lock when nobody holds it. A row that is already there (the same owner's included)
@@ -16,26 +16,26 @@ export const LOCK_DELETE_EXPIRED = `DELETE FROM _honker_locks
  * Params: name, owner, ttlS.
  */
 export const LOCK_INSERT = `INSERT OR IGNORE INTO _honker_locks (name, owner, expires_at)
-  VALUES (?1, ?2, unixepoch() + ?3)`;
+  VALUES (?, ?, unixepoch() + ?)`;
 
 /** The lock's row, expired or not. Params: name. */
-export const LOCK_GET = "SELECT owner, expires_at FROM _honker_locks WHERE name = ?1";
+export const LOCK_GET = "SELECT owner, expires_at FROM _honker_locks WHERE name = ?";
 
 /**
  * The lock's row while it has not expired. A waiter reads this first, so it never takes
  * SQLite's write lock while another owner holds the named lock. Params: name.
  */
 export const LOCK_GET_LIVE = `SELECT owner, expires_at FROM _honker_locks
-  WHERE name = ?1 AND expires_at > unixepoch()`;
+  WHERE name = ? AND expires_at > unixepoch()`;
 
 /** Releases the lock if `owner` holds it, expired or not. Params: name, owner. */
-export const LOCK_DELETE = "DELETE FROM _honker_locks WHERE name = ?1 AND owner = ?2";
+export const LOCK_DELETE = "DELETE FROM _honker_locks WHERE name = ? AND owner = ?";
 
 /**
  * Renews the lock if `owner` holds it. As in honker, an expired lock nobody took yet is revived
- * too: the owner check is what matters, since a takeover replaces the owner. Params: name,
- * owner, ttlS.
+ * too: the owner check is what matters, since a takeover replaces the owner. Params: ttlS, name,
+ * owner.
  */
-export const LOCK_RENEW = `UPDATE _honker_locks SET expires_at = unixepoch() + ?3
-  WHERE name = ?1 AND owner = ?2
+export const LOCK_RENEW = `UPDATE _honker_locks SET expires_at = unixepoch() + ?
+  WHERE name = ? AND owner = ?
   RETURNING expires_at`;

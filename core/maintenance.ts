@@ -67,7 +67,8 @@ interface Sweep {
   scan: string;
   delete: string;
   /**
-   * The parameters after (after, limit|upTo), read once per pass over the table; null when the
+   * The rules' parameters, read once per pass over the table: they come before (after, limit)
+   * in a scan and after (after, upTo) in a delete, where each text has them. Null when the
    * table's retention is off.
    */
   params(policy: RetentionPolicy, driver: SqliteDriver): SqlValue[] | null;
@@ -124,7 +125,7 @@ function sweepChunk(
 ): { last: number | null; deleted: number } {
   const chunk = driver.get<{ last: number | null; garbage: number }>(
     sweep.scan,
-    [after, MAINTENANCE_BATCH, ...params],
+    [...params, after, MAINTENANCE_BATCH],
   );
   const last = chunk?.last ?? null;
   if (last === null || !(Number(chunk?.garbage) > 0)) return { last, deleted: 0 };

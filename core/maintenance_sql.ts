@@ -12,8 +12,9 @@
  * window `honker_rate_limit_sweep` would delete or that a newer window of its name replaced,
  * and a notification as `pruneNotifications({ olderThanS, maxKeep })` deletes it.
  *
- * Scan params: after, limit[, keepS]. Delete params: after, upTo[, keepS]. A scan returns
- * `last` (the chunk's last key, NULL past the end of the table) and `garbage`.
+ * Scan params: [keepS, …], after, limit (the rules' values come first, where the scan's text has
+ * them). Delete params: after, upTo[, keepS, …]. A scan returns `last` (the chunk's last key,
+ * NULL past the end of the table) and `garbage`.
  *
  * @module
  */
@@ -25,20 +26,20 @@ export const MAINTENANCE_LOCK = "honker-ts:maintenance";
 export const RESULT_CHUNK_SCAN = `SELECT max(job_id) AS last,
     count(*) FILTER (WHERE expires_at <= unixepoch()) AS garbage
   FROM (SELECT job_id, expires_at FROM _honker_results
-    WHERE job_id > ?1 ORDER BY job_id LIMIT ?2)`;
+    WHERE job_id > ? ORDER BY job_id LIMIT ?)`;
 
 /** Deletes the expired results of a chunk. A NULL `expires_at` never expires, as in honker. */
 export const RESULT_CHUNK_DELETE = `DELETE FROM _honker_results
-  WHERE job_id > ?1 AND job_id <= ?2 AND expires_at <= unixepoch()`;
+  WHERE job_id > ? AND job_id <= ? AND expires_at <= unixepoch()`;
 
 /** A chunk of dead jobs: which died at least keepS seconds ago. */
 export const DEAD_CHUNK_SCAN = `SELECT max(id) AS last,
-    count(*) FILTER (WHERE died_at <= unixepoch() - ?3) AS garbage
-  FROM (SELECT id, died_at FROM _honker_dead WHERE id > ?1 ORDER BY id LIMIT ?2)`;
+    count(*) FILTER (WHERE died_at <= unixepoch() - ?) AS garbage
+  FROM (SELECT id, died_at FROM _honker_dead WHERE id > ? ORDER BY id LIMIT ?)`;
 
 /** Deletes the dead jobs of a chunk that died at least keepS seconds ago. */
 export const DEAD_CHUNK_DELETE = `DELETE FROM _honker_dead
-  WHERE id > ?1 AND id <= ?2 AND died_at <= unixepoch() - ?3`;
+  WHERE id > ? AND id <= ? AND died_at <= unixepoch() - ?`;
 
 /**
  * A chunk of rate-limit windows (by rowid: the table's key is (name, window_start)): which
@@ -47,16 +48,16 @@ export const DEAD_CHUNK_DELETE = `DELETE FROM _honker_dead
  * window of a name is never read again (as long as each name keeps one `perS`).
  */
 export const RATE_LIMIT_CHUNK_SCAN = `SELECT max(k) AS last,
-    count(*) FILTER (WHERE window_start < unixepoch() - ?3
+    count(*) FILTER (WHERE window_start < unixepoch() - ?
       OR EXISTS (SELECT 1 FROM _honker_rate_limits AS newer
         WHERE newer.name = chunk.name AND newer.window_start > chunk.window_start)) AS garbage
   FROM (SELECT rowid AS k, name, window_start FROM _honker_rate_limits
-    WHERE rowid > ?1 ORDER BY rowid LIMIT ?2) AS chunk`;
+    WHERE rowid > ? ORDER BY rowid LIMIT ?) AS chunk`;
 
 /** Deletes the rate-limit windows of a chunk that are old or replaced by a newer window. */
 export const RATE_LIMIT_CHUNK_DELETE = `DELETE FROM _honker_rate_limits
-  WHERE rowid > ?1 AND rowid <= ?2
-    AND (window_start < unixepoch() - ?3
+  WHERE rowid > ? AND rowid <= ?
+    AND (window_start < unixepoch() - ?
       OR EXISTS (SELECT 1 FROM _honker_rate_limits AS newer
         WHERE newer.name = _honker_rate_limits.name
           AND newer.window_start > _honker_rate_limits.window_start))`;
@@ -66,17 +67,17 @@ export const RATE_LIMIT_CHUNK_DELETE = `DELETE FROM _honker_rate_limits
  * (honker's prune rule). Params: maxKeep.
  */
 export const NOTIFICATION_KEEP_CUTOFF = `SELECT id FROM _honker_notifications
-  ORDER BY id DESC LIMIT 1 OFFSET ?1`;
+  ORDER BY id DESC LIMIT 1 OFFSET ?`;
 
 /**
  * A chunk of notifications: which were sent more than keepS seconds ago, or are at or below the
  * count rule's cutoff id (either rule may be off: keepS NULL, cutoff -1).
- * Params: after, limit, keepS|null, cutoff.
+ * Params: keepS|null, cutoff, after, limit.
  */
 export const NOTIFICATION_CHUNK_SCAN = `SELECT max(id) AS last,
-    count(*) FILTER (WHERE created_at < unixepoch() - ?3 OR id <= ?4) AS garbage
-  FROM (SELECT id, created_at FROM _honker_notifications WHERE id > ?1 ORDER BY id LIMIT ?2)`;
+    count(*) FILTER (WHERE created_at < unixepoch() - ? OR id <= ?) AS garbage
+  FROM (SELECT id, created_at FROM _honker_notifications WHERE id > ? ORDER BY id LIMIT ?)`;
 
 /** Deletes the notifications of a chunk that either rule marks. Params: after, upTo, keepS, cutoff. */
 export const NOTIFICATION_CHUNK_DELETE = `DELETE FROM _honker_notifications
-  WHERE id > ?1 AND id <= ?2 AND (created_at < unixepoch() - ?3 OR id <= ?4)`;
+  WHERE id > ? AND id <= ? AND (created_at < unixepoch() - ? OR id <= ?)`;

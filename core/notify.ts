@@ -143,6 +143,6 @@ export function pruneNotifications(
   const driver = ctx.open(action);
   // One statement under BEGIN IMMEDIATE, so it sees every row committed before it (honker #81).
   return ctx.transactions.atomic(() =>
-    driver.run(NOTIFICATION_PRUNE, [olderThanS, maxKeep]).changes
+    driver.run(NOTIFICATION_PRUNE, [olderThanS, olderThanS, maxKeep, maxKeep]).changes
   );
 }

@@ -19,9 +19,9 @@ export const NOTIFICATION_READ_SINCE = `SELECT id, channel, payload, created_at
 
 /**
  * honker's prune: one DELETE whose conditions OR together; each applies only when given.
- * Params: olderThanS|null, maxKeep|null.
+ * Params: olderThanS|null, olderThanS|null, maxKeep|null, maxKeep|null.
  */
 export const NOTIFICATION_PRUNE = `DELETE FROM _honker_notifications
-  WHERE (?1 IS NOT NULL AND created_at < unixepoch() - ?1)
-     OR (?2 IS NOT NULL AND id <= (SELECT id FROM _honker_notifications
-           ORDER BY id DESC LIMIT 1 OFFSET ?2))`;
+  WHERE (? IS NOT NULL AND created_at < unixepoch() - ?)
+     OR (? IS NOT NULL AND id <= (SELECT id FROM _honker_notifications
+           ORDER BY id DESC LIMIT 1 OFFSET ?))`;

@@ -326,7 +326,7 @@ export class Queue<T = unknown, In = T> {
       QueueStats & { [k: string]: number }
     >(
       JOB_STATS,
-      [this.name],
+      [this.name, this.name, this.name, this.name],
     );
     return {
       pending: row?.pending ?? 0,

@@ -248,7 +248,7 @@ export function sweepExpiredJobs(driver: SqliteDriver, queue: string): number {
 
 /** `honker_queue_next_claim_at`: unix seconds, or 0 when nothing is coming. */
 export function nextClaimAt(driver: SqliteDriver, queue: string): number {
-  const row = driver.get<{ t: number | null }>(JOB_NEXT_CLAIM_AT, [queue]);
+  const row = driver.get<{ t: number | null }>(JOB_NEXT_CLAIM_AT, [queue, queue]);
   return row?.t ?? 0;
 }
 
@@ -259,7 +259,7 @@ export function saveResult(
   value: string,
   ttlS: number,
 ): number {
-  driver.run(RESULT_UPSERT, [jobId, value, ttlS]);
+  driver.run(RESULT_UPSERT, [jobId, value, ttlS, ttlS]);
   return 1;
 }
 

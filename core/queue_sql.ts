@@ -26,30 +26,31 @@ export const JOB_INSERT = `INSERT INTO _honker_live
  */
 export const JOB_INSERT_MANY = `INSERT INTO _honker_live
   (queue, payload, run_at, priority, max_attempts, expires_at)
-  SELECT ?1, value, COALESCE(unixepoch() + ?2, ?3, unixepoch()), ?4, ?5, unixepoch() + ?6
-  FROM json_each(?7) ORDER BY key
+  SELECT ?, value, COALESCE(unixepoch() + ?, ?, unixepoch()), ?, ?, unixepoch() + ?
+  FROM json_each(?) ORDER BY key
   RETURNING id`;
 
 /**
  * Which rows a claim may take, in honker's order. The SELECT walks the partial index
  * `_honker_live_claim` (queue, priority DESC, run_at, id), so it stops after the first eligible
  * rows whatever the depth of the queue. Exhausted rows (attempts >= max_attempts) are skipped
- * here and dead-lettered separately.
+ * here and dead-lettered separately. Params: queue.
  */
 const JOB_CLAIMABLE = `SELECT id FROM _honker_live INDEXED BY _honker_live_claim
-    WHERE queue = ?3 AND state IN ('pending', 'processing')
+    WHERE queue = ? AND state IN ('pending', 'processing')
       AND attempts < max_attempts
       AND (expires_at IS NULL OR expires_at > unixepoch())
       AND ((state = 'pending' AND run_at <= unixepoch())
         OR (state = 'processing' AND claim_expires_at < unixepoch()))
     ORDER BY priority DESC, run_at ASC, id ASC`;
 
+/** Params: workerId, timeoutS. */
 const JOB_CLAIM_SET = `UPDATE _honker_live
-  SET state = 'processing', worker_id = ?1, claim_expires_at = unixepoch() + ?2,
+  SET state = 'processing', worker_id = ?, claim_expires_at = unixepoch() + ?,
       attempts = attempts + 1`;
 
-/** The expired claims whose attempts are used up. Params: queue as ?3. */
-const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = ?3 AND state = 'processing'
+/** The expired claims whose attempts are used up. Params: queue. */
+const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = ? AND state = 'processing'
     AND claim_expires_at < unixepoch() AND attempts >= max_attempts
     AND (expires_at IS NULL OR expires_at > unixepoch())`;
 
@@ -59,8 +60,7 @@ const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = ?3 AND state = 'processing'
  * so that a worker woken by someone else's commit does not take the write lock (and make other
  * writers sleep in SQLite's busy handler) when nothing is due; one statement, because the first
  * read after another process's commit pays for reloading the page cache, and a second statement
- * costs another 40–60 µs on the wake-to-handler path. Params: _, _, queue (the claim's
- * numbering, so the same WHERE text serves both).
+ * costs another 40–60 µs on the wake-to-handler path. Params: queue, queue.
  */
 export const JOB_CLAIM_PRECHECK = `SELECT
     EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
@@ -68,7 +68,7 @@ export const JOB_CLAIM_PRECHECK = `SELECT
 
 /** Claims up to n rows. Params: workerId, timeoutS, queue, n. */
 export const JOB_CLAIM = `${JOB_CLAIM_SET}
-  WHERE id IN (${JOB_CLAIMABLE} LIMIT ?4)
+  WHERE id IN (${JOB_CLAIMABLE} LIMIT ?)
   RETURNING ${JOB_COLUMNS}`;
 
 /**
@@ -155,26 +155,26 @@ export const JOB_DELETE_EXPIRED = `DELETE FROM _honker_live
   WHERE queue = ? AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= unixepoch()
   RETURNING ${JOB_COLUMNS}`;
 
-/** Earliest future moment a claim could succeed, or NULL. Params: queue. */
+/** Earliest future moment a claim could succeed, or NULL. Params: queue, queue. */
 export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
   SELECT * FROM (SELECT run_at AS t FROM _honker_live
-    WHERE queue = ?1 AND state = 'pending' AND run_at > unixepoch()
+    WHERE queue = ? AND state = 'pending' AND run_at > unixepoch()
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
     ORDER BY run_at LIMIT 1)
   UNION ALL
   SELECT * FROM (SELECT claim_expires_at + 1 AS t FROM _honker_live
-    WHERE queue = ?1 AND state = 'processing' AND claim_expires_at >= unixepoch()
+    WHERE queue = ? AND state = 'processing' AND claim_expires_at >= unixepoch()
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
     ORDER BY claim_expires_at LIMIT 1))`;
 
-/** Counts for one queue. Params: queue. */
+/** Counts for one queue. Params: queue, queue, queue, queue. */
 export const JOB_STATS = `SELECT
-  (SELECT count(*) FROM _honker_live WHERE queue = ?1 AND state = 'pending'
+  (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'pending'
      AND run_at <= unixepoch()) AS pending,
-  (SELECT count(*) FROM _honker_live WHERE queue = ?1 AND state = 'pending'
+  (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'pending'
      AND run_at > unixepoch()) AS scheduled,
-  (SELECT count(*) FROM _honker_live WHERE queue = ?1 AND state = 'processing') AS processing,
-  (SELECT count(*) FROM _honker_dead WHERE queue = ?1) AS dead`;
+  (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'processing') AS processing,
+  (SELECT count(*) FROM _honker_dead WHERE queue = ?) AS dead`;
 
 /**
  * Insert one dead row, keeping the live id (spec §1.3).
@@ -196,9 +196,9 @@ export const DEAD_DELETE = `DELETE FROM _honker_dead WHERE id = ? AND queue = ?
 /** Purge old dead rows of a queue. Params: queue, olderThanS. */
 export const DEAD_PURGE = "DELETE FROM _honker_dead WHERE queue = ? AND died_at <= unixepoch() - ?";
 
-/** Upsert a result. Params: jobId, value, ttlS. */
+/** Upsert a result. Params: jobId, value, ttlS, ttlS. */
 export const RESULT_UPSERT = `INSERT INTO _honker_results (job_id, value, expires_at)
-  VALUES (?1, ?2, CASE WHEN ?3 > 0 THEN unixepoch() + ?3 ELSE NULL END)
+  VALUES (?, ?, CASE WHEN ? > 0 THEN unixepoch() + ? ELSE NULL END)
   ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
 
 /** A live (unexpired) result. Params: jobId. */

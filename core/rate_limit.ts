@@ -17,7 +17,7 @@ export function countRateLimited(
   limit: number,
   perS: number,
 ): number {
-  return driver.run(RATE_LIMIT_TRY, [name, limit, perS]).changes > 0 ? 1 : 0;
+  return driver.run(RATE_LIMIT_TRY, [name, perS, perS, limit]).changes > 0 ? 1 : 0;
 }
 
 /** `honker_rate_limit_sweep`: deletes old windows, returns how many. */

@@ -329,7 +329,15 @@ export class Stream<T = unknown, In = T> {
         ? Number.MAX_SAFE_INTEGER
         : driver.get<{ offset: number | null }>(CONSUMER_MIN_OFFSET, [this.topic])?.offset ??
           Number.MAX_SAFE_INTEGER;
-      return driver.run(EVENT_TRIM, [this.topic, olderThanS, keepLast, protect]).changes;
+      return driver.run(EVENT_TRIM, [
+        this.topic,
+        olderThanS,
+        olderThanS,
+        keepLast,
+        this.topic,
+        keepLast,
+        protect,
+      ]).changes;
     });
   }
 }

@@ -14,7 +14,7 @@ export const EVENT_INSERT = "INSERT INTO _honker_stream (topic, key, payload) VA
  * json_each keeps array order. Params: topic, key, payloadsJson.
  */
 export const EVENT_INSERT_MANY = `INSERT INTO _honker_stream (topic, key, payload)
-  SELECT ?1, ?2, value FROM json_each(?3) ORDER BY key
+  SELECT ?, ?, value FROM json_each(?) ORDER BY key
   RETURNING offset`;
 
 /**
@@ -30,14 +30,15 @@ export const EVENT_COUNT_SINCE =
 
 /**
  * Trim a topic: events old enough (or any age), not among the newest `keepLast` (or none kept),
- * and at or below a protecting offset. Params: topic, olderThanS|null, keepLast|null, maxOffset.
+ * and at or below a protecting offset. Params: topic, olderThanS|null, olderThanS|null,
+ * keepLast|null, topic, keepLast|null, maxOffset.
  */
 export const EVENT_TRIM = `DELETE FROM _honker_stream
-  WHERE topic = ?1
-    AND (?2 IS NULL OR created_at < unixepoch() - ?2)
-    AND (?3 IS NULL OR offset <= coalesce((SELECT offset FROM _honker_stream
-      WHERE topic = ?1 ORDER BY offset DESC LIMIT 1 OFFSET ?3), -1))
-    AND offset <= ?4`;
+  WHERE topic = ?
+    AND (? IS NULL OR created_at < unixepoch() - ?)
+    AND (? IS NULL OR offset <= coalesce((SELECT offset FROM _honker_stream
+      WHERE topic = ? ORDER BY offset DESC LIMIT 1 OFFSET ?), -1))
+    AND offset <= ?`;
 
 /** Monotonic save: insert, or raise only. Params: consumer, topic, offset. */
 export const CONSUMER_SAVE_OFFSET = `INSERT INTO _honker_stream_consumers (name, topic, offset)

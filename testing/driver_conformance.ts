@@ -3,7 +3,8 @@
  * of the contract in `core/driver.ts` (value round-trips, integer binding, the ±(2^53 − 1)
  * read limit, parameter rejection, the statement cache, errors as SqliteError with SQLite's
  * result code, SQL functions (re-entered too), rows read as arrays through `values()`, WAL, two
- * connections on one file, transactions and `close()`).
+ * connections on one file, transactions and `close()`), and that honker-ts's own SQL runs on it:
+ * every statement of the core, bound as the core binds it, and a round of its calls.
  *
  * It registers `node:test` tests, so the same file runs under `node --test`, `deno test` and
  * `bun test`. Every test uses its own temporary database file and closes what it opens.
@@ -23,6 +24,7 @@ import { describe, it } from "node:test";
 import type { SqliteDriver } from "../core/driver.ts";
 import { arrayTests } from "./_conformance_arrays.ts";
 import { connectionTests } from "./_conformance_connections.ts";
+import { coreSqlTests } from "./_conformance_core_sql.ts";
 import { errorTests } from "./_conformance_errors.ts";
 import { functionTests } from "./_conformance_functions.ts";
 import type { KnownLimitation, Register } from "./_conformance_shared.ts";
@@ -129,5 +131,6 @@ export function driverConformance(options: DriverConformanceOptions): void {
     arrayTests(register);
     connectionTests(register);
     errorTests(register);
+    coreSqlTests(register);
   });
 }
