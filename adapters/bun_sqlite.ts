@@ -28,6 +28,7 @@ import {
   bigintToNumber,
   checkParams,
   closedError,
+  handlePath,
   openError,
   rowToNumbers,
   toSqliteError,
@@ -64,6 +65,8 @@ export interface BunSqliteDatabaseLike {
   exec(sql: string): unknown;
   /** Whether a transaction is open. */
   readonly inTransaction: boolean;
+  /** The path the database was opened with. */
+  readonly filename?: string;
   /** Closes the connection. */
   close(): void;
   /** Registers a scalar function. */
@@ -76,7 +79,7 @@ export interface BunSqliteDatabaseLike {
 
 /** Options for {@linkcode fromBunSqlite}. */
 export interface FromBunSqliteOptions {
-  /** The path the handle was opened with; `":memory:"` when unknown. */
+  /** The path the handle was opened with. Defaults to the handle's `filename`. */
   path?: string;
   /** Prepared statements kept per connection. Defaults to 256. */
   statementCacheSize?: number;
@@ -110,7 +113,7 @@ class BunSqliteDriver implements SqliteDriver {
 
   constructor(db: BunSqliteDatabaseLike, options: FromBunSqliteOptions) {
     this.#db = db;
-    this.path = options.path ?? ":memory:";
+    this.path = handlePath("bun:sqlite", options.path, () => db.filename);
     this.#ownsHandle = options.ownsHandle ?? true;
     this.#cache = new StatementCache(
       options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
@@ -215,6 +218,9 @@ class BunSqliteDriver implements SqliteDriver {
 /**
  * Wraps a bun:sqlite `Database` the caller already opened.
  *
+ * The driver's path is the handle's `filename` (the path it was opened with) unless
+ * `options.path` says otherwise.
+ *
  * @param db The open handle.
  * @param options The path it was opened with, cache size, and whether `close()` closes it.
  * @returns A driver sharing the caller's connection.
@@ -225,7 +231,7 @@ class BunSqliteDriver implements SqliteDriver {
  * import { fromBunSqlite } from "honker-ts/adapters/bun-sqlite";
  *
  * const handle = new Database("app.db");
- * const driver = fromBunSqlite(handle, { path: "app.db", ownsHandle: false });
+ * const driver = fromBunSqlite(handle, { ownsHandle: false });
  * ```
  */
 export function fromBunSqlite(

@@ -52,6 +52,7 @@ import {
   checkParamCount,
   checkParams,
   closedError,
+  handlePath,
   rowToNumbers,
   toSqliteError,
   valuesToNumbers,
@@ -95,6 +96,8 @@ export interface DbSqliteDatabaseLike {
   parseJson?: boolean;
   /** Whether SQLite is in autocommit mode (no transaction open). */
   readonly autocommit: boolean;
+  /** The path the database was opened with. */
+  readonly path?: string;
   /** Registers a scalar function. */
   function(
     name: string,
@@ -107,7 +110,7 @@ export interface DbSqliteDatabaseLike {
 
 /** Options for {@linkcode fromDbSqlite}. */
 export interface FromDbSqliteOptions {
-  /** The path the handle was opened with; `":memory:"` when unknown. */
+  /** The path the handle was opened with. Defaults to the handle's `path`. */
   path?: string;
   /** Whether `close()` also closes the handle. Defaults to true. */
   ownsHandle?: boolean;
@@ -125,7 +128,7 @@ class DbSqliteDriver implements SqliteDriver {
 
   constructor(db: DbSqliteDatabaseLike, options: FromDbSqliteOptions) {
     this.#db = db;
-    this.path = options.path ?? ":memory:";
+    this.path = handlePath("@db/sqlite", options.path, () => db.path);
     this.#ownsHandle = options.ownsHandle ?? true;
     this.#cache = new StatementCache(
       options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,

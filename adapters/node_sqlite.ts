@@ -26,7 +26,14 @@ import type {
   SqliteDriver,
   SqlValue,
 } from "../core/driver.ts";
-import { checkParams, closedError, openError, toSqliteError, wrapSqlFunction } from "./_shared.ts";
+import {
+  checkParams,
+  closedError,
+  handlePath,
+  openError,
+  toSqliteError,
+  wrapSqlFunction,
+} from "./_shared.ts";
 import {
   STATEMENT_CACHE_SIZE_DEFAULT,
   StatementCache,
@@ -53,6 +60,8 @@ export interface NodeSqliteDatabaseLike {
   exec(sql: string): void;
   /** Whether a transaction is open (Node 22.16+, Deno, Bun). */
   readonly isTransaction?: boolean;
+  /** The file of the main database, or null when it is in memory (Node 22.16+, Deno, Bun). */
+  location?(): string | null;
   /** Closes the connection. */
   close(): void;
   /** Registers a scalar function (Node 22.13+, Deno, Bun). */
@@ -65,7 +74,10 @@ export interface NodeSqliteDatabaseLike {
 
 /** Options for {@linkcode fromNodeSqlite}. */
 export interface FromNodeSqliteOptions {
-  /** The path the handle was opened with; `":memory:"` when unknown. */
+  /**
+   * The path the handle was opened with. Defaults to the handle's `location()`; needed only
+   * with a node:sqlite that has none.
+   */
   path?: string;
   /** Prepared statements kept per connection. Defaults to 256. */
   statementCacheSize?: number;
@@ -114,7 +126,10 @@ class NodeSqliteDriver implements SqliteDriver {
 
   constructor(db: NodeSqliteDatabaseLike, options: FromNodeSqliteOptions) {
     this.#db = db;
-    this.path = options.path ?? ":memory:";
+    this.path = handlePath("node:sqlite", options.path, () => {
+      if (typeof db.location !== "function") return undefined;
+      return db.location() ?? ":memory:";
+    }, "this node:sqlite has no DatabaseSync.location() (Node 22.16 or newer has it)");
     this.#ownsHandle = options.ownsHandle ?? true;
     // node:sqlite finalizes statements when they are garbage-collected or the db closes.
     const capacity = options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT;
@@ -221,9 +236,13 @@ class NodeSqliteDriver implements SqliteDriver {
 /**
  * Wraps a node:sqlite `DatabaseSync` the caller already opened.
  *
+ * The driver's path is the handle's `location()` (the file it opened) unless `options.path`
+ * says otherwise.
+ *
  * @param db The open handle.
  * @param options The path it was opened with, cache size, and whether `close()` closes it.
  * @returns A driver sharing the caller's connection.
+ * @throws {TypeError} When the handle has no `location()` and `options.path` is missing.
  *
  * @example Share the application's own connection
  * ```ts ignore
@@ -231,7 +250,7 @@ class NodeSqliteDriver implements SqliteDriver {
  * import { fromNodeSqlite } from "honker-ts/adapters/node-sqlite";
  *
  * const handle = new DatabaseSync("app.db");
- * const driver = fromNodeSqlite(handle, { path: "app.db", ownsHandle: false });
+ * const driver = fromNodeSqlite(handle, { ownsHandle: false });
  * ```
  */
 export function fromNodeSqlite(
