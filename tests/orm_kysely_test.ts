@@ -1,0 +1,227 @@
+// Kysely (SqliteDialect on better-sqlite3) and honker-ts on one connection. Kysely's
+// transactions are asynchronous over a synchronous driver: a transaction stays open on the
+// connection across every await inside it, which is where honker-ts's own writes must keep out.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { tempDbPath } from "./_helpers.ts";
+import { collect, exited, LineReader, spawnScript } from "./_spawn.ts";
+import { KYSELY_STACK } from "./fixtures/orm_stacks.ts";
+import type { EmailJob, KyselyApp } from "./fixtures/orm_stacks.ts";
+
+const WORKER = fileURLToPath(new URL("./fixtures/orm_worker.ts", import.meta.url));
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function eventually(check: () => boolean, withinMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${withinMs} ms`);
+    await sleep(10);
+  }
+}
+
+/** Runs `body` on a fresh application (Kysely and honker-ts sharing one connection). */
+function withApp(
+  body: (app: KyselyApp, path: string) => Promise<void>,
+): () => Promise<void> {
+  return async () => {
+    const path = tempDbPath();
+    const app = await KYSELY_STACK.open(path);
+    try {
+      await body(app, path);
+    } finally {
+      await app.close();
+    }
+  };
+}
+
+/** The orders as Kysely reads them. */
+function allOrders(app: KyselyApp) {
+  return app.orm.selectFrom("orders").selectAll().orderBy("id").execute();
+}
+
+/** Every live job of the queue "emails" (pending or claimed). */
+function liveJobs(app: KyselyApp): number {
+  const stats = app.db.queue("emails").stats();
+  return stats.pending + stats.scheduled + stats.processing;
+}
+
+/** Thrown to make Kysely roll its transaction back. */
+class Rollback extends Error {}
+
+const skip = KYSELY_STACK.skip;
+
+describe("Kysely on better-sqlite3", () => {
+  it(
+    "an order inserted in Kysely's transaction and the job enqueued in it commit together, across awaits",
+    { skip },
+    withApp(async (app) => {
+      const emails = app.db.queue<EmailJob>("emails");
+      const orderId = await app.orm.transaction().execute(async (trx) => {
+        const { id } = await trx.insertInto("orders").values({ email: "ada@example.com" })
+          .returning("id").executeTakeFirstOrThrow();
+        await sleep(20); // a call to a payment provider, say
+        emails.enqueue({ orderId: id });
+        return id;
+      });
+      assert.deepEqual((await allOrders(app)).map((o) => o.email), ["ada@example.com"]);
+      assert.deepEqual(emails.claimOne("test")?.payload, { orderId });
+    }),
+  );
+
+  it(
+    "Kysely's transaction that throws after an await drops the order and its job",
+    { skip },
+    withApp(async (app) => {
+      const emails = app.db.queue<EmailJob>("emails");
+      await assert.rejects(
+        app.orm.transaction().execute(async (trx) => {
+          await trx.insertInto("orders").values({ id: 1, email: "ada@example.com" }).execute();
+          emails.enqueue({ orderId: 1 });
+          await sleep(20);
+          throw new Error("payment declined");
+        }),
+        /payment declined/,
+      );
+      assert.deepEqual(await allOrders(app), []);
+      assert.equal(liveJobs(app), 0);
+      // The connection is usable afterwards: honker-ts left no savepoint behind.
+      await app.orm.transaction().execute(async (trx) => {
+        await trx.insertInto("orders").values({ id: 2, email: "bob@example.com" }).execute();
+        emails.enqueue({ orderId: 2 });
+      });
+      assert.equal((await allOrders(app)).length, 1);
+      assert.equal(liveJobs(app), 1);
+    }),
+  );
+
+  it(
+    "a worker in another process does the job: marks the order through Kysely and acks in the same transaction",
+    { skip, timeout: 60_000 },
+    withApp(async (app, path) => {
+      const emails = app.db.queue<EmailJob>("emails");
+      const child = spawnScript(WORKER, [KYSELY_STACK.id, path, "2"]);
+      const lines = new LineReader(child);
+      const output = collect(child);
+      await lines.waitFor(/^ready$/, 30_000).catch(async (error) => {
+        child.kill();
+        throw new Error(`${error.message}\n${(await output).stderr}`);
+      });
+      for (const email of ["ada@example.com", "bob@example.com"]) {
+        await app.orm.transaction().execute(async (trx) => {
+          const { id } = await trx.insertInto("orders").values({ email }).returning("id")
+            .executeTakeFirstOrThrow();
+          emails.enqueue({ orderId: id });
+        });
+      }
+      await lines.waitForCount(/^sent \d+$/, 2, 20_000);
+      assert.equal(await exited(child), 0, (await output).stderr);
+      assert.deepEqual(JSON.parse(lines.lines.at(-1) ?? "null"), {
+        acked: 2,
+        retried: 0,
+        dead: 0,
+        lost: 0,
+      });
+      assert.deepEqual(
+        (await allOrders(app)).map((o) => o.emailed_by),
+        [`worker ${child.pid}`, `worker ${child.pid}`],
+      );
+      assert.equal(liveJobs(app), 0);
+    }),
+  );
+
+  it(
+    "work()'s ack waits out Kysely's transaction open across an await, then commits on its own: rolled back, the job still ran once and never runs again",
+    { skip, timeout: 20_000 },
+    withApp(async (app) => {
+      const emails = app.db.queue<EmailJob>("emails", { visibilityTimeoutS: 2 });
+      emails.enqueue({ orderId: 1 });
+      const runs: number[] = [];
+      let release = () => {};
+      const handlerMayReturn = new Promise<void>((resolve) => (release = resolve));
+      let handlerDone = false;
+      const stop = new AbortController();
+      const done = emails.work(async (job) => {
+        runs.push(job.payload.orderId);
+        await handlerMayReturn;
+        handlerDone = true;
+      }, { signal: stop.signal, idlePollS: 0.05 });
+      await eventually(() => runs.length === 1, 5000, "the claim");
+      await assert.rejects(
+        app.orm.transaction().execute(async (trx) => {
+          await trx.insertInto("orders").values({ email: "ada@example.com" }).execute();
+          release();
+          await eventually(() => handlerDone, 5000, "the handler");
+          await sleep(300); // work() wants to ack now
+          assert.equal(liveJobs(app), 1, "the ack must not run inside Kysely's transaction");
+          throw new Rollback();
+        }),
+        Rollback,
+      );
+      await eventually(() => liveJobs(app) === 0, 5000, "the ack");
+      await sleep(2500); // past the visibility timeout: a lost ack would run the job again
+      stop.abort();
+      assert.deepEqual(await done, { acked: 1, retried: 0, dead: 0, lost: 0 });
+      assert.deepEqual(runs, [1]);
+      assert.deepEqual(await allOrders(app), []);
+    }),
+  );
+
+  it(
+    "a handler's job.fail() inside Kysely's transaction joins it: rolled back, the job runs again; committed, it is dead and the order marked failed",
+    { skip, timeout: 20_000 },
+    withApp(async (app) => {
+      const emails = app.db.queue<EmailJob>("emails");
+      await app.orm.insertInto("orders").values({ id: 1, email: "ada@example.com" }).execute();
+      emails.enqueue({ orderId: 1 });
+      let runs = 0;
+      const stop = new AbortController();
+      const result = await emails.work(async (job) => {
+        runs++;
+        try {
+          await app.orm.transaction().execute(async (trx) => {
+            await trx.updateTable("orders").set({ status: "failed" })
+              .where("id", "=", job.payload.orderId).execute();
+            assert.equal(job.fail("card declined"), true);
+            await sleep(20);
+            if (runs === 1) throw new Rollback(); // the application changes its mind at first
+          });
+        } catch (error) {
+          if (!(error instanceof Rollback)) throw error;
+        }
+        if (runs === 2) stop.abort();
+      }, { signal: stop.signal, idlePollS: 0.05 });
+      assert.equal(runs, 2);
+      assert.deepEqual(result, { acked: 0, retried: 0, dead: 1, lost: 1 });
+      assert.equal((await allOrders(app))[0].status, "failed");
+      assert.equal(liveJobs(app), 0);
+      assert.equal(app.db.queue("emails").stats().dead, 1);
+    }),
+  );
+
+  it(
+    "a honker-ts call from other code while Kysely's transaction is open joins it, where a Kysely query from that code waits (one connection: Kysely queues only its own queries)",
+    { skip, timeout: 20_000 },
+    withApp(async (app) => {
+      const emails = app.db.queue<EmailJob>("emails");
+      let release = () => {};
+      const paymentDone = new Promise<void>((resolve) => (release = resolve));
+      const checkout = app.orm.transaction().execute(async (trx) => {
+        await trx.insertInto("orders").values({ id: 1, email: "ada@example.com" }).execute();
+        await paymentDone;
+        throw new Rollback();
+      });
+      await sleep(20);
+      // Another request, while checkout awaits its payment:
+      const otherQuery = app.orm.selectFrom("orders").selectAll().execute();
+      emails.enqueue({ orderId: 99 });
+      assert.equal(app.db.driver.inTransaction(), true);
+      release();
+      await assert.rejects(checkout, Rollback);
+      assert.deepEqual(await otherQuery, [], "Kysely ran the other query after the rollback");
+      assert.equal(liveJobs(app), 0, "the other request's job was rolled back with checkout");
+    }),
+  );
+});
