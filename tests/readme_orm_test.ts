@@ -1,6 +1,6 @@
-// Every ```ts block of docs/with-your-orm.md runs as written, as a program of the runtime running
-// the tests: its "honker-ts" imports point at this repository's files, every other import is the
-// real package. A block that imports node:test runs under the runtime's test runner. A
+// Every ```ts block of the README's "With your ORM" section and of docs/with-your-orm.md runs as
+// written, as a program of the runtime running the tests: its "honker-ts" imports point at this
+// repository's files, every other import is the real package. A block that imports node:test runs under the runtime's test runner. A
 // `// prints: …` comment is output the block must print. A block whose binding cannot load on
 // this runtime is skipped with the reason.
 
@@ -17,6 +17,7 @@ import { cannotLoad } from "./fixtures/orm_stacks.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DOC = join(ROOT, "docs", "with-your-orm.md");
+const README = join(ROOT, "README.md");
 /** Inside the repository, so that the blocks' npm imports resolve from its node_modules. */
 const TMP = join(ROOT, "tests", ".tmp");
 
@@ -104,10 +105,19 @@ function run(
   });
 }
 
-const markdown = readFileSync(DOC, "utf8");
+/** The README's "## With your ORM" section, up to the next second-level heading. */
+function readmeSection(): string {
+  const readme = readFileSync(README, "utf8");
+  const start = readme.indexOf("\n## With your ORM\n");
+  assert.ok(start >= 0, 'the README has no "## With your ORM" section');
+  const end = readme.indexOf("\n## ", start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+const markdown = `${readmeSection()}\n${readFileSync(DOC, "utf8")}`;
 const specifiers = honkerSpecifiers();
 
-describe("docs/with-your-orm.md", () => {
+describe("With your ORM (README.md and docs/with-your-orm.md)", () => {
   after(() => {
     try {
       rmdirSync(TMP); // only once empty: another runtime's run may be using it
