@@ -29,6 +29,11 @@ export interface DriverEntry {
   knownLimitations?: Partial<Record<KnownLimitation, string>>;
   /** False when the adapter has no `function()` because its binding cannot register one. */
   supportsFunctions?: boolean;
+  /**
+   * Why honker's SQL functions (which run SQL) are not registered on this driver, so that tests
+   * calling them from SQL skip; undefined when they are.
+   */
+  noSqlFunctions?: string;
 }
 
 /** node:sqlite as built into Node 22 and Deno (Bun's own node:sqlite does not have these). */
@@ -93,6 +98,8 @@ const ALL: DriverEntry[] = [
   {
     id: "bun-sqlite",
     skip: runtimeKey() === "bun" ? undefined : "bun:sqlite needs Bun",
+    noSqlFunctions: "bun:sqlite cannot run a query inside a SQL function, so honker's SQL " +
+      "functions are not registered on it",
     async open(path) {
       const { openBunSqlite } = await import("../adapters/bun_sqlite.ts");
       return openBunSqlite(path);
@@ -137,6 +144,9 @@ const ALL: DriverEntry[] = [
   {
     id: "better-sqlite3",
     skip: await loadSkip("better-sqlite3", () => openBetterSqlite3(":memory:")),
+    noSqlFunctions: 'better-sqlite3 cannot run a query inside a SQL function ("This ' +
+      "database connection is busy executing a query\"), so honker's SQL functions are not " +
+      "registered on it",
     open: openBetterSqlite3,
   },
   {
@@ -145,6 +155,8 @@ const ALL: DriverEntry[] = [
       ? LIBSQL_DENO_TEST
       : await loadSkip("libsql", () => openLibsql(":memory:")),
     supportsFunctions: false,
+    noSqlFunctions: "libsql cannot register SQL functions (its Database.function() throws " +
+      '"not implemented")',
     knownLimitations: {
       "nul-in-text": "libsql reads text only up to its first NUL character",
       "close-releases-file": "libsql closes the file only once the statements prepared on " +

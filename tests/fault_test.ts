@@ -224,9 +224,11 @@ for (const entry of driverMatrix()) {
       }
     });
 
+    // The tmpfs is unmounted at the end, which needs every file on it closed.
+    const keepsFileOpen = entry.knownLimitations?.["close-releases-file"];
     it(
       "a full disk: writes fail with 'database or disk is full', and the file is whole once space is freed",
-      SLOW,
+      { ...SLOW, skip: keepsFileOpen && `known limitation of ${entry.id}: ${keepsFileOpen}` },
       async (t) => {
         const mount = join(dirname(tempDbPath()), "tmpfs");
         const fault = mountTmpfs(mount, "2m");

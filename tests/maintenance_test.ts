@@ -79,18 +79,18 @@ function seed(db: Database, ages: Ages): void {
     (1, '"expired"', unixepoch() - 1), (2, '"live"', unixepoch() + 3600), (3, '"forever"', NULL)`);
   run(
     `INSERT INTO _honker_dead (id, queue, payload, died_at) VALUES
-      (1, 'q', '"old"', unixepoch() - ?1), (2, 'q', '"young"', unixepoch() - ?2)`,
+      (1, 'q', '"old"', unixepoch() - ?), (2, 'q', '"young"', unixepoch() - ?)`,
     ages.deadS,
   );
   run(
     `INSERT INTO _honker_notifications (channel, payload, created_at) VALUES
-      ('c', '"old"', unixepoch() - ?1), ('c', '"young"', unixepoch() - ?2)`,
+      ('c', '"old"', unixepoch() - ?), ('c', '"young"', unixepoch() - ?)`,
     ages.notificationsS,
   );
   // "busy" has a newer window, so its older one is past whatever its age; "idle-*" have one.
   run(
     `INSERT INTO _honker_rate_limits (name, window_start, count) VALUES
-      ('idle-old', unixepoch() - ?1, 1), ('idle-young', unixepoch() - ?2, 1),
+      ('idle-old', unixepoch() - ?, 1), ('idle-young', unixepoch() - ?, 1),
       ('busy', unixepoch() - 20, 5), ('busy', unixepoch() - 10, 5)`,
     ages.rateLimitsS,
   );

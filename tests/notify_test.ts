@@ -91,9 +91,7 @@ for (const entry of driverMatrix()) {
       "the SQL notify() function works from a trigger",
       {
         skip: skip ??
-          (entry.id === "bun-sqlite"
-            ? "bun:sqlite forbids queries inside SQL functions"
-            : undefined),
+          entry.noSqlFunctions,
       },
       withDb(entry, async (db) => {
         db.driver.exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY);

@@ -34,11 +34,7 @@ const RELAY_TRIGGER = `CREATE TRIGGER relay AFTER INSERT ON _honker_notification
   END`;
 
 for (const entry of driverMatrix()) {
-  const skip = entry.skip ??
-    (entry.id === "bun-sqlite"
-      ? "bun:sqlite cannot run a query inside a SQL function, so honker's SQL functions are " +
-        "not registered on it"
-      : undefined);
+  const skip = entry.skip ?? entry.noSqlFunctions;
   describe(`${entry.id}: SQL functions re-entering a running statement`, () => {
     it(
       "a trigger on _honker_live that enqueues a follow-up job leaves enqueue() returning the " +
