@@ -382,7 +382,10 @@ describe("claim protocol property", () => {
     `${SEQUENCES} random sequences of ${STEPS} steps, workers on ${
       available.map((e) => e.id).join(" + ")
     }`,
-    { timeout: 120_000 },
+    {
+      timeout: 120_000,
+      skip: available.length === 0 ? "no driver of the matrix runs here" : undefined,
+    },
     async () => {
       await runSequences(available, SEQUENCES, "mixed");
       console.log(`claim property outcomes: ${JSON.stringify(stats)}`);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import process from "node:process";
 import { fromDriver, open } from "../mod.ts";
+import { openDriver } from "../adapters/auto.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, sqlNow, withDb } from "./_db.ts";
 import { tempDbPath } from "./_helpers.ts";
@@ -107,9 +108,9 @@ describe("open() and fromDriver() options", () => {
       /Cannot open the database \(notificationRetention\): unknown option "keepLast"/,
     );
     assert.equal(existsSync(path), false);
+    // The driver matrix may be narrowed to drivers that do not run here (DRIVERS).
     const entry = driverMatrix().find((e) => !e.skip);
-    assert.ok(entry, "no driver runs here");
-    const driver = await entry.open(path);
+    const driver = await (entry ? entry.open(path) : openDriver(path));
     try {
       assert.throws(
         () => fromDriver(driver, { busyTimeout: 100 } as never),
