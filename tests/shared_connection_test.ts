@@ -48,7 +48,7 @@ for (const entry of driverMatrix()) {
       "inTransaction() reports a transaction anyone opened on the handle",
       { skip },
       () =>
-        shared(entry, async (db, app) => {
+        shared(entry, (db, app) => {
           assert.equal(app.inTransaction(), false);
           app.exec("BEGIN");
           assert.equal(app.inTransaction(), true);
