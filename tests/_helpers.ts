@@ -56,3 +56,20 @@ export async function assertCommitWakesClaim(
     await jobs.return?.();
   }
 }
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 10 ms until it is true; fails naming `what` after `withinMs`. */
+export async function eventually(
+  check: () => boolean,
+  withinMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${withinMs} ms`);
+    await sleep(10);
+  }
+}

@@ -5,22 +5,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { tempDbPath } from "./_helpers.ts";
+import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 import { collect, exited, LineReader, spawnScript } from "./_spawn.ts";
 import { KYSELY_STACK } from "./fixtures/orm_stacks.ts";
 import type { EmailJob, KyselyApp } from "./fixtures/orm_stacks.ts";
 
 const WORKER = fileURLToPath(new URL("./fixtures/orm_worker.ts", import.meta.url));
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => boolean, withinMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${withinMs} ms`);
-    await sleep(10);
-  }
-}
 
 /** Runs `body` on a fresh application (Kysely and honker-ts sharing one connection). */
 function withApp(

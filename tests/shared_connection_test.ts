@@ -9,9 +9,7 @@ import type { Database, SqliteDriver } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { countRows } from "./_db.ts";
-import { tempDbPath } from "./_helpers.ts";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 
 /** A Database sharing `app`, the application's own connection, plus a second connection. */
 async function shared(
@@ -30,14 +28,6 @@ async function shared(
     db.close();
     app.close();
     other.close();
-  }
-}
-
-async function eventually(check: () => boolean, withinMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${withinMs} ms`);
-    await sleep(10);
   }
 }
 

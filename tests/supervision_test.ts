@@ -8,9 +8,7 @@ import type { Database, SqliteDriver } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { countRows } from "./_db.ts";
-import { tempDbPath } from "./_helpers.ts";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 
 /** A short busy timeout for the application's own calls, so a failure shows in milliseconds. */
 const SHORT_BUSY_MS = 100;
@@ -42,15 +40,6 @@ async function holdWriteLock(other: SqliteDriver, ms: number): Promise<void> {
     await sleep(ms);
   } finally {
     other.exec("COMMIT");
-  }
-}
-
-/** Polls `check` until it is true or `withinMs` passes. */
-async function eventually(check: () => boolean, withinMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${withinMs} ms`);
-    await sleep(10);
   }
 }
 
