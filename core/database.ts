@@ -364,10 +364,11 @@ export class Database {
   /**
    * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` and returns its result; rolls back if it throws.
    * `fn` must be synchronous. Pass the transaction as `{ tx }` to enqueue atomically with your
-   * own writes.
+   * own writes. When a transaction the application began is open on the shared connection (an
+   * ORM's), `fn` runs in a SAVEPOINT of it instead, and commits or rolls back with it.
    *
    * @throws {TypeError} When `fn` returns a Promise (the transaction is rolled back).
-   * @throws {Error} When a transaction is already open on this database.
+   * @throws {Error} When a `transaction()` callback of this database is already running.
    *
    * @example Business write and job commit together
    * ```ts ignore
