@@ -165,11 +165,6 @@ function elect(driver: SqliteDriver, ctx: DatabaseContext, owner: string, ttlS: 
   });
 }
 
-/** Runs `step` as a background write (short busy timeout, restored afterwards). */
-function inBackground<T>(ctx: DatabaseContext, step: (driver: SqliteDriver) => T): T {
-  return ctx.background(ACTION, step);
-}
-
 /** Makes a timer not keep the process alive: `unref()` on Node and Bun, `Deno.unrefTimer`. */
 function unref(timer: ReturnType<typeof setTimeout>): void {
   if (typeof timer === "object" && timer !== null) {
@@ -194,13 +189,16 @@ async function backgroundRound(
   cursors: Map<string, number>,
 ): Promise<void> {
   try {
-    if (!inBackground(ctx, (driver) => elect(driver, ctx, owner, policy.intervalS))) return;
+    if (!ctx.background(ACTION, (driver) => elect(driver, ctx, owner, policy.intervalS))) return;
     for (const sweep of SWEEPS) {
-      const params = inBackground(ctx, (driver) => sweep.params(policy, driver));
+      const params = ctx.background(ACTION, (driver) => sweep.params(policy, driver));
       if (params === null) continue;
       for (let chunk = 0; chunk < MAINTENANCE_CHUNKS_PER_ROUND; chunk++) {
         const after = cursors.get(sweep.table) ?? 0;
-        const { last } = inBackground(ctx, (driver) => sweepChunk(driver, sweep, after, params));
+        const { last } = ctx.background(
+          ACTION,
+          (driver) => sweepChunk(driver, sweep, after, params),
+        );
         cursors.set(sweep.table, last ?? 0);
         if (last === null) break;
         await pause();
