@@ -3,12 +3,17 @@
 // extension's SQL functions. After every step the return values (converted to the extension's
 // shapes) and the full contents of every `_honker_*` table and of `sqlite_sequence` must agree.
 //
-// Time: both connections replace SQLite's `unixepoch()` with one fake clock shared by the pair
+// Time: every connection replaces SQLite's `unixepoch()` with one fake clock shared by all sides
 // (a connection's own function overrides a built-in of the same name, and honker reads "now"
 // only through `unixepoch()`, in its SQL and in the DEFAULT of every created_at/died_at column).
 // Every step therefore sees the same second on both sides whatever the wall clock does, timestamps
 // compare exactly, and a "time passes" step just moves the clock forward (0 s to 1 h). The clock
-// starts at a random second of a week in 2027, so cron boundaries fall everywhere.
+// starts at a random second of a week in 2027, so cron boundaries fall everywhere. Most
+// connections register the clock as a JS SQL function. libsql cannot (its `Database.function()`
+// throws "not implemented"), so its connection loads tests/fixtures/fake_clock.c, built with `cc`
+// when the test starts (no compiler: skipped with the reason), whose `unixepoch()` returns a copy
+// of the second that the clock sets through `fake_clock_set(n)` each time it moves (_clock.ts).
+// On every side `unixepoch()` with arguments is an error rather than the wall clock.
 //
 // honker's known bugs that honker-ts deliberately does not copy (spec §12, README "Compatibility
 // with honker"):
@@ -51,7 +56,7 @@
 // prints the seed, the failing prefix and a shrunk version of it (steps removed while the same
 // divergence remains), with both results and the rows that differ.
 
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,6 +65,8 @@ import { Database } from "../../mod.ts";
 import { driverMatrix } from "../_drivers.ts";
 import type { DriverEntry } from "../_drivers.ts";
 import { HONKER_EXT_PATH, honkerExtSkip } from "../_honker_ext.ts";
+import { removeTempDirs } from "../_helpers.ts";
+import { clockSkip, FakeClock, jsUnixepoch, openOnClock, prepareClocks } from "./_clock.ts";
 import { resultProblem, show, SNAPSHOT_SQL, snapshotDiff } from "./_compare.ts";
 import { generate } from "./_gen.ts";
 import type { Op } from "./_gen.ts";
@@ -97,7 +104,11 @@ interface StatementLike {
 interface ExtDatabaseLike {
   prepare(sql: string): StatementLike;
   exec(sql: string): void;
-  function(name: string, options: { deterministic: boolean }, fn: () => bigint): void;
+  function(
+    name: string,
+    options: { deterministic: boolean; varargs: boolean },
+    fn: (...args: unknown[]) => unknown,
+  ): void;
   loadExtension(path: string): void;
   close(): void;
 }
@@ -107,11 +118,14 @@ type ExtOpen = new (
 ) => ExtDatabaseLike;
 
 /** honker's side: node:sqlite with honker's extension, on the fake clock. */
-async function openTheirs(path: string, clock: { now: number }): Promise<[Theirs, () => void]> {
+async function openTheirs(path: string, clock: FakeClock): Promise<[Theirs, () => void]> {
   const { DatabaseSync } = (await import("node:sqlite")) as unknown as { DatabaseSync: ExtOpen };
   const ext = new DatabaseSync(path, { allowExtension: true, timeout: 5000 });
   // Deterministic: SQLite then reads it once per statement, as it reads the real unixepoch().
-  ext.function("unixepoch", { deterministic: true }, () => BigInt(clock.now));
+  const unixepoch = jsUnixepoch(clock);
+  ext.function("unixepoch", { deterministic: true, varargs: true }, (...args) => {
+    return BigInt(unixepoch(...args));
+  });
   ext.loadExtension(HONKER_EXT_PATH);
   ext.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
   const statements = new Map<string, StatementLike>();
@@ -130,10 +144,8 @@ async function openTheirs(path: string, clock: { now: number }): Promise<[Theirs
 }
 
 /** honker-ts's side on one driver, on the fake clock. */
-async function openOurs(entry: DriverEntry, path: string, clock: { now: number }): Promise<Ours> {
-  const driver = await entry.open(path);
-  if (typeof driver.function !== "function") throw new Error(`${driver.name}: no function()`);
-  driver.function("unixepoch", () => clock.now, { deterministic: true });
+async function openOurs(entry: DriverEntry, path: string, clock: FakeClock): Promise<Ours> {
+  const driver = await openOnClock(entry, path, clock);
   // No cross-process watcher (fromDriver would start one): only synchronous calls are made.
   const db = new Database(driver, { ownsDriver: true, sqlFunctions: false });
   return { db, now: () => clock.now, ids: [], claims: [], locks: [] };
@@ -156,7 +168,7 @@ async function runOps(
   ops: Op[],
 ): Promise<Failure | undefined> {
   const dir = mkdtempSync(join(TEMP, "honker-diff-"));
-  const clock = { now: start };
+  const clock = new FakeClock(start);
   const sides: Ours[] = [];
   let closeTheirs = () => {};
   let at = 0;
@@ -170,7 +182,7 @@ async function runOps(
     let seen = "";
     for (; at < ops.length; at++) {
       const op = ops[at];
-      if (op.k === "time") clock.now += op.d!;
+      if (op.k === "time") clock.advance(op.d!);
       const t = op.k === "time" ? clock.now : runTheirs(theirs, op);
       const outs = sides.map((side) => op.k === "time" ? clock.now : runOurs(side, op));
       for (const [i, o] of outs.entries()) {
@@ -248,10 +260,6 @@ async function report(entries: DriverEntry[], seed: number, failure: Failure): P
   ].join("\n");
 }
 
-/** Why a driver that cannot register SQL functions is not compared. */
-const NO_CLOCK = "the driver cannot register SQL functions, so the shared fake clock cannot " +
-  "replace unixepoch() on its side";
-
 /** Seeds per test, so that each test stays well inside a runner's per-test timeout. */
 const CHUNK = 250;
 
@@ -274,11 +282,14 @@ async function runSeeds(runnable: DriverEntry[], seeds: number[]): Promise<void>
   }
 }
 
+after(removeTempDirs);
+
 describe("differential: honker-ts's API against honker's extension", () => {
   // Both sides read "now" from one fake clock through a unixepoch() of their own.
-  const entries = driverMatrix().map((entry) =>
-    entry.supportsFunctions === false ? { ...entry, skip: entry.skip ?? NO_CLOCK } : entry
-  );
+  const entries = driverMatrix().map((entry) => {
+    const skip = entry.skip ?? clockSkip(entry);
+    return skip === entry.skip ? entry : { ...entry, skip };
+  });
   for (const entry of entries) {
     const skip = EXT_SKIP ?? entry.skip;
     if (skip) it(`${entry.id}: random sequences`, { skip });
@@ -295,7 +306,10 @@ describe("differential: honker-ts's API against honker's extension", () => {
     it(
       name,
       { skip: runnable.length === 0 ? EXT_SKIP : undefined },
-      () => runSeeds(runnable, seeds),
+      () => {
+        prepareClocks(runnable);
+        return runSeeds(runnable, seeds);
+      },
     );
   }
 });
