@@ -1,0 +1,62 @@
+/**
+ * A `SqliteDriver` that counts the statements it executes for the adapter it wraps, so the
+ * peers benchmark can report how many SQLite statements honker-ts spends per job.
+ *
+ * Every call that reaches SQLite counts once: `run`, `get`, `all`, `values`, and `exec` (which
+ * honker-ts uses for `BEGIN`, `COMMIT`, savepoints and pragmas). Statements that honker's SQL
+ * functions run from inside another statement go through the same wrapper and count too.
+ *
+ * @module
+ */
+
+import type { Row, RunResult, SqliteDriver, SqlValue } from "../core/driver.ts";
+
+/** A driver that counts its statements; `statements` is the count so far. */
+export interface CountingDriver extends SqliteDriver {
+  /** Statements executed since the driver was made or `resetCount()` was called. */
+  readonly statements: number;
+  /** Starts counting from zero. */
+  resetCount(): void;
+}
+
+/** Wraps `inner`, counting every statement; `close()` closes `inner`. */
+export function countingDriver(inner: SqliteDriver): CountingDriver {
+  let statements = 0;
+  const driver: CountingDriver = {
+    name: inner.name,
+    path: inner.path,
+    reentrantFunctions: inner.reentrantFunctions,
+    get statements() {
+      return statements;
+    },
+    resetCount: () => void (statements = 0),
+    exec(sql: string): void {
+      statements++;
+      inner.exec(sql);
+    },
+    run(sql: string, params?: readonly SqlValue[]): RunResult {
+      statements++;
+      return inner.run(sql, params);
+    },
+    all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
+      statements++;
+      return inner.all<T>(sql, params);
+    },
+    get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+      statements++;
+      return inner.get<T>(sql, params);
+    },
+    inTransaction: () => inner.inTransaction(),
+    close: () => inner.close(),
+  };
+  const values = inner.values?.bind(inner);
+  if (values) {
+    driver.values = (sql, params) => {
+      statements++;
+      return values(sql, params);
+    };
+  }
+  const fn = inner.function?.bind(inner);
+  if (fn) driver.function = (name, body, options) => fn(name, body, options);
+  return driver;
+}

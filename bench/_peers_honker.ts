@@ -1,0 +1,131 @@
+/**
+ * honker-ts and the raw SQLite floor as peers-benchmark systems, on any runtime and adapter.
+ *
+ * honker-ts is `open()` on a driver wrapped to count statements, `enqueue`, `enqueueMany` and
+ * `queue.work()`. The floor is the least a SQLite queue can do on the same file, schema and
+ * driver: an autocommit `INSERT` per job, and a sequential loop of one claim
+ * `UPDATE … RETURNING` transaction and one ack `DELETE` transaction per job, the SQL of
+ * `bench/queue_bench.ts`'s raw floor (made safe across processes). It has no notion of
+ * concurrency: one loop per process.
+ *
+ * @module
+ */
+
+import { setImmediate } from "node:timers";
+import { open } from "../mod.ts";
+import { openDriver } from "../adapters/auto.ts";
+import type { SqliteDriver } from "../core/driver.ts";
+import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
+import { countingDriver } from "./_peers_counting.ts";
+import { QUEUE } from "./_peers_system.ts";
+import type { Payload, PeerSystem, PreparedWork, SystemPlace } from "./_peers_system.ts";
+
+/**
+ * The raw floor's SQL: bench/queue_bench.ts's, with one change so that it is correct across
+ * processes: a row another process is working on (`processing`, claim not yet expired) is not
+ * claimable. `state IN (…)` stays so the planner can use honker's partial claim index.
+ */
+const RAW_INSERT = "INSERT INTO _honker_live (queue, payload) VALUES (?, ?)";
+const RAW_CLAIM_ONE = "UPDATE _honker_live SET state = 'processing', worker_id = ?, " +
+  "claim_expires_at = unixepoch() + 300, attempts = attempts + 1 WHERE id = (SELECT id " +
+  "FROM _honker_live WHERE queue = ? AND state IN ('pending', 'processing') AND " +
+  "((state = 'pending' AND run_at <= unixepoch()) OR claim_expires_at < unixepoch()) " +
+  "ORDER BY priority DESC, run_at, id LIMIT 1) RETURNING id, payload";
+const RAW_ACK = "DELETE FROM _honker_live WHERE id = ?";
+/** The floor's loop lets stdin and timers in every this many jobs. */
+const FLOOR_YIELD_EVERY = 64;
+const FLOOR_IDLE_MS = 1;
+
+/** honker-ts's Queue, on a driver that counts statements. */
+export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
+  const driver = countingDriver(await openDriver(place.path, place.driver));
+  const db = await open(place.path, { driver });
+  const queue = db.queue<Payload>(QUEUE);
+  return {
+    add: (payload) => void queue.enqueue(payload),
+    addBulk: (payloads) => void queue.enqueueMany(payloads),
+    prepare(concurrency, onJob): Promise<PreparedWork> {
+      const stopping = new AbortController();
+      let done: Promise<unknown> = Promise.resolve();
+      // deno-lint-ignore require-await
+      const handler = async (job: { payload: Payload }) => onJob(job.payload);
+      return Promise.resolve({
+        start: () => void (done = queue.work(handler, { concurrency, signal: stopping.signal })),
+        stop: async () => {
+          stopping.abort();
+          await done;
+        },
+      });
+    },
+    statements: () => driver.statements,
+    resetStatements: () => driver.resetCount(),
+    close: () => {
+      db.close();
+      driver.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function inTx<T>(driver: SqliteDriver, fn: () => T): T {
+  driver.exec("BEGIN IMMEDIATE");
+  try {
+    const result = fn();
+    driver.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (driver.inTransaction()) driver.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** One claim transaction, the handler, one ack transaction, until stopped. */
+async function floorLoop(
+  driver: SqliteDriver,
+  onJob: (payload: Payload) => void,
+  stopped: () => boolean,
+): Promise<void> {
+  // deno-lint-ignore require-await
+  const handler = async (payload: Payload) => onJob(payload);
+  const workerId = `floor-${crypto.randomUUID().slice(0, 8)}`;
+  for (let n = 1; !stopped(); n++) {
+    const [row] = inTx(
+      driver,
+      () => driver.all<{ id: number; payload: string }>(RAW_CLAIM_ONE, [workerId, QUEUE]),
+    );
+    if (!row) {
+      await sleep(FLOOR_IDLE_MS);
+      continue;
+    }
+    await handler(JSON.parse(row.payload));
+    inTx(driver, () => driver.run(RAW_ACK, [row.id]));
+    if (n % FLOOR_YIELD_EVERY === 0) await turn();
+  }
+}
+
+/** The raw floor: honker's file and schema, plain SQL on a bare connection. */
+export async function openFloor(place: SystemPlace): Promise<PeerSystem> {
+  (await open(place.path, { driver: place.driver, wake: "poll" })).close(); // honker's schema
+  const driver = await openDriver(place.path, place.driver);
+  for (const pragma of [...PRAGMAS_DEFAULT, "PRAGMA busy_timeout = 5000"]) driver.exec(pragma);
+  const insert = (payload: Payload) => driver.run(RAW_INSERT, [QUEUE, JSON.stringify(payload)]);
+  return {
+    add: (payload) => void insert(payload),
+    addBulk: (payloads) => inTx(driver, () => payloads.forEach(insert)),
+    prepare(_concurrency, onJob): Promise<PreparedWork> {
+      let stopped = false;
+      let done: Promise<void> = Promise.resolve();
+      return Promise.resolve({
+        start: () => void (done = floorLoop(driver, onJob, () => stopped)),
+        stop: async () => {
+          stopped = true;
+          await done;
+        },
+      });
+    },
+    close: () => Promise.resolve(driver.close()),
+  };
+}
