@@ -21,9 +21,9 @@
  * - Its `Database.name` is the path it was opened with, so `fromBetterSqlite3(handle)` needs no
  *   `{ path }`.
  *
- * Tested with better-sqlite3 13.2.0 (prebuilt binaries, N-API) on Node, Deno and Bun.
- * better-sqlite3 12 is untested: its package has no prebuilt binary for Node 22 here and
- * building one needs Node's headers.
+ * Tested with better-sqlite3 13.2.0 (prebuilt binaries, N-API) on Node, Deno and Bun, and
+ * with better-sqlite3 12.11.1 (built from source, V8's addon API) on Node: Deno loads only N-API
+ * addons and Bun refuses better-sqlite3 before 13, so 12 runs on Node only.
  *
  * ```ts ignore
  * import { openBetterSqlite3 } from "honker-ts/adapters/better-sqlite3";
@@ -116,7 +116,18 @@ export interface OpenBetterSqlite3Options {
   readOnly?: boolean;
   /** Prepared statements kept per connection. Defaults to 256. */
   statementCacheSize?: number;
+  /**
+   * The `Database` class to open with, when it is not the one `import("better-sqlite3")`
+   * finds: another copy or version of the package, or a fork with its API. Defaults to that one.
+   */
+  Database?: BetterSqlite3Class;
 }
+
+/** The `Database` class of better-sqlite3, as {@linkcode openBetterSqlite3} constructs it. */
+export type BetterSqlite3Class = new (
+  path: string,
+  options?: { readonly?: boolean; timeout?: number },
+) => BetterSqlite3DatabaseLike;
 
 /** A statement this adapter prepared, with whether it returns rows (asked once). */
 interface Prepared {
@@ -297,18 +308,13 @@ export function fromBetterSqlite3(
   return new BetterSqlite3Driver(db, options);
 }
 
-type BetterSqlite3Constructor = new (
-  path: string,
-  options?: { readonly?: boolean; timeout?: number },
-) => BetterSqlite3DatabaseLike;
-
 /** Loads better-sqlite3, which is an optional dependency: only its users install it. */
-async function loadBetterSqlite3(): Promise<BetterSqlite3Constructor> {
+async function loadBetterSqlite3(): Promise<BetterSqlite3Class> {
   try {
     const mod = await import("better-sqlite3" as string) as {
-      default?: BetterSqlite3Constructor;
+      default?: BetterSqlite3Class;
     };
-    return mod.default ?? mod as unknown as BetterSqlite3Constructor;
+    return mod.default ?? mod as unknown as BetterSqlite3Class;
   } catch (error) {
     throw new Error(
       "Cannot open with better-sqlite3: the package is not installed " +
@@ -322,9 +328,10 @@ async function loadBetterSqlite3(): Promise<BetterSqlite3Constructor> {
  * Opens a database file with better-sqlite3, loading the package only when called.
  *
  * @param path The database file, created if missing.
- * @param options Busy timeout, read-only mode and cache size.
+ * @param options Busy timeout, read-only mode, cache size, and the `Database` class to use.
  * @returns A driver that owns its connection.
- * @throws {Error} When the better-sqlite3 package is not installed.
+ * @throws {TypeError} When `options.Database` is given and is not a class.
+ * @throws {Error} When the better-sqlite3 package is not installed (and no class is given).
  * @throws {SqliteError} When the file cannot be opened; the message names the path, and its
  * directory when that is missing.
  *
@@ -339,7 +346,13 @@ export async function openBetterSqlite3(
   path: string,
   options: OpenBetterSqlite3Options = {},
 ): Promise<SqliteDriver> {
-  const Database = await loadBetterSqlite3();
+  if (options.Database !== undefined && typeof options.Database !== "function") {
+    throw new TypeError(
+      `Cannot open with better-sqlite3: options.Database is not a class (got ${typeof options
+        .Database})`,
+    );
+  }
+  const Database = options.Database ?? await loadBetterSqlite3();
   let handle: BetterSqlite3DatabaseLike;
   try {
     handle = new Database(path, {
