@@ -6,6 +6,9 @@
  * `DRIVERS=node-sqlite,bun-sqlite` narrows the matrix.
  */
 
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { BetterSqlite3Class } from "../adapters/better_sqlite3.ts";
 import type { SqliteDriver } from "../core/driver.ts";
 import type { KnownLimitation } from "../testing/driver_conformance.ts";
 import { runtimeKey } from "./_runtime.ts";
@@ -20,6 +23,7 @@ export interface DriverEntry {
     | "bun-ffi"
     | "db-sqlite"
     | "better-sqlite3"
+    | "better-sqlite3@12"
     | "libsql";
   /** Why it cannot run on this runtime, or undefined when it can. */
   skip: string | undefined;
@@ -70,6 +74,40 @@ async function openBetterSqlite3(path: string): Promise<SqliteDriver> {
   const { openBetterSqlite3 } = await import("../adapters/better_sqlite3.ts");
   return openBetterSqlite3(path);
 }
+
+/**
+ * better-sqlite3 12, the version before N-API. Its package has no prebuilt binary, so the script
+ * compiles it against the Node headers into node_modules/.cache (outside package.json: `npm ci`
+ * would run its install script, which downloads from GitHub).
+ */
+const BETTER_SQLITE3_V12_DIR = "../node_modules/.cache/better-sqlite3-v12";
+const BETTER_SQLITE3_V12_BUILD = "bash scripts/build_better_sqlite3_v12.sh";
+
+async function openBetterSqlite3V12(path: string): Promise<SqliteDriver> {
+  const { openBetterSqlite3 } = await import("../adapters/better_sqlite3.ts");
+  const require = createRequire(import.meta.url);
+  const Database = require(`${BETTER_SQLITE3_V12_DIR}/node_modules/better-sqlite3`);
+  return openBetterSqlite3(path, { Database: Database as BetterSqlite3Class });
+}
+
+/** Why better-sqlite3 12 cannot run here: not built yet, or its addon does not load. */
+async function betterSqlite3V12Skip(): Promise<string | undefined> {
+  // The script writes this file last, once the addon it built has loaded in Node.
+  if (!existsSync(new URL(`${BETTER_SQLITE3_V12_DIR}/built-for`, import.meta.url))) {
+    return `better-sqlite3 12 is not built (its package has no prebuilt binary): run ` +
+      `${BETTER_SQLITE3_V12_BUILD} after npm ci`;
+  }
+  const skip = await loadSkip("better-sqlite3@12", () => openBetterSqlite3V12(":memory:"));
+  if (skip === undefined) return undefined;
+  // On Node the build is stale; Deno and Bun refuse it (Bun's message runs over three lines).
+  return runtimeKey() === "node"
+    ? `${skip} (rebuild: ${BETTER_SQLITE3_V12_BUILD})`
+    : `${skip.split("\n")[0]} (better-sqlite3 12 is a V8-API addon, 13 moved to N-API)`;
+}
+
+const BETTER_SQLITE3_NO_SQL_FUNCTIONS = "better-sqlite3 cannot run a query inside a SQL " +
+  'function ("This database connection is busy executing a query"), so honker\'s SQL ' +
+  "functions are not registered on it";
 
 async function openLibsql(path: string): Promise<SqliteDriver> {
   const { openLibsql } = await import("../adapters/libsql.ts");
@@ -144,10 +182,14 @@ const ALL: DriverEntry[] = [
   {
     id: "better-sqlite3",
     skip: await loadSkip("better-sqlite3", () => openBetterSqlite3(":memory:")),
-    noSqlFunctions: 'better-sqlite3 cannot run a query inside a SQL function ("This ' +
-      "database connection is busy executing a query\"), so honker's SQL functions are not " +
-      "registered on it",
+    noSqlFunctions: BETTER_SQLITE3_NO_SQL_FUNCTIONS,
     open: openBetterSqlite3,
+  },
+  {
+    id: "better-sqlite3@12",
+    skip: await betterSqlite3V12Skip(),
+    noSqlFunctions: BETTER_SQLITE3_NO_SQL_FUNCTIONS,
+    open: openBetterSqlite3V12,
   },
   {
     id: "libsql",

@@ -22,7 +22,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Database, DatabaseClosedError, open, UnsupportedDatabaseError } from "../mod.ts";
-import type { Transaction } from "../mod.ts";
+import type { DriverName, Transaction } from "../mod.ts";
 import { runtimeKey } from "../adapters/auto.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
@@ -45,10 +45,16 @@ const SLOW = { timeout: 90_000 };
 const NO_HANG_MS = 4_500;
 const FIRST_AVAILABLE = driverMatrix().find((entry) => !entry.skip)?.id;
 
-/** Opens with the entry's adapter through `open()` (a driver object for db-sqlite). */
+/** The name `open()` knows the entry's adapter by; undefined when it has none. */
+function builtInName(entry: DriverEntry): DriverName | undefined {
+  return entry.id === "db-sqlite" || entry.id === "better-sqlite3@12" ? undefined : entry.id;
+}
+
+/** Opens with the entry's adapter through `open()` (a driver object when it has no name). */
 async function openEntry(entry: DriverEntry, path: string): Promise<Database> {
   const options = { wake: "poll", pollIntervalMs: 100 } as const;
-  if (entry.id !== "db-sqlite") return await open(path, { ...options, driver: entry.id });
+  const name = builtInName(entry);
+  if (name !== undefined) return await open(path, { ...options, driver: name });
   const driver = await entry.open(path);
   try {
     return await open(path, { ...options, driver });
@@ -60,7 +66,7 @@ async function openEntry(entry: DriverEntry, path: string): Promise<Database> {
 
 function closeEntry(entry: DriverEntry, db: Database): void {
   db.close();
-  if (entry.id === "db-sqlite") db.driver.close();
+  if (builtInName(entry) === undefined) db.driver.close();
 }
 
 /** A closed, checkpointed honker file with a few jobs, events and notifications. */
