@@ -24,6 +24,7 @@ export interface DatabaseContext {
    * database never stops the event loop for long, and gives the connection the application's
    * busy timeout back afterwards (an application sharing the connection must not inherit the
    * short one). A SqliteError that `isTransientSqliteError()` accepts means "try again later".
+   * A background write made inside another (work()'s batch) simply joins it.
    */
   background<T>(action: string, write: (driver: SqliteDriver) => T): T;
   /**
@@ -31,8 +32,12 @@ export interface DatabaseContext {
    * Returns the driver.
    */
   joinTx(tx: Transaction | undefined, action: string): SqliteDriver;
-  /** Called after a write this process committed (or will commit), to wake local waiters. */
-  wrote(): void;
+  /**
+   * Called after a write this process committed (or will commit), to wake local waiters. A
+   * `"quiet"` write (a claim, an ack, a fail) can never make anything a waiter looks for
+   * appear, so it wakes only `db.updates()`, not the loops waiting for jobs, events or locks.
+   */
+  wrote(kind?: "quiet"): void;
   /** Where waiting APIs park until something may have changed. */
   readonly waker: Waker;
 }

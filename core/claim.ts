@@ -1,11 +1,12 @@
 /**
  * Waiting for jobs (spec §2.12): claim, and when nothing is due, sleep until the next commit
- * from any process, the next known deadline (`nextClaimAt()`), or the idle poll.
+ * from any process, the next known deadline (learnt by the same look), or the idle poll.
  *
  * @module
  */
 
 import { abortableIterator } from "./_abortable.ts";
+import type { ClaimLook } from "./_claiming.ts";
 import type { Job } from "./job.ts";
 import { requireName, requireOptions } from "./validate.ts";
 import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "./wait_loop.ts";
@@ -27,25 +28,32 @@ export interface ClaimOptions {
 /** The keys `claim()` accepts. */
 export const CLAIM_OPTION_KEYS: readonly (keyof ClaimOptions)[] = ["idlePollS", "signal"];
 
-/** What claiming needs of a queue: its name, a claim in the background, and its next deadline. */
+/** What claiming needs of a queue: its name and a claim in the background. */
 export interface ClaimSource<T> {
   readonly name: string;
-  /** Claims up to `n` jobs as a background write (a busy database throws a transient error). */
-  claimInBackground(workerId: string, n: number): Job<T>[];
-  /** Unix seconds of the next moment a claim could succeed, or 0. */
-  nextClaimAt(): number;
+  /**
+   * Claims up to `n` jobs as a background write (a busy database throws a transient error);
+   * when nothing more is due it also says when the next claim could succeed.
+   */
+  claimInBackground(workerId: string, n: number): ClaimLook<T>;
 }
 
-/** How long to sleep when the queue has nothing due: until its next deadline, at most idleMs. */
-export function claimSleepMs<T>(queue: ClaimSource<T>, idleMs: number): number {
-  const next = queue.nextClaimAt();
-  const untilDue = next > 0 ? Math.max(0, next * 1000 - Date.now()) : Infinity;
+/** After a look that raced another claimer and cannot say what comes next: look again soon. */
+const RACED_LOOK_SLEEP_MS = 5;
+
+/**
+ * How long to sleep after a look that found nothing: until the next deadline it reported (unix
+ * seconds, 0 for none), at most idleMs; briefly when it did not learn one.
+ */
+export function claimSleepMs(nextAt: number | undefined, idleMs: number): number {
+  if (nextAt === undefined) return Math.min(idleMs, RACED_LOOK_SLEEP_MS);
+  const untilDue = nextAt ? Math.max(0, nextAt * 1000 - Date.now()) : Infinity;
   return Math.min(idleMs, untilDue, SLEEP_CAP_MS);
 }
 
 /**
  * Waits until up to `n` jobs can be claimed for `workerId` and returns them, or undefined when
- * the signal aborts or the database closes. The one claim wait of `claim()` and `work()`.
+ * the signal aborts or the database closes. The claim wait of `claim()`.
  */
 export function claimWhenDue<T>(
   queue: ClaimSource<T>,
@@ -54,10 +62,12 @@ export function claimWhenDue<T>(
   n: number,
   options: { idleMs: number; signal?: AbortSignal },
 ): Promise<Job<T>[] | undefined> {
+  let nextAt: number | undefined;
   return waitLoop(waker, () => {
-    const jobs = queue.claimInBackground(workerId, n);
-    return jobs.length > 0 ? jobs : undefined;
-  }, { signal: options.signal, sleepMs: () => claimSleepMs(queue, options.idleMs) });
+    const look = queue.claimInBackground(workerId, n);
+    nextAt = look.nextAt;
+    return look.jobs.length > 0 ? look.jobs : undefined;
+  }, { signal: options.signal, sleepMs: () => claimSleepMs(nextAt, options.idleMs) });
 }
 
 /** Yields jobs claimed one at a time for `workerId`; see `Queue.claim()`. */

@@ -72,6 +72,8 @@ export class Database {
   #waker = new Waker();
   #watcher: { readonly mode: "fs" | "poll" } | undefined;
   #busyTimeoutMs = -1;
+  /** True while a background write runs: calls made inside it keep its short busy timeout. */
+  #inBackground = false;
   #retention: RetentionPolicy;
 
   /** @internal Use `open()` or `fromDriver()`. */
@@ -104,7 +106,7 @@ export class Database {
   #context(foregroundBusyMs: number): DatabaseContext {
     const open = (action: string): SqliteDriver => {
       if (this.#closed) throw new DatabaseClosedError(action);
-      this.#useBusyTimeout(foregroundBusyMs);
+      if (!this.#inBackground) this.#useBusyTimeout(foregroundBusyMs);
       return this.driver;
     };
     return {
@@ -112,14 +114,17 @@ export class Database {
       open,
       background: (action, write) => {
         if (this.#closed) throw new DatabaseClosedError(action);
+        if (this.#inBackground) return write(this.driver);
         // A write of our own must never join a transaction the application may still roll back
         // (an ack folded into it would be undone with it): wait until the connection is out of
         // it, as for another process's write lock.
         if (this.#transactions.foreignOpen) throw foreignTransactionOpen(action);
         this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
+        this.#inBackground = true;
         try {
           return write(this.driver);
         } finally {
+          this.#inBackground = false;
           if (!this.#closed) this.#useBusyTimeout(foregroundBusyMs);
         }
       },
@@ -133,7 +138,7 @@ export class Database {
         }
         return driver;
       },
-      wrote: () => this.#waker.notifyLocal(),
+      wrote: (kind) => this.#waker.notifyLocal(kind),
       waker: this.#waker,
     };
   }

@@ -121,7 +121,8 @@ export class Job<T = unknown> {
     const tx = this.#ctx.transactions.current;
     if (tx) tx.onCommit(() => (this.#outcome = outcome));
     else this.#outcome = outcome;
-    this.#ctx.wrote();
+    // An ack or a fail frees nothing a waiting loop looks for: only change feeds hear of it.
+    this.#ctx.wrote(outcome === "acked" || outcome === "failed" ? "quiet" : undefined);
     return true;
   }
 

@@ -6,7 +6,8 @@
  */
 
 import type { DatabaseContext } from "./_context.ts";
-import { claimBatch } from "./_claiming.ts";
+import { claimBatch, claimInBackground } from "./_claiming.ts";
+import type { ClaimLook } from "./_claiming.ts";
 import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
 import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
@@ -167,8 +168,18 @@ export class Queue<T = unknown, In = T> {
    * @internal The claim `claim()` and `work()` make on their own: a background write that throws
    * a transient SqliteError instead of blocking while another process holds the write lock.
    */
-  claimInBackground(workerId: string, n: number): Job<T>[] {
-    return claimBatch<T>(this.#ctx, this, workerId, n, this.#action("claim from"), true);
+  claimInBackground(workerId: string, n: number): ClaimLook<T> {
+    return claimInBackground<T>(this.#ctx, this, workerId, n, this.#action("claim from"));
+  }
+
+  /**
+   * @internal Runs `batch` as one background write in one transaction: work() commits the acks
+   * and retries that are ready together with its next claim. Job and claim calls made inside it
+   * join it.
+   */
+  batchInBackground<R>(batch: () => R): R {
+    const action = this.#action("settle jobs of");
+    return this.#ctx.background(action, () => this.#ctx.transactions.atomic(batch));
   }
 
   /** Claims the next due job, or returns null when none is due. */

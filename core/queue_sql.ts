@@ -167,6 +167,20 @@ export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
     ORDER BY claim_expires_at LIMIT 1))`;
 
+/**
+ * The look of a background claimer (`work()`, `claim()`): the pre-check's two answers plus the
+ * two things it needs when nothing is claimable, before it sleeps — whether due pending rows are
+ * out of attempts (they go to the dead letters) and when the next claim could succeed. One
+ * statement where three ran before: a worker woken by a commit that brought it nothing (another
+ * process's claim or ack) pays one read, and the last two answers are index probes of a few µs.
+ * Params: queue × 5.
+ */
+export const JOB_CLAIM_LOOK = `SELECT
+    EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
+    EXISTS (${JOB_CLAIMABLE}) AS claimable,
+    EXISTS (${JOB_EXHAUSTED_PENDING_EXISTS}) AS exhausted_pending,
+    (${JOB_NEXT_CLAIM_AT}) AS next_at`;
+
 /** Counts for one queue. Params: queue, queue, queue, queue. */
 export const JOB_STATS = `SELECT
   (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'pending'

@@ -24,12 +24,19 @@ export interface WakeWaitOptions {
    * "start waiting" is never lost.
    */
   since?: number;
+  /**
+   * Also wake on this process's quiet writes (claims, acks), which never make anything a
+   * waiting loop looks for appear; `since` is then compared with `allSeq`. Only change feeds
+   * (`db.updates()`) ask for them.
+   */
+  quiet?: boolean;
 }
 
 /** After the watcher died, waits poll at this cadence at the slowest. */
 export const DEAD_WATCHER_POLL_MS = 500;
 
 interface Waiter {
+  quiet: boolean;
   settle(reason: WakeReason): void;
   fail(error: Error): void;
 }
@@ -41,6 +48,7 @@ interface Waiter {
  */
 export class Waker {
   #seq = 0;
+  #quietSeq = 0;
   #waiters = new Set<Waiter>();
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #dead: WatcherDiedError | undefined;
@@ -51,6 +59,11 @@ export class Waker {
   /** Counts changes seen; read it before looking, pass it as `since` when waiting. */
   get seq(): number {
     return this.#seq;
+  }
+
+  /** Counts changes including this process's quiet writes; `since` for a `quiet` wait. */
+  get allSeq(): number {
+    return this.#seq + this.#quietSeq;
   }
 
   /** The error the watcher died of, if it did; waits then only time out. */
@@ -69,11 +82,14 @@ export class Waker {
    */
   wait(options: WakeWaitOptions = {}): Promise<WakeReason> {
     const { signal, since } = options;
+    const quiet = options.quiet === true;
     if (this.#closed || signal?.aborted) return Promise.resolve("abort");
     if (this.#onFirstWait.length > 0) {
       for (const start of this.#onFirstWait.splice(0)) start();
     }
-    if (since !== undefined && since !== this.#seq) return Promise.resolve("change");
+    if (since !== undefined && since !== (quiet ? this.allSeq : this.#seq)) {
+      return Promise.resolve("change");
+    }
     let timeoutMs = options.timeoutMs;
     if (this.#dead) timeoutMs = Math.min(timeoutMs ?? Infinity, DEAD_WATCHER_POLL_MS);
     return new Promise<WakeReason>((resolve, reject) => {
@@ -85,6 +101,7 @@ export class Waker {
         this.#updateKeepAlive();
       };
       const waiter: Waiter = {
+        quiet,
         settle: (reason) => (cleanup(), resolve(reason)),
         fail: (error) => (cleanup(), reject(error)),
       };
@@ -101,19 +118,37 @@ export class Waker {
   /** Wakes every waiter: a change may have been committed. */
   changed(): void {
     this.#seq++;
-    for (const waiter of [...this.#waiters]) waiter.settle("change");
+    this.#wake(false);
   }
 
   /**
    * Wakes local waiters after a commit made through this Database. Deferred to a microtask so
-   * that a call made inside a synchronous transaction wakes them only after it committed.
+   * that a call made inside a synchronous transaction wakes them only after it committed. A
+   * `"quiet"` write wakes only the waiters that asked for them (change feeds): a claim or an ack
+   * wakes no worker, so work() in one process does not wake itself for nothing.
    */
-  notifyLocal(): void {
+  notifyLocal(kind?: "quiet"): void {
+    if (kind === "quiet") {
+      this.#quietSeq++;
+      if (this.#quietWaiting()) queueMicrotask(() => this.#wake(true));
+      return;
+    }
     if (this.#waiters.size === 0) {
       this.#seq++;
       return;
     }
     queueMicrotask(() => this.changed());
+  }
+
+  #quietWaiting(): boolean {
+    for (const waiter of this.#waiters) if (waiter.quiet) return true;
+    return false;
+  }
+
+  #wake(quietOnly: boolean): void {
+    for (const waiter of [...this.#waiters]) {
+      if (!quietOnly || waiter.quiet) waiter.settle("change");
+    }
   }
 
   /** The watcher can no longer see commits: fail current waiters, make later ones poll. */
@@ -169,13 +204,13 @@ export class Waker {
  * commit.
  */
 export function changeHints(waker: Waker, signal?: AbortSignal): AsyncIterableIterator<number> {
-  let seen = waker.seq;
+  let seen = waker.allSeq;
   return abortableIterator<number>(async (stop) => {
     while (!stop.aborted) {
-      const reason = await waker.wait({ signal: stop, since: seen });
+      const reason = await waker.wait({ signal: stop, since: seen, quiet: true });
       if (reason === "abort") return undefined;
       if (reason === "change" || waker.dead) {
-        seen = waker.seq;
+        seen = waker.allSeq;
         return seen;
       }
     }
