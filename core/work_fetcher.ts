@@ -73,6 +73,8 @@ export class Fetcher<T> {
   #mayClaim = true;
   #nextAt: number | undefined;
   #since = 0;
+  /** The last write started handlers whose outcomes have not arrived yet. */
+  #started = false;
   /** Set when the database closed or work() failed: nothing more is written. */
   #halted = false;
 
@@ -128,9 +130,14 @@ export class Fetcher<T> {
     while (!this.#halted) {
       const idle = this.#host.idleSlots();
       const claimFor = idle > 0 && this.#mayClaim ? idle : 0;
-      if (this.#pending.length === 0 && claimFor === 0) {
-        if (this.#host.finished()) return;
-        await this.#wait(idle > 0);
+      // Slots freed by handlers started in the last write, which finished synchronously: their
+      // kick is queued and their outcomes are on their way; wait for them, so that the next
+      // write carries those outcomes with the claim, instead of claiming once per job.
+      const outcomesDue = this.#started && claimFor > 0 && this.#pending.length === 0;
+      this.#started = false;
+      if (outcomesDue || (this.#pending.length === 0 && claimFor === 0)) {
+        if (!outcomesDue && this.#host.finished()) return;
+        await this.#wait(!outcomesDue && idle > 0);
         continue;
       }
       const batch = this.#pending.splice(0);
@@ -174,6 +181,7 @@ export class Fetcher<T> {
     // A short claim means the queue had nothing more due: wait for a commit or the deadline.
     this.#mayClaim = look.jobs.length >= asked;
     this.#nextAt = look.nextAt;
+    this.#started = look.jobs.length > 0;
     for (const job of look.jobs) this.#host.start(job);
   }
 
