@@ -20,9 +20,9 @@ import { openDriver } from "./adapters/auto.ts";
 import type { DriverName } from "./adapters/auto.ts";
 import { Database } from "./core/database.ts";
 import type { DatabaseInit, DatabaseOptions } from "./core/database.ts";
-import type { SqliteDriver } from "./core/driver.ts";
-import { requireRetention } from "./core/retention.ts";
-import { requireOptions } from "./core/validate.ts";
+import type { SqliteDriver } from "./core/db/driver.ts";
+import { requireRetention } from "./core/maintenance/retention.ts";
+import { requireOptions } from "./core/db/validate.ts";
 import { startWatcher } from "./wake/watcher.ts";
 import { checkWatchOptions, WATCH_OPTION_KEYS } from "./wake/watch_options.ts";
 
@@ -35,7 +35,7 @@ export type {
   SqlFunctionOptions,
   SqliteDriver,
   SqlValue,
-} from "./core/driver.ts";
+} from "./core/db/driver.ts";
 export {
   DatabaseClosedError,
   isTransientSqliteError,
@@ -43,45 +43,49 @@ export {
   SqliteError,
   UnsupportedDatabaseError,
   WatcherDiedError,
-} from "./core/errors.ts";
-export { Lock, LOCK_TTL_DEFAULT_S } from "./core/lock.ts";
-export type { LockContext, WithLockOptions } from "./core/lock.ts";
-export { Job } from "./core/job.ts";
-export type { JobOutcome } from "./core/job.ts";
-export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue.ts";
-export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue.ts";
-export type { ClaimOptions } from "./core/claim.ts";
-export { Outbox } from "./core/outbox.ts";
-export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox.ts";
-export { Scheduler } from "./core/scheduler.ts";
+} from "./core/db/errors.ts";
+export { Lock, LOCK_TTL_DEFAULT_S } from "./core/lock/lock.ts";
+export type { LockContext, WithLockOptions } from "./core/lock/lock.ts";
+export { Job } from "./core/queue/job.ts";
+export type { JobOutcome } from "./core/queue/job.ts";
+export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue/queue.ts";
+export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue/queue.ts";
+export type { ClaimOptions } from "./core/queue/claim.ts";
+export { Outbox } from "./core/outbox/outbox.ts";
+export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox/outbox.ts";
+export { Scheduler } from "./core/scheduler/scheduler.ts";
 export type {
   Fire,
   ScheduledTask,
   ScheduleSpec,
   ScheduleUpdate,
   TickOptions,
-} from "./core/scheduler.ts";
-export { UnreadableScheduleError } from "./core/scheduler_errors.ts";
-export type { SchedulerRunOptions } from "./core/scheduler_run.ts";
-export { nextFireAfter, parseSchedule } from "./core/cron.ts";
-export type { Schedule, ScheduleOptions } from "./core/cron.ts";
-export { Stream } from "./core/stream.ts";
+} from "./core/scheduler/scheduler.ts";
+export { UnreadableScheduleError } from "./core/scheduler/errors.ts";
+export type { SchedulerRunOptions } from "./core/scheduler/run.ts";
+export { nextFireAfter, parseSchedule } from "./core/scheduler/cron/cron.ts";
+export type { Schedule, ScheduleOptions } from "./core/scheduler/cron/cron.ts";
+export { Stream } from "./core/stream/stream.ts";
 export type {
   ConsumerInfo,
   PublishOptions,
   StreamEvent,
   StreamOptions,
   TrimOptions,
-} from "./core/stream.ts";
-export type { StandardIssue, StandardResult, StandardSchemaV1 } from "./core/standard_schema.ts";
-export type { SubscribeOptions, Subscription } from "./core/subscription.ts";
-export type { ListenOptions, Notification, PruneNotificationsOptions } from "./core/notify.ts";
-export { RETENTION_DEFAULT } from "./core/retention.ts";
-export type { RetentionOptions } from "./core/retention.ts";
-export type { MaintenanceCounts } from "./core/maintenance.ts";
-export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/work.ts";
-export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/dead_letters.ts";
-export { Transaction } from "./core/transaction.ts";
+} from "./core/stream/stream.ts";
+export type { StandardIssue, StandardResult, StandardSchemaV1 } from "./core/db/standard_schema.ts";
+export type { SubscribeOptions, Subscription } from "./core/stream/subscription.ts";
+export type {
+  ListenOptions,
+  Notification,
+  PruneNotificationsOptions,
+} from "./core/notify/notify.ts";
+export { RETENTION_DEFAULT } from "./core/maintenance/retention.ts";
+export type { RetentionOptions } from "./core/maintenance/retention.ts";
+export type { MaintenanceCounts } from "./core/maintenance/maintenance.ts";
+export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/queue/work.ts";
+export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/queue/dead_letters.ts";
+export { Transaction } from "./core/db/transaction.ts";
 export type { DriverName } from "./adapters/auto.ts";
 
 /** Options for `open()`. */

@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { SqlValue } from "../core/driver.ts";
-import { SqliteError } from "../core/errors.ts";
-import { denoPlatform, type FfiPlatform, type Pointer } from "./_ffi_platform.ts";
+import type { SqlValue } from "../core/db/driver.ts";
+import { SqliteError } from "../core/db/errors.ts";
+import { denoPlatform, type FfiPlatform, type Pointer } from "../platform/ffi.ts";
 import { loadSqlite, SQLITE, type SqliteSymbols } from "./_ffi_symbols.ts";
 
 /** How to open an {@linkcode FfiConnection}. */

@@ -16,7 +16,7 @@ import type {
   SqlFunctionOptions,
   SqliteDriver,
   SqlValue,
-} from "../core/driver.ts";
+} from "../core/db/driver.ts";
 import {
   bigintToNumber,
   checkParamCount,
@@ -26,7 +26,7 @@ import {
   sqlFunctionResult,
 } from "./_shared.ts";
 import { STATEMENT_CACHE_SIZE_DEFAULT, StatementCache } from "./_statement_cache.ts";
-import type { FfiPlatform } from "./_ffi_platform.ts";
+import type { FfiPlatform } from "../platform/ffi.ts";
 import { SQLITE } from "./_ffi_symbols.ts";
 import { FfiConnection, type StatementHandle } from "./_ffi_connection.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FfiPlatform, ForeignFunction, Pointer } from "./_ffi_platform.ts";
+import type { FfiPlatform, ForeignFunction, Pointer } from "../platform/ffi.ts";
 
 /**
  * The libsqlite3 functions the binding calls. Pointers are opaque objects on Deno and numbers on

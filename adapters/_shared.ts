@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { SqlValue } from "../core/driver.ts";
-import { SqliteError } from "../core/errors.ts";
+import type { SqlValue } from "../core/db/driver.ts";
+import { SqliteError } from "../core/db/errors.ts";
 import { resultCodeOfName } from "./_sqlite_codes.ts";
 
 const INT64_MIN = -(2n ** 63n);

@@ -6,10 +6,11 @@
  * @module
  */
 
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
+import { runtimeKey } from "../platform/runtime.ts";
 
-/** The runtimes honker-ts knows. */
-export type RuntimeKey = "bun" | "deno" | "node";
+export { runtimeKey } from "../platform/runtime.ts";
+export type { RuntimeKey } from "../platform/runtime.ts";
 
 /** Names of the built-in adapters `open()` can choose. */
 export type DriverName =
@@ -19,14 +20,6 @@ export type DriverName =
   | "bun-ffi"
   | "better-sqlite3"
   | "libsql";
-
-/** Which runtime is running this code, detected from its globals. */
-export function runtimeKey(): RuntimeKey {
-  const g = globalThis as { Bun?: unknown; Deno?: unknown };
-  if (g.Bun !== undefined) return "bun";
-  if (g.Deno !== undefined) return "deno";
-  return "node";
-}
 
 /** The adapter `open()` uses when none is named. */
 export function defaultDriverName(): DriverName {

@@ -43,8 +43,8 @@ import type {
   SqlFunctionOptions,
   SqliteDriver,
   SqlValue,
-} from "../core/driver.ts";
-import { SqliteError } from "../core/errors.ts";
+} from "../core/db/driver.ts";
+import { SqliteError } from "../core/db/errors.ts";
 import {
   bigintToNumber,
   checkParams,

@@ -21,12 +21,12 @@
  * @module
  */
 
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import { openFfiDriver } from "./_ffi_driver.ts";
 import type { OpenFfiOptions } from "./_ffi_driver.ts";
 
 export type { OpenFfiOptions };
-import { bunPlatform } from "./_ffi_platform.ts";
+import { bunPlatform } from "../platform/ffi.ts";
 import { libraryVersion } from "./_ffi_symbols.ts";
 
 /** Options for {@linkcode openBunFfi}. */

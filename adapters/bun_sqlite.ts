@@ -23,7 +23,7 @@ import type {
   SqlFunctionOptions,
   SqliteDriver,
   SqlValue,
-} from "../core/driver.ts";
+} from "../core/db/driver.ts";
 import {
   bigintToNumber,
   checkParams,

@@ -46,7 +46,7 @@ import type {
   SqlFunctionOptions,
   SqliteDriver,
   SqlValue,
-} from "../core/driver.ts";
+} from "../core/db/driver.ts";
 import {
   bigintToNumber,
   checkParamCount,

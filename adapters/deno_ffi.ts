@@ -17,12 +17,12 @@
  * @module
  */
 
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import { openFfiDriver } from "./_ffi_driver.ts";
 import type { OpenFfiOptions } from "./_ffi_driver.ts";
 
 export type { OpenFfiOptions };
-import { denoPlatform } from "./_ffi_platform.ts";
+import { denoPlatform } from "../platform/ffi.ts";
 import { libraryVersion } from "./_ffi_symbols.ts";
 
 /** Options for {@linkcode openDenoFfi}. */

@@ -48,8 +48,8 @@
  * @module
  */
 
-import type { Row, RunResult, SqliteDriver, SqlValue } from "../core/driver.ts";
-import { SqliteError } from "../core/errors.ts";
+import type { Row, RunResult, SqliteDriver, SqlValue } from "../core/db/driver.ts";
+import { SqliteError } from "../core/db/errors.ts";
 import {
   bigintToNumber,
   checkParams,

@@ -25,7 +25,7 @@ import type {
   SqlFunctionOptions,
   SqliteDriver,
   SqlValue,
-} from "../core/driver.ts";
+} from "../core/db/driver.ts";
 import {
   checkParams,
   closedError,

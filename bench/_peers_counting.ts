@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Row, RunResult, SqliteDriver, SqlValue } from "../core/driver.ts";
+import type { Row, RunResult, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 
 /** A driver that counts its statements; `statements` is the count so far. */
 export interface CountingDriver extends SqliteDriver {

@@ -14,8 +14,8 @@
 import { setImmediate } from "node:timers";
 import { open } from "../mod.ts";
 import { openDriver } from "../adapters/auto.ts";
-import type { SqliteDriver } from "../core/driver.ts";
-import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
+import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
 import { countingDriver } from "./_peers_counting.ts";
 import { QUEUE } from "./_peers_system.ts";
 import type { Payload, PeerSystem, PreparedWork, SystemPlace } from "./_peers_system.ts";

@@ -19,7 +19,7 @@ import { dirname } from "node:path";
 import process from "node:process";
 import { open } from "../mod.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import { cpuMs, onCommands, send, sendAndExit, sleep, wallClock } from "./_wake_common.ts";
 
 const MAX_ID = "SELECT coalesce(max(id), 0) AS id FROM _honker_live";

@@ -25,8 +25,8 @@ import { join } from "node:path";
 import { open } from "../mod.ts";
 import { openDriver } from "../adapters/auto.ts";
 import { driverArg } from "./_driver_arg.ts";
-import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
-import { JOB_ACK, JOB_CLAIM_ONE, JOB_CLAIM_PRECHECK } from "../core/queue_sql.ts";
+import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
+import { JOB_ACK, JOB_CLAIM_ONE, JOB_CLAIM_PRECHECK } from "../core/queue/sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { percentile } from "./_wake_report.ts";
 

@@ -23,7 +23,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { Cron } from "croner";
-import { nextFireAfter } from "../core/cron.ts";
+import { nextFireAfter } from "../core/scheduler/cron/cron.ts";
 import { childArgv } from "../tests/_spawn.ts";
 
 const TZ = "America/New_York";

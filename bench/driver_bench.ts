@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { bench, group, run, summary } from "mitata";
 import { driverMatrix } from "../tests/_drivers.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 
 const PRAGMAS_SQL = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL";
 const JOBS_CREATE = "CREATE TABLE jobs (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, " +

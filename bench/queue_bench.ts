@@ -29,8 +29,8 @@ import type { Database, Queue } from "../mod.ts";
 import { driverArg } from "./_driver_arg.ts";
 import { fromNodeSqlite } from "../adapters/node_sqlite.ts";
 import type { NodeSqliteDatabaseLike } from "../adapters/node_sqlite.ts";
-import type { SqliteDriver } from "../core/driver.ts";
-import { PRAGMAS_DEFAULT } from "../core/schema_sql.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
+import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 
 const QUEUE = "bench";

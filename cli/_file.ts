@@ -9,7 +9,7 @@
 
 import { existsSync, statSync } from "node:fs";
 import type { Database, SqliteDriver } from "../mod.ts";
-import { runtimeKey } from "../adapters/auto.ts";
+import { runtimeKey } from "../platform/runtime.ts";
 import { CliError } from "./_cli.ts";
 
 /** honker's tables present in a file. */

@@ -7,7 +7,7 @@
  */
 
 import type { ConsumerInfo, DeadJob, JobInfo, ScheduledTask, SqliteDriver } from "../mod.ts";
-import { parseJson } from "../core/json.ts";
+import { parseJson } from "../core/db/json.ts";
 import {
   DEAD_LIST,
   JOB_LIST_PENDING,

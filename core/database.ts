@@ -5,33 +5,33 @@
  * @module
  */
 
-import type { DatabaseContext } from "./_context.ts";
-import type { SqliteDriver } from "./driver.ts";
-import { DatabaseClosedError, SQLITE_BUSY, SqliteError } from "./errors.ts";
-import { listen, notify, pruneNotifications } from "./notify.ts";
-import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify.ts";
-import { tryLock, withLock } from "./lock.ts";
-import type { Lock, LockContext, WithLockOptions } from "./lock.ts";
-import { Outbox, outboxQueueName, outboxQueueOptions } from "./outbox.ts";
-import type { OutboxDelivery, OutboxOptions } from "./outbox.ts";
-import { Queue } from "./queue.ts";
-import type { QueueOptions } from "./queue.ts";
-import { applyPragmas, bootstrapSchema, checkSupported } from "./schema.ts";
-import { sweepRateLimits, tryRateLimit } from "./rate_limit.ts";
-import { withSqlFunctions } from "./sql_functions_missing.ts";
-import { runMaintenance, startMaintenance } from "./maintenance.ts";
-import type { MaintenanceCounts } from "./maintenance.ts";
-import { requireRetention } from "./retention.ts";
-import type { RetentionPolicy } from "./retention.ts";
-import { Scheduler } from "./scheduler.ts";
-import { Stream } from "./stream.ts";
-import type { StreamOptions } from "./stream.ts";
-import type { Transaction } from "./transaction.ts";
-import { TransactionRunner } from "./transaction.ts";
-import { changeHints, Waker } from "./waker.ts";
+import type { DatabaseContext } from "./db/context.ts";
+import type { SqliteDriver } from "./db/driver.ts";
+import { DatabaseClosedError, SQLITE_BUSY, SqliteError } from "./db/errors.ts";
+import { listen, notify, pruneNotifications } from "./notify/notify.ts";
+import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify/notify.ts";
+import { tryLock, withLock } from "./lock/lock.ts";
+import type { Lock, LockContext, WithLockOptions } from "./lock/lock.ts";
+import { Outbox, outboxQueueName, outboxQueueOptions } from "./outbox/outbox.ts";
+import type { OutboxDelivery, OutboxOptions } from "./outbox/outbox.ts";
+import { Queue } from "./queue/queue.ts";
+import type { QueueOptions } from "./queue/queue.ts";
+import { applyPragmas, bootstrapSchema, checkSupported } from "./schema/schema.ts";
+import { sweepRateLimits, tryRateLimit } from "./rate_limit/rate_limit.ts";
+import { withSqlFunctions } from "./db/sql_functions_missing.ts";
+import { runMaintenance, startMaintenance } from "./maintenance/maintenance.ts";
+import type { MaintenanceCounts } from "./maintenance/maintenance.ts";
+import { requireRetention } from "./maintenance/retention.ts";
+import type { RetentionPolicy } from "./maintenance/retention.ts";
+import { Scheduler } from "./scheduler/scheduler.ts";
+import { Stream } from "./stream/stream.ts";
+import type { StreamOptions } from "./stream/stream.ts";
+import type { Transaction } from "./db/transaction.ts";
+import { TransactionRunner } from "./db/transaction.ts";
+import { changeHints, Waker } from "./wait/waker.ts";
 import type { DatabaseInit, WakeMode } from "./database_options.ts";
 import { BACKGROUND_BUSY_TIMEOUT_MS, requireBusyTimeoutMs } from "./database_options.ts";
-import { requireOptions } from "./validate.ts";
+import { requireOptions } from "./db/validate.ts";
 
 export type { DatabaseInit, DatabaseOptions, WakeMode } from "./database_options.ts";
 

@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { SqliteDriver } from "./driver.ts";
-import type { PruneNotificationsOptions } from "./notify.ts";
-import type { RetentionOptions } from "./retention.ts";
-import { requireTimerMs } from "./validate.ts";
-import type { Waker } from "./waker.ts";
+import type { SqliteDriver } from "./db/driver.ts";
+import type { PruneNotificationsOptions } from "./notify/notify.ts";
+import type { RetentionOptions } from "./maintenance/retention.ts";
+import { requireTimerMs } from "./db/validate.ts";
+import type { Waker } from "./wait/waker.ts";
 
 /** How long a call the application makes waits for the write lock by default, as honker. */
 export const BUSY_TIMEOUT_DEFAULT_MS = 5000;

@@ -6,14 +6,14 @@
  * @module
  */
 
-import type { SqlFunction, SqliteDriver } from "./driver.ts";
-import { fail, int, intOrNull, text } from "./_sql_args.ts";
-import { lockFunctions } from "./sql_functions_locks.ts";
-import { schedulerFunctions } from "./sql_functions_scheduler.ts";
-import { streamFunctions } from "./sql_functions_streams.ts";
-import * as ops from "./queue_ops.ts";
-import type { JobRow } from "./queue_ops.ts";
-import { createSchema } from "./schema.ts";
+import type { SqlFunction, SqliteDriver } from "./db/driver.ts";
+import { fail, int, intOrNull, text } from "./db/sql_args.ts";
+import { lockFunctions } from "./lock/sql_functions.ts";
+import { schedulerFunctions } from "./scheduler/sql_functions.ts";
+import { streamFunctions } from "./stream/sql_functions.ts";
+import * as ops from "./queue/ops.ts";
+import type { JobRow } from "./queue/ops.ts";
+import { createSchema } from "./schema/schema.ts";
 
 /** The JSON object honker returns for a claimed job (keys in serde's sorted order). */
 function claimedJson(row: JobRow): Record<string, unknown> {

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { SqliteDriver, SqlValue } from "../core/driver.ts";
+import type { SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import type { Register } from "./_conformance_shared.ts";
 import { assertSqlValue, count } from "./_conformance_shared.ts";
 import { INT64_MAX, INT64_MIN, REJECTED, ROUND_TRIPS } from "./_conformance_values.ts";

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import type { Register } from "./_conformance_shared.ts";
 import { count, one } from "./_conformance_shared.ts";
 

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { Database } from "../core/database.ts";
-import { bootstrapSchema } from "../core/schema.ts";
+import { bootstrapSchema } from "../core/schema/schema.ts";
 import { coreStatements, isMultiStatement, sqlParameters } from "./_core_sql.ts";
 import type { Register } from "./_conformance_shared.ts";
 

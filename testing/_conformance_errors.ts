@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import type { SqliteDriver } from "../core/driver.ts";
-import { isTransientSqliteError, SqliteError } from "../core/errors.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
+import { isTransientSqliteError, SqliteError } from "../core/db/errors.ts";
 import type { Register } from "./_conformance_shared.ts";
 import { count, one } from "./_conformance_shared.ts";
 

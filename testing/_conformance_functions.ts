@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { SqlFunction, SqlFunctionOptions, SqliteDriver, SqlValue } from "../core/driver.ts";
+import type { SqlFunction, SqlFunctionOptions, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import type { Register } from "./_conformance_shared.ts";
 import { assertSqlValue, one } from "./_conformance_shared.ts";
 

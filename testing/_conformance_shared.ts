@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Row, SqliteDriver, SqlValue } from "../core/driver.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 
 /** Opens a connection to a database file: what the adapter under test hands the suite. */
 export type OpenDriver = (path: string) => Promise<SqliteDriver> | SqliteDriver;

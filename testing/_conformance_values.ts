@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { SqlValue } from "../core/driver.ts";
+import type { SqlValue } from "../core/db/driver.ts";
 import type { Register } from "./_conformance_shared.ts";
 import { assertSqlValue, count, one } from "./_conformance_shared.ts";
 

@@ -6,15 +6,15 @@
  * @module
  */
 
-import * as lockSql from "../core/lock_sql.ts";
-import * as maintenanceSql from "../core/maintenance_sql.ts";
-import * as notifySql from "../core/notify_sql.ts";
-import * as queueSql from "../core/queue_sql.ts";
-import * as rateLimitSql from "../core/rate_limit_sql.ts";
-import * as schedulerSql from "../core/scheduler_sql.ts";
-import * as schemaFormat from "../core/schema_format.ts";
-import * as schemaSql from "../core/schema_sql.ts";
-import * as streamSql from "../core/stream_sql.ts";
+import * as lockSql from "../core/lock/sql.ts";
+import * as maintenanceSql from "../core/maintenance/sql.ts";
+import * as notifySql from "../core/notify/sql.ts";
+import * as queueSql from "../core/queue/sql.ts";
+import * as rateLimitSql from "../core/rate_limit/sql.ts";
+import * as schedulerSql from "../core/scheduler/sql.ts";
+import * as schemaFormat from "../core/schema/format.ts";
+import * as schemaSql from "../core/schema/sql.ts";
+import * as streamSql from "../core/stream/sql.ts";
 
 /** The core's modules that export SQL, by file name. */
 export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {

@@ -1,6 +1,6 @@
 /**
  * The driver conformance suite: one call proves that a {@linkcode SqliteDriver} keeps every rule
- * of the contract in `core/driver.ts` (value round-trips, integer binding, the ±(2^53 − 1)
+ * of the contract in `core/db/driver.ts` (value round-trips, integer binding, the ±(2^53 − 1)
  * read limit, parameter rejection, the statement cache, errors as SqliteError with SQLite's
  * result code, SQL functions (re-entered too), rows read as arrays through `values()`, WAL, two
  * connections on one file, transactions and `close()`), and that honker-ts's own SQL runs on it:
@@ -21,7 +21,7 @@
  */
 
 import { describe, it } from "node:test";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import { arrayTests } from "./_conformance_arrays.ts";
 import { connectionTests } from "./_conformance_connections.ts";
 import { coreSqlTests } from "./_conformance_core_sql.ts";
@@ -40,7 +40,7 @@ export type {
   SqlFunctionOptions,
   SqliteDriver,
   SqlValue,
-} from "../core/driver.ts";
+} from "../core/db/driver.ts";
 
 /**
  * What {@linkcode driverConformance} needs to know about the adapter under test.

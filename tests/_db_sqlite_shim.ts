@@ -21,11 +21,11 @@
  * of functions are copied rather than viewed, and use after `close()` throws instead of crashing.
  */
 
-import type { SqlValue } from "../core/driver.ts";
+import type { SqlValue } from "../core/db/driver.ts";
 import type { DbSqliteDatabaseLike, DbSqliteStatementLike } from "../adapters/db_sqlite.ts";
 import { FfiConnection, type StatementHandle } from "../adapters/_ffi_connection.ts";
 import { SQLITE } from "../adapters/_ffi_symbols.ts";
-import { SqliteError } from "../core/errors.ts";
+import { SqliteError } from "../core/db/errors.ts";
 
 /** The @db/sqlite `DatabaseOpenOptions` the shim honours. */
 export interface DbSqliteShimOptions {

@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { BetterSqlite3Class } from "../adapters/better_sqlite3.ts";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import type { KnownLimitation } from "../testing/driver_conformance.ts";
 import { runtimeKey } from "./_runtime.ts";
 

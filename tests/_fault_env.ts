@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 
 /** SHA-256 of a file's bytes. */
 export function fileHash(path: string): string {

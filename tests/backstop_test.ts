@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
-import { QUIET_AFTER_POLLS } from "../wake/backstop.ts";
+import { QUIET_AFTER_POLLS } from "../wake/sources/backstop.ts";
 import { fsEventsUnsafe } from "../wake/watch_options.ts";
 import { assertCommitWakesClaim, tempDbPath } from "./_helpers.ts";
 

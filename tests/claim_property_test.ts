@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { fromDriver } from "../mod.ts";
 import type { Database, Job, Queue } from "../mod.ts";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { tempDbPath } from "./_helpers.ts";

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import process from "node:process";
-import { nextFireAfter, parseSchedule } from "../core/cron.ts";
+import { nextFireAfter, parseSchedule } from "../core/scheduler/cron/cron.ts";
 import { honkerExtSkip } from "./_honker_ext.ts";
 import { runScript } from "./_spawn.ts";
 

@@ -3,7 +3,7 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { SqliteDriver } from "../core/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import { open } from "../mod.ts";
 import { runtimeKey } from "./_runtime.ts";
 import { type DriverEntry, driverMatrix } from "./_drivers.ts";

@@ -24,7 +24,7 @@ import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
-import { inotifyAvailable } from "../wake/inotify_source.ts";
+import { inotifyAvailable } from "../wake/sources/inotify_source.ts";
 import { collect, spawnScript } from "./_spawn.ts";
 
 const CYCLES = 10_000;

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { fromDriver, open } from "../mod.ts";
 import type { Database, DatabaseOptions } from "../mod.ts";
-import type { SqliteDriver, SqlValue } from "../core/driver.ts";
+import type { SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import { countRows, sqlNow } from "./_db.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";

@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fromDriver } from "../mod.ts";
-import { heartbeatJob } from "../core/queue_ops.ts";
+import { heartbeatJob } from "../core/queue/ops.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, sqlNow, withDb } from "./_db.ts";
 

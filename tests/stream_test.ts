@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fromDriver } from "../mod.ts";
-import type { Row, SqliteDriver, SqlValue } from "../core/driver.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, withDb } from "./_db.ts";
 import { tempDbPath } from "./_helpers.ts";

@@ -1,11 +1,11 @@
-// The change probe behind every cross-process wake (core/_version_probe.ts): `other()` (a bare
+// The change probe behind every cross-process wake (wake/version_probe.ts): `other()` (a bare
 // PRAGMA data_version, on the file-system event path) and `any()` (data_version plus
 // total_changes(), on the polls) share one baseline.
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { probeOrAssumeOther, versionProbe } from "../core/_version_probe.ts";
-import type { SqliteDriver } from "../core/driver.ts";
+import { probeOrAssumeOther, versionProbe } from "../wake/version_probe.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
 

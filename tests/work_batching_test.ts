@@ -28,6 +28,7 @@ for (const entry of driverMatrix()) {
           const stop = new AbortController();
           let handled = 0;
           const result = await q.work(async () => {
+            await Promise.resolve(); // an async handler, as applications write them
             if (++handled === 64) setTimeout(() => stop.abort(), 50);
           }, { concurrency: 32, signal: stop.signal });
           assert.equal(result.acked, 64);
@@ -70,7 +71,7 @@ for (const entry of driverMatrix()) {
           const busyRun = busy.work(() => void handled++, { signal: stop.signal });
           for (let i = 0; i < 40; i++) {
             busy.enqueue(i);
-            await eventually(() => handled === i + 1, "the busy queue's job");
+            await eventually(() => handled === i + 1, 5000, "the busy queue's job");
           }
           // The 40 enqueues may each wake the idle worker (an enqueue can make a job claimable:
           // the waker does not know of which queue); the 40 claims and 40 acks must not.

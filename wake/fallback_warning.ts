@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DEAD_WATCHER_POLL_MS } from "../core/waker.ts";
+import { DEAD_WATCHER_POLL_MS } from "../core/wait/waker.ts";
 
 const reported = new Set<string>();
 

@@ -7,7 +7,7 @@
  */
 
 import { statSync } from "node:fs";
-import { WatcherDiedError } from "../core/errors.ts";
+import { WatcherDiedError } from "../core/db/errors.ts";
 
 function identity(path: string): string | undefined {
   try {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { runtimeKey } from "../adapters/auto.ts";
-import { requireTimerMs } from "../core/validate.ts";
-import { inotifyAvailable } from "./inotify_source.ts";
+import { runtimeKey } from "../platform/runtime.ts";
+import { requireTimerMs } from "../core/db/validate.ts";
+import { inotifyAvailable } from "./sources/inotify_source.ts";
 
 /** How the watcher learns of other processes' commits. */
 export type WakeMode = "auto" | "fs" | "poll";

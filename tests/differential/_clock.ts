@@ -16,7 +16,7 @@
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SqliteDriver } from "../../core/driver.ts";
+import type { SqliteDriver } from "../../core/db/driver.ts";
 import type { LibsqlDatabaseLike } from "../../adapters/libsql.ts";
 import type { DriverEntry } from "../_drivers.ts";
 import { tempDbPath } from "../_helpers.ts";

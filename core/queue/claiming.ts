@@ -1,0 +1,167 @@
+/**
+ * The claim step behind `Queue.claimBatch()`: the claim statement(s), Job objects in claim
+ * order, and the payload schema check that sends a job whose payload no longer validates to the
+ * dead letters instead of handing it out. Private to `core/`.
+ *
+ * @module
+ */
+
+import type { DatabaseContext } from "../db/context.ts";
+import type { SqliteDriver } from "../db/driver.ts";
+import { Job } from "./job.ts";
+import { parseJson } from "../db/json.ts";
+import * as ops from "./ops.ts";
+import type { JobRow } from "./ops.ts";
+import { JOB_CLAIM_LOOK, JOB_CLAIM_PRECHECK, JOB_EXHAUSTED_PENDING_EXISTS } from "./sql.ts";
+import { checkPayload } from "../db/standard_schema.ts";
+import type { StandardSchemaV1 } from "../db/standard_schema.ts";
+
+/** What the claim needs to know about the queue. */
+export interface ClaimTarget {
+  readonly name: string;
+  readonly visibilityTimeoutS: number;
+  readonly schema: StandardSchemaV1 | undefined;
+}
+
+function byClaimOrder(a: Job<unknown>, b: Job<unknown>): number {
+  return b.priority - a.priority || a.runAt - b.runAt || a.id - b.id;
+}
+
+/** Rows a claim took, and when it found nothing more due, the next moment one could succeed. */
+interface Claimed {
+  rows: JobRow[];
+  /** Unix seconds of the next possible claim (0: none known), or undefined if more may be due. */
+  nextAt: number | undefined;
+}
+
+type ClaimLookRow = {
+  exhausted: number;
+  claimable: number;
+  exhausted_pending?: number;
+  next_at?: number | null;
+};
+
+/**
+ * One claim. The application's own claim asks the two-answer pre-check; a background claimer's
+ * look also learns, in the same read, what it needs before it sleeps (`JOB_CLAIM_LOOK`). Inside
+ * a transaction (the application's, or work()'s batch of acks and claims) there is no pre-check:
+ * the write lock is held already.
+ */
+function claimRows(
+  ctx: DatabaseContext,
+  driver: SqliteDriver,
+  queue: ClaimTarget,
+  workerId: string,
+  n: number,
+  background: boolean,
+): Claimed {
+  const { transactions } = ctx;
+  const look = (): ClaimLookRow | undefined =>
+    background
+      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, Array(5).fill(queue.name))
+      : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, [queue.name, queue.name]);
+  const check = transactions.current ? undefined : look();
+  if (check === undefined || check.exhausted) {
+    const rows = transactions.atomic(() =>
+      ops.claimJobs(driver, queue.name, workerId, n, queue.visibilityTimeoutS)
+    );
+    const nextAt = rows.length < n && background ? ops.nextClaimAt(driver, queue.name) : undefined;
+    return { rows, nextAt };
+  }
+  // Nothing due: no write (a woken worker must not contend for the write lock for nothing).
+  if (!check.claimable) {
+    const exhausted = background
+      ? check.exhausted_pending
+      : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
+    if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
+    return { rows: [], nextAt: check.next_at ?? 0 };
+  }
+  // The common case in one autocommit statement: no expired claim is out of attempts.
+  const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS);
+  if (rows.length >= n) return { rows, nextAt: undefined };
+  const after = background ? look() : undefined;
+  const exhausted = background
+    ? after?.exhausted_pending
+    : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
+  if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
+  return { rows, nextAt: after?.claimable ? undefined : after?.next_at ?? undefined };
+}
+
+/**
+ * What a background claim found: the jobs, and when the queue had nothing more due, the next
+ * moment a claim could succeed (unix seconds, 0 when none is known; undefined when more may be
+ * due now), so that the claimer can sleep without another read.
+ */
+export interface ClaimLook<T> {
+  jobs: Job<T>[];
+  nextAt: number | undefined;
+}
+
+/** Claims up to `n` jobs for `workerId` as the application's own call, in claim order. */
+export function claimBatch<T>(
+  ctx: DatabaseContext,
+  queue: ClaimTarget,
+  workerId: string,
+  n: number,
+  action: string,
+): Job<T>[] {
+  return claimJobs<T>(ctx, ctx.open(action), queue, workerId, n, action, false).jobs;
+}
+
+/**
+ * The claim `work()` and `claim()` make on their own: a background write that waits only
+ * briefly for the write lock and throws a transient SqliteError when the database is busy.
+ */
+export function claimInBackground<T>(
+  ctx: DatabaseContext,
+  queue: ClaimTarget,
+  workerId: string,
+  n: number,
+  action: string,
+): ClaimLook<T> {
+  return ctx.background(
+    action,
+    (driver) => claimJobs<T>(ctx, driver, queue, workerId, n, action, true),
+  );
+}
+
+function claimJobs<T>(
+  ctx: DatabaseContext,
+  driver: SqliteDriver,
+  queue: ClaimTarget,
+  workerId: string,
+  n: number,
+  action: string,
+  background: boolean,
+): ClaimLook<T> {
+  const jobs: Job<T>[] = [];
+  let nextAt: number | undefined;
+  // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
+  // the queue has nothing more due.
+  for (let rejected = 1; rejected > 0 && jobs.length < n;) {
+    const claimed = claimRows(ctx, driver, queue, workerId, n - jobs.length, background);
+    const rows = claimed.rows;
+    nextAt = claimed.nextAt;
+    if (rows.length === 0) break;
+    // Quiet: a claim never makes anything claimable, so local waiters need not look again.
+    ctx.wrote("quiet");
+    rejected = 0;
+    for (const row of rows) {
+      let payload = parseJson<unknown>(row.payload);
+      if (queue.schema) {
+        const checked = checkPayload(queue.schema, payload, action);
+        if (!checked.ok) {
+          rejected++;
+          const job = new Job(ctx, row, payload, queue.visibilityTimeoutS);
+          job.fail(`payload does not match the schema: ${checked.message}`);
+          continue;
+        }
+        payload = checked.value;
+      }
+      jobs.push(new Job<T>(ctx, row, payload as T, queue.visibilityTimeoutS));
+    }
+  }
+  // Sorted as Jobs, whose fields read faster than node:sqlite's rows.
+  if (jobs.length > 1) jobs.sort(byClaimOrder);
+  return { jobs, nextAt };
+}

@@ -1,0 +1,284 @@
+/**
+ * The queue operations of spec §2 over a bare driver, with no transaction control and no
+ * argument checks. Both the `Queue` API and the `honker_*` SQL functions call these, so the two
+ * can never drift apart. Multi-statement operations must run inside a transaction (or inside the
+ * statement calling an SQL function, which is atomic on its own).
+ *
+ * @module
+ */
+
+import type { SqliteDriver } from "../db/driver.ts";
+import {
+  DEAD_INSERT,
+  JOB_ACK,
+  JOB_ACK_MANY,
+  JOB_ACK_MANY_IN_QUEUE,
+  JOB_CANCEL,
+  JOB_CANCEL_IN_QUEUE,
+  JOB_CLAIM,
+  JOB_CLAIM_ONE,
+  JOB_DELETE_EXHAUSTED_CLAIMS,
+  JOB_DELETE_EXHAUSTED_PENDING,
+  JOB_DELETE_EXPIRED,
+  JOB_DELETE_FAILED,
+  JOB_DELETE_RETRY_EXHAUSTED,
+  JOB_GET,
+  JOB_GET_IN_QUEUE,
+  JOB_HEARTBEAT,
+  JOB_HELD,
+  JOB_INSERT,
+  JOB_INSERT_MANY,
+  JOB_NEXT_CLAIM_AT,
+  JOB_RELEASE,
+  JOB_RETRY,
+  RESULT_GET,
+  RESULT_SWEEP,
+  RESULT_UPSERT,
+} from "./sql.ts";
+
+/** A `_honker_live` row as stored. */
+export interface JobRow {
+  [column: string]: string | number | null;
+  id: number;
+  queue: string;
+  payload: string;
+  state: string;
+  priority: number;
+  run_at: number;
+  worker_id: string | null;
+  claim_expires_at: number | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: number;
+  expires_at: number | null;
+}
+
+/** Where a job runs: either a delay from now or an absolute instant, else now. */
+export interface EnqueueTiming {
+  delayS: number | null;
+  runAt: number | null;
+  priority: number;
+  maxAttempts: number;
+  expiresS: number | null;
+}
+
+/** `honker_enqueue`. Returns the new id. */
+export function enqueueJob(
+  driver: SqliteDriver,
+  queue: string,
+  payload: string,
+  t: EnqueueTiming,
+): number {
+  return driver.run(JOB_INSERT, [
+    queue,
+    payload,
+    t.delayS,
+    t.runAt,
+    t.priority,
+    t.maxAttempts,
+    t.expiresS,
+  ]).lastInsertRowid;
+}
+
+/** Many jobs in one statement. Returns their ids in payload order. */
+export function enqueueJobs(
+  driver: SqliteDriver,
+  queue: string,
+  payloads: readonly string[],
+  t: EnqueueTiming,
+): number[] {
+  const rows = driver.all<{ id: number }>(JOB_INSERT_MANY, [
+    queue,
+    t.delayS,
+    t.runAt,
+    t.priority,
+    t.maxAttempts,
+    t.expiresS,
+    JSON.stringify(payloads),
+  ]);
+  return rows.map((row) => row.id).sort((a, b) => a - b);
+}
+
+/** Moves rows just deleted from `_honker_live` into `_honker_dead` with the same ids. */
+export function buryJobs(driver: SqliteDriver, rows: readonly JobRow[], lastError: string): void {
+  for (const row of rows) {
+    driver.run(DEAD_INSERT, [
+      row.id,
+      row.queue,
+      row.payload,
+      row.priority,
+      row.run_at,
+      row.attempts,
+      row.max_attempts,
+      lastError,
+      row.created_at,
+    ]);
+  }
+}
+
+/** Dead-letters expired claims whose attempts are used up (claim step 1, processing rows). */
+export function buryExhaustedClaims(driver: SqliteDriver, queue: string): number {
+  const rows = driver.all<JobRow>(JOB_DELETE_EXHAUSTED_CLAIMS, [queue]);
+  buryJobs(driver, rows, "max attempts exceeded");
+  return rows.length;
+}
+
+/** Dead-letters due pending rows whose attempts are used up (claim step 1, pending rows). */
+export function buryExhaustedPending(driver: SqliteDriver, queue: string): number {
+  const rows = driver.all<JobRow>(JOB_DELETE_EXHAUSTED_PENDING, [queue]);
+  buryJobs(driver, rows, "max attempts exceeded");
+  return rows.length;
+}
+
+/** The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING). */
+export function claimJobRows(
+  driver: SqliteDriver,
+  queue: string,
+  workerId: string,
+  n: number,
+  timeoutS: number,
+): JobRow[] {
+  return n === 1
+    ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue])
+    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n]);
+}
+
+/**
+ * `honker_claim_batch`: dead-letter exhausted rows, then claim up to n.
+ *
+ * Exhausted due pending rows are dead-lettered only when the claim came back short: until then
+ * they sit behind claimable work and are skipped by the claim anyway, and looking for them
+ * earlier would scan the whole backlog on every claim (honker's O(depth) claim).
+ */
+export function claimJobs(
+  driver: SqliteDriver,
+  queue: string,
+  workerId: string,
+  n: number,
+  timeoutS: number,
+): JobRow[] {
+  buryExhaustedClaims(driver, queue);
+  const rows = claimJobRows(driver, queue, workerId, n, timeoutS);
+  if (rows.length < n) buryExhaustedPending(driver, queue);
+  return rows;
+}
+
+/** `honker_ack`. */
+export function ackJob(driver: SqliteDriver, id: number, workerId: string): number {
+  return driver.run(JOB_ACK, [id, workerId]).changes;
+}
+
+/** `honker_ack_batch`: any queue's jobs. */
+export function ackJobs(driver: SqliteDriver, ids: readonly number[], workerId: string): number {
+  return driver.run(JOB_ACK_MANY, [JSON.stringify(ids), workerId]).changes;
+}
+
+/** `queue.ackBatch()`: only `queue`'s jobs. */
+export function ackQueueJobs(
+  driver: SqliteDriver,
+  queue: string,
+  ids: readonly number[],
+  workerId: string,
+): number {
+  return driver.run(JOB_ACK_MANY_IN_QUEUE, [JSON.stringify(ids), workerId, queue]).changes;
+}
+
+/** `honker_retry`: back to pending after a delay, or dead when attempts are used up. */
+export function retryJob(
+  driver: SqliteDriver,
+  id: number,
+  workerId: string,
+  delayS: number,
+  error: string,
+): number {
+  if (driver.run(JOB_RETRY, [delayS, id, workerId]).changes > 0) return 1;
+  const rows = driver.all<JobRow>(JOB_DELETE_RETRY_EXHAUSTED, [id, workerId]);
+  buryJobs(driver, rows, error);
+  return rows.length;
+}
+
+/** `honker_fail`: straight to dead, whatever the attempts. */
+export function failJob(driver: SqliteDriver, id: number, workerId: string, error: string): number {
+  const rows = driver.all<JobRow>(JOB_DELETE_FAILED, [id, workerId]);
+  buryJobs(driver, rows, error);
+  return rows.length;
+}
+
+/** `honker_heartbeat`: the new claim expiry, or undefined when the claim was not ours. */
+export function heartbeatJob(
+  driver: SqliteDriver,
+  id: number,
+  workerId: string,
+  extendS: number,
+): number | undefined {
+  return driver.get<{ claim_expires_at: number }>(JOB_HEARTBEAT, [extendS, id, workerId])
+    ?.claim_expires_at;
+}
+
+/** `honker_cancel`: any queue's job. */
+export function cancelJob(driver: SqliteDriver, id: number): number {
+  return driver.run(JOB_CANCEL, [id]).changes;
+}
+
+/** `queue.cancel()`: only a job of `queue`. */
+export function cancelQueueJob(driver: SqliteDriver, queue: string, id: number): number {
+  return driver.run(JOB_CANCEL_IN_QUEUE, [id, queue]).changes;
+}
+
+/** `honker_get_job`: the live row, whatever its queue, or undefined. */
+export function getJobRow(driver: SqliteDriver, id: number): JobRow | undefined {
+  return driver.get<JobRow>(JOB_GET, [id]);
+}
+
+/** `queue.getJob()`: the live row if it belongs to `queue`, or undefined. */
+export function getQueueJobRow(
+  driver: SqliteDriver,
+  queue: string,
+  id: number,
+): JobRow | undefined {
+  return driver.get<JobRow>(JOB_GET_IN_QUEUE, [id, queue]);
+}
+
+/** `honker_sweep_expired`: expired pending rows to dead with reason 'expired'. */
+export function sweepExpiredJobs(driver: SqliteDriver, queue: string): number {
+  const rows = driver.all<JobRow>(JOB_DELETE_EXPIRED, [queue]);
+  buryJobs(driver, rows, "expired");
+  return rows.length;
+}
+
+/** `honker_queue_next_claim_at`: unix seconds, or 0 when nothing is coming. */
+export function nextClaimAt(driver: SqliteDriver, queue: string): number {
+  const row = driver.get<{ t: number | null }>(JOB_NEXT_CLAIM_AT, [queue, queue]);
+  return row?.t ?? 0;
+}
+
+/** `honker_result_save`. */
+export function saveResult(
+  driver: SqliteDriver,
+  jobId: number,
+  value: string,
+  ttlS: number,
+): number {
+  driver.run(RESULT_UPSERT, [jobId, value, ttlS, ttlS]);
+  return 1;
+}
+
+/** `honker_result_get`: the stored text, or null when absent or expired. */
+export function getResult(driver: SqliteDriver, jobId: number): string | null {
+  return driver.get<{ value: string | null }>(RESULT_GET, [jobId])?.value ?? null;
+}
+
+/** `honker_result_sweep`. */
+export function sweepResults(driver: SqliteDriver): number {
+  return driver.run(RESULT_SWEEP).changes;
+}
+
+/** Gives a held job back at once (its claim expires now); see JOB_RELEASE. */
+export function releaseJob(driver: SqliteDriver, id: number, workerId: string): number {
+  return driver.run(JOB_RELEASE, [id, workerId]).changes;
+}
+
+/** Whether `workerId` still holds the job (see JOB_HELD). */
+export function isJobHeld(driver: SqliteDriver, id: number, workerId: string): boolean {
+  return driver.get(JOB_HELD, [id, workerId]) !== undefined;
+}

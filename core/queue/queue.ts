@@ -1,0 +1,377 @@
+/**
+ * The durable work queue (spec §2): enqueue, claim with a visibility timeout, ack, retry,
+ * dead letters, results.
+ *
+ * @module
+ */
+
+import type { DatabaseContext } from "../db/context.ts";
+import { claimBatch, claimInBackground } from "./claiming.ts";
+import type { ClaimLook } from "./claiming.ts";
+import { claimIterator } from "./claim.ts";
+import type { ClaimOptions } from "./claim.ts";
+import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
+import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_letters.ts";
+import type { Job } from "./job.ts";
+import { parseJson, toJsonText } from "../db/json.ts";
+import * as ops from "./ops.ts";
+import type { EnqueueTiming } from "./ops.ts";
+import { JOB_STATS } from "./sql.ts";
+import { requireSchema, validateForRead, validateForWrite } from "../db/standard_schema.ts";
+import {
+  ENQUEUE_OPTION_KEYS,
+  MAX_ATTEMPTS_DEFAULT,
+  QUEUE_OPTION_KEYS,
+  VISIBILITY_TIMEOUT_DEFAULT_S,
+} from "./types.ts";
+import type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
+import type { StandardSchemaV1 } from "../db/standard_schema.ts";
+import type { Transaction } from "../db/transaction.ts";
+import { work } from "./work.ts";
+import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
+import {
+  requireCount,
+  requireId,
+  requireInstant,
+  requireInteger,
+  requireName,
+  requireOptions,
+  requireSeconds,
+} from "../db/validate.ts";
+
+export { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./types.ts";
+export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
+
+/**
+ * A named queue in the database file. Jobs enqueued here can be claimed by any process using
+ * honker-ts or honker on the same file.
+ *
+ * @typeParam T The payload type jobs carry (a schema's output).
+ * @typeParam In The payload type `enqueue()` takes (a schema's input); T unless a schema
+ * transforms.
+ *
+ * @example Enqueue, claim, ack
+ * ```ts ignore
+ * const emails = db.queue<{ to: string }>("emails");
+ * emails.enqueue({ to: "a@example.com" });
+ * const job = emails.claimOne("worker-1");
+ * if (job) job.ack();
+ * ```
+ */
+export class Queue<T = unknown, In = T> {
+  /** The queue name. */
+  readonly name: string;
+  /** Seconds a claim lasts. */
+  readonly visibilityTimeoutS: number;
+  /** Claims a job gets by default. */
+  readonly maxAttempts: number;
+  /** The payload schema, if any. */
+  readonly schema: StandardSchemaV1 | undefined;
+  #ctx: DatabaseContext;
+  #resultTtlS: number;
+
+  /**
+   * @internal Use `db.queue()`. `resultTtlS` is the TTL of a result saved without `ttlS`: the
+   * database's `retention.resultsS`, or 0 (never expires).
+   */
+  constructor(
+    ctx: DatabaseContext,
+    name: string,
+    options: QueueOptions<T, In> = {},
+    resultTtlS = 0,
+  ) {
+    const action = `open queue ${JSON.stringify(name)}`;
+    this.name = requireName(name, "the queue name", action);
+    requireOptions(options, action, QUEUE_OPTION_KEYS);
+    this.visibilityTimeoutS = requireCount(
+      options.visibilityTimeoutS ?? VISIBILITY_TIMEOUT_DEFAULT_S,
+      "visibilityTimeoutS",
+      action,
+    );
+    this.maxAttempts = requireCount(
+      options.maxAttempts ?? MAX_ATTEMPTS_DEFAULT,
+      "maxAttempts",
+      action,
+    );
+    this.schema = options.schema === undefined ? undefined : requireSchema(options.schema, action);
+    this.#ctx = ctx;
+    this.#resultTtlS = resultTtlS;
+  }
+
+  #action(verb: string): string {
+    return `${verb} queue ${JSON.stringify(this.name)}`;
+  }
+
+  #timing(options: EnqueueOptions, action: string): EnqueueTiming {
+    return {
+      delayS: options.delayS === undefined
+        ? null
+        : requireSeconds(options.delayS, "delayS", action),
+      runAt: options.runAt === undefined ? null : requireInstant(options.runAt, "runAt", action),
+      priority: requireInteger(options.priority ?? 0, "priority", action),
+      maxAttempts: requireCount(options.maxAttempts ?? this.maxAttempts, "maxAttempts", action),
+      expiresS: options.expiresS === undefined
+        ? null
+        : requireSeconds(options.expiresS, "expiresS", action),
+    };
+  }
+
+  /**
+   * Adds a job. Returns its id. With a schema, the payload is validated and stored as given;
+   * claims hand out the schema's output.
+   *
+   * @throws {TypeError} When the payload is not JSON-serialisable or does not match the schema,
+   * or an option is unknown or invalid; nothing is written.
+   * @throws {RangeError} For an option out of range (`runAt` in milliseconds …).
+   */
+  enqueue(payload: In, options?: EnqueueOptions): number {
+    const action = this.#action("enqueue to");
+    const opts = requireOptions(options, action, ENQUEUE_OPTION_KEYS);
+    const timing = this.#timing(opts, action);
+    validateForWrite(this.schema, payload, action);
+    const text = toJsonText(payload, action);
+    const driver = this.#ctx.joinTx(opts.tx, action);
+    const id = ops.enqueueJob(driver, this.name, text, timing);
+    this.#ctx.wrote();
+    return id;
+  }
+
+  /** Adds many jobs in one statement (one transaction). Returns their ids in order. */
+  enqueueMany(payloads: readonly In[], options?: EnqueueOptions): number[] {
+    const action = this.#action("enqueue to");
+    if (!Array.isArray(payloads)) {
+      throw new TypeError(`Cannot ${action}: payloads must be an array`);
+    }
+    const opts = requireOptions(options, action, ENQUEUE_OPTION_KEYS);
+    const timing = this.#timing(opts, action);
+    const texts = payloads.map((payload, i) => {
+      const where = `${action} (payload ${i})`;
+      validateForWrite(this.schema, payload, where);
+      return toJsonText(payload, where);
+    });
+    const driver = this.#ctx.joinTx(opts.tx, action);
+    if (texts.length === 0) return [];
+    const ids = ops.enqueueJobs(driver, this.name, texts, timing);
+    this.#ctx.wrote();
+    return ids;
+  }
+
+  /** Claims up to `n` due jobs, highest priority first, for `visibilityTimeoutS`. */
+  claimBatch(workerId: string, n: number): Job<T>[] {
+    const action = this.#action("claim from");
+    requireName(workerId, "workerId", action);
+    requireCount(n, "n", action);
+    return claimBatch<T>(this.#ctx, this, workerId, n, action);
+  }
+
+  /**
+   * @internal The claim `claim()` and `work()` make on their own: a background write that throws
+   * a transient SqliteError instead of blocking while another process holds the write lock.
+   */
+  claimInBackground(workerId: string, n: number): ClaimLook<T> {
+    return claimInBackground<T>(this.#ctx, this, workerId, n, this.#action("claim from"));
+  }
+
+  /**
+   * @internal Runs `batch` as one background write in one transaction: work() commits the acks
+   * and retries that are ready together with its next claim. Job and claim calls made inside it
+   * join it.
+   */
+  batchInBackground<R>(batch: () => R): R {
+    const action = this.#action("settle jobs of");
+    return this.#ctx.background(action, () => this.#ctx.transactions.atomic(batch));
+  }
+
+  /** Claims the next due job, or returns null when none is due. */
+  claimOne(workerId: string): Job<T> | null {
+    return this.claimBatch(workerId, 1)[0] ?? null;
+  }
+
+  /**
+   * Yields jobs as they become due, claimed one at a time for `workerId`. When nothing is due it
+   * sleeps until a commit from any process, the next deadline (a delayed job, an expiring
+   * claim) or the idle poll. Breaking out of the loop, `return()` or the signal end it at once.
+   *
+   * @example A worker loop
+   * ```ts ignore
+   * for await (const job of queue.claim("worker-1", { signal })) {
+   *   await handle(job.payload);
+   *   job.ack();
+   * }
+   * ```
+   */
+  claim(workerId: string, options?: ClaimOptions): AsyncIterableIterator<Job<T>> {
+    this.#ctx.open(this.#action("claim from"));
+    return claimIterator(this, this.#ctx.waker, workerId, options);
+  }
+
+  /**
+   * Runs `handler` for every job until `options.signal` aborts: acks on success, retries with
+   * exponential backoff on a throw (dead letters once attempts run out), heartbeats long
+   * handlers. On abort it stops claiming, lets in-flight handlers finish within `graceMs`, and
+   * resolves with what it did.
+   *
+   * @example Process emails with two handlers at a time
+   * ```ts ignore
+   * const stop = new AbortController();
+   * const done = emails.work(async (job) => await send(job.payload), {
+   *   concurrency: 2,
+   *   signal: stop.signal,
+   * });
+   * // later: stop.abort(); console.log(await done);
+   * ```
+   */
+  work(handler: JobHandler<T>, options?: WorkOptions): Promise<WorkResult> {
+    this.#ctx.open(this.#action("work on"));
+    return work(this, this.#ctx.waker, handler, options);
+  }
+
+  /**
+   * Acks many jobs of this queue held by `workerId`. Returns how many were still held and are
+   * now done; an id of another queue's job is not acked (one worker id may serve many queues).
+   */
+  ackBatch(ids: readonly number[], workerId: string): number {
+    const action = this.#action("ack jobs of");
+    if (!Array.isArray(ids)) throw new TypeError(`Cannot ${action}: ids must be an array`);
+    ids.forEach((id, i) => requireId(id, `ids[${i}]`, action));
+    requireName(workerId, "workerId", action);
+    const driver = this.#ctx.open(action);
+    if (ids.length === 0) return 0;
+    const count = ops.ackQueueJobs(driver, this.name, ids, workerId);
+    if (count > 0) this.#ctx.wrote();
+    return count;
+  }
+
+  /**
+   * Deletes a live job of this queue whoever holds it. Returns false when this queue has no
+   * such live job (an id of another queue's job included). honker's SQL `honker_cancel(id)`
+   * cancels any queue's job.
+   */
+  cancel(id: number): boolean {
+    const action = this.#action("cancel a job of");
+    requireId(id, "id", action);
+    const done = ops.cancelQueueJob(this.#ctx.open(action), this.name, id) > 0;
+    if (done) this.#ctx.wrote();
+    return done;
+  }
+
+  /**
+   * Reads a live job of this queue (pending or processing); null once acked, dead, cancelled,
+   * unknown or another queue's. With a schema the payload is its output, as a claim gives it.
+   *
+   * @throws {TypeError} When the stored payload no longer matches the schema.
+   */
+  getJob(id: number): JobInfo<T> | null {
+    const action = this.#action("get a job of");
+    requireId(id, "id", action);
+    const row = ops.getQueueJobRow(this.#ctx.open(action), this.name, id);
+    if (!row) return null;
+    const stored = parseJson<unknown>(row.payload);
+    return {
+      id: row.id,
+      queue: row.queue,
+      payload:
+        (this.schema === undefined
+          ? stored
+          : validateForRead(this.schema, stored, `the payload of job ${id}`, action)) as T,
+      state: row.state as JobInfo["state"],
+      priority: row.priority,
+      runAt: row.run_at,
+      workerId: row.worker_id,
+      claimExpiresAt: row.claim_expires_at,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  /** Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. */
+  sweepExpired(): number {
+    const action = this.#action("sweep expired jobs of");
+    const driver = this.#ctx.open(action);
+    return this.#ctx.transactions.atomic(() => ops.sweepExpiredJobs(driver, this.name));
+  }
+
+  /** Unix seconds of the next moment a claim could succeed, or 0 when nothing is coming. */
+  nextClaimAt(): number {
+    return ops.nextClaimAt(this.#ctx.open(this.#action("read the next claim time of")), this.name);
+  }
+
+  /**
+   * Stores a job's result as JSON (upsert by job id), expiring after `ttlS` seconds: by default
+   * the database's `retention.resultsS` (7 days unless changed; never with `retention: false`),
+   * and 0 keeps it forever, as in honker. Maintenance deletes expired results.
+   *
+   * Results are keyed by job id alone, as in honker's `_honker_results` (honker's file has no
+   * queue column there): job ids are unique across every queue of the file, so results cannot
+   * collide, and a result is usually saved once its job is gone, when its queue can no longer
+   * be checked. So this and `getResult()` work on any job id, whatever handle they are called on.
+   */
+  saveResult(jobId: number, value: unknown, options?: { ttlS?: number; tx?: Transaction }): void {
+    const action = this.#action("save a result for");
+    requireId(jobId, "jobId", action);
+    const opts = requireOptions(options, action, ["ttlS", "tx"]);
+    const ttlS = requireSeconds(opts.ttlS ?? this.#resultTtlS, "ttlS", action);
+    const text = toJsonText(value, action);
+    ops.saveResult(this.#ctx.joinTx(opts.tx, action), jobId, text, ttlS);
+    this.#ctx.wrote();
+  }
+
+  /** Reads a saved result (keyed by job id alone, see `saveResult()`); undefined when absent or expired. */
+  getResult<R = unknown>(jobId: number): R | undefined {
+    const action = this.#action("get a result of");
+    requireId(jobId, "jobId", action);
+    const text = ops.getResult(this.#ctx.open(action), jobId);
+    return text === null ? undefined : parseJson<R>(text);
+  }
+
+  /** Deletes expired results (of every queue: results are keyed by job id only). */
+  sweepResults(): number {
+    return ops.sweepResults(this.#ctx.open(this.#action("sweep results of")));
+  }
+
+  /** Counts of pending, scheduled, processing and dead jobs. */
+  stats(): QueueStats {
+    const row = this.#ctx.open(this.#action("read stats of")).get<
+      QueueStats & { [k: string]: number }
+    >(
+      JOB_STATS,
+      [this.name, this.name, this.name, this.name],
+    );
+    return {
+      pending: row?.pending ?? 0,
+      scheduled: row?.scheduled ?? 0,
+      processing: row?.processing ?? 0,
+      dead: row?.dead ?? 0,
+    };
+  }
+
+  /**
+   * Lists dead jobs of this queue, newest first. Payloads are as enqueued (the schema's input),
+   * not validated: a job may be here precisely because its payload does not match.
+   */
+  deadLetters(options?: DeadLettersOptions): DeadJob<In>[] {
+    const action = this.#action("list dead jobs of");
+    return listDead<In>(this.#ctx.open(action), this.name, options, action);
+  }
+
+  /** Puts a dead job back as a fresh pending job with a new attempts budget. Returns its new id, or null. */
+  requeueDead(id: number, options?: { tx?: Transaction }): number | null {
+    const action = this.#action("requeue a dead job of");
+    requireId(id, "id", action);
+    const opts = requireOptions(options, action, ["tx"]);
+    const driver = this.#ctx.joinTx(opts.tx, action);
+    const newId = this.#ctx.transactions.atomic(() =>
+      requeueDead(driver, this.name, id, this.maxAttempts)
+    );
+    if (newId !== null) this.#ctx.wrote();
+    return newId;
+  }
+
+  /** Deletes dead jobs of this queue that died at least `olderThanS` seconds ago. */
+  purgeDead(options?: PurgeDeadOptions): number {
+    const action = this.#action("purge dead jobs of");
+    return purgeDead(this.#ctx.open(action), this.name, options, action);
+  }
+}

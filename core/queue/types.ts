@@ -1,0 +1,111 @@
+/**
+ * The queue's option and result types, apart from the class so that each file stays one
+ * concept.
+ *
+ * @module
+ */
+
+import type { StandardSchemaV1 } from "../db/standard_schema.ts";
+import type { Transaction } from "../db/transaction.ts";
+
+/** Default claim lifetime before another worker may take the job: 300 s, as honker. */
+export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
+/** Default number of claims a job gets before it is dead-lettered: 3, as honker. */
+export const MAX_ATTEMPTS_DEFAULT = 3;
+
+/**
+ * Options for `db.queue()`.
+ *
+ * @typeParam T The payload type jobs carry: the schema's output.
+ * @typeParam In The payload type `enqueue()` takes: the schema's input.
+ */
+export interface QueueOptions<T = unknown, In = T> {
+  /** Seconds a claim lasts before the job can be reclaimed. Defaults to 300. */
+  visibilityTimeoutS?: number;
+  /** Claims a job gets before it is dead-lettered. Defaults to 3. */
+  maxAttempts?: number;
+  /**
+   * A Standard Schema validator (zod, valibot, arktype …). `enqueue()` validates the payload (a
+   * TypeError before anything is written) and stores it as given; a claim validates it again
+   * and hands the handler the schema's output, so a transforming schema (euros in, cents out)
+   * is applied exactly once. A job whose payload no longer validates goes to the dead letters
+   * with the validator's message. Must be synchronous.
+   */
+  schema?: StandardSchemaV1<In, T>;
+}
+
+/** Every key of `QueueOptions`. */
+export const QUEUE_OPTION_KEYS: readonly (keyof QueueOptions)[] = [
+  "visibilityTimeoutS",
+  "maxAttempts",
+  "schema",
+];
+
+/** Options for `enqueue()` and `enqueueMany()`. */
+export interface EnqueueOptions {
+  /** Commit together with this open transaction. */
+  tx?: Transaction;
+  /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
+  delayS?: number;
+  /**
+   * When the job is due: a Date or whole unix seconds (not milliseconds: a number above 1e11
+   * is refused as one).
+   */
+  runAt?: Date | number;
+  /** Higher is claimed first. Defaults to 0. */
+  priority?: number;
+  /** Seconds from now after which the job can no longer be claimed. */
+  expiresS?: number;
+  /** Claims this job gets; defaults to the queue's `maxAttempts`. */
+  maxAttempts?: number;
+}
+
+/** Every key of `EnqueueOptions`. */
+export const ENQUEUE_OPTION_KEYS: readonly (keyof EnqueueOptions)[] = [
+  "tx",
+  "delayS",
+  "runAt",
+  "priority",
+  "expiresS",
+  "maxAttempts",
+];
+
+/** A live job as `getJob()` reports it. */
+export interface JobInfo<T = unknown> {
+  /** The job id. */
+  id: number;
+  /** The queue it belongs to. */
+  queue: string;
+  /** The decoded payload. */
+  payload: T;
+  /** `pending` (waiting or retrying) or `processing` (claimed). */
+  state: "pending" | "processing";
+  /** Higher is claimed first. */
+  priority: number;
+  /** Unix seconds it was (or is) due. */
+  runAt: number;
+  /** The worker holding the claim, or null. */
+  workerId: string | null;
+  /** Unix seconds the claim lasts until, or null. */
+  claimExpiresAt: number | null;
+  /** How many times it was claimed. */
+  attempts: number;
+  /** Claims it was allowed. */
+  maxAttempts: number;
+  /** Unix seconds it was enqueued. */
+  createdAt: number;
+  /** Unix seconds after which it can no longer be claimed, or null. */
+  expiresAt: number | null;
+}
+
+/** Counts for one queue, from `stats()`. */
+export interface QueueStats {
+  /** Pending and due now. */
+  pending: number;
+  /** Pending with `run_at` in the future. */
+  scheduled: number;
+  /** Claimed by a worker. */
+  processing: number;
+  /** In the dead letters. */
+  dead: number;
+}

@@ -1,0 +1,219 @@
+/**
+ * The one writer of a `work()` run, River's producer and batch completer in one: it alone waits
+ * for wake-ups and claims, for every idle slot in one statement, and it commits the acks and
+ * retries of finished handlers — every one ready at that moment, together with the next claim, in
+ * one transaction. Slots never wait on the waker, and this process's own claims and acks wake
+ * nobody (they are quiet writes).
+ *
+ * A finished handler's outcome waits for the next macrotask (`setImmediate`), so that every
+ * handler finishing in the same turn of the event loop shares one commit: at concurrency 64 a
+ * whole claimed batch is acked in one transaction. Until that commit a job is acked in memory
+ * only: a process killed in between runs it again after its visibility timeout (at-least-once,
+ * as after any crash before an ack).
+ *
+ * @module
+ */
+
+import type { ClaimLook } from "./claiming.ts";
+import { claimSleepMs } from "./claim.ts";
+import type { ClaimSource } from "./claim.ts";
+import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
+import type { Job } from "./job.ts";
+import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
+import type { Waker } from "../wait/waker.ts";
+
+/** What a finished handler asks for its job: an ack, or a retry with a delay and an error. */
+export type CompletionStep = "ack" | { retryDelayS: number; error: string };
+
+/** What the fetcher needs of a queue. */
+export interface FetcherSource<T> extends ClaimSource<T> {
+  /** Runs `batch` as one background write in one transaction. */
+  batchInBackground<R>(batch: () => R): R;
+}
+
+/** What the fetcher needs of its work() run. */
+export interface FetcherHost<T> {
+  /** Slots free for new jobs now; 0 once claiming has stopped. */
+  idleSlots(): number;
+  /** Whether the run is over: claiming stopped and no handler is running. */
+  finished(): boolean;
+  /** Hands a claimed job to a free slot. */
+  start(job: Job<T>): void;
+}
+
+/** The reason a kick aborts a wait with (an abort without one builds a DOMException). */
+const KICKED = "kicked";
+
+interface Completion<T> {
+  job: Job<T>;
+  step: CompletionStep;
+  /** Date.now() after which the claim has surely expired: the write can only report it lost. */
+  giveUpAt: number;
+  resolve(settled: boolean): void;
+  reject(error: unknown): void;
+}
+
+interface Written<T> {
+  settled: boolean[];
+  look: ClaimLook<T> | undefined;
+}
+
+/** One work() run's claimer and completer. */
+export class Fetcher<T> {
+  #source: FetcherSource<T>;
+  #waker: Waker;
+  #workerId: string;
+  #idleMs: number;
+  #host: FetcherHost<T>;
+  #pending: Completion<T>[] = [];
+  /** Ends the current wait: a completion arrived, a slot was freed, or claiming stopped. */
+  #wakeUp: (() => void) | undefined;
+  #kickQueued = false;
+  /** False after a look found nothing more due, until a commit or a deadline. */
+  #mayClaim = true;
+  #nextAt: number | undefined;
+  #since = 0;
+  /** The last write started handlers whose outcomes have not arrived yet. */
+  #started = false;
+  /** Set when the database closed or work() failed: nothing more is written. */
+  #halted = false;
+
+  constructor(
+    source: FetcherSource<T>,
+    waker: Waker,
+    host: FetcherHost<T>,
+    settings: { workerId: string; idleMs: number },
+  ) {
+    this.#source = source;
+    this.#waker = waker;
+    this.#host = host;
+    this.#workerId = settings.workerId;
+    this.#idleMs = settings.idleMs;
+  }
+
+  /**
+   * Queues a finished handler's outcome for the next commit. Resolves true once it committed,
+   * false when the claim was lost (expired and taken, cancelled, or the database closed).
+   */
+  complete(job: Job<T>, step: CompletionStep): Promise<boolean> {
+    if (this.#halted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      const giveUpAt = (job.claimExpiresAt + 1) * 1000;
+      this.#pending.push({ job, step, giveUpAt, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Something changed for the loop (a slot was freed, claiming stopped): it looks again in the
+   * next macrotask, with everything else that happened in this one.
+   */
+  kick(): void {
+    if (this.#kickQueued) return;
+    this.#kickQueued = true;
+    setImmediate(() => {
+      this.#kickQueued = false;
+      this.#wakeUp?.();
+    });
+  }
+
+  /** Writes nothing more: outcomes not yet committed are reported lost (their claims lapse). */
+  halt(): void {
+    this.#halted = true;
+    for (const c of this.#pending.splice(0)) c.resolve(false);
+    this.#wakeUp?.();
+  }
+
+  /** Runs until the run is finished and every outcome is committed; rejects on a fatal error. */
+  async run(): Promise<void> {
+    let busy = 0;
+    while (!this.#halted) {
+      const idle = this.#host.idleSlots();
+      const claimFor = idle > 0 && this.#mayClaim ? idle : 0;
+      // Slots freed by handlers started in the last write, which finished synchronously: their
+      // kick is queued and their outcomes are on their way; wait for them, so that the next
+      // write carries those outcomes with the claim, instead of claiming once per job.
+      const outcomesDue = this.#started && claimFor > 0 && this.#pending.length === 0;
+      this.#started = false;
+      if (outcomesDue || (this.#pending.length === 0 && claimFor === 0)) {
+        if (!outcomesDue && this.#host.finished()) return;
+        await this.#wait(!outcomesDue && idle > 0);
+        continue;
+      }
+      const batch = this.#pending.splice(0);
+      // The look's baseline: a commit after it wakes the next wait. Only a write that claims
+      // looks; one that only commits outcomes must not hide a commit it did not look at.
+      if (claimFor > 0) this.#since = this.#waker.seq;
+      let written: Written<T>;
+      try {
+        written = this.#write(batch, claimFor);
+        busy = 0;
+      } catch (error) {
+        if (error instanceof DatabaseClosedError || this.#waker.closed) {
+          for (const c of batch) c.resolve(false);
+          this.halt();
+          return;
+        }
+        if (!isTransientSqliteError(error)) {
+          for (const c of batch) c.reject(error);
+          throw error;
+        }
+        this.#requeue(batch);
+        await pause(this.#waker, { timeoutMs: busyBackoffMs(++busy) });
+        continue;
+      }
+      batch.forEach((c, i) => c.resolve(written.settled[i]));
+      if (written.look) this.#claimed(written.look, claimFor);
+    }
+  }
+
+  #write(batch: Completion<T>[], claimFor: number): Written<T> {
+    const claim = () =>
+      claimFor > 0 ? this.#source.claimInBackground(this.#workerId, claimFor) : undefined;
+    if (batch.length === 0) return { settled: [], look: claim() };
+    return this.#source.batchInBackground(() => ({
+      settled: batch.map((c) => c.job.inBackground(c.step)),
+      look: claim(),
+    }));
+  }
+
+  #claimed(look: ClaimLook<T>, asked: number): void {
+    // A short claim means the queue had nothing more due: wait for a commit or the deadline.
+    this.#mayClaim = look.jobs.length >= asked;
+    this.#nextAt = look.nextAt;
+    this.#started = look.jobs.length > 0;
+    for (const job of look.jobs) this.#host.start(job);
+  }
+
+  /** After a busy database: outcomes whose claims have surely expired are reported lost. */
+  #requeue(batch: Completion<T>[]): void {
+    const now = Date.now();
+    const live = batch.filter((c) => c.giveUpAt > now || (c.resolve(false), false));
+    this.#pending.unshift(...live);
+  }
+
+  /**
+   * Sleeps until a kick, and while slots are idle with nothing due, also until a commit from
+   * any process (since the last look), the next deadline, or the idle poll.
+   */
+  async #wait(slotsIdle: boolean): Promise<void> {
+    try {
+      if (!slotsIdle) {
+        await new Promise<void>((resolve) => (this.#wakeUp = resolve));
+        return;
+      }
+      const wakeUp = new AbortController();
+      this.#wakeUp = () => wakeUp.abort(KICKED);
+      const timeoutMs = claimSleepMs(this.#nextAt, this.#idleMs);
+      const looked = await pause(this.#waker, {
+        timeoutMs,
+        signal: wakeUp.signal,
+        since: this.#since,
+      });
+      if (looked) this.#mayClaim = true;
+      else if (this.#waker.closed) this.halt();
+    } finally {
+      this.#wakeUp = undefined;
+    }
+  }
+}

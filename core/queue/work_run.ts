@@ -1,0 +1,254 @@
+/**
+ * One `work()` call at run time: the slots, the jobs in hand, and their supervision. Claims and
+ * outcomes go through the run's one fetcher (`work_fetcher.ts`); heartbeats are timers of their
+ * own. A busy database never ends the run; an error of the run itself (not of a handler) stops
+ * claiming and every heartbeat, gives the jobs in hand back at once, and only then rejects.
+ *
+ * @module
+ */
+
+import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
+import type { Job, JobOutcome } from "./job.ts";
+import { busyBackoffMs, retryWhileBusy } from "../wait/wait_loop.ts";
+import type { Waker } from "../wait/waker.ts";
+import { Fetcher } from "./work_fetcher.ts";
+import type { CompletionStep } from "./work_fetcher.ts";
+import { heartbeatEveryMs, RETRY_DELAY_MAX_S } from "./work_types.ts";
+import type { WorkResult, WorkSettings, WorkSource } from "./work_types.ts";
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** One `work()` call: its fetcher, the jobs in hand, and their supervision. */
+export class WorkRun<T> {
+  readonly result: WorkResult = { acked: 0, retried: 0, dead: 0, lost: 0 };
+  #queue: WorkSource<T>;
+  #waker: Waker;
+  #s: WorkSettings<T>;
+  /** Ends claiming: the caller's abort, or a fatal error. */
+  #stop = new AbortController();
+  /** Aborted when the grace period after a stop runs out: handlers still running are abandoned. */
+  #graceOver = new AbortController();
+  /** Jobs claimed and not yet settled: handler running, or outcome waiting for its commit. */
+  #inHand = new Map<Job<T>, { done: AbortController; running: Promise<void> }>();
+  /** Handlers running now; a slot is free again as soon as its handler returns. */
+  #running = 0;
+  #fatal: { error: unknown } | undefined;
+  #fetcher: Fetcher<T>;
+
+  constructor(queue: WorkSource<T>, waker: Waker, s: WorkSettings<T>) {
+    this.#queue = queue;
+    this.#waker = waker;
+    this.#s = s;
+    this.#fetcher = new Fetcher(queue, waker, {
+      idleSlots: () => this.#stop.signal.aborted ? 0 : this.#s.concurrency - this.#running,
+      finished: () => this.#stop.signal.aborted && this.#inHand.size === 0,
+      start: (job) => this.#start(job),
+    }, { workerId: s.workerId, idleMs: s.idleMs });
+  }
+
+  async until(signal: AbortSignal | undefined): Promise<WorkResult> {
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const onStop = () => {
+      this.#stop.abort();
+      this.#fetcher.kick();
+      graceTimer ??= setTimeout(() => this.#graceOver.abort(), this.#s.graceMs);
+    };
+    if (signal?.aborted) onStop();
+    else signal?.addEventListener("abort", onStop, { once: true });
+    const fetching = this.#fetcher.run().catch((error) => this.#fail(error));
+    try {
+      await stopped(this.#stop.signal);
+      await this.#drain();
+      // Handlers abandoned after the grace period settle nothing more.
+      if (this.#abandoned()) this.#fetcher.halt();
+      this.#fetcher.kick();
+      await fetching;
+    } finally {
+      signal?.removeEventListener("abort", onStop);
+      if (graceTimer !== undefined) clearTimeout(graceTimer);
+    }
+    if (this.#fatal) throw this.#fatal.error;
+    return this.result;
+  }
+
+  #start(job: Job<T>): void {
+    const done = new AbortController();
+    const entry = { done, running: Promise.resolve() };
+    this.#inHand.set(job, entry);
+    this.#running++;
+    entry.running = this.#runJob(job, done)
+      .catch((error) => this.#fail(error))
+      .finally(() => {
+        this.#inHand.delete(job);
+        this.#fetcher.kick();
+      });
+  }
+
+  /** The handler returned or threw: its slot takes the next job while its outcome commits. */
+  #handlerEnded(): void {
+    this.#running--;
+    this.#fetcher.kick();
+  }
+
+  /** Waits for the jobs in hand; after a stop, for at most the grace period. */
+  async #drain(): Promise<void> {
+    const graceRanOut = new Promise<void>((resolve) => {
+      if (this.#graceOver.signal.aborted) resolve();
+      else this.#graceOver.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    while (this.#inHand.size > 0 && !this.#graceOver.signal.aborted && !this.#fatal) {
+      await Promise.race([...[...this.#inHand.values()].map((e) => e.running), graceRanOut]);
+    }
+    // Abandoned handlers stop heartbeating: their jobs are reclaimed after the timeout.
+    for (const { done } of this.#inHand.values()) {
+      done.abort(new Error("work() stopped and the grace period ran out"));
+    }
+  }
+
+  /**
+   * An error of the loop itself: stop claiming and every heartbeat, give every job in hand back
+   * (its claim expires now, so it is not left to time out), then let `until()` reject.
+   */
+  #fail(error: unknown): void {
+    if (error instanceof DatabaseClosedError || this.#waker.closed) return; // closed: just end
+    if (this.#fatal) return;
+    this.#fatal = { error };
+    this.#stop.abort();
+    // Outcomes not yet committed are dropped: their jobs are given back below.
+    this.#fetcher.halt();
+    for (const [job, { done }] of this.#inHand) {
+      done.abort(new Error(`work() failed and gave job ${job.id} back: ${errorText(error)}`));
+      try {
+        job.inBackground("release");
+      } catch {
+        // A database that fails here too: the claim lapses at its visibility timeout.
+      }
+    }
+  }
+
+  /** True when the job's result no longer matters: work() gave up on it. */
+  #abandoned(): boolean {
+    return this.#graceOver.signal.aborted || this.#fatal !== undefined;
+  }
+
+  async #runJob(job: Job<T>, done: AbortController): Promise<void> {
+    let stopBeating = () => {};
+    try {
+      const running = this.#s.handler(job, { signal: done.signal });
+      // A synchronous handler has finished already: the heartbeat is only for one still
+      // running, and is set up after it started, off the path from claim to handler start.
+      if (isThenable(running)) {
+        stopBeating = this.#heartbeat(job, done);
+        await running;
+      }
+    } catch (error) {
+      stopBeating();
+      this.#handlerEnded();
+      if (this.#abandoned()) return;
+      this.#report(error, job);
+      await this.#settleRetry(job, error);
+      return;
+    }
+    stopBeating();
+    this.#handlerEnded();
+    if (this.#abandoned()) return;
+    // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
+    // its side effects.
+    const outcome = await this.#confirmed(job) ??
+      (await this.#settle(job, "ack") ? "acked" : "lost");
+    if (outcome === "acked") this.result.acked++;
+    else if (outcome === "retried") this.result.retried++;
+    else if (outcome === "lost" || outcome === "released") this.result.lost++;
+    else this.result.dead++;
+  }
+
+  /**
+   * The handler's own outcome, once it is sure. One it set inside the application's own
+   * transaction on the shared connection is checked once that transaction ended: if the job is
+   * still held by us, the application rolled its ack (or retry, or fail) back with its other
+   * writes, so the job is given back to run again rather than acked by us.
+   */
+  async #confirmed(job: Job<T>): Promise<JobOutcome | "lost" | null> {
+    if (job.outcome === null || !job.outcomeUncertain) return job.outcome;
+    try {
+      const held = await retryWhileBusy(this.#waker, () => job.inBackground("held"), {
+        signal: this.#graceOver.signal,
+      });
+      if (!held) return job.outcome;
+      await retryWhileBusy(this.#waker, () => job.inBackground("release"), {
+        giveUpAt: (job.claimExpiresAt + 1) * 1000,
+      });
+    } catch (error) {
+      if (!(error instanceof DatabaseClosedError) && !isTransientSqliteError(error)) throw error;
+    }
+    return "lost";
+  }
+
+  async #settleRetry(job: Job<T>, error: unknown): Promise<void> {
+    const delayS = Math.min(RETRY_DELAY_MAX_S, this.#s.retryDelayS * 2 ** (job.attempts - 1));
+    const exhausted = job.attempts >= job.maxAttempts;
+    const step = { retryDelayS: Math.floor(delayS), error: errorText(error) };
+    if (!(await this.#settle(job, step))) this.result.lost++;
+    else if (exhausted) this.result.dead++;
+    else this.result.retried++;
+  }
+
+  /**
+   * Acks or retries through the fetcher, which commits it with the others ready at the same
+   * moment, retried while the database is busy until the claim has surely expired (then the
+   * write could only report the claim lost). A closed database counts as lost: the claim lapses.
+   */
+  #settle(job: Job<T>, step: CompletionStep): Promise<boolean> {
+    return this.#fetcher.complete(job, step);
+  }
+
+  /** Renews the claim while the handler runs; returns the function that stops it. */
+  #heartbeat(job: Job<T>, done: AbortController): () => void {
+    const everyMs = heartbeatEveryMs(this.#queue.visibilityTimeoutS);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let busy = 0;
+    const beat = () => {
+      try {
+        if (!job.inBackground("heartbeat")) {
+          done.abort(new Error(`the claim on job ${job.id} was lost`));
+          return;
+        }
+        busy = 0;
+      } catch (error) {
+        if (error instanceof DatabaseClosedError) return; // the claim simply lapses
+        if (!isTransientSqliteError(error)) return this.#fail(error);
+        // Busy: try again soon, well before the claim lapses.
+        timer = setTimeout(beat, Math.min(everyMs, busyBackoffMs(++busy)));
+        return;
+      }
+      timer = setTimeout(beat, everyMs);
+    };
+    timer = setTimeout(beat, everyMs);
+    const stop = () => clearTimeout(timer);
+    done.signal.addEventListener("abort", stop, { once: true });
+    return stop;
+  }
+
+  /** Tells onError about a handler's error; an onError that throws is reported, never fatal. */
+  #report(error: unknown, job: Job<T>): void {
+    try {
+      this.#s.onError?.(error, job as Job<unknown>);
+    } catch (thrown) {
+      console.error(`honker-ts: ${this.#s.action}: onError threw`, thrown);
+    }
+  }
+}
+
+/** Resolves once `signal` aborts. */
+function stopped(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}

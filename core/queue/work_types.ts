@@ -1,0 +1,97 @@
+/**
+ * The types and constants of `work()`, shared by its options check (`work.ts`) and its run
+ * (`work_run.ts`).
+ *
+ * @module
+ */
+
+import type { ClaimOptions } from "./claim.ts";
+import type { Job } from "./job.ts";
+import { SLEEP_CAP_MS } from "../wait/wait_loop.ts";
+import type { FetcherSource } from "./work_fetcher.ts";
+
+/** Default base of the retry backoff: 5 s, doubling per attempt. */
+export const RETRY_DELAY_DEFAULT_S = 5;
+/** The backoff never exceeds an hour. */
+export const RETRY_DELAY_MAX_S = 3600;
+/** Default time in-flight handlers get to finish after abort. */
+export const GRACE_DEFAULT_MS = 30_000;
+
+/** What a handler gets besides the job. */
+export interface JobContext {
+  /**
+   * Aborts when the claim was lost (heartbeat refused), the stop grace period ran out, or
+   * work() failed and gave the job back.
+   */
+  signal: AbortSignal;
+}
+
+/** Runs one job; throw to retry it. */
+export type JobHandler<T> = (job: Job<T>, context: JobContext) => unknown;
+
+/** Options for `queue.work()`. */
+export interface WorkOptions extends ClaimOptions {
+  /** Handlers running at once. Defaults to 1. */
+  concurrency?: number;
+  /** The worker id claims are made under. Defaults to a random `work-…` id. */
+  workerId?: string;
+  /** Base retry delay in seconds; attempt n waits base × 2^(n−1), at most an hour. Default 5. */
+  retryDelayS?: number;
+  /** Milliseconds in-flight handlers get to finish after abort. Defaults to 30 000. */
+  graceMs?: number;
+  /**
+   * Told about every handler error (the job is retried or dead-lettered either way). An
+   * `onError` that throws is reported on the console; it never stops the worker.
+   */
+  onError?: (error: unknown, job: Job<unknown>) => void;
+}
+
+/** What a `work()` run did. */
+export interface WorkResult {
+  /** Jobs handled and acked. */
+  acked: number;
+  /** Handler errors that put the job back for a retry. */
+  retried: number;
+  /** Handler errors on the last attempt: the job went to the dead letters. */
+  dead: number;
+  /** Jobs whose claim was lost before the ack (expired and taken, or cancelled). */
+  lost: number;
+}
+
+/** The keys `work()` accepts. */
+export const WORK_OPTION_KEYS: readonly (keyof WorkOptions)[] = [
+  "concurrency",
+  "workerId",
+  "retryDelayS",
+  "graceMs",
+  "onError",
+  "idlePollS",
+  "signal",
+];
+
+/** What work() needs of a queue. */
+export interface WorkSource<T> extends FetcherSource<T> {
+  readonly visibilityTimeoutS: number;
+}
+
+/** @internal A work() call's checked options. */
+export interface WorkSettings<T> {
+  action: string;
+  handler: JobHandler<T>;
+  concurrency: number;
+  workerId: string;
+  retryDelayS: number;
+  graceMs: number;
+  idleMs: number;
+  onError: WorkOptions["onError"];
+}
+
+/**
+ * How often a running handler's claim is renewed: three times per visibility timeout. The claim
+ * is stored in whole seconds (`unixepoch() + timeout`, valid through that second), so a claim
+ * made late in a second lasts only just over `timeout` seconds: a third of it leaves two beats of
+ * slack. Capped so that a long timeout cannot overflow the timer.
+ */
+export function heartbeatEveryMs(visibilityTimeoutS: number): number {
+  return Math.min(SLEEP_CAP_MS, (visibilityTimeoutS * 1000) / 3);
+}

@@ -1,0 +1,166 @@
+/**
+ * A named consumer's at-least-once walk through a stream (spec §4.4, honker's Python guarantee):
+ * an event counts as handled only once the consumer asks for the next one or commits it, so a
+ * crash, a throw in the loop's body or a `break` re-delivers the event in hand and never skips
+ * one. (honker's Node and Bun bindings count a delivered event as consumed instead.)
+ *
+ * @module
+ */
+
+import type { DatabaseContext } from "../db/context.ts";
+import { abortableIterator } from "../wait/abortable.ts";
+import { isTransientSqliteError } from "../db/errors.ts";
+import type { SqliteDriver } from "../db/driver.ts";
+import type { StreamEvent } from "./types.ts";
+import { getConsumerOffset, saveConsumerOffset } from "./ops.ts";
+import {
+  requireCount,
+  requireInteger,
+  requireName,
+  requireOptions,
+  requireSeconds,
+} from "../db/validate.ts";
+import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "../wait/wait_loop.ts";
+
+/** Options for `stream.subscribe()`. */
+export interface SubscribeOptions {
+  /** Start after this offset instead of the saved one. */
+  fromOffset?: number;
+  /** Events read per query. Defaults to 256. */
+  batchSize?: number;
+  /** Save after this many handled events. Defaults to 1000; 0 turns count saves off. */
+  saveEveryN?: number;
+  /** Save when this many seconds passed since the last save. Defaults to 1; 0 turns it off. */
+  saveEveryS?: number;
+  /** Seconds between reads when no wake arrives; null waits for wakes only. Defaults to 5. */
+  idlePollS?: number | null;
+  /** Ends the iteration (saving the events handled before the one in hand). */
+  signal?: AbortSignal;
+}
+
+/** The keys `subscribe()` accepts. */
+export const SUBSCRIBE_OPTION_KEYS: readonly (keyof SubscribeOptions)[] = [
+  "fromOffset",
+  "batchSize",
+  "saveEveryN",
+  "saveEveryS",
+  "idlePollS",
+  "signal",
+];
+
+/**
+ * A consumer's walk through a stream: an async iterator of events that also commits.
+ *
+ * An event counts as handled only when the loop asks for the next one, or when `commit()` is
+ * called: leaving the loop (`break`, `return()`, a throw in its body, abort) saves only the events
+ * handled before the one in hand, which is delivered again next time.
+ */
+export interface Subscription<T> extends AsyncIterableIterator<StreamEvent<T>> {
+  /**
+   * Counts the event in hand (the last one yielded) as handled and saves the consumer's offset
+   * now, whatever `saveEveryN`/`saveEveryS` say. Call it before leaving the loop after finishing
+   * an event, or to make progress durable at a point of your choosing.
+   */
+  commit(): void;
+}
+
+/** What a subscription needs of its stream. */
+export interface SubscriptionSource<T> {
+  readonly topic: string;
+  /** Reads up to `limit` events after `offset` (validated and decoded). */
+  read(offset: number, limit: number): StreamEvent<T>[];
+}
+
+/** Walks `stream` for `consumer`; see `Stream.subscribe()`. */
+export function subscribe<T>(
+  stream: SubscriptionSource<T>,
+  ctx: DatabaseContext,
+  consumer: string,
+  options?: SubscribeOptions,
+): Subscription<T> {
+  const action = `subscribe to stream ${JSON.stringify(stream.topic)}`;
+  requireName(consumer, "the consumer name", action);
+  const opts = requireOptions(options, action, SUBSCRIBE_OPTION_KEYS);
+  const batchSize = requireCount(opts.batchSize ?? 256, "batchSize", action);
+  const saveEveryN = requireInteger(opts.saveEveryN ?? 1000, "saveEveryN", action, 0);
+  const saveEveryMs = requireSeconds(opts.saveEveryS ?? 1, "saveEveryS", action) * 1000;
+  const idleMs = Math.min(idlePollMs(opts.idlePollS, action), SLEEP_CAP_MS);
+  const driver = ctx.open(action);
+  const saving = saveEveryN > 0 || saveEveryMs > 0;
+  let position = opts.fromOffset === undefined
+    ? getConsumerOffset(driver, consumer, stream.topic)
+    : requireInteger(opts.fromOffset, "fromOffset", action, 0);
+  let saved = position;
+  let handled = position;
+  let delivered: number | undefined;
+  let handledSinceSave = 0;
+  let lastSaveAt = Date.now();
+  let buffer: StreamEvent<T>[] = [];
+  let next = 0;
+
+  /** Saves the handled offset. A background save meeting a busy database waits for the next. */
+  const save = (background: boolean) => {
+    if (handled <= saved || ctx.waker.closed) return;
+    try {
+      const write = (db: SqliteDriver) => saveConsumerOffset(db, consumer, stream.topic, handled);
+      if (background) ctx.background(action, write);
+      else write(ctx.open(action));
+    } catch (error) {
+      if (background && isTransientSqliteError(error)) return; // at-least-once: saved later
+      throw error;
+    }
+    saved = handled;
+    handledSinceSave = 0;
+    lastSaveAt = Date.now();
+  };
+  const markHandled = () => {
+    if (delivered === undefined) return;
+    handled = delivered;
+    delivered = undefined;
+    handledSinceSave++;
+    if (
+      saving && ((saveEveryN > 0 && handledSinceSave >= saveEveryN) ||
+        (saveEveryMs > 0 && Date.now() - lastSaveAt >= saveEveryMs))
+    ) save(true);
+  };
+
+  /** Reads the next page, sleeping until there is one; false when stopped. */
+  const refill = async (signal: AbortSignal): Promise<boolean> => {
+    const page = await waitLoop(ctx.waker, () => {
+      const events = stream.read(position, batchSize);
+      if (events.length > 0) return events;
+      if (saving) save(true); // Caught up: persist what was handled before sleeping.
+      return undefined;
+    }, { signal, sleepMs: () => idleMs });
+    if (page === undefined) return false;
+    buffer = page;
+    next = 0;
+    return true;
+  };
+  const take = (): StreamEvent<T> => {
+    const event = buffer[next++];
+    position = event.offset;
+    delivered = event.offset;
+    return event;
+  };
+
+  const iterator = abortableIterator<StreamEvent<T>>((signal) => {
+    markHandled();
+    // The hot path of a replay: the next event is already in hand, so no promise is awaited.
+    if (next < buffer.length && !signal.aborted && !ctx.waker.closed) return take();
+    return refill(signal).then((ok) => ok ? take() : undefined);
+  }, {
+    signal: opts.signal,
+    // Leaving the loop saves what was handled before; the event in hand is delivered again.
+    onFinish: () => {
+      if (saving) save(true);
+    },
+  });
+  return Object.assign(iterator, {
+    commit(): void {
+      ctx.open(`commit the offset of consumer ${JSON.stringify(consumer)} on ${action}`);
+      markHandled();
+      save(false);
+    },
+  });
+}

@@ -1,0 +1,219 @@
+/**
+ * The wake-up hub of one Database: waiters park here, and change sources (local commits, the
+ * cross-process watcher in `wake/`) wake them. A wake is a hint, never data: consumers always
+ * re-run their indexed SELECT after one.
+ *
+ * @module
+ */
+
+import { abortableIterator } from "./abortable.ts";
+import type { WatcherDiedError } from "../db/errors.ts";
+
+/** Why a wait ended. */
+export type WakeReason = "change" | "timeout" | "abort";
+
+/** Options for {@linkcode Waker.wait}. */
+export interface WakeWaitOptions {
+  /** Give up after this many milliseconds; undefined waits for a change (or abort) only. */
+  timeoutMs?: number;
+  /** Ends the wait with "abort". */
+  signal?: AbortSignal;
+  /**
+   * A `seq` read before the caller last looked at the database: when a change has been seen
+   * since, the wait returns "change" at once, so a commit landing between "found nothing" and
+   * "start waiting" is never lost.
+   */
+  since?: number;
+  /**
+   * Also wake on this process's quiet writes (claims, acks), which never make anything a
+   * waiting loop looks for appear; `since` is then compared with `allSeq`. Only change feeds
+   * (`db.updates()`) ask for them.
+   */
+  quiet?: boolean;
+}
+
+/** After the watcher died, waits poll at this cadence at the slowest. */
+export const DEAD_WATCHER_POLL_MS = 500;
+
+interface Waiter {
+  quiet: boolean;
+  settle(reason: WakeReason): void;
+  fail(error: Error): void;
+}
+
+/**
+ * Parks waiters and wakes them. While anyone waits, a referenced timer keeps the process
+ * alive (a worker waiting for jobs is doing its job); with no waiters nothing is referenced,
+ * so an idle Database never keeps a process alive.
+ */
+export class Waker {
+  #seq = 0;
+  #quietSeq = 0;
+  #waiters = new Set<Waiter>();
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #dead: WatcherDiedError | undefined;
+  #closed = false;
+  #onClose: Array<() => void> = [];
+  #onFirstWait: Array<() => void> = [];
+
+  /** Counts changes seen; read it before looking, pass it as `since` when waiting. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Counts changes including this process's quiet writes; `since` for a `quiet` wait. */
+  get allSeq(): number {
+    return this.#seq + this.#quietSeq;
+  }
+
+  /** The error the watcher died of, if it did; waits then only time out. */
+  get dead(): WatcherDiedError | undefined {
+    return this.#dead;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Resolves on the next change, the timeout, or abort. Rejects with WatcherDiedError when the
+   * watcher dies during the wait; later waits resolve "timeout" within DEAD_WATCHER_POLL_MS.
+   */
+  wait(options: WakeWaitOptions = {}): Promise<WakeReason> {
+    const { signal, since } = options;
+    const quiet = options.quiet === true;
+    if (this.#closed || signal?.aborted) return Promise.resolve("abort");
+    if (this.#onFirstWait.length > 0) {
+      for (const start of this.#onFirstWait.splice(0)) start();
+    }
+    if (since !== undefined && since !== (quiet ? this.allSeq : this.#seq)) {
+      return Promise.resolve("change");
+    }
+    let timeoutMs = options.timeoutMs;
+    if (this.#dead) timeoutMs = Math.min(timeoutMs ?? Infinity, DEAD_WATCHER_POLL_MS);
+    return new Promise<WakeReason>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanup = () => {
+        this.#waiters.delete(waiter);
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#updateKeepAlive();
+      };
+      const waiter: Waiter = {
+        quiet,
+        settle: (reason) => (cleanup(), resolve(reason)),
+        fail: (error) => (cleanup(), reject(error)),
+      };
+      const onAbort = () => waiter.settle("abort");
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => waiter.settle("timeout"), Math.max(0, timeoutMs));
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.add(waiter);
+      this.#updateKeepAlive();
+    });
+  }
+
+  /** Wakes every waiter: a change may have been committed. */
+  changed(): void {
+    this.#seq++;
+    this.#wake(false);
+  }
+
+  /**
+   * Wakes local waiters after a commit made through this Database. Deferred to a microtask so
+   * that a call made inside a synchronous transaction wakes them only after it committed. A
+   * `"quiet"` write wakes only the waiters that asked for them (change feeds): a claim or an ack
+   * wakes no worker, so work() in one process does not wake itself for nothing.
+   */
+  notifyLocal(kind?: "quiet"): void {
+    if (kind === "quiet") {
+      this.#quietSeq++;
+      if (this.#quietWaiting()) queueMicrotask(() => this.#wake(true));
+      return;
+    }
+    if (this.#waiters.size === 0) {
+      this.#seq++;
+      return;
+    }
+    queueMicrotask(() => this.changed());
+  }
+
+  #quietWaiting(): boolean {
+    for (const waiter of this.#waiters) if (waiter.quiet) return true;
+    return false;
+  }
+
+  #wake(quietOnly: boolean): void {
+    for (const waiter of [...this.#waiters]) {
+      if (!quietOnly || waiter.quiet) waiter.settle("change");
+    }
+  }
+
+  /** The watcher can no longer see commits: fail current waiters, make later ones poll. */
+  die(error: WatcherDiedError): void {
+    if (this.#dead || this.#closed) return;
+    this.#dead = error;
+    for (const waiter of [...this.#waiters]) waiter.fail(error);
+  }
+
+  /**
+   * Registers `fn` to run once, at the first wait: the cross-process watcher and the maintenance
+   * task start there, so a Database nobody waits on runs neither.
+   */
+  onFirstWait(fn: () => void): void {
+    if (!this.#closed) this.#onFirstWait.push(fn);
+  }
+
+  /** Registers cleanup to run on `close()` (change sources stop themselves here). */
+  onClose(fn: () => void): void {
+    if (this.#closed) fn();
+    else this.#onClose.push(fn);
+  }
+
+  /** Stops everything; pending waits resolve "abort". Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiter of [...this.#waiters]) waiter.settle("abort");
+    for (const fn of this.#onClose.splice(0)) {
+      try {
+        fn();
+      } catch {
+        // A source that fails to stop must not keep the others running.
+      }
+    }
+  }
+
+  #updateKeepAlive(): void {
+    if (this.#waiters.size > 0 && this.#keepAlive === undefined) {
+      this.#keepAlive = setInterval(() => {}, 1 << 30);
+    } else if (this.#waiters.size === 0 && this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
+  }
+}
+
+/**
+ * Change hints as an async iterator (`db.updates()`): yields the change counter each time
+ * something may have been committed. Ends on abort, `return()` or close. A wait pending when
+ * the watcher dies throws its WatcherDiedError; once the watcher is dead, every poll timeout
+ * (DEAD_WATCHER_POLL_MS) is a hint, since nothing else would ever report another process's
+ * commit.
+ */
+export function changeHints(waker: Waker, signal?: AbortSignal): AsyncIterableIterator<number> {
+  let seen = waker.allSeq;
+  return abortableIterator<number>(async (stop) => {
+    while (!stop.aborted) {
+      const reason = await waker.wait({ signal: stop, since: seen, quiet: true });
+      if (reason === "abort") return undefined;
+      if (reason === "change" || waker.dead) {
+        seen = waker.allSeq;
+        return seen;
+      }
+    }
+    return undefined;
+  }, { signal });
+}

@@ -1,0 +1,172 @@
+/**
+ * Cross-process change detection from file-system events: watch the database's directory (the
+ * `-wal` file itself is deleted when the last connection closes, which would blind a watch on
+ * it), keep the events for the database's own files, and confirm each with the change probe.
+ *
+ * The `-wal` write event arrives before the commit is visible (the wal-index in `-shm` is
+ * updated afterwards, through mmap, which raises no event), so an event that shows no change
+ * from another connection is re-checked a few times over the next milliseconds. Where the
+ * runtime can sleep below a millisecond the first re-checks come after 0.1–0.8 ms instead of the
+ * 1 ms a timer needs at least: on Bun through `Atomics.waitAsync`, which sleeps accurately; on
+ * Deno, whose timers and `Atomics.waitAsync` both overshoot by about 1 ms (so a re-check "after
+ * 1 ms" came after 2.1), through libc's `usleep` run off the main thread by Deno FFI, which
+ * overshoots by about 0.2 ms. The slow backstop poll lives in `watcher.ts`.
+ *
+ * @module
+ */
+
+import { watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import { setImmediate, setTimeout } from "node:timers";
+import { runtimeKey } from "../../platform/runtime.ts";
+import { probeOrAssumeOther } from "../version_probe.ts";
+import { loadLibc } from "./libc_inotify.ts";
+import type { ChangeProbe } from "../version_probe.ts";
+
+/**
+ * Delays, in ms after an unconfirmed event, at which the probe is asked again: finer where the
+ * runtime can sleep below a millisecond (see {@linkcode after}).
+ */
+const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "node"
+  ? [1, 2, 4, 8, 16]
+  : [0.1, 0.1, 0.2, 0.4, 0.8, 1, 2, 4, 8, 16];
+
+/**
+ * Bun's fs.watch drops an event for a file when it reported one for the same file within the
+ * same or the previous millisecond (the duplicate suppression of its path watcher,
+ * `shouldEmit` in `path_watcher.zig`): a commit landing right after another raises no event
+ * there. So on Bun a confirmed event is followed by one more look once that window has passed;
+ * elsewhere every write is reported.
+ */
+const AFTER_CONFIRMED_MS: number | undefined = runtimeKey() === "bun" ? 2.5 : undefined;
+
+/** What the fs source reports to. */
+export interface FsSourceOptions {
+  /** The database file path. */
+  path: string;
+  /** What changed since the last call. */
+  probe: ChangeProbe;
+  /** Called once per change another connection committed (bursts coalesce). */
+  onChange(): void;
+  /** Called for an event on the database file itself (a rename-over shows up here). */
+  onDatabaseFileEvent(): void;
+  /** Called for every event on the database's own files, before it is confirmed. */
+  onActivity?(): void;
+  /** Called for an event on a file other than the database's own (the auto-mode probe). */
+  onOtherFile?(filename: string): void;
+}
+
+/** A running fs source; `stop()` releases the watch and every pending re-check. */
+export interface FsSource {
+  stop(): void;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `fn` after `ms`. On Bun, delays below a millisecond use `Atomics.waitAsync`; on Deno
+ * every delay uses libc's `usleep` through a non-blocking FFI call, which keeps the process
+ * alive until it ends (16 ms at the most); elsewhere, an unref'd timer.
+ */
+function after(ms: number, fn: () => void): void {
+  const runtime = runtimeKey();
+  if (runtime === "bun" && ms < 1) {
+    const result = Atomics.waitAsync(sleeper, 0, 0, ms);
+    if (result.async) result.value.then(fn);
+    else queueMicrotask(fn);
+    return;
+  }
+  const libc = runtime === "deno" ? loadLibc() : undefined;
+  if (libc) {
+    libc.usleep(Math.round(ms * 1000)).then(fn, fn);
+    return;
+  }
+  setTimeout(fn, ms).unref();
+}
+
+/** What an event source reports to: the confirmation logic shared by every event source. */
+export interface EventConfirmer {
+  /** One file-system event in the database's directory; `name` undefined when unknown. */
+  onEvent(name: string | undefined): void;
+  /** Cancels every pending re-check. */
+  stop(): void;
+}
+
+/**
+ * Turns raw directory events into confirmed changes: keeps the events for the database's own
+ * files, probes each, and re-checks an unconfirmed one at growing delays. Shared by the
+ * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`).
+ */
+export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
+  const base = basename(options.path);
+  const ours = new Set([base, `${base}-wal`, `${base}-journal`]);
+  // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
+  let epoch = 0;
+  let stopped = false;
+
+  /** True when another connection's commit was seen (and waiters were woken). */
+  const confirm = (): boolean => {
+    if (!probeOrAssumeOther(options.probe.other, true)) return false;
+    options.onChange();
+    return true;
+  };
+  /** One more look after a confirmed event, for a commit whose event was dropped (Bun). */
+  const lookAgain = (chain: number) => {
+    if (AFTER_CONFIRMED_MS === undefined) return;
+    after(AFTER_CONFIRMED_MS, () => {
+      if (!stopped && chain === epoch) confirm();
+    });
+  };
+  const recheck = (chain: number, attempt: number) => {
+    if (stopped || chain !== epoch || attempt >= RECHECK_DELAYS_MS.length) return;
+    after(RECHECK_DELAYS_MS[attempt], () => {
+      if (stopped || chain !== epoch) return;
+      if (confirm()) lookAgain(chain);
+      else recheck(chain, attempt + 1);
+    });
+  };
+  return {
+    onEvent(name) {
+      if (stopped) return;
+      if (name !== undefined && !ours.has(name)) {
+        options.onOtherFile?.(name);
+        return;
+      }
+      options.onActivity?.();
+      if (name === base) options.onDatabaseFileEvent();
+      const chain = ++epoch;
+      if (confirm()) return lookAgain(chain);
+      // Not visible yet: look again right after this turn, then at growing delays. The immediate
+      // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
+      // where the event arrives from a promise rather than an I/O callback, it ran only at the
+      // next unrelated wake-up, tens of milliseconds later.
+      setImmediate(() => {
+        if (stopped || chain !== epoch) return;
+        if (confirm()) lookAgain(chain);
+        else recheck(chain, 0);
+      });
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+/** Starts watching with `fs.watch`. Throws when the directory cannot be watched. */
+export function startFsSource(options: FsSourceOptions): FsSource {
+  const confirmer = eventConfirmer(options);
+  const watcher: FSWatcher = watch(
+    dirname(options.path),
+    { persistent: false },
+    (_event, filename) => confirmer.onEvent(filename === null ? undefined : String(filename)),
+  );
+  watcher.on("error", () => {}); // The backstop poll keeps working; identity checks catch the rest.
+  watcher.unref?.();
+  return {
+    stop() {
+      confirmer.stop();
+      watcher.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The worker thread behind Deno's inotify source: blocks in `poll()` on an inotify descriptor
+ * watching the database's directory (and on an eventfd the main thread writes to stop it), and
+ * reports events for the database's own files through a SharedArrayBuffer, so the main thread
+ * learns of them from `Atomics.waitAsync` without any timer. Events on unrelated files in the
+ * directory never wake the main thread.
+ *
+ * @module
+ */
+
+import { workerData } from "node:worker_threads";
+import {
+  cString,
+  DIRECTORY_GONE,
+  IN_Q_OVERFLOW,
+  loadLibc,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  parseInotifyEvents,
+  WATCH_MASK,
+} from "./libc_inotify.ts";
+import { SLOT } from "./inotify_protocol.ts";
+import type { InotifyWorkerData } from "./inotify_protocol.ts";
+
+const POLLIN = 1;
+const READ_BUFFER_BYTES = 64 * 1024;
+/** poll() failing this many times in a row (not EINTR) means something is broken. */
+const POLL_FAILURES_MAX = 100;
+
+function main(data: InotifyWorkerData): void {
+  const flags = new Int32Array(data.shared);
+  const signal = () => {
+    Atomics.add(flags, SLOT.COUNTER, 1);
+    Atomics.notify(flags, SLOT.COUNTER);
+  };
+  const fail = () => {
+    Atomics.store(flags, SLOT.FAILED, 1);
+    signal();
+  };
+  const libc = loadLibc();
+  if (libc === undefined) return fail();
+  const fd = libc.inotify_init1(O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return fail();
+  try {
+    if (libc.inotify_add_watch(fd, cString(data.directory), WATCH_MASK) < 0) return fail();
+    Atomics.store(flags, SLOT.READY, 1);
+    signal();
+    const ours = new Set(data.names);
+    const databaseFile = data.names[0];
+    // struct pollfd { int fd; short events; short revents; } × 2: inotify, then the stop eventfd.
+    const pollFds = new Uint8Array(16);
+    const view = new DataView(pollFds.buffer);
+    view.setInt32(0, fd, true);
+    view.setInt16(4, POLLIN, true);
+    view.setInt32(8, data.stopFd, true);
+    view.setInt16(12, POLLIN, true);
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    let failures = 0;
+    while (Atomics.load(flags, SLOT.STOP) === 0) {
+      if (libc.poll(pollFds, 2, -1) < 0) {
+        if (++failures >= POLL_FAILURES_MAX) return fail();
+        continue; // EINTR
+      }
+      failures = 0;
+      if (Atomics.load(flags, SLOT.STOP) !== 0) break;
+      let relevant = false;
+      for (;;) {
+        const got = Number(libc.read(fd, buffer, buffer.length));
+        if (got <= 0) break; // EAGAIN: drained.
+        for (const event of parseInotifyEvents(buffer, got)) {
+          if (event.mask & DIRECTORY_GONE) return fail();
+          if (event.mask & IN_Q_OVERFLOW) relevant = true;
+          else if (event.name === data.probeName) {
+            Atomics.store(flags, SLOT.PROBE_SEEN, 1);
+            relevant = true;
+          } else if (ours.has(event.name)) {
+            if (event.name === databaseFile) Atomics.add(flags, SLOT.DATABASE_FILE, 1);
+            relevant = true;
+          }
+        }
+      }
+      if (relevant) signal();
+    }
+  } finally {
+    libc.close(fd); // Our own inotify descriptor only: never one of the database's files.
+  }
+}
+
+main(workerData as InotifyWorkerData);
