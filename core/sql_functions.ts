@@ -1,7 +1,8 @@
 /**
  * honker's SQL functions, registered on our own connection so that SQL (and triggers) written
- * for honker's extension runs unchanged: same names, argument order and return shapes
- * (honker's documentation, honker.dev). Each feature keeps its own in its folder (`queue/sql_functions.ts`, …); this file registers them all. Each one calls the same operation the TypeScript API calls.
+ * for honker's extension runs unchanged: same names, argument order and return shapes. Each
+ * feature keeps its functions in its folder (`queue/sql_functions.ts`, …), each calling the
+ * operation the TypeScript API calls; this file registers them all.
  *
  * @module
  */
