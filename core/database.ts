@@ -5,9 +5,7 @@
  * @module
  */
 
-import type { DatabaseContext } from "./db/context.ts";
 import type { SqliteDriver } from "./db/driver.ts";
-import { DatabaseClosedError, SQLITE_BUSY, SqliteError } from "./db/errors.ts";
 import { listen, notify, pruneNotifications } from "./notify/notify.ts";
 import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify/notify.ts";
 import { tryLock, withLock } from "./lock/lock.ts";
@@ -16,36 +14,19 @@ import { Outbox, outboxQueueName, outboxQueueOptions } from "./outbox/outbox.ts"
 import type { OutboxDelivery, OutboxOptions } from "./outbox/outbox.ts";
 import { Queue } from "./queue/queue.ts";
 import type { QueueOptions } from "./queue/queue.ts";
-import { applyPragmas, bootstrapSchema, checkSupported } from "./schema/schema.ts";
 import { sweepRateLimits, tryRateLimit } from "./rate_limit/rate_limit.ts";
-import { withSqlFunctions } from "./db/sql_functions_missing.ts";
-import { runMaintenance, startMaintenance } from "./maintenance/maintenance.ts";
+import { runMaintenance } from "./maintenance/maintenance.ts";
 import type { MaintenanceCounts } from "./maintenance/maintenance.ts";
-import { requireRetention } from "./maintenance/retention.ts";
-import type { RetentionPolicy } from "./maintenance/retention.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { Stream } from "./stream/stream.ts";
 import type { StreamOptions } from "./stream/stream.ts";
 import type { Transaction } from "./db/transaction.ts";
-import { TransactionRunner } from "./db/transaction.ts";
-import { changeHints, Waker } from "./wait/waker.ts";
+import { changeHints } from "./wait/waker.ts";
 import type { DatabaseInit, WakeMode } from "./database_options.ts";
-import { BACKGROUND_BUSY_TIMEOUT_MS, requireBusyTimeoutMs } from "./database_options.ts";
+import { ConnectionState } from "./database_context.ts";
 import { requireOptions } from "./db/validate.ts";
 
 export type { DatabaseInit, DatabaseOptions, WakeMode } from "./database_options.ts";
-
-/**
- * What a background write meets while the application's own transaction is open on the shared
- * connection: "busy", so every loop waits it out as it waits out another process's write lock.
- */
-function foreignTransactionOpen(action: string): SqliteError {
-  return new SqliteError(
-    `Cannot ${action} now: a transaction the application began is open on this connection; ` +
-      "honker-ts's own writes wait until it ends",
-    SQLITE_BUSY,
-  );
-}
 
 /**
  * An open honker database. Get one from `open()` or `fromDriver()`.
@@ -65,82 +46,13 @@ export class Database {
    * whose "no such function: notify" errors say why.
    */
   readonly driver: SqliteDriver;
-  #transactions: TransactionRunner;
-  #ownsDriver: boolean;
-  #closed = false;
-  #ctx: DatabaseContext;
-  #waker = new Waker();
-  #watcher: { readonly mode: "fs" | "poll" } | undefined;
-  #busyTimeoutMs = -1;
-  /** True while a background write runs: calls made inside it keep its short busy timeout. */
-  #inBackground = false;
-  #retention: RetentionPolicy;
+  /** The connection's state and the context every handle runs on (core/database_context.ts). */
+  #ctx: ConnectionState;
 
   /** @internal Use `open()` or `fromDriver()`. */
   constructor(driver: SqliteDriver, init: DatabaseInit) {
-    this.#retention = requireRetention(init.retention, init.notificationRetention);
-    const busyTimeoutMs = requireBusyTimeoutMs(init.busyTimeoutMs);
-    checkSupported(driver);
-    applyPragmas(driver, busyTimeoutMs);
-    this.#busyTimeoutMs = busyTimeoutMs;
-    bootstrapSchema(driver);
-    // Without honker's SQL functions, a trigger calling notify() fails with an error saying why.
-    this.driver = withSqlFunctions(driver, init.sqlFunctions ?? true);
-    this.#ownsDriver = init.ownsDriver;
-    this.#transactions = new TransactionRunner(this.driver);
-    this.#ctx = this.#context(busyTimeoutMs);
-    if (this.#retention.enabled) {
-      const start = () => startMaintenance(this.#ctx, this.#retention);
-      this.#waker.onFirstWait(() => this.#waker.onClose(start()));
-    }
-    this.#watcher = init.startWatcher?.(this.#waker, this.driver);
-  }
-
-  /** Sets the connection's busy timeout, only when it changes (a PRAGMA costs a few µs). */
-  #useBusyTimeout(ms: number): void {
-    if (this.#busyTimeoutMs === ms) return;
-    this.driver.exec(`PRAGMA busy_timeout = ${ms}`);
-    this.#busyTimeoutMs = ms;
-  }
-
-  #context(foregroundBusyMs: number): DatabaseContext {
-    const open = (action: string): SqliteDriver => {
-      if (this.#closed) throw new DatabaseClosedError(action);
-      if (!this.#inBackground) this.#useBusyTimeout(foregroundBusyMs);
-      return this.driver;
-    };
-    return {
-      transactions: this.#transactions,
-      open,
-      background: (action, write) => {
-        if (this.#closed) throw new DatabaseClosedError(action);
-        if (this.#inBackground) return write(this.driver);
-        // A write of our own must never join a transaction the application may still roll back
-        // (an ack folded into it would be undone with it): wait until the connection is out of
-        // it, as for another process's write lock.
-        if (this.#transactions.foreignOpen) throw foreignTransactionOpen(action);
-        this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
-        this.#inBackground = true;
-        try {
-          return write(this.driver);
-        } finally {
-          this.#inBackground = false;
-          if (!this.#closed) this.#useBusyTimeout(foregroundBusyMs);
-        }
-      },
-      joinTx: (tx, action) => {
-        const driver = open(action);
-        if (tx !== undefined && tx !== this.#transactions.current) {
-          throw new TypeError(
-            `Cannot ${action}: the { tx } given is not the transaction open on this database ` +
-              "(it has finished, or belongs to another Database)",
-          );
-        }
-        return driver;
-      },
-      wrote: (kind) => this.#waker.notifyLocal(kind),
-      waker: this.#waker,
-    };
+    this.#ctx = new ConnectionState(driver, init);
+    this.driver = this.#ctx.driver;
   }
 
   /** The database file path. */
@@ -150,7 +62,7 @@ export class Database {
 
   /** Whether `close()` has been called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#ctx.closed;
   }
 
   /**
@@ -159,7 +71,7 @@ export class Database {
    * events do not arrive.
    */
   get wakeMode(): WakeMode {
-    return this.#watcher?.mode ?? "local";
+    return this.#ctx.wakeMode;
   }
 
   /**
@@ -175,7 +87,7 @@ export class Database {
   updates(options?: { signal?: AbortSignal }): AsyncIterableIterator<number> {
     const action = "watch for updates";
     this.#ctx.open(action);
-    return changeHints(this.#waker, requireOptions(options, action, ["signal"]).signal);
+    return changeHints(this.#ctx.waker, requireOptions(options, action, ["signal"]).signal);
   }
 
   /**
@@ -188,7 +100,7 @@ export class Database {
    */
   queue<T = unknown, In = T>(name: string, options?: QueueOptions<T, In>): Queue<T, In> {
     this.#ctx.open(`open queue ${JSON.stringify(name)}`);
-    return new Queue<T, In>(this.#ctx, name, options, this.#retention.resultsS ?? 0);
+    return new Queue<T, In>(this.#ctx, name, options, this.#ctx.retention.resultsS ?? 0);
   }
 
   /**
@@ -363,7 +275,7 @@ export class Database {
    * ```
    */
   runMaintenance(): MaintenanceCounts {
-    return runMaintenance(this.#ctx, this.#retention);
+    return runMaintenance(this.#ctx, this.#ctx.retention);
   }
 
   /**
@@ -385,20 +297,14 @@ export class Database {
    */
   transaction<T>(fn: (tx: Transaction) => T): T {
     this.#ctx.open("start a transaction");
-    const result = this.#transactions.run(fn);
+    const result = this.#ctx.transactions.run(fn);
     this.#ctx.wrote();
     return result;
   }
 
   /** Closes the database. Idempotent; every later call throws DatabaseClosedError. */
   close(): void {
-    if (this.#closed) return;
-    if (this.#transactions.current) {
-      throw new Error("Cannot close the database: a transaction callback is still running");
-    }
-    this.#closed = true;
-    this.#waker.close();
-    if (this.#ownsDriver) this.driver.close();
+    this.#ctx.close();
   }
 
   /** Closes the database at the end of a `using` block. */
