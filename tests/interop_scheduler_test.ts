@@ -176,7 +176,7 @@ describe("honker extension: schedules honker cannot read", () => {
       const due = s.soonest();
       assert.deepEqual(s.tick(due).map((f) => f.name), ["report"]);
       assert.equal(db.driver.get("SELECT 1 FROM _honker_ts_scheduler_tasks"), undefined);
-      assert.equal(s.remove("report"), 1);
+      assert.equal(s.remove("report"), true);
       assert.deepEqual(s.list(), []);
     } finally {
       ext.close();

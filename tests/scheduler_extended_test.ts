@@ -63,8 +63,8 @@ for (const entry of driverMatrix()) {
         assert.equal(s.resume("b-ext"), true);
         assert.equal(s.update("b-ext", { priority: 4, payload: { x: 1 } }), true);
         assert.deepEqual([ext()?.priority, ext()?.payload], [4, { x: 1 }]);
-        assert.equal(s.remove("b-ext"), 1);
-        assert.equal(s.remove("b-ext"), 0);
+        assert.equal(s.remove("b-ext"), true);
+        assert.equal(s.remove("b-ext"), false);
         assert.deepEqual(s.list().map((t) => t.name), ["a-plain"]);
         assert.equal(countRows(db, OURS), 0);
       }),

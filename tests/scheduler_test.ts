@@ -4,22 +4,58 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, sqlNow, withDb } from "./_db.ts";
+import type { StandardSchemaV1 } from "../mod.ts";
 
 const HOUR = 3600;
+
+/** A Standard Schema for `{ n }` with a positive n. */
+const POSITIVE_N: StandardSchemaV1<{ n: number }, { n: number }> = {
+  "~standard": {
+    version: 1,
+    vendor: "test",
+    validate: (value) =>
+      ((value as { n?: unknown } | null)?.n as number) > 0
+        ? { value: value as { n: number } }
+        : { issues: [{ message: "n must be positive" }] },
+  },
+};
 
 for (const entry of driverMatrix()) {
   const skip = entry.skip;
   describe(`${entry.id}: Scheduler`, () => {
     it(
-      "add() then remove() returns 1, a second remove() 0",
+      "add() then remove() returns true, a second remove() false",
       { skip },
       withDb(entry, (db) => {
         const s = db.scheduler();
         s.add({ name: "t", queue: "q", schedule: "@every 1s" });
         assert.ok(s.soonest() > 0);
-        assert.equal(s.remove("t"), 1);
-        assert.equal(s.remove("t"), 0);
+        assert.equal(s.remove("t"), true);
+        assert.equal(s.remove("t"), false);
         assert.equal(s.soonest(), 0);
+      }),
+    );
+
+    it(
+      "add() takes a Queue handle: stores its name, its schema checks the payload at add()",
+      { skip },
+      withDb(entry, (db) => {
+        const s = db.scheduler();
+        const pings = db.queue<{ n: number }>("pings");
+        s.add({ name: "typed", queue: pings, schedule: "@every 1s", payload: { n: 1 } });
+        // @ts-expect-error: the payload is typed by the queue
+        s.add({ name: "wrong", queue: pings, schedule: "@every 1s", payload: { n: "1" } });
+        s.remove("wrong");
+        assert.deepEqual(s.list().map((t) => [t.name, t.queue]), [["typed", "pings"]]);
+        const checked = db.queue("checked", { schema: POSITIVE_N });
+        assert.throws(
+          () => s.add({ name: "bad", queue: checked, schedule: "@every 1s", payload: { n: -1 } }),
+          /Cannot add schedule "bad": payload does not match the schema \(n must be positive\)/,
+        );
+        assert.equal(s.list().length, 1, "nothing was written");
+        s.add({ name: "good", queue: checked, schedule: "@every 1s", payload: { n: 2 } });
+        s.tick(s.soonest());
+        assert.deepEqual(db.queue("checked").claimOne("w")?.payload, { n: 2 });
       }),
     );
 
@@ -285,12 +321,12 @@ for (const entry of driverMatrix()) {
         const stop = new AbortController();
         const run = s.run({ owner: "leader-a", signal: stop.signal });
         await new Promise((r) => setTimeout(r, 100));
-        assert.equal(db.tryLock("honker-scheduler", "someone-else", 60), null);
+        assert.equal(db.tryLock("honker-scheduler", { owner: "someone-else", ttlS: 60 }), null);
         await new Promise((r) => setTimeout(r, 2_100));
         stop.abort();
         await run;
         assert.ok(db.queue("q").stats().pending >= 1);
-        const taken = db.tryLock("honker-scheduler", "someone-else", 60);
+        const taken = db.tryLock("honker-scheduler", { owner: "someone-else", ttlS: 60 });
         assert.ok(taken, "the lock was not released on abort");
         taken.release();
       }),

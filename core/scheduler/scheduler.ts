@@ -10,12 +10,22 @@ import type { SqliteDriver } from "../db/driver.ts";
 import { parseSchedule } from "./cron/cron.ts";
 import type { Schedule } from "./cron/cron.ts";
 import { parseJson, toJsonText } from "../db/json.ts";
+import { validateForWrite } from "../db/standard_schema.ts";
 import { UnreadableScheduleError } from "./errors.ts";
 import { runScheduler } from "./run.ts";
 import type { SchedulerRunOptions } from "./run.ts";
 import { sqlNow } from "./ops.ts";
 import type { TaskChanges, TaskRow, UnreadableTask } from "./ops.ts";
 import * as store from "./store.ts";
+import { SCHEDULE_SPEC_KEYS, SCHEDULE_UPDATE_KEYS } from "./types.ts";
+import type {
+  Fire,
+  ScheduledTask,
+  ScheduleSpec,
+  ScheduleTarget,
+  ScheduleUpdate,
+  TickOptions,
+} from "./types.ts";
 import {
   requireCount,
   requireInteger,
@@ -24,127 +34,14 @@ import {
   requireSeconds,
 } from "../db/validate.ts";
 
-/**
- * A schedule to register with `add()`. Registering the same schedule at every boot is safe: an
- * existing schedule of that name keeps its next fire unless its `schedule` or `queue` changed,
- * so the boundaries that fell due while no process ran still fire (up to 64).
- */
-export interface ScheduleSpec {
-  /**
-   * Unique name; adding an existing name replaces it, keeping it paused if it was, and keeping
-   * its next fire if `schedule` and `queue` are unchanged (a new payload, priority, expiry or
-   * maxAttempts applies from the next fire on and does not move it).
-   */
-  name: string;
-  /** The queue each fire enqueues into. */
-  queue: string;
-  /** honker's cron syntax (5 or 6 fields) or `@every <n><s|m|h|d>`. */
-  schedule: string;
-  /** The payload of every job it enqueues (JSON). Defaults to null. */
-  payload?: unknown;
-  /** Priority of its jobs. Defaults to 0. */
-  priority?: number;
-  /** Seconds after which an unclaimed job expires; null never. Defaults to null. */
-  expiresS?: number | null;
-  /** Claims each job gets. Defaults to 3. */
-  maxAttempts?: number;
-  /**
-   * Accept croner's extended syntax. A schedule that needs it is stored in honker-ts's own table
-   * `_honker_ts_scheduler_tasks`, where honker's tick never meets it, and fires only while a
-   * honker-ts process is the scheduler leader. Defaults to false.
-   */
-  extendedSyntax?: boolean;
-}
-
-/** Fields `update()` changes; omitted ones stay as they are. */
-export interface ScheduleUpdate {
-  /**
-   * A new expression; the next fire is recomputed from now (the stored expression given again
-   * keeps it). The schedule moves between honker's table and honker-ts's own when it starts or
-   * stops needing extended syntax.
-   */
-  schedule?: string;
-  /** The new payload; `null` stores JSON null (omit the key to keep the payload). */
-  payload?: unknown;
-  /** A new priority for future jobs. */
-  priority?: number;
-  /** A new expiry for future jobs; null never expires. */
-  expiresS?: number | null;
-  /** null restores the default, 3. */
-  maxAttempts?: number | null;
-  /** Accept croner's extended syntax in `schedule`. */
-  extendedSyntax?: boolean;
-}
-
-/** Every key of `ScheduleSpec`. */
-const SCHEDULE_SPEC_KEYS: readonly (keyof ScheduleSpec)[] = [
-  "name",
-  "queue",
-  "schedule",
-  "payload",
-  "priority",
-  "expiresS",
-  "maxAttempts",
-  "extendedSyntax",
-];
-
-/** Every key of `ScheduleUpdate`. */
-const SCHEDULE_UPDATE_KEYS: readonly (keyof ScheduleUpdate)[] = [
-  "schedule",
-  "payload",
-  "priority",
-  "expiresS",
-  "maxAttempts",
-  "extendedSyntax",
-];
-
-/** A registered schedule, from `list()`. */
-export interface ScheduledTask<T = unknown> {
-  /** The schedule's name. */
-  name: string;
-  /** The queue it enqueues into. */
-  queue: string;
-  /** Its expression, as stored in `cron_expr`. */
-  schedule: string;
-  /** The payload of its jobs. */
-  payload: T;
-  /** The priority of its jobs. */
-  priority: number;
-  /** Seconds after which its jobs expire, or null. */
-  expiresS: number | null;
-  /** Unix seconds of its next boundary. */
-  nextFireAt: number;
-  /** False while paused. */
-  enabled: boolean;
-  /** Claims each of its jobs gets. */
-  maxAttempts: number;
-  /**
-   * Why honker-ts cannot fire it (a row written by hand, or by a newer honker); absent when it
-   * can. Such a schedule is reported by `tick()` and `run()` and never fired.
-   */
-  error?: string;
-}
-
-/** Options for `tick()`. */
-export interface TickOptions {
-  /**
-   * Told about each due schedule that cannot be read, after the others' fires are committed.
-   * Without it, `tick()` throws the first such error (naming the others) instead.
-   */
-  onError?: (error: UnreadableScheduleError) => void;
-}
-
-/** One boundary fired by `tick()`. */
-export interface Fire {
-  /** The schedule that fired. */
-  name: string;
-  /** The queue the job went to. */
-  queue: string;
-  /** The boundary, in unix seconds. */
-  fireAt: number;
-  /** The job it enqueued. */
-  jobId: number;
-}
+export type {
+  Fire,
+  ScheduledTask,
+  ScheduleSpec,
+  ScheduleTarget,
+  ScheduleUpdate,
+  TickOptions,
+} from "./types.ts";
 
 function toTask<T>({ row, problem }: store.ListedTask): ScheduledTask<T> {
   const task: ScheduledTask<T> = {
@@ -177,6 +74,16 @@ function report(tasks: UnreadableTask[], onError: TickOptions["onError"]): void 
 }
 
 /**
+ * The name of the queue a schedule targets; a Queue handle's schema, if any, checks `payload`
+ * (a TypeError before anything is written).
+ */
+function targetQueue(target: ScheduleTarget<unknown>, payload: unknown, action: string): string {
+  if (typeof target !== "object" || target === null) return requireName(target, "queue", action);
+  validateForWrite(target.schema, payload, action);
+  return requireName(target.name, "queue", action);
+}
+
+/**
  * The schedules stored in the file. Any process may add or change them; `run()` elects one
  * leader that ticks them.
  *
@@ -203,14 +110,15 @@ export class Scheduler {
    * @throws {TypeError|RangeError} For an invalid expression (naming the field) or option;
    * nothing is written.
    */
-  add(spec: ScheduleSpec): void {
+  add<T = unknown>(spec: ScheduleSpec<T>): void {
     const action = `add schedule ${JSON.stringify(spec?.name)}`;
     const s = requireOptions(spec, action, SCHEDULE_SPEC_KEYS);
+    const payload = s.payload ?? null;
     const task = {
       name: requireName(s.name, "name", action),
-      queue: requireName(s.queue, "queue", action),
+      queue: targetQueue(s.queue, payload, action),
       schedule: this.#schedule(s.schedule, s.extendedSyntax, action),
-      payload: toJsonText(s.payload ?? null, action),
+      payload: toJsonText(payload, action),
       priority: requireInteger(s.priority ?? 0, "priority", action),
       expiresS: s.expiresS == null ? null : requireSeconds(s.expiresS, "expiresS", action),
       maxAttempts: requireCount(s.maxAttempts ?? 3, "maxAttempts", action),
@@ -227,13 +135,13 @@ export class Scheduler {
     return parseSchedule(expr, { extendedSyntax: extendedSyntax === true });
   }
 
-  /** Deletes a schedule; returns how many were deleted (0 or 1). */
-  remove(name: string): number {
+  /** Deletes a schedule; false when there was none of that name. */
+  remove(name: string): boolean {
     const action = `remove schedule ${JSON.stringify(name)}`;
     requireName(name, "name", action);
     const driver = this.#ctx.open(action);
-    const removed = this.#ctx.transactions.atomic(() => store.removeTask(driver, name));
-    if (removed > 0) this.#ctx.wrote();
+    const removed = this.#ctx.transactions.atomic(() => store.removeTask(driver, name)) > 0;
+    if (removed) this.#ctx.wrote();
     return removed;
   }
 
@@ -261,7 +169,7 @@ export class Scheduler {
    * given. A new expression's first fire is computed from now; the stored expression given
    * again keeps the next fire, and so do the other fields.
    */
-  update(name: string, fields: ScheduleUpdate): boolean {
+  update<T = unknown>(name: string, fields: ScheduleUpdate<T>): boolean {
     const action = `update schedule ${JSON.stringify(name)}`;
     requireName(name, "name", action);
     const f = requireOptions(fields, action, SCHEDULE_UPDATE_KEYS);
