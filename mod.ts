@@ -1,6 +1,6 @@
 /**
- * honker-ts: durable queues (and, as they land, streams, notify/listen, cron, locks) inside the
- * application's own SQLite file, on-disk compatible with honker.
+ * honker-ts: durable queues, streams, notify/listen, a cron scheduler, locks and rate limits
+ * inside the application's own SQLite file, on-disk compatible with honker.
  *
  * ```ts ignore
  * import { open } from "honker-ts";
@@ -27,7 +27,7 @@ import { startWatcher } from "./wake/watcher.ts";
 import { checkWatchOptions, WATCH_OPTION_KEYS } from "./wake/watch_options.ts";
 
 export { Database } from "./core/database.ts";
-export type { DatabaseOptions, WakeMode } from "./core/database.ts";
+export type { DatabaseOptions, WakeMode, WakeSource, WatchOptions } from "./core/database.ts";
 export type {
   Row,
   RunResult,
@@ -45,12 +45,15 @@ export {
   WatcherDiedError,
 } from "./core/db/errors.ts";
 export { Lock, LOCK_TTL_DEFAULT_S } from "./core/lock/lock.ts";
-export type { LockContext, WithLockOptions } from "./core/lock/lock.ts";
+export type { LockOptions } from "./core/lock/try_lock.ts";
+export type { LockContext, WithLockOptions } from "./core/lock/with_lock.ts";
+export type { RateLimitOptions, SweepRateLimitsOptions } from "./core/rate_limit/rate_limit.ts";
 export { Job } from "./core/queue/job.ts";
 export type { JobOutcome } from "./core/queue/job.ts";
 export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue/queue.ts";
 export type { ClaimOptions } from "./core/queue/claim.ts";
+export type { GetResultOptions, SaveResultOptions } from "./core/queue/results.ts";
 export { Outbox } from "./core/outbox/outbox.ts";
 export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox/outbox.ts";
 export { Scheduler } from "./core/scheduler/scheduler.ts";
@@ -72,6 +75,7 @@ export type {
   StreamEvent,
   StreamOptions,
   TrimOptions,
+  WaitForEventsOptions,
 } from "./core/stream/stream.ts";
 export type { StandardIssue, StandardResult, StandardSchemaV1 } from "./core/db/standard_schema.ts";
 export type { SubscribeOptions, Subscription } from "./core/stream/subscription.ts";

@@ -71,7 +71,7 @@ function receiver(db: Database): void {
   onCommands((command) => {
     if (command === "ping") send({ pong: clock.now() });
     else if (command === "listen") {
-      const options = { idlePollS: null, signal: stop.signal };
+      const options = { idlePollMs: null, signal: stop.signal };
       done = consume(
         kind === "stream"
           ? db.stream(LIVE_NAME).subscribe("bench", options)
@@ -81,7 +81,7 @@ function receiver(db: Database): void {
     } else if (command === "stop") {
       stop.abort();
       void done.finally(() => {
-        const wakeMode = db.wakeMode;
+        const wakeMode = db.wakeSource;
         db.close();
         sendAndExit({ received, wakeMode });
       });

@@ -87,7 +87,7 @@ async function start(): Promise<() => void> {
     void db.queue<{ n: number }>("wake-bench").work((job) => {
       const at = clock.now();
       if (recording) wakes.push([at, job.id, runDelayMs()]);
-    }, { idlePollS: null, workerId: "wake-trace", signal: stop.signal });
+    }, { idlePollMs: null, workerId: "wake-trace", signal: stop.signal });
   } else {
     void (async () => {
       for await (const _ of db.updates({ signal: stop.signal })) {
@@ -99,7 +99,7 @@ async function start(): Promise<() => void> {
   }
   return () => {
     raw?.close();
-    wakeMode = db.wakeMode;
+    wakeMode = db.wakeSource;
     db.close();
   };
 }

@@ -126,12 +126,12 @@ async function start(): Promise<() => void> {
     done = queue.work((job) => {
       const at = clock.now();
       if (recording) wakes.push([at, job.id]);
-    }, { idlePollS: null, workerId: "wake-bench", signal: stop.signal });
+    }, { idlePollMs: null, workerId: "wake-bench", signal: stop.signal });
   } else {
     done = listenUpdates(db);
   }
   return () => {
-    wakeMode = db.wakeMode;
+    wakeMode = db.wakeSource;
     db.close();
   };
 }

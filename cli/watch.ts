@@ -102,7 +102,7 @@ async function runWatch([file]: string[], values: Values): Promise<number> {
   try {
     const render = renderer(db, file, values);
     render();
-    if (!isTty()) note("watch", `watching ${JSON.stringify(file)} (${db.wakeMode} wake-ups)`);
+    if (!isTty()) note("watch", `watching ${JSON.stringify(file)} (${db.wakeSource} wake-ups)`);
     const never = new Promise<"end">(() => {});
     let next: Promise<"change" | "end"> = updates.next().then((r) => r.done ? "end" : "change");
     while (!stop.signal.aborted) {

@@ -1,6 +1,7 @@
 /**
- * The Database: one connection to a honker file, its schema, its transactions, and the queues
- * (later streams, schedules, locks) that live in it.
+ * The Database: one connection to a honker file, its transactions, and the handles on what
+ * lives in it (queues, streams, notifications, the scheduler, locks, rate limits, results). The
+ * connection's set-up and shared state are in `database_context.ts`.
  *
  * @module
  */
@@ -8,13 +9,20 @@
 import type { SqliteDriver } from "./db/driver.ts";
 import { listen, notify, pruneNotifications } from "./notify/notify.ts";
 import type { ListenOptions, Notification, PruneNotificationsOptions } from "./notify/notify.ts";
-import { tryLock, withLock } from "./lock/lock.ts";
-import type { Lock, LockContext, WithLockOptions } from "./lock/lock.ts";
+import type { Lock } from "./lock/lock.ts";
+import { tryLock } from "./lock/try_lock.ts";
+import type { LockOptions } from "./lock/try_lock.ts";
+import { withLock } from "./lock/with_lock.ts";
+import type { LockContext, WithLockOptions } from "./lock/with_lock.ts";
 import { Outbox, outboxQueueName, outboxQueueOptions } from "./outbox/outbox.ts";
 import type { OutboxDelivery, OutboxOptions } from "./outbox/outbox.ts";
 import { Queue } from "./queue/queue.ts";
 import type { QueueOptions } from "./queue/queue.ts";
+import { getResult, saveResult, sweepResults } from "./queue/results.ts";
+import type { GetResultOptions, SaveResultOptions } from "./queue/results.ts";
+import type { StandardSchemaV1 } from "./db/standard_schema.ts";
 import { sweepRateLimits, tryRateLimit } from "./rate_limit/rate_limit.ts";
+import type { RateLimitOptions, SweepRateLimitsOptions } from "./rate_limit/rate_limit.ts";
 import { runMaintenance } from "./maintenance/maintenance.ts";
 import type { MaintenanceCounts } from "./maintenance/maintenance.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
@@ -22,11 +30,17 @@ import { Stream } from "./stream/stream.ts";
 import type { StreamOptions } from "./stream/stream.ts";
 import type { Transaction } from "./db/transaction.ts";
 import { changeHints } from "./wait/waker.ts";
-import type { DatabaseInit, WakeMode } from "./database_options.ts";
+import type { DatabaseInit, WakeSource } from "./database_options.ts";
 import { ConnectionState } from "./database_context.ts";
 import { requireOptions } from "./db/validate.ts";
 
-export type { DatabaseInit, DatabaseOptions, WakeMode } from "./database_options.ts";
+export type {
+  DatabaseInit,
+  DatabaseOptions,
+  WakeMode,
+  WakeSource,
+  WatchOptions,
+} from "./database_options.ts";
 
 /**
  * An open honker database. Get one from `open()` or `fromDriver()`.
@@ -66,12 +80,12 @@ export class Database {
   }
 
   /**
-   * How other processes' commits are noticed; "local" means they are not. The watcher starts at
-   * the first wait, and in auto mode may then move from "fs" to "poll" when the directory's
-   * events do not arrive.
+   * What notices other processes' commits (the `wake` mode asked for resolved): "fs" or
+   * "poll"; "local" means nothing does. The watcher starts at the first wait, and in auto mode
+   * may then move from "fs" to "poll" when the directory's events do not arrive.
    */
-  get wakeMode(): WakeMode {
-    return this.#ctx.wakeMode;
+  get wakeSource(): WakeSource {
+    return this.#ctx.wakeSource;
   }
 
   /**
@@ -100,7 +114,48 @@ export class Database {
    */
   queue<T = unknown, In = T>(name: string, options?: QueueOptions<T, In>): Queue<T, In> {
     this.#ctx.open(`open queue ${JSON.stringify(name)}`);
-    return new Queue<T, In>(this.#ctx, name, options, this.#ctx.retention.resultsS ?? 0);
+    return new Queue<T, In>(this.#ctx, name, options);
+  }
+
+  /**
+   * Stores a job's result as JSON (upsert by job id), expiring after `ttlS` seconds: by default
+   * `retention.resultsS` (7 days unless changed; never with `retention: false`); 0 keeps it
+   * forever, as in honker. Results are keyed by job id alone (job ids are unique across the
+   * file's queues), as in honker's `_honker_results`.
+   *
+   * @example Save what a handler computed
+   * ```ts ignore
+   * db.saveResult(job.id, { pages: 12 }, { ttlS: 3600 });
+   * ```
+   */
+  saveResult(jobId: number, value: unknown, options?: SaveResultOptions): void {
+    saveResult(this.#ctx, jobId, value, options, this.#ctx.retention.resultsS ?? 0);
+  }
+
+  /**
+   * Reads a job's saved result, validated by `schema`: the schema's output, or undefined when
+   * absent or expired.
+   *
+   * @throws {TypeError} When the stored value does not match the schema.
+   *
+   * @example Read a result with a schema
+   * ```ts ignore
+   * const report = db.getResult(id, { schema: z.object({ pages: z.number() }) });
+   * ```
+   */
+  getResult<R>(jobId: number, options: { schema: StandardSchemaV1<unknown, R> }): R | undefined;
+  /**
+   * Reads a job's saved result (JSON), or undefined when absent or expired. Nothing checks it:
+   * it is `unknown` unless you name `R`, which is then taken on trust; pass `{ schema }` to check.
+   */
+  getResult<R = unknown>(jobId: number, options?: { schema?: undefined }): R | undefined;
+  getResult(jobId: number, options?: GetResultOptions): unknown {
+    return getResult(this.#ctx, jobId, options);
+  }
+
+  /** Deletes expired results, of every queue. Returns how many. Maintenance also does this. */
+  sweepResults(): number {
+    return sweepResults(this.#ctx);
   }
 
   /**
@@ -171,16 +226,19 @@ export class Database {
 
   /**
    * Yields notifications sent on `channel` after this call, in order, from any process. There
-   * is no replay of older ones: use a stream for that.
+   * is no replay of older ones: use a stream for that. Payloads are `unknown`; with
+   * `{ schema }` each is validated and typed by the schema's output. A type parameter named
+   * without a schema is a cast: nothing checks it.
    *
-   * @example Listen until aborted
+   * @example Listen until aborted, payloads checked
    * ```ts ignore
-   * for await (const n of db.listen<{ id: number }>("orders", { signal })) console.log(n.payload.id);
+   * const Order = z.object({ id: z.number() });
+   * for await (const n of db.listen("orders", { schema: Order, signal })) console.log(n.payload.id);
    * ```
    */
   listen<T = unknown>(
     channel: string,
-    options?: ListenOptions,
+    options?: ListenOptions<T>,
   ): AsyncIterableIterator<Notification<T>> {
     return listen<T>(this.#ctx, channel, options);
   }
@@ -200,19 +258,19 @@ export class Database {
   }
 
   /**
-   * Takes the named lock for `owner` for `ttlS` seconds, unless another owner holds it; an
-   * expired lock is taken over. Returns the Lock, or null when someone else has it. As in
-   * honker, taking a lock again as its owner succeeds without extending it: renew with
-   * `heartbeat()`.
+   * Takes the named lock for `owner` (a random UUID unless given) for `ttlS` seconds (60 unless
+   * given), unless another owner holds it; an expired lock is taken over. Returns the Lock, or
+   * null when someone else has it. As in honker, taking a lock again as its owner succeeds
+   * without extending it: renew with `heartbeat()`.
    *
    * @example Run a job on one machine only
    * ```ts ignore
-   * using lock = db.tryLock("nightly-report", "host-a", 600);
+   * using lock = db.tryLock("nightly-report", { owner: "host-a", ttlS: 600 });
    * if (lock) await buildReport();
    * ```
    */
-  tryLock(name: string, owner: string, ttlS: number): Lock | null {
-    return tryLock(this.#ctx, name, owner, ttlS);
+  tryLock(name: string, options?: LockOptions): Lock | null {
+    return tryLock(this.#ctx, name, options);
   }
 
   /**
@@ -220,11 +278,12 @@ export class Database {
    * runs `fn` holding it, renewing it every `ttlS / 3` seconds, and releases it after. Resolves
    * with what `fn` returns.
    *
-   * @throws {LockHeldError} When another owner still holds the lock after `waitS` seconds.
+   * @throws {LockHeldError} When another owner still holds the lock after `waitMs`
+   * milliseconds.
    *
    * @example Wait up to 10 s for a migration lock
    * ```ts ignore
-   * await db.withLock("migrate", async () => await migrate(), { waitS: 10 });
+   * await db.withLock("migrate", async () => await migrate(), { waitMs: 10_000 });
    * ```
    */
   withLock<T>(
@@ -242,11 +301,11 @@ export class Database {
    *
    * @example Ten emails a minute
    * ```ts ignore
-   * if (db.tryRateLimit("emails", 10, 60)) await send();
+   * if (db.tryRateLimit("emails", { limit: 10, perS: 60 })) await send();
    * ```
    */
-  tryRateLimit(name: string, limit: number, perS: number): boolean {
-    return tryRateLimit(this.#ctx, name, limit, perS);
+  tryRateLimit(name: string, options: RateLimitOptions): boolean {
+    return tryRateLimit(this.#ctx, name, options);
   }
 
   /**
@@ -255,11 +314,11 @@ export class Database {
    *
    * @example Keep a day of windows
    * ```ts ignore
-   * db.sweepRateLimits(86_400);
+   * db.sweepRateLimits({ olderThanS: 86_400 });
    * ```
    */
-  sweepRateLimits(olderThanS: number): number {
-    return sweepRateLimits(this.#ctx, olderThanS);
+  sweepRateLimits(options: SweepRateLimitsOptions): number {
+    return sweepRateLimits(this.#ctx, options);
   }
 
   /**

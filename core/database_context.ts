@@ -18,7 +18,7 @@ import { requireRetention } from "./maintenance/retention.ts";
 import type { RetentionPolicy } from "./maintenance/retention.ts";
 import { applyPragmas, bootstrapSchema, checkSupported } from "./schema/schema.ts";
 import { Waker } from "./wait/waker.ts";
-import type { DatabaseInit, WakeMode } from "./database_options.ts";
+import type { DatabaseInit, WakeSource } from "./database_options.ts";
 import { BACKGROUND_BUSY_TIMEOUT_MS, requireBusyTimeoutMs } from "./database_options.ts";
 
 /**
@@ -45,7 +45,7 @@ export class ConnectionState implements DatabaseContext {
   readonly retention: RetentionPolicy;
   readonly #ownsDriver: boolean;
   readonly #foregroundBusyMs: number;
-  readonly #watcher: { readonly mode: "fs" | "poll" } | undefined;
+  readonly #watcher: { readonly source: Exclude<WakeSource, "local"> } | undefined;
   #closed = false;
   #busyTimeoutMs: number;
   /** True while a background write runs: calls made inside it keep its short busy timeout. */
@@ -74,9 +74,9 @@ export class ConnectionState implements DatabaseContext {
     return this.#closed;
   }
 
-  /** How other processes' commits are noticed; "local" means they are not. */
-  get wakeMode(): WakeMode {
-    return this.#watcher?.mode ?? "local";
+  /** What notices other processes' commits; "local" means nothing does. */
+  get wakeSource(): WakeSource {
+    return this.#watcher?.source ?? "local";
   }
 
   /** Sets the connection's busy timeout, only when it changes (a PRAGMA costs a few µs). */

@@ -28,8 +28,46 @@ export function requireBusyTimeoutMs(value: unknown): number {
   return Math.floor(requireTimerMs(value, "busyTimeoutMs", "open the database", true));
 }
 
-/** Options shared by `open()` and `fromDriver()`. */
-export interface DatabaseOptions {
+/**
+ * The wake-up `open()` is asked for: `"fs"` (file-system events), `"poll"` (a worker thread
+ * polling), or `"auto"` (fs, falling back to poll when events do not arrive). What a running
+ * Database ended up with is its `WakeSource`.
+ */
+export type WakeMode = "auto" | "fs" | "poll";
+
+/**
+ * What notices other processes' commits in a running Database (`db.wakeSource`): `"fs"` or
+ * `"poll"` once its watcher runs (auto mode may move from fs to poll), `"local"` when there is
+ * no watcher (a Database from `testing/`'s helpers, say): only its own commits wake it.
+ */
+export type WakeSource = "fs" | "poll" | "local";
+
+/** How other processes' commits are noticed: the watcher's options, given to `open()`. */
+export interface WatchOptions {
+  /**
+   * `"fs"` (file-system events confirmed by `PRAGMA data_version`, with a slow backstop poll),
+   * `"poll"` (a worker thread polling `data_version`), or `"auto"` (default: fs, falling back
+   * to poll when events do not arrive, reported once per process on the console; choose
+   * `"poll"` to poll without it).
+   */
+  wake?: WakeMode;
+  /** Poll mode: milliseconds between `data_version` polls. Defaults to 1. */
+  pollIntervalMs?: number;
+  /**
+   * Fs mode: milliseconds between backstop polls (a `data_version` read that catches a missed
+   * event) while the database's files are active. Defaults to 250.
+   */
+  backstopPollMs?: number;
+  /**
+   * Fs mode: milliseconds between backstop polls once the files have been quiet for 20 polls
+   * in a row; the next event on them restores `backstopPollMs`. Defaults to the longer of
+   * `backstopPollMs` and 1000. Set it to `backstopPollMs` for a constant cadence.
+   */
+  idleBackstopPollMs?: number;
+}
+
+/** Options shared by `open()` and `fromDriver()`: the watcher's, and the database's own. */
+export interface DatabaseOptions extends WatchOptions {
   /**
    * Milliseconds a call you make (enqueue, publish, a transaction …) waits for another
    * process's write lock before it throws a SqliteError with code `"SQLITE_BUSY"`. Defaults to
@@ -43,28 +81,9 @@ export interface DatabaseOptions {
    */
   sqlFunctions?: boolean;
   /**
-   * How other processes' commits are noticed: `"fs"` (file-system events confirmed by
-   * `PRAGMA data_version`, with a slow backstop poll), `"poll"` (a worker thread polling
-   * `data_version`), or `"auto"` (default: fs, falling back to poll when events do not arrive).
-   */
-  wake?: "auto" | "fs" | "poll";
-  /** Poll mode: milliseconds between polls. Defaults to 1. */
-  pollIntervalMs?: number;
-  /**
-   * Fs mode: milliseconds between backstop polls (a `data_version` read that catches a missed
-   * event) while the database's files are active. Defaults to 250.
-   */
-  backstopPollMs?: number;
-  /**
-   * Fs mode: milliseconds between backstop polls once the files have been quiet for 20 polls
-   * in a row; the next event on them restores `backstopPollMs`. Defaults to the longer of
-   * `backstopPollMs` and 1000. Set it to `backstopPollMs` for a constant cadence.
-   */
-  idleBackstopPollMs?: number;
-  /**
    * How long finished rows are kept: results, dead jobs, rate-limit windows and notifications
    * (live jobs and stream events are never deleted by it). A maintenance task started at the
-   * first wait applies it in small batches, one round per `intervalS` for the whole file
+   * first wait applies it in small batches, one round per `intervalMs` for the whole file
    * however many processes share it. Omitted fields take `RETENTION_DEFAULT` (results 7 days,
    * dead jobs 7 days, rate-limit windows once past, notifications a day); a field set to null
    * keeps that table's rows forever; `false` turns it all off, as honker. It takes over from
@@ -79,13 +98,12 @@ export interface DatabaseOptions {
   notificationRetention?: PruneNotificationsOptions;
 }
 
-/** How changes are detected: by the cross-process watcher's mode, or only locally. */
-export type WakeMode = "fs" | "poll" | "local";
-
 /** @internal How `fromDriver` and `open` build a Database. */
 export interface DatabaseInit extends DatabaseOptions {
   /** Whether `close()` closes the driver too (true when honker-ts opened it). */
   ownsDriver: boolean;
   /** Starts the cross-process watcher (from `wake/`); without it only local commits wake. */
-  startWatcher?: (waker: Waker, driver: SqliteDriver) => { readonly mode: "fs" | "poll" };
+  startWatcher?: (waker: Waker, driver: SqliteDriver) => {
+    readonly source: Exclude<WakeSource, "local">;
+  };
 }

@@ -52,7 +52,7 @@ function sleep(ms: number): Promise<void> {
   });
 }
 
-report("ready", { runtime: runtimeName(), wake: db.wakeMode, alignmentUs: clock.alignmentUs });
+report("ready", { runtime: runtimeName(), wake: db.wakeSource, alignmentUs: clock.alignmentUs });
 // Order n is due at start + n periods: a late timer is caught up, so the rate does not drift.
 const periodMs = 1000 / ordersPerS;
 const startMs = performance.now();

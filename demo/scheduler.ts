@@ -14,7 +14,7 @@ const { path, name } = roleArgs();
 const signal = stopWhenStdinCloses();
 const db = await open(path);
 const running = db.scheduler().run({ owner: `scheduler-${name}`, signal });
-report("ready", { runtime: runtimeName(), wake: db.wakeMode });
+report("ready", { runtime: runtimeName(), wake: db.wakeSource });
 await running;
 // No boundary can fire after run() has returned: main.ts counts boundaries up to here.
 report("done", { stoppedAtMs: Date.now() });

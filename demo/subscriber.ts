@@ -26,7 +26,7 @@ const seen = new Set<number>();
 let events = 0;
 let lastOffset = orders.getOffset(AUDIT_CONSUMER);
 
-report("ready", { runtime: runtimeName(), wake: db.wakeMode });
+report("ready", { runtime: runtimeName(), wake: db.wakeSource });
 for await (const event of orders.subscribe(AUDIT_CONSUMER, { signal })) {
   events++;
   seen.add(event.payload.orderId);

@@ -39,7 +39,7 @@ const working = shipments.work((job) => {
     if (errors.length < 5) errors.push(String(error));
   },
 });
-report("ready", { runtime: runtimeName(), wake: db.wakeMode, alignmentUs: clock.alignmentUs });
+report("ready", { runtime: runtimeName(), wake: db.wakeSource, alignmentUs: clock.alignmentUs });
 const result = await working;
 report("done", { started, ...result, errors });
 db.close();

@@ -42,7 +42,7 @@ describe("fs backstop cadence", () => {
       const db = await open(path, { wake: "fs", backstopPollMs: fastMs, idleBackstopPollMs: 500 });
       const other = await open(path, { wake: "poll" });
       try {
-        assert.equal(db.wakeMode, "fs");
+        assert.equal(db.wakeSource, "fs");
         const probes = countProbes(db);
         void db.updates().next(); // the watcher starts at the first wait; close() ends it
         const quietAfterMs = QUIET_AFTER_POLLS * fastMs;

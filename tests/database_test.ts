@@ -2,8 +2,15 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DatabaseClosedError, fromDriver, open, UnsupportedDatabaseError } from "../mod.ts";
+import {
+  Database,
+  DatabaseClosedError,
+  fromDriver,
+  open,
+  UnsupportedDatabaseError,
+} from "../mod.ts";
 import { openNodeSqlite } from "../adapters/node_sqlite.ts";
+import { openDriver } from "../adapters/auto.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, withDb } from "./_db.ts";
 import { tempDbPath } from "./_helpers.ts";
@@ -72,6 +79,19 @@ describe("open()", () => {
       assert.equal(db.driver.get<{ synchronous: number }>("PRAGMA synchronous")?.synchronous, 1);
     } finally {
       db.close();
+    }
+  });
+
+  it("wakeSource says what runs: the wake mode asked for, or local without a watcher", async () => {
+    const path = tempDbPath();
+    const polled = await open(path, { wake: "poll" });
+    const bare = new Database(await openDriver(path), { ownsDriver: true });
+    try {
+      assert.equal(polled.wakeSource, "poll");
+      assert.equal(bare.wakeSource, "local");
+    } finally {
+      polled.close();
+      bare.close();
     }
   });
 

@@ -58,7 +58,7 @@ describe("inotify", () => {
     const db = await open(path, { wake: "fs", backstopPollMs: 3_600_000 });
     const other = await open(path, { wake: "poll" });
     try {
-      assert.equal(db.wakeMode, "fs");
+      assert.equal(db.wakeSource, "fs");
       await assertCommitWakesClaim(db, other, 1_000, async () => {
         await new Promise((resolve) => setTimeout(resolve, 300)); // the worker's watch is in place
         // Unrelated files in the directory do not wake it.
@@ -77,7 +77,7 @@ describe("inotify", () => {
       // auto probes the directory once the worker's watch is in place and falls back to poll
       // after 1 s without the probe file's event.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
-      assert.equal(db.wakeMode, "fs");
+      assert.equal(db.wakeSource, "fs");
     } finally {
       db.close();
     }

@@ -242,7 +242,7 @@ describe("no leaks", () => {
     const fds = fdCount();
     for (let round = 0; round < 20; round++) {
       const db = await open(path, { wake: mode });
-      assert.equal(db.wakeMode, mode);
+      assert.equal(db.wakeSource, mode);
       if (round === 0) {
         // Nobody waits yet: the watcher, and its worker thread, start only at the first wait.
         await sleep(300);

@@ -166,7 +166,7 @@ for (const entry of driverMatrix()) {
         ...SLOW,
       },
       async () => {
-        const db = await openWith(entry, tempDbPath(), { retention: { intervalS: 1 } });
+        const db = await openWith(entry, tempDbPath(), { retention: { intervalMs: 1000 } });
         try {
           seed(db, AROUND_DEFAULTS);
           assert.deepEqual(left(db), SEEDED);
@@ -181,7 +181,9 @@ for (const entry of driverMatrix()) {
 
     it("trims each table with custom retention periods", { skip, ...SLOW }, async () => {
       const retention = { resultsS: 60, deadS: 60, rateLimitsS: 60, notificationsS: 60 };
-      const db = await openWith(entry, tempDbPath(), { retention: { ...retention, intervalS: 1 } });
+      const db = await openWith(entry, tempDbPath(), {
+        retention: { ...retention, intervalMs: 1000 },
+      });
       try {
         seed(db, { deadS: [120, 30], notificationsS: [120, 30], rateLimitsS: [120, 30] });
         const stop = startWaiting(db);
@@ -205,10 +207,9 @@ for (const entry of driverMatrix()) {
       ) {
         const db = await openWith(entry, tempDbPath(), { retention });
         try {
-          const queue = db.queue("q");
-          queue.saveResult(1, "default");
-          queue.saveResult(2, "forever", { ttlS: 0 });
-          queue.saveResult(3, "short", { ttlS: 5 });
+          db.saveResult(1, "default");
+          db.saveResult(2, "forever", { ttlS: 0 });
+          db.saveResult(3, "short", { ttlS: 5 });
           const now = sqlNow(db);
           const expiries = db.driver.all<{ e: number | null }>(
             "SELECT expires_at - ? AS e FROM _honker_results ORDER BY job_id",
@@ -219,7 +220,7 @@ for (const entry of driverMatrix()) {
             `retention ${JSON.stringify(retention)}: expires in ${expiries[0]}, want ${ttl}`,
           );
           assert.deepEqual(expiries.slice(1).map((e) => e === null ? null : e <= 5), [null, true]);
-          assert.equal(queue.getResult(1), "default");
+          assert.equal(db.getResult(1), "default");
         } finally {
           db.closeAll();
         }
@@ -231,7 +232,7 @@ for (const entry of driverMatrix()) {
       ...SLOW,
     }, async () => {
       const db = await openWith(entry, tempDbPath(), {
-        retention: { deadS: null, notificationsS: null, intervalS: 1 },
+        retention: { deadS: null, notificationsS: null, intervalMs: 1000 },
       });
       try {
         seed(db, AROUND_DEFAULTS);
@@ -243,7 +244,7 @@ for (const entry of driverMatrix()) {
         db.closeAll();
       }
       const other = await openWith(entry, tempDbPath(), {
-        retention: { resultsS: null, rateLimitsS: null, intervalS: 1 },
+        retention: { resultsS: null, rateLimitsS: null, intervalMs: 1000 },
       });
       try {
         seed(other, AROUND_DEFAULTS);
@@ -277,7 +278,7 @@ for (const entry of driverMatrix()) {
     });
 
     it("a Database that never waits starts no maintenance", { skip, ...SLOW }, async () => {
-      const db = await openWith(entry, tempDbPath(), { retention: { intervalS: 1 } });
+      const db = await openWith(entry, tempDbPath(), { retention: { intervalMs: 1000 } });
       try {
         seed(db, AROUND_DEFAULTS);
         db.queue("q").enqueue("a write, as a CLI command makes");
@@ -315,8 +316,8 @@ for (const entry of driverMatrix()) {
       ...SLOW,
     }, async () => {
       const path = tempDbPath();
-      const a = await openWith(entry, path, { retention: { intervalS: 1 } });
-      const b = await openWith(entry, path, { retention: { intervalS: 1 } });
+      const a = await openWith(entry, path, { retention: { intervalMs: 1000 } });
+      const b = await openWith(entry, path, { retention: { intervalMs: 1000 } });
       const rounds = countRounds(a);
       const stops = [startWaiting(a), startWaiting(b)];
       try {
@@ -356,7 +357,7 @@ for (const entry of driverMatrix()) {
       },
       async () => {
         const path = tempDbPath();
-        const db = await openWith(entry, path, { retention: { intervalS: 1 } });
+        const db = await openWith(entry, path, { retention: { intervalMs: 1000 } });
         const holder: SqliteDriver = await entry.open(path);
         const failures: unknown[] = [];
         const onError = (error: unknown) => failures.push(error);
@@ -399,7 +400,7 @@ for (const entry of driverMatrix()) {
 
     it("close() stops maintenance: no round runs after it", { skip, ...SLOW }, async () => {
       const path = tempDbPath();
-      const db = await openWith(entry, path, { retention: { intervalS: 1 } });
+      const db = await openWith(entry, path, { retention: { intervalMs: 1000 } });
       const watcher = await openWith(entry, path, { retention: false });
       try {
         const rounds = countRounds(watcher);
@@ -451,8 +452,13 @@ describe("retention options", () => {
       [{ resultsS: -1 }, /retention\.resultsS must be a positive number of seconds or null/],
       [{ notificationsS: 1.5 }, /retention\.notificationsS must be whole seconds, got 1\.5/],
       [{ rateLimitsS: "1d" }, /retention\.rateLimitsS must be a finite number, got "1d"/],
-      [{ intervalS: 0 }, /retention\.intervalS must be at least 1, got 0/],
-      [{ intervalS: null }, /retention\.intervalS must be an integer, got null/],
+      [
+        { intervalMs: 60 },
+        /retention\.intervalMs must be between 1000 and \d+ milliseconds, got 60/,
+      ],
+      [{ intervalMs: 2 ** 31 }, /retention\.intervalMs must be between 1000 and 2147483000 /],
+      [{ intervalMs: null }, /retention\.intervalMs must be an integer, got null/],
+      [{ intervalS: 60 }, /unknown option "intervalS" \(did you mean "intervalMs"\?\)/],
       [{ notificationsMaxKeep: -1 }, /retention\.notificationsMaxKeep must not be negative/],
       [{ dead: 60 }, /\(retention\): unknown option "dead" \(did you mean "deadS"\?\)/],
     ];
@@ -522,9 +528,9 @@ describe("retention options", () => {
 describe("maintenance across processes", () => {
   it("a process and its peer on one file run at most one round per interval", SLOW, async () => {
     const path = tempDbPath();
-    const db = await open(path, { retention: { intervalS: 1 } });
+    const db = await open(path, { retention: { intervalMs: 1000 } });
     const rounds = countRounds(db);
-    const peer = spawnScript(PEER, ["wait", path, "1"]);
+    const peer = spawnScript(PEER, ["wait", path, "1000"]);
     const out = new LineReader(peer);
     const output = collect(peer);
     try {
@@ -553,7 +559,7 @@ describe("maintenance across processes", () => {
   });
 
   it("a process whose maintenance has started still exits by itself", SLOW, async () => {
-    const peer = spawnScript(PEER, ["idle", tempDbPath(), "1"]);
+    const peer = spawnScript(PEER, ["idle", tempDbPath(), "1000"]);
     peer.stdin.end();
     const out = new LineReader(peer);
     let stderr = "";

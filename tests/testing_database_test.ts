@@ -17,7 +17,7 @@ async function processJobs(db: TestDatabase, n: number): Promise<void> {
   let seen = 0;
   const result = await q.work(() => {
     if (++seen === n) stop.abort();
-  }, { signal: stop.signal, idlePollS: 0.05 });
+  }, { signal: stop.signal, idlePollMs: 50 });
   assert.equal(result.acked, n);
 }
 
@@ -36,7 +36,7 @@ describe("openTestDatabase()", () => {
       async () => {
         const db = await openTestDatabase({ wake });
         await processJobs(db, 3);
-        assert.equal(db.wakeMode, wake);
+        assert.equal(db.wakeSource, wake);
         assertOpenFiles(db);
         db.close();
         assert.equal(existsSync(db.directory), false);

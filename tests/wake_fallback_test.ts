@@ -43,7 +43,7 @@ describe("wake fallback reports", { skip }, () => {
     async () => {
       const result = await runDeno(NO_FFI, tempDbPath(), "auto");
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(result.stdout.trim().split("\n"), ["wakeMode poll", "wakeMode poll"]);
+      assert.deepEqual(result.stdout.trim().split("\n"), ["wakeSource poll", "wakeSource poll"]);
       const lines = reports(result);
       assert.equal(lines.length, 1, result.stderr);
       assert.match(lines[0], /polling/);
@@ -58,7 +58,7 @@ describe("wake fallback reports", { skip }, () => {
   }, async () => {
     const result = await runDeno(NO_FFI, tempDbPath(), "poll");
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(result.stdout.trim().split("\n"), ["wakeMode poll", "wakeMode poll"]);
+    assert.deepEqual(result.stdout.trim().split("\n"), ["wakeSource poll", "wakeSource poll"]);
     assert.deepEqual(reports(result), [], result.stderr);
   });
 
@@ -77,7 +77,7 @@ describe("wake fallback reports", { skip }, () => {
       );
       assert.equal(result.code, 0, result.stderr);
       // Waits poll on their own timeouts, every 500 ms: not fs events, whatever was planned.
-      assert.deepEqual(result.stdout.trim().split("\n"), ["wakeMode poll", "wakeMode poll"]);
+      assert.deepEqual(result.stdout.trim().split("\n"), ["wakeSource poll", "wakeSource poll"]);
       const lines = reports(result);
       assert.equal(lines.length, 1, result.stderr);
       assert.match(lines[0], /could not start/);

@@ -194,7 +194,7 @@ describe("watcher robustness", () => {
   it("auto mode never watches files where that would drop SQLite's locks", async () => {
     const db = await open(tempDbPath());
     try {
-      assert.equal(db.wakeMode, FS_SKIP ? "poll" : "fs");
+      assert.equal(db.wakeSource, FS_SKIP ? "poll" : "fs");
     } finally {
       db.close();
     }
@@ -210,7 +210,7 @@ describe("watcher robustness", () => {
     const path = tempDbPath();
     const db = await open(path);
     const other = await open(path);
-    const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+    const jobs = db.queue("jobs").claim("w", { idlePollMs: null });
     other.queue("jobs").enqueue(1);
     assert.equal((await jobs.next()).value?.payload, 1);
     other.driver.get("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -247,7 +247,7 @@ describe("watcher robustness", () => {
     ]);
     assert.ok(error instanceof WatcherDiedError, String(error));
     assert.match(error.message, /replaced or removed/);
-    const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+    const jobs = db.queue("jobs").claim("w", { idlePollMs: null });
     const next = jobs.next();
     const started = Date.now();
     twin.queue("jobs").enqueue("after the replacement");

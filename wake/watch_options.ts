@@ -1,6 +1,7 @@
 /**
- * The watcher's options as `open()` takes them: the wake modes, their defaults, which modes this
- * runtime can use, and the checks made before anything is opened.
+ * The watcher's options as `open()` takes them (their type, `WatchOptions`, is in
+ * `core/database_options.ts`, which `DatabaseOptions` extends): their defaults, which wake modes
+ * this runtime can use, and the checks made before anything is opened.
  *
  * @module
  */
@@ -8,31 +9,7 @@
 import { runtimeKey } from "../platform/runtime.ts";
 import { requireTimerMs } from "../core/db/validate.ts";
 import { inotifyAvailable } from "./sources/inotify_source.ts";
-
-/** How the watcher learns of other processes' commits. */
-export type WakeMode = "auto" | "fs" | "poll";
-
-/** Options of the watcher, given to `open()`. */
-export interface WatchOptions {
-  /**
-   * `auto` (default): fs events, falling back to polling when they do not work (reported once
-   * per process on the console; choose `poll` to poll without it).
-   */
-  wake?: WakeMode;
-  /** Poll mode: milliseconds between `data_version` polls. Defaults to 1. */
-  pollIntervalMs?: number;
-  /**
-   * Fs mode: milliseconds between backstop polls that catch missed events while the database's
-   * files are active. Defaults to 250.
-   */
-  backstopPollMs?: number;
-  /**
-   * Fs mode: milliseconds between backstop polls once the files have been quiet for
-   * QUIET_AFTER_POLLS backstop polls. Defaults to the longer of `backstopPollMs` and 1000; set
-   * it to `backstopPollMs` for a constant cadence.
-   */
-  idleBackstopPollMs?: number;
-}
+import type { WatchOptions } from "../core/database_options.ts";
 
 /**
  * Every key of `WatchOptions`, for `open()`'s check of unknown options (`checkWatchOptions`

@@ -31,7 +31,7 @@ import { warnDenoPolls, warnFsEventsFailed, warnWatcherFailed } from "./fallback
 import { identityCheck } from "./identity.ts";
 import { startPollSource } from "./sources/poll_source.ts";
 import { checkWatchOptions, fsEventsUnsafe } from "./watch_options.ts";
-import type { WatchOptions } from "./watch_options.ts";
+import type { WakeSource, WatchOptions } from "../core/database_options.ts";
 
 /** How long auto mode waits for the probe file's event before falling back to polling. */
 export const FS_PROBE_TIMEOUT_MS = 1000;
@@ -57,7 +57,7 @@ interface Source {
 /** A started watcher. */
 export interface WatcherHandle {
   /** How changes are detected right now (auto mode may move from "fs" to "poll"). */
-  readonly mode: "fs" | "poll";
+  readonly source: Exclude<WakeSource, "local">;
 }
 
 /**
@@ -93,8 +93,8 @@ export function startWatcher(
     }
   });
   return {
-    get mode() {
-      return watcher?.mode ?? planned;
+    get source() {
+      return watcher?.source ?? planned;
     },
   };
 }
@@ -206,7 +206,7 @@ function runWatcher(
   }
   waker.onClose(stop);
   return {
-    get mode() {
+    get source() {
       return mode;
     },
   };

@@ -189,7 +189,8 @@ async function backgroundRound(
   cursors: Map<string, number>,
 ): Promise<void> {
   try {
-    if (!ctx.background(ACTION, (driver) => elect(driver, ctx, owner, policy.intervalS))) return;
+    const ttlS = policy.intervalMs / 1000; // whole seconds: `requireRetention` rounds it up
+    if (!ctx.background(ACTION, (driver) => elect(driver, ctx, owner, ttlS))) return;
     for (const sweep of SWEEPS) {
       const params = ctx.background(ACTION, (driver) => sweep.params(policy, driver));
       if (params === null) continue;
@@ -211,7 +212,7 @@ async function backgroundRound(
 }
 
 /**
- * Starts the maintenance task of one Database: a round every `policy.intervalS` seconds (the
+ * Starts the maintenance task of one Database: a round every `policy.intervalMs` (the
  * first one interval after the start), on an unref'd timer. Returns the function that stops it
  * (the Database's close).
  */
@@ -224,7 +225,7 @@ export function startMaintenance(ctx: DatabaseContext, policy: RetentionPolicy):
     running = true;
     void backgroundRound(ctx, policy, owner, cursors).finally(() => (running = false));
   };
-  const timer = setInterval(tick, policy.intervalS * 1000 + TICK_MARGIN_MS);
+  const timer = setInterval(tick, policy.intervalMs + TICK_MARGIN_MS);
   unref(timer);
   return () => clearInterval(timer);
 }

@@ -41,11 +41,11 @@ export interface RetentionOptions {
    */
   notificationsMaxKeep?: number | null;
   /**
-   * Seconds between maintenance rounds, whole (it is also how long the maintenance lock is
-   * held, so the file gets one round per interval however many processes share it). Defaults
-   * to 60.
+   * Milliseconds between maintenance rounds, at least 1000, rounded up to whole seconds: a
+   * round is elected through a lock held for the interval on SQLite's whole-second clock, so
+   * the file gets one round per interval however many processes share it. Defaults to 60000.
    */
-  intervalS?: number;
+  intervalMs?: number;
 }
 
 /** What a Database applies: every field resolved, `enabled` false for `retention: false`. */
@@ -62,8 +62,8 @@ export interface RetentionPolicy {
   readonly notificationsS: number | null;
   /** How many of the newest notifications are kept at most, or null. */
   readonly notificationsMaxKeep: number | null;
-  /** Seconds between rounds. */
-  readonly intervalS: number;
+  /** Milliseconds between rounds, whole seconds' worth (the maintenance lock's TTL). */
+  readonly intervalMs: number;
 }
 
 /**
@@ -78,18 +78,20 @@ export const RETENTION_DEFAULT: Readonly<Required<RetentionOptions>> = Object.fr
   rateLimitsS: 31 * 86_400,
   notificationsS: 86_400,
   notificationsMaxKeep: null,
-  intervalS: 60,
+  intervalMs: 60_000,
 });
 
-/** The longest interval between rounds: what a timer can wait (2^31 − 1 ms). */
-const INTERVAL_MAX_S = 2_147_483;
+/** The shortest interval between rounds: the maintenance lock's TTL is whole seconds. */
+const INTERVAL_MIN_MS = 1000;
+/** The longest interval between rounds: what a timer can wait (2^31 − 1 ms), in whole seconds. */
+const INTERVAL_MAX_MS = 2_147_483_000;
 
 const ACTION = "open the database";
 const TABLE_FIELDS = ["resultsS", "deadS", "rateLimitsS", "notificationsS"] as const;
 const FIELDS: readonly (keyof RetentionOptions)[] = [
   ...TABLE_FIELDS,
   "notificationsMaxKeep",
-  "intervalS",
+  "intervalMs",
 ];
 
 const OFF: RetentionPolicy = {
@@ -99,7 +101,7 @@ const OFF: RetentionPolicy = {
   rateLimitsS: null,
   notificationsS: null,
   notificationsMaxKeep: null,
-  intervalS: RETENTION_DEFAULT.intervalS,
+  intervalMs: RETENTION_DEFAULT.intervalMs,
 };
 
 /** A table's retention: undefined takes the default, null is off, else positive whole seconds. */
@@ -116,6 +118,20 @@ function requireKeepS(value: unknown, field: (typeof TABLE_FIELDS)[number]): num
   return requireSeconds(value, what, ACTION);
 }
 
+/** The interval between rounds: whole milliseconds from 1000 on, rounded up to whole seconds. */
+function requireIntervalMs(value: unknown): number {
+  if (value === undefined) return RETENTION_DEFAULT.intervalMs;
+  const what = "retention.intervalMs";
+  const ms = requireInteger(value, what, ACTION);
+  if (ms < INTERVAL_MIN_MS || ms > INTERVAL_MAX_MS) {
+    throw new RangeError(
+      `Cannot ${ACTION}: ${what} must be between ${INTERVAL_MIN_MS} and ${INTERVAL_MAX_MS} ` +
+        `milliseconds, got ${ms}`,
+    );
+  }
+  return Math.ceil(ms / 1000) * 1000;
+}
+
 /** Checks `retention` (undefined: the defaults, false: off) and resolves it. */
 function retentionPolicy(value: unknown): RetentionPolicy {
   if (value === false) return OFF;
@@ -128,14 +144,7 @@ function retentionPolicy(value: unknown): RetentionPolicy {
     `${ACTION} (retention)`,
     FIELDS,
   );
-  const intervalS = opts.intervalS === undefined
-    ? RETENTION_DEFAULT.intervalS
-    : requireInteger(opts.intervalS, "retention.intervalS", ACTION, 1);
-  if (intervalS > INTERVAL_MAX_S) {
-    throw new RangeError(
-      `Cannot ${ACTION}: retention.intervalS must be at most ${INTERVAL_MAX_S}, got ${intervalS}`,
-    );
-  }
+  const intervalMs = requireIntervalMs(opts.intervalMs);
   const maxKeep = opts.notificationsMaxKeep;
   return {
     enabled: true,
@@ -146,7 +155,7 @@ function retentionPolicy(value: unknown): RetentionPolicy {
     notificationsMaxKeep: maxKeep === undefined || maxKeep === null
       ? null
       : requireInteger(maxKeep, "retention.notificationsMaxKeep", ACTION, 0),
-    intervalS,
+    intervalMs,
   };
 }
 
