@@ -19,7 +19,7 @@
 import { openDriver } from "./adapters/auto.ts";
 import type { DriverName } from "./adapters/auto.ts";
 import { Database } from "./core/database.ts";
-import type { DatabaseInit, DatabaseOptions } from "./core/database.ts";
+import type { DatabaseInit, DatabaseOptions } from "./core/database_options.ts";
 import type { SqliteDriver } from "./core/db/driver.ts";
 import { requireRetention } from "./core/maintenance/retention.ts";
 import { requireOptions } from "./core/db/validate.ts";
@@ -27,7 +27,12 @@ import { startWatcher } from "./wake/watcher.ts";
 import { checkWatchOptions, WATCH_OPTION_KEYS } from "./wake/watch_options.ts";
 
 export { Database } from "./core/database.ts";
-export type { DatabaseOptions, WakeMode, WakeSource, WatchOptions } from "./core/database.ts";
+export type {
+  DatabaseOptions,
+  WakeMode,
+  WakeSource,
+  WatchOptions,
+} from "./core/database_options.ts";
 export type {
   Row,
   RunResult,

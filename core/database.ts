@@ -34,14 +34,6 @@ import type { DatabaseInit, WakeSource } from "./database_options.ts";
 import { ConnectionState } from "./database_context.ts";
 import { requireOptions } from "./db/validate.ts";
 
-export type {
-  DatabaseInit,
-  DatabaseOptions,
-  WakeMode,
-  WakeSource,
-  WatchOptions,
-} from "./database_options.ts";
-
 /**
  * An open honker database. Get one from `open()` or `fromDriver()`.
  *
