@@ -43,7 +43,8 @@ async function runTail([file, topic]: string[], values: Values): Promise<number>
       db.driver.get<{ offset: number }>(STREAM_LAST_OFFSET, [topic])?.offset ?? 0;
     note("tail", `following stream ${JSON.stringify(topic)} after offset ${offset}`);
     while (!stop.signal.aborted) {
-      const events = await stream.readSince(offset, TAIL_PAGE, {
+      const events = await stream.waitForEvents(offset, {
+        limit: TAIL_PAGE,
         timeoutMs: TAIL_WAIT_MS,
         signal: stop.signal,
       });

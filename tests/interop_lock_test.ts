@@ -65,16 +65,16 @@ for (const entry of driverMatrix()) {
   describe(`${entry.id} ↔ honker extension: lock and rate-limit interop`, () => {
     test("a lock taken by honker is respected by honker-ts until honker releases it", (db, ext) => {
       assert.equal(ext.call("SELECT honker_lock_acquire('L', 'honker', 60)"), 1);
-      assert.equal(db.tryLock("L", "ts", 60), null);
+      assert.equal(db.tryLock("L", { owner: "ts", ttlS: 60 }), null);
       assert.equal(ext.call("SELECT honker_lock_release('L', 'ts')"), 0);
       assert.equal(ext.call("SELECT honker_lock_release('L', 'honker')"), 1);
-      const lock = db.tryLock("L", "ts", 60);
+      const lock = db.tryLock("L", { owner: "ts", ttlS: 60 });
       assert.equal(lock?.owner, "ts");
       near(lock.expiresAt, ext.now() + 60, "expiresAt");
     });
 
     test("a lock taken by honker-ts is respected by honker until released", (db, ext) => {
-      const lock = db.tryLock("L", "ts", 60)!;
+      const lock = db.tryLock("L", { owner: "ts", ttlS: 60 })!;
       assert.equal(ext.call("SELECT honker_lock_acquire('L', 'honker', 60)"), 0);
       assert.equal(ext.call("SELECT honker_lock_renew('L', 'honker', 60)"), 0);
       assert.equal(ext.call("SELECT honker_lock_acquire('L', 'ts', 600)"), 1, "same owner");
@@ -82,15 +82,19 @@ for (const entry of driverMatrix()) {
       assert.equal(lock.heartbeat(900), true);
       near(ext.call("SELECT expires_at FROM _honker_locks"), ext.now() + 900, "after heartbeat");
       assert.equal(ext.call("SELECT honker_lock_renew('L', 'ts', 30)"), 1);
-      assert.equal(db.tryLock("L", "someone", 60), null);
+      assert.equal(db.tryLock("L", { owner: "someone", ttlS: 60 }), null);
       assert.equal(lock.release(), true);
       assert.equal(ext.call("SELECT honker_lock_acquire('L', 'honker', 60)"), 1);
     });
 
     test("expired locks are taken over across the two sides", (db, ext) => {
       assert.equal(ext.call("SELECT honker_lock_acquire('a', 'honker', 0)"), 1);
-      assert.equal(db.tryLock("a", "ts", 60)?.owner, "ts", "honker's ttl 0 lock is expired");
-      const mine = db.tryLock("b", "ts", 60)!;
+      assert.equal(
+        db.tryLock("a", { owner: "ts", ttlS: 60 })?.owner,
+        "ts",
+        "honker's ttl 0 lock is expired",
+      );
+      const mine = db.tryLock("b", { owner: "ts", ttlS: 60 })!;
       ext.exec("UPDATE _honker_locks SET expires_at = unixepoch() - 3600 WHERE name = 'b'");
       assert.equal(ext.call("SELECT honker_lock_acquire('b', 'honker', 60)"), 1);
       assert.equal(mine.heartbeat(), false);
@@ -100,7 +104,7 @@ for (const entry of driverMatrix()) {
 
     test("withLock() waits for honker's holder and wakes when honker releases", async (db, ext) => {
       ext.call("SELECT honker_lock_acquire('L', 'honker', 60)");
-      await assert.rejects(db.withLock("L", () => {}, { waitS: 0 }), (error) => {
+      await assert.rejects(db.withLock("L", () => {}, { waitMs: 0 }), (error) => {
         assert.ok(error instanceof LockHeldError);
         assert.equal(error.holder, "honker");
         return true;
@@ -122,9 +126,9 @@ for (const entry of driverMatrix()) {
       await awayFromHourEnd();
       const theirs = () => ext.call("SELECT honker_rate_limit_try('api', 3, 3600)");
       assert.equal(theirs(), 1);
-      assert.equal(db.tryRateLimit("api", 3, 3600), true);
+      assert.equal(db.tryRateLimit("api", { limit: 3, perS: 3600 }), true);
       assert.equal(theirs(), 1);
-      assert.equal(db.tryRateLimit("api", 3, 3600), false);
+      assert.equal(db.tryRateLimit("api", { limit: 3, perS: 3600 }), false);
       assert.equal(theirs(), 0);
       const row = ext.rows("SELECT * FROM _honker_rate_limits");
       assert.deepEqual(row, [{
@@ -132,10 +136,10 @@ for (const entry of driverMatrix()) {
         window_start: Math.floor(ext.now() / 3600) * 3600,
         count: 3,
       }]);
-      assert.equal(db.sweepRateLimits(0), 1);
+      assert.equal(db.sweepRateLimits({ olderThanS: 0 }), 1);
       assert.equal(theirs(), 1, "the sweep reset honker's window too");
       assert.equal(ext.call("SELECT honker_rate_limit_sweep(0)"), 1);
-      assert.equal(db.tryRateLimit("api", 1, 3600), true);
+      assert.equal(db.tryRateLimit("api", { limit: 1, perS: 3600 }), true);
     });
 
     it(

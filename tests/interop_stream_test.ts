@@ -231,7 +231,7 @@ for (const entry of driverMatrix()) {
       );
       ext.call("SELECT honker_stream_save_offset('c', 't', ?)", [offsets[1]]);
       const got: number[] = [];
-      const events = db.stream<number>("t").subscribe("c", { idlePollS: null });
+      const events = db.stream<number>("t").subscribe("c", { idlePollMs: null });
       for await (const event of events) {
         got.push(event.payload);
         if (got.length === 2) {
@@ -251,7 +251,7 @@ for (const entry of driverMatrix()) {
 
     test("a subscriber waiting for new events wakes on honker's publish", async (db, ext) => {
       await watcherLive(db, ext);
-      const sub = db.stream<string>("live").subscribe("c", { idlePollS: null });
+      const sub = db.stream<string>("live").subscribe("c", { idlePollMs: null });
       const next = sub.next();
       await sleep(20);
       const offset = ext.call<number>("SELECT honker_stream_publish('live', 'k', '\"hi\"')");
@@ -270,7 +270,7 @@ for (const entry of driverMatrix()) {
         ext.call<number>("SELECT notify(?, ?)", [channel, JSON.stringify(payload)]);
       await watcherLive(db, ext);
       notifyExt("orders", "before the listener");
-      const listener = db.listen("orders", { idlePollS: null });
+      const listener = db.listen("orders", { idlePollMs: null });
       const next = listener.next();
       await sleep(20);
       ext.exec("BEGIN IMMEDIATE");

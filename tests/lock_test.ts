@@ -45,22 +45,42 @@ for (const entry of driverMatrix()) {
   const skip = entry.skip;
   describe(`${entry.id}: tryLock()`, () => {
     it(
+      "without options takes the lock for a random owner for 60 s, as withLock() does",
+      { skip },
+      withDb(entry, (db) => {
+        const lock = db.tryLock("L")!;
+        assert.match(lock.owner, /^[0-9a-f-]{36}$/);
+        assert.equal(lock.ttlS, 60);
+        const left = lockRow(db, "L")!.expires_at - sqlNow(db);
+        assert.ok(left >= 59 && left <= 60, `expires in ${left} s`);
+        assert.equal(db.tryLock("L"), null, "each call is a new owner");
+        assert.equal(db.tryLock("L", { ttlS: 5 }), null);
+        assert.equal(db.tryLock("L", { owner: lock.owner })?.owner, lock.owner);
+        assert.equal(lock.release(), true);
+      }),
+    );
+
+    it(
       "refuses a second owner; release() is true, then false; then another owner takes it",
       { skip },
       withDb(entry, (db) => {
-        const lock = db.tryLock("L", "a", 60);
+        const lock = db.tryLock("L", { owner: "a", ttlS: 60 });
         assert.ok(lock);
         assert.deepEqual([lock.name, lock.owner, lock.ttlS, lock.released], ["L", "a", 60, false]);
         assert.ok(Math.abs(lock.expiresAt - (sqlNow(db) + 60)) <= 1);
         assert.deepEqual(lockRow(db, "L"), { owner: "a", expires_at: lock.expiresAt });
-        assert.equal(db.tryLock("L", "b", 60), null);
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 }), null);
         assert.equal(lock.release(), true);
         assert.equal(lock.released, true);
         assert.equal(lock.release(), false);
         assert.equal(lock.heartbeat(), false);
         assert.equal(countRows(db, "_honker_locks"), 0);
-        assert.equal(db.tryLock("L", "b", 60)?.owner, "b");
-        assert.equal(db.tryLock("other", "a", 60)?.owner, "a", "names are independent");
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 })?.owner, "b");
+        assert.equal(
+          db.tryLock("other", { owner: "a", ttlS: 60 })?.owner,
+          "a",
+          "names are independent",
+        );
       }),
     );
 
@@ -68,8 +88,8 @@ for (const entry of driverMatrix()) {
       "taking a lock again as its owner succeeds without extending it",
       { skip },
       withDb(entry, (db) => {
-        const first = db.tryLock("L", "a", 30);
-        const again = db.tryLock("L", "a", 3600);
+        const first = db.tryLock("L", { owner: "a", ttlS: 30 });
+        const again = db.tryLock("L", { owner: "a", ttlS: 3600 });
         assert.ok(first && again);
         assert.equal(again.expiresAt, first.expiresAt);
         assert.equal(lockRow(db, "L")?.expires_at, first.expiresAt);
@@ -80,11 +100,11 @@ for (const entry of driverMatrix()) {
       "heartbeat() extends expires_at and keeps others out; another owner cannot renew",
       { skip },
       withDb(entry, (db) => {
-        const lock = db.tryLock("L", "a", 10)!;
+        const lock = db.tryLock("L", { owner: "a", ttlS: 10 })!;
         assert.equal(lock.heartbeat(600), true);
         assert.ok(Math.abs(lock.expiresAt - (sqlNow(db) + 600)) <= 1);
         assert.equal(lockRow(db, "L")?.expires_at, lock.expiresAt);
-        assert.equal(db.tryLock("L", "b", 60), null);
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 }), null);
         assert.equal(lock.heartbeat(), true, "defaults to the ttlS it was taken with");
         assert.ok(Math.abs(lock.expiresAt - (sqlNow(db) + 10)) <= 1);
         db.driver.run("UPDATE _honker_locks SET owner = 'b'");
@@ -98,9 +118,9 @@ for (const entry of driverMatrix()) {
       "a stale lock (expires_at = now - 3600) is taken over; the old owner is refused",
       { skip },
       withDb(entry, (db) => {
-        const old = db.tryLock("L", "a", 60)!;
+        const old = db.tryLock("L", { owner: "a", ttlS: 60 })!;
         db.driver.run("UPDATE _honker_locks SET expires_at = unixepoch() - 3600");
-        const taken = db.tryLock("L", "b", 60);
+        const taken = db.tryLock("L", { owner: "b", ttlS: 60 });
         assert.equal(taken?.owner, "b");
         assert.ok(Math.abs(taken.expiresAt - (sqlNow(db) + 60)) <= 1);
         assert.equal(old.heartbeat(), false);
@@ -113,11 +133,11 @@ for (const entry of driverMatrix()) {
       "expires_at = now counts as expired, as honker's `expires_at <= unixepoch()`",
       { skip },
       withDb(entry, (db) => {
-        db.tryLock("L", "a", 60);
+        db.tryLock("L", { owner: "a", ttlS: 60 });
         db.driver.run("UPDATE _honker_locks SET expires_at = unixepoch() + 5");
-        assert.equal(db.tryLock("L", "b", 60), null);
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 }), null);
         db.driver.run("UPDATE _honker_locks SET expires_at = unixepoch()");
-        assert.equal(db.tryLock("L", "b", 60)?.owner, "b");
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 })?.owner, "b");
       }),
     );
 
@@ -125,10 +145,10 @@ for (const entry of driverMatrix()) {
       "heartbeat() revives an expired lock nobody has taken, as honker's renew does",
       { skip },
       withDb(entry, (db) => {
-        const lock = db.tryLock("L", "a", 60)!;
+        const lock = db.tryLock("L", { owner: "a", ttlS: 60 })!;
         db.driver.run("UPDATE _honker_locks SET expires_at = unixepoch() - 1");
         assert.equal(lock.heartbeat(60), true);
-        assert.equal(db.tryLock("L", "b", 60), null);
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 }), null);
       }),
     );
 
@@ -136,9 +156,9 @@ for (const entry of driverMatrix()) {
       "a 1 s TTL lapses in real time: another owner takes over, the old heartbeat is refused",
       { skip },
       withDb(entry, async (db) => {
-        const lock = db.tryLock("L", "a", 1)!;
+        const lock = db.tryLock("L", { owner: "a", ttlS: 1 })!;
         await sleep(1100);
-        assert.equal(db.tryLock("L", "b", 60)?.owner, "b");
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 })?.owner, "b");
         assert.equal(lock.heartbeat(), false);
       }),
     );
@@ -148,12 +168,12 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, (db) => {
         // Node 22 cannot parse `using`, so call what a using block calls.
-        const lock = db.tryLock("L", "a", 60)!;
-        assert.equal(db.tryLock("L", "b", 60), null);
+        const lock = db.tryLock("L", { owner: "a", ttlS: 60 })!;
+        assert.equal(db.tryLock("L", { owner: "b", ttlS: 60 }), null);
         lock[Symbol.dispose]();
         assert.equal(lock.released, true);
         assert.equal(countRows(db, "_honker_locks"), 0);
-        const next = db.tryLock("L", "b", 60)!;
+        const next = db.tryLock("L", { owner: "b", ttlS: 60 })!;
         lock[Symbol.dispose]();
         assert.equal(lockRow(db, "L")?.owner, "b");
         next[Symbol.dispose]();
@@ -171,17 +191,25 @@ for (const entry of driverMatrix()) {
             (e: Error) => e instanceof error && message.test(e.message),
             String(args),
           );
-        bad(["", "a", 60], TypeError, /^Cannot take lock "": the lock name must not be empty$/);
-        bad([7, "a", 60], TypeError, /the lock name must be a string, got 7/);
-        bad(["L", "", 60], TypeError, /^Cannot take lock "L": owner must not be empty$/);
-        bad(["L", null, 60], TypeError, /owner must be a string, got null/);
-        bad(["L", "a", 0], RangeError, /^Cannot take lock "L": ttlS must be at least 1, got 0$/);
-        bad(["L", "a", -5], RangeError, /ttlS must be at least 1, got -5/);
-        bad(["L", "a", 1.5], TypeError, /ttlS must be an integer, got 1.5/);
-        bad(["L", "a", "60"], TypeError, /ttlS must be an integer, got "60"/);
-        bad(["L", "a", Infinity], TypeError, /ttlS must be an integer/);
+        const a = (ttlS: unknown) => ({ owner: "a", ttlS });
+        bad(["", a(60)], TypeError, /^Cannot take lock "": the lock name must not be empty$/);
+        bad([7, a(60)], TypeError, /the lock name must be a string, got 7/);
+        bad(["L", { owner: "" }], TypeError, /^Cannot take lock "L": owner must not be empty$/);
+        bad(["L", { owner: 7 }], TypeError, /owner must be a string, got 7/);
+        bad(["L", a(0)], RangeError, /^Cannot take lock "L": ttlS must be at least 1, got 0$/);
+        bad(["L", a(-5)], RangeError, /ttlS must be at least 1, got -5/);
+        bad(["L", a(1.5)], TypeError, /ttlS must be an integer, got 1.5/);
+        bad(["L", a("60")], TypeError, /ttlS must be an integer, got "60"/);
+        bad(["L", a(Infinity)], TypeError, /ttlS must be an integer/);
+        // The positional form of before the options object, and a unit-less or old key.
+        bad(
+          ["L", "a", 60],
+          TypeError,
+          /^Cannot take lock "L": options must be an object, got "a"$/,
+        );
+        bad(["L", { ttl: 60 }], TypeError, /unknown option "ttl" \(did you mean "ttlS"\?\)/);
         assert.equal(countRows(db, "_honker_locks"), 0);
-        const lock = db.tryLock("L", "a", 60)!;
+        const lock = db.tryLock("L", { owner: "a", ttlS: 60 })!;
         const before = lockRow(db, "L");
         assert.throws(() => lock.heartbeat(0), /^RangeError: Cannot renew lock "L": ttlS must/);
         assert.throws(() => lock.heartbeat(2.5), TypeError);
@@ -193,9 +221,11 @@ for (const entry of driverMatrix()) {
       "throws DatabaseClosedError after close()",
       { skip },
       withDb(entry, (db) => {
-        const lock = db.tryLock("L", "a", 60)!;
+        const lock = db.tryLock("L", { owner: "a", ttlS: 60 })!;
         db.close();
-        assert.throws(() => db.tryLock("M", "a", 60), { name: "DatabaseClosedError" });
+        assert.throws(() => db.tryLock("M", { owner: "a", ttlS: 60 }), {
+          name: "DatabaseClosedError",
+        });
         assert.throws(() => lock.release(), /^DatabaseClosedError: Cannot release lock "L"/);
       }),
     );
@@ -210,7 +240,7 @@ for (const entry of driverMatrix()) {
           assert.equal(lockRow(db, "L")?.owner, lock.owner);
           assert.match(lock.owner, /^[0-9a-f-]{36}$/);
           assert.equal(lock.ttlS, 60);
-          assert.equal(db.tryLock("L", "someone", 60), null);
+          assert.equal(db.tryLock("L", { owner: "someone", ttlS: 60 }), null);
           await sleep(5);
           assert.equal(signal.aborted, false);
           return 42;
@@ -240,7 +270,7 @@ for (const entry of driverMatrix()) {
       "waits for a holder on another connection and wakes well under 1 s after its release",
       { skip },
       withTwo(entry, async (db, other) => {
-        const held = other.tryLock("L", "holder", 60)!;
+        const held = other.tryLock("L", { owner: "holder", ttlS: 60 })!;
         let releasedAt = 0;
         setTimeout(() => {
           releasedAt = Date.now();
@@ -259,7 +289,7 @@ for (const entry of driverMatrix()) {
       "waits for a holder on the same Database and wakes at once on its release",
       { skip },
       withDb(entry, async (db) => {
-        const held = db.tryLock("L", "holder", 60)!;
+        const held = db.tryLock("L", { owner: "holder", ttlS: 60 })!;
         setTimeout(() => held.release(), 100);
         const started = Date.now();
         await db.withLock("L", () => {}, { owner: "waiter" });
@@ -271,7 +301,7 @@ for (const entry of driverMatrix()) {
       "takes the lock over when the holder lets it lapse without releasing",
       { skip },
       withTwo(entry, async (db, other) => {
-        other.tryLock("L", "crashed", 1);
+        other.tryLock("L", { owner: "crashed", ttlS: 1 });
         const started = Date.now();
         const owner = await db.withLock("L", (lock) => lock.owner, { owner: "waiter" });
         assert.equal(owner, "waiter");
@@ -280,28 +310,28 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "rejects with LockHeldError when waitS runs out, naming the holder",
+      "rejects with LockHeldError when waitMs runs out, naming the holder",
       { skip },
       withTwo(entry, async (db, other) => {
-        other.tryLock("L", "holder", 60);
+        other.tryLock("L", { owner: "holder", ttlS: 60 });
         let ran = false;
         const started = Date.now();
         await assert.rejects(
-          db.withLock("L", () => (ran = true), { waitS: 0.3 }),
+          db.withLock("L", () => (ran = true), { waitMs: 300 }),
           (error: unknown) => {
             assert.ok(error instanceof LockHeldError);
             assert.equal(error.name, "LockHeldError");
-            assert.deepEqual([error.lockName, error.holder], ["L", "holder"]);
+            assert.deepEqual([error.lockName, error.holder, error.waitMs], ["L", "holder", 300]);
             assert.equal(
               error.message,
-              'Cannot take lock "L": it is still held by "holder" after waiting 0.3 s',
+              'Cannot take lock "L": it is still held by "holder" after waiting 300 ms',
             );
             return true;
           },
         );
         const waited = Date.now() - started;
         assert.ok(waited >= 250 && waited < 3000, `waited ${waited} ms`);
-        await assert.rejects(db.withLock("L", () => (ran = true), { waitS: 0 }), LockHeldError);
+        await assert.rejects(db.withLock("L", () => (ran = true), { waitMs: 0 }), LockHeldError);
         assert.equal(ran, false);
         assert.equal(lockRow(db, "L")?.owner, "holder");
       }),
@@ -311,7 +341,7 @@ for (const entry of driverMatrix()) {
       "rejects with the signal's reason on abort, without running the callback",
       { skip },
       withDb(entry, async (db) => {
-        db.tryLock("L", "holder", 60);
+        db.tryLock("L", { owner: "holder", ttlS: 60 });
         let ran = false;
         const controller = new AbortController();
         setTimeout(() => controller.abort(), 100);
@@ -340,7 +370,11 @@ for (const entry of driverMatrix()) {
           first = lock.expiresAt;
           for (let i = 0; i < 6; i++) {
             await sleep(450);
-            assert.equal(other.tryLock("L", "intruder", 60), null, `after ${(i + 1) * 450} ms`);
+            assert.equal(
+              other.tryLock("L", { owner: "intruder", ttlS: 60 }),
+              null,
+              `after ${(i + 1) * 450} ms`,
+            );
           }
           assert.ok(lock.expiresAt > first, "expires_at moved on");
           assert.equal(lockRow(other, "L")?.expires_at, lock.expiresAt);
@@ -384,9 +418,25 @@ for (const entry of driverMatrix()) {
         await bad(["L", fn, { owner: "" }], TypeError, /owner must not be empty/);
         await bad(["L", fn, { ttlS: 0 }], RangeError, /ttlS must be at least 1, got 0/);
         await bad(["L", fn, { ttlS: 0.5 }], TypeError, /ttlS must be an integer, got 0.5/);
-        await bad(["L", fn, { waitS: -1 }], RangeError, /waitS must be a non-negative number/);
-        await bad(["L", fn, { waitS: NaN }], RangeError, /waitS must be a non-negative number/);
-        await bad(["L", fn, { waitS: "1" }], TypeError, /waitS must be a number of seconds/);
+        await bad(["L", fn, { waitMs: -1 }], RangeError, /waitMs must be a non-negative number/);
+        await bad(["L", fn, { waitMs: NaN }], RangeError, /waitMs must be a non-negative number/);
+        await bad(
+          ["L", fn, { waitMs: "1" }],
+          TypeError,
+          /waitMs must be a non-negative number of milliseconds/,
+        );
+        // 36 days: seconds or a date passed as milliseconds would overflow the timer.
+        await bad(
+          ["L", fn, { waitMs: 3_000_000_000 }],
+          RangeError,
+          /waitMs must be at most 2147483647 ms/,
+        );
+        // The old name in seconds is refused, naming the new one.
+        await bad(
+          ["L", fn, { waitS: 10 }],
+          TypeError,
+          /unknown option "waitS" \(did you mean "waitMs"\?\)/,
+        );
         assert.equal(countRows(db, "_honker_locks"), 0);
       }),
     );

@@ -3,9 +3,22 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { open } from "../mod.ts";
+import type { StandardSchemaV1 } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { tempDbPath } from "./_helpers.ts";
 import { countRows, withDb } from "./_db.ts";
+
+/** An order id in, a typed order out; anything else is refused. */
+const ORDER: StandardSchemaV1<unknown, { id: number }> = {
+  "~standard": {
+    version: 1,
+    vendor: "test",
+    validate: (value) =>
+      typeof (value as { id?: unknown } | null)?.id === "number"
+        ? { value: { id: (value as { id: number }).id } }
+        : { issues: [{ message: "must be an order", path: ["id"] }] },
+  },
+};
 
 for (const entry of driverMatrix()) {
   const skip = entry.skip;
@@ -70,12 +83,50 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "listen() payloads are unknown; with a schema they are validated and typed, and a bad one ends the listener naming its id",
+      { skip, timeout: 10_000 },
+      withDb(entry, async (db) => {
+        const plain = db.listen("orders");
+        const _typesOnly = async () => {
+          for await (const n of plain) {
+            // @ts-expect-error: without a schema or a type parameter, a payload is unknown.
+            const _id: number = n.payload.id;
+          }
+        };
+        const checked = db.listen("orders", { schema: ORDER });
+        db.notify("orders", { id: 1, extra: true });
+        db.notify("orders", { id: 2 });
+        db.notify("orders", "not an order");
+        db.notify("orders", { id: 4 });
+        const first = (await checked.next()).value!;
+        const id: number = first.payload.id; // typed by the schema's output
+        assert.equal(id, 1);
+        assert.deepEqual(first.payload, { id: 1 }, "the schema's output, not the stored JSON");
+        assert.deepEqual((await checked.next()).value?.payload, { id: 2 });
+        const badId = db.driver.get<{ id: number }>(
+          "SELECT id FROM _honker_notifications WHERE payload = '\"not an order\"'",
+        )!.id;
+        await assert.rejects(
+          checked.next(),
+          (e: Error) =>
+            e instanceof TypeError &&
+            e.message ===
+              `Cannot listen on channel "orders": the notification ${badId} does not match the ` +
+                "schema (must be an order at $.id)",
+        );
+        assert.equal((await checked.next()).done, true, "the listener ended");
+        assert.deepEqual((await plain.next()).value?.payload, { id: 1, extra: true }, "unchecked");
+        await plain.return?.();
+      }),
+    );
+
+    it(
       "a waiting listener wakes on a notify from another connection",
       { skip, timeout: 10_000 },
       withDb(entry, async (db, path) => {
         const otherDriver = await entry.open(path);
         try {
-          const listener = db.listen<number>("c", { idlePollS: null });
+          const listener = db.listen<number>("c", { idlePollMs: null });
           const next = listener.next();
           await new Promise((r) => setTimeout(r, 20));
           otherDriver.run("INSERT INTO _honker_notifications (channel, payload) VALUES ('c', '5')");

@@ -33,7 +33,10 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, async (db) => {
         await awayFromWindowEnd(60);
-        const calls = Array.from({ length: 6 }, () => db.tryRateLimit("api", 3, 60));
+        const calls = Array.from(
+          { length: 6 },
+          () => db.tryRateLimit("api", { limit: 3, perS: 60 }),
+        );
         assert.deepEqual(calls, [true, true, true, false, false, false]);
         const windowStart = Math.floor(sqlNow(db) / 60) * 60;
         assert.deepEqual(windows(db), [{ name: "api", window_start: windowStart, count: 3 }]);
@@ -45,9 +48,9 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, async (db) => {
         await awayFromWindowEnd(60);
-        assert.equal(db.tryRateLimit("a", 1, 60), true);
-        assert.equal(db.tryRateLimit("a", 1, 60), false);
-        assert.equal(db.tryRateLimit("b", 1, 60), true);
+        assert.equal(db.tryRateLimit("a", { limit: 1, perS: 60 }), true);
+        assert.equal(db.tryRateLimit("a", { limit: 1, perS: 60 }), false);
+        assert.equal(db.tryRateLimit("b", { limit: 1, perS: 60 }), true);
         assert.deepEqual(windows(db).map((w) => [w.name, w.count]), [["a", 1], ["b", 1]]);
       }),
     );
@@ -57,10 +60,12 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, async (db) => {
         await awayFromWindowEnd(3600);
-        for (let i = 0; i < 3; i++) assert.equal(db.tryRateLimit("api", 3, 3600), true);
-        assert.equal(db.tryRateLimit("api", 3, 3600), false);
-        assert.equal(db.tryRateLimit("api", 5, 3600), true);
-        assert.equal(db.tryRateLimit("api", 2, 3600), false);
+        for (let i = 0; i < 3; i++) {
+          assert.equal(db.tryRateLimit("api", { limit: 3, perS: 3600 }), true);
+        }
+        assert.equal(db.tryRateLimit("api", { limit: 3, perS: 3600 }), false);
+        assert.equal(db.tryRateLimit("api", { limit: 5, perS: 3600 }), true);
+        assert.equal(db.tryRateLimit("api", { limit: 2, perS: 3600 }), false);
         assert.equal(windows(db)[0].count, 4);
       }),
     );
@@ -70,11 +75,15 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, (db) => {
         const perS = 2_000_000_000; // longer than the epoch so far: the window starts at 0
-        assert.equal(db.tryRateLimit("huge", 1, perS), true);
+        assert.equal(db.tryRateLimit("huge", { limit: 1, perS }), true);
         assert.equal(windows(db)[0].window_start, 0);
-        db.tryRateLimit("api", 1, 3600);
+        db.tryRateLimit("api", { limit: 1, perS: 3600 });
         db.driver.run("UPDATE _honker_rate_limits SET window_start = window_start - 3600");
-        assert.equal(db.tryRateLimit("api", 1, 3600), true, "an old full window does not count");
+        assert.equal(
+          db.tryRateLimit("api", { limit: 1, perS: 3600 }),
+          true,
+          "an old full window does not count",
+        );
         assert.deepEqual(windows(db).filter((w) => w.name === "api").map((w) => w.count), [1, 1]);
       }),
     );
@@ -84,10 +93,10 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, async (db) => {
         await awayFromWindowEnd(1, 600);
-        assert.equal(db.tryRateLimit("s", 1, 1), true);
-        assert.equal(db.tryRateLimit("s", 1, 1), false);
+        assert.equal(db.tryRateLimit("s", { limit: 1, perS: 1 }), true);
+        assert.equal(db.tryRateLimit("s", { limit: 1, perS: 1 }), false);
         await sleep(1000 - (Date.now() % 1000) + 50);
-        assert.equal(db.tryRateLimit("s", 1, 1), true);
+        assert.equal(db.tryRateLimit("s", { limit: 1, perS: 1 }), true);
         assert.equal(countRows(db, "_honker_rate_limits"), 2);
       }),
     );
@@ -102,10 +111,14 @@ for (const entry of driverMatrix()) {
         db.driver.run(insert, ["old", now - 7200]);
         db.driver.run(insert, ["recent", now - 600]);
         db.driver.run(insert, ["now", now + 10]);
-        assert.equal(db.sweepRateLimits(3600), 1);
-        assert.equal(db.sweepRateLimits(3600), 0);
+        assert.equal(db.sweepRateLimits({ olderThanS: 3600 }), 1);
+        assert.equal(db.sweepRateLimits({ olderThanS: 3600 }), 0);
         assert.deepEqual(windows(db).map((w) => w.name), ["now", "recent"]);
-        assert.equal(db.sweepRateLimits(0), 1, "0 sweeps every window that started before now");
+        assert.equal(
+          db.sweepRateLimits({ olderThanS: 0 }),
+          1,
+          "0 sweeps every window that started before now",
+        );
         assert.deepEqual(windows(db).map((w) => w.name), ["now"]);
       }),
     );
@@ -120,22 +133,53 @@ for (const entry of driverMatrix()) {
             (e: Error) => e instanceof error && message.test(e.message),
             String(args),
           );
-        bad(["", 3, 60], TypeError, /^Cannot check rate limit "": the rate limit name must not/);
-        bad([null, 3, 60], TypeError, /the rate limit name must be a string, got null/);
-        bad(["api", 0, 60], RangeError, /^Cannot check rate limit "api": limit must be at least 1/);
-        bad(["api", -1, 60], RangeError, /limit must be at least 1, got -1/);
-        bad(["api", 3, 0], RangeError, /^Cannot check rate limit "api": perS must be at least 1/);
-        bad(["api", 3, -60], RangeError, /perS must be at least 1, got -60/);
-        bad(["api", 2.5, 60], TypeError, /limit must be an integer, got 2.5/);
-        bad(["api", 3, 0.5], TypeError, /perS must be an integer, got 0.5/);
-        bad(["api", 3, "60"], TypeError, /perS must be an integer, got "60"/);
-        bad(["api", NaN, 60], TypeError, /limit must be an integer, got NaN/);
+        const w = (limit: unknown, perS: unknown) => ({ limit, perS });
+        bad(["", w(3, 60)], TypeError, /^Cannot check rate limit "": the rate limit name must not/);
+        bad([null, w(3, 60)], TypeError, /the rate limit name must be a string, got null/);
+        bad(
+          ["api", w(0, 60)],
+          RangeError,
+          /^Cannot check rate limit "api": limit must be at least 1/,
+        );
+        bad(["api", w(-1, 60)], RangeError, /limit must be at least 1, got -1/);
+        bad(
+          ["api", w(3, 0)],
+          RangeError,
+          /^Cannot check rate limit "api": perS must be at least 1/,
+        );
+        bad(["api", w(3, -60)], RangeError, /perS must be at least 1, got -60/);
+        bad(["api", w(2.5, 60)], TypeError, /limit must be an integer, got 2.5/);
+        bad(["api", w(3, 0.5)], TypeError, /perS must be an integer, got 0.5/);
+        bad(["api", w(3, "60")], TypeError, /perS must be an integer, got "60"/);
+        bad(["api", w(NaN, 60)], TypeError, /limit must be an integer, got NaN/);
+        bad(["api", { perS: 60 }], TypeError, /limit must be an integer, got undefined/);
+        bad(["api", { limit: 3 }], TypeError, /perS must be an integer, got undefined/);
+        // The positional form of before the options object, and a unit-less key.
+        bad(
+          ["api", 3, 60],
+          TypeError,
+          /^Cannot check rate limit "api": options must be an object, got 3$/,
+        );
+        bad(
+          ["api", { limit: 3, per: 60 }],
+          TypeError,
+          /unknown option "per" \(did you mean "perS"\?\)/,
+        );
         assert.equal(countRows(db, "_honker_rate_limits"), 0);
-        db.tryRateLimit("api", 1, 3600);
+        db.tryRateLimit("api", { limit: 1, perS: 3600 });
         const sweep = db.sweepRateLimits.bind(db) as (...a: unknown[]) => unknown;
-        assert.throws(() => sweep(-1), /^RangeError: Cannot sweep rate limits: olderThanS must/);
-        assert.throws(() => sweep(1.5), /^RangeError: .*olderThanS must be whole seconds/);
-        assert.throws(() => sweep(undefined), /^TypeError: .*olderThanS must be a finite number/);
+        const older = (olderThanS: unknown) => sweep({ olderThanS });
+        assert.throws(() => older(-1), /^RangeError: Cannot sweep rate limits: olderThanS must/);
+        assert.throws(() => older(1.5), /^RangeError: .*olderThanS must be whole seconds/);
+        assert.throws(
+          () => sweep({}),
+          /^TypeError: .*olderThanS must be a finite number, got undefined/,
+        );
+        assert.throws(
+          () => sweep(),
+          /^TypeError: .*olderThanS must be a finite number, got undefined/,
+        );
+        assert.throws(() => sweep(3600), /^TypeError: .*options must be an object, got 3600/);
         assert.equal(countRows(db, "_honker_rate_limits"), 1);
       }),
     );
@@ -145,8 +189,12 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, (db) => {
         db.close();
-        assert.throws(() => db.tryRateLimit("api", 1, 60), { name: "DatabaseClosedError" });
-        assert.throws(() => db.sweepRateLimits(60), { name: "DatabaseClosedError" });
+        assert.throws(() => db.tryRateLimit("api", { limit: 1, perS: 60 }), {
+          name: "DatabaseClosedError",
+        });
+        assert.throws(() => db.sweepRateLimits({ olderThanS: 60 }), {
+          name: "DatabaseClosedError",
+        });
       }),
     );
   });

@@ -126,7 +126,7 @@ describe("payload schemas", () => {
     }
   });
 
-  it("stream: a transforming schema is applied once, on readSince() and subscribe()", async () => {
+  it("stream: a transforming schema is applied once, on readSince(), waitForEvents() and subscribe()", async () => {
     const db = await open(tempDbPath());
     try {
       const amounts = typedStream(db, "amounts", { schema: EUROS_TO_CENTS });
@@ -139,7 +139,7 @@ describe("payload schemas", () => {
         ["12.5", "1"],
       );
       assert.deepEqual(amounts.readSince(0).map((e) => e.payload), [1250, 100]);
-      const waited = await amounts.readSince(0, 1, { timeoutMs: 1000 });
+      const waited = await amounts.waitForEvents(0, { limit: 1, timeoutMs: 1000 });
       assert.equal(waited[0].payload, 1250);
       const seen: number[] = [];
       for await (const event of amounts.subscribe("c", { signal: AbortSignal.timeout(5000) })) {

@@ -178,7 +178,7 @@ for (const entry of driverMatrix()) {
       withDb(entry, async (db) => {
         const s = db.stream<number>("t");
         const offsets = s.publishMany(Array.from({ length: 25 }, (_, i) => i));
-        const sub = s.subscribe("c", { saveEveryN: 10, saveEveryS: 0 });
+        const sub = s.subscribe("c", { saveEveryN: 10, saveEveryMs: 0 });
         for (let i = 0; i < 25; i++) {
           assert.equal((await sub.next()).value?.payload, i);
           if (i === 10) assert.equal(s.getOffset("c"), offsets[9]); // 10 handled, the 11th in hand
@@ -195,14 +195,14 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "subscribe() with saveEveryN and saveEveryS 0 never saves",
+      "subscribe() with saveEveryN and saveEveryMs 0 never saves",
       { skip },
       withDb(entry, async (db) => {
         const s = db.stream<number>("t");
         s.publishMany([1, 2, 3]);
         let seen = 0;
         for await (
-          const _ of s.subscribe("c", { saveEveryN: 0, saveEveryS: 0 })
+          const _ of s.subscribe("c", { saveEveryN: 0, saveEveryMs: 0 })
         ) if (++seen === 3) break;
         assert.equal(s.getOffset("c"), 0);
       }),
@@ -213,7 +213,7 @@ for (const entry of driverMatrix()) {
       { skip, timeout: 10_000 },
       withDb(entry, async (db) => {
         const s = db.stream<string>("t");
-        const sub = s.subscribe("c", { idlePollS: null });
+        const sub = s.subscribe("c", { idlePollMs: null });
         const next = sub.next();
         setTimeout(() => s.publish("late"), 30);
         assert.equal((await next).value?.payload, "late");
@@ -222,16 +222,39 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "readSince() with timeoutMs waits for the next commit, or returns [] after it",
+      "waitForEvents() waits for the next commit, or resolves [] after timeoutMs",
       { skip, timeout: 10_000 },
       withDb(entry, async (db) => {
         const s = db.stream<string>("t");
         const started = Date.now();
-        assert.deepEqual(await s.readSince(0, 10, { timeoutMs: 100 }), []);
+        assert.deepEqual(await s.waitForEvents(0, { limit: 10, timeoutMs: 100 }), []);
         assert.ok(Date.now() - started >= 90);
-        const pending = s.readSince(0, 10, { timeoutMs: 5_000 });
+        const pending = s.waitForEvents(0, { limit: 10, timeoutMs: 5_000 });
         setTimeout(() => s.publish("now"), 20);
         assert.deepEqual((await pending).map((e) => e.payload), ["now"]);
+      }),
+    );
+
+    it(
+      "waitForEvents() resolves at once when events are there, honours limit, waits without a timeout until abort",
+      { skip, timeout: 10_000 },
+      withDb(entry, async (db) => {
+        const s = db.stream<number>("t");
+        const [a, b] = s.publishMany([1, 2, 3]);
+        assert.deepEqual((await s.waitForEvents(a, { limit: 1 })).map((e) => e.offset), [b]);
+        assert.deepEqual((await s.waitForEvents(0)).map((e) => e.payload), [1, 2, 3]);
+        const last = s.readSince(0).at(-1)!.offset;
+        const stop = new AbortController();
+        const pending = s.waitForEvents(last, { signal: stop.signal });
+        let settled = false;
+        pending.then(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(settled, false, "no timeout: still waiting");
+        stop.abort();
+        assert.deepEqual(await pending, []);
+        // readSince() never waits: an array, not a Promise, even when there is nothing yet.
+        const now = s.readSince(last);
+        assert.ok(Array.isArray(now) && now.length === 0);
       }),
     );
 

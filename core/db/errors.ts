@@ -64,12 +64,12 @@ export class WatcherDiedError extends Error {
 }
 
 /**
- * Thrown by `withLock()` when the named lock is still held by another owner after `waitS`.
+ * Thrown by `withLock()` when the named lock is still held by another owner after `waitMs`.
  *
  * @example Give up after a second
  * ```ts ignore
  * try {
- *   await db.withLock("nightly-report", build, { waitS: 1 });
+ *   await db.withLock("nightly-report", build, { waitMs: 1000 });
  * } catch (error) {
  *   if (error instanceof LockHeldError) console.log(`busy: held by ${error.holder}`);
  * }
@@ -80,16 +80,19 @@ export class LockHeldError extends Error {
   readonly lockName: string;
   /** The owner holding it when waiting ended. */
   readonly holder: string;
+  /** How long `withLock()` waited, in milliseconds (its `waitMs`). */
+  readonly waitMs: number;
 
-  /** Creates the error for a lock still held after waiting `waitS` seconds. */
-  constructor(lockName: string, holder: string, waitS: number) {
+  /** Creates the error for a lock still held after waiting `waitMs` milliseconds. */
+  constructor(lockName: string, holder: string, waitMs: number) {
     super(
       `Cannot take lock ${JSON.stringify(lockName)}: it is still held by ` +
-        `${JSON.stringify(holder)} after waiting ${waitS} s`,
+        `${JSON.stringify(holder)} after waiting ${waitMs} ms`,
     );
     this.name = "LockHeldError";
     this.lockName = lockName;
     this.holder = holder;
+    this.waitMs = waitMs;
   }
 }
 

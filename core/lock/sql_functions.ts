@@ -7,7 +7,7 @@
  */
 
 import type { SqlFunction, SqliteDriver } from "../db/driver.ts";
-import { acquireLock, releaseLock, renewLock } from "./lock.ts";
+import { acquireLock, releaseLock, renewLock } from "./ops.ts";
 import { countRateLimited, sweepRateWindows } from "../rate_limit/rate_limit.ts";
 import { fail, int, text } from "../db/sql_args.ts";
 

@@ -15,6 +15,8 @@ import {
   NOTIFICATION_PRUNE,
   NOTIFICATION_READ_SINCE,
 } from "./sql.ts";
+import { requireSchema, validateForRead } from "../db/standard_schema.ts";
+import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { requireInteger, requireName, requireOptions, requireSeconds } from "../db/validate.ts";
 import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "../wait/wait_loop.ts";
@@ -31,13 +33,33 @@ export interface Notification<T = unknown> {
   createdAt: number;
 }
 
-/** Options for `db.listen()`. */
-export interface ListenOptions {
+/**
+ * Options for `db.listen()`.
+ *
+ * @typeParam T The payload type notifications carry: the schema's output.
+ */
+export interface ListenOptions<T = unknown> {
   /** Ends the iteration. */
   signal?: AbortSignal;
-  /** Seconds between reads when no wake arrives; null waits for wakes only. Defaults to 5. */
-  idlePollS?: number | null;
+  /**
+   * Milliseconds between reads when no wake arrives (at least 1); null waits for wakes only.
+   * Defaults to 5000.
+   */
+  idlePollMs?: number | null;
+  /**
+   * A Standard Schema validator (zod, valibot, arktype …) each payload is checked against; the
+   * listener hands out the schema's output. A payload that does not match ends the iteration
+   * with a TypeError naming the notification's id. Must be synchronous.
+   */
+  schema?: StandardSchemaV1<unknown, T>;
 }
+
+/** Every key of `ListenOptions`. */
+export const LISTEN_OPTION_KEYS: readonly (keyof ListenOptions)[] = [
+  "signal",
+  "idlePollMs",
+  "schema",
+];
 
 /** Options for `db.pruneNotifications()`; with neither, nothing is deleted. */
 export interface PruneNotificationsOptions {
@@ -78,19 +100,33 @@ interface NotificationRow {
   created_at: number;
 }
 
+/** Decodes a row, validating its payload when there is a schema. */
+function toNotification<T>(
+  row: NotificationRow,
+  schema: StandardSchemaV1 | undefined,
+  action: string,
+): Notification<T> {
+  let payload = parseJson<unknown>(row.payload);
+  if (schema !== undefined) {
+    payload = validateForRead(schema, payload, `the notification ${row.id}`, action);
+  }
+  return { id: row.id, channel: row.channel, payload: payload as T, createdAt: row.created_at };
+}
+
 /** Listens on a channel; see `Database.listen()`. */
 export function listen<T>(
   ctx: DatabaseContext,
   channel: string,
-  options?: ListenOptions,
+  options?: ListenOptions<T>,
 ): AsyncIterableIterator<Notification<T>> {
   const action = `listen on channel ${JSON.stringify(channel)}`;
   requireName(channel, "the channel", action);
-  const opts = requireOptions(options, action, ["signal", "idlePollS"]);
-  const idleMs = Math.min(idlePollMs(opts.idlePollS, action), SLEEP_CAP_MS);
+  const opts = requireOptions(options, action, LISTEN_OPTION_KEYS);
+  const idleMs = Math.min(idlePollMs(opts.idlePollMs, action), SLEEP_CAP_MS);
+  const schema = opts.schema === undefined ? undefined : requireSchema(opts.schema, action);
   const driver = ctx.open(action);
   let lastId = driver.get<{ id: number }>(NOTIFICATION_LAST_ID, [channel])?.id ?? 0;
-  let buffer: Notification<T>[] = [];
+  let buffer: NotificationRow[] = [];
   return abortableIterator<Notification<T>>(async (signal) => {
     if (buffer.length === 0) {
       const rows = await waitLoop(ctx.waker, () => {
@@ -102,16 +138,12 @@ export function listen<T>(
         return found.length > 0 ? found : undefined;
       }, { signal, sleepMs: () => idleMs });
       if (rows === undefined) return undefined;
-      buffer = rows.map((row) => ({
-        id: row.id,
-        channel: row.channel,
-        payload: parseJson<T>(row.payload),
-        createdAt: row.created_at,
-      }));
+      buffer = rows;
     }
-    const next = buffer.shift() as Notification<T>;
-    lastId = next.id;
-    return next;
+    // Decoded one at a time: those before a payload the schema refuses are still delivered.
+    const row = buffer.shift() as NotificationRow;
+    lastId = row.id;
+    return toNotification<T>(row, schema, action);
   }, { signal: opts.signal });
 }
 

@@ -11,7 +11,8 @@
 
 import type { DatabaseContext } from "../db/context.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
-import { releaseLock, renewLock, tryLockInBackground } from "../lock/lock.ts";
+import { releaseLock, renewLock } from "../lock/ops.ts";
+import { tryLockInBackground } from "../lock/try_lock.ts";
 import type { UnreadableScheduleError } from "./errors.ts";
 import { sqlNow } from "./ops.ts";
 import { requireCount, requireName, requireOptions } from "../db/validate.ts";

@@ -5,16 +5,16 @@
  */
 
 import type { DatabaseContext } from "../db/context.ts";
-import { parseJson, toJsonText } from "../db/json.ts";
+import { toJsonText } from "../db/json.ts";
 import { CONSUMER_LIST, CONSUMER_MIN_OFFSET, EVENT_COUNT_SINCE, EVENT_TRIM } from "./sql.ts";
 import * as ops from "./ops.ts";
-import type { EventValues } from "./ops.ts";
+import { eventReader, waitForPage } from "./read.ts";
+import type { ReadEvents } from "./read.ts";
 import { subscribe } from "./subscription.ts";
 import type { SubscribeOptions, Subscription } from "./subscription.ts";
-import { requireSchema, validateForRead, validateForWrite } from "../db/standard_schema.ts";
+import { requireSchema, validateForWrite } from "../db/standard_schema.ts";
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
-import { waitLoop } from "../wait/wait_loop.ts";
 import {
   requireCount,
   requireInteger,
@@ -23,59 +23,24 @@ import {
   requireSeconds,
   requireTimeoutMs,
 } from "../db/validate.ts";
-import type { StreamEvent } from "./types.ts";
+import { PUBLISH_OPTION_KEYS, READ_LIMIT_DEFAULT, WAIT_FOR_EVENTS_OPTION_KEYS } from "./types.ts";
+import type {
+  ConsumerInfo,
+  PublishOptions,
+  StreamEvent,
+  StreamOptions,
+  TrimOptions,
+  WaitForEventsOptions,
+} from "./types.ts";
 
-export type { StreamEvent } from "./types.ts";
-
-/**
- * Options for `db.stream()`.
- *
- * @typeParam T The payload type events carry: the schema's output.
- * @typeParam In The payload type `publish()` takes: the schema's input.
- */
-export interface StreamOptions<T = unknown, In = T> {
-  /**
-   * A Standard Schema validator (zod, valibot, arktype …). `publish()` validates the payload (a
-   * TypeError before anything is written) and stores it as given; reads validate it again and
-   * hand out the schema's output, so a transforming schema is applied exactly once. An event
-   * that no longer validates makes the read throw, naming its offset. Must be synchronous.
-   */
-  schema?: StandardSchemaV1<In, T>;
-}
-
-/** Options for `publish()` and `publishMany()`. */
-export interface PublishOptions {
-  /** Commit together with this open transaction. */
-  tx?: Transaction;
-  /** A partition key stored with the event. */
-  key?: string | null;
-}
-
-/** Every key of `PublishOptions`. */
-export const PUBLISH_OPTION_KEYS: readonly (keyof PublishOptions)[] = ["tx", "key"];
-
-/** A consumer of a topic, from `consumers()`. */
-export interface ConsumerInfo {
-  /** The consumer's name. */
-  name: string;
-  /** Its saved offset. */
-  offset: number;
-  /** Events published after its saved offset. */
-  lag: number;
-}
-
-/** Options for `trim()`. */
-export interface TrimOptions {
-  /** Only events published at least this many seconds ago. */
-  olderThanS?: number;
-  /** Always keep the newest `keepLast` events. */
-  keepLast?: number;
-  /** Also delete events a registered consumer has not passed yet. */
-  force?: boolean;
-}
-
-/** The default page size of `readSince()` when no limit is given. */
-export const READ_LIMIT_DEFAULT = 1000;
+export type {
+  ConsumerInfo,
+  PublishOptions,
+  StreamEvent,
+  StreamOptions,
+  TrimOptions,
+  WaitForEventsOptions,
+} from "./types.ts";
 
 /**
  * A named topic. Events published here are read by any process using honker-ts or honker on the
@@ -95,17 +60,20 @@ export const READ_LIMIT_DEFAULT = 1000;
 export class Stream<T = unknown, In = T> {
   /** The topic name. */
   readonly topic: string;
-  /** The payload schema, if any. */
-  readonly schema: StandardSchemaV1 | undefined;
+  /** The payload schema the stream was opened with, if any. */
+  readonly schema: StandardSchemaV1<In, T> | undefined;
   #ctx: DatabaseContext;
+  #read: ReadEvents<T>;
 
   /** @internal Use `db.stream()`. */
   constructor(ctx: DatabaseContext, topic: string, options: StreamOptions<T, In> = {}) {
     const action = `open stream ${JSON.stringify(topic)}`;
     this.topic = requireName(topic, "the topic", action);
     const opts = requireOptions(options, action, ["schema"]);
-    this.schema = opts.schema === undefined ? undefined : requireSchema(opts.schema, action);
+    if (opts.schema !== undefined) requireSchema(opts.schema, action);
+    this.schema = opts.schema;
     this.#ctx = ctx;
+    this.#read = eventReader<T>(ctx, this.topic, this.schema);
   }
 
   #action(verb: string): string {
@@ -152,66 +120,53 @@ export class Stream<T = unknown, In = T> {
     return offsets;
   }
 
-  /** Reads up to `limit` events after `offset`, at once (honker's behaviour). */
-  readSince(offset: number, limit?: number): StreamEvent<T>[];
   /**
-   * Reads up to `limit` events after `offset`; when there are none yet, waits up to
-   * `timeoutMs` milliseconds (at most 2^31 − 1, or `Infinity` for no timeout) for the next
-   * commit.
+   * Reads up to `limit` events after `offset`, oldest first, at once: `[]` when there are none
+   * yet (honker's `read_since`). To wait for the next ones, use `waitForEvents()`.
    */
-  readSince(
-    offset: number,
-    limit: number,
-    options: { timeoutMs: number; signal?: AbortSignal },
-  ): Promise<StreamEvent<T>[]>;
-  readSince(
-    offset: number,
-    limit: number = READ_LIMIT_DEFAULT,
-    options?: { timeoutMs: number; signal?: AbortSignal },
-  ): StreamEvent<T>[] | Promise<StreamEvent<T>[]> {
+  readSince(offset: number, limit: number = READ_LIMIT_DEFAULT): StreamEvent<T>[] {
     const action = this.#action("read");
     requireInteger(offset, "offset", action, 0);
     requireCount(limit, "limit", action);
-    if (options === undefined) return this.read(offset, limit);
-    const opts = requireOptions(options, action, ["timeoutMs", "signal"]);
-    const timeoutMs = requireTimeoutMs(opts.timeoutMs, "timeoutMs", action);
+    // The waiting read had a third argument here once: ignoring it would turn a wait into a spin.
+    if (arguments.length > 2) {
+      throw new TypeError(
+        `Cannot ${action}: readSince() takes no options and never waits; to wait for events, ` +
+          "use waitForEvents(offset, { limit, timeoutMs })",
+      );
+    }
+    return this.#read(offset, limit);
+  }
+
+  /**
+   * Resolves with the events after `offset` (up to `limit`, oldest first) as soon as there is at
+   * least one, woken by commits from any process; with `[]` when `timeoutMs` passes first (by
+   * default it waits as long as it takes), when `signal` aborts or the database closes.
+   *
+   * @example Follow a topic
+   * ```ts ignore
+   * let offset = 0;
+   * while (!signal.aborted) {
+   *   for (const event of await orders.waitForEvents(offset, { signal })) {
+   *     handle(event.payload);
+   *     offset = event.offset;
+   *   }
+   * }
+   * ```
+   */
+  waitForEvents(offset: number, options?: WaitForEventsOptions): Promise<StreamEvent<T>[]> {
+    const action = this.#action("wait for events of");
+    requireInteger(offset, "offset", action, 0);
+    const opts = requireOptions(options, action, WAIT_FOR_EVENTS_OPTION_KEYS);
+    const limit = requireCount(opts.limit ?? READ_LIMIT_DEFAULT, "limit", action);
+    const timeoutMs = requireTimeoutMs(opts.timeoutMs ?? Infinity, "timeoutMs", action);
     this.#ctx.open(action); // After close() this throws, where the wait loop would just end.
-    return this.#readWaiting(offset, limit, timeoutMs, options.signal);
-  }
-
-  async #readWaiting(
-    offset: number,
-    limit: number,
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<StreamEvent<T>[]> {
-    const deadline = Date.now() + timeoutMs;
-    const events = await waitLoop(this.#ctx.waker, () => {
-      const found = this.read(offset, limit);
-      return found.length > 0 || Date.now() >= deadline ? found : undefined;
-    }, { signal, sleepMs: () => deadline - Date.now() });
-    return events ?? [];
-  }
-
-  /** @internal Reads without argument checks (the subscription's hot path). */
-  read(offset: number, limit: number): StreamEvent<T>[] {
-    const action = this.#action("read");
-    const rows = ops.readEvents(this.#ctx.open(action), this.topic, offset, limit);
-    const events = new Array<StreamEvent<T>>(rows.length);
-    for (let i = 0; i < rows.length; i++) events[i] = toEvent<T>(rows[i], this.topic);
-    if (this.schema) { for (const event of events) this.#validate(event, action); }
-    return events;
-  }
-
-  /** An event that no longer matches the schema stops the reader: events cannot be skipped. */
-  #validate(event: StreamEvent<T>, action: string): void {
-    const what = `the event at offset ${event.offset}`;
-    event.payload = validateForRead(
-      this.schema as StandardSchemaV1,
-      event.payload,
-      what,
-      action,
-    ) as T;
+    return waitForPage(this.#ctx.waker, this.#read, {
+      offset,
+      limit,
+      timeoutMs,
+      signal: opts.signal,
+    });
   }
 
   /**
@@ -256,7 +211,7 @@ export class Stream<T = unknown, In = T> {
    * ```
    */
   subscribe(consumer: string, options?: SubscribeOptions): Subscription<T> {
-    return subscribe(this, this.#ctx, consumer, options);
+    return subscribe({ topic: this.topic, read: this.#read }, this.#ctx, consumer, options);
   }
 
   /** Events published after the consumer's saved offset. */
@@ -329,9 +284,4 @@ export class Stream<T = unknown, In = T> {
       ]).changes;
     });
   }
-}
-
-/** Decodes a stored row of `topic`. */
-export function toEvent<T>(row: EventValues, topic: string): StreamEvent<T> {
-  return { offset: row[0], topic, key: row[1], payload: parseJson<T>(row[2]), createdAt: row[3] };
 }

@@ -11,6 +11,7 @@ import type { DatabaseContext } from "../db/context.ts";
 import { abortableIterator } from "../wait/abortable.ts";
 import { isTransientSqliteError } from "../db/errors.ts";
 import type { SqliteDriver } from "../db/driver.ts";
+import type { ReadEvents } from "./read.ts";
 import type { StreamEvent } from "./types.ts";
 import { getConsumerOffset, saveConsumerOffset } from "./ops.ts";
 import {
@@ -18,7 +19,7 @@ import {
   requireInteger,
   requireName,
   requireOptions,
-  requireSeconds,
+  requireTimerMs,
 } from "../db/validate.ts";
 import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "../wait/wait_loop.ts";
 
@@ -30,21 +31,30 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** Save after this many handled events. Defaults to 1000; 0 turns count saves off. */
   saveEveryN?: number;
-  /** Save when this many seconds passed since the last save. Defaults to 1; 0 turns it off. */
-  saveEveryS?: number;
-  /** Seconds between reads when no wake arrives; null waits for wakes only. Defaults to 5. */
-  idlePollS?: number | null;
+  /**
+   * Save when this many milliseconds passed since the last save. Defaults to 1000; 0 turns
+   * time saves off.
+   */
+  saveEveryMs?: number;
+  /**
+   * Milliseconds between reads when no wake arrives (at least 1); null waits for wakes only.
+   * Defaults to 5000.
+   */
+  idlePollMs?: number | null;
   /** Ends the iteration (saving the events handled before the one in hand). */
   signal?: AbortSignal;
 }
 
-/** The keys `subscribe()` accepts. */
+/**
+ * The keys `subscribe()` accepts. `saveEveryMs` comes before `saveEveryN`: the old `saveEveryS`
+ * is one edit from both, and the first wins the suggestion.
+ */
 export const SUBSCRIBE_OPTION_KEYS: readonly (keyof SubscribeOptions)[] = [
   "fromOffset",
   "batchSize",
+  "saveEveryMs",
   "saveEveryN",
-  "saveEveryS",
-  "idlePollS",
+  "idlePollMs",
   "signal",
 ];
 
@@ -58,7 +68,7 @@ export const SUBSCRIBE_OPTION_KEYS: readonly (keyof SubscribeOptions)[] = [
 export interface Subscription<T> extends AsyncIterableIterator<StreamEvent<T>> {
   /**
    * Counts the event in hand (the last one yielded) as handled and saves the consumer's offset
-   * now, whatever `saveEveryN`/`saveEveryS` say. Call it before leaving the loop after finishing
+   * now, whatever `saveEveryN`/`saveEveryMs` say. Call it before leaving the loop after finishing
    * an event, or to make progress durable at a point of your choosing.
    */
   commit(): void;
@@ -68,7 +78,7 @@ export interface Subscription<T> extends AsyncIterableIterator<StreamEvent<T>> {
 export interface SubscriptionSource<T> {
   readonly topic: string;
   /** Reads up to `limit` events after `offset` (validated and decoded). */
-  read(offset: number, limit: number): StreamEvent<T>[];
+  readonly read: ReadEvents<T>;
 }
 
 /** Walks `stream` for `consumer`; see `Stream.subscribe()`. */
@@ -83,8 +93,8 @@ export function subscribe<T>(
   const opts = requireOptions(options, action, SUBSCRIBE_OPTION_KEYS);
   const batchSize = requireCount(opts.batchSize ?? 256, "batchSize", action);
   const saveEveryN = requireInteger(opts.saveEveryN ?? 1000, "saveEveryN", action, 0);
-  const saveEveryMs = requireSeconds(opts.saveEveryS ?? 1, "saveEveryS", action) * 1000;
-  const idleMs = Math.min(idlePollMs(opts.idlePollS, action), SLEEP_CAP_MS);
+  const saveEveryMs = requireTimerMs(opts.saveEveryMs ?? 1000, "saveEveryMs", action, true);
+  const idleMs = Math.min(idlePollMs(opts.idlePollMs, action), SLEEP_CAP_MS);
   const driver = ctx.open(action);
   const saving = saveEveryN > 0 || saveEveryMs > 0;
   let position = opts.fromOffset === undefined
