@@ -201,7 +201,7 @@ function oursClaimAck({ queue }: OursFixture, n: number): unknown {
   }
   const jobs = queue.claimBatch(WORKER, n);
   expectCount(jobs.length, n, "claimBatch()");
-  return queue.ackBatch(jobs.map((job) => job.id), WORKER);
+  return queue.ackBatch(WORKER, jobs.map((job) => job.id));
 }
 
 /** honker's claim and ack functions, each in autocommit or in its own BEGIN IMMEDIATE. */

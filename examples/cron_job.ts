@@ -36,7 +36,7 @@ const worker = db.queue<{ kind: string }>("pings").work((job) => {
   pings++;
   console.log(`ping ${pings} (job ${job.id}): ${job.payload.kind}`);
   if (pings === 3) stop.abort();
-}, { signal: stop.signal, idlePollS: null });
+}, { signal: stop.signal, idlePollMs: null });
 
 await Promise.all([leader, worker]);
 for (const task of scheduler.list()) {

@@ -43,7 +43,7 @@ export async function assertCommitWakesClaim(
   withinMs: number,
   meanwhile?: () => unknown,
 ): Promise<void> {
-  const jobs = db.queue("jobs").claim("w", { idlePollS: null });
+  const jobs = db.queue("jobs").claim("w", { idlePollMs: null });
   try {
     const first = jobs.next(); // nothing is due: this parks a wait
     if (meanwhile) await meanwhile();

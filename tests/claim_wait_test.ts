@@ -12,7 +12,7 @@ describe("Queue.claim()", () => {
     const db = await open(tempDbPath());
     const q = db.queue("q");
     q.enqueue("first");
-    const jobs = q.claim("w", { idlePollS: 30 });
+    const jobs = q.claim("w", { idlePollMs: 30_000 });
     assert.equal((await jobs.next()).value?.payload, "first");
     const started = Date.now();
     const next = jobs.next();
@@ -29,7 +29,7 @@ describe("Queue.claim()", () => {
     async () => {
       const db = await open(tempDbPath());
       const q = db.queue("q");
-      const jobs = q.claim("w", { idlePollS: 30 });
+      const jobs = q.claim("w", { idlePollMs: 30_000 });
       const id = q.enqueue("later", { delayS: 2 });
       const dueMs = (q.getJob(id)?.runAt ?? 0) * 1000;
       const job = (await jobs.next()).value;
@@ -51,7 +51,7 @@ describe("Queue.claim()", () => {
       q.enqueue("abandoned");
       const held = q.claimOne("crashed");
       assert.ok(held);
-      const jobs = q.claim("rescuer", { idlePollS: 30 });
+      const jobs = q.claim("rescuer", { idlePollMs: 30_000 });
       const job = (await jobs.next()).value;
       assert.equal(job?.id, held.id);
       assert.equal(job?.attempts, 2);
@@ -64,7 +64,7 @@ describe("Queue.claim()", () => {
 
   it("close() ends a pending event-only wait at once", SLOW, async () => {
     const db = await open(tempDbPath());
-    const jobs = db.queue("q").claim("w", { idlePollS: null });
+    const jobs = db.queue("q").claim("w", { idlePollMs: null });
     const next = jobs.next();
     await new Promise((r) => setTimeout(r, 20));
     const started = Date.now();
@@ -77,10 +77,10 @@ describe("Queue.claim()", () => {
     const db = await open(tempDbPath());
     const q = db.queue("q");
     const controller = new AbortController();
-    const pending = q.claim("w", { idlePollS: null, signal: controller.signal }).next();
+    const pending = q.claim("w", { idlePollMs: null, signal: controller.signal }).next();
     setTimeout(() => controller.abort(), 20);
     assert.equal((await pending).done, true);
-    const jobs = q.claim("w", { idlePollS: null });
+    const jobs = q.claim("w", { idlePollMs: null });
     const waiting = jobs.next();
     await jobs.return?.();
     assert.equal((await waiting).done, true);
@@ -93,12 +93,21 @@ describe("Queue.claim()", () => {
     db.close();
   });
 
-  it("refuses a bad idlePollS or workerId before waiting", async () => {
+  it("refuses a bad idlePollMs or workerId before waiting", async () => {
     const db = await open(tempDbPath());
     const q = db.queue("q");
+    for (const bad of [0, 0.5, -1, NaN, Infinity]) {
+      assert.throws(
+        () => q.claim("w", { idlePollMs: bad }),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          e.message.includes(`idlePollMs must be a positive number or null, got ${bad}`) &&
+          e.message.includes("milliseconds, at least 1"),
+      );
+    }
     assert.throws(
-      () => q.claim("w", { idlePollS: 0 }),
-      /idlePollS must be a positive number or null/,
+      () => q.claim("w", { idlePollMs: "5" as never }),
+      (e: unknown) => e instanceof TypeError && /idlePollMs must be .*, got "5"/.test(e.message),
     );
     assert.throws(() => q.claim(""), /workerId must not be empty/);
     db.close();

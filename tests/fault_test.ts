@@ -352,7 +352,7 @@ async function lockedByAnotherProcess(entry: DriverEntry, waitFullTimeout: boole
       ["enqueue", () => queue.enqueue({ during: true })],
       ["claimBatch", () => queue.claimBatch("w", 1)],
       ["cancel", () => queue.cancel(id)],
-      ["saveResult", () => queue.saveResult(id, 1)],
+      ["saveResult", () => db.saveResult(id, 1)],
       ["publish", () => db.stream("t").publish(1)],
       ["notify", () => db.notify("c", 1)],
       ["tryLock", () => db.tryLock("l", "o", 10)],
@@ -542,8 +542,8 @@ for (const entry of driverMatrix()) {
           const job = queue.claimOne("w");
           assert.ok(job?.id === id && job.payload === big, "the queue payload came back whole");
           assert.equal(job.ack(), true);
-          queue.saveResult(id, big);
-          assert.ok(queue.getResult(id) === big, "the result came back whole");
+          db.saveResult(id, big);
+          assert.ok(db.getResult(id) === big, "the result came back whole");
           const stream = db.stream<{ big: string }>("big");
           const offset = stream.publish({ big });
           assert.ok(

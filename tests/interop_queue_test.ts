@@ -309,24 +309,23 @@ for (const entry of driverMatrix()) {
     });
 
     test("results saved by one side are read by the other", (db, ext) => {
-      const q = db.queue("res");
       const expiresAt = (id: number) =>
         db.driver.get("SELECT expires_at FROM _honker_results WHERE job_id = ?", [id])?.expires_at;
       const t = ext.now();
-      q.saveResult(1, { ok: true, items: [1, "二"] }, { ttlS: 60 });
+      db.saveResult(1, { ok: true, items: [1, "二"] }, { ttlS: 60 });
       assert.equal(ext.call("SELECT honker_result_get(1)"), '{"ok":true,"items":[1,"二"]}');
       near(expiresAt(1), t + 60, "expires_at of our result");
-      q.saveResult(2, "x");
+      db.saveResult(2, "x");
       assert.equal(ext.call("SELECT honker_result_get(2)"), '"x"');
       assert.equal(ext.call("SELECT honker_result_save(3, '\"x\"', 0)"), 1);
-      assert.equal(q.getResult(3), "x");
+      assert.equal(db.getResult(3), "x");
       ext.call("SELECT honker_result_save(4, ?, 3600)", ['{"a":[1,2]}']);
-      assert.deepEqual(q.getResult(4), { a: [1, 2] });
+      assert.deepEqual(db.getResult(4), { a: [1, 2] });
       near(expiresAt(4), t + 3600, "expires_at of honker's result");
       ext.call("SELECT honker_result_save(1, '\"replaced\"', 0)");
-      assert.equal(q.getResult(1), "replaced");
+      assert.equal(db.getResult(1), "replaced");
       assert.equal(ext.call("SELECT honker_result_get(99)"), null);
-      assert.equal(q.getResult(99), undefined);
+      assert.equal(db.getResult(99), undefined);
     });
 
     it("a file bootstrapped by honker is opened by honker-ts with no change to honker's schema", {

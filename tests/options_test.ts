@@ -64,6 +64,35 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "claim() and work() refuse { idlePollS }, the old name in seconds, naming idlePollMs; a seconds value in idlePollMs is refused",
+      { skip },
+      withDb(entry, async (db) => {
+        const jobs = db.queue("jobs");
+        assert.throws(
+          () => jobs.claim("w", { idlePollS: 5 } as never),
+          (e: Error) =>
+            e instanceof TypeError &&
+            e.message ===
+              'Cannot claim from queue "jobs": unknown option "idlePollS" (did you mean "idlePollMs"?)',
+        );
+        await assert.rejects(
+          jobs.work(() => {}, { idlePollS: null } as never),
+          /unknown option "idlePollS" \(did you mean "idlePollMs"\?\)/,
+        );
+        // 0.05 meant 50 ms under the old name; as milliseconds it would poll in a busy loop.
+        assert.throws(
+          () => jobs.claim("w", { idlePollMs: 0.05 }),
+          (e: Error) =>
+            e instanceof RangeError &&
+            e.message ===
+              'Cannot claim from queue "jobs": idlePollMs must be a positive number or null, ' +
+                "got 0.05 (milliseconds, at least 1)",
+        );
+        await assert.rejects(jobs.work(() => {}, { idlePollMs: 0.05 }), /idlePollMs must be/);
+      }),
+    );
+
+    it(
       "readSince() timeoutMs is milliseconds: beyond a timer's range it is refused, Infinity waits for the next event",
       { skip, timeout: 30_000 },
       withDb(entry, async (db) => {

@@ -145,7 +145,7 @@ for (const stack of DRIZZLE_STACKS) {
           runs.push(job.payload.orderId);
           await handlerMayReturn;
           handlerDone = true;
-        }, { signal: stop.signal, idlePollS: 0.05 });
+        }, { signal: stop.signal, idlePollMs: 50 });
         await eventually(() => runs.length === 1, 5000, "the claim");
         app.orm.run(sql`BEGIN`);
         app.orm.insert(orders).values({ email: "ada@example.com" }).run();
@@ -185,7 +185,7 @@ for (const stack of DRIZZLE_STACKS) {
             if (!(error instanceof TransactionRollbackError)) throw error;
           }
           if (runs === 2) stop.abort();
-        }, { signal: stop.signal, idlePollS: 0.05 });
+        }, { signal: stop.signal, idlePollMs: 50 });
         assert.equal(runs, 2);
         assert.deepEqual(result, { acked: 0, retried: 0, dead: 1, lost: 1 });
         assert.equal(allOrders(app)[0].status, "failed");

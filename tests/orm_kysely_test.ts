@@ -137,7 +137,7 @@ describe("Kysely on better-sqlite3", () => {
         runs.push(job.payload.orderId);
         await handlerMayReturn;
         handlerDone = true;
-      }, { signal: stop.signal, idlePollS: 0.05 });
+      }, { signal: stop.signal, idlePollMs: 50 });
       await eventually(() => runs.length === 1, 5000, "the claim");
       await assert.rejects(
         app.orm.transaction().execute(async (trx) => {
@@ -182,7 +182,7 @@ describe("Kysely on better-sqlite3", () => {
           if (!(error instanceof Rollback)) throw error;
         }
         if (runs === 2) stop.abort();
-      }, { signal: stop.signal, idlePollS: 0.05 });
+      }, { signal: stop.signal, idlePollMs: 50 });
       assert.equal(runs, 2);
       assert.deepEqual(result, { acked: 0, retried: 0, dead: 1, lost: 1 });
       assert.equal((await allOrders(app))[0].status, "failed");

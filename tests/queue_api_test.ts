@@ -3,9 +3,24 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DatabaseClosedError } from "../mod.ts";
-import type { Database } from "../mod.ts";
+import type { Database, StandardSchemaV1 } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, sqlNow, withDb } from "./_db.ts";
+
+/** A schema for results `{ cents }` that hands out euros (a transforming schema). */
+const Euros: StandardSchemaV1<{ cents: number }, number> = {
+  "~standard": {
+    version: 1,
+    vendor: "test",
+    validate: (v) =>
+      typeof (v as { cents?: unknown } | null)?.cents === "number"
+        ? { value: (v as { cents: number }).cents / 100 }
+        : { issues: [{ message: "cents must be a number", path: ["cents"] }] },
+  },
+};
+
+/** True when `T` is `unknown`: a value nothing has checked. */
+type IsUnknown<T> = unknown extends T ? true : false;
 
 /** Every table's rows, to prove a refused call wrote nothing. */
 function snapshot(db: Database): string {
@@ -130,10 +145,10 @@ for (const entry of driverMatrix()) {
           [() => q.claimBatch("w", 0), RangeError, /n must be at least 1/],
           [() => q.claimBatch("w", -1), RangeError, /n must be at least 1/],
           [() => q.claimBatch("w", 2.5), TypeError, /n must be an integer/],
-          [() => q.ackBatch([1, 0], "w"), RangeError, /ids\[1\] must be at least 1/],
+          [() => q.ackBatch("w", [1, 0]), RangeError, /ids\[1\] must be at least 1/],
           [() => q.cancel(-3), RangeError, /id must be at least 1/],
           [() => q.getJob(Number.NaN), TypeError, /id must be an integer/],
-          [() => q.saveResult(1, 1, { ttlS: -5 }), RangeError, /ttlS must not be negative/],
+          [() => db.saveResult(1, 1, { ttlS: -5 }), RangeError, /ttlS must not be negative/],
           [() => q.deadLetters({ limit: 0 }), RangeError, /limit must be at least 1/],
           [() => q.purgeDead({ olderThanS: -1 }), RangeError, /olderThanS must not be negative/],
         ];
@@ -173,25 +188,24 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "saveResult() / getResult() round-trip JSON, upsert, expire and sweep",
+      "db.saveResult() / db.getResult() round-trip JSON, upsert, expire and sweep",
       { skip },
       withDb(entry, (db) => {
-        const q = db.queue("q");
-        q.saveResult(7, { ok: true });
-        assert.deepEqual(q.getResult(7), { ok: true });
-        assert.equal(q.getResult(8), undefined);
-        q.saveResult(7, "second", { ttlS: 3600 });
-        assert.equal(q.getResult(7), "second");
+        db.saveResult(7, { ok: true });
+        assert.deepEqual(db.getResult(7), { ok: true });
+        assert.equal(db.getResult(8), undefined);
+        db.saveResult(7, "second", { ttlS: 3600 });
+        assert.equal(db.getResult(7), "second");
         const row = db.driver.get<{ expires_at: number; value: string }>(
           "SELECT * FROM _honker_results WHERE job_id = 7",
         );
         assert.equal(row?.value, '"second"');
         assert.ok(Math.abs((row?.expires_at ?? 0) - (sqlNow(db) + 3600)) <= 1);
         db.driver.run("UPDATE _honker_results SET expires_at = unixepoch() - 1 WHERE job_id = 7");
-        assert.equal(q.getResult(7), undefined);
+        assert.equal(db.getResult(7), undefined);
         assert.equal(countRows(db, "_honker_results"), 1);
-        assert.equal(q.sweepResults(), 1);
-        assert.equal(q.sweepResults(), 0);
+        assert.equal(db.sweepResults(), 1);
+        assert.equal(db.sweepResults(), 0);
       }),
     );
 
@@ -245,9 +259,9 @@ for (const entry of driverMatrix()) {
         assert.equal(invoices.getJob(id)?.payload.invoice, 7);
         // One worker id serving both queues, as a process with one id per host would.
         assert.equal(invoices.claimOne("w")?.id, id);
-        assert.equal(emails.ackBatch([id], "w"), 0);
+        assert.equal(emails.ackBatch("w", [id]), 0);
         assert.equal(invoices.getJob(id)?.state, "processing");
-        assert.equal(invoices.ackBatch([id], "w"), 1);
+        assert.equal(invoices.ackBatch("w", [id]), 1);
         const dead = invoices.enqueue({ invoice: 8 });
         invoices.claimOne("w")?.fail("x");
         assert.equal(emails.requeueDead(dead), null);
@@ -263,15 +277,56 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "queue.schema is the schema the queue was opened with, its types kept",
+      { skip },
+      withDb(entry, (db) => {
+        const prices = db.queue("prices", { schema: Euros });
+        const schema: StandardSchemaV1<{ cents: number }, number> | undefined = prices.schema;
+        assert.equal(schema, Euros);
+        prices.enqueue({ cents: 120 });
+        const euros: number | undefined = prices.claimOne("w")?.payload;
+        assert.equal(euros, 1.2);
+      }),
+    );
+
+    it(
+      "db.getResult() is unknown unless typed; with { schema } it returns the schema's output or throws naming the job",
+      { skip },
+      withDb(entry, (db) => {
+        db.saveResult(1, { cents: 250 });
+        db.saveResult(2, { euros: 2.5 });
+        const plain = db.getResult(1);
+        const unchecked: IsUnknown<typeof plain> = true;
+        assert.ok(unchecked);
+        assert.deepEqual(plain, { cents: 250 });
+        const euros: number | undefined = db.getResult(1, { schema: Euros });
+        assert.equal(euros, 2.5);
+        assert.equal(db.getResult(3, { schema: Euros }), undefined);
+        assert.throws(
+          () => db.getResult(2, { schema: Euros }),
+          (e: Error) =>
+            e instanceof TypeError &&
+            e.message ===
+              "Cannot get a result: the result of job 2 does not match the schema " +
+                "(cents must be a number at $.cents)",
+        );
+      }),
+    );
+
+    it(
       "results are keyed by job id alone: a result saved after its job is gone reads back from any queue",
       { skip },
       withDb(entry, (db) => {
         const invoices = db.queue("invoices");
         const id = invoices.enqueue(1);
         assert.equal(invoices.claimOne("w")?.ack(), true);
-        invoices.saveResult(id, { paid: true });
+        db.saveResult(id, { paid: true });
         // Ids are unique across the file's queues, so no two jobs' results can collide.
-        assert.deepEqual(db.queue("emails").getResult(id), { paid: true });
+        assert.deepEqual(db.getResult(id), { paid: true });
+        db.saveResult(db.queue("emails").enqueue(2), "sent");
+        // Sweeping sweeps every queue's results: there is no queue to sweep by.
+        db.driver.run("UPDATE _honker_results SET expires_at = unixepoch() - 1");
+        assert.equal(db.sweepResults(), 2);
       }),
     );
 

@@ -35,7 +35,7 @@ for (const entry of driverMatrix()) {
         q.enqueueMany([1, 2, 3, 4, 5]);
         const batch = q.claimBatch("w", 3);
         assert.equal(batch.length, 3);
-        assert.equal(q.ackBatch(batch.map((j) => j.id), "w"), 3);
+        assert.equal(q.ackBatch("w", batch.map((j) => j.id)), 3);
         assert.equal(q.claimBatch("w", 10).length, 2);
       }),
     );

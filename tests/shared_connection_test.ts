@@ -106,7 +106,7 @@ for (const entry of driverMatrix()) {
             app.run("INSERT INTO orders (total) VALUES (?)", [1]);
             await sleep(20);
             handlerDone = true;
-          }, { signal: stop.signal, idlePollS: 0.05 });
+          }, { signal: stop.signal, idlePollMs: 50 });
           await eventually(() => handlerDone, 5000, "the handler");
           await sleep(300); // work() wants to ack now
           assert.equal(countRows(db, "_honker_live"), 1, "the ack must not run inside it");
@@ -137,7 +137,7 @@ for (const entry of driverMatrix()) {
             await sleep(20);
             // Job 1's first run is rolled back with the order; every other run commits.
             app.exec(job.payload === 1 && runs.length === 1 ? "ROLLBACK" : "COMMIT");
-          }, { signal: stop.signal, idlePollS: 0.05 });
+          }, { signal: stop.signal, idlePollMs: 50 });
           await eventually(() => countRows(db, "_honker_live") === 0, 5000, "both jobs done");
           stop.abort();
           const result = await done;
@@ -171,7 +171,7 @@ for (const entry of driverMatrix()) {
       { skip, timeout: 20_000 },
       () =>
         shared(entry, async (db, app, other) => {
-          const jobs = db.queue<number>("jobs").claim("w", { idlePollS: null });
+          const jobs = db.queue<number>("jobs").claim("w", { idlePollMs: null });
           const next = jobs.next();
           await sleep(50);
           app.exec("BEGIN");

@@ -90,7 +90,7 @@ for (const entry of driverMatrix()) {
           other.exec("BEGIN IMMEDIATE");
           const done = q.work((job) => {
             handled.push(job.payload);
-          }, { signal: stop.signal, idlePollS: 0.05 });
+          }, { signal: stop.signal, idlePollMs: 50 });
           let settled = false;
           done.then(() => (settled = true), () => (settled = true));
           await sleep(6 * SHORT_BUSY_MS);
@@ -110,7 +110,7 @@ for (const entry of driverMatrix()) {
           const stop = new AbortController();
           const jobs = db.queue<number>("jobs").claim("w", {
             signal: stop.signal,
-            idlePollS: 0.05,
+            idlePollMs: 50,
           });
           const events = db.stream<number>("t").subscribe("c", {
             signal: stop.signal,

@@ -61,7 +61,7 @@ for (const entry of driverMatrix()) {
           const idle = db.queue<number>("idle");
           const busy = db.queue<number>("busy");
           const stop = new AbortController();
-          const idleRun = idle.work(() => {}, { idlePollS: null, signal: stop.signal });
+          const idleRun = idle.work(() => {}, { idlePollMs: null, signal: stop.signal });
           await sleep(50);
           const looksAtIdle = () =>
             driver.log.filter((s) => s.sql.startsWith("SELECT") && s.params[0] === "idle")

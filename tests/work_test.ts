@@ -31,7 +31,7 @@ describe("Queue.work()", () => {
     const stop = new AbortController();
     const done = q.work((job) => void seen.push(job.payload), {
       signal: stop.signal,
-      idlePollS: null,
+      idlePollMs: null,
     });
     await until(() => seen.length === 5);
     stop.abort();
@@ -45,13 +45,20 @@ describe("Queue.work()", () => {
     SLOW,
     async () => {
       const db = await open(tempDbPath());
-      const q = db.queue("q", { maxAttempts: 3 });
+      const q = db.queue<string>("q", { maxAttempts: 3 });
       const id = q.enqueue("flaky");
       const errors: unknown[] = [];
+      const seen: string[] = [];
       const stop = new AbortController();
       const done = q.work(() => {
         throw new Error("boom");
-      }, { signal: stop.signal, retryDelayS: 10, idlePollS: 0.05, onError: (e) => errors.push(e) });
+      }, {
+        signal: stop.signal,
+        retryDelayS: 10,
+        idlePollMs: 50,
+        // onError gets the queue's Job<string>: its payload needs no cast.
+        onError: (e, job) => errors.push(e) && seen.push(job.payload.toUpperCase()),
+      });
       for (const expectedDelayS of [10, 20]) {
         await until(() =>
           q.getJob(id)?.state === "pending" && (q.getJob(id)?.attempts ?? 0) === errors.length &&
@@ -63,6 +70,7 @@ describe("Queue.work()", () => {
       }
       stop.abort();
       assert.deepEqual(await done, { acked: 0, retried: 2, dead: 1, lost: 0 });
+      assert.deepEqual(seen, ["FLAKY", "FLAKY", "FLAKY"]);
       const [dead] = q.deadLetters();
       assert.equal(dead.id, id);
       assert.equal(dead.lastError, "Error: boom");
@@ -82,7 +90,7 @@ describe("Queue.work()", () => {
       firstExpiry = q.getJob(id)?.claimExpiresAt ?? 0;
       await sleep(2_300);
       lastExpiry = q.getJob(id)?.claimExpiresAt ?? 0;
-    }, { signal: stop.signal, idlePollS: null });
+    }, { signal: stop.signal, idlePollMs: null });
     await until(() => lastExpiry > 0);
     stop.abort();
     assert.equal((await done).acked, 1);
@@ -101,7 +109,7 @@ describe("Queue.work()", () => {
       peak = Math.max(peak, ++running);
       await sleep(50);
       running--;
-    }, { concurrency: 3, signal: stop.signal, idlePollS: null });
+    }, { concurrency: 3, signal: stop.signal, idlePollMs: null });
     await until(() => q.stats().pending + q.stats().processing === 0);
     stop.abort();
     assert.equal((await done).acked, 9);
@@ -119,7 +127,7 @@ describe("Queue.work()", () => {
       started++;
       stop.abort();
       await sleep(100);
-    }, { signal: stop.signal, idlePollS: null });
+    }, { signal: stop.signal, idlePollMs: null });
     assert.deepEqual(await done, { acked: 1, retried: 0, dead: 0, lost: 0 });
     assert.equal(started, 1);
     assert.equal(q.stats().pending, 1);
@@ -136,7 +144,7 @@ describe("Queue.work()", () => {
       handlerSignal = signal;
       stop.abort();
       return new Promise(() => {});
-    }, { signal: stop.signal, graceMs: 200, idlePollS: null });
+    }, { signal: stop.signal, graceMs: 200, idlePollMs: null });
     const started = Date.now();
     assert.deepEqual(await done, { acked: 0, retried: 0, dead: 0, lost: 0 });
     assert.ok(Date.now() - started < 2_000);
@@ -156,7 +164,7 @@ describe("Queue.work()", () => {
         assert.equal(job.ack(), true);
       });
       if (job.payload.orderId === 2) stop.abort();
-    }, { signal: stop.signal, idlePollS: null });
+    }, { signal: stop.signal, idlePollMs: null });
     assert.deepEqual(await done, { acked: 2, retried: 0, dead: 0, lost: 0 });
     assert.equal(db.driver.get<{ n: number }>("SELECT count(*) AS n FROM shipped")?.n, 2);
     assert.equal(q.stats().pending + q.stats().processing, 0);
@@ -195,7 +203,7 @@ describe("Queue.work()", () => {
       await sleep(300);
       during = writes() - before;
       stop.abort();
-    }, { signal: stop.signal, idlePollS: null });
+    }, { signal: stop.signal, idlePollMs: null });
     assert.deepEqual(await done, { acked: 1, retried: 0, dead: 0, lost: 0 });
     assert.equal(during, 0, "no heartbeat is due within 300 ms of a years-long claim");
     db.close();

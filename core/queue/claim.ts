@@ -12,21 +12,21 @@ import { requireName, requireOptions } from "../db/validate.ts";
 import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "../wait/wait_loop.ts";
 import type { Waker } from "../wait/waker.ts";
 
-export { IDLE_POLL_DEFAULT_S, idlePollMs, SLEEP_CAP_MS } from "../wait/wait_loop.ts";
+export { IDLE_POLL_DEFAULT_MS, idlePollMs, SLEEP_CAP_MS } from "../wait/wait_loop.ts";
 
 /** Options for `queue.claim()`. */
 export interface ClaimOptions {
   /**
-   * Seconds between claim attempts when no wake arrives. `null` waits for wakes and deadlines
-   * only (still re-checking at least every 30 s). Defaults to 5.
+   * Milliseconds between claim attempts when no wake arrives (at least 1). `null` waits for
+   * wakes and deadlines only (still re-checking at least every 30 s). Defaults to 5000.
    */
-  idlePollS?: number | null;
+  idlePollMs?: number | null;
   /** Ends the iteration. */
   signal?: AbortSignal;
 }
 
 /** The keys `claim()` accepts. */
-export const CLAIM_OPTION_KEYS: readonly (keyof ClaimOptions)[] = ["idlePollS", "signal"];
+export const CLAIM_OPTION_KEYS: readonly (keyof ClaimOptions)[] = ["idlePollMs", "signal"];
 
 /** What claiming needs of a queue: its name and a claim in the background. */
 export interface ClaimSource<T> {
@@ -80,7 +80,7 @@ export function claimIterator<T>(
   const action = `claim from queue ${JSON.stringify(queue.name)}`;
   requireName(workerId, "workerId", action);
   const opts = requireOptions(options, action, CLAIM_OPTION_KEYS);
-  const idleMs = idlePollMs(opts.idlePollS, action);
+  const idleMs = idlePollMs(opts.idlePollMs, action);
   return abortableIterator<Job<T>>(async (signal) => {
     const jobs = await claimWhenDue(queue, waker, workerId, 1, { idleMs, signal });
     return jobs?.[0];

@@ -31,10 +31,9 @@ import {
   JOB_NEXT_CLAIM_AT,
   JOB_RELEASE,
   JOB_RETRY,
-  RESULT_GET,
-  RESULT_SWEEP,
-  RESULT_UPSERT,
+  JOB_STATS,
 } from "./sql.ts";
+import type { EnqueueTiming, JobInfo, QueueStats } from "./types.ts";
 
 /** A `_honker_live` row as stored. */
 export interface JobRow {
@@ -51,15 +50,6 @@ export interface JobRow {
   max_attempts: number;
   created_at: number;
   expires_at: number | null;
-}
-
-/** Where a job runs: either a delay from now or an absolute instant, else now. */
-export interface EnqueueTiming {
-  delayS: number | null;
-  runAt: number | null;
-  priority: number;
-  maxAttempts: number;
-  expiresS: number | null;
 }
 
 /** `honker_enqueue`. Returns the new id. */
@@ -239,6 +229,24 @@ export function getQueueJobRow(
   return driver.get<JobRow>(JOB_GET_IN_QUEUE, [id, queue]);
 }
 
+/** `queue.getJob()`: a live row as reported, its payload already decoded (and validated). */
+export function toJobInfo<T>(row: JobRow, payload: T): JobInfo<T> {
+  return {
+    id: row.id,
+    queue: row.queue,
+    payload,
+    state: row.state as JobInfo["state"],
+    priority: row.priority,
+    runAt: row.run_at,
+    workerId: row.worker_id,
+    claimExpiresAt: row.claim_expires_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
 /** `honker_sweep_expired`: expired pending rows to dead with reason 'expired'. */
 export function sweepExpiredJobs(driver: SqliteDriver, queue: string): number {
   const rows = driver.all<JobRow>(JOB_DELETE_EXPIRED, [queue]);
@@ -252,25 +260,16 @@ export function nextClaimAt(driver: SqliteDriver, queue: string): number {
   return row?.t ?? 0;
 }
 
-/** `honker_result_save`. */
-export function saveResult(
-  driver: SqliteDriver,
-  jobId: number,
-  value: string,
-  ttlS: number,
-): number {
-  driver.run(RESULT_UPSERT, [jobId, value, ttlS, ttlS]);
-  return 1;
-}
-
-/** `honker_result_get`: the stored text, or null when absent or expired. */
-export function getResult(driver: SqliteDriver, jobId: number): string | null {
-  return driver.get<{ value: string | null }>(RESULT_GET, [jobId])?.value ?? null;
-}
-
-/** `honker_result_sweep`. */
-export function sweepResults(driver: SqliteDriver): number {
-  return driver.run(RESULT_SWEEP).changes;
+/** `queue.stats()`: counts of pending, scheduled, processing and dead jobs. */
+export function queueStats(driver: SqliteDriver, queue: string): QueueStats {
+  type Row = QueueStats & { [column: string]: number };
+  const row = driver.get<Row>(JOB_STATS, [queue, queue, queue, queue]);
+  return {
+    pending: row?.pending ?? 0,
+    scheduled: row?.scheduled ?? 0,
+    processing: row?.processing ?? 0,
+    dead: row?.dead ?? 0,
+  };
 }
 
 /** Gives a held job back at once (its claim expires now); see JOB_RELEASE. */

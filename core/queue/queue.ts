@@ -1,6 +1,7 @@
 /**
  * The durable work queue (spec §2): enqueue, claim with a visibility timeout, ack, retry,
- * dead letters, results.
+ * dead letters. (Job results are keyed by job id alone, so they live on the Database:
+ * `results.ts`.)
  *
  * @module
  */
@@ -15,11 +16,9 @@ import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_lette
 import type { Job } from "./job.ts";
 import { parseJson, toJsonText } from "../db/json.ts";
 import * as ops from "./ops.ts";
-import type { EnqueueTiming } from "./ops.ts";
-import { JOB_STATS } from "./sql.ts";
 import { requireSchema, validateForRead, validateForWrite } from "../db/standard_schema.ts";
 import {
-  ENQUEUE_OPTION_KEYS,
+  checkEnqueueOptions,
   MAX_ATTEMPTS_DEFAULT,
   QUEUE_OPTION_KEYS,
   VISIBILITY_TIMEOUT_DEFAULT_S,
@@ -29,15 +28,7 @@ import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { work } from "./work.ts";
 import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
-import {
-  requireCount,
-  requireId,
-  requireInstant,
-  requireInteger,
-  requireName,
-  requireOptions,
-  requireSeconds,
-} from "../db/validate.ts";
+import { requireCount, requireId, requireName, requireOptions } from "../db/validate.ts";
 
 export { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./types.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
@@ -65,21 +56,12 @@ export class Queue<T = unknown, In = T> {
   readonly visibilityTimeoutS: number;
   /** Claims a job gets by default. */
   readonly maxAttempts: number;
-  /** The payload schema, if any. */
-  readonly schema: StandardSchemaV1 | undefined;
+  /** The payload schema the queue was opened with, if any. */
+  readonly schema: StandardSchemaV1<In, T> | undefined;
   #ctx: DatabaseContext;
-  #resultTtlS: number;
 
-  /**
-   * @internal Use `db.queue()`. `resultTtlS` is the TTL of a result saved without `ttlS`: the
-   * database's `retention.resultsS`, or 0 (never expires).
-   */
-  constructor(
-    ctx: DatabaseContext,
-    name: string,
-    options: QueueOptions<T, In> = {},
-    resultTtlS = 0,
-  ) {
+  /** @internal Use `db.queue()`. */
+  constructor(ctx: DatabaseContext, name: string, options: QueueOptions<T, In> = {}) {
     const action = `open queue ${JSON.stringify(name)}`;
     this.name = requireName(name, "the queue name", action);
     requireOptions(options, action, QUEUE_OPTION_KEYS);
@@ -93,27 +75,13 @@ export class Queue<T = unknown, In = T> {
       "maxAttempts",
       action,
     );
-    this.schema = options.schema === undefined ? undefined : requireSchema(options.schema, action);
+    if (options.schema !== undefined) requireSchema(options.schema, action);
+    this.schema = options.schema;
     this.#ctx = ctx;
-    this.#resultTtlS = resultTtlS;
   }
 
   #action(verb: string): string {
     return `${verb} queue ${JSON.stringify(this.name)}`;
-  }
-
-  #timing(options: EnqueueOptions, action: string): EnqueueTiming {
-    return {
-      delayS: options.delayS === undefined
-        ? null
-        : requireSeconds(options.delayS, "delayS", action),
-      runAt: options.runAt === undefined ? null : requireInstant(options.runAt, "runAt", action),
-      priority: requireInteger(options.priority ?? 0, "priority", action),
-      maxAttempts: requireCount(options.maxAttempts ?? this.maxAttempts, "maxAttempts", action),
-      expiresS: options.expiresS === undefined
-        ? null
-        : requireSeconds(options.expiresS, "expiresS", action),
-    };
   }
 
   /**
@@ -126,11 +94,10 @@ export class Queue<T = unknown, In = T> {
    */
   enqueue(payload: In, options?: EnqueueOptions): number {
     const action = this.#action("enqueue to");
-    const opts = requireOptions(options, action, ENQUEUE_OPTION_KEYS);
-    const timing = this.#timing(opts, action);
+    const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
     validateForWrite(this.schema, payload, action);
     const text = toJsonText(payload, action);
-    const driver = this.#ctx.joinTx(opts.tx, action);
+    const driver = this.#ctx.joinTx(tx, action);
     const id = ops.enqueueJob(driver, this.name, text, timing);
     this.#ctx.wrote();
     return id;
@@ -142,14 +109,13 @@ export class Queue<T = unknown, In = T> {
     if (!Array.isArray(payloads)) {
       throw new TypeError(`Cannot ${action}: payloads must be an array`);
     }
-    const opts = requireOptions(options, action, ENQUEUE_OPTION_KEYS);
-    const timing = this.#timing(opts, action);
+    const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
     const texts = payloads.map((payload, i) => {
       const where = `${action} (payload ${i})`;
       validateForWrite(this.schema, payload, where);
       return toJsonText(payload, where);
     });
-    const driver = this.#ctx.joinTx(opts.tx, action);
+    const driver = this.#ctx.joinTx(tx, action);
     if (texts.length === 0) return [];
     const ids = ops.enqueueJobs(driver, this.name, texts, timing);
     this.#ctx.wrote();
@@ -221,7 +187,7 @@ export class Queue<T = unknown, In = T> {
    * // later: stop.abort(); console.log(await done);
    * ```
    */
-  work(handler: JobHandler<T>, options?: WorkOptions): Promise<WorkResult> {
+  work(handler: JobHandler<T>, options?: WorkOptions<T>): Promise<WorkResult> {
     this.#ctx.open(this.#action("work on"));
     return work(this, this.#ctx.waker, handler, options);
   }
@@ -230,11 +196,11 @@ export class Queue<T = unknown, In = T> {
    * Acks many jobs of this queue held by `workerId`. Returns how many were still held and are
    * now done; an id of another queue's job is not acked (one worker id may serve many queues).
    */
-  ackBatch(ids: readonly number[], workerId: string): number {
+  ackBatch(workerId: string, ids: readonly number[]): number {
     const action = this.#action("ack jobs of");
+    requireName(workerId, "workerId", action);
     if (!Array.isArray(ids)) throw new TypeError(`Cannot ${action}: ids must be an array`);
     ids.forEach((id, i) => requireId(id, `ids[${i}]`, action));
-    requireName(workerId, "workerId", action);
     const driver = this.#ctx.open(action);
     if (ids.length === 0) return 0;
     const count = ops.ackQueueJobs(driver, this.name, ids, workerId);
@@ -267,23 +233,10 @@ export class Queue<T = unknown, In = T> {
     const row = ops.getQueueJobRow(this.#ctx.open(action), this.name, id);
     if (!row) return null;
     const stored = parseJson<unknown>(row.payload);
-    return {
-      id: row.id,
-      queue: row.queue,
-      payload:
-        (this.schema === undefined
-          ? stored
-          : validateForRead(this.schema, stored, `the payload of job ${id}`, action)) as T,
-      state: row.state as JobInfo["state"],
-      priority: row.priority,
-      runAt: row.run_at,
-      workerId: row.worker_id,
-      claimExpiresAt: row.claim_expires_at,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-    };
+    const payload = this.schema === undefined
+      ? stored
+      : validateForRead(this.schema, stored, `the payload of job ${id}`, action);
+    return ops.toJobInfo(row, payload as T);
   }
 
   /** Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. */
@@ -298,53 +251,9 @@ export class Queue<T = unknown, In = T> {
     return ops.nextClaimAt(this.#ctx.open(this.#action("read the next claim time of")), this.name);
   }
 
-  /**
-   * Stores a job's result as JSON (upsert by job id), expiring after `ttlS` seconds: by default
-   * the database's `retention.resultsS` (7 days unless changed; never with `retention: false`),
-   * and 0 keeps it forever, as in honker. Maintenance deletes expired results.
-   *
-   * Results are keyed by job id alone, as in honker's `_honker_results` (honker's file has no
-   * queue column there): job ids are unique across every queue of the file, so results cannot
-   * collide, and a result is usually saved once its job is gone, when its queue can no longer
-   * be checked. So this and `getResult()` work on any job id, whatever handle they are called on.
-   */
-  saveResult(jobId: number, value: unknown, options?: { ttlS?: number; tx?: Transaction }): void {
-    const action = this.#action("save a result for");
-    requireId(jobId, "jobId", action);
-    const opts = requireOptions(options, action, ["ttlS", "tx"]);
-    const ttlS = requireSeconds(opts.ttlS ?? this.#resultTtlS, "ttlS", action);
-    const text = toJsonText(value, action);
-    ops.saveResult(this.#ctx.joinTx(opts.tx, action), jobId, text, ttlS);
-    this.#ctx.wrote();
-  }
-
-  /** Reads a saved result (keyed by job id alone, see `saveResult()`); undefined when absent or expired. */
-  getResult<R = unknown>(jobId: number): R | undefined {
-    const action = this.#action("get a result of");
-    requireId(jobId, "jobId", action);
-    const text = ops.getResult(this.#ctx.open(action), jobId);
-    return text === null ? undefined : parseJson<R>(text);
-  }
-
-  /** Deletes expired results (of every queue: results are keyed by job id only). */
-  sweepResults(): number {
-    return ops.sweepResults(this.#ctx.open(this.#action("sweep results of")));
-  }
-
   /** Counts of pending, scheduled, processing and dead jobs. */
   stats(): QueueStats {
-    const row = this.#ctx.open(this.#action("read stats of")).get<
-      QueueStats & { [k: string]: number }
-    >(
-      JOB_STATS,
-      [this.name, this.name, this.name, this.name],
-    );
-    return {
-      pending: row?.pending ?? 0,
-      scheduled: row?.scheduled ?? 0,
-      processing: row?.processing ?? 0,
-      dead: row?.dead ?? 0,
-    };
+    return ops.queueStats(this.#ctx.open(this.#action("read stats of")), this.name);
   }
 
   /**

@@ -11,6 +11,7 @@ import { fail, int, intOrNull, text } from "../db/sql_args.ts";
 import { createSchema } from "../schema/schema.ts";
 import * as ops from "./ops.ts";
 import type { JobRow } from "./ops.ts";
+import { deleteExpiredResults, readResult, upsertResult } from "./results.ts";
 
 /** The JSON object honker returns for a claimed job (keys in serde's sorted order). */
 function claimedJson(row: JobRow): Record<string, unknown> {
@@ -104,9 +105,9 @@ export function queueFunctions(d: SqliteDriver): Record<string, [number, SqlFunc
     ],
     honker_result_save: [3, (...a) => {
       const f = "honker_result_save";
-      return ops.saveResult(d, int(f, a, 0), text(f, a, 1), int(f, a, 2));
+      return upsertResult(d, int(f, a, 0), text(f, a, 1), int(f, a, 2));
     }],
-    honker_result_get: [1, (...a) => ops.getResult(d, int("honker_result_get", a, 0))],
-    honker_result_sweep: [0, () => ops.sweepResults(d)],
+    honker_result_get: [1, (...a) => readResult(d, int("honker_result_get", a, 0))],
+    honker_result_sweep: [0, () => deleteExpiredResults(d)],
   };
 }

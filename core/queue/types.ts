@@ -1,12 +1,19 @@
 /**
  * The queue's option and result types, apart from the class so that each file stays one
- * concept.
+ * concept: the options and their checks, and what reads return.
  *
  * @module
  */
 
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
+import {
+  requireCount,
+  requireInstant,
+  requireInteger,
+  requireOptions,
+  requireSeconds,
+} from "../db/validate.ts";
 
 /** Default claim lifetime before another worker may take the job: 300 s, as honker. */
 export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
@@ -41,6 +48,15 @@ export const QUEUE_OPTION_KEYS: readonly (keyof QueueOptions)[] = [
   "schema",
 ];
 
+/** Where a job runs (a delay from now, or an absolute instant, else now) and its limits, checked. */
+export interface EnqueueTiming {
+  delayS: number | null;
+  runAt: number | null;
+  priority: number;
+  maxAttempts: number;
+  expiresS: number | null;
+}
+
 /** Options for `enqueue()` and `enqueueMany()`. */
 export interface EnqueueOptions {
   /** Commit together with this open transaction. */
@@ -69,6 +85,28 @@ export const ENQUEUE_OPTION_KEYS: readonly (keyof EnqueueOptions)[] = [
   "expiresS",
   "maxAttempts",
 ];
+
+/**
+ * Checks the options of `enqueue()` and `enqueueMany()`; `maxAttempts` defaults to the queue's.
+ * Returns the transaction to join and the timing to store.
+ */
+export function checkEnqueueOptions(
+  options: EnqueueOptions | undefined,
+  queueMaxAttempts: number,
+  action: string,
+): { tx: Transaction | undefined; timing: EnqueueTiming } {
+  const opts = requireOptions(options, action, ENQUEUE_OPTION_KEYS);
+  const seconds = (value: number | undefined, what: string) =>
+    value === undefined ? null : requireSeconds(value, what, action);
+  const timing: EnqueueTiming = {
+    delayS: seconds(opts.delayS, "delayS"),
+    runAt: opts.runAt === undefined ? null : requireInstant(opts.runAt, "runAt", action),
+    priority: requireInteger(opts.priority ?? 0, "priority", action),
+    maxAttempts: requireCount(opts.maxAttempts ?? queueMaxAttempts, "maxAttempts", action),
+    expiresS: seconds(opts.expiresS, "expiresS"),
+  };
+  return { tx: opts.tx, timing };
+}
 
 /** A live job as `getJob()` reports it. */
 export interface JobInfo<T = unknown> {

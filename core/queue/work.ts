@@ -42,7 +42,7 @@ export {
 } from "./work_types.ts";
 export type { JobContext, JobHandler, WorkOptions, WorkResult, WorkSource } from "./work_types.ts";
 
-function settings<T>(queueName: string, handler: JobHandler<T>, options?: WorkOptions) {
+function settings<T>(queueName: string, handler: JobHandler<T>, options?: WorkOptions<T>) {
   const action = `work on queue ${JSON.stringify(queueName)}`;
   if (typeof handler !== "function") {
     throw new TypeError(`Cannot ${action}: the handler must be a function`);
@@ -62,7 +62,7 @@ function settings<T>(queueName: string, handler: JobHandler<T>, options?: WorkOp
     ),
     retryDelayS: requireSeconds(opts.retryDelayS ?? RETRY_DELAY_DEFAULT_S, "retryDelayS", action),
     graceMs: requireTimerMs(opts.graceMs ?? GRACE_DEFAULT_MS, "graceMs", action, true),
-    idleMs: idlePollMs(opts.idlePollS, action),
+    idleMs: idlePollMs(opts.idlePollMs, action),
     onError: opts.onError,
   };
   return { s, signal: opts.signal };
@@ -73,7 +73,7 @@ export async function work<T>(
   queue: WorkSource<T>,
   waker: Waker,
   handler: JobHandler<T>,
-  options?: WorkOptions,
+  options?: WorkOptions<T>,
 ): Promise<WorkResult> {
   const { s, signal } = settings(queue.name, handler, options);
   const run = new WorkRun(queue, waker, s);

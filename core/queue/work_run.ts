@@ -238,7 +238,7 @@ export class WorkRun<T> {
   /** Tells onError about a handler's error; an onError that throws is reported, never fatal. */
   #report(error: unknown, job: Job<T>): void {
     try {
-      this.#s.onError?.(error, job as Job<unknown>);
+      this.#s.onError?.(error, job);
     } catch (thrown) {
       console.error(`honker-ts: ${this.#s.action}: onError threw`, thrown);
     }

@@ -29,8 +29,12 @@ export interface JobContext {
 /** Runs one job; throw to retry it. */
 export type JobHandler<T> = (job: Job<T>, context: JobContext) => unknown;
 
-/** Options for `queue.work()`. */
-export interface WorkOptions extends ClaimOptions {
+/**
+ * Options for `queue.work()`.
+ *
+ * @typeParam T The payload type of the queue's jobs, as `onError` gets them.
+ */
+export interface WorkOptions<T = unknown> extends ClaimOptions {
   /** Handlers running at once. Defaults to 1. */
   concurrency?: number;
   /** The worker id claims are made under. Defaults to a random `work-…` id. */
@@ -43,7 +47,7 @@ export interface WorkOptions extends ClaimOptions {
    * Told about every handler error (the job is retried or dead-lettered either way). An
    * `onError` that throws is reported on the console; it never stops the worker.
    */
-  onError?: (error: unknown, job: Job<unknown>) => void;
+  onError?: (error: unknown, job: Job<T>) => void;
 }
 
 /** What a `work()` run did. */
@@ -65,7 +69,7 @@ export const WORK_OPTION_KEYS: readonly (keyof WorkOptions)[] = [
   "retryDelayS",
   "graceMs",
   "onError",
-  "idlePollS",
+  "idlePollMs",
   "signal",
 ];
 
@@ -83,7 +87,7 @@ export interface WorkSettings<T> {
   retryDelayS: number;
   graceMs: number;
   idleMs: number;
-  onError: WorkOptions["onError"];
+  onError: WorkOptions<T>["onError"];
 }
 
 /**

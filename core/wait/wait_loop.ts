@@ -1,9 +1,10 @@
 /**
- * The one wait loop every waiting API uses (claim, work, subscribe, listen, readSince, withLock,
- * the scheduler): read the waker's sequence, look, and when the look found nothing, sleep until a
- * commit from any process, a deadline, or abort. It survives the two things a long-running loop
- * meets in real use: a watcher that died (waits then poll), and a database another process keeps
- * busy (SQLITE_BUSY / SQLITE_LOCKED are retried after a jittered backoff, never fatal).
+ * The one wait loop every waiting API uses (claim, work, subscribe, listen, waitForEvents,
+ * withLock, the scheduler): read the waker's sequence, look, and when the look found nothing,
+ * sleep until a commit from any process, a deadline, or abort. It survives the two things a
+ * long-running loop meets in real use: a watcher that died (waits then poll), and a database
+ * another process keeps busy (SQLITE_BUSY / SQLITE_LOCKED are retried after a jittered backoff,
+ * never fatal).
  *
  * @module
  */
@@ -13,21 +14,32 @@ import type { Waker } from "./waker.ts";
 
 /** A single sleep never lasts longer, so a suspended machine cannot oversleep a deadline. */
 export const SLEEP_CAP_MS = 30_000;
-/** Default idle poll: a look at least this often even without any wake. */
-export const IDLE_POLL_DEFAULT_S = 5;
+/** Default idle poll in milliseconds: a look at least this often even without any wake. */
+export const IDLE_POLL_DEFAULT_MS = 5_000;
 /** The first pause after a busy database; it doubles per failure in a row. */
 export const BUSY_BACKOFF_MIN_MS = 5;
 /** The longest pause between tries on a busy database. */
 export const BUSY_BACKOFF_MAX_MS = 250;
 
-/** Checks an `idlePollS` option and returns it in milliseconds (Infinity for null). */
-export function idlePollMs(value: number | null | undefined, action: string): number {
-  if (value === null) return Infinity;
-  const s = value ?? IDLE_POLL_DEFAULT_S;
-  if (typeof s !== "number" || !Number.isFinite(s) || s <= 0) {
-    throw new RangeError(`Cannot ${action}: idlePollS must be a positive number or null, got ${s}`);
+/**
+ * Checks an `idlePollMs` option (milliseconds; undefined for the default, null for "wakes and
+ * deadlines only") and returns it (Infinity for null).
+ *
+ * @throws {RangeError} For a number below 1 ms, or NaN or ±Infinity.
+ * @throws {TypeError} For anything else but a number, null or undefined.
+ */
+export function idlePollMs(valueMs: number | null | undefined, action: string): number {
+  if (valueMs === null) return Infinity;
+  const ms: unknown = valueMs ?? IDLE_POLL_DEFAULT_MS;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 1) {
+    const error = typeof ms === "number" ? RangeError : TypeError;
+    const got = typeof ms === "string" ? JSON.stringify(ms) : String(ms);
+    throw new error(
+      `Cannot ${action}: idlePollMs must be a positive number or null, got ${got} ` +
+        "(milliseconds, at least 1)",
+    );
   }
-  return s * 1000;
+  return ms;
 }
 
 /**

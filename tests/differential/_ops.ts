@@ -94,7 +94,7 @@ const OURS: Record<string, Exec<Ours>> = {
     );
   },
   ack: (s, o) => recent(s.claims, o.ref!)?.ack() ?? NONE,
-  ackBatch: (s, o) => s.db.queue("a").ackBatch(o.refs!.map((r) => idOf(s.ids, r)), o.w!),
+  ackBatch: (s, o) => s.db.queue("a").ackBatch(o.w!, o.refs!.map((r) => idOf(s.ids, r))),
   retry: (s, o) => recent(s.claims, o.ref!)?.retry(o.s, o.err) ?? NONE,
   fail: (s, o) => recent(s.claims, o.ref!)?.fail(o.err) ?? NONE,
   heartbeat: (s, o) => recent(s.claims, o.ref!)?.heartbeat(o.s) ?? NONE,
@@ -106,14 +106,14 @@ const OURS: Record<string, Exec<Ours>> = {
   nextClaimAt: (s, o) => s.db.queue(o.q!).nextClaimAt(),
   sweepExpired: (s, o) => s.db.queue(o.q!).sweepExpired(),
   saveResult: (s, o) => {
-    s.db.queue("a").saveResult(idOf(s.ids, o.ref!), o.p, { ttlS: o.ttl, tx: s.tx });
+    s.db.saveResult(idOf(s.ids, o.ref!), o.p, { ttlS: o.ttl, tx: s.tx });
     return 1;
   },
   getResult: (s, o) => {
-    const v = s.db.queue("a").getResult(idOf(s.ids, o.ref!));
+    const v = s.db.getResult(idOf(s.ids, o.ref!));
     return v === undefined ? null : { v };
   },
-  sweepResults: (s) => s.db.queue("a").sweepResults(),
+  sweepResults: (s) => s.db.sweepResults(),
   publish: (s, o) => s.db.stream(o.t!).publish(o.p, { key: o.key, tx: s.tx }),
   publishMany: (s, o) => s.db.stream(o.t!).publishMany(o.p as unknown[], { key: o.key, tx: s.tx }),
   readSince: (s, o) => s.db.stream(o.t!).readSince(o.off!, o.lim).map(snake),
