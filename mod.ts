@@ -66,6 +66,7 @@ export type {
   Fire,
   ScheduledTask,
   ScheduleSpec,
+  ScheduleTarget,
   ScheduleUpdate,
   TickOptions,
 } from "./core/scheduler/scheduler.ts";
