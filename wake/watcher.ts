@@ -49,7 +49,7 @@ const BUILT_IN: Record<string, DriverName> = {
   "bun-ffi": "bun-ffi",
 };
 
-/** A running watcher: which mode it ended up in, and how to stop it. */
+/** A running change source (fs events, inotify or polling): how to stop it. */
 interface Source {
   stop(): void;
 }
