@@ -105,10 +105,11 @@ export class Scheduler {
   /**
    * Registers (or replaces) a schedule; its first fire is the next boundary after now. An
    * existing schedule of that name with the same expression and queue keeps its next fire, so
-   * calling `add()` at every boot loses no boundary (see `ScheduleSpec`).
+   * calling `add()` at every boot loses no boundary (see `ScheduleSpec`). Given a Queue handle
+   * as `queue`, the payload has that queue's payload type, and its schema, if any, checks it.
    *
-   * @throws {TypeError|RangeError} For an invalid expression (naming the field) or option;
-   * nothing is written.
+   * @throws {TypeError|RangeError} For an invalid expression (naming the field) or option, or a
+   * payload the target queue's schema refuses; nothing is written.
    */
   add<T = unknown>(spec: ScheduleSpec<T>): void {
     const action = `add schedule ${JSON.stringify(spec?.name)}`;
