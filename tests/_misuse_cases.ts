@@ -832,6 +832,12 @@ function streamAndSchedulerCases(): MisuseCase[] {
       /queue must not be empty/,
     ),
     c(
+      "scheduler.add queue {}",
+      (f) => f.scheduler.add(s({ queue: {} })),
+      T,
+      /queue must be a queue name or a Queue, got an object/,
+    ),
+    c(
       "scheduler.add schedule 5",
       (f) => f.scheduler.add(s({ schedule: 5 })),
       T,

@@ -78,7 +78,11 @@ function report(tasks: UnreadableTask[], onError: TickOptions["onError"]): void 
  * (a TypeError before anything is written).
  */
 function targetQueue(target: ScheduleTarget<unknown>, payload: unknown, action: string): string {
-  if (typeof target !== "object" || target === null) return requireName(target, "queue", action);
+  if (typeof target === "string") return requireName(target, "queue", action);
+  if (typeof target !== "object" || target === null || typeof target.name !== "string") {
+    const got = target === null || typeof target !== "object" ? String(target) : "an object";
+    throw new TypeError(`Cannot ${action}: queue must be a queue name or a Queue, got ${got}`);
+  }
   validateForWrite(target.schema, payload, action);
   return requireName(target.name, "queue", action);
 }
