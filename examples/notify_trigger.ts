@@ -24,6 +24,7 @@ db.driver.exec(`
 const stop = new AbortController();
 const received = (async () => {
   const seen: unknown[] = [];
+  // The type parameter is not checked (the trigger is the only sender); `{ schema }` would be.
   for await (
     const n of db.listen<{ id: number; email: string }>("orders", { signal: stop.signal })
   ) {

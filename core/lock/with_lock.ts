@@ -68,16 +68,11 @@ async function waitForLock(
   throw new DatabaseClosedError(action);
 }
 
-/** Runs `fn` while renewing the lock, then releases it; `fn`'s own error wins over release's. */
-async function holdWhile<T>(
-  lock: Lock,
-  fn: (lock: Lock, context: LockContext) => T | Promise<T>,
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  const held = new AbortController();
-  const onAbort = () => held.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener("abort", onAbort, { once: true });
+/**
+ * Renews the lock every ttlS / 3 in the background until the returned function is called;
+ * aborts `held` when a renewal is refused (the lock was lost).
+ */
+function keepRenewed(lock: Lock, held: AbortController): () => void {
   // Capped so that a huge ttlS cannot overflow the timer, and a suspended machine renews soon.
   const renewal = setInterval(() => {
     let kept = false;
@@ -93,8 +88,22 @@ async function holdWhile<T>(
     const lost = `owner ${JSON.stringify(lock.owner)} no longer holds it`;
     held.abort(new Error(`Cannot ${lockAction("renew", lock.name)}: ${lost}`));
   }, Math.min((lock.ttlS * 1000) / 3, SLEEP_CAP_MS));
+  return () => clearInterval(renewal);
+}
+
+/** Runs `fn` while renewing the lock, then releases it; `fn`'s own error wins over release's. */
+async function holdWhile<T>(
+  lock: Lock,
+  fn: (lock: Lock, context: LockContext) => T | Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  const held = new AbortController();
+  const onAbort = () => held.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  const stopRenewing = keepRenewed(lock, held);
   const stop = () => {
-    clearInterval(renewal);
+    stopRenewing();
     signal?.removeEventListener("abort", onAbort);
   };
   let result: T;

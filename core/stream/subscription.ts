@@ -81,38 +81,55 @@ export interface SubscriptionSource<T> {
   readonly read: ReadEvents<T>;
 }
 
-/** Walks `stream` for `consumer`; see `Stream.subscribe()`. */
-export function subscribe<T>(
-  stream: SubscriptionSource<T>,
-  ctx: DatabaseContext,
-  consumer: string,
-  options?: SubscribeOptions,
-): Subscription<T> {
-  const action = `subscribe to stream ${JSON.stringify(stream.topic)}`;
-  requireName(consumer, "the consumer name", action);
-  const opts = requireOptions(options, action, SUBSCRIBE_OPTION_KEYS);
-  const batchSize = requireCount(opts.batchSize ?? 256, "batchSize", action);
+/** What a subscription's options come to, checked. */
+interface WalkSettings {
+  batchSize: number;
+  saveEveryN: number;
+  saveEveryMs: number;
+  idleMs: number;
+  /** Whether background saves happen at all (saveEveryN or saveEveryMs above 0). */
+  saving: boolean;
+}
+
+function walkSettings(opts: SubscribeOptions, action: string): WalkSettings {
   const saveEveryN = requireInteger(opts.saveEveryN ?? 1000, "saveEveryN", action, 0);
   const saveEveryMs = requireTimerMs(opts.saveEveryMs ?? 1000, "saveEveryMs", action, true);
-  const idleMs = Math.min(idlePollMs(opts.idlePollMs, action), SLEEP_CAP_MS);
-  const driver = ctx.open(action);
-  const saving = saveEveryN > 0 || saveEveryMs > 0;
-  let position = opts.fromOffset === undefined
-    ? getConsumerOffset(driver, consumer, stream.topic)
-    : requireInteger(opts.fromOffset, "fromOffset", action, 0);
-  let saved = position;
-  let handled = position;
+  return {
+    batchSize: requireCount(opts.batchSize ?? 256, "batchSize", action),
+    saveEveryN,
+    saveEveryMs,
+    idleMs: Math.min(idlePollMs(opts.idlePollMs, action), SLEEP_CAP_MS),
+    saving: saveEveryN > 0 || saveEveryMs > 0,
+  };
+}
+
+/** A consumer's progress: the event in hand, the last handled, the last saved. */
+interface Progress {
+  /** The event just yielded: handled once the next is asked for, or on `commit()`. */
+  deliver(offset: number): void;
+  /** Counts the event in hand as handled, saving in the background when a threshold is met. */
+  markHandled(): void;
+  /** Saves the handled offset; a background save meeting a busy database waits for the next. */
+  save(background: boolean): void;
+}
+
+function progress(
+  ctx: DatabaseContext,
+  where: { consumer: string; topic: string; action: string },
+  start: number,
+  settings: WalkSettings,
+): Progress {
+  const { consumer, topic, action } = where;
+  const { saveEveryN, saveEveryMs, saving } = settings;
+  let saved = start;
+  let handled = start;
   let delivered: number | undefined;
   let handledSinceSave = 0;
   let lastSaveAt = Date.now();
-  let buffer: StreamEvent<T>[] = [];
-  let next = 0;
-
-  /** Saves the handled offset. A background save meeting a busy database waits for the next. */
   const save = (background: boolean) => {
     if (handled <= saved || ctx.waker.closed) return;
     try {
-      const write = (db: SqliteDriver) => saveConsumerOffset(db, consumer, stream.topic, handled);
+      const write = (db: SqliteDriver) => saveConsumerOffset(db, consumer, topic, handled);
       if (background) ctx.background(action, write);
       else write(ctx.open(action));
     } catch (error) {
@@ -123,25 +140,44 @@ export function subscribe<T>(
     handledSinceSave = 0;
     lastSaveAt = Date.now();
   };
-  const markHandled = () => {
-    if (delivered === undefined) return;
-    handled = delivered;
-    delivered = undefined;
-    handledSinceSave++;
-    if (
-      saving && ((saveEveryN > 0 && handledSinceSave >= saveEveryN) ||
-        (saveEveryMs > 0 && Date.now() - lastSaveAt >= saveEveryMs))
-    ) save(true);
+  return {
+    deliver: (offset) => delivered = offset,
+    markHandled: () => {
+      if (delivered === undefined) return;
+      handled = delivered;
+      delivered = undefined;
+      handledSinceSave++;
+      if (
+        saving && ((saveEveryN > 0 && handledSinceSave >= saveEveryN) ||
+          (saveEveryMs > 0 && Date.now() - lastSaveAt >= saveEveryMs))
+      ) save(true);
+    },
+    save,
   };
+}
 
-  /** Reads the next page, sleeping until there is one; false when stopped. */
+/**
+ * The iterator's step: the next event, from the page in hand or, once it is used up, from the
+ * next page read (sleeping until there is one); undefined when stopped. Each call first counts
+ * the event handed out before as handled.
+ */
+function eventFeed<T>(
+  stream: SubscriptionSource<T>,
+  ctx: DatabaseContext,
+  walk: Progress,
+  settings: WalkSettings,
+  start: number,
+): (signal: AbortSignal) => StreamEvent<T> | undefined | Promise<StreamEvent<T> | undefined> {
+  let position = start;
+  let buffer: StreamEvent<T>[] = [];
+  let next = 0;
   const refill = async (signal: AbortSignal): Promise<boolean> => {
     const page = await waitLoop(ctx.waker, () => {
-      const events = stream.read(position, batchSize);
+      const events = stream.read(position, settings.batchSize);
       if (events.length > 0) return events;
-      if (saving) save(true); // Caught up: persist what was handled before sleeping.
+      if (settings.saving) walk.save(true); // Caught up: persist what was handled before sleeping.
       return undefined;
-    }, { signal, sleepMs: () => idleMs });
+    }, { signal, sleepMs: () => settings.idleMs });
     if (page === undefined) return false;
     buffer = page;
     next = 0;
@@ -150,27 +186,48 @@ export function subscribe<T>(
   const take = (): StreamEvent<T> => {
     const event = buffer[next++];
     position = event.offset;
-    delivered = event.offset;
+    walk.deliver(event.offset);
     return event;
   };
-
-  const iterator = abortableIterator<StreamEvent<T>>((signal) => {
-    markHandled();
+  return (signal) => {
+    walk.markHandled();
     // The hot path of a replay: the next event is already in hand, so no promise is awaited.
     if (next < buffer.length && !signal.aborted && !ctx.waker.closed) return take();
     return refill(signal).then((ok) => ok ? take() : undefined);
-  }, {
-    signal: opts.signal,
-    // Leaving the loop saves what was handled before; the event in hand is delivered again.
-    onFinish: () => {
-      if (saving) save(true);
+  };
+}
+
+/** Walks `stream` for `consumer`; see `Stream.subscribe()`. */
+export function subscribe<T>(
+  stream: SubscriptionSource<T>,
+  ctx: DatabaseContext,
+  consumer: string,
+  options?: SubscribeOptions,
+): Subscription<T> {
+  const action = `subscribe to stream ${JSON.stringify(stream.topic)}`;
+  requireName(consumer, "the consumer name", action);
+  const opts = requireOptions(options, action, SUBSCRIBE_OPTION_KEYS);
+  const settings = walkSettings(opts, action);
+  const driver = ctx.open(action);
+  const start = opts.fromOffset === undefined
+    ? getConsumerOffset(driver, consumer, stream.topic)
+    : requireInteger(opts.fromOffset, "fromOffset", action, 0);
+  const walk = progress(ctx, { consumer, topic: stream.topic, action }, start, settings);
+  const iterator = abortableIterator<StreamEvent<T>>(
+    eventFeed(stream, ctx, walk, settings, start),
+    {
+      signal: opts.signal,
+      // Leaving the loop saves what was handled before; the event in hand is delivered again.
+      onFinish: () => {
+        if (settings.saving) walk.save(true);
+      },
     },
-  });
+  );
   return Object.assign(iterator, {
     commit(): void {
       ctx.open(`commit the offset of consumer ${JSON.stringify(consumer)} on ${action}`);
-      markHandled();
-      save(false);
+      walk.markHandled();
+      walk.save(false);
     },
   });
 }
