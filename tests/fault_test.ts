@@ -355,8 +355,8 @@ async function lockedByAnotherProcess(entry: DriverEntry, waitFullTimeout: boole
       ["saveResult", () => db.saveResult(id, 1)],
       ["publish", () => db.stream("t").publish(1)],
       ["notify", () => db.notify("c", 1)],
-      ["tryLock", () => db.tryLock("l", "o", 10)],
-      ["tryRateLimit", () => db.tryRateLimit("r", 1, 60)],
+      ["tryLock", () => db.tryLock("l", { owner: "o", ttlS: 10 })],
+      ["tryRateLimit", () => db.tryRateLimit("r", { limit: 1, perS: 60 })],
       ["transaction", () => db.transaction((tx) => queue.enqueue(1, { tx }))],
     ];
     for (const [name, write] of writes) {
@@ -441,7 +441,7 @@ function misuseFixture(db: Database): MisuseFixture {
   stream.saveOffset("c", stream.publish({ e: 1 }));
   const scheduler = db.scheduler();
   scheduler.add({ name: "s", queue: "q", schedule: "0 0 1 1 *" });
-  const lock = db.tryLock("held", "me", 60);
+  const lock = db.tryLock("held", { owner: "me", ttlS: 60 });
   db.notify("c", { n: 1 });
   let finishedTx: Transaction | undefined;
   db.transaction((tx) => (finishedTx = tx));

@@ -1,5 +1,5 @@
 // Options in the wrong unit or under the wrong name, as applications write them: BullMQ's
-// `{ delay }`, `runAt: Date.now() + …` (milliseconds), a readSince timeout of days. Each is
+// `{ delay }`, `runAt: Date.now() + …` (milliseconds), a waitForEvents timeout of days. Each is
 // refused with a TypeError/RangeError naming the option before anything is written, instead of
 // being ignored or read in another unit.
 
@@ -93,30 +93,71 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "readSince() timeoutMs is milliseconds: beyond a timer's range it is refused, Infinity waits for the next event",
+      "waitForEvents() timeoutMs is milliseconds: beyond a timer's range it is refused, Infinity waits for the next event",
       { skip, timeout: 30_000 },
       withDb(entry, async (db) => {
         const orders = db.stream("orders");
         // 36 days: taken as seconds it passed, overflowed the timer and spun at full CPU.
         assert.throws(
-          () => orders.readSince(0, 10, { timeoutMs: 3_000_000_000 }),
+          () => orders.waitForEvents(0, { limit: 10, timeoutMs: 3_000_000_000 }),
           (e: Error) =>
             e instanceof RangeError && /timeoutMs must be at most 2147483647 ms/.test(e.message),
         );
         assert.throws(
-          () => orders.readSince(0, 10, { timeout: 5000 } as never),
+          () => orders.waitForEvents(0, { limit: 10, timeout: 5000 } as never),
           /unknown option "timeout" \(did you mean "timeoutMs"\?\)/,
         );
         const stop = new AbortController();
-        const longest = orders.readSince(0, 10, { timeoutMs: 2 ** 31 - 1, signal: stop.signal });
+        const longest = orders.waitForEvents(0, { timeoutMs: 2 ** 31 - 1, signal: stop.signal });
         const cpuMs = await cpuMsDuring(() => new Promise((resolve) => setTimeout(resolve, 500)));
         stop.abort();
         assert.deepEqual(await longest, []);
         // A spinning wait burns the whole 500 ms; a sleeping one next to nothing.
         assert.ok(cpuMs < 250, `the waiting read used ${cpuMs.toFixed(0)} ms of CPU in 500 ms`);
-        const forever = orders.readSince(0, 10, { timeoutMs: Infinity });
+        const forever = orders.waitForEvents(0, { limit: 10, timeoutMs: Infinity });
         setTimeout(() => orders.publish({ id: 1 }), 50);
         assert.deepEqual((await forever).map((e) => e.payload), [{ id: 1 }]);
+      }),
+    );
+
+    it(
+      "subscribe(), listen() and withLock() refuse the old names in seconds, naming the new ones in milliseconds",
+      { skip },
+      withDb(entry, async (db) => {
+        const orders = db.stream("orders");
+        const renamed = (old: string, now: string) =>
+          new RegExp(`: unknown option "${old}" \\(did you mean "${now}"\\?\\)$`);
+        assert.throws(
+          () => orders.subscribe("c", { idlePollS: 5 } as never),
+          (e: Error) =>
+            e instanceof TypeError && renamed("idlePollS", "idlePollMs").test(e.message),
+        );
+        assert.throws(
+          () => orders.subscribe("c", { saveEveryS: 1 } as never),
+          (e: Error) =>
+            e instanceof TypeError && renamed("saveEveryS", "saveEveryMs").test(e.message),
+        );
+        assert.throws(
+          () => db.listen("c", { idlePollS: null } as never),
+          (e: Error) =>
+            e instanceof TypeError && renamed("idlePollS", "idlePollMs").test(e.message),
+        );
+        await assert.rejects(
+          db.withLock("l", () => {}, { waitS: 10 } as never),
+          (e: Error) => e instanceof TypeError && renamed("waitS", "waitMs").test(e.message),
+        );
+        // 0.05 meant 50 ms under the old name; as milliseconds it would poll in a busy loop.
+        assert.throws(() => orders.subscribe("c", { idlePollMs: 0.05 }), /idlePollMs must be/);
+        assert.throws(() => db.listen("c", { idlePollMs: 0.05 }), /idlePollMs must be/);
+        // A duration of days in milliseconds is past a timer's range: seconds given as ms.
+        await assert.rejects(
+          db.withLock("l", () => {}, { waitMs: 3_000_000_000 }),
+          /waitMs must be at most 2147483647 ms/,
+        );
+        assert.throws(
+          () => orders.subscribe("c", { saveEveryMs: 3_000_000_000 }),
+          /saveEveryMs must be at most 2147483647 ms/,
+        );
       }),
     );
   });

@@ -65,7 +65,7 @@ for (const entry of driverMatrix()) {
             assert.equal(toFail.fail("no"), true);
             assert.equal(toRetry.retry(0, "again"), true); // out of attempts: dead
             const requeued = deadId === undefined ? null : q.requeueDead(deadId);
-            const lock = db.tryLock("l", "me", 60);
+            const lock = db.tryLock("l", { owner: "me", ttlS: 60 });
             assert.ok(lock);
             db.transaction((tx) => tx.run("INSERT INTO orders (total) VALUES (?)", [7]));
             assert.equal(app.inTransaction(), true, "the application's transaction is still open");
@@ -154,7 +154,7 @@ for (const entry of driverMatrix()) {
         shared(entry, async (db, app) => {
           const s = db.stream<number>("t");
           const offsets = s.publishMany([1, 2, 3]);
-          const events = s.subscribe("c", { saveEveryN: 1, idlePollS: 0.05 });
+          const events = s.subscribe("c", { saveEveryN: 1, idlePollMs: 50 });
           assert.equal((await events.next()).value?.payload, 1);
           app.exec("BEGIN");
           app.run("INSERT INTO orders (total) VALUES (?)", [1]);

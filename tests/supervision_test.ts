@@ -115,9 +115,9 @@ for (const entry of driverMatrix()) {
           const events = db.stream<number>("t").subscribe("c", {
             signal: stop.signal,
             saveEveryN: 1,
-            idlePollS: 0.05,
+            idlePollMs: 50,
           });
-          const notes = db.listen<number>("ch", { signal: stop.signal, idlePollS: 0.05 });
+          const notes = db.listen<number>("ch", { signal: stop.signal, idlePollMs: 50 });
           db.stream<number>("t").publish(1);
           assert.equal((await events.next()).value?.payload, 1);
           const nextJob = jobs.next();
@@ -125,7 +125,7 @@ for (const entry of driverMatrix()) {
           const nextEvent = events.next(); // saves event 1 while the database is busy
           other.exec("BEGIN IMMEDIATE");
           other.run("INSERT INTO _honker_live (queue, payload) VALUES ('jobs', '7')");
-          const locked = db.withLock("l", () => "held", { waitS: 10 });
+          const locked = db.withLock("l", () => "held", { waitMs: 10_000 });
           await sleep(6 * SHORT_BUSY_MS);
           other.exec("COMMIT");
           assert.equal((await nextJob).value?.payload, 7);

@@ -139,14 +139,14 @@ const OURS: Record<string, Exec<Ours>> = {
     return fires.map(snake);
   },
   lockTry: (s, o) => {
-    const lock = s.db.tryLock(o.name!, o.owner!, o.ttl!);
+    const lock = s.db.tryLock(o.name!, { owner: o.owner!, ttlS: o.ttl! });
     if (lock) s.locks.push(lock);
     return lock !== null;
   },
   lockRelease: (s, o) => recent(s.locks, o.ref!)?.release() ?? NONE,
   lockRenew: (s, o) => recent(s.locks, o.ref!)?.heartbeat(o.ttl) ?? NONE,
-  rateTry: (s, o) => s.db.tryRateLimit(o.name!, o.limit!, o.per!),
-  rateSweep: (s, o) => s.db.sweepRateLimits(o.s!),
+  rateTry: (s, o) => s.db.tryRateLimit(o.name!, { limit: o.limit!, perS: o.per! }),
+  rateSweep: (s, o) => s.db.sweepRateLimits({ olderThanS: o.s! }),
 };
 
 /** honker's JSON text, `''` (its "not found") as null. */
