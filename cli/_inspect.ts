@@ -1,5 +1,5 @@
 /**
- * Plain-SQL reads of honker's tables (spec §1) for the CLI: they need no bootstrap, no SQL
+ * Plain-SQL reads of honker's tables for the CLI: they need no bootstrap, no SQL
  * functions and no write, so they run on a read-only connection to a file written by any honker
  * binding. A table the file lacks reads as empty.
  *

@@ -1,5 +1,5 @@
 /**
- * The CLI's SQL: plain reads of honker's tables (spec §1), entity first, every value a bound
+ * The CLI's SQL: plain reads of honker's tables, entity first, every value a bound
  * parameter. Only `SELECT`, so that it runs on a read-only connection.
  *
  * @module

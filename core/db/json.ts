@@ -1,5 +1,5 @@
 /**
- * The JSON payload contract (spec §0.3): payloads are stored as JSON text, a string payload
+ * The JSON payload contract: payloads are stored as JSON text, a string payload
  * keeps its quotes, and a value JSON cannot represent faithfully is refused before anything is
  * written, with the path of the offending part.
  *
@@ -118,7 +118,7 @@ function findProblem(value: unknown, ancestors: object[]): Problem | undefined {
 
 /**
  * Encodes a payload as JSON text, refusing anything JSON would drop, change or fail on: what
- * is stored must read back equal to what was given (spec §0.3), so a Date, a class instance or
+ * is stored must read back equal to what was given, so a Date, a class instance or
  * an object with `toJSON` is refused too rather than handed back as a string or plain object.
  *
  * @param value The payload.

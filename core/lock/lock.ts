@@ -1,5 +1,5 @@
 /**
- * Named locks (spec §6.1): a `_honker_locks` row held by one owner until it expires, respected by
+ * Named locks: a `_honker_locks` row held by one owner until it expires, respected by
  * every process and binding on the file. Advisory and TTL-based: a holder that stops renewing
  * loses the lock once `expires_at` passes, and the next taker replaces it. This file holds the
  * handle on a lock taken; `try_lock.ts` and `with_lock.ts` take them.

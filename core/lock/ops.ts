@@ -1,5 +1,5 @@
 /**
- * Named-lock operations over a bare driver (spec §6.1), shared by the `Lock` API, the scheduler's
+ * Named-lock operations over a bare driver, shared by the `Lock` API, the scheduler's
  * lease and honker's `honker_lock_*` SQL functions.
  *
  * @module

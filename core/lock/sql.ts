@@ -1,5 +1,5 @@
 /**
- * Named-lock SQL (spec §6.1), entity first: honker's statements, so a lock means the same to
+ * Named-lock SQL, entity first: honker's statements, so a lock means the same to
  * honker-ts and to honker's extension. "now" is SQLite's `unixepoch()`; a lock whose
  * `expires_at` is at or before now is free for anyone to take.
  *

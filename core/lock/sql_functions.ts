@@ -1,5 +1,5 @@
 /**
- * honker's named-lock and rate-limit SQL functions (spec §6.1, §6.2), over the same operations
+ * honker's named-lock and rate-limit SQL functions, over the same operations
  * the TypeScript API uses. Argument order, return values and refusals are honker's: an acquire
  * with a TTL of 0 or less gives an already expired lock, while renew refuses it.
  *

@@ -1,5 +1,5 @@
 /**
- * One attempt to take a named lock (spec §6.1), and the options every way of taking one shares:
+ * One attempt to take a named lock, and the options every way of taking one shares:
  * who takes it (`owner`) and for how long (`ttlS`).
  *
  * @module

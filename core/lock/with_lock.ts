@@ -1,6 +1,6 @@
 /**
  * `withLock()`: wait for a named lock, run a callback holding it while renewing it in the
- * background, release it after (spec §6.1).
+ * background, release it after.
  *
  * @module
  */

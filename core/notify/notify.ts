@@ -1,5 +1,5 @@
 /**
- * Postgres-style notify/listen on `_honker_notifications` (spec §3): transactional sends, and
+ * Postgres-style notify/listen on `_honker_notifications`: transactional sends, and
  * listeners that see only what was committed after they attached, in order, per channel.
  *
  * @module
@@ -164,7 +164,7 @@ export function pruneRules(
   };
 }
 
-/** Deletes old notifications with honker's semantics (spec §3.3); returns how many. */
+/** Deletes old notifications with honker's semantics; returns how many. */
 export function pruneNotifications(
   ctx: DatabaseContext,
   options?: PruneNotificationsOptions,

@@ -1,5 +1,5 @@
 /**
- * Notify/listen SQL (spec §3). Ids come from one AUTOINCREMENT, so "id > last seen" never skips a
+ * Notify/listen SQL. Ids come from one AUTOINCREMENT, so "id > last seen" never skips a
  * row: SQLite has one writer and a smaller id is never committed after a larger one.
  *
  * @module

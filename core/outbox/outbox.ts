@@ -1,5 +1,5 @@
 /**
- * The transactional outbox (spec §6.3): a message is handed to `delivery` only if the
+ * The transactional outbox: a message is handed to `delivery` only if the
  * transaction that enqueued it committed, and delivery is retried with exponential backoff
  * until it succeeds or its attempts run out (then it waits in the dead letters).
  *

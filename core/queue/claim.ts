@@ -1,5 +1,5 @@
 /**
- * Waiting for jobs (spec §2.12): claim, and when nothing is due, sleep until the next commit
+ * Waiting for jobs: claim, and when nothing is due, sleep until the next commit
  * from any process, the next known deadline (learnt by the same look), or the idle poll.
  *
  * @module

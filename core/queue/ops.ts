@@ -1,5 +1,5 @@
 /**
- * The queue operations of spec §2 over a bare driver, with no transaction control and no
+ * The queue operations over a bare driver, with no transaction control and no
  * argument checks. Both the `Queue` API and the `honker_*` SQL functions call these, so the two
  * can never drift apart. Multi-statement operations must run inside a transaction (or inside the
  * statement calling an SQL function, which is atomic on its own).

@@ -1,5 +1,5 @@
 /**
- * The durable work queue (spec §2): enqueue, claim with a visibility timeout, ack, retry,
+ * The durable work queue: enqueue, claim with a visibility timeout, ack, retry,
  * dead letters. (Job results are keyed by job id alone, so they live on the Database:
  * `results.ts`.)
  *

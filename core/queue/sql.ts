@@ -1,5 +1,5 @@
 /**
- * The queue's SQL (spec §2), entity first. Every value is a bound parameter; "now" is SQLite's
+ * The queue's SQL, entity first. Every value is a bound parameter; "now" is SQLite's
  * `unixepoch()`, as in honker, so processes on different runtimes agree on it.
  *
  * @module
@@ -191,7 +191,7 @@ export const JOB_STATS = `SELECT
   (SELECT count(*) FROM _honker_dead WHERE queue = ?) AS dead`;
 
 /**
- * Insert one dead row, keeping the live id (spec §1.3).
+ * Insert one dead row, keeping the live id.
  * Params: id, queue, payload, priority, runAt, attempts, maxAttempts, lastError, createdAt.
  */
 export const DEAD_INSERT = `INSERT INTO _honker_dead

@@ -1,5 +1,5 @@
 /**
- * Fixed-window rate limits (spec §6.2): at most `limit` calls per window of `perS` seconds,
+ * Fixed-window rate limits: at most `limit` calls per window of `perS` seconds,
  * counted in `_honker_rate_limits` and so shared by every process and binding on the file.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Rate-limit SQL (spec §6.2): honker's fixed windows, one row per (name, window_start).
+ * Rate-limit SQL: honker's fixed windows, one row per (name, window_start).
  *
  * @module
  */

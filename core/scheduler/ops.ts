@@ -1,5 +1,5 @@
 /**
- * Scheduler operations over a bare driver (spec §5): honker's `honker_scheduler_*` SQL
+ * Scheduler operations over a bare driver: honker's `honker_scheduler_*` SQL
  * functions on honker's table, and the firing rule every tick shares. No transaction control:
  * callers wrap multi-statement operations.
  *

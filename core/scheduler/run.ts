@@ -1,5 +1,5 @@
 /**
- * The scheduler's leader loop (spec §5.5): one leader per file, elected through the
+ * The scheduler's leader loop: one leader per file, elected through the
  * `honker-scheduler` lock, hot standbys everywhere else.
  *
  * Exactly-once per boundary does not rest on the lock alone: each tick re-reads `next_fire_at`

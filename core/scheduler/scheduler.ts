@@ -1,5 +1,5 @@
 /**
- * The cron scheduler (spec §5): named schedules that enqueue a job into a queue at each
+ * The cron scheduler: named schedules that enqueue a job into a queue at each
  * boundary, ticked by one leader at a time across every process on the file.
  *
  * @module

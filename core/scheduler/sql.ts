@@ -1,5 +1,5 @@
 /**
- * The scheduler's SQL (spec §5), on two tables of the same columns: honker's
+ * The scheduler's SQL, on two tables of the same columns: honker's
  * `_honker_scheduler_tasks`, which every honker leader ticks, and honker-ts's
  * `_honker_ts_scheduler_tasks`, for schedules honker cannot parse (croner's extended syntax), so
  * that a honker leader never meets one. `COALESCE(max_attempts, 3)` as honker reads it,

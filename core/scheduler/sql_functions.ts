@@ -1,5 +1,5 @@
 /**
- * honker's scheduler and cron SQL functions (spec §5), over the same operations the
+ * honker's scheduler and cron SQL functions, over the same operations the
  * `Scheduler` API uses, with honker's meaning: they act on honker's `_honker_scheduler_tasks`
  * only (schedules in croner's extended syntax, in honker-ts's own table, are the `Scheduler`
  * API's), register and update recompute the next fire from now, and the tick skips a task it

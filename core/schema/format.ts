@@ -1,6 +1,6 @@
 /**
  * Recognises a file written in a honker format newer than the one honker-ts implements (honker
- * 0.4, spec §1.2), so that opening it is refused instead of serving it wrongly.
+ * 0.4), so that opening it is refused instead of serving it wrongly.
  *
  * honker's next format (its main branch, not yet published) appends `claimed_at` to
  * `_honker_live`, keeps jobs whose `run_at` is in the future in a `'scheduled'` state, and

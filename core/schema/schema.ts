@@ -1,6 +1,6 @@
 /**
  * Connection setup and schema bootstrap: the checks that refuse an unusable database, honker's
- * pragmas, WAL, and the idempotent DDL plus in-place migrations of spec §1.
+ * pragmas, WAL, and the idempotent DDL plus in-place migrations.
  *
  * @module
  */

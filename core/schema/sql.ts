@@ -1,6 +1,6 @@
 /**
- * honker's schema, byte for byte as its extension writes it into `sqlite_master` (spec §1.2),
- * and the pragmas it sets on every connection (spec §1.1). Changing any of this breaks on-disk
+ * honker's schema, byte for byte as its extension writes it into `sqlite_master`,
+ * and the pragmas it sets on every connection. Changing any of this breaks on-disk
  * compatibility with honker.
  *
  * @module
@@ -127,7 +127,7 @@ export const SCHEMA_TS_SCHEDULER_DDL = `CREATE TABLE IF NOT EXISTS _honker_ts_sc
       max_attempts INTEGER NOT NULL DEFAULT 3
     );`;
 
-/** Columns added in place to scheduler tables from older honker versions (spec §1.4). */
+/** Columns added in place to scheduler tables from older honker versions. */
 export const SCHEMA_SCHEDULER_MIGRATIONS: ReadonlyArray<{ column: string; ddl: string }> = [
   {
     column: "enabled",

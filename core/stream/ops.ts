@@ -1,5 +1,5 @@
 /**
- * Stream operations over a bare driver (spec §4), shared by the `Stream` API and honker's
+ * Stream operations over a bare driver, shared by the `Stream` API and honker's
  * `honker_stream_*` SQL functions.
  *
  * @module

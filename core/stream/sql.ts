@@ -1,5 +1,5 @@
 /**
- * The stream's SQL (spec §4). Offsets are one AUTOINCREMENT across all topics, so within a topic
+ * The stream's SQL. Offsets are one AUTOINCREMENT across all topics, so within a topic
  * they increase with gaps; a reader keeps "offset > last seen" and can never skip a row, because
  * SQLite has one writer and a smaller offset is never committed after a larger one.
  *

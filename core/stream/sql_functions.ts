@@ -1,5 +1,5 @@
 /**
- * honker's stream and notify SQL functions (spec §3.1, §4), over the same operations the
+ * honker's stream and notify SQL functions, over the same operations the
  * TypeScript API uses.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Append-only event streams with durable consumer offsets (spec §4).
+ * Append-only event streams with durable consumer offsets.
  *
  * @module
  */

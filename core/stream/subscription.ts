@@ -1,5 +1,5 @@
 /**
- * A named consumer's at-least-once walk through a stream (spec §4.4, honker's Python guarantee):
+ * A named consumer's at-least-once walk through a stream (honker's Python guarantee):
  * an event counts as handled only once the consumer asks for the next one or commits it, so a
  * crash, a throw in the loop's body or a `break` re-delivers the event in hand and never skips
  * one. (honker's Node and Bun bindings count a delivered event as consumed instead.)

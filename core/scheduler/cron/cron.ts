@@ -1,5 +1,5 @@
 /**
- * Schedule expressions (spec §5.6): honker's cron grammar and `@every <n><s|m|h|d>`, evaluated
+ * Schedule expressions: honker's cron grammar and `@every <n><s|m|h|d>`, evaluated
  * exactly as honker's SQL function `honker_cron_next_after(expr, from_unix)`, in the system time
  * zone (`TZ`). croner's richer syntax is an opt-in for schedules only honker-ts leaders will tick.
  *
@@ -191,7 +191,7 @@ function compile(expr: string, extended: boolean): Schedule {
  * Parses a schedule expression once for many `nextFireAfter()` calls. Recently parsed
  * expressions are cached (the last 128 to 256), so calling this in a loop costs a map lookup.
  *
- * honker's grammar (spec §5.6): `@every <n><s|m|h|d>`, or 5 fields `min hour dom month dow`
+ * honker's grammar: `@every <n><s|m|h|d>`, or 5 fields `min hour dom month dow`
  * (seconds fixed at 0) or 6 fields `sec min hour dom month dow`, each a comma list of `*`, `a`
  * or `a-b`, optionally `/step`; `a/step` means only `a`; Sunday is 0 and 7 is refused; a day
  * must match day-of-month AND day-of-week. Whether the expression ever fires is not checked

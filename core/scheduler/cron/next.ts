@@ -1,5 +1,5 @@
 /**
- * honker's next-fire algorithm (spec §5.6 steps 1–4, honker-core/src/cron.rs): a forward search
+ * honker's next-fire algorithm (honker-core/src/cron.rs): a forward search
  * over naive local date-times, then the naive result mapped back to an instant in the system
  * time zone with the rules honker's chrono actually applies (the later instant when ambiguous;
  * the first valid instant after a spring-forward gap). Naive date-times are counted in seconds

@@ -1,5 +1,5 @@
 /**
- * honker's schedule grammar (spec §5.6, honker-core/src/cron.rs), reproduced character for
+ * honker's schedule grammar (honker-core/src/cron.rs), reproduced character for
  * character so that every expression honker-ts stores can be ticked by a honker leader and every
  * expression honker refuses is refused here too.
  *
