@@ -70,7 +70,7 @@ for (const entry of driverMatrix()) {
           const busyRun = busy.work(() => void handled++, { signal: stop.signal });
           for (let i = 0; i < 40; i++) {
             busy.enqueue(i);
-            await eventually(() => handled === i + 1, "the busy queue's job");
+            await eventually(() => handled === i + 1, 5000, "the busy queue's job");
           }
           // The 40 enqueues may each wake the idle worker (an enqueue can make a job claimable:
           // the waker does not know of which queue); the 40 claims and 40 acks must not.
