@@ -28,6 +28,7 @@ for (const entry of driverMatrix()) {
           const stop = new AbortController();
           let handled = 0;
           const result = await q.work(async () => {
+            await Promise.resolve(); // an async handler, as applications write them
             if (++handled === 64) setTimeout(() => stop.abort(), 50);
           }, { concurrency: 32, signal: stop.signal });
           assert.equal(result.acked, 64);
