@@ -109,6 +109,10 @@ export class ConnectionState implements DatabaseContext {
     }
   }
 
+  write<T>(action: string, write: (driver: SqliteDriver) => T, background: boolean): T {
+    return background ? this.background(action, write) : write(this.open(action));
+  }
+
   joinTx(tx: Transaction | undefined, action: string): SqliteDriver {
     const driver = this.open(action);
     if (tx !== undefined && tx !== this.transactions.current) {

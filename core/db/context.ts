@@ -28,6 +28,11 @@ export interface DatabaseContext {
    */
   background<T>(action: string, write: (driver: SqliteDriver) => T): T;
   /**
+   * Runs `write` as the application's own call (`open()`), or as a background write when
+   * `background` is true: the one place that choice is spelled.
+   */
+  write<T>(action: string, write: (driver: SqliteDriver) => T, background: boolean): T;
+  /**
    * Checks a `{ tx }` option: it must be the transaction open on this database right now.
    * Returns the driver.
    */

@@ -94,9 +94,7 @@ export class Lock {
     requireCount(ttlS, "ttlS", action);
     if (this.#released) return false;
     const renew = (driver: SqliteDriver) => renewLock(driver, this.name, this.owner, ttlS);
-    const expiresAt = background
-      ? this.#ctx.background(action, renew)
-      : renew(this.#ctx.open(action));
+    const expiresAt = this.#ctx.write(action, renew, background);
     if (expiresAt === undefined) return false;
     this.#expiresAt = expiresAt;
     return true;

@@ -57,7 +57,7 @@ export function attemptLock(
   const take = (driver: SqliteDriver): LockRow | undefined =>
     driver.get<LockRow>(LOCK_GET_LIVE, [name]) ??
       ctx.transactions.atomic(() => acquireLock(driver, name, owner, ttlS));
-  const row = background ? ctx.background(action, take) : take(ctx.open(action));
+  const row = ctx.write(action, take, background);
   if (!row) throw new Error(`Cannot ${action}: its row vanished inside the transaction`);
   if (row.owner === owner) ctx.wrote();
   return row;

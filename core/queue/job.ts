@@ -87,7 +87,7 @@ export class Job<T = unknown> {
 
   /** Runs `write` as the application's own call, or as a background write of work(). */
   #write<R>(action: string, background: boolean, write: (driver: SqliteDriver) => R): R {
-    return background ? this.#ctx.background(action, write) : write(this.#ctx.open(action));
+    return this.#ctx.write(action, write, background);
   }
 
   /** Marks the job done and deletes it. Returns false if the claim was no longer ours. */

@@ -245,7 +245,7 @@ export class Scheduler {
   ): Fire[] {
     const tick = (driver: SqliteDriver) =>
       this.#ctx.transactions.atomic(() => store.tickAll(driver, at ?? sqlNow(driver)));
-    const out = background ? this.#ctx.background(action, tick) : tick(this.#ctx.open(action));
+    const out = this.#ctx.write(action, tick, background);
     if (out.fires.length > 0 || out.moved > 0) this.#ctx.wrote();
     report(out.unreadable, onError);
     return out.fires.map((f) => ({

@@ -130,8 +130,7 @@ function progress(
     if (handled <= saved || ctx.waker.closed) return;
     try {
       const write = (db: SqliteDriver) => saveConsumerOffset(db, consumer, topic, handled);
-      if (background) ctx.background(action, write);
-      else write(ctx.open(action));
+      ctx.write(action, write, background);
     } catch (error) {
       if (background && isTransientSqliteError(error)) return; // at-least-once: saved later
       throw error;
