@@ -16,17 +16,17 @@ import * as schemaFormat from "../core/schema/format.ts";
 import * as schemaSql from "../core/schema/sql.ts";
 import * as streamSql from "../core/stream/sql.ts";
 
-/** The core's modules that export SQL, by file name. */
+/** The core's modules that export SQL, by path below core/. */
 export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  "lock_sql.ts": lockSql,
-  "maintenance_sql.ts": maintenanceSql,
-  "notify_sql.ts": notifySql,
-  "queue_sql.ts": queueSql,
-  "rate_limit_sql.ts": rateLimitSql,
-  "scheduler_sql.ts": schedulerSql,
-  "schema_format.ts": schemaFormat,
-  "schema_sql.ts": schemaSql,
-  "stream_sql.ts": streamSql,
+  "lock/sql.ts": lockSql,
+  "maintenance/sql.ts": maintenanceSql,
+  "notify/sql.ts": notifySql,
+  "queue/sql.ts": queueSql,
+  "rate_limit/sql.ts": rateLimitSql,
+  "scheduler/sql.ts": schedulerSql,
+  "schema/format.ts": schemaFormat,
+  "schema/sql.ts": schemaSql,
+  "stream/sql.ts": streamSql,
 };
 
 /** One SQL text the core sends, named by where it is exported. */

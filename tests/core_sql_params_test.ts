@@ -15,10 +15,17 @@ import {
 
 const CORE = new URL("../core/", import.meta.url);
 
-/** Every SQL string exported by any module of core/, by module file name. */
+/** The .ts files below core/, as paths relative to it. */
+function coreFiles(dir = ""): string[] {
+  return readdirSync(fileURLToPath(new URL(dir, CORE)), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? coreFiles(`${dir}${e.name}/`) : e.name.endsWith(".ts") ? [dir + e.name] : []
+  );
+}
+
+/** Every SQL string exported by any module of core/, by its path below core/. */
 async function everyCoreSqlExport(): Promise<Map<string, CoreStatement[]>> {
   const found = new Map<string, CoreStatement[]>();
-  const files = readdirSync(fileURLToPath(CORE)).filter((file) => file.endsWith(".ts")).sort();
+  const files = coreFiles().sort();
   for (const file of files) {
     const exports = await import(new URL(file, CORE).href) as Record<string, unknown>;
     const statements = sqlExports(file, exports);
