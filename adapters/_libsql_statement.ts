@@ -7,7 +7,38 @@
 
 import type { Row, SqlValue } from "../core/db/driver.ts";
 import { bigintToNumber } from "./_shared.ts";
-import type { LibsqlDatabaseLike, LibsqlStatementLike } from "./libsql.ts";
+
+/** The subset of a libsql `Statement` this adapter calls. */
+export interface LibsqlStatementLike {
+  /** Runs the statement and reports changes. */
+  run(params: readonly SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  /** Returns every row. */
+  all(params: readonly SqlValue[]): unknown[];
+  /** Makes `all()` and `get()` return arrays of column values. */
+  raw(enabled?: boolean): unknown;
+  /** Makes the statement read integers as bigint. */
+  safeIntegers(enabled?: boolean): unknown;
+  /** The columns of the rows it returns. */
+  columns(): { name: string }[];
+  /** Whether the statement returns rows. */
+  readonly reader: boolean;
+}
+
+/** The subset of a libsql `Database` this adapter calls. */
+export interface LibsqlDatabaseLike {
+  /** Compiles one statement. */
+  prepare(sql: string): LibsqlStatementLike;
+  /** Runs SQL without parameters. */
+  exec(sql: string): unknown;
+  /** Whether a transaction is open. */
+  readonly inTransaction: boolean;
+  /** Whether the database is `":memory:"`. */
+  readonly memory?: boolean;
+  /** Empty in libsql 0.5. */
+  readonly name?: string;
+  /** Closes the connection. */
+  close(): unknown;
+}
 
 /** A statement this adapter prepared, with what it learnt once about it. */
 export interface Prepared {

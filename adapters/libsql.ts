@@ -55,6 +55,7 @@ import { openError, toSqliteError } from "./_sqlite_errors.ts";
 import { StatementDriver } from "./_statement_driver.ts";
 import {
   isResumable,
+  type LibsqlDatabaseLike,
   prepare,
   type Prepared,
   reset,
@@ -63,37 +64,7 @@ import {
   toSqlValues,
 } from "./_libsql_statement.ts";
 
-/** The subset of a libsql `Statement` this adapter calls. */
-export interface LibsqlStatementLike {
-  /** Runs the statement and reports changes. */
-  run(params: readonly SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
-  /** Returns every row. */
-  all(params: readonly SqlValue[]): unknown[];
-  /** Makes `all()` and `get()` return arrays of column values. */
-  raw(enabled?: boolean): unknown;
-  /** Makes the statement read integers as bigint. */
-  safeIntegers(enabled?: boolean): unknown;
-  /** The columns of the rows it returns. */
-  columns(): { name: string }[];
-  /** Whether the statement returns rows. */
-  readonly reader: boolean;
-}
-
-/** The subset of a libsql `Database` this adapter calls. */
-export interface LibsqlDatabaseLike {
-  /** Compiles one statement. */
-  prepare(sql: string): LibsqlStatementLike;
-  /** Runs SQL without parameters. */
-  exec(sql: string): unknown;
-  /** Whether a transaction is open. */
-  readonly inTransaction: boolean;
-  /** Whether the database is `":memory:"`. */
-  readonly memory?: boolean;
-  /** Empty in libsql 0.5. */
-  readonly name?: string;
-  /** Closes the connection. */
-  close(): unknown;
-}
+export type { LibsqlDatabaseLike, LibsqlStatementLike } from "./_libsql_statement.ts";
 
 /** Options for {@linkcode fromLibsql}. */
 export interface FromLibsqlOptions {
