@@ -110,11 +110,13 @@ function mapPrepareErrors<S>(prepare: (sql: string) => S): (sql: string) => S {
 export class StatementDriver<S> implements SqliteDriver {
   readonly name: string;
   readonly path: string;
-  readonly reentrantFunctions?: boolean;
+  // `declare`: no own property unless the binding sets it, as `"function" in driver` tells.
+  /** Present only when the binding declares it. */
+  declare readonly reentrantFunctions?: boolean;
   /** Present only when the binding reads rows as arrays. */
-  readonly values?: (sql: string, params?: readonly SqlValue[]) => SqlValue[][];
+  declare readonly values?: (sql: string, params?: readonly SqlValue[]) => SqlValue[][];
   /** Present only when the binding registers functions. */
-  readonly function?: (name: string, fn: SqlFunction, options?: SqlFunctionOptions) => void;
+  declare readonly function?: (name: string, fn: SqlFunction, options?: SqlFunctionOptions) => void;
   #binding: StatementBinding<S>;
   #cache: StatementCache<S>;
   #arrayCache: StatementCache<S>;
@@ -132,7 +134,9 @@ export class StatementDriver<S> implements SqliteDriver {
     this.#binding = binding;
     this.name = binding.name;
     this.path = binding.path;
-    this.reentrantFunctions = binding.reentrantFunctions;
+    if (binding.reentrantFunctions !== undefined) {
+      this.reentrantFunctions = binding.reentrantFunctions;
+    }
     this.#integersAsBigInt = binding.integersAsBigInt;
     this.#sqliteError = binding.sqliteError ?? toSqliteError;
     this.#run = binding.run;
