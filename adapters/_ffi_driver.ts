@@ -9,23 +9,10 @@
  * @module
  */
 
-import type {
-  Row,
-  RunResult,
-  SqlFunction,
-  SqlFunctionOptions,
-  SqliteDriver,
-  SqlValue,
-} from "../core/db/driver.ts";
-import {
-  bigintToNumber,
-  checkParamCount,
-  checkParams,
-  closedError,
-  openError,
-  sqlFunctionResult,
-} from "./_shared.ts";
-import { STATEMENT_CACHE_SIZE_DEFAULT, StatementCache } from "./_statement_cache.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
+import { argsToNumbers, bigintToNumber, checkParamCount, sqlFunctionResult } from "./_shared.ts";
+import { openError } from "./_sqlite_errors.ts";
+import { StatementDriver, type StatementOp } from "./_statement_driver.ts";
 import type { FfiPlatform } from "../platform/ffi.ts";
 import { SQLITE } from "./_ffi_symbols.ts";
 import { FfiConnection, type StatementHandle } from "./_ffi_connection.ts";
@@ -47,167 +34,126 @@ interface CachedStatement {
   parameterCount: number;
 }
 
-/** A SqliteDriver over one FFI connection; `name` says which runtime's FFI. */
-export class FfiDriver implements SqliteDriver {
-  readonly name: string;
-  readonly path: string;
-  #conn: FfiConnection;
-  #cache: StatementCache<CachedStatement>;
-  #closed = false;
-  #prepare = (sql: string): CachedStatement => {
-    const handle = this.#conn.prepare(sql);
-    return { handle, parameterCount: this.#conn.lib.sqlite3_bind_parameter_count(handle) };
-  };
-
-  constructor(name: string, path: string, options: OpenFfiOptions, ffi: FfiPlatform) {
-    this.name = name;
-    this.path = path;
-    this.#conn = new FfiConnection(path, options, ffi);
-    const lib = this.#conn.lib;
-    this.#cache = new StatementCache(
-      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
-      (statement) => lib.sqlite3_finalize(statement.handle),
-    );
+/** A row object read from the statement's current row. */
+function readRow(conn: FfiConnection, handle: StatementHandle, names: string[]): Row {
+  const row: Row = {};
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const value = conn.column(handle, i);
+    const converted = typeof value === "bigint" ? bigintToNumber(value, name) : value;
+    if (name === "__proto__") {
+      Object.defineProperty(row, name, { value: converted, enumerable: true, writable: true });
+    } else row[name] = converted;
   }
+  return row;
+}
 
+/** The statement's current row as an array of cells. */
+function readArray(conn: FfiConnection, handle: StatementHandle, width: number): SqlValue[] {
+  const row = new Array<SqlValue>(width);
+  for (let i = 0; i < width; i++) {
+    const value = conn.column(handle, i);
+    row[i] = typeof value === "bigint" ? bigintToNumber(value, i + 1) : value;
+  }
+  return row;
+}
+
+/** The statements of one FFI connection, as {@linkcode StatementDriver} runs them. */
+function ffiStatements(conn: FfiConnection) {
+  const lib = conn.lib;
   /**
-   * Runs `use` on the statement for `sql` with `params` bound, reserved for this one execution,
-   * then resets it and clears its bindings.
+   * Runs `use` on the statement with `values` bound, then resets it and clears its bindings.
    */
-  #execute<R>(
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    action: string,
-    use: (handle: StatementHandle) => R,
-  ): R {
-    if (this.#closed) throw closedError(this.name, action);
-    const values = checkParams(params, false);
-    const conn = this.#conn;
-    const lease = this.#cache.acquire(sql, this.#prepare);
-    const { handle, parameterCount } = lease.statement;
-    try {
-      checkParamCount(values, parameterCount);
-      for (let i = 0; i < values.length; i++) {
-        if (conn.bind(handle, i + 1, values[i]) !== SQLITE.OK) throw conn.sqliteError();
+  const bound = <R>(use: (handle: StatementHandle) => R): StatementOp<CachedStatement, R> => {
+    return ({ handle, parameterCount }, values) => {
+      try {
+        checkParamCount(values, parameterCount);
+        for (let i = 0; i < values.length; i++) {
+          if (conn.bind(handle, i + 1, values[i]) !== SQLITE.OK) throw conn.sqliteError();
+        }
+        return use(handle);
+      } finally {
+        lib.sqlite3_reset(handle);
+        lib.sqlite3_clear_bindings(handle);
       }
-      return use(handle);
-    } finally {
-      conn.lib.sqlite3_reset(handle);
-      conn.lib.sqlite3_clear_bindings(handle);
-      this.#cache.release(lease);
-    }
-  }
-
-  #row(handle: StatementHandle, names: string[]): Row {
-    const row: Row = {};
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
-      const value = this.#conn.column(handle, i);
-      const converted = typeof value === "bigint" ? bigintToNumber(value, name) : value;
-      if (name === "__proto__") {
-        Object.defineProperty(row, name, { value: converted, enumerable: true, writable: true });
-      } else row[name] = converted;
-    }
-    return row;
-  }
-
-  #array(handle: StatementHandle, width: number): SqlValue[] {
-    const row = new Array<SqlValue>(width);
-    for (let i = 0; i < width; i++) {
-      const value = this.#conn.column(handle, i);
-      row[i] = typeof value === "bigint" ? bigintToNumber(value, i + 1) : value;
-    }
-    return row;
-  }
-
+    };
+  };
   /**
    * Runs a query to its end. `reader` sees the statement on its first row and returns how to
    * read each row: the shape is taken per execution, as a schema change can recompile
    * `SELECT *` under us.
    */
-  #collect<R>(
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    reader: (handle: StatementHandle) => (handle: StatementHandle) => R,
-  ): R[] {
-    const lib = this.#conn.lib;
-    return this.#execute(sql, params, "query", (handle) => {
+  const collect = <R>(reader: (first: StatementHandle) => (handle: StatementHandle) => R) =>
+    bound((handle): R[] => {
       const rows: R[] = [];
       let rc = lib.sqlite3_step(handle);
       if (rc === SQLITE.ROW) {
         const read = reader(handle);
         for (; rc === SQLITE.ROW; rc = lib.sqlite3_step(handle)) rows.push(read(handle));
       }
-      if (rc !== SQLITE.DONE) throw this.#conn.failure();
+      if (rc !== SQLITE.DONE) throw conn.failure();
       return rows;
     });
-  }
-
-  exec(sql: string): void {
-    if (this.#closed) throw closedError(this.name, "exec");
-    this.#conn.exec(sql);
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const lib = this.#conn.lib;
-    this.#execute(sql, params, "run", (handle) => {
+  return {
+    run: bound((handle) => {
       let rc = lib.sqlite3_step(handle);
       while (rc === SQLITE.ROW) rc = lib.sqlite3_step(handle);
-      if (rc !== SQLITE.DONE) throw this.#conn.failure();
-    });
-    const rowid = lib.sqlite3_last_insert_rowid(this.#conn.db);
-    return {
-      changes: lib.sqlite3_changes(this.#conn.db),
-      lastInsertRowid: bigintToNumber(rowid, "lastInsertRowid"),
-    };
-  }
-
-  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    return this.#collect(sql, params, (first) => {
-      const names = this.#conn.columnNames(first);
-      return (handle) => this.#row(handle, names) as T;
-    });
-  }
-
-  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    return this.#collect(sql, params, (first) => {
-      const width = this.#conn.lib.sqlite3_column_count(first);
-      return (handle) => this.#array(handle, width);
-    });
-  }
-
-  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    return this.#execute(sql, params, "query", (handle) => {
-      const rc = this.#conn.lib.sqlite3_step(handle);
-      if (rc === SQLITE.ROW) return this.#row(handle, this.#conn.columnNames(handle)) as T;
-      if (rc !== SQLITE.DONE) throw this.#conn.failure();
+      if (rc !== SQLITE.DONE) throw conn.failure();
+      return {
+        changes: lib.sqlite3_changes(conn.db),
+        lastInsertRowid: bigintToNumber(lib.sqlite3_last_insert_rowid(conn.db), "lastInsertRowid"),
+      };
+    }),
+    all: collect((first) => {
+      const names = conn.columnNames(first);
+      return (handle) => readRow(conn, handle, names);
+    }),
+    values: collect((first) => {
+      const width = lib.sqlite3_column_count(first);
+      return (handle) => readArray(conn, handle, width);
+    }),
+    get: bound((handle) => {
+      const rc = lib.sqlite3_step(handle);
+      if (rc === SQLITE.ROW) return readRow(conn, handle, conn.columnNames(handle));
+      if (rc !== SQLITE.DONE) throw conn.failure();
       return undefined;
-    });
-  }
+    }),
+  };
+}
 
-  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
-    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
-    const flags = SQLITE.UTF8 | (options.deterministic ? SQLITE.DETERMINISTIC : 0);
-    this.#conn.createFunction(name, options.varargs ? -1 : fn.length, flags, (args) => {
-      for (let i = 0; i < args.length; i++) {
-        const arg = args[i];
-        if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
-      }
-      return sqlFunctionResult(fn(...args), name);
-    });
-  }
-
-  inTransaction(): boolean {
-    if (this.#closed) throw closedError(this.name, "check for a transaction");
-    return this.#conn.lib.sqlite3_get_autocommit(this.#conn.db) === 0;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cache.clear();
-    this.#conn.close();
-  }
+/** A SqliteDriver over one FFI connection; `name` says which runtime's FFI. */
+function ffiDriver(
+  name: string,
+  path: string,
+  options: OpenFfiOptions,
+  ffi: FfiPlatform,
+): StatementDriver<CachedStatement> {
+  const conn = new FfiConnection(path, options, ffi);
+  const lib = conn.lib;
+  return new StatementDriver<CachedStatement>({
+    name,
+    path,
+    integersAsBigInt: false,
+    statementCacheSize: options.statementCacheSize,
+    // The connection reports SQLite's errors, and a SQL function's exception, as they are.
+    sqliteError: (error) => error,
+    prepare: (sql) => {
+      const handle = conn.prepare(sql);
+      return { handle, parameterCount: lib.sqlite3_bind_parameter_count(handle) };
+    },
+    finalize: (statement) => lib.sqlite3_finalize(statement.handle),
+    ...ffiStatements(conn),
+    exec: (sql) => conn.exec(sql),
+    inTransaction: () => lib.sqlite3_get_autocommit(conn.db) === 0,
+    function: (name, fn, options) => {
+      const flags = SQLITE.UTF8 | (options.deterministic ? SQLITE.DETERMINISTIC : 0);
+      conn.createFunction(name, options.varargs ? -1 : fn.length, flags, (args) => {
+        argsToNumbers(name, args);
+        return sqlFunctionResult(fn(...args), name);
+      });
+    },
+    close: () => conn.close(),
+  });
 }
 
 /**
@@ -222,7 +168,7 @@ export async function openFfiDriver(
 ): Promise<SqliteDriver> {
   const ffi = platform();
   try {
-    return new FfiDriver(name, path, options, ffi);
+    return ffiDriver(name, path, options, ffi);
   } catch (error) {
     throw await openError(path, error);
   }

@@ -36,31 +36,18 @@
  * @module
  */
 
-import type {
-  Row,
-  RunResult,
-  SqlFunction,
-  SqlFunctionOptions,
-  SqliteDriver,
-  SqlValue,
-} from "../core/db/driver.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import { SqliteError } from "../core/db/errors.ts";
 import {
+  argsToNumbers,
   bigintToNumber,
-  checkParams,
-  closedError,
   handlePath,
-  openError,
   rowToNumbers,
-  toSqliteError,
   valuesToNumbers,
   wrapSqlFunction,
 } from "./_shared.ts";
-import {
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
-  type StatementLease,
-} from "./_statement_cache.ts";
+import { openError } from "./_sqlite_errors.ts";
+import { StatementDriver, type StatementOp } from "./_statement_driver.ts";
 
 /** The subset of a better-sqlite3 `Statement` this adapter calls. */
 export interface BetterSqlite3StatementLike {
@@ -135,150 +122,75 @@ interface Prepared {
   readonly reader: boolean;
 }
 
-class BetterSqlite3Driver implements SqliteDriver {
-  readonly name: string = "better-sqlite3";
-  readonly path: string;
-  readonly reentrantFunctions: boolean = false;
-  #db: BetterSqlite3DatabaseLike;
-  #cache: StatementCache<Prepared>;
-  /** Statements switched to `raw()`; separate, as the mode sticks to a statement. */
-  #arrayCache: StatementCache<Prepared>;
-  #ownsHandle: boolean;
-  #closed = false;
-  #prepare = (sql: string): Prepared => {
-    const statement = this.#db.prepare(sql);
+/** Runs `read` on a statement that returns rows; runs any other one and returns `none()`. */
+function query<R>(
+  none: () => R,
+  read: StatementOp<BetterSqlite3StatementLike, R>,
+): StatementOp<Prepared, R> {
+  return ({ statement, reader }, values) => {
+    if (reader) return read(statement, values);
+    statement.run(...values);
+    return none();
+  };
+}
+
+/** What better-sqlite3 does its own way, for {@linkcode StatementDriver}. */
+function betterSqlite3Driver(
+  db: BetterSqlite3DatabaseLike,
+  options: FromBetterSqlite3Options,
+): StatementDriver<Prepared> {
+  const prepare = (sql: string): Prepared => {
+    const statement = db.prepare(sql);
     statement.safeIntegers(true);
     return { statement, reader: statement.reader };
   };
-  #prepareArrays = (sql: string): Prepared => {
-    const prepared = this.#prepare(sql);
-    if (prepared.reader) prepared.statement.raw(true);
-    return prepared;
-  };
-
-  constructor(db: BetterSqlite3DatabaseLike, options: FromBetterSqlite3Options) {
-    this.#db = db;
-    this.path = handlePath("better-sqlite3", options.path, () => db.name);
-    this.#ownsHandle = options.ownsHandle ?? true;
+  return new StatementDriver<Prepared>({
+    name: "better-sqlite3",
+    path: handlePath("better-sqlite3", options.path, () => db.name),
+    integersAsBigInt: true,
+    reentrantFunctions: false,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: options.ownsHandle,
+    prepare,
+    // Statements switched to `raw()` are cached apart, as the mode sticks to a statement.
+    prepareArrays: (sql) => {
+      const prepared = prepare(sql);
+      if (prepared.reader) prepared.statement.raw(true);
+      return prepared;
+    },
     // better-sqlite3 finalizes statements when they are garbage-collected or the db closes.
-    const capacity = options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT;
-    this.#cache = new StatementCache(capacity, () => {});
-    this.#arrayCache = new StatementCache(capacity, () => {});
-  }
-
-  /**
-   * Runs `use` on the statement for `sql`, reserved for this one execution; from the cache of
-   * statements that return arrays when `arrays` is set.
-   */
-  #execute<R>(
-    arrays: boolean,
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    action: string,
-    use: (prepared: Prepared, values: readonly SqlValue[]) => R,
-  ): R {
-    if (this.#closed) throw closedError(this.name, action);
-    const values = checkParams(params, true);
-    const cache = arrays ? this.#arrayCache : this.#cache;
-    let lease: StatementLease<Prepared> | undefined;
-    try {
-      lease = cache.acquire(sql, arrays ? this.#prepareArrays : this.#prepare);
-      return use(lease.statement, values);
-    } catch (error) {
-      throw toSqliteError(error);
-    } finally {
-      if (lease !== undefined) cache.release(lease);
-    }
-  }
-
-  /** Runs `use` on a statement that returns rows; runs any other one and returns `none`. */
-  #query<R>(
-    arrays: boolean,
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    none: R,
-    use: (statement: BetterSqlite3StatementLike, values: readonly SqlValue[]) => R,
-  ): R {
-    return this.#execute(arrays, sql, params, "query", ({ statement, reader }, values) => {
-      if (reader) return use(statement, values);
-      statement.run(...values);
-      return none;
-    });
-  }
-
-  exec(sql: string): void {
-    if (this.#closed) throw closedError(this.name, "exec");
-    try {
-      this.#db.exec(sql);
-    } catch (error) {
-      throw toSqliteError(error);
-    }
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const result = this.#execute(false, sql, params, "run", ({ statement }, values) => {
-      return statement.run(...values);
-    });
-    const rowid = result.lastInsertRowid;
-    return {
-      changes: result.changes,
-      lastInsertRowid: typeof rowid === "bigint" ? bigintToNumber(rowid, "lastInsertRowid") : rowid,
-    };
-  }
-
-  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    const rows = this.#query(false, sql, params, [], (statement, values) => {
-      return statement.all(...values) as T[];
-    });
-    for (const row of rows) rowToNumbers(row);
-    return rows;
-  }
-
-  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    return valuesToNumbers(this.#query(true, sql, params, [], (statement, values) => {
-      return statement.all(...values) as unknown[][];
-    }));
-  }
-
-  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const row = this.#query(false, sql, params, undefined, (statement, values) => {
-      return statement.get(...values) as T | undefined;
-    });
-    return row === undefined ? undefined : rowToNumbers(row);
-  }
-
-  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
-    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
-    const wrapper = wrapSqlFunction(name, fn, (args) => {
-      for (let i = 0; i < args.length; i++) {
-        const arg = args[i];
-        if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
-      }
-    });
-    try {
-      this.#db.function(name, {
-        deterministic: options.deterministic ?? false,
-        varargs: options.varargs ?? false,
-        // Arguments beyond 2^53 arrive exactly, to be refused rather than rounded.
-        safeIntegers: true,
-      }, wrapper);
-    } catch (error) {
-      throw toSqliteError(error);
-    }
-  }
-
-  inTransaction(): boolean {
-    if (this.#closed) throw closedError(this.name, "check for a transaction");
-    return this.#db.inTransaction;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cache.clear();
-    this.#arrayCache.clear();
-    if (this.#ownsHandle) this.#db.close();
-  }
+    finalize: () => {},
+    run: ({ statement }, values) => {
+      const { changes, lastInsertRowid: rowid } = statement.run(...values);
+      return {
+        changes,
+        lastInsertRowid: typeof rowid === "bigint"
+          ? bigintToNumber(rowid, "lastInsertRowid")
+          : rowid,
+      };
+    },
+    all: query(() => [], (statement, values) => {
+      const rows = statement.all(...values) as Row[];
+      for (const row of rows) rowToNumbers(row);
+      return rows;
+    }),
+    get: query(() => undefined, (statement, values) => {
+      const row = statement.get(...values) as Row | undefined;
+      return row === undefined ? undefined : rowToNumbers(row);
+    }),
+    values: query(
+      () => [],
+      (statement, values) => valuesToNumbers(statement.all(...values) as unknown[][]),
+    ),
+    exec: (sql) => void db.exec(sql),
+    inTransaction: () => db.inTransaction,
+    function: (name, fn, options) => {
+      const wrapper = wrapSqlFunction(name, fn, (args) => argsToNumbers(name, args));
+      // Arguments beyond 2^53 arrive exactly, to be refused rather than rounded.
+      db.function(name, { ...options, safeIntegers: true }, wrapper);
+    },
+    close: () => void db.close(),
+  });
 }
 
 /**
@@ -305,7 +217,7 @@ export function fromBetterSqlite3(
   db: BetterSqlite3DatabaseLike,
   options: FromBetterSqlite3Options = {},
 ): SqliteDriver {
-  return new BetterSqlite3Driver(db, options);
+  return betterSqlite3Driver(db, options);
 }
 
 /** Loads better-sqlite3, which is an optional dependency: only its users install it. */

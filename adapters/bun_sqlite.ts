@@ -16,30 +16,10 @@
  * @module
  */
 
-import type {
-  Row,
-  RunResult,
-  SqlFunction,
-  SqlFunctionOptions,
-  SqliteDriver,
-  SqlValue,
-} from "../core/db/driver.ts";
-import {
-  bigintToNumber,
-  checkParams,
-  closedError,
-  handlePath,
-  openError,
-  rowToNumbers,
-  toSqliteError,
-  valuesToNumbers,
-  wrapSqlFunction,
-} from "./_shared.ts";
-import {
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
-  type StatementLease,
-} from "./_statement_cache.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
+import { bigintToNumber, handlePath, rowToNumbers, valuesToNumbers } from "./_shared.ts";
+import { openError } from "./_sqlite_errors.ts";
+import { registerOn, StatementDriver } from "./_statement_driver.ts";
 
 /** The subset of a bun:sqlite `Statement` this adapter calls. */
 export interface BunSqliteStatementLike {
@@ -97,122 +77,48 @@ export interface OpenBunSqliteOptions {
   statementCacheSize?: number;
 }
 
-class BunSqliteDriver implements SqliteDriver {
-  readonly name: string = "bun:sqlite";
-  readonly path: string;
-  readonly reentrantFunctions: boolean = false;
-  #db: BunSqliteDatabaseLike;
-  #cache: StatementCache<BunSqliteStatementLike>;
-  #ownsHandle: boolean;
-  #closed = false;
-  #prepare = (sql: string): BunSqliteStatementLike => {
-    const statement = this.#db.prepare(sql);
-    statement.safeIntegers(true);
-    return statement;
-  };
-
-  constructor(db: BunSqliteDatabaseLike, options: FromBunSqliteOptions) {
-    this.#db = db;
-    this.path = handlePath("bun:sqlite", options.path, () => db.filename);
-    this.#ownsHandle = options.ownsHandle ?? true;
-    this.#cache = new StatementCache(
-      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
-      (statement) => statement.finalize(),
-    );
-  }
-
-  /** Runs `use` on the statement for `sql`, reserved for this one execution. */
-  #execute<R>(
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    action: string,
-    use: (statement: BunSqliteStatementLike, values: readonly SqlValue[]) => R,
-  ): R {
-    if (this.#closed) throw closedError(this.name, action);
-    const values = checkParams(params, false);
-    let lease: StatementLease<BunSqliteStatementLike> | undefined;
-    try {
-      lease = this.#cache.acquire(sql, this.#prepare);
-      return use(lease.statement, values);
-    } catch (error) {
-      throw toSqliteError(error);
-    } finally {
-      if (lease !== undefined) this.#cache.release(lease);
-    }
-  }
-
-  exec(sql: string): void {
-    if (this.#closed) throw closedError(this.name, "exec");
-    try {
-      this.#db.exec(sql);
-    } catch (error) {
-      throw toSqliteError(error);
-    }
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const result = this.#execute(
-      sql,
-      params,
-      "run",
-      (statement, values) => statement.run(...values),
-    );
-    return {
-      changes: result.changes,
-      lastInsertRowid: typeof result.lastInsertRowid === "bigint"
-        ? bigintToNumber(result.lastInsertRowid, "lastInsertRowid")
-        : result.lastInsertRowid,
-    };
-  }
-
-  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    const rows = this.#execute(sql, params, "query", (statement, values) => {
-      return statement.all(...values) as T[];
-    });
-    for (const row of rows) rowToNumbers(row);
-    return rows;
-  }
-
-  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    return valuesToNumbers(
-      this.#execute(sql, params, "query", (statement, values) => statement.values(...values)),
-    );
-  }
-
-  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const row = this.#execute(sql, params, "query", (statement, values) => {
-      return statement.get(...values) as T | null;
-    });
-    return row === null ? undefined : rowToNumbers(row);
-  }
-
-  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
-    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
-    if (typeof this.#db.function !== "function") {
-      throw new TypeError(`Cannot register function ${name}(): this bun:sqlite has no function()`);
-    }
-    try {
-      this.#db.function(
-        name,
-        { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
-        wrapSqlFunction(name, fn),
-      );
-    } catch (error) {
-      throw toSqliteError(error);
-    }
-  }
-
-  inTransaction(): boolean {
-    if (this.#closed) throw closedError(this.name, "check for a transaction");
-    return this.#db.inTransaction;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cache.clear();
-    if (this.#ownsHandle) this.#db.close();
-  }
+/** What bun:sqlite does its own way, for {@linkcode StatementDriver}. */
+function bunSqliteDriver(
+  db: BunSqliteDatabaseLike,
+  options: FromBunSqliteOptions,
+): StatementDriver<BunSqliteStatementLike> {
+  return new StatementDriver<BunSqliteStatementLike>({
+    name: "bun:sqlite",
+    path: handlePath("bun:sqlite", options.path, () => db.filename),
+    integersAsBigInt: false,
+    reentrantFunctions: false,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: options.ownsHandle,
+    prepare: (sql) => {
+      const statement = db.prepare(sql);
+      statement.safeIntegers(true);
+      return statement;
+    },
+    finalize: (statement) => statement.finalize(),
+    run: (statement, values) => {
+      const result = statement.run(...values);
+      return {
+        changes: result.changes,
+        lastInsertRowid: typeof result.lastInsertRowid === "bigint"
+          ? bigintToNumber(result.lastInsertRowid, "lastInsertRowid")
+          : result.lastInsertRowid,
+      };
+    },
+    all: (statement, values) => {
+      const rows = statement.all(...values) as Row[];
+      for (const row of rows) rowToNumbers(row);
+      return rows;
+    },
+    get: (statement, values) => {
+      const row = statement.get(...values) as Row | null;
+      return row === null ? undefined : rowToNumbers(row);
+    },
+    values: (statement, values) => valuesToNumbers(statement.values(...values)),
+    exec: (sql) => void db.exec(sql),
+    inTransaction: () => db.inTransaction,
+    function: registerOn("bun:sqlite", db),
+    close: () => db.close(),
+  });
 }
 
 /**
@@ -238,7 +144,7 @@ export function fromBunSqlite(
   db: BunSqliteDatabaseLike,
   options: FromBunSqliteOptions = {},
 ): SqliteDriver {
-  return new BunSqliteDriver(db, options);
+  return bunSqliteDriver(db, options);
 }
 
 /**

@@ -39,26 +39,18 @@
  * @module
  */
 
-import type {
-  Row,
-  RunResult,
-  SqlFunction,
-  SqlFunctionOptions,
-  SqliteDriver,
-  SqlValue,
-} from "../core/db/driver.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import {
+  argsToNumbers,
   bigintToNumber,
   checkParamCount,
-  checkParams,
-  closedError,
   handlePath,
   rowToNumbers,
-  toSqliteError,
   valuesToNumbers,
   wrapSqlFunction,
 } from "./_shared.ts";
-import { STATEMENT_CACHE_SIZE_DEFAULT, StatementCache } from "./_statement_cache.ts";
+import { toSqliteError } from "./_sqlite_errors.ts";
+import { StatementDriver, type StatementOp } from "./_statement_driver.ts";
 
 /** The subset of an @db/sqlite `Statement` this adapter calls. */
 export interface DbSqliteStatementLike {
@@ -118,149 +110,96 @@ export interface FromDbSqliteOptions {
   statementCacheSize?: number;
 }
 
-class DbSqliteDriver implements SqliteDriver {
-  readonly name: string = "@db/sqlite";
-  readonly path: string;
-  #db: DbSqliteDatabaseLike;
-  #cache: StatementCache<DbSqliteStatementLike>;
-  #ownsHandle: boolean;
-  #closed = false;
-
-  constructor(db: DbSqliteDatabaseLike, options: FromDbSqliteOptions) {
-    this.#db = db;
-    this.path = handlePath("@db/sqlite", options.path, () => db.path);
-    this.#ownsHandle = options.ownsHandle ?? true;
-    this.#cache = new StatementCache(
-      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
-      (statement) => statement.finalize(),
+/** Prepares `sql` reading integers exactly and JSON as text, whatever the connection's defaults. */
+function prepare(db: DbSqliteDatabaseLike, sql: string): DbSqliteStatementLike {
+  let statement: DbSqliteStatementLike;
+  try {
+    statement = db.prepare(sql);
+  } catch (error) {
+    throw toSqliteError(error, true);
+  }
+  if (typeof statement.enableInt64 === "function") statement.enableInt64();
+  else if (db.int64 !== true) {
+    statement.finalize();
+    throw new Error(
+      "Cannot prepare with @db/sqlite: this version has no Statement.enableInt64(); " +
+        "open the Database with { int64: true } so integers wider than 32 bits are not truncated",
     );
   }
+  if (typeof statement.disableParseJson === "function") statement.disableParseJson();
+  else if (db.parseJson === true) {
+    statement.finalize();
+    throw new Error(
+      "Cannot prepare with @db/sqlite: this version has no Statement.disableParseJson(); " +
+        "open the Database with { parseJson: false } so JSON text stays text",
+    );
+  }
+  return statement;
+}
 
-  #prepare = (sql: string): DbSqliteStatementLike => {
-    let statement: DbSqliteStatementLike;
-    try {
-      statement = this.#db.prepare(sql);
-    } catch (error) {
-      throw toSqliteError(error, true);
-    }
-    if (typeof statement.enableInt64 === "function") statement.enableInt64();
-    else if (this.#db.int64 !== true) {
-      statement.finalize();
-      throw new Error(
-        "Cannot prepare with @db/sqlite: this version has no Statement.enableInt64(); " +
-          "open the Database with { int64: true } so integers wider than 32 bits are not truncated",
-      );
-    }
-    if (typeof statement.disableParseJson === "function") statement.disableParseJson();
-    else if (this.#db.parseJson === true) {
-      statement.finalize();
-      throw new Error(
-        "Cannot prepare with @db/sqlite: this version has no Statement.disableParseJson(); " +
-          "open the Database with { parseJson: false } so JSON text stays text",
-      );
-    }
-    return statement;
+/** `use`, after refusing more parameters than the statement has (@db/sqlite ignores them). */
+function counted<R>(
+  use: StatementOp<DbSqliteStatementLike, R>,
+): StatementOp<DbSqliteStatementLike, R> {
+  return (statement, values) => {
+    const count = statement.bindParameterCount;
+    if (count !== undefined) checkParamCount(values, count);
+    return use(statement, values);
   };
+}
 
-  /** Runs `use` on the statement for `sql`, reserved for this one execution. */
-  #execute<R>(
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    action: string,
-    use: (statement: DbSqliteStatementLike, values: readonly SqlValue[]) => R,
-  ): R {
-    if (this.#closed) throw closedError(this.name, action);
-    const values = checkParams(params, false);
-    const lease = this.#cache.acquire(sql, this.#prepare);
-    const count = lease.statement.bindParameterCount;
-    let result: R;
-    try {
-      if (count !== undefined) checkParamCount(values, count);
-      result = use(lease.statement, values);
-    } catch (error) {
-      // @db/sqlite leaves a failed statement un-reset, still holding the implicit transaction.
-      this.#cache.discard(lease);
-      throw toSqliteError(error, true);
-    }
-    this.#cache.release(lease);
-    return result;
-  }
-
-  exec(sql: string): void {
-    if (this.#closed) throw closedError(this.name, "exec");
-    try {
-      this.#db.exec(sql);
-    } catch (error) {
-      throw toSqliteError(error, true);
-    }
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const changes = this.#execute(sql, params, "run", (statement, values) => {
-      return statement.run(...values);
-    });
-    const rowid = this.#db.lastInsertRowId;
-    return {
-      changes,
-      lastInsertRowid: typeof rowid === "number" && Number.isSafeInteger(rowid)
-        ? rowid
-        : bigintToNumber(BigInt(rowid), "lastInsertRowid"),
-    };
-  }
-
-  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    const rows = this.#execute(sql, params, "query", (statement, values) => {
-      return statement.all(...values) as T[];
-    });
-    for (const row of rows) rowToNumbers(row);
-    return rows;
-  }
-
-  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    return valuesToNumbers(
-      this.#execute(sql, params, "query", (statement, values) => statement.values(...values)),
-    );
-  }
-
-  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const row = this.#execute(sql, params, "query", (statement, values) => {
-      return statement.get(...values) as Record<string, unknown> | undefined;
-    });
-    // With `unsafeConcurrency`, @db/sqlite hands back one reused object for parameterless SQL.
-    return row === undefined ? undefined : rowToNumbers({ ...row }) as T;
-  }
-
-  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
-    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
-    const wrapper = wrapSqlFunction(name, fn, (args) => {
-      for (let i = 0; i < args.length; i++) {
-        const arg = args[i];
-        if (typeof arg === "bigint") args[i] = bigintToNumber(arg, `${name}() argument ${i + 1}`);
+/** What @db/sqlite does its own way, for {@linkcode StatementDriver}. */
+function dbSqliteDriver(
+  db: DbSqliteDatabaseLike,
+  options: FromDbSqliteOptions,
+): StatementDriver<DbSqliteStatementLike> {
+  return new StatementDriver<DbSqliteStatementLike>({
+    name: "@db/sqlite",
+    path: handlePath("@db/sqlite", options.path, () => db.path),
+    integersAsBigInt: false,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: options.ownsHandle,
+    // @db/sqlite leaves a failed statement un-reset, still holding the implicit transaction.
+    discardFailed: true,
+    sqliteError: (error) => toSqliteError(error, true),
+    prepare: (sql) => prepare(db, sql),
+    finalize: (statement) => statement.finalize(),
+    run: counted((statement, values) => {
+      const changes = statement.run(...values);
+      const rowid = db.lastInsertRowId;
+      return {
+        changes,
+        lastInsertRowid: typeof rowid === "number" && Number.isSafeInteger(rowid)
+          ? rowid
+          : bigintToNumber(BigInt(rowid), "lastInsertRowid"),
+      };
+    }),
+    all: counted((statement, values) => {
+      const rows = statement.all(...values) as Row[];
+      for (const row of rows) rowToNumbers(row);
+      return rows;
+    }),
+    values: counted((statement, values) => valuesToNumbers(statement.values(...values))),
+    get: counted((statement, values) => {
+      const row = statement.get(...values) as Row | undefined;
+      // With `unsafeConcurrency`, @db/sqlite hands back one reused object for parameterless SQL.
+      return row === undefined ? undefined : rowToNumbers({ ...row });
+    }),
+    exec: (sql) => void db.exec(sql),
+    inTransaction: () => !db.autocommit,
+    function: (name, fn, options) => {
+      const wrapper = wrapSqlFunction(name, fn, (args) => {
+        argsToNumbers(name, args);
         // A blob argument is a view into SQLite's memory, valid only during this call.
-        else if (arg instanceof Uint8Array) args[i] = arg.slice();
-      }
-    });
-    try {
-      this.#db.function(name, wrapper, {
-        deterministic: options.deterministic ?? false,
-        varargs: options.varargs ?? false,
+        for (let i = 0; i < args.length; i++) {
+          const arg = args[i];
+          if (arg instanceof Uint8Array) args[i] = arg.slice();
+        }
       });
-    } catch (error) {
-      throw toSqliteError(error, true);
-    }
-  }
-
-  inTransaction(): boolean {
-    if (this.#closed) throw closedError(this.name, "check for a transaction");
-    return !this.#db.autocommit;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cache.clear();
-    if (this.#ownsHandle) this.#db.close();
-  }
+      db.function(name, wrapper, options);
+    },
+    close: () => db.close(),
+  });
 }
 
 /**
@@ -288,5 +227,5 @@ export function fromDbSqlite(
   db: DbSqliteDatabaseLike,
   options: FromDbSqliteOptions = {},
 ): SqliteDriver {
-  return new DbSqliteDriver(db, options);
+  return dbSqliteDriver(db, options);
 }

@@ -48,53 +48,23 @@
  * @module
  */
 
-import type { Row, RunResult, SqliteDriver, SqlValue } from "../core/db/driver.ts";
+import type { RunResult, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import { SqliteError } from "../core/db/errors.ts";
+import { bigintToNumber, handlePath } from "./_shared.ts";
+import { openError, toSqliteError } from "./_sqlite_errors.ts";
+import { StatementDriver } from "./_statement_driver.ts";
 import {
-  bigintToNumber,
-  checkParams,
-  closedError,
-  handlePath,
-  openError,
-  toSqliteError,
-} from "./_shared.ts";
-import {
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
-  type StatementLease,
-} from "./_statement_cache.ts";
+  isResumable,
+  type LibsqlDatabaseLike,
+  prepare,
+  type Prepared,
+  reset,
+  rows,
+  toRow,
+  toSqlValues,
+} from "./_libsql_statement.ts";
 
-/** The subset of a libsql `Statement` this adapter calls. */
-export interface LibsqlStatementLike {
-  /** Runs the statement and reports changes. */
-  run(params: readonly SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
-  /** Returns every row. */
-  all(params: readonly SqlValue[]): unknown[];
-  /** Makes `all()` and `get()` return arrays of column values. */
-  raw(enabled?: boolean): unknown;
-  /** Makes the statement read integers as bigint. */
-  safeIntegers(enabled?: boolean): unknown;
-  /** The columns of the rows it returns. */
-  columns(): { name: string }[];
-  /** Whether the statement returns rows. */
-  readonly reader: boolean;
-}
-
-/** The subset of a libsql `Database` this adapter calls. */
-export interface LibsqlDatabaseLike {
-  /** Compiles one statement. */
-  prepare(sql: string): LibsqlStatementLike;
-  /** Runs SQL without parameters. */
-  exec(sql: string): unknown;
-  /** Whether a transaction is open. */
-  readonly inTransaction: boolean;
-  /** Whether the database is `":memory:"`. */
-  readonly memory?: boolean;
-  /** Empty in libsql 0.5. */
-  readonly name?: string;
-  /** Closes the connection. */
-  close(): unknown;
-}
+export type { LibsqlDatabaseLike, LibsqlStatementLike } from "./_libsql_statement.ts";
 
 /** Options for {@linkcode fromLibsql}. */
 export interface FromLibsqlOptions {
@@ -114,183 +84,57 @@ export interface OpenLibsqlOptions {
   statementCacheSize?: number;
 }
 
-/** A statement this adapter prepared, with what it learnt once about it. */
-interface Prepared {
-  readonly statement: LibsqlStatementLike;
-  /** Whether it returns rows (then it is in raw mode). */
-  readonly reader: boolean;
-  /** Its column names, in order. */
-  readonly names: readonly string[];
-}
+/** Read as a row, so a rowid beyond 2^53 is refused naming `lastInsertRowid`. */
+const LAST_CHANGES = "SELECT changes() AS changes, last_insert_rowid() AS lastInsertRowid";
 
-const LAST_CHANGES = "SELECT changes() AS changes, last_insert_rowid() AS rowid";
-
-/** Whether libsql's error is SQLITE_BUSY or SQLITE_LOCKED, which leave a statement resumable. */
-function isResumable(error: unknown): boolean {
-  const code = (error as { rawCode?: unknown })?.rawCode;
-  return typeof code === "number" && ((code & 0xff) === 5 || (code & 0xff) === 6);
-}
-
-/** Rewrites, in place, the cells of a row read as an array by the contract's value rules. */
-function toSqlValues(cells: unknown[]): SqlValue[] {
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i];
-    if (typeof cell === "bigint") cells[i] = bigintToNumber(cell, i + 1);
-    else if (cell instanceof ArrayBuffer) cells[i] = new Uint8Array(cell);
-  }
-  return cells as SqlValue[];
-}
-
-/** A row object from a row read as an array. */
-function toRow(names: readonly string[], cells: unknown[]): Row {
-  const row: Row = {};
-  for (let i = 0; i < names.length; i++) {
-    const cell = cells[i];
-    row[names[i]] = typeof cell === "bigint"
-      ? bigintToNumber(cell, names[i])
-      : cell instanceof ArrayBuffer
-      ? new Uint8Array(cell)
-      : cell as SqlValue;
-  }
-  return row;
-}
-
-class LibsqlDriver implements SqliteDriver {
-  readonly name: string = "libsql";
-  readonly path: string;
-  #db: LibsqlDatabaseLike;
-  #cache: StatementCache<Prepared>;
-  #ownsHandle: boolean;
-  #closed = false;
-  #prepare = (sql: string): Prepared => {
-    const statement = this.#db.prepare(sql);
-    statement.safeIntegers(true);
-    const reader = statement.reader;
-    if (!reader) return { statement, reader, names: [] };
-    statement.raw(true);
-    return { statement, reader, names: statement.columns().map((column) => column.name) };
-  };
-
-  constructor(db: LibsqlDatabaseLike, options: FromLibsqlOptions) {
-    this.#db = db;
-    this.path = handlePath(
+/** What libsql does its own way, for {@linkcode StatementDriver}. */
+function libsqlDriver(db: LibsqlDatabaseLike, options: FromLibsqlOptions): SqliteDriver {
+  const driver: StatementDriver<Prepared> = new StatementDriver<Prepared>({
+    name: "libsql",
+    path: handlePath(
       "libsql",
       options.path,
       () => db.memory === true ? ":memory:" : db.name || undefined,
       "libsql does not say which file a Database opened (its name is empty)",
-    );
-    this.#ownsHandle = options.ownsHandle ?? true;
+    ),
+    integersAsBigInt: true,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: options.ownsHandle,
+    prepare: (sql) => prepare(db, sql),
     // libsql finalizes statements when they are garbage-collected or the db closes.
-    this.#cache = new StatementCache(
-      options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT,
-      () => {},
-    );
-  }
-
-  /** Runs `use` on the statement for `sql`, reserved for this one execution. */
-  #execute<R>(
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    action: string,
-    use: (prepared: Prepared, values: readonly SqlValue[]) => R,
-  ): R {
-    if (this.#closed) throw closedError(this.name, action);
-    const values = checkParams(params, true);
-    let lease: StatementLease<Prepared> | undefined;
-    try {
-      lease = this.#cache.acquire(sql, this.#prepare);
-      return use(lease.statement, values);
-    } catch (error) {
-      if (lease !== undefined && isResumable(error)) this.#reset(lease.statement.statement, values);
-      throw toSqliteError(error);
-    } finally {
-      if (lease !== undefined) this.#cache.release(lease);
-    }
-  }
-
-  /**
-   * Resets a statement that SQLITE_BUSY or SQLITE_LOCKED left resumable, before anything else
-   * runs on the connection. libsql resets a statement only when it runs it again, and until then
-   * the stalled write counts as running: the connection's later writes in autocommit mode stay
-   * uncommitted (holding SQLite's write lock), and the reset rolls all of them back, after
-   * `run()` reported them done. Running it again with `PRAGMA query_only` set resets it and
-   * stops it at its first write, so nothing is written twice.
-   */
-  #reset(statement: LibsqlStatementLike, values: readonly SqlValue[]): void {
-    const read = this.#db.prepare("PRAGMA query_only");
-    read.raw(true);
-    const [[queryOnly]] = read.all([]) as unknown[][];
-    this.#db.exec("PRAGMA query_only = 1");
-    try {
-      statement.run(values);
-    } catch {
-      // SQLITE_READONLY at its first write: the reset is what was wanted.
-    } finally {
-      this.#db.exec(`PRAGMA query_only = ${Number(queryOnly) ? 1 : 0}`);
-    }
-  }
-
-  /** Reads every row of `sql` as an array of cells; none for a statement that returns none. */
-  #rows(sql: string, params: readonly SqlValue[] | undefined): [readonly string[], unknown[][]] {
-    return this.#execute(sql, params, "query", ({ statement, reader, names }, values) => {
-      if (reader) return [names, statement.all(values) as unknown[][]];
-      statement.run(values);
-      return [names, []];
-    });
-  }
-
-  exec(sql: string): void {
-    if (this.#closed) throw closedError(this.name, "exec");
-    try {
-      this.#db.exec(sql);
-    } catch (error) {
-      throw toSqliteError(error);
-    }
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): RunResult {
-    const result = this.#execute(sql, params, "run", ({ statement, reader }, values) => {
-      if (!reader) return statement.run(values);
-      statement.all(values);
-      const [[changes, rowid]] = this.#execute(LAST_CHANGES, [], "run", (last, none) => {
-        return last.statement.all(none) as [[bigint, bigint]];
-      });
-      return { changes: Number(changes), lastInsertRowid: rowid };
-    });
-    const rowid = result.lastInsertRowid;
-    return {
-      changes: result.changes,
-      lastInsertRowid: typeof rowid === "bigint" ? bigintToNumber(rowid, "lastInsertRowid") : rowid,
-    };
-  }
-
-  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    const [names, rows] = this.#rows(sql, params);
-    return rows.map((cells) => toRow(names, cells) as T);
-  }
-
-  values(sql: string, params?: readonly SqlValue[]): SqlValue[][] {
-    const [, rows] = this.#rows(sql, params);
-    for (const cells of rows) toSqlValues(cells);
-    return rows as SqlValue[][];
-  }
-
-  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    const [names, rows] = this.#rows(sql, params);
-    return rows.length === 0 ? undefined : toRow(names, rows[0]) as T;
-  }
-
-  inTransaction(): boolean {
-    if (this.#closed) throw closedError(this.name, "check for a transaction");
-    return this.#db.inTransaction;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cache.clear();
-    if (this.#ownsHandle) this.#db.close();
-  }
+    finalize: () => {},
+    run: ({ statement, reader }, values) => {
+      let result: { changes: number; lastInsertRowid: number | bigint };
+      if (reader) {
+        statement.all(values);
+        result = driver.get(LAST_CHANGES) as unknown as RunResult;
+      } else result = statement.run(values);
+      const rowid = result.lastInsertRowid;
+      return {
+        changes: result.changes,
+        lastInsertRowid: typeof rowid === "bigint"
+          ? bigintToNumber(rowid, "lastInsertRowid")
+          : rowid,
+      };
+    },
+    all: (prepared, values) => rows(prepared, values).map((cells) => toRow(prepared.names, cells)),
+    get: (prepared, values) => {
+      const cells = rows(prepared, values);
+      return cells.length === 0 ? undefined : toRow(prepared.names, cells[0]);
+    },
+    values: (prepared, values) => {
+      const cells = rows(prepared, values);
+      for (const row of cells) toSqlValues(row);
+      return cells as SqlValue[][];
+    },
+    exec: (sql) => void db.exec(sql),
+    inTransaction: () => db.inTransaction,
+    close: () => void db.close(),
+    repair: (prepared, values, error) => {
+      if (isResumable(error)) reset(db, prepared.statement, values);
+    },
+  });
+  return driver;
 }
 
 /**
@@ -316,7 +160,7 @@ class LibsqlDriver implements SqliteDriver {
  * ```
  */
 export function fromLibsql(db: LibsqlDatabaseLike, options: FromLibsqlOptions = {}): SqliteDriver {
-  return new LibsqlDriver(db, options);
+  return libsqlDriver(db, options);
 }
 
 type LibsqlConstructor = new (path: string) => LibsqlDatabaseLike;

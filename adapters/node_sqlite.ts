@@ -18,27 +18,10 @@
  * @module
  */
 
-import type {
-  Row,
-  RunResult,
-  SqlFunction,
-  SqlFunctionOptions,
-  SqliteDriver,
-  SqlValue,
-} from "../core/db/driver.ts";
-import {
-  checkParams,
-  closedError,
-  handlePath,
-  openError,
-  toSqliteError,
-  wrapSqlFunction,
-} from "./_shared.ts";
-import {
-  STATEMENT_CACHE_SIZE_DEFAULT,
-  StatementCache,
-  type StatementLease,
-} from "./_statement_cache.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
+import { handlePath } from "./_shared.ts";
+import { openError } from "./_sqlite_errors.ts";
+import { registerOn, StatementDriver } from "./_statement_driver.ts";
 
 /** The subset of a node:sqlite `StatementSync` this adapter calls. */
 export interface NodeSqliteStatementLike {
@@ -106,131 +89,53 @@ function hasReturnArrays(db: NodeSqliteDatabaseLike): boolean {
   }
 }
 
-class NodeSqliteDriver implements SqliteDriver {
-  readonly name: string = "node:sqlite";
-  readonly path: string;
-  /** Present only when the binding has `setReturnArrays()`. */
-  readonly values?: (sql: string, params?: readonly SqlValue[]) => SqlValue[][];
-  #db: NodeSqliteDatabaseLike;
-  #cache: StatementCache<NodeSqliteStatementLike>;
-  /** Statements switched to arrays; separate, as the mode sticks to a statement. */
-  #arrayCache: StatementCache<NodeSqliteStatementLike>;
-  #ownsHandle: boolean;
-  #closed = false;
-  #prepare = (sql: string): NodeSqliteStatementLike => this.#db.prepare(sql);
-  #prepareArrays = (sql: string): NodeSqliteStatementLike => {
-    const statement = this.#db.prepare(sql);
-    statement.setReturnArrays!(true);
-    return statement;
-  };
-
-  constructor(db: NodeSqliteDatabaseLike, options: FromNodeSqliteOptions) {
-    this.#db = db;
-    this.path = handlePath("node:sqlite", options.path, () => {
-      if (typeof db.location !== "function") return undefined;
-      return db.location() ?? ":memory:";
-    }, "this node:sqlite has no DatabaseSync.location() (Node 22.16 or newer has it)");
-    this.#ownsHandle = options.ownsHandle ?? true;
+/** What node:sqlite does its own way, for {@linkcode StatementDriver}. */
+function nodeSqliteDriver(
+  db: NodeSqliteDatabaseLike,
+  options: FromNodeSqliteOptions,
+): StatementDriver<NodeSqliteStatementLike> {
+  const path = handlePath("node:sqlite", options.path, () => {
+    if (typeof db.location !== "function") return undefined;
+    return db.location() ?? ":memory:";
+  }, "this node:sqlite has no DatabaseSync.location() (Node 22.16 or newer has it)");
+  return new StatementDriver<NodeSqliteStatementLike>({
+    name: "node:sqlite",
+    path,
+    integersAsBigInt: true,
+    statementCacheSize: options.statementCacheSize,
+    ownsHandle: options.ownsHandle,
+    prepare: (sql) => db.prepare(sql),
+    // Statements switched to arrays are cached apart, as the mode sticks to a statement.
+    prepareArrays: (sql) => {
+      const statement = db.prepare(sql);
+      statement.setReturnArrays!(true);
+      return statement;
+    },
     // node:sqlite finalizes statements when they are garbage-collected or the db closes.
-    const capacity = options.statementCacheSize ?? STATEMENT_CACHE_SIZE_DEFAULT;
-    this.#cache = new StatementCache(capacity, () => {});
-    this.#arrayCache = new StatementCache(capacity, () => {});
-    if (hasReturnArrays(db)) {
-      this.values = (sql, params) =>
-        this.#execute(true, sql, params, "query", (statement, values) => {
-          return statement.all(...values) as SqlValue[][];
-        });
-    }
-  }
-
-  /**
-   * Runs `use` on the statement for `sql`, reserved for this one execution; from the cache of
-   * statements that return arrays when `arrays` is set.
-   */
-  #execute<R>(
-    arrays: boolean,
-    sql: string,
-    params: readonly SqlValue[] | undefined,
-    action: string,
-    use: (statement: NodeSqliteStatementLike, values: readonly SqlValue[]) => R,
-  ): R {
-    if (this.#closed) throw closedError(this.name, action);
-    const values = checkParams(params, true);
-    const cache = arrays ? this.#arrayCache : this.#cache;
-    let lease: StatementLease<NodeSqliteStatementLike> | undefined;
-    try {
-      lease = cache.acquire(sql, arrays ? this.#prepareArrays : this.#prepare);
-      return use(lease.statement, values);
-    } catch (error) {
-      throw toSqliteError(error);
-    } finally {
-      if (lease !== undefined) cache.release(lease);
-    }
-  }
-
-  exec(sql: string): void {
-    if (this.#closed) throw closedError(this.name, "exec");
-    try {
-      this.#db.exec(sql);
-    } catch (error) {
-      throw toSqliteError(error);
-    }
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): RunResult {
-    return this.#execute(false, sql, params, "run", (statement, values) => {
+    finalize: () => {},
+    run: (statement, values) => {
       const result = statement.run(...values);
       return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
-    });
-  }
-
-  all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-    return this.#execute(false, sql, params, "query", (statement, values) => {
-      return statement.all(...values) as T[];
-    });
-  }
-
-  get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-    return this.#execute(false, sql, params, "query", (statement, values) => {
-      return statement.get(...values) as T | undefined;
-    });
-  }
-
-  function(name: string, fn: SqlFunction, options: SqlFunctionOptions = {}): void {
-    if (this.#closed) throw closedError(this.name, `register function ${name}()`);
-    if (typeof this.#db.function !== "function") {
-      throw new TypeError(`Cannot register function ${name}(): this node:sqlite has no function()`);
-    }
-    try {
-      this.#db.function(
-        name,
-        { deterministic: options.deterministic ?? false, varargs: options.varargs ?? false },
-        wrapSqlFunction(name, fn),
-      );
-    } catch (error) {
-      throw toSqliteError(error);
-    }
-  }
-
-  inTransaction(): boolean {
-    if (this.#closed) throw closedError(this.name, "check for a transaction");
-    const open = this.#db.isTransaction;
-    if (open === undefined) {
-      throw new TypeError(
-        "Cannot check for a transaction: this node:sqlite has no DatabaseSync.isTransaction " +
-          "(Node 22.16 or newer has it)",
-      );
-    }
-    return open;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#cache.clear();
-    this.#arrayCache.clear();
-    if (this.#ownsHandle) this.#db.close();
-  }
+    },
+    all: (statement, values) => statement.all(...values) as Row[],
+    get: (statement, values) => statement.get(...values) as Row | undefined,
+    values: hasReturnArrays(db)
+      ? (statement, values) => statement.all(...values) as SqlValue[][]
+      : undefined,
+    exec: (sql) => db.exec(sql),
+    inTransaction: () => {
+      const open = db.isTransaction;
+      if (open === undefined) {
+        throw new TypeError(
+          "Cannot check for a transaction: this node:sqlite has no DatabaseSync.isTransaction " +
+            "(Node 22.16 or newer has it)",
+        );
+      }
+      return open;
+    },
+    function: registerOn("node:sqlite", db),
+    close: () => db.close(),
+  });
 }
 
 /**
@@ -257,7 +162,7 @@ export function fromNodeSqlite(
   db: NodeSqliteDatabaseLike,
   options: FromNodeSqliteOptions = {},
 ): SqliteDriver {
-  return new NodeSqliteDriver(db, options);
+  return nodeSqliteDriver(db, options);
 }
 
 /**
