@@ -4,40 +4,22 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { eq, sql, TransactionRollbackError } from "drizzle-orm";
-import { eventually, sleep, tempDbPath } from "./_helpers.ts";
-import { collect, exited, LineReader, spawnScript } from "./_spawn.ts";
+import {
+  assertFailedOnceCommitted,
+  holdHandler,
+  liveJobs,
+  ordersDoneByWorker,
+  withApp,
+  workTwice,
+} from "./_orm.ts";
 import { DRIZZLE_STACKS, orders } from "./fixtures/orm_stacks.ts";
-import type { DrizzleApp, EmailJob, Stack } from "./fixtures/orm_stacks.ts";
-
-const WORKER = fileURLToPath(new URL("./fixtures/orm_worker.ts", import.meta.url));
-
-/** Runs `body` on a fresh application (Drizzle and honker-ts sharing one connection). */
-function withApp(
-  stack: Stack<DrizzleApp>,
-  body: (app: DrizzleApp, path: string) => void | Promise<void>,
-): () => Promise<void> {
-  return async () => {
-    const path = tempDbPath();
-    const app = await stack.open(path);
-    try {
-      await body(app, path);
-    } finally {
-      app.close();
-    }
-  };
-}
+import type { DrizzleApp, EmailJob } from "./fixtures/orm_stacks.ts";
+import { sleep } from "./_helpers.ts";
 
 /** The orders as Drizzle reads them. */
 function allOrders(app: DrizzleApp) {
   return app.orm.select().from(orders).orderBy(orders.id).all();
-}
-
-/** Every live job of the queue "emails" (pending or claimed). */
-function liveJobs(app: DrizzleApp): number {
-  const stats = app.db.queue("emails").stats();
-  return stats.pending + stats.scheduled + stats.processing;
 }
 
 for (const stack of DRIZZLE_STACKS) {
@@ -99,30 +81,18 @@ for (const stack of DRIZZLE_STACKS) {
       { skip, timeout: 60_000 },
       withApp(stack, async (app, path) => {
         const emails = app.db.queue<EmailJob>("emails");
-        const child = spawnScript(WORKER, [stack.id, path, "2"]);
-        const lines = new LineReader(child);
-        const output = collect(child);
-        await lines.waitFor(/^ready$/, 30_000).catch(async (error) => {
-          child.kill();
-          throw new Error(`${error.message}\n${(await output).stderr}`);
-        });
-        for (const email of ["ada@example.com", "bob@example.com"]) {
-          app.orm.transaction((tx) => {
-            const { id } = tx.insert(orders).values({ email }).returning({ id: orders.id }).get();
-            emails.enqueue({ orderId: id });
-          });
-        }
-        await lines.waitForCount(/^sent \d+$/, 2, 20_000);
-        assert.equal(await exited(child), 0, (await output).stderr);
-        assert.deepEqual(JSON.parse(lines.lines.at(-1) ?? "null"), {
-          acked: 2,
-          retried: 0,
-          dead: 0,
-          lost: 0,
-        });
+        const pid = await ordersDoneByWorker(
+          stack.id,
+          path,
+          (email) =>
+            app.orm.transaction((tx) => {
+              const { id } = tx.insert(orders).values({ email }).returning({ id: orders.id }).get();
+              emails.enqueue({ orderId: id });
+            }),
+        );
         assert.deepEqual(
           allOrders(app).map((o) => o.emailedBy),
-          [`worker ${child.pid}`, `worker ${child.pid}`],
+          [`worker ${pid}`, `worker ${pid}`],
         );
         assert.equal(liveJobs(app), 0);
       }),
@@ -134,31 +104,15 @@ for (const stack of DRIZZLE_STACKS) {
       withApp(stack, async (app) => {
         // Drizzle's transaction() is synchronous on these drivers (it cannot span an await), so
         // an application that needs one across awaits begins it with SQL.
-        const emails = app.db.queue<EmailJob>("emails", { visibilityTimeoutS: 2 });
-        emails.enqueue({ orderId: 1 });
-        const runs: number[] = [];
-        let release = () => {};
-        const handlerMayReturn = new Promise<void>((resolve) => (release = resolve));
-        let handlerDone = false;
-        const stop = new AbortController();
-        const done = emails.work(async (job) => {
-          runs.push(job.payload.orderId);
-          await handlerMayReturn;
-          handlerDone = true;
-        }, { signal: stop.signal, idlePollMs: 50 });
-        await eventually(() => runs.length === 1, 5000, "the claim");
+        const held = await holdHandler(app);
         app.orm.run(sql`BEGIN`);
         app.orm.insert(orders).values({ email: "ada@example.com" }).run();
-        release();
-        await eventually(() => handlerDone, 5000, "the handler");
+        held.release();
+        await held.returned();
         await sleep(300); // work() wants to ack now
         assert.equal(liveJobs(app), 1, "the ack must not run inside the application's transaction");
         app.orm.run(sql`ROLLBACK`);
-        await eventually(() => liveJobs(app) === 0, 5000, "the ack");
-        await sleep(2500); // past the visibility timeout: a lost ack would run the job again
-        stop.abort();
-        assert.deepEqual(await done, { acked: 1, retried: 0, dead: 0, lost: 0 });
-        assert.deepEqual(runs, [1]);
+        await held.assertAckedOnce();
         assert.deepEqual(allOrders(app), []);
       }),
     );
@@ -170,27 +124,20 @@ for (const stack of DRIZZLE_STACKS) {
         const emails = app.db.queue<EmailJob>("emails");
         app.orm.insert(orders).values({ id: 1, email: "ada@example.com" }).run();
         emails.enqueue({ orderId: 1 });
-        let runs = 0;
-        const stop = new AbortController();
-        const result = await emails.work((job) => {
-          runs++;
+        const outcome = await workTwice(emails, (job, run) => {
           try {
             app.orm.transaction((tx) => {
               tx.update(orders).set({ status: "failed" })
                 .where(eq(orders.id, job.payload.orderId)).run();
               assert.equal(job.fail("card declined"), true);
-              if (runs === 1) tx.rollback(); // the application changes its mind the first time
+              if (run === 1) tx.rollback(); // the application changes its mind the first time
             });
           } catch (error) {
             if (!(error instanceof TransactionRollbackError)) throw error;
           }
-          if (runs === 2) stop.abort();
-        }, { signal: stop.signal, idlePollMs: 50 });
-        assert.equal(runs, 2);
-        assert.deepEqual(result, { acked: 0, retried: 0, dead: 1, lost: 1 });
+        });
+        assertFailedOnceCommitted(app, outcome);
         assert.equal(allOrders(app)[0].status, "failed");
-        assert.equal(liveJobs(app), 0);
-        assert.equal(app.db.queue("emails").stats().dead, 1);
       }),
     );
 

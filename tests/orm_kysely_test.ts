@@ -4,38 +4,21 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { eventually, sleep, tempDbPath } from "./_helpers.ts";
-import { collect, exited, LineReader, spawnScript } from "./_spawn.ts";
+import { sleep } from "./_helpers.ts";
+import {
+  assertFailedOnceCommitted,
+  holdHandler,
+  liveJobs,
+  ordersDoneByWorker,
+  withApp,
+  workTwice,
+} from "./_orm.ts";
 import { KYSELY_STACK } from "./fixtures/orm_stacks.ts";
 import type { EmailJob, KyselyApp } from "./fixtures/orm_stacks.ts";
-
-const WORKER = fileURLToPath(new URL("./fixtures/orm_worker.ts", import.meta.url));
-
-/** Runs `body` on a fresh application (Kysely and honker-ts sharing one connection). */
-function withApp(
-  body: (app: KyselyApp, path: string) => Promise<void>,
-): () => Promise<void> {
-  return async () => {
-    const path = tempDbPath();
-    const app = await KYSELY_STACK.open(path);
-    try {
-      await body(app, path);
-    } finally {
-      await app.close();
-    }
-  };
-}
 
 /** The orders as Kysely reads them. */
 function allOrders(app: KyselyApp) {
   return app.orm.selectFrom("orders").selectAll().orderBy("id").execute();
-}
-
-/** Every live job of the queue "emails" (pending or claimed). */
-function liveJobs(app: KyselyApp): number {
-  const stats = app.db.queue("emails").stats();
-  return stats.pending + stats.scheduled + stats.processing;
 }
 
 /** Thrown to make Kysely roll its transaction back. */
@@ -47,7 +30,7 @@ describe("Kysely on better-sqlite3", () => {
   it(
     "an order inserted in Kysely's transaction and the job enqueued in it commit together, across awaits",
     { skip },
-    withApp(async (app) => {
+    withApp(KYSELY_STACK, async (app) => {
       const emails = app.db.queue<EmailJob>("emails");
       const orderId = await app.orm.transaction().execute(async (trx) => {
         const { id } = await trx.insertInto("orders").values({ email: "ada@example.com" })
@@ -64,7 +47,7 @@ describe("Kysely on better-sqlite3", () => {
   it(
     "Kysely's transaction that throws after an await drops the order and its job",
     { skip },
-    withApp(async (app) => {
+    withApp(KYSELY_STACK, async (app) => {
       const emails = app.db.queue<EmailJob>("emails");
       await assert.rejects(
         app.orm.transaction().execute(async (trx) => {
@@ -90,33 +73,21 @@ describe("Kysely on better-sqlite3", () => {
   it(
     "a worker in another process does the job: marks the order through Kysely and acks in the same transaction",
     { skip, timeout: 60_000 },
-    withApp(async (app, path) => {
+    withApp(KYSELY_STACK, async (app, path) => {
       const emails = app.db.queue<EmailJob>("emails");
-      const child = spawnScript(WORKER, [KYSELY_STACK.id, path, "2"]);
-      const lines = new LineReader(child);
-      const output = collect(child);
-      await lines.waitFor(/^ready$/, 30_000).catch(async (error) => {
-        child.kill();
-        throw new Error(`${error.message}\n${(await output).stderr}`);
-      });
-      for (const email of ["ada@example.com", "bob@example.com"]) {
-        await app.orm.transaction().execute(async (trx) => {
-          const { id } = await trx.insertInto("orders").values({ email }).returning("id")
-            .executeTakeFirstOrThrow();
-          emails.enqueue({ orderId: id });
-        });
-      }
-      await lines.waitForCount(/^sent \d+$/, 2, 20_000);
-      assert.equal(await exited(child), 0, (await output).stderr);
-      assert.deepEqual(JSON.parse(lines.lines.at(-1) ?? "null"), {
-        acked: 2,
-        retried: 0,
-        dead: 0,
-        lost: 0,
-      });
+      const pid = await ordersDoneByWorker(
+        KYSELY_STACK.id,
+        path,
+        (email) =>
+          app.orm.transaction().execute(async (trx) => {
+            const { id } = await trx.insertInto("orders").values({ email }).returning("id")
+              .executeTakeFirstOrThrow();
+            emails.enqueue({ orderId: id });
+          }),
+      );
       assert.deepEqual(
         (await allOrders(app)).map((o) => o.emailed_by),
-        [`worker ${child.pid}`, `worker ${child.pid}`],
+        [`worker ${pid}`, `worker ${pid}`],
       );
       assert.equal(liveJobs(app), 0);
     }),
@@ -125,36 +96,20 @@ describe("Kysely on better-sqlite3", () => {
   it(
     "work()'s ack waits out Kysely's transaction open across an await, then commits on its own: rolled back, the job still ran once and never runs again",
     { skip, timeout: 20_000 },
-    withApp(async (app) => {
-      const emails = app.db.queue<EmailJob>("emails", { visibilityTimeoutS: 2 });
-      emails.enqueue({ orderId: 1 });
-      const runs: number[] = [];
-      let release = () => {};
-      const handlerMayReturn = new Promise<void>((resolve) => (release = resolve));
-      let handlerDone = false;
-      const stop = new AbortController();
-      const done = emails.work(async (job) => {
-        runs.push(job.payload.orderId);
-        await handlerMayReturn;
-        handlerDone = true;
-      }, { signal: stop.signal, idlePollMs: 50 });
-      await eventually(() => runs.length === 1, 5000, "the claim");
+    withApp(KYSELY_STACK, async (app) => {
+      const held = await holdHandler(app);
       await assert.rejects(
         app.orm.transaction().execute(async (trx) => {
           await trx.insertInto("orders").values({ email: "ada@example.com" }).execute();
-          release();
-          await eventually(() => handlerDone, 5000, "the handler");
+          held.release();
+          await held.returned();
           await sleep(300); // work() wants to ack now
           assert.equal(liveJobs(app), 1, "the ack must not run inside Kysely's transaction");
           throw new Rollback();
         }),
         Rollback,
       );
-      await eventually(() => liveJobs(app) === 0, 5000, "the ack");
-      await sleep(2500); // past the visibility timeout: a lost ack would run the job again
-      stop.abort();
-      assert.deepEqual(await done, { acked: 1, retried: 0, dead: 0, lost: 0 });
-      assert.deepEqual(runs, [1]);
+      await held.assertAckedOnce();
       assert.deepEqual(await allOrders(app), []);
     }),
   );
@@ -162,39 +117,32 @@ describe("Kysely on better-sqlite3", () => {
   it(
     "a handler's job.fail() inside Kysely's transaction joins it: rolled back, the job runs again; committed, it is dead and the order marked failed",
     { skip, timeout: 20_000 },
-    withApp(async (app) => {
+    withApp(KYSELY_STACK, async (app) => {
       const emails = app.db.queue<EmailJob>("emails");
       await app.orm.insertInto("orders").values({ id: 1, email: "ada@example.com" }).execute();
       emails.enqueue({ orderId: 1 });
-      let runs = 0;
-      const stop = new AbortController();
-      const result = await emails.work(async (job) => {
-        runs++;
+      const outcome = await workTwice(emails, async (job, run) => {
         try {
           await app.orm.transaction().execute(async (trx) => {
             await trx.updateTable("orders").set({ status: "failed" })
               .where("id", "=", job.payload.orderId).execute();
             assert.equal(job.fail("card declined"), true);
             await sleep(20);
-            if (runs === 1) throw new Rollback(); // the application changes its mind at first
+            if (run === 1) throw new Rollback(); // the application changes its mind at first
           });
         } catch (error) {
           if (!(error instanceof Rollback)) throw error;
         }
-        if (runs === 2) stop.abort();
-      }, { signal: stop.signal, idlePollMs: 50 });
-      assert.equal(runs, 2);
-      assert.deepEqual(result, { acked: 0, retried: 0, dead: 1, lost: 1 });
+      });
+      assertFailedOnceCommitted(app, outcome);
       assert.equal((await allOrders(app))[0].status, "failed");
-      assert.equal(liveJobs(app), 0);
-      assert.equal(app.db.queue("emails").stats().dead, 1);
     }),
   );
 
   it(
     "a honker-ts call from other code while Kysely's transaction is open joins it, where a Kysely query from that code waits (one connection: Kysely queues only its own queries)",
     { skip, timeout: 20_000 },
-    withApp(async (app) => {
+    withApp(KYSELY_STACK, async (app) => {
       const emails = app.db.queue<EmailJob>("emails");
       let release = () => {};
       const paymentDone = new Promise<void>((resolve) => (release = resolve));
