@@ -168,6 +168,19 @@ export async function openHonkerExt(
   };
 }
 
+/**
+ * Payloads both sides must carry unchanged: a string (stored with its quotes), nesting, unicode
+ * beyond the BMP, an array, a number, null.
+ */
+export const PAYLOADS: readonly unknown[] = [
+  'a "quoted" string',
+  { nested: { list: [1, 2.5, { deep: null }], flag: true }, n: -7 },
+  { text: "héllo ✓ 日本語 🦆", "ключ": "значение", who: "👩‍💻" },
+  [1, "two", [3]],
+  42,
+  null,
+];
+
 /** Asserts that `actual` is a unix time within 1 s of `expected` (the two sides' clocks tick apart). */
 export function near(actual: unknown, expected: number, what: string): void {
   assert.ok(

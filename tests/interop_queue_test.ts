@@ -15,22 +15,13 @@ import {
   honkerExtSkip,
   near,
   openHonkerExt,
+  PAYLOADS,
   withPair,
 } from "./_honker_ext.ts";
 import type { HonkerExt, PairBody } from "./_honker_ext.ts";
 
 const EXT_SKIP = await honkerExtSkip();
 after(removeTempDirs);
-
-// A string (stored with its quotes), nesting, unicode beyond the BMP, an array, a number, null.
-const PAYLOADS: unknown[] = [
-  'a "quoted" string',
-  { nested: { list: [1, 2.5, { deep: null }], flag: true }, n: -7 },
-  { text: "héllo ✓ 日本語 🦆", "ключ": "значение", who: "👩‍💻" },
-  [1, "two", [3]],
-  42,
-  null,
-];
 
 // The same SQL text runs on honker's extension and on our SQL functions, one statement per line.
 // Ids: queue d gets 1–6, m 7–9, f 10, r 11.

@@ -7,21 +7,19 @@ import assert from "node:assert/strict";
 import type { Database, StreamEvent } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { plainAll, removeTempDirs } from "./_helpers.ts";
-import { alignTimes, functionsSkip, honkerExtSkip, near, withPair } from "./_honker_ext.ts";
+import {
+  alignTimes,
+  functionsSkip,
+  honkerExtSkip,
+  near,
+  PAYLOADS,
+  withPair,
+} from "./_honker_ext.ts";
 import type { HonkerExt, PairBody } from "./_honker_ext.ts";
 
 const EXT_SKIP = await honkerExtSkip();
 after(removeTempDirs);
 
-// A string (stored with its quotes), nesting, unicode beyond the BMP, an array, a number, null.
-const PAYLOADS: unknown[] = [
-  'a "quoted" string',
-  { nested: { list: [1, 2.5, { deep: null }], flag: true }, n: -7 },
-  { text: "héllo ✓ 日本語 🦆", "ключ": "значение", who: "👩‍💻" },
-  [1, "two", [3]],
-  42,
-  null,
-];
 const KEYS = [null, "customer-7", null, "", "ключ", null];
 
 /** An element of `honker_stream_read_since`'s array (payload is the stored JSON text). */
