@@ -6,7 +6,9 @@
  */
 
 import type { SqliteDriver } from "../db/driver.ts";
-import { UnsupportedDatabaseError } from "../db/errors.ts";
+import { isTransientSqliteError, UnsupportedDatabaseError } from "../db/errors.ts";
+import { sleepSync } from "../wait/sleep_sync.ts";
+import { busyBackoffMs } from "../wait/wait_loop.ts";
 import { checkHonkerFormat } from "./format.ts";
 import { reconcileTaskTables } from "../scheduler/store.ts";
 import {
@@ -62,6 +64,26 @@ export function checkSupported(driver: SqliteDriver): void {
   checkHonkerFormat(driver);
 }
 
+/**
+ * `PRAGMA journal_mode = WAL`, retried while another connection holds the write lock of a file
+ * still in rollback-journal mode: SQLite then answers SQLITE_BUSY at once, without calling the
+ * busy handler, which is what two processes creating one new file at the same moment meet. The
+ * retries last at most `busyTimeoutMs`, as a wait in the busy handler would.
+ */
+function switchToWal(driver: SqliteDriver, busyTimeoutMs: number): string {
+  const giveUpAt = Date.now() + busyTimeoutMs;
+  for (let busy = 1;; busy++) {
+    try {
+      const row = driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL");
+      return String(row?.journal_mode ?? "").toLowerCase();
+    } catch (error) {
+      const left = giveUpAt - Date.now();
+      if (!isTransientSqliteError(error) || left <= 0) throw error;
+      sleepSync(Math.min(busyBackoffMs(busy), left));
+    }
+  }
+}
+
 /** Sets honker's pragmas and puts the database in WAL mode, verifying that it took. */
 export function applyPragmas(driver: SqliteDriver, busyTimeoutMs: number): void {
   // busy_timeout first, so that switching to WAL (and the bootstrap after it) waits for other
@@ -69,10 +91,7 @@ export function applyPragmas(driver: SqliteDriver, busyTimeoutMs: number): void 
   driver.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
   let mode: string;
   try {
-    mode = String(
-      driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL")
-        ?.journal_mode ?? "",
-    ).toLowerCase();
+    mode = switchToWal(driver, busyTimeoutMs);
   } catch (error) {
     // A read-only database cannot change journal mode; any other failure (a corrupt file, a
     // missing directory) is reported as SQLite said it.
