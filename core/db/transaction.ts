@@ -82,6 +82,20 @@ function isPromiseLike(value: unknown): boolean {
     typeof (value as { then?: unknown }).then === "function";
 }
 
+/** Returns what a transaction callback returned; a Promise means it was not synchronous. */
+function refusePromise<T>(result: T): T {
+  if (isPromiseLike(result)) {
+    // Swallow the orphaned promise's rejection; the caller gets the TypeError instead.
+    (result as unknown as Promise<unknown>).then(undefined, () => {});
+    throw new TypeError(
+      "Cannot commit the transaction: its callback returned a Promise; transaction " +
+        "callbacks must be synchronous (an await would let other work interleave with an " +
+        "open write transaction), so it was rolled back",
+    );
+  }
+  return result;
+}
+
 /** The savepoint honker-ts opens inside a transaction someone else began on the connection. */
 const SAVEPOINT = "honker_ts";
 
@@ -129,38 +143,12 @@ export class TransactionRunner {
    * @throws {TypeError} When `fn` returns a Promise (after rolling back).
    */
   run<T>(fn: (tx: Transaction) => T): T {
-    if (typeof fn !== "function") {
-      throw new TypeError("Cannot start a transaction: the callback must be a function");
-    }
-    if (this.#current) {
-      throw new Error(
-        "Cannot start a transaction: one is already open on this database (nested transactions " +
-          "are not supported; pass the open transaction as { tx } instead)",
-      );
-    }
+    this.#checkCanStart(fn);
     const joined = this.#driver.inTransaction();
-    const tx = new Transaction(this.#driver);
-    this.#driver.exec(joined ? `SAVEPOINT ${SAVEPOINT}` : "BEGIN IMMEDIATE");
-    this.#current = tx;
-    this.#joined = joined;
+    const tx = this.#begin(joined);
     let result: T;
     try {
-      result = fn(tx);
-      if (isPromiseLike(result)) {
-        // Swallow the orphaned promise's rejection; the caller gets the TypeError instead.
-        (result as unknown as Promise<unknown>).then(undefined, () => {});
-        throw new TypeError(
-          "Cannot commit the transaction: its callback returned a Promise; transaction " +
-            "callbacks must be synchronous (an await would let other work interleave with an " +
-            "open write transaction), so it was rolled back",
-        );
-      }
-    } catch (error) {
-      this.#end();
-      this.#rollbackQuietly(joined);
-      throw error;
-    }
-    try {
+      result = refusePromise(fn(tx));
       this.#driver.exec(joined ? `RELEASE ${SAVEPOINT}` : "COMMIT");
     } catch (error) {
       this.#end();
@@ -178,6 +166,28 @@ export class TransactionRunner {
    */
   atomic<T>(fn: () => T): T {
     return this.#current ? fn() : this.run(fn);
+  }
+
+  /** Refuses a callback that is not a function, and a transaction inside one of ours. */
+  #checkCanStart(fn: unknown): void {
+    if (typeof fn !== "function") {
+      throw new TypeError("Cannot start a transaction: the callback must be a function");
+    }
+    if (this.#current) {
+      throw new Error(
+        "Cannot start a transaction: one is already open on this database (nested transactions " +
+          "are not supported; pass the open transaction as { tx } instead)",
+      );
+    }
+  }
+
+  /** Opens the transaction, or the savepoint when `joined` to one the application began. */
+  #begin(joined: boolean): Transaction {
+    const tx = new Transaction(this.#driver);
+    this.#driver.exec(joined ? `SAVEPOINT ${SAVEPOINT}` : "BEGIN IMMEDIATE");
+    this.#current = tx;
+    this.#joined = joined;
+    return tx;
   }
 
   #end(committed = false): void {
