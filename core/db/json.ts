@@ -62,16 +62,9 @@ function classProblem(object: object): Problem {
   );
 }
 
-/**
- * Returns why `value` cannot be stored faithfully as JSON, or undefined when it can. Runs on
- * every payload written, so the common shapes (plain objects, arrays, primitives) take a short
- * path: no class checks, and no path bookkeeping unless something is wrong.
- */
-function findProblem(value: unknown, ancestors: object[]): Problem | undefined {
+/** Why a primitive (or a function) cannot be stored; undefined for null, strings and booleans. */
+function primitiveProblem(value: unknown): Problem | undefined {
   switch (typeof value) {
-    case "string":
-    case "boolean":
-      return undefined;
     case "number":
       return Number.isFinite(value) ? undefined : problem(String(value));
     case "bigint":
@@ -81,39 +74,61 @@ function findProblem(value: unknown, ancestors: object[]): Problem | undefined {
     case "symbol":
       return problem(typeof value);
   }
-  if (value === null) return undefined;
+  return undefined;
+}
+
+/** Why a non-array object cannot be stored as itself: a class instance, or one with toJSON. */
+function shapeProblem(object: Record<string, unknown>): Problem | undefined {
+  const proto = Object.getPrototypeOf(object);
+  if (proto !== Object.prototype && proto !== null) return classProblem(object);
+  if (typeof object.toJSON === "function") {
+    return problem("object with toJSON", "JSON stores what toJSON returns instead");
+  }
+  return undefined;
+}
+
+/**
+ * Returns why `value` cannot be stored faithfully as JSON, or undefined when it can. Runs on
+ * every payload written, so the common shapes (plain objects, arrays, primitives) take a short
+ * path: no class checks, and no path bookkeeping unless something is wrong.
+ */
+function findProblem(value: unknown, ancestors: object[]): Problem | undefined {
+  if (value === null || typeof value !== "object") return primitiveProblem(value);
   const object = value as Record<string, unknown>;
   const isArray = Array.isArray(object);
-  if (!isArray) {
-    const proto = Object.getPrototypeOf(object);
-    if (proto !== Object.prototype && proto !== null) return classProblem(object);
-    if (typeof object.toJSON === "function") {
-      return problem("object with toJSON", "JSON stores what toJSON returns instead");
-    }
-  }
+  const shape = isArray ? undefined : shapeProblem(object);
+  if (shape) return shape;
   if (Object.getOwnPropertySymbols(object).some((key) => isEnumerable(object, key))) {
     return problem("symbol key", "JSON drops it");
   }
   if (ancestors.includes(object)) return problem("circular reference");
   ancestors.push(object);
   try {
-    if (isArray) {
-      const array = object as unknown as unknown[];
-      for (let i = 0; i < array.length; i++) {
-        const found = findProblem(array[i], ancestors);
-        if (found) return found.path.unshift(i), found;
-      }
-      return undefined;
-    }
-    for (const key in object) {
-      if (!Object.hasOwn(object, key)) continue;
-      const found = findProblem(object[key], ancestors);
-      if (found) return found.path.unshift(key), found;
-    }
-    return undefined;
+    return isArray
+      ? findInArray(object as unknown as unknown[], ancestors)
+      : findInObject(object, ancestors);
   } finally {
     ancestors.pop();
   }
+}
+
+/** The first problem among an array's items, its index added to the path. */
+function findInArray(array: unknown[], ancestors: object[]): Problem | undefined {
+  for (let i = 0; i < array.length; i++) {
+    const found = findProblem(array[i], ancestors);
+    if (found) return found.path.unshift(i), found;
+  }
+  return undefined;
+}
+
+/** The first problem among a plain object's own values, its key added to the path. */
+function findInObject(object: Record<string, unknown>, ancestors: object[]): Problem | undefined {
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const found = findProblem(object[key], ancestors);
+    if (found) return found.path.unshift(key), found;
+  }
+  return undefined;
 }
 
 /**
