@@ -73,3 +73,33 @@ export async function eventually(
     await sleep(10);
   }
 }
+
+/** The class of an error a bad argument must raise (TypeError, RangeError, …). */
+export type ErrorClass = new (...args: never[]) => Error;
+
+/**
+ * `bad(args, error, message)` for `fn`: asserts that `fn(...args)` throws an `error` whose message
+ * matches `message`, naming the arguments when it does not. Pass a bound method.
+ */
+export function refusals(
+  fn: (...args: never[]) => unknown,
+): (args: unknown[], error: ErrorClass, message: RegExp) => void {
+  return (args, error, message) =>
+    assert.throws(
+      () => (fn as (...a: unknown[]) => unknown)(...args),
+      (e: Error) => e instanceof error && message.test(e.message),
+      String(args),
+    );
+}
+
+/** refusals() for an async `fn`: the returned check awaits the rejection. */
+export function asyncRefusals(
+  fn: (...args: never[]) => Promise<unknown>,
+): (args: unknown[], error: ErrorClass, message: RegExp) => Promise<void> {
+  return (args, error, message) =>
+    assert.rejects(
+      (fn as (...a: unknown[]) => Promise<unknown>)(...args),
+      (e: Error) => e instanceof error && message.test(e.message),
+      String(args),
+    );
+}

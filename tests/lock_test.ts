@@ -8,7 +8,7 @@ import { countRows, sqlNow, withDb } from "./_db.ts";
 import type { DbTest } from "./_db.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
-import { removeTempDirs } from "./_helpers.ts";
+import { asyncRefusals, refusals, removeTempDirs } from "./_helpers.ts";
 
 after(removeTempDirs);
 
@@ -185,12 +185,7 @@ for (const entry of driverMatrix()) {
       "refuses bad arguments with clear errors, writing nothing",
       { skip },
       withDb(entry, (db) => {
-        const bad = (args: unknown[], error: typeof Error, message: RegExp) =>
-          assert.throws(
-            () => (db.tryLock as (...a: unknown[]) => unknown)(...args),
-            (e: Error) => e instanceof error && message.test(e.message),
-            String(args),
-          );
+        const bad = refusals(db.tryLock.bind(db));
         const a = (ttlS: unknown) => ({ owner: "a", ttlS });
         bad(["", a(60)], TypeError, /^Cannot take lock "": the lock name must not be empty$/);
         bad([7, a(60)], TypeError, /the lock name must be a string, got 7/);
@@ -406,12 +401,7 @@ for (const entry of driverMatrix()) {
       { skip },
       withDb(entry, async (db) => {
         const fn = () => {};
-        const bad = (args: unknown[], error: typeof Error, message: RegExp) =>
-          assert.rejects(
-            (db.withLock as (...a: unknown[]) => Promise<unknown>)(...args),
-            (e: Error) => e instanceof error && message.test(e.message),
-            String(args),
-          );
+        const bad = asyncRefusals(db.withLock.bind(db));
         await bad(["", fn], TypeError, /^Cannot take lock "": the lock name must not be empty$/);
         await bad(["L", "nope"], TypeError, /the callback must be a function/);
         await bad(["L", fn, 5], TypeError, /options must be an object/);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { Database } from "../mod.ts";
 import { countRows, sqlNow, withDb } from "./_db.ts";
 import { driverMatrix } from "./_drivers.ts";
-import { plainAll, removeTempDirs } from "./_helpers.ts";
+import { plainAll, refusals, removeTempDirs } from "./_helpers.ts";
 
 after(removeTempDirs);
 
@@ -127,12 +127,7 @@ for (const entry of driverMatrix()) {
       "refuses bad arguments with clear errors, writing nothing",
       { skip },
       withDb(entry, (db) => {
-        const bad = (args: unknown[], error: typeof Error, message: RegExp) =>
-          assert.throws(
-            () => (db.tryRateLimit as (...a: unknown[]) => unknown)(...args),
-            (e: Error) => e instanceof error && message.test(e.message),
-            String(args),
-          );
+        const bad = refusals(db.tryRateLimit.bind(db));
         const w = (limit: unknown, perS: unknown) => ({ limit, perS });
         bad(["", w(3, 60)], TypeError, /^Cannot check rate limit "": the rate limit name must not/);
         bad([null, w(3, 60)], TypeError, /the rate limit name must be a string, got null/);
