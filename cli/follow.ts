@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Notification, StreamEvent } from "../mod.ts";
+import type { Database, Notification, StreamEvent } from "../mod.ts";
 import { EXIT_OK, note, offsetArg, print, printJsonLine, stopOnSignals } from "./_cli.ts";
 import type { Command, Flag, Values } from "./_cli.ts";
 import { openExisting } from "./_file.ts";
@@ -31,29 +31,18 @@ function notificationLine(n: Notification): string {
   return `${clock(n.createdAt)}  #${n.id}  ${payloadText(n.payload)}`;
 }
 
-async function runTail([file, topic]: string[], values: Values): Promise<number> {
-  const from = values.from === undefined
-    ? undefined
-    : offsetArg(String(values.from), "--from", "tail");
+/**
+ * Opens `file` and runs `follow` with an AbortSignal that SIGINT or SIGTERM aborts; then removes
+ * the signal handlers and closes the file. Exits 0 once `follow` returns.
+ */
+async function untilStopped(
+  file: string,
+  follow: (db: Database, signal: AbortSignal) => Promise<void>,
+): Promise<number> {
   const db = await openExisting(file);
   const stop = stopOnSignals();
   try {
-    const stream = db.stream(topic);
-    let offset = from ??
-      db.driver.get<{ offset: number }>(STREAM_LAST_OFFSET, [topic])?.offset ?? 0;
-    note("tail", `following stream ${JSON.stringify(topic)} after offset ${offset}`);
-    while (!stop.signal.aborted) {
-      const events = await stream.waitForEvents(offset, {
-        limit: TAIL_PAGE,
-        timeoutMs: TAIL_WAIT_MS,
-        signal: stop.signal,
-      });
-      for (const event of events) {
-        if (values.json) printJsonLine(event);
-        else print(eventLine(event));
-        offset = event.offset;
-      }
-    }
+    await follow(db, stop.signal);
     return EXIT_OK;
   } finally {
     stop.dispose();
@@ -61,21 +50,39 @@ async function runTail([file, topic]: string[], values: Values): Promise<number>
   }
 }
 
-async function runListen([file, channel]: string[], values: Values): Promise<number> {
-  const db = await openExisting(file);
-  const stop = stopOnSignals();
-  try {
-    const notifications = db.listen(channel, { signal: stop.signal });
+function runTail([file, topic]: string[], values: Values): Promise<number> {
+  const from = values.from === undefined
+    ? undefined
+    : offsetArg(String(values.from), "--from", "tail");
+  return untilStopped(file, async (db, signal) => {
+    const stream = db.stream(topic);
+    let offset = from ??
+      db.driver.get<{ offset: number }>(STREAM_LAST_OFFSET, [topic])?.offset ?? 0;
+    note("tail", `following stream ${JSON.stringify(topic)} after offset ${offset}`);
+    while (!signal.aborted) {
+      const events = await stream.waitForEvents(offset, {
+        limit: TAIL_PAGE,
+        timeoutMs: TAIL_WAIT_MS,
+        signal,
+      });
+      for (const event of events) {
+        if (values.json) printJsonLine(event);
+        else print(eventLine(event));
+        offset = event.offset;
+      }
+    }
+  });
+}
+
+function runListen([file, channel]: string[], values: Values): Promise<number> {
+  return untilStopped(file, async (db, signal) => {
+    const notifications = db.listen(channel, { signal });
     note("listen", `listening on channel ${JSON.stringify(channel)}`);
     for await (const n of notifications) {
       if (values.json) printJsonLine(n);
       else print(notificationLine(n));
     }
-    return EXIT_OK;
-  } finally {
-    stop.dispose();
-    db.close();
-  }
+  });
 }
 
 /** `honker-ts tail FILE TOPIC`. */
