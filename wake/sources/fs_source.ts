@@ -99,58 +99,78 @@ export interface EventConfirmer {
  * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`).
  */
 export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
-  const base = basename(options.path);
-  const ours = new Set([base, `${base}-wal`, `${base}-journal`]);
+  return new Confirmer(options);
+}
+
+/** The EventConfirmer: each event starts a chain of re-checks that ends at the next event. */
+class Confirmer implements EventConfirmer {
+  readonly #options: FsSourceOptions;
+  readonly #base: string;
+  readonly #ours: Set<string>;
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
-  let epoch = 0;
-  let stopped = false;
+  #epoch = 0;
+  #stopped = false;
+
+  constructor(options: FsSourceOptions) {
+    this.#options = options;
+    this.#base = basename(options.path);
+    this.#ours = new Set([this.#base, `${this.#base}-wal`, `${this.#base}-journal`]);
+  }
+
+  onEvent(name: string | undefined): void {
+    if (this.#stopped) return;
+    if (name !== undefined && !this.#ours.has(name)) {
+      this.#options.onOtherFile?.(name);
+      return;
+    }
+    this.#options.onActivity?.();
+    if (name === this.#base) this.#options.onDatabaseFileEvent();
+    const chain = ++this.#epoch;
+    if (this.#confirm()) return this.#lookAgain(chain);
+    // Not visible yet: look again right after this turn, then at growing delays. The immediate
+    // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
+    // where the event arrives from a promise rather than an I/O callback, it ran only at the
+    // next unrelated wake-up, tens of milliseconds later.
+    setImmediate(() => {
+      if (this.#live(chain)) this.#confirmOrRecheck(chain, 0);
+    });
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** True while `chain` is the latest one and the source runs. */
+  #live(chain: number): boolean {
+    return !this.#stopped && chain === this.#epoch;
+  }
 
   /** True when another connection's commit was seen (and waiters were woken). */
-  const confirm = (): boolean => {
-    if (!probeOrAssumeOther(options.probe.other, true)) return false;
-    options.onChange();
+  #confirm(): boolean {
+    if (!probeOrAssumeOther(this.#options.probe.other, true)) return false;
+    this.#options.onChange();
     return true;
-  };
+  }
+
+  #confirmOrRecheck(chain: number, attempt: number): void {
+    if (this.#confirm()) this.#lookAgain(chain);
+    else this.#recheck(chain, attempt);
+  }
+
   /** One more look after a confirmed event, for a commit whose event was dropped (Bun). */
-  const lookAgain = (chain: number) => {
+  #lookAgain(chain: number): void {
     if (AFTER_CONFIRMED_MS === undefined) return;
     after(AFTER_CONFIRMED_MS, () => {
-      if (!stopped && chain === epoch) confirm();
+      if (this.#live(chain)) this.#confirm();
     });
-  };
-  const recheck = (chain: number, attempt: number) => {
-    if (stopped || chain !== epoch || attempt >= RECHECK_DELAYS_MS.length) return;
+  }
+
+  #recheck(chain: number, attempt: number): void {
+    if (!this.#live(chain) || attempt >= RECHECK_DELAYS_MS.length) return;
     after(RECHECK_DELAYS_MS[attempt], () => {
-      if (stopped || chain !== epoch) return;
-      if (confirm()) lookAgain(chain);
-      else recheck(chain, attempt + 1);
+      if (this.#live(chain)) this.#confirmOrRecheck(chain, attempt + 1);
     });
-  };
-  return {
-    onEvent(name) {
-      if (stopped) return;
-      if (name !== undefined && !ours.has(name)) {
-        options.onOtherFile?.(name);
-        return;
-      }
-      options.onActivity?.();
-      if (name === base) options.onDatabaseFileEvent();
-      const chain = ++epoch;
-      if (confirm()) return lookAgain(chain);
-      // Not visible yet: look again right after this turn, then at growing delays. The immediate
-      // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
-      // where the event arrives from a promise rather than an I/O callback, it ran only at the
-      // next unrelated wake-up, tens of milliseconds later.
-      setImmediate(() => {
-        if (stopped || chain !== epoch) return;
-        if (confirm()) lookAgain(chain);
-        else recheck(chain, 0);
-      });
-    },
-    stop() {
-      stopped = true;
-    },
-  };
+  }
 }
 
 /** Starts watching with `fs.watch`. Throws when the directory cannot be watched. */
