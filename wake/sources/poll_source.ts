@@ -13,6 +13,7 @@ import type { DriverName } from "../../adapters/auto.ts";
 import { probeOrAssumeOther } from "../version_probe.ts";
 import type { ChangeProbe } from "../version_probe.ts";
 import type { PollWorkerData } from "./poll_worker.ts";
+import { followCounter } from "./shared_counter.ts";
 
 /** How long a stopping worker may take before it is terminated. */
 const WORKER_STOP_GRACE_MS = 100;
@@ -50,16 +51,12 @@ function startTimerPoll(options: PollSourceOptions): PollSource {
 function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSource {
   const shared = new SharedArrayBuffer(12);
   const flags = new Int32Array(shared);
-  const data: PollWorkerData = {
+  const worker = startPollWorker({
     path: options.path,
     driver,
     pollIntervalMs: options.pollIntervalMs,
     shared,
-  };
-  // The worker file sits beside this one: poll_worker.ts from source, poll_worker.js from dist/.
-  const script = import.meta.url.endsWith(".ts") ? "./poll_worker.ts" : "./poll_worker.js";
-  const worker = new Worker(new URL(script, import.meta.url), { workerData: data });
-  worker.unref();
+  });
   let stopped = false;
   let fallback: PollSource | undefined;
   const fallBack = () => {
@@ -69,39 +66,38 @@ function startWorkerPoll(options: PollSourceOptions, driver: DriverName): PollSo
   worker.on("message", (message: { failed?: string }) => {
     if (message?.failed !== undefined) fallBack();
   });
-  // The counter is read before waiters are woken: a change signalled meanwhile leaves it unequal
-  // to `seen`, so the next wait returns at once instead of absorbing that change.
-  const arm = (seen: number): void => {
-    if (stopped) return;
-    const result = Atomics.waitAsync(flags, 0, seen);
-    const next = () => {
-      if (stopped) return;
-      const now = Atomics.load(flags, 0);
-      options.onChange();
-      arm(now);
-    };
-    if (result.async) result.value.then(next);
-    else queueMicrotask(next);
-  };
-  arm(Atomics.load(flags, 0));
+  followCounter(flags, 0, () => stopped, () => options.onChange());
   return {
     stop() {
       stopped = true;
       fallback?.stop();
-      Atomics.store(flags, 1, 1);
-      Atomics.notify(flags, 1);
-      Atomics.notify(flags, 0);
-      // Block until the worker's connection is closed, so that the Database's own connection,
-      // closed right after this, is the last one: it checkpoints and removes the -wal file
-      // itself, instead of a late close in the worker doing so after close() returned (which
-      // made removing the directory fail with ENOTEMPTY).
-      Atomics.wait(flags, 2, 0, WORKER_CLOSE_WAIT_MS);
-      // The worker closes its connection and exits on the stop flag; terminate only a straggler.
-      const kill = setTimeout(() => void worker.terminate(), WORKER_STOP_GRACE_MS);
-      kill.unref();
-      worker.once("exit", () => clearTimeout(kill));
+      stopPollWorker(worker, flags);
     },
   };
+}
+
+function startPollWorker(data: PollWorkerData): Worker {
+  // The worker file sits beside this one: poll_worker.ts from source, poll_worker.js from dist/.
+  const script = import.meta.url.endsWith(".ts") ? "./poll_worker.ts" : "./poll_worker.js";
+  const worker = new Worker(new URL(script, import.meta.url), { workerData: data });
+  worker.unref();
+  return worker;
+}
+
+/** Sets the stop flag, wakes both sides' waits and waits (briefly) for the worker to close. */
+function stopPollWorker(worker: Worker, flags: Int32Array): void {
+  Atomics.store(flags, 1, 1);
+  Atomics.notify(flags, 1);
+  Atomics.notify(flags, 0);
+  // Block until the worker's connection is closed, so that the Database's own connection,
+  // closed right after this, is the last one: it checkpoints and removes the -wal file
+  // itself, instead of a late close in the worker doing so after close() returned (which
+  // made removing the directory fail with ENOTEMPTY).
+  Atomics.wait(flags, 2, 0, WORKER_CLOSE_WAIT_MS);
+  // The worker closes its connection and exits on the stop flag; terminate only a straggler.
+  const kill = setTimeout(() => void worker.terminate(), WORKER_STOP_GRACE_MS);
+  kill.unref();
+  worker.once("exit", () => clearTimeout(kill));
 }
 
 /** Starts polling with a worker thread when the driver is built in, else on a timer. */
