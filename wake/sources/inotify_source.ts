@@ -13,10 +13,12 @@ import { basename, dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import { runtimeKey } from "../../platform/runtime.ts";
 import { loadLibc, O_CLOEXEC, O_NONBLOCK } from "./libc_inotify.ts";
+import type { Libc } from "./libc_inotify.ts";
 import { eventConfirmer } from "./fs_source.ts";
-import type { FsSource, FsSourceOptions } from "./fs_source.ts";
+import type { EventConfirmer, FsSource, FsSourceOptions } from "./fs_source.ts";
 import { SLOT, SLOT_COUNT } from "./inotify_protocol.ts";
 import type { InotifyWorkerData } from "./inotify_protocol.ts";
+import { followCounter } from "./shared_counter.ts";
 
 /** True on Deno on Linux with FFI allowed: file-system events come from inotify. */
 export function inotifyAvailable(): boolean {
@@ -39,88 +41,103 @@ export function startInotifySource(options: InotifySourceOptions): FsSource {
   if (libc === undefined) throw new Error("inotify needs Deno on Linux with --allow-ffi");
   const stopFd = libc.eventfd(0, O_NONBLOCK | O_CLOEXEC);
   if (stopFd < 0) throw new Error("eventfd() failed");
-  const base = basename(options.path);
-  const shared = new SharedArrayBuffer(4 * SLOT_COUNT);
-  const flags = new Int32Array(shared);
-  const data: InotifyWorkerData = {
-    directory: dirname(options.path),
-    names: [base, `${base}-wal`, `${base}-journal`],
-    probeName: options.probeName,
-    stopFd,
-    shared,
-  };
-  const confirmer = eventConfirmer(options);
+  return new InotifySource(options, libc, stopFd);
+}
+
+/** Starts the worker, closing `stopFd` when it cannot be started. */
+function startWorker(libc: Libc, data: InotifyWorkerData): Worker {
   // The worker file sits beside this one: .ts from source, .js from dist/.
   const script = import.meta.url.endsWith(".ts") ? "./inotify_worker.ts" : "./inotify_worker.js";
   let worker: Worker;
   try {
     worker = new Worker(new URL(script, import.meta.url), { workerData: data });
   } catch (error) {
-    libc.close(stopFd);
+    libc.close(data.stopFd);
     throw error;
   }
   worker.unref();
-  let stopped = false;
-  let exited = false;
-  let failed = false;
-  let databaseFileEvents = 0;
-  let probeReported = false;
-  let readyReported = false;
-  const failOver = () => {
-    if (stopped || failed) return;
-    failed = true;
-    options.onFailed();
-  };
-  worker.on("error", failOver);
-  // The eventfd is closed only once the worker that polls it is gone, and never written after
-  // that: a closed descriptor's number may be handed to a file SQLite opens next, and the stop
-  // write would land in it.
-  worker.once("exit", () => {
-    exited = true;
-    libc.close(stopFd);
-  });
+  return worker;
+}
 
-  const onSignal = () => {
-    if (stopped) return;
-    if (Atomics.load(flags, SLOT.FAILED) !== 0) return failOver();
-    if (!readyReported && Atomics.load(flags, SLOT.READY) !== 0) {
-      readyReported = true;
-      options.onReady?.();
+/** The running source: reads the worker's slots on each signal and feeds the confirmer. */
+class InotifySource implements FsSource {
+  readonly #options: InotifySourceOptions;
+  readonly #libc: Libc;
+  readonly #stopFd: number;
+  readonly #base: string;
+  readonly #flags: Int32Array;
+  readonly #confirmer: EventConfirmer;
+  #stopped = false;
+  #exited = false;
+  #failed = false;
+  #databaseFileEvents = 0;
+  #probeReported = false;
+  #readyReported = false;
+
+  constructor(options: InotifySourceOptions, libc: Libc, stopFd: number) {
+    this.#options = options;
+    this.#libc = libc;
+    this.#stopFd = stopFd;
+    this.#base = basename(options.path);
+    const shared = new SharedArrayBuffer(4 * SLOT_COUNT);
+    this.#flags = new Int32Array(shared);
+    this.#confirmer = eventConfirmer(options);
+    const worker = startWorker(libc, {
+      directory: dirname(options.path),
+      names: [this.#base, `${this.#base}-wal`, `${this.#base}-journal`],
+      probeName: options.probeName,
+      stopFd,
+      shared,
+    });
+    worker.on("error", () => this.#failOver());
+    // The eventfd is closed only once the worker that polls it is gone, and never written after
+    // that: a closed descriptor's number may be handed to a file SQLite opens next, and the stop
+    // write would land in it.
+    worker.once("exit", () => {
+      this.#exited = true;
+      libc.close(stopFd);
+    });
+    followCounter(this.#flags, SLOT.COUNTER, () => this.#stopped, () => this.#onSignal());
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#confirmer.stop();
+    Atomics.store(this.#flags, SLOT.STOP, 1);
+    Atomics.notify(this.#flags, SLOT.COUNTER); // Ends our own pending waitAsync.
+    if (this.#exited) return;
+    const one = new Uint8Array(8);
+    one[0] = 1;
+    this.#libc.write(this.#stopFd, one, 8); // Wakes the worker's poll().
+  }
+
+  #failOver(): void {
+    if (this.#stopped || this.#failed) return;
+    this.#failed = true;
+    this.#options.onFailed();
+  }
+
+  #onSignal(): void {
+    if (this.#stopped) return;
+    const flags = this.#flags;
+    if (Atomics.load(flags, SLOT.FAILED) !== 0) return this.#failOver();
+    if (!this.#readyReported && Atomics.load(flags, SLOT.READY) !== 0) {
+      this.#readyReported = true;
+      this.#options.onReady?.();
     }
-    if (!probeReported && Atomics.load(flags, SLOT.PROBE_SEEN) !== 0) {
-      probeReported = true;
-      options.onOtherFile?.(options.probeName);
+    if (!this.#probeReported && Atomics.load(flags, SLOT.PROBE_SEEN) !== 0) {
+      this.#probeReported = true;
+      this.#options.onOtherFile?.(this.#options.probeName);
     }
-    const onDatabaseFile = Atomics.load(flags, SLOT.DATABASE_FILE);
-    const name = onDatabaseFile !== databaseFileEvents ? base : undefined;
-    databaseFileEvents = onDatabaseFile;
-    confirmer.onEvent(name);
-  };
-  // The counter is read before the slots are looked at: a signal that lands while onSignal runs
-  // leaves the counter unequal to `seen`, so the next wait returns at once instead of losing it.
-  const arm = (seen: number): void => {
-    if (stopped) return;
-    const result = Atomics.waitAsync(flags, SLOT.COUNTER, seen);
-    const next = () => {
-      const now = Atomics.load(flags, SLOT.COUNTER);
-      onSignal();
-      arm(now);
-    };
-    if (result.async) result.value.then(next);
-    else queueMicrotask(next);
-  };
-  arm(Atomics.load(flags, SLOT.COUNTER));
-  return {
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      confirmer.stop();
-      Atomics.store(flags, SLOT.STOP, 1);
-      Atomics.notify(flags, SLOT.COUNTER); // Ends our own pending waitAsync.
-      if (exited) return;
-      const one = new Uint8Array(8);
-      one[0] = 1;
-      libc.write(stopFd, one, 8); // Wakes the worker's poll().
-    },
-  };
+    this.#confirmer.onEvent(this.#databaseFileEvent() ? this.#base : undefined);
+  }
+
+  /** True when the worker counted an event on the database file since the last signal. */
+  #databaseFileEvent(): boolean {
+    const count = Atomics.load(this.#flags, SLOT.DATABASE_FILE);
+    const changed = count !== this.#databaseFileEvents;
+    this.#databaseFileEvents = count;
+    return changed;
+  }
 }
