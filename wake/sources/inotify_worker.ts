@@ -19,6 +19,7 @@ import {
   parseInotifyEvents,
   WATCH_MASK,
 } from "./libc_inotify.ts";
+import type { Libc } from "./libc_inotify.ts";
 import { SLOT } from "./inotify_protocol.ts";
 import type { InotifyWorkerData } from "./inotify_protocol.ts";
 
@@ -29,61 +30,97 @@ const POLL_FAILURES_MAX = 100;
 
 function main(data: InotifyWorkerData): void {
   const flags = new Int32Array(data.shared);
-  const signal = () => {
-    Atomics.add(flags, SLOT.COUNTER, 1);
-    Atomics.notify(flags, SLOT.COUNTER);
-  };
-  const fail = () => {
-    Atomics.store(flags, SLOT.FAILED, 1);
-    signal();
-  };
   const libc = loadLibc();
-  if (libc === undefined) return fail();
+  if (libc === undefined) return fail(flags);
   const fd = libc.inotify_init1(O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return fail();
+  if (fd < 0) return fail(flags);
   try {
-    if (libc.inotify_add_watch(fd, cString(data.directory), WATCH_MASK) < 0) return fail();
+    if (libc.inotify_add_watch(fd, cString(data.directory), WATCH_MASK) < 0) return fail(flags);
     Atomics.store(flags, SLOT.READY, 1);
-    signal();
-    const ours = new Set(data.names);
-    const databaseFile = data.names[0];
-    // struct pollfd { int fd; short events; short revents; } × 2: inotify, then the stop eventfd.
-    const pollFds = new Uint8Array(16);
-    const view = new DataView(pollFds.buffer);
-    view.setInt32(0, fd, true);
-    view.setInt16(4, POLLIN, true);
-    view.setInt32(8, data.stopFd, true);
-    view.setInt16(12, POLLIN, true);
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
-    let failures = 0;
-    while (Atomics.load(flags, SLOT.STOP) === 0) {
-      if (libc.poll(pollFds, 2, -1) < 0) {
-        if (++failures >= POLL_FAILURES_MAX) return fail();
-        continue; // EINTR
-      }
-      failures = 0;
-      if (Atomics.load(flags, SLOT.STOP) !== 0) break;
-      let relevant = false;
-      for (;;) {
-        const got = Number(libc.read(fd, buffer, buffer.length));
-        if (got <= 0) break; // EAGAIN: drained.
-        for (const event of parseInotifyEvents(buffer, got)) {
-          if (event.mask & DIRECTORY_GONE) return fail();
-          if (event.mask & IN_Q_OVERFLOW) relevant = true;
-          else if (event.name === data.probeName) {
-            Atomics.store(flags, SLOT.PROBE_SEEN, 1);
-            relevant = true;
-          } else if (ours.has(event.name)) {
-            if (event.name === databaseFile) Atomics.add(flags, SLOT.DATABASE_FILE, 1);
-            relevant = true;
-          }
-        }
-      }
-      if (relevant) signal();
-    }
+    signal(flags);
+    if (!reportEvents(libc, fd, data, flags)) fail(flags);
   } finally {
     libc.close(fd); // Our own inotify descriptor only: never one of the database's files.
   }
+}
+
+/** Bumps the counter the main thread waits on. */
+function signal(flags: Int32Array): void {
+  Atomics.add(flags, SLOT.COUNTER, 1);
+  Atomics.notify(flags, SLOT.COUNTER);
+}
+
+/** Tells the main thread the watch could not be set up or was lost. */
+function fail(flags: Int32Array): void {
+  Atomics.store(flags, SLOT.FAILED, 1);
+  signal(flags);
+}
+
+/**
+ * Blocks in poll() and reports the events for the database's files until the stop flag is set.
+ * Returns false when the watch failed: the directory went away, or poll() kept failing.
+ */
+function reportEvents(libc: Libc, fd: number, data: InotifyWorkerData, flags: Int32Array): boolean {
+  const pollFds = pollFdsOf(fd, data.stopFd);
+  const drain = eventDrainer(libc, fd, data, flags);
+  let failures = 0;
+  while (Atomics.load(flags, SLOT.STOP) === 0) {
+    if (libc.poll(pollFds, 2, -1) < 0) {
+      if (++failures >= POLL_FAILURES_MAX) return false;
+      continue; // EINTR
+    }
+    failures = 0;
+    if (Atomics.load(flags, SLOT.STOP) !== 0) break;
+    const relevant = drain();
+    if (relevant === "gone") return false;
+    if (relevant) signal(flags);
+  }
+  return true;
+}
+
+/** struct pollfd { int fd; short events; short revents; } × 2: inotify, then the stop eventfd. */
+function pollFdsOf(fd: number, stopFd: number): Uint8Array {
+  const pollFds = new Uint8Array(16);
+  const view = new DataView(pollFds.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, POLLIN, true);
+  view.setInt32(8, stopFd, true);
+  view.setInt16(12, POLLIN, true);
+  return pollFds;
+}
+
+/**
+ * Reads every pending event (until EAGAIN) and records the database's in the slots. The
+ * function it returns says whether the main thread must look, or "gone" when the directory is.
+ */
+function eventDrainer(
+  libc: Libc,
+  fd: number,
+  data: InotifyWorkerData,
+  flags: Int32Array,
+): () => boolean | "gone" {
+  const ours = new Set(data.names);
+  const databaseFile = data.names[0];
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  return () => {
+    let relevant = false;
+    for (;;) {
+      const got = Number(libc.read(fd, buffer, buffer.length));
+      if (got <= 0) break; // EAGAIN: drained.
+      for (const event of parseInotifyEvents(buffer, got)) {
+        if (event.mask & DIRECTORY_GONE) return "gone";
+        if (event.mask & IN_Q_OVERFLOW) relevant = true;
+        else if (event.name === data.probeName) {
+          Atomics.store(flags, SLOT.PROBE_SEEN, 1);
+          relevant = true;
+        } else if (ours.has(event.name)) {
+          if (event.name === databaseFile) Atomics.add(flags, SLOT.DATABASE_FILE, 1);
+          relevant = true;
+        }
+      }
+    }
+    return relevant;
+  };
 }
 
 main(workerData as InotifyWorkerData);
