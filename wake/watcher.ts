@@ -107,109 +107,156 @@ function runWatcher(
   probe: ChangeProbe,
   checkIdentity: () => WatcherDiedError | undefined,
 ): WatcherHandle {
-  const onChange = () => waker.changed();
-  /** A probe that wakes waiters on any change, own raw writes included; true when it did. */
-  const catchUp = (): boolean => {
-    if (probeOrAssumeOther(probe.any, "other") === "none") return false;
-    onChange(); // Own raw writes too: not every write goes through our API.
-    return true;
-  };
-  const poll = (): Source =>
-    startPollSource({
-      path: driver.path,
-      driver: BUILT_IN[driver.name],
-      pollIntervalMs: opts.pollIntervalMs,
-      probe,
-      onChange,
-    });
-  let source: Source | undefined;
-  let mode: "fs" | "poll" = "fs";
-  let dead = false;
+  const watcher = new Watcher(waker, driver, opts, probe, checkIdentity);
+  watcher.start();
+  return watcher;
+}
+
+/** A running watcher: its mode, its change source and what checks the file's identity. */
+class Watcher implements WatcherHandle {
+  readonly #waker: Waker;
+  readonly #driver: SqliteDriver;
+  readonly #opts: Required<WatchOptions>;
+  readonly #probe: ChangeProbe;
+  readonly #checkIdentity: () => WatcherDiedError | undefined;
+  #source: Source | undefined;
+  #mode: "fs" | "poll" = "fs";
+  #dead = false;
   /** In fs mode the backstop checks identity too; in poll mode this timer does. */
-  let backstop: Backstop | undefined;
-  let identityTimer: ReturnType<typeof setInterval> | undefined;
-  const stop = () => {
-    source?.stop();
-    backstop?.stop();
-    clearInterval(identityTimer);
-  };
-  const verifyIdentity = (): boolean => {
-    const error = dead ? undefined : checkIdentity();
-    if (error) {
-      dead = true;
-      stop();
-      waker.die(error);
+  #backstop: Backstop | undefined;
+  #identityTimer: ReturnType<typeof setInterval> | undefined;
+  /** The auto-mode probe file's name, and whether its event arrived (fs mode). */
+  #probeName = "";
+  #probeSeen = false;
+
+  constructor(
+    waker: Waker,
+    driver: SqliteDriver,
+    opts: Required<WatchOptions>,
+    probe: ChangeProbe,
+    checkIdentity: () => WatcherDiedError | undefined,
+  ) {
+    this.#waker = waker;
+    this.#driver = driver;
+    this.#opts = opts;
+    this.#probe = probe;
+    this.#checkIdentity = checkIdentity;
+  }
+
+  /** How changes are detected right now. */
+  get source(): "fs" | "poll" {
+    return this.#mode;
+  }
+
+  /** Starts polling, or file-system events with the backstop poll; stops with the waker. */
+  start(): void {
+    const unsafe = fsEventsUnsafe();
+    if (this.#opts.wake === "poll" || unsafe) {
+      this.#pollMode();
+      if (unsafe && this.#opts.wake !== "poll") warnDenoPolls(unsafe);
+    } else {
+      this.#fsMode();
     }
-    return !dead;
-  };
-  const pollMode = () => {
-    mode = "poll";
-    backstop?.stop();
-    source = poll();
-    identityTimer = setInterval(verifyIdentity, IDENTITY_CHECK_MS);
-    identityTimer.unref();
-  };
-  const unsafe = fsEventsUnsafe();
-  if (opts.wake === "poll" || unsafe) {
-    pollMode();
-    if (unsafe && opts.wake !== "poll") warnDenoPolls(unsafe);
-  } else {
-    const probeName = `.${basename(driver.path)}.honker-probe-${process.pid}-${Math.random()}`;
-    let probeSeen = false;
-    /** `why` completes "file-system events in <directory> …" for the report. */
-    const fallBackToPoll = (why: string) => {
-      if (waker.closed || dead || mode === "poll") return;
-      source?.stop();
-      pollMode();
-      warnFsEventsFailed(dirname(driver.path), why);
-    };
-    const fsOptions: FsSourceOptions = {
-      path: driver.path,
-      probe,
-      onChange,
-      onDatabaseFileEvent: verifyIdentity,
-      onActivity: () => backstop?.activity(),
-      onOtherFile: (name) => {
-        if (name === probeName) probeSeen = true;
-      },
-    };
-    // Events raised before the watch was in place are lost: look once it is.
-    const ready = () => {
-      if (waker.closed || dead || mode !== "fs") return;
-      catchUp();
-      if (opts.wake === "auto") {
-        verifyFsEvents(probeName, driver.path, () => probeSeen, fallBackToPoll);
-      }
-    };
-    backstop = startBackstop({
-      activeMs: opts.backstopPollMs,
-      idleMs: opts.idleBackstopPollMs,
-      poll: () => verifyIdentity() && catchUp(),
+    this.#waker.onClose(() => this.#stop());
+  }
+
+  #onChange = (): void => this.#waker.changed();
+
+  /** A probe that wakes waiters on any change, own raw writes included; true when it did. */
+  #catchUp(): boolean {
+    if (probeOrAssumeOther(this.#probe.any, "other") === "none") return false;
+    this.#onChange(); // Own raw writes too: not every write goes through our API.
+    return true;
+  }
+
+  #stop(): void {
+    this.#source?.stop();
+    this.#backstop?.stop();
+    clearInterval(this.#identityTimer);
+  }
+
+  #verifyIdentity(): boolean {
+    const error = this.#dead ? undefined : this.#checkIdentity();
+    if (error) {
+      this.#dead = true;
+      this.#stop();
+      this.#waker.die(error);
+    }
+    return !this.#dead;
+  }
+
+  #pollMode(): void {
+    this.#mode = "poll";
+    this.#backstop?.stop();
+    this.#source = startPollSource({
+      path: this.#driver.path,
+      driver: BUILT_IN[this.#driver.name],
+      pollIntervalMs: this.#opts.pollIntervalMs,
+      probe: this.#probe,
+      onChange: this.#onChange,
+    });
+    this.#identityTimer = setInterval(() => this.#verifyIdentity(), IDENTITY_CHECK_MS);
+    this.#identityTimer.unref();
+  }
+
+  #fsMode(): void {
+    const path = this.#driver.path;
+    this.#probeName = `.${basename(path)}.honker-probe-${process.pid}-${Math.random()}`;
+    this.#backstop = startBackstop({
+      activeMs: this.#opts.backstopPollMs,
+      idleMs: this.#opts.idleBackstopPollMs,
+      poll: () => this.#verifyIdentity() && this.#catchUp(),
     });
     try {
-      if (runtimeKey() === "deno") {
-        // The inotify worker starts asynchronously.
-        source = startInotifySource({
-          ...fsOptions,
-          probeName,
-          onFailed: () => fallBackToPoll("stopped arriving (the inotify watch failed)"),
-          onReady: ready,
-        });
-      } else {
-        source = startFsSource(fsOptions);
-        ready();
-      }
+      this.#startEventSource();
     } catch (error) {
       // The directory cannot be watched at all.
-      fallBackToPoll(`cannot be watched (${(error as Error)?.message ?? error})`);
+      this.#fallBackToPoll(`cannot be watched (${(error as Error)?.message ?? error})`);
     }
   }
-  waker.onClose(stop);
-  return {
-    get source() {
-      return mode;
-    },
-  };
+
+  #startEventSource(): void {
+    const fsOptions: FsSourceOptions = {
+      path: this.#driver.path,
+      probe: this.#probe,
+      onChange: this.#onChange,
+      onDatabaseFileEvent: () => this.#verifyIdentity(),
+      onActivity: () => this.#backstop?.activity(),
+      onOtherFile: (name) => {
+        if (name === this.#probeName) this.#probeSeen = true;
+      },
+    };
+    if (runtimeKey() === "deno") {
+      // The inotify worker starts asynchronously.
+      this.#source = startInotifySource({
+        ...fsOptions,
+        probeName: this.#probeName,
+        onFailed: () => this.#fallBackToPoll("stopped arriving (the inotify watch failed)"),
+        onReady: () => this.#ready(),
+      });
+    } else {
+      this.#source = startFsSource(fsOptions);
+      this.#ready();
+    }
+  }
+
+  /** Events raised before the watch was in place are lost: look once it is. */
+  #ready(): void {
+    if (this.#waker.closed || this.#dead || this.#mode !== "fs") return;
+    this.#catchUp();
+    if (this.#opts.wake === "auto") {
+      const fallBack = (why: string) => this.#fallBackToPoll(why);
+      verifyFsEvents(this.#probeName, this.#driver.path, () => this.#probeSeen, fallBack);
+    }
+  }
+
+  /** `why` completes "file-system events in <directory> …" for the report. */
+  #fallBackToPoll(why: string): void {
+    if (this.#waker.closed || this.#dead || this.#mode === "poll") return;
+    this.#source?.stop();
+    this.#pollMode();
+    warnFsEventsFailed(dirname(this.#driver.path), why);
+  }
 }
 
 /**
