@@ -18,19 +18,15 @@
  * @module
  */
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { open } from "../mod.ts";
 import type { Database, Queue } from "../mod.ts";
 import { driverArg } from "./_driver_arg.ts";
-import { fromNodeSqlite } from "../adapters/node_sqlite.ts";
-import type { NodeSqliteDatabaseLike } from "../adapters/node_sqlite.ts";
+import { honkerExtVersion, honkerSkipReason, inTx, openHonkerDriver } from "./_honker.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
-import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 
 const QUEUE = "bench";
@@ -43,8 +39,6 @@ const BATCH_SIZES = [32, 128];
 /** Depth of the batch cases, and the depth at which honker is also timed inside transactions. */
 const BATCH_DEPTH = 5_000;
 const HONKER_TX_DEPTH = 5_000;
-const EXT_DIR = "../node_modules/@russellthehippo/honker-ext-linux-x64-gnu/";
-const EXT_PATH = fileURLToPath(new URL(`${EXT_DIR}libhonker_ext.so`, import.meta.url));
 
 const RAW_INSERT = "INSERT INTO _honker_live (queue, payload) VALUES (?, ?)";
 const RAW_CLAIM_SET = "UPDATE _honker_live SET state = 'processing', worker_id = ?, " +
@@ -89,13 +83,6 @@ function removeDb(path: string): void {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
 }
 
-function inTx<T>(driver: SqliteDriver, fn: () => T): T {
-  driver.exec("BEGIN IMMEDIATE");
-  const result = fn();
-  driver.exec("COMMIT");
-  return result;
-}
-
 function repeat(n: number, fn: () => unknown): void {
   for (let i = 0; i < n; i++) fn();
 }
@@ -121,37 +108,13 @@ async function raw(path: string): Promise<SqlFixture> {
 
 /** A node:sqlite connection with honker's extension loaded, honker's pragmas and schema. */
 async function honker(path: string): Promise<SqlFixture> {
-  type Loadable = NodeSqliteDatabaseLike & { loadExtension(path: string): void };
-  type Mod = { DatabaseSync: new (path: string, options: object) => Loadable };
-  const { DatabaseSync } = await import("node:sqlite") as unknown as Mod;
-  const handle = new DatabaseSync(path, { allowExtension: true, timeout: 5000 });
-  handle.loadExtension(EXT_PATH);
-  const driver = fromNodeSqlite(handle, { path });
-  driver.get("PRAGMA journal_mode = WAL");
-  for (const pragma of PRAGMAS_DEFAULT) driver.exec(pragma);
-  driver.get("SELECT honker_bootstrap()");
+  const driver = await openHonkerDriver(path);
   const enqueue = () => driver.get(HONKER_ENQUEUE, [QUEUE, PAYLOAD]);
   return {
     driver,
     fill: (n) => inTx(driver, () => repeat(n, enqueue)),
     close: () => driver.close(),
   };
-}
-
-/** Why honker's extension cannot be benchmarked here, or undefined when it can. */
-async function honkerSkipReason(): Promise<string | undefined> {
-  if (process.platform !== "linux" || process.arch !== "x64") {
-    return `the bundled extension is for linux-x64 (this is ${process.platform}-${process.arch})`;
-  }
-  const path = freshPath();
-  try {
-    (await honker(path)).close();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    removeDb(path);
-  }
 }
 
 /**
@@ -339,9 +302,10 @@ function report(stats: Map<string, { avg: number; p50: number }>, withHonker: bo
 
 async function main(): Promise<void> {
   try {
-    const skip = await honkerSkipReason();
-    const extPackage = fileURLToPath(new URL(`${EXT_DIR}package.json`, import.meta.url));
-    const extVersion = skip ? "" : JSON.parse(readFileSync(extPackage, "utf8")).version;
+    const probe = freshPath();
+    const skip = await honkerSkipReason(probe);
+    removeDb(probe);
+    const extVersion = skip ? "" : honkerExtVersion();
     console.log(
       `queue_bench on ${runtimeKey()}, driver ${driverName}; ` +
         (skip

@@ -27,19 +27,15 @@
  * @module
  */
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { driverArg } from "./_driver_arg.ts";
-import { fromNodeSqlite } from "../adapters/node_sqlite.ts";
-import type { NodeSqliteDatabaseLike } from "../adapters/node_sqlite.ts";
+import { honkerExtVersion, honkerSkipReason, inTx, openHonkerDriver } from "./_honker.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
-import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { liveLatency } from "./_stream_live.ts";
 import type { Latency } from "./_stream_live.ts";
@@ -55,8 +51,6 @@ const PAGE = 1000;
 const LIVE_EVENTS = 1000;
 const LIVE_GAP_MIN_MS = 1;
 const LIVE_GAP_MAX_MS = 5;
-const EXT_DIR = "../node_modules/@russellthehippo/honker-ext-linux-x64-gnu/";
-const EXT_PATH = fileURLToPath(new URL(`${EXT_DIR}libhonker_ext.so`, import.meta.url));
 
 const RAW_INSERT = "INSERT INTO _honker_stream (topic, key, payload) VALUES (?, ?, ?)";
 const RAW_READ = "SELECT offset, topic, key, payload, created_at FROM _honker_stream " +
@@ -76,13 +70,6 @@ interface Fixture {
   close(): void;
 }
 
-function inTx<T>(driver: SqliteDriver, fn: () => T): T {
-  driver.exec("BEGIN IMMEDIATE");
-  const result = fn();
-  driver.exec("COMMIT");
-  return result;
-}
-
 /** honker-ts on our default driver; the raw cases use its driver (same pragmas and schema). */
 async function ours(path: string): Promise<Fixture> {
   const db = await open(path, { driver: driverName });
@@ -91,29 +78,8 @@ async function ours(path: string): Promise<Fixture> {
 
 /** A node:sqlite connection with honker's extension loaded, honker's pragmas and schema. */
 async function honker(path: string): Promise<Fixture> {
-  type Loadable = NodeSqliteDatabaseLike & { loadExtension(path: string): void };
-  type Mod = { DatabaseSync: new (path: string, options: object) => Loadable };
-  const { DatabaseSync } = await import("node:sqlite") as unknown as Mod;
-  const handle = new DatabaseSync(path, { allowExtension: true, timeout: 5000 });
-  handle.loadExtension(EXT_PATH);
-  const driver = fromNodeSqlite(handle, { path });
-  driver.get("PRAGMA journal_mode = WAL");
-  for (const pragma of PRAGMAS_DEFAULT) driver.exec(pragma);
-  driver.get("SELECT honker_bootstrap()");
+  const driver = await openHonkerDriver(path);
   return { driver, close: () => driver.close() };
-}
-
-/** Why honker's extension cannot be benchmarked here, or undefined when it can. */
-async function honkerSkipReason(): Promise<string | undefined> {
-  if (process.platform !== "linux" || process.arch !== "x64") {
-    return `the bundled extension is for linux-x64 (this is ${process.platform}-${process.arch})`;
-  }
-  try {
-    (await honker(freshPath())).close();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
 }
 
 /** Registers `op` on a fixture opened on `path` (a fresh file unless given). */
@@ -312,11 +278,10 @@ function report(stats: Stats, live: Latency[], note: string): void {
 async function main(): Promise<void> {
   cleanUpOnExit();
   try {
-    const skip = await honkerSkipReason();
-    const extPackage = fileURLToPath(new URL(`${EXT_DIR}package.json`, import.meta.url));
+    const skip = await honkerSkipReason(freshPath());
     const note = skip
       ? `; honker rows skipped: ${skip}`
-      : `; honker ${JSON.parse(readFileSync(extPackage, "utf8")).version} extension in node:sqlite`;
+      : `; honker ${honkerExtVersion()} extension in node:sqlite`;
     console.log(`stream_bench on ${runtimeKey()}, driver ${driverName}${note}`);
     registerPublish(!skip);
     await registerReplay(!skip);

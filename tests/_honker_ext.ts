@@ -20,9 +20,11 @@ export type ExtParam = null | number | bigint | string | Uint8Array;
 
 interface StatementLike {
   all(...params: ExtParam[]): unknown[];
+  get(...params: ExtParam[]): Record<string, unknown> | undefined;
 }
 
-interface ExtDatabaseLike {
+/** The part of a node:sqlite connection the extension's users call. */
+export interface ExtDatabaseLike {
   prepare(sql: string): StatementLike;
   exec(sql: string): void;
   loadExtension(path: string): void;
@@ -114,6 +116,19 @@ function bind(params: readonly ExtParam[]): ExtParam[] {
   return params.map((v) => typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : v);
 }
 
+/** Opens `path` on a new node:sqlite connection and loads honker's extension into it. */
+export async function loadHonkerExt(path: string): Promise<ExtDatabaseLike> {
+  const { DatabaseSync } = (await import("node:sqlite")) as unknown as NodeSqliteLike;
+  const db = new DatabaseSync(path, { allowExtension: true, timeout: 5000 });
+  try {
+    db.loadExtension(HONKER_EXT_PATH);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
 /**
  * Opens `path` on a new node:sqlite connection, loads honker's extension, applies honker's
  * pragmas and (by default) runs `honker_bootstrap()`, as honker's Bun binding does.
@@ -122,10 +137,8 @@ export async function openHonkerExt(
   path: string,
   options: { bootstrap?: boolean } = {},
 ): Promise<HonkerExt> {
-  const { DatabaseSync } = (await import("node:sqlite")) as unknown as NodeSqliteLike;
-  const db = new DatabaseSync(path, { allowExtension: true, timeout: 5000 });
+  const db = await loadHonkerExt(path);
   try {
-    db.loadExtension(HONKER_EXT_PATH);
     db.exec(HONKER_PRAGMAS);
     if (options.bootstrap ?? true) db.prepare("SELECT honker_bootstrap()").all();
   } catch (error) {
@@ -237,13 +250,20 @@ export function honkerExtSkip(): Promise<string | undefined> {
   return probed;
 }
 
-async function probe(): Promise<string | undefined> {
+/** Why honker's extension package cannot be here (other platform, not installed), or undefined. */
+export function extPlatformSkip(): string | undefined {
   if (platform() !== "linux" || arch() !== "x64") {
     return `honker's extension package is linux-x64-gnu only (this is ${platform()}-${arch()})`;
   }
   if (!existsSync(HONKER_EXT_PATH)) {
     return `honker's extension is not installed at ${HONKER_EXT_PATH}`;
   }
+  return undefined;
+}
+
+async function probe(): Promise<string | undefined> {
+  const skip = extPlatformSkip();
+  if (skip) return skip;
   try {
     (await openHonkerExt(tempDbPath("probe.db"))).close();
     return undefined;
