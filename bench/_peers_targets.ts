@@ -23,69 +23,58 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
+/** A target met when `value` is at least `min` times (a ratio of two figures). */
+function timesAtLeast(what: string, min: number, value: TargetDef["value"]): TargetDef {
+  return { what, value, met: (v) => v >= min, unit: "×" };
+}
+
+/** A target met when the figure `metric` of `caseKey` is at most `max`. */
+function atMost(
+  what: string,
+  [caseKey, metric]: [string, string],
+  max: number,
+  unit: "ms" | "",
+): TargetDef {
+  return { what, value: (get) => get(caseKey, metric), met: (v) => v <= max, unit };
+}
+
 function drainTargets(concurrency: number): TargetDef[] {
   const key = `drain-${concurrency}`;
   return [
-    {
-      what: `drain in 1 process at concurrency ${concurrency} ≥ 2× BullMQ's`,
-      value: (get) => ratio(get(key, "rate"), get(key, "rate", "bullmq")),
-      met: (v) => v >= 2,
-      unit: "×",
-    },
-    {
-      what: `drain in 1 process at concurrency ${concurrency} ≥ 3× the sequential raw floor`,
-      value: (get) => ratio(get(key, "rate"), get("drain-1", "rate", "floor")),
-      met: (v) => v >= 3,
-      unit: "×",
-    },
+    timesAtLeast(
+      `drain in 1 process at concurrency ${concurrency} ≥ 2× BullMQ's`,
+      2,
+      (get) => ratio(get(key, "rate"), get(key, "rate", "bullmq")),
+    ),
+    timesAtLeast(
+      `drain in 1 process at concurrency ${concurrency} ≥ 3× the sequential raw floor`,
+      3,
+      (get) => ratio(get(key, "rate"), get("drain-1", "rate", "floor")),
+    ),
   ];
 }
+
+const LOAD = "1,000 jobs/s on 4 processes × 8";
 
 const TARGETS: readonly TargetDef[] = [
   ...drainTargets(8),
   ...drainTargets(64),
-  {
-    what: "drain by 4 processes × concurrency 8 ≥ 2× BullMQ's",
-    value: (get) => ratio(get("drain-4x8", "rate"), get("drain-4x8", "rate", "bullmq")),
-    met: (v) => v >= 2,
-    unit: "×",
-  },
-  {
-    what: "1,000 jobs/s on 4 processes × 8: p50 ≤ 0.5 ms",
-    value: (get) => get("load-latency", "p50"),
-    met: (v) => v <= 0.5,
-    unit: "ms",
-  },
-  {
-    what: "1,000 jobs/s on 4 processes × 8: p99 ≤ 3 ms",
-    value: (get) => get("load-latency", "p99"),
-    met: (v) => v <= 3,
-    unit: "ms",
-  },
-  {
-    what: "1,000 jobs/s on 4 processes × 8: ≤ 5 SQLite statements per job",
-    value: (get) => get("load-latency", "statements"),
-    met: (v) => v <= 5,
-    unit: "",
-  },
-  {
-    what: "1,000 jobs/s on 4 processes × 8: no job waits more than 20 ms",
-    value: (get) => get("load-latency", "max"),
-    met: (v) => v <= 20,
-    unit: "ms",
-  },
+  timesAtLeast(
+    "drain by 4 processes × concurrency 8 ≥ 2× BullMQ's",
+    2,
+    (get) => ratio(get("drain-4x8", "rate"), get("drain-4x8", "rate", "bullmq")),
+  ),
+  atMost(`${LOAD}: p50 ≤ 0.5 ms`, ["load-latency", "p50"], 0.5, "ms"),
+  atMost(`${LOAD}: p99 ≤ 3 ms`, ["load-latency", "p99"], 3, "ms"),
+  atMost(`${LOAD}: ≤ 5 SQLite statements per job`, ["load-latency", "statements"], 5, ""),
+  atMost(`${LOAD}: no job waits more than 20 ms`, ["load-latency", "max"], 20, "ms"),
   {
     what: "idle worker: CPU per second at concurrency 64 = at concurrency 1 ± 10 %",
     value: (get) => ratio(get("idle-cpu-64", "cpu"), get("idle-cpu-1", "cpu")),
     met: (v) => Math.abs(v - 1) <= 0.1,
     unit: "×",
   },
-  {
-    what: "idle worker: enqueue → handler p50 ≤ 0.4 ms",
-    value: (get) => get("idle-latency", "p50"),
-    met: (v) => v <= 0.4,
-    unit: "ms",
-  },
+  atMost("idle worker: enqueue → handler p50 ≤ 0.4 ms", ["idle-latency", "p50"], 0.4, "ms"),
 ];
 
 function lookup(results: Results, runtime: string): Lookup {
