@@ -4,7 +4,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromDriver } from "../mod.ts";
+import { fromDriver, open } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 import { collect, spawnScript } from "./_spawn.ts";
@@ -87,6 +87,25 @@ for (const entry of driverMatrix()) {
     );
   });
 }
+
+describe("work() and close()", () => {
+  it("work() resolves once the database is closed under it, idle or with a job in hand", {
+    timeout: 30_000,
+  }, async () => {
+    for (const withJob of [false, true]) {
+      const db = await open(tempDbPath());
+      const q = db.queue<number>("jobs");
+      if (withJob) q.enqueue(1);
+      let release = () => {};
+      const running = q.work(() => new Promise<void>((resolve) => (release = resolve)));
+      await sleep(100);
+      db.close();
+      release();
+      const outcome = await Promise.race([running, sleep(5000).then(() => "still running")]);
+      assert.notEqual(outcome, "still running", `withJob=${withJob}`);
+    }
+  });
+});
 
 describe("an outcome not yet committed when the process dies", () => {
   it(

@@ -61,7 +61,9 @@ export class WorkRun<T> {
     };
     if (signal?.aborted) onStop();
     else signal?.addEventListener("abort", onStop, { once: true });
-    const fetching = this.#fetcher.run().catch((error) => this.#fail(error));
+    // The fetcher also ends when the database is closed under the run: that stops it too.
+    const fetching = this.#fetcher.run().catch((error) => this.#fail(error))
+      .finally(() => this.#stop.abort());
     try {
       await stopped(this.#stop.signal);
       await this.#drain();
