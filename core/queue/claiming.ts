@@ -84,7 +84,8 @@ function claimRows(
     ? after?.exhausted_pending
     : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
   if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
-  return { rows, nextAt: after?.claimable ? undefined : after?.next_at ?? undefined };
+  const nextAt = after === undefined || after.claimable ? undefined : after.next_at ?? 0;
+  return { rows, nextAt };
 }
 
 /**
