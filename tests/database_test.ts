@@ -62,8 +62,12 @@ const HONKER_COLUMNS: Record<string, string[]> = {
   _honker_stream_consumers: ["name", "topic", "offset"],
 };
 
-/** honker-ts's own table: schedules in croner's extended syntax, which honker cannot parse. */
+/**
+ * honker-ts's own tables: schedules in croner's extended syntax, which honker cannot parse, and
+ * the settings every process must agree on for a queue (paused, events on).
+ */
 const OWN_COLUMNS: Record<string, string[]> = {
+  _honker_ts_queues: ["queue", "paused", "events"],
   _honker_ts_scheduler_tasks: HONKER_COLUMNS._honker_scheduler_tasks,
 };
 
@@ -149,7 +153,7 @@ for (const entry of driverMatrix()) {
   const skip = entry.skip;
   describe(`${entry.id}: Database`, () => {
     it(
-      "bootstraps honker's nine tables with honker's exact columns, and honker-ts's own one",
+      "bootstraps honker's nine tables with honker's exact columns, and honker-ts's own",
       { skip },
       withDb(entry, (db) => {
         const tables = db.driver.all<{ name: string }>(

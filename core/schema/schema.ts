@@ -11,6 +11,7 @@ import { sleepSync } from "../wait/sleep_sync.ts";
 import { busyBackoffMs } from "../wait/wait_loop.ts";
 import { checkHonkerFormat } from "./format.ts";
 import { reconcileTaskTables } from "../scheduler/store.ts";
+import { SCHEMA_TS_FEATURES_DDL } from "./features.ts";
 import {
   PRAGMAS_DEFAULT,
   SCHEMA_BOOTSTRAP_DDL,
@@ -152,4 +153,5 @@ export function createSchema(driver: SqliteDriver): void {
   // honker's table move there, so that no honker leader meets one.
   driver.exec(SCHEMA_TS_SCHEDULER_DDL);
   reconcileTaskTables(driver);
+  for (const ddl of SCHEMA_TS_FEATURES_DDL) driver.exec(ddl);
 }

@@ -1,0 +1,16 @@
+/**
+ * honker-ts's own tables, indexes and triggers, one entry per feature, run by every bootstrap
+ * after honker's schema. Everything here is named `_honker_ts_*` and created `IF NOT EXISTS`;
+ * honker's tables keep their meaning. A trigger on one of honker's tables fires for honker's
+ * own writes too, which is how a feature keeps its invariant when a honker process shares the
+ * file.
+ *
+ * @module
+ */
+
+import { QUEUE_SETTINGS_DDL } from "../queue/settings_sql.ts";
+
+/** The DDL of each honker-ts feature, in the order it runs (a trigger after its tables). */
+export const SCHEMA_TS_FEATURES_DDL: readonly string[] = [
+  QUEUE_SETTINGS_DDL,
+];
