@@ -66,9 +66,9 @@ try {
       const ms = 5 + (i % 10);
       await pause(gap, ms);
       const t0 = performance.now();
-      worker.get(JOB_CLAIM_PRECHECK, ["q", "q"]);
+      worker.get(JOB_CLAIM_PRECHECK, ["q", "q", "q"]);
       const t1 = performance.now();
-      const [row] = worker.all<{ id: number }>(JOB_CLAIM_ONE, ["w", 30, "q"]);
+      const [row] = worker.all<{ id: number }>(JOB_CLAIM_ONE, ["w", 30, "q", "q"]);
       const t2 = performance.now();
       worker.run(JOB_ACK, [row.id, "w"]);
       await pause(gap, ms);

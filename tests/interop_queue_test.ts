@@ -198,7 +198,15 @@ for (const entry of driverMatrix()) {
       assert.equal(ext.call("SELECT honker_ack(?, 'ts-w')", [b]), 1);
       assert.equal(jobs.get(b)?.ack(), false);
       assert.equal(ext.call("SELECT honker_ack_batch(?, 'ts-w')", [JSON.stringify([c, d])]), 2);
-      assert.deepEqual(q.stats(), { pending: 0, scheduled: 0, processing: 0, dead: 0 });
+      assert.deepEqual(q.stats(), {
+        pending: 0,
+        scheduled: 0,
+        processing: 0,
+        dead: 0,
+        retrying: 0,
+        stalled: 0,
+        paused: false,
+      });
     });
 
     test("heartbeat and retry by honker-ts are seen by honker, attempts add up", (db, ext) => {

@@ -33,7 +33,15 @@ describe("Database.outbox()", () => {
       stop.abort();
       assert.deepEqual(await run, { acked: 1, retried: 0, dead: 0, lost: 0 });
       assert.deepEqual(delivered, [{ order: 2 }]);
-      assert.deepEqual(hooks.queue.stats(), { pending: 0, scheduled: 0, processing: 0, dead: 0 });
+      assert.deepEqual(hooks.queue.stats(), {
+        pending: 0,
+        scheduled: 0,
+        processing: 0,
+        dead: 0,
+        retrying: 0,
+        stalled: 0,
+        paused: false,
+      });
       db.close();
     },
   );

@@ -36,7 +36,15 @@ describe("Queue.work()", () => {
     await until(() => seen.length === 5);
     stop.abort();
     assert.deepEqual(await done, { acked: 5, retried: 0, dead: 0, lost: 0 });
-    assert.deepEqual(q.stats(), { pending: 0, scheduled: 0, processing: 0, dead: 0 });
+    assert.deepEqual(q.stats(), {
+      pending: 0,
+      scheduled: 0,
+      processing: 0,
+      dead: 0,
+      retrying: 0,
+      stalled: 0,
+      paused: false,
+    });
     db.close();
   });
 

@@ -58,8 +58,8 @@ function claimRows(
   const { transactions } = ctx;
   const look = (): ClaimLookRow | undefined =>
     background
-      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, Array(5).fill(queue.name))
-      : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, [queue.name, queue.name]);
+      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, Array(7).fill(queue.name))
+      : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
   const check = transactions.current ? undefined : look();
   if (check === undefined || check.exhausted) {
     const rows = transactions.atomic(() =>

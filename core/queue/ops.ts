@@ -129,8 +129,8 @@ export function claimJobRows(
   timeoutS: number,
 ): JobRow[] {
   return n === 1
-    ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue])
-    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n]);
+    ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue, queue])
+    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, queue, n]);
 }
 
 /**
@@ -256,19 +256,22 @@ export function sweepExpiredJobs(driver: SqliteDriver, queue: string): number {
 
 /** `honker_queue_next_claim_at`: unix seconds, or 0 when nothing is coming. */
 export function nextClaimAt(driver: SqliteDriver, queue: string): number {
-  const row = driver.get<{ t: number | null }>(JOB_NEXT_CLAIM_AT, [queue, queue]);
+  const row = driver.get<{ t: number | null }>(JOB_NEXT_CLAIM_AT, [queue, queue, queue]);
   return row?.t ?? 0;
 }
 
-/** `queue.stats()`: counts of pending, scheduled, processing and dead jobs. */
+/** `queue.stats()`: counts of pending, scheduled, processing and dead jobs, and paused. */
 export function queueStats(driver: SqliteDriver, queue: string): QueueStats {
-  type Row = QueueStats & { [column: string]: number };
-  const row = driver.get<Row>(JOB_STATS, [queue, queue, queue, queue]);
+  type Row = Omit<QueueStats, "paused"> & { paused: number; [column: string]: number };
+  const row = driver.get<Row>(JOB_STATS, Array(7).fill(queue));
   return {
     pending: row?.pending ?? 0,
     scheduled: row?.scheduled ?? 0,
     processing: row?.processing ?? 0,
     dead: row?.dead ?? 0,
+    retrying: row?.retrying ?? 0,
+    stalled: row?.stalled ?? 0,
+    paused: row?.paused === 1,
   };
 }
 

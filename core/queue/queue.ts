@@ -11,9 +11,12 @@ import { claimBatch, claimInBackground } from "./claiming.ts";
 import type { ClaimLook } from "./claiming.ts";
 import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
+import { changeJobPriority, isPaused, promoteJob, setPaused } from "./controls.ts";
 import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
 import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_letters.ts";
 import type { Job } from "./job.ts";
+import { checkJobsOptions, listJobs } from "./job_list.ts";
+import type { JobsOptions, ListedJob } from "./job_list.ts";
 import { parseJson, toJsonText } from "../db/json.ts";
 import * as ops from "./ops.ts";
 import { requireSchema, validateForRead, validateForWrite } from "../db/standard_schema.ts";
@@ -28,10 +31,17 @@ import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { work } from "./work.ts";
 import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
-import { requireCount, requireId, requireName, requireOptions } from "../db/validate.ts";
+import {
+  requireCount,
+  requireId,
+  requireInteger,
+  requireName,
+  requireOptions,
+} from "../db/validate.ts";
 
 export { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./types.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
+export type { DeadJobInfo, JobListState, JobsOptions, ListedJob } from "./job_list.ts";
 
 /**
  * A named queue in the database file. Jobs enqueued here can be claimed by any process using
@@ -251,7 +261,10 @@ export class Queue<T = unknown, In = T> {
     return ops.nextClaimAt(this.#ctx.open(this.#action("read the next claim time of")), this.name);
   }
 
-  /** Counts of pending, scheduled, processing and dead jobs. */
+  /**
+   * Counts of pending, scheduled, processing and dead jobs (with the retrying and stalled
+   * subsets), and whether the queue is paused, in one read.
+   */
   stats(): QueueStats {
     return ops.queueStats(this.#ctx.open(this.#action("read stats of")), this.name);
   }
@@ -282,5 +295,115 @@ export class Queue<T = unknown, In = T> {
   purgeDead(options?: PurgeDeadOptions): number {
     const action = this.#action("purge dead jobs of");
     return purgeDead(this.#ctx.open(action), this.name, options, action);
+  }
+
+  /**
+   * Pauses the queue in every honker-ts process sharing the file: claims (`claimOne`,
+   * `claimBatch`, `claim()`, `work()`) take nothing until `resume()`, and idle workers sleep
+   * until a commit as on an empty queue. Enqueues still work; running handlers finish. A honker
+   * process does not read the flag. Returns false when it was paused already.
+   *
+   * @example Stop and restart claims during a deploy
+   * ```ts ignore
+   * emails.pause();
+   * // … every worker of "emails", in every process, stops taking jobs
+   * emails.resume(); // waiting workers claim at once
+   * ```
+   */
+  pause(): boolean {
+    return this.#setPaused(true, this.#action("pause"));
+  }
+
+  /**
+   * Resumes a paused queue; waiting workers in every process look at once (it is a commit).
+   * Returns false when it was not paused.
+   *
+   * @example
+   * ```ts ignore
+   * if (emails.isPaused()) emails.resume();
+   * ```
+   */
+  resume(): boolean {
+    return this.#setPaused(false, this.#action("resume"));
+  }
+
+  #setPaused(paused: boolean, action: string): boolean {
+    const driver = this.#ctx.open(action);
+    const changed = this.#ctx.transactions.atomic(() => setPaused(driver, this.name, paused));
+    if (changed) this.#ctx.wrote();
+    return changed;
+  }
+
+  /**
+   * Whether the queue is paused (by any process).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(emails.isPaused());
+   * ```
+   */
+  isPaused(): boolean {
+    return isPaused(this.#ctx.open(this.#action("read the settings of")), this.name);
+  }
+
+  /**
+   * Lists one page of the queue's jobs in one state (`pending` due now, `scheduled`,
+   * `processing`, `dead`, or `all`), oldest id first; pass the last id as `after` for the next
+   * page. Live payloads are the schema's output, as `getJob()` gives them; dead ones are as
+   * stored, as `deadLetters()` gives them.
+   *
+   * @throws {TypeError} For an unknown state or option, or a stored live payload that no longer
+   * matches the schema.
+   * @throws {RangeError} For a limit outside 1–1000 or a negative `after`.
+   *
+   * @example Page through the claimed jobs
+   * ```ts ignore
+   * let after = 0;
+   * for (let page; (page = emails.jobs({ state: "processing", after })).length > 0;) {
+   *   for (const job of page) console.log(job.id, job.workerId);
+   *   after = page[page.length - 1].id;
+   * }
+   * ```
+   */
+  jobs(options?: JobsOptions): ListedJob<T, In>[] {
+    const action = this.#action("list jobs of");
+    const checked = checkJobsOptions(options, action);
+    return listJobs<T, In>(this.#ctx.open(action), this.name, this.schema, checked, action);
+  }
+
+  /**
+   * Sets the priority of a pending or processing job of this queue (higher is claimed first).
+   * Returns false when the queue has no such live job.
+   *
+   * @example
+   * ```ts ignore
+   * emails.changePriority(id, 10);
+   * ```
+   */
+  changePriority(id: number, priority: number): boolean {
+    const action = this.#action("change a job's priority in");
+    requireId(id, "id", action);
+    requireInteger(priority, "priority", action);
+    const done = changeJobPriority(this.#ctx.open(action), this.name, id, priority);
+    if (done) this.#ctx.wrote();
+    return done;
+  }
+
+  /**
+   * Makes a delayed job of this queue due now; a waiting worker claims it at once. Returns false
+   * when the queue has no pending job with that id due later.
+   *
+   * @example
+   * ```ts ignore
+   * const id = emails.enqueue(payload, { delayS: 3600 });
+   * emails.promote(id); // runs now instead
+   * ```
+   */
+  promote(id: number): boolean {
+    const action = this.#action("promote a job of");
+    requireId(id, "id", action);
+    const done = promoteJob(this.#ctx.open(action), this.name, id);
+    if (done) this.#ctx.wrote();
+    return done;
   }
 }

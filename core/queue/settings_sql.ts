@@ -23,3 +23,10 @@ export const QUEUE_SETTINGS_SET_PAUSED = `INSERT INTO _honker_ts_queues (queue, 
 /** Sets `events`. Params: queue, events (0 or 1). */
 export const QUEUE_SETTINGS_SET_EVENTS = `INSERT INTO _honker_ts_queues (queue, events)
   VALUES (?, ?) ON CONFLICT (queue) DO UPDATE SET events = excluded.events`;
+
+/**
+ * True while the queue is paused: an uncorrelated probe, which SQLite evaluates once per
+ * statement, that the claim statements and the claim look put in their WHERE. Params: queue.
+ */
+export const QUEUE_PAUSED =
+  "EXISTS (SELECT 1 FROM _honker_ts_queues WHERE queue = ? AND paused = 1)";

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { QUEUE_PAUSED } from "./settings_sql.ts";
+
 /** Columns a claimed job carries back to the caller. */
 const JOB_COLUMNS =
   "id, queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts, " +
@@ -34,10 +36,11 @@ export const JOB_INSERT_MANY = `INSERT INTO _honker_live
  * Which rows a claim may take, in honker's order. The SELECT walks the partial index
  * `_honker_live_claim` (queue, priority DESC, run_at, id), so it stops after the first eligible
  * rows whatever the depth of the queue. Exhausted rows (attempts >= max_attempts) are skipped
- * here and dead-lettered separately. Params: queue.
+ * here and dead-lettered separately. A paused queue (`_honker_ts_queues`) yields nothing: the
+ * probe is uncorrelated, so SQLite runs it once, before the walk. Params: queue, queue.
  */
 const JOB_CLAIMABLE = `SELECT id FROM _honker_live INDEXED BY _honker_live_claim
-    WHERE queue = ? AND state IN ('pending', 'processing')
+    WHERE queue = ? AND NOT ${QUEUE_PAUSED} AND state IN ('pending', 'processing')
       AND attempts < max_attempts
       AND (expires_at IS NULL OR expires_at > unixepoch())
       AND ((state = 'pending' AND run_at <= unixepoch())
@@ -60,13 +63,13 @@ const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = ? AND state = 'processing'
  * so that a worker woken by someone else's commit does not take the write lock (and make other
  * writers sleep in SQLite's busy handler) when nothing is due; one statement, because the first
  * read after another process's commit pays for reloading the page cache, and a second statement
- * costs another 40–60 µs on the wake-to-handler path. Params: queue, queue.
+ * costs another 40–60 µs on the wake-to-handler path. Params: queue × 3.
  */
 export const JOB_CLAIM_PRECHECK = `SELECT
     EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
     EXISTS (${JOB_CLAIMABLE}) AS claimable`;
 
-/** Claims up to n rows. Params: workerId, timeoutS, queue, n. */
+/** Claims up to n rows. Params: workerId, timeoutS, queue, queue, n. */
 export const JOB_CLAIM = `${JOB_CLAIM_SET}
   WHERE id IN (${JOB_CLAIMABLE} LIMIT ?)
   RETURNING ${JOB_COLUMNS}`;
@@ -74,7 +77,7 @@ export const JOB_CLAIM = `${JOB_CLAIM_SET}
 /**
  * Claims one row. `id = (…LIMIT 1)` is a single rowid lookup, where `id IN (…)` would build and
  * probe a temporary list, and a literal LIMIT lets the planner know only one row is wanted.
- * Params: workerId, timeoutS, queue.
+ * Params: workerId, timeoutS, queue, queue.
  */
 export const JOB_CLAIM_ONE = `${JOB_CLAIM_SET}
   WHERE id = (${JOB_CLAIMABLE} LIMIT 1)
@@ -155,7 +158,10 @@ export const JOB_DELETE_EXPIRED = `DELETE FROM _honker_live
   WHERE queue = ? AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= unixepoch()
   RETURNING ${JOB_COLUMNS}`;
 
-/** Earliest future moment a claim could succeed, or NULL. Params: queue, queue. */
+/**
+ * Earliest future moment a claim could succeed, or NULL (also while the queue is paused: only a
+ * resume, which is a commit, can make a claim succeed). Params: queue, queue, queue.
+ */
 export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
   SELECT * FROM (SELECT run_at AS t FROM _honker_live
     WHERE queue = ? AND state = 'pending' AND run_at > unixepoch()
@@ -165,7 +171,8 @@ export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
   SELECT * FROM (SELECT claim_expires_at + 1 AS t FROM _honker_live
     WHERE queue = ? AND state = 'processing' AND claim_expires_at >= unixepoch()
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
-    ORDER BY claim_expires_at LIMIT 1))`;
+    ORDER BY claim_expires_at LIMIT 1))
+  WHERE NOT ${QUEUE_PAUSED}`;
 
 /**
  * The look of a background claimer (`work()`, `claim()`): the pre-check's two answers plus the
@@ -173,7 +180,7 @@ export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
  * out of attempts (they go to the dead letters) and when the next claim could succeed. One
  * statement where three ran before: a worker woken by a commit that brought it nothing (another
  * process's claim or ack) pays one read, and the last two answers are index probes of a few µs.
- * Params: queue × 5.
+ * Params: queue × 7.
  */
 export const JOB_CLAIM_LOOK = `SELECT
     EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
@@ -181,14 +188,23 @@ export const JOB_CLAIM_LOOK = `SELECT
     EXISTS (${JOB_EXHAUSTED_PENDING_EXISTS}) AS exhausted_pending,
     (${JOB_NEXT_CLAIM_AT}) AS next_at`;
 
-/** Counts for one queue. Params: queue, queue, queue, queue. */
+/**
+ * Counts for one queue, and whether it is paused, in one read. `retrying` (pending after a retry)
+ * and `stalled` (claims that expired, to be taken again) are subsets of `pending + scheduled` and
+ * of `processing`. Params: queue × 7.
+ */
 export const JOB_STATS = `SELECT
   (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'pending'
      AND run_at <= unixepoch()) AS pending,
   (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'pending'
      AND run_at > unixepoch()) AS scheduled,
   (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'processing') AS processing,
-  (SELECT count(*) FROM _honker_dead WHERE queue = ?) AS dead`;
+  (SELECT count(*) FROM _honker_dead WHERE queue = ?) AS dead,
+  (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'pending'
+     AND attempts > 0) AS retrying,
+  (SELECT count(*) FROM _honker_live WHERE queue = ? AND state = 'processing'
+     AND claim_expires_at < unixepoch()) AS stalled,
+  ${QUEUE_PAUSED} AS paused`;
 
 /**
  * Insert one dead row, keeping the live id.

@@ -146,4 +146,10 @@ export interface QueueStats {
   processing: number;
   /** In the dead letters. */
   dead: number;
+  /** Of pending and scheduled: back after a retry (attempts above 0). */
+  retrying: number;
+  /** Of processing: claims that expired, which the next claim takes again. */
+  stalled: number;
+  /** Claims take nothing from the queue (`queue.pause()`, in any honker-ts process). */
+  paused: boolean;
 }
