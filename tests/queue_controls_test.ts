@@ -169,7 +169,7 @@ for (const entry of driverMatrix()) {
 
     it(
       "jobs() pages every job exactly once, oldest id first, per state and for all",
-      withDb(entry, async (db) => {
+      withDb(entry, (db) => {
         const q = db.queue<{ n: number }>("emails");
         const pending = q.enqueueMany(Array.from({ length: 23 }, (_, n) => ({ n })));
         const scheduled = q.enqueueMany([{ n: 100 }, { n: 101 }, { n: 102 }], { delayS: 600 });
