@@ -12,6 +12,7 @@ import {
   DEAD_LIST,
   JOB_LIST_PENDING,
   JOB_LIST_PROCESSING,
+  JOB_LIST_SCHEDULED,
   QUEUE_DEAD_COUNTS,
   QUEUE_LIVE_COUNTS,
   SCHEDULE_LIST,
@@ -46,6 +47,12 @@ export interface JobView extends Omit<JobInfo, "state"> {
   lastError: string | null;
   diedAt: number | null;
 }
+
+/**
+ * A state `jobs --state` lists: `pending` is due now, `scheduled` due later (both are
+ * honker's `pending`).
+ */
+export type ListState = "processing" | "pending" | "scheduled" | "dead";
 
 /** A dead job, as `dead` prints it: the API's `DeadJob`. */
 export type DeadView = DeadJob;
@@ -178,21 +185,27 @@ export function deadJobs(
   return driver.all<Row>(DEAD_LIST, [queue, limit]).map(deadView);
 }
 
-/** Jobs of a queue in the given states: processing, then pending in claim order, then dead. */
+/**
+ * Jobs of a queue in the given states: processing, then pending (due) in claim order, then
+ * scheduled, soonest first, then dead.
+ */
 export function queueJobs(
   driver: SqliteDriver,
   tables: ReadonlySet<string>,
   queue: string,
-  states: ReadonlyArray<JobView["state"]>,
+  states: ReadonlyArray<ListState>,
   limit: number,
 ): JobView[] {
   const jobs: JobView[] = [];
   const left = () => limit - jobs.length;
   if (tables.has("_honker_live")) {
-    for (
-      const [state, sql] of [["processing", JOB_LIST_PROCESSING], ["pending", JOB_LIST_PENDING]]
-    ) {
-      if (states.includes(state as JobView["state"]) && left() > 0) {
+    const lists: Array<[ListState, string]> = [
+      ["processing", JOB_LIST_PROCESSING],
+      ["pending", JOB_LIST_PENDING],
+      ["scheduled", JOB_LIST_SCHEDULED],
+    ];
+    for (const [state, sql] of lists) {
+      if (states.includes(state) && left() > 0) {
         jobs.push(...driver.all<Row>(sql, [queue, left()]).map(liveView));
       }
     }

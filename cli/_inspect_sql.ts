@@ -45,9 +45,26 @@ const DEAD_COLUMNS = "id, queue, payload, priority, run_at, attempts, max_attemp
 export const JOB_LIST_PROCESSING = `SELECT ${LIVE_COLUMNS} FROM _honker_live
   WHERE queue = ? AND state = 'processing' ORDER BY claim_expires_at, id LIMIT ?`;
 
-/** Pending jobs of a queue in claim order. Params: queue, limit. */
+/** Pending jobs of a queue due now, in claim order. Params: queue, limit. */
 export const JOB_LIST_PENDING = `SELECT ${LIVE_COLUMNS} FROM _honker_live
-  WHERE queue = ? AND state = 'pending' ORDER BY priority DESC, run_at, id LIMIT ?`;
+  WHERE queue = ? AND state = 'pending' AND run_at <= unixepoch()
+  ORDER BY priority DESC, run_at, id LIMIT ?`;
+
+/** Pending jobs of a queue due later, soonest first. Params: queue, limit. */
+export const JOB_LIST_SCHEDULED = `SELECT ${LIVE_COLUMNS} FROM _honker_live
+  WHERE queue = ? AND state = 'pending' AND run_at > unixepoch()
+  ORDER BY run_at, priority DESC, id LIMIT ?`;
+
+/** Whether a queue is paused (honker-ts's `_honker_ts_queues`). Params: queue. */
+export const QUEUE_PAUSED_GET = "SELECT paused FROM _honker_ts_queues WHERE queue = ?";
+
+/** Job events of a queue after an id, oldest first (honker-ts's `_honker_ts_job_events`). Params: queue, afterId, limit. */
+export const JOB_EVENTS_AFTER = `SELECT id, queue, job_id, type, data, attempt, created_at
+  FROM _honker_ts_job_events WHERE queue = ? AND id > ? ORDER BY id LIMIT ?`;
+
+/** The last job event id of a queue, or 0. Params: queue. */
+export const JOB_EVENTS_LAST_ID = `SELECT coalesce(max(id), 0) AS id
+  FROM _honker_ts_job_events WHERE queue = ?`;
 
 /** Dead jobs, of one queue or all (NULL), latest death first. Params: queue|null, limit. */
 export const DEAD_LIST = `SELECT ${DEAD_COLUMNS} FROM _honker_dead

@@ -11,7 +11,9 @@ import { commandHelp, parseCommand, UsageError } from "./_cli.ts";
 import type { Command, Values } from "./_cli.ts";
 import { cancel, requeue } from "./change.ts";
 import { listen, tail } from "./follow.ts";
+import { events } from "./events.ts";
 import { dead, jobs } from "./jobs.ts";
+import { pause, resume } from "./queue_controls.ts";
 import { schedulesCommand, stats } from "./stats.ts";
 import { watch } from "./watch.ts";
 
@@ -19,7 +21,8 @@ import { watch } from "./watch.ts";
 export const COMMAND_GROUPS: ReadonlyArray<[title: string, commands: Command[]]> = [
   ["Read (--json for machine-readable output)", [stats, jobs, dead, schedulesCommand]],
   ["Follow (until Ctrl-C or SIGTERM)", [tail, listen, watch]],
-  ["Change", [requeue, cancel]],
+  ["Read or follow", [events]],
+  ["Change", [requeue, cancel, pause, resume]],
 ];
 
 /** Every command by name. */

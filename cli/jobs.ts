@@ -9,12 +9,12 @@ import type { Command, Values } from "./_cli.ts";
 import { inspect, sqliteNow } from "./_file.ts";
 import { oneLine, payloadText, relative, table } from "./_format.ts";
 import { deadJobs, queueJobs } from "./_inspect.ts";
-import type { DeadView, JobView } from "./_inspect.ts";
+import type { DeadView, JobView, ListState } from "./_inspect.ts";
 
 /** Rows listed when `--limit` is not given. */
 export const LIMIT_DEFAULT = 50;
 
-const STATES: ReadonlyArray<JobView["state"]> = ["processing", "pending", "dead"];
+const STATES: ReadonlyArray<ListState> = ["processing", "pending", "scheduled", "dead"];
 
 function limitOf(values: Values, command: string): number {
   return values.limit === undefined
@@ -22,12 +22,13 @@ function limitOf(values: Values, command: string): number {
     : positiveInt(String(values.limit), "--limit", command);
 }
 
-function statesOf(values: Values): ReadonlyArray<JobView["state"]> {
-  if (values.state === undefined) return STATES;
+function statesOf(values: Values): ReadonlyArray<ListState> {
+  if (values.state === undefined || values.state === "all") return STATES;
   const state = STATES.find((s) => s === values.state);
   if (!state) {
     throw new UsageError(
-      `--state must be pending, processing or dead, got ${JSON.stringify(values.state)}`,
+      "--state must be pending, scheduled, processing, dead or all, got " +
+        JSON.stringify(values.state),
       "jobs",
     );
   }
@@ -93,7 +94,9 @@ async function runJobs([file, queue]: string[], values: Values): Promise<number>
   const { driver, tables } = await inspect(file);
   try {
     const jobs = queueJobs(driver, tables, queue, states, limit);
-    const what = values.state === undefined ? "jobs" : `${values.state} jobs`;
+    const what = values.state === undefined || values.state === "all"
+      ? "jobs"
+      : `${values.state} jobs`;
     if (values.json) printJson(jobs);
     else if (jobs.length === 0) print(`No ${what} in queue ${JSON.stringify(queue)}`);
     else print(jobsTable(jobs, sqliteNow(driver)));
@@ -125,11 +128,15 @@ export const jobs: Command = {
   summary: "jobs of one queue",
   args: "FILE QUEUE",
   arity: [2, 2],
-  description: "The jobs of QUEUE: claimed ones first, then pending in claim order (highest\n" +
-    "priority, earliest due), then dead ones, latest first. WHEN is when a pending job is\n" +
-    "due, when a claim expires, or when a dead job died. Read-only.",
+  description: "The jobs of QUEUE: claimed ones first, then pending ones due now in claim\n" +
+    "order (highest priority, earliest due), then scheduled ones (pending, due later),\n" +
+    "soonest first, then dead ones, latest first. WHEN is when a pending job is due, when\n" +
+    "a claim expires, or when a dead job died. Read-only.",
   flags: {
-    state: { type: "string", help: "--state STATE   only pending, processing or dead jobs" },
+    state: {
+      type: "string",
+      help: "--state STATE   only pending, scheduled, processing or dead jobs (or all)",
+    },
     limit: { type: "string", help: `--limit N       at most N jobs (default ${LIMIT_DEFAULT})` },
     ...JSON_FLAG,
   },

@@ -26,6 +26,9 @@ const NAMES = [
   "watch",
   "requeue",
   "cancel",
+  "events",
+  "pause",
+  "resume",
 ];
 after(removeTempDirs);
 
@@ -102,7 +105,7 @@ describe("honker-ts CLI: help, version and usage errors", () => {
     assert.equal(version.stdout, `${VERSION}\n`);
     const messages = [
       /^honker-ts: Unknown command "frobnicate"\nUsage: honker-ts <command> FILE/,
-      /^honker-ts jobs: --state must be pending, processing or dead, got "done"\nUsage: honker-ts jobs FILE QUEUE \[--state STATE\] \[--limit N\] \[--json\]\nRun "honker-ts jobs --help" for more\.\n$/,
+      /^honker-ts jobs: --state must be pending, scheduled, processing, dead or all, got "done"\nUsage: honker-ts jobs FILE QUEUE \[--state STATE\] \[--limit N\] \[--json\]\nRun "honker-ts jobs --help" for more\.\n$/,
       /^honker-ts dead: --limit must be a positive integer, got "0"\n/,
       /^honker-ts tail: --from must be a positive integer, got "1\.5"\n/,
       /^honker-ts cancel: ID must be a positive integer, got "abc"\n/,
