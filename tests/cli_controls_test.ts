@@ -167,7 +167,7 @@ describe("honker-ts CLI queue controls", () => {
         `^\\d\\d:\\d\\d:\\d\\d  #${ids[0]}  job 7  enqueued  attempt 0  \\{"priority":0\\}$`,
       ),
     );
-    assert.match(lines[1], /  job 7  failed  attempt 1  \{"error":"SMTP 550"\}$/);
+    assert.match(lines[1], / {2}job 7 {2}failed {2}attempt 1 {2}\{"error":"SMTP 550"\}$/);
     const json = await cli(["events", path, "emails", "--since", String(ids[0]), "--json"]);
     assert.equal(json.code, 0, json.stderr);
     const [event, ...rest] = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
