@@ -58,7 +58,7 @@ function claimRows(
   const { transactions } = ctx;
   const look = (): ClaimLookRow | undefined =>
     background
-      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, Array(7).fill(queue.name))
+      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, Array(8).fill(queue.name))
       : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
   const check = transactions.current ? undefined : look();
   if (check === undefined || check.exhausted) {

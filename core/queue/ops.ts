@@ -130,7 +130,7 @@ export function claimJobRows(
 ): JobRow[] {
   return n === 1
     ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue, queue])
-    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, queue, n]);
+    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n, queue]);
 }
 
 /**

@@ -36,11 +36,14 @@ export const JOB_INSERT_MANY = `INSERT INTO _honker_live
  * Which rows a claim may take, in honker's order. The SELECT walks the partial index
  * `_honker_live_claim` (queue, priority DESC, run_at, id), so it stops after the first eligible
  * rows whatever the depth of the queue. Exhausted rows (attempts >= max_attempts) are skipped
- * here and dead-lettered separately. A paused queue (`_honker_ts_queues`) yields nothing: the
- * probe is uncorrelated, so SQLite runs it once, before the walk. Params: queue, queue.
+ * here and dead-lettered separately. Params: queue.
+ *
+ * A paused queue (`_honker_ts_queues`) is refused beside it, never inside: SQLite does not
+ * hoist a subquery out of the walk, so a pause test in this WHERE would walk the whole paused
+ * backlog looking for a row it can never accept.
  */
 const JOB_CLAIMABLE = `SELECT id FROM _honker_live INDEXED BY _honker_live_claim
-    WHERE queue = ? AND NOT ${QUEUE_PAUSED} AND state IN ('pending', 'processing')
+    WHERE queue = ? AND state IN ('pending', 'processing')
       AND attempts < max_attempts
       AND (expires_at IS NULL OR expires_at > unixepoch())
       AND ((state = 'pending' AND run_at <= unixepoch())
@@ -67,11 +70,11 @@ const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = ? AND state = 'processing'
  */
 export const JOB_CLAIM_PRECHECK = `SELECT
     EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
-    EXISTS (${JOB_CLAIMABLE}) AS claimable`;
+    (NOT ${QUEUE_PAUSED} AND EXISTS (${JOB_CLAIMABLE})) AS claimable`;
 
-/** Claims up to n rows. Params: workerId, timeoutS, queue, queue, n. */
+/** Claims up to n rows, none of a paused queue. Params: workerId, timeoutS, queue, n, queue. */
 export const JOB_CLAIM = `${JOB_CLAIM_SET}
-  WHERE id IN (${JOB_CLAIMABLE} LIMIT ?)
+  WHERE id IN (${JOB_CLAIMABLE} LIMIT ?) AND NOT ${QUEUE_PAUSED}
   RETURNING ${JOB_COLUMNS}`;
 
 /**
@@ -80,7 +83,7 @@ export const JOB_CLAIM = `${JOB_CLAIM_SET}
  * Params: workerId, timeoutS, queue, queue.
  */
 export const JOB_CLAIM_ONE = `${JOB_CLAIM_SET}
-  WHERE id = (${JOB_CLAIMABLE} LIMIT 1)
+  WHERE id = (${JOB_CLAIMABLE} LIMIT 1) AND NOT ${QUEUE_PAUSED}
   RETURNING ${JOB_COLUMNS}`;
 
 /** Removes expired claims whose attempts are used up, for the dead table. Params: queue. */
@@ -180,12 +183,15 @@ export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
  * out of attempts (they go to the dead letters) and when the next claim could succeed. One
  * statement where three ran before: a worker woken by a commit that brought it nothing (another
  * process's claim or ack) pays one read, and the last two answers are index probes of a few µs.
- * Params: queue × 7.
+ * A paused queue skips the exhausted-pending probe, which walks every due row when none is
+ * exhausted: a paused backlog must cost a look no more than an empty queue.
+ * Params: queue × 8.
  */
 export const JOB_CLAIM_LOOK = `SELECT
     EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
-    EXISTS (${JOB_CLAIMABLE}) AS claimable,
-    EXISTS (${JOB_EXHAUSTED_PENDING_EXISTS}) AS exhausted_pending,
+    (NOT ${QUEUE_PAUSED} AND EXISTS (${JOB_CLAIMABLE})) AS claimable,
+    CASE WHEN ${QUEUE_PAUSED} THEN 0
+      ELSE EXISTS (${JOB_EXHAUSTED_PENDING_EXISTS}) END AS exhausted_pending,
     (${JOB_NEXT_CLAIM_AT}) AS next_at`;
 
 /**
