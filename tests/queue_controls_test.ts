@@ -7,7 +7,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fromDriver } from "../mod.ts";
-import type { Database, Job, ListedJob } from "../mod.ts";
+import type { Database, Job, ListedJob, StandardSchemaV1 } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { sqlNow, withDb } from "./_db.ts";
 import { removeTempDirs, sleep, tempDbPath } from "./_helpers.ts";
@@ -40,7 +40,7 @@ for (const entry of driverMatrix()) {
       "pause() stops claimOne, claimBatch and claim(); other queues still claim; resume() restores",
       withDb(entry, async (db) => {
         const q = db.queue("emails");
-        const other = db.queue("thumbs");
+        const other = db.queue<{ n: number }>("thumbs");
         q.enqueue({ n: 1 });
         q.enqueue({ n: 2 }, { delayS: 60 });
         other.enqueue({ n: 3 });
@@ -219,9 +219,9 @@ for (const entry of driverMatrix()) {
     it(
       "jobs() decodes live payloads through the schema and dead ones as stored",
       withDb(entry, (db) => {
-        const cents = {
+        const cents: StandardSchemaV1<{ euros: number }, { cents: number }> = {
           "~standard": {
-            version: 1 as const,
+            version: 1,
             vendor: "test",
             validate: (v: unknown) => ({ value: { cents: (v as { euros: number }).euros * 100 } }),
           },
