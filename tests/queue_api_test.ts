@@ -219,7 +219,15 @@ for (const entry of driverMatrix()) {
         db.queue("other").enqueue(5);
         q.claimOne("w")?.fail("x");
         q.claimOne("w");
-        assert.deepEqual(q.stats(), { pending: 1, scheduled: 1, processing: 1, dead: 1 });
+        assert.deepEqual(q.stats(), {
+          pending: 1,
+          scheduled: 1,
+          processing: 1,
+          dead: 1,
+          retrying: 0,
+          stalled: 0,
+          paused: false,
+        });
       }),
     );
 
