@@ -43,7 +43,15 @@ function queueRound(honker: Database): void {
   const queue = honker.queue<{ n: number }>("conformance");
   const first = queue.enqueue({ n: 1 });
   const more = queue.enqueueMany([{ n: 2 }, { n: 3 }, { n: 4 }]);
-  assert.deepEqual({ ...queue.stats() }, { pending: 4, scheduled: 0, processing: 0, dead: 0 });
+  assert.deepEqual({ ...queue.stats() }, {
+    pending: 4,
+    scheduled: 0,
+    processing: 0,
+    dead: 0,
+    retrying: 0,
+    stalled: 0,
+    paused: false,
+  });
   const job = queue.claimOne("worker");
   assert.equal(job?.id, first);
   assert.equal(job.heartbeat(30), true);
@@ -58,7 +66,15 @@ function queueRound(honker: Database): void {
   assert.deepEqual(honker.getResult(first), { ok: true });
   assert.equal(queue.deadLetters().length, 1);
   assert.equal(queue.nextClaimAt(), 0);
-  assert.deepEqual({ ...queue.stats() }, { pending: 1, scheduled: 0, processing: 0, dead: 1 });
+  assert.deepEqual({ ...queue.stats() }, {
+    pending: 1,
+    scheduled: 0,
+    processing: 0,
+    dead: 1,
+    retrying: 1,
+    stalled: 0,
+    paused: false,
+  });
   assert.equal(queue.purgeDead(), 1);
 }
 
