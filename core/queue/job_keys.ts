@@ -42,6 +42,15 @@ export interface KeyedOutcome extends UniqueEnqueue {
 }
 
 /**
+ * The delay that leaves at least `debounceS` seconds of quiet after a duplicate. SQLite's clock
+ * ticks in whole seconds, so `unixepoch() + debounceS` could fall due a moment after the
+ * duplicate (sent late in a second); one second more makes it debounceS to debounceS + 1 s.
+ */
+function quietS(debounceS: number): number {
+  return debounceS === 0 ? 0 : debounceS + 1;
+}
+
+/**
  * Enqueues `payload` under `plan.key`, or folds it into the job holding the key. Must run in a
  * write transaction.
  */
@@ -54,7 +63,7 @@ export function enqueueKeyed(
 ): KeyedOutcome {
   const taken = driver.get(JOB_KEY_TAKE, [queue, plan.key, plan.mode, plan.ttlS, plan.maxWaitS]);
   if (taken !== undefined) {
-    const runs = plan.debounceS === null ? timing : { ...timing, delayS: plan.debounceS };
+    const runs = plan.debounceS === null ? timing : { ...timing, delayS: quietS(plan.debounceS) };
     const id = enqueueJob(driver, queue, payload, runs);
     driver.run(JOB_KEY_SET_JOB, [id, queue, plan.key]);
     return { id, created: true, wrote: true };
@@ -65,12 +74,13 @@ export function enqueueKeyed(
   if (plan.debounceS === null || held.mode !== "debounce") {
     return { id: held.job_id, created: false, wrote: false };
   }
+  const delayS = quietS(plan.debounceS);
   driver.run(JOB_KEY_DEBOUNCE, [
     plan.replace ? 1 : 0,
     payload,
-    plan.debounceS,
+    delayS,
     held.fire_by,
-    plan.debounceS,
+    delayS,
     held.job_id,
   ]);
   return { id: held.job_id, created: false, wrote: true };

@@ -29,14 +29,17 @@ export interface JobKeyOptions {
    */
   ttlS?: number;
   /**
-   * Debounce: the job runs `debounceS` seconds after the last duplicate. A duplicate arriving
-   * while it is still pending replaces its payload and pushes its run time back; once claimed,
-   * the key is free, so the next duplicate makes a new job (one pending job per key).
+   * Debounce: the job runs once `debounceS` seconds passed without a duplicate (whole seconds of
+   * SQLite's clock: between debounceS and debounceS + 1 s after the last one; 0 runs it at once).
+   * A duplicate arriving while it is still pending replaces its payload and pushes its run time
+   * back; once claimed, the key is free, so the next duplicate makes a new job (one pending job
+   * per key).
    */
   debounceS?: number;
   /**
-   * Debounce only: the job runs at most this many seconds after the first enqueue of its
-   * window, however many duplicates follow (at least `debounceS`).
+   * Debounce only: the job falls due at most this many seconds after the first enqueue of its
+   * window, however many duplicates follow, so a steady stream cannot starve it (at least
+   * `debounceS`).
    */
   maxWaitS?: number;
   /** Debounce only: false keeps the first payload of the window. Defaults to true. */
