@@ -1,7 +1,7 @@
 /**
- * Unique jobs: the keyed enqueue and the key lookup, over a bare driver. The enqueue is three
- * statements at most and must run inside a write transaction (the caller's, joined, or its
- * own), so that taking the key, inserting the job and recording it commit together.
+ * Unique jobs: the keyed enqueue and the key lookup, over a bare driver. The enqueue is two
+ * statements (take the key for the id the job is about to get, insert the job) and must run
+ * inside a write transaction (the caller's, joined, or its own), so that both commit together.
  *
  * Why it is race-free across processes: the key row's primary key `(queue, key)`, not a read
  * before the write. The first statement is an UPSERT that either inserts the row, takes over a
@@ -61,11 +61,17 @@ export function enqueueKeyed(
   timing: EnqueueTiming,
   plan: JobKeyPlan,
 ): KeyedOutcome {
-  const taken = driver.get(JOB_KEY_TAKE, [queue, plan.key, plan.mode, plan.ttlS, plan.maxWaitS]);
+  const taken = driver.get<{ job_id: number }>(JOB_KEY_TAKE, [
+    queue,
+    plan.key,
+    plan.mode,
+    plan.ttlS,
+    plan.maxWaitS,
+  ]);
   if (taken !== undefined) {
     const runs = plan.debounceS === null ? timing : { ...timing, delayS: quietS(plan.debounceS) };
     const id = enqueueJob(driver, queue, payload, runs);
-    driver.run(JOB_KEY_SET_JOB, [id, queue, plan.key]);
+    if (id !== taken.job_id) driver.run(JOB_KEY_SET_JOB, [id, queue, plan.key]);
     return { id, created: true, wrote: true };
   }
   type Held = { job_id: number; mode: JobKeyMode; fire_by: number | null };

@@ -17,7 +17,7 @@ export type JobKeyMode = "live" | "throttle" | "debounce";
 /**
  * The table, its job index and the two triggers.
  *
- * - `job_id`: the job holding the key (0 only inside the enqueue that is taking it).
+ * - `job_id`: the job holding the key.
  * - `created_at`: when the holding job was enqueued (for debounce, the first enqueue of the
  *   window).
  * - `expires_at`: throttle only, `created_at + ttlS`: the row outlives its job until then.
@@ -58,22 +58,32 @@ export const JOB_KEYS_TRIGGERS: readonly string[] = [
 ];
 
 /**
+ * The id the next insert into `_honker_live` gets. Its `id` is AUTOINCREMENT: SQLite gives the
+ * larger of the table's largest id and the largest ever handed out (`sqlite_sequence`) plus one.
+ * Inside the write transaction nobody else can insert first; the caller still checks the id it
+ * got and corrects the key row if they differ.
+ */
+const JOB_NEXT_ID = `(SELECT MAX(
+    COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'), 0),
+    COALESCE((SELECT MAX(id) FROM _honker_live), 0)) + 1)`;
+
+/**
  * Takes the key, or learns that it is held. Inserts the row, or takes over a stale one: its job
  * is no longer live and its throttle window (if any) has passed. Returns a row when the caller
- * now owns the key (its `job_id` 0 until `JOB_KEY_SET_JOB`), none when another job holds it.
+ * now owns the key, with the id its job is about to get; none when another job holds it.
  * Params: queue, key, mode, ttlS (or null), maxWaitS (or null).
  */
 export const JOB_KEY_TAKE = `INSERT INTO _honker_ts_job_keys
     (queue, key, job_id, mode, created_at, expires_at, fire_by)
-  VALUES (?, ?, 0, ?, unixepoch(), unixepoch() + ?, unixepoch() + ?)
-  ON CONFLICT (queue, key) DO UPDATE SET job_id = 0, mode = excluded.mode,
+  VALUES (?, ?, ${JOB_NEXT_ID}, ?, unixepoch(), unixepoch() + ?, unixepoch() + ?)
+  ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, mode = excluded.mode,
     created_at = excluded.created_at, expires_at = excluded.expires_at,
     fire_by = excluded.fire_by
   WHERE (_honker_ts_job_keys.expires_at IS NULL OR _honker_ts_job_keys.expires_at <= unixepoch())
     AND NOT EXISTS (SELECT 1 FROM _honker_live WHERE id = _honker_ts_job_keys.job_id)
   RETURNING job_id`;
 
-/** Records the job that now holds the key. Params: jobId, queue, key. */
+/** Records the job that holds the key, when it got another id than predicted. Params: jobId, queue, key. */
 export const JOB_KEY_SET_JOB =
   "UPDATE _honker_ts_job_keys SET job_id = ? WHERE queue = ? AND key = ?";
 
