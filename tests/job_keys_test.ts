@@ -118,6 +118,15 @@ for (const entry of driverMatrix()) {
         });
         q.claimOne("w")!.ack();
         assert.equal(countRows(db, "_honker_ts_job_keys"), 0, "ended after its window: freed");
+
+        // A window that outlived its job is deleted by sweepExpired() once it has passed.
+        const held = q.enqueue(6, { key: "swept", ttlS: 60 });
+        q.claimOne("w")!.ack();
+        q.sweepExpired();
+        assert.equal(q.enqueue(7, { key: "swept" }), held, "the window still runs");
+        endWindows(db);
+        q.sweepExpired();
+        assert.equal(countRows(db, "_honker_ts_job_keys", "key = 'swept'"), 0);
         assert.equal(q.enqueueUnique(5, { key: "t", ttlS: 60 }).created, true);
       }),
     );

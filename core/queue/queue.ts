@@ -12,7 +12,7 @@ import type { ClaimLook } from "./claiming.ts";
 import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
 import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
-import { enqueueKeyed, liveJobForKey } from "./job_keys.ts";
+import { enqueueKeyed, liveJobForKey, sweepJobKeys } from "./job_keys.ts";
 import type { UniqueEnqueue } from "./job_keys.ts";
 import { checkJobKey, refuseJobKey, requireJobKey } from "./job_keys_options.ts";
 import type { JobKeyPlan } from "./job_keys_options.ts";
@@ -301,11 +301,18 @@ export class Queue<T = unknown, In = T> {
     return ops.toJobInfo(row, payload as T);
   }
 
-  /** Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. */
+  /**
+   * Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. Also
+   * deletes the rows of unique keys whose throttle window has passed after their job finished
+   * (not counted).
+   */
   sweepExpired(): number {
     const action = this.#action("sweep expired jobs of");
     const driver = this.#ctx.open(action);
-    return this.#ctx.transactions.atomic(() => ops.sweepExpiredJobs(driver, this.name));
+    return this.#ctx.transactions.atomic(() => {
+      sweepJobKeys(driver, this.name);
+      return ops.sweepExpiredJobs(driver, this.name);
+    });
   }
 
   /** Unix seconds of the next moment a claim could succeed, or 0 when nothing is coming. */
