@@ -150,8 +150,8 @@ for (const entry of driverMatrix()) {
         assert.deepEqual(dup, { id: first.id, created: false });
         assert.deepEqual(job().payload, { v: 2 });
         assert.ok(Math.abs(job().runAt - (now + 5)) <= 1, `capped, got ${job().runAt - now}`);
-        q.enqueue({ v: 3 }, { key: "d", debounceS: 30, maxWaitS: 40, replace: false });
-        assert.deepEqual(job().payload, { v: 2 }, "replace: false keeps the payload");
+        q.enqueue({ v: 3 }, { key: "d", debounceS: 30, maxWaitS: 40, replacePayload: false });
+        assert.deepEqual(job().payload, { v: 2 }, "replacePayload: false keeps the payload");
         q.enqueue({ v: 4 }, { key: "d" });
         assert.deepEqual(job().payload, { v: 2 }, "a call without debounceS is a plain duplicate");
         assert.equal(countRows(db, "_honker_live"), 1);
@@ -195,14 +195,18 @@ for (const entry of driverMatrix()) {
           [{ ttlS: 5 }, TypeError, /ttlS needs a key/],
           [{ debounceS: 5 }, TypeError, /debounceS needs a key/],
           [{ key: "k", maxWaitS: 5 }, TypeError, /maxWaitS needs debounceS/],
-          [{ key: "k", replace: false }, TypeError, /replace needs debounceS/],
+          [{ key: "k", replacePayload: false }, TypeError, /replacePayload needs debounceS/],
           [{ key: "k", ttlS: 5, debounceS: 5 }, TypeError, /exclude each other/],
           [{ key: "k", ttlS: 0 }, RangeError, /ttlS must be at least 1 second/],
           [{ key: "k", ttlS: 1.5 }, RangeError, /ttlS must be whole seconds/],
           [{ key: "k", debounceS: -1 }, RangeError, /debounceS must not be negative/],
           [{ key: "k", debounceS: 5, maxWaitS: 4 }, RangeError, /maxWaitS must be at least/],
           [{ key: "k", debounceS: 5, delayS: 1 }, TypeError, /delayS and runAt cannot/],
-          [{ key: "k", debounceS: 5, replace: "no" }, TypeError, /replace must be a boolean/],
+          [
+            { key: "k", debounceS: 5, replacePayload: "no" },
+            TypeError,
+            /replacePayload must be a boolean/,
+          ],
           [{ key: "k", unique: true }, TypeError, /unique/],
         ];
         for (const [options, error, message] of cases) {

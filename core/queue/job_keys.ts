@@ -82,7 +82,7 @@ export function enqueueKeyed(
   }
   const delayS = quietS(plan.debounceS);
   driver.run(JOB_KEY_DEBOUNCE, [
-    plan.replace ? 1 : 0,
+    plan.replacePayload ? 1 : 0,
     payload,
     delayS,
     held.fire_by,

@@ -43,7 +43,7 @@ export interface JobKeyOptions {
    */
   maxWaitS?: number;
   /** Debounce only: false keeps the first payload of the window. Defaults to true. */
-  replace?: boolean;
+  replacePayload?: boolean;
 }
 
 /** Every key of `JobKeyOptions`. */
@@ -52,7 +52,7 @@ export const JOB_KEY_OPTION_KEYS: readonly (keyof JobKeyOptions)[] = [
   "ttlS",
   "debounceS",
   "maxWaitS",
-  "replace",
+  "replacePayload",
 ];
 
 /** A checked key request. */
@@ -62,7 +62,7 @@ export interface JobKeyPlan {
   ttlS: number | null;
   debounceS: number | null;
   maxWaitS: number | null;
-  replace: boolean;
+  replacePayload: boolean;
 }
 
 /** Options for the checks: the key options and the timing ones they may exclude. */
@@ -112,10 +112,10 @@ export function checkJobKey(options: KeyInput | undefined, action: string): JobK
   }
   if (opts.debounceS === undefined) {
     requireWith(opts, "maxWaitS", "debounceS", action);
-    requireWith(opts, "replace", "debounceS", action);
+    requireWith(opts, "replacePayload", "debounceS", action);
     const ttlS = opts.ttlS === undefined ? null : positiveSeconds(opts.ttlS, "ttlS", action);
     const mode = ttlS === null ? "live" : "throttle";
-    return { key, mode, ttlS, debounceS: null, maxWaitS: null, replace: true };
+    return { key, mode, ttlS, debounceS: null, maxWaitS: null, replacePayload: true };
   }
   if (opts.delayS !== undefined || opts.runAt !== undefined) {
     throw new TypeError(
@@ -131,10 +131,17 @@ export function checkJobKey(options: KeyInput | undefined, action: string): JobK
       `Cannot ${action}: maxWaitS must be at least debounceS (${debounceS}), got ${maxWaitS}`,
     );
   }
-  if (opts.replace !== undefined && typeof opts.replace !== "boolean") {
-    throw new TypeError(`Cannot ${action}: replace must be a boolean`);
+  if (opts.replacePayload !== undefined && typeof opts.replacePayload !== "boolean") {
+    throw new TypeError(`Cannot ${action}: replacePayload must be a boolean`);
   }
-  return { key, mode: "debounce", ttlS: null, debounceS, maxWaitS, replace: opts.replace ?? true };
+  return {
+    key,
+    mode: "debounce",
+    ttlS: null,
+    debounceS,
+    maxWaitS,
+    replacePayload: opts.replacePayload ?? true,
+  };
 }
 
 /** Refuses every key option (for `enqueueMany()`: one key names one job). */

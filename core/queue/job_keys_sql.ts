@@ -100,9 +100,9 @@ export const JOB_KEY_LIVE_JOB = `SELECT k.job_id AS id FROM _honker_ts_job_keys 
   WHERE k.queue = ? AND k.key = ?`;
 
 /**
- * A debounced duplicate: the pending job gets the new payload (unless `replace` is false) and
+ * A debounced duplicate: the pending job gets the new payload (unless `replacePayload` is false) and
  * runs `debounceS` from now, never later than its `fire_by`.
- * Params: replace (0/1), payload, debounceS, fireBy (or null), debounceS, jobId.
+ * Params: replacePayload (0/1), payload, debounceS, fireBy (or null), debounceS, jobId.
  */
 export const JOB_KEY_DEBOUNCE = `UPDATE _honker_live
   SET payload = CASE WHEN ? THEN ? ELSE payload END,

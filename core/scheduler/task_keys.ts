@@ -71,7 +71,7 @@ export function keyedFire(keys: ReadonlyMap<string, string>): FireEnqueue {
       ttlS: null,
       debounceS: null,
       maxWaitS: null,
-      replace: true,
+      replacePayload: true,
     };
     return enqueueKeyed(driver, task.queue, task.payload, timing, plan).id;
   };
