@@ -3,11 +3,15 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromDriver } from "../mod.ts";
+import { fileURLToPath } from "node:url";
+import { fromDriver, open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { countRows, sqlNow, withDb } from "./_db.ts";
-import { refusals } from "./_helpers.ts";
+import { refusals, tempDbPath } from "./_helpers.ts";
+import { runScript } from "./_spawn.ts";
+
+const BOOT = fileURLToPath(new URL("./fixtures/job_keys_boot.ts", import.meta.url));
 
 /** Every table a keyed enqueue may write, to prove a refused call wrote nothing. */
 function snapshot(db: Database): string {
@@ -312,3 +316,29 @@ for (const entry of driverMatrix()) {
     );
   });
 }
+
+describe("unique jobs across a restart", () => {
+  it("a process that re-enqueues its keys at every boot adds no duplicate", async () => {
+    const path = tempDbPath();
+    const boots = [];
+    for (let i = 0; i < 3; i++) {
+      const { code, stdout, stderr } = await runScript(BOOT, [path]);
+      assert.equal(code, 0, stderr);
+      boots.push(JSON.parse(stdout));
+    }
+    assert.deepEqual(boots[1], boots[0]);
+    assert.deepEqual(boots[2], boots[0]);
+    const db = await open(path);
+    try {
+      // Each boot claimed one more; a job in flight when its process exited still holds its key.
+      assert.deepEqual(db.queue("setup").stats(), {
+        pending: 0,
+        scheduled: 0,
+        processing: 3,
+        dead: 0,
+      });
+    } finally {
+      db.close();
+    }
+  });
+});
