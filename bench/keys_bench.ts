@@ -12,7 +12,10 @@
  *
  * Every case runs on its own fresh WAL file, seeded before it is timed and deleted after. The
  * "without triggers" file has the two key triggers dropped after it was opened (every open
- * creates them again), so it is the schema of a honker-ts without unique jobs.
+ * creates them again), so it is the schema of a honker-ts without unique jobs. Two more rows
+ * explain the enqueue ratio: a key without the `job_id` index and the triggers (the design that
+ * would free keys lazily, at the next enqueue), and the floor of any design that keeps keys in
+ * a table of their own: a plain enqueue plus one row in a bare table, in one transaction.
  *
  * @module
  */
@@ -50,9 +53,15 @@ function removeDb(path: string): void {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
 }
 
-async function fixture(triggers: boolean, keyed: boolean): Promise<Fixture> {
+/** A table of the floor case: one more row in one more B-tree, nothing else. */
+const FLOOR_DDL = "CREATE TABLE floor_rows (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID";
+const FLOOR_INSERT = "INSERT INTO floor_rows (k, v) VALUES (?, ?)";
+
+async function fixture(triggers: boolean, keyed: boolean, index = true): Promise<Fixture> {
   const db = await open(join(dir, `case-${++fileCount}.db`), { driver: driverName });
   if (!triggers) { for (const name of JOB_KEYS_TRIGGERS) db.driver.exec(`DROP TRIGGER ${name}`); }
+  if (!index) db.driver.exec("DROP INDEX _honker_ts_job_keys_job");
+  db.driver.exec(FLOOR_DDL);
   const queue = db.queue<typeof JOB>(QUEUE);
   db.transaction((tx) => {
     for (let i = 0; i < DEPTH; i++) queue.enqueue(JOB, keyed ? { tx, key: `seed-${i}` } : { tx });
@@ -64,6 +73,8 @@ async function fixture(triggers: boolean, keyed: boolean): Promise<Fixture> {
 interface Case {
   triggers: boolean;
   keyed: boolean;
+  /** False drops the key table's job_id index (with the triggers, which need it). */
+  index?: boolean;
   body: (f: Fixture) => { prep?: () => unknown; op: () => unknown };
 }
 
@@ -84,6 +95,23 @@ const CASES: Record<string, Case> = {
     triggers: true,
     keyed: true,
     body: ({ queue }) => ({ op: () => queue.enqueue(JOB, { key: `k-${++n}` }) }),
+  },
+  "enqueue: new key, no index or triggers": {
+    triggers: false,
+    keyed: true,
+    index: false,
+    body: ({ queue }) => ({ op: () => queue.enqueue(JOB, { key: `x-${++n}` }) }),
+  },
+  "enqueue: plain + 1 row elsewhere (floor)": {
+    triggers: true,
+    keyed: false,
+    body: ({ db, queue }) => ({
+      op: () =>
+        db.transaction((tx) => {
+          queue.enqueue(JOB, { tx });
+          tx.run(FLOOR_INSERT, [`f-${++n}`, n]);
+        }),
+    }),
   },
   "enqueue: duplicate key": {
     triggers: true,
@@ -117,7 +145,7 @@ const CASES: Record<string, Case> = {
 
 async function start(name: string) {
   const c = CASES[name];
-  const f = await fixture(c.triggers, c.keyed);
+  const f = await fixture(c.triggers, c.keyed, c.index);
   return { f, ...c.body(f) };
 }
 
@@ -191,6 +219,18 @@ async function pairedRatio(nameA: string, nameB: string): Promise<number> {
 /** [label, a, b, target or undefined]: the ratio a / b, and the target it must meet. */
 const COMPARISONS: ReadonlyArray<readonly [string, string, string, number | undefined]> = [
   ["enqueue: new key / plain", "enqueue: new key", "enqueue: plain", KEY_TARGET],
+  [
+    "enqueue: new key, no index / plain",
+    "enqueue: new key, no index or triggers",
+    "enqueue: plain",
+    undefined,
+  ],
+  [
+    "enqueue: floor (+1 row) / plain",
+    "enqueue: plain + 1 row elsewhere (floor)",
+    "enqueue: plain",
+    undefined,
+  ],
   ["enqueue: duplicate key / plain", "enqueue: duplicate key", "enqueue: plain", undefined],
   ["enqueue: new debounce key / plain", "enqueue: new debounce key", "enqueue: plain", undefined],
   [
