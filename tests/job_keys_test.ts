@@ -294,6 +294,10 @@ for (const entry of driverMatrix()) {
         assert.notEqual(next.jobId, slow[0], "freed: the next fire enqueues");
 
         s.add({ name: "custom", queue: "q", schedule: "* * * * *", key: "shared" });
+        assert.deepEqual(
+          s.list().map((task) => [task.name, task.key]),
+          [["custom", "shared"], ["plain", undefined], ["slow", "slow"]],
+        );
         q.enqueue("by hand", { key: "shared" });
         const [c] = s.tick(t + 240).filter((f) => f.name === "custom");
         assert.equal(c.jobId, q.jobIdForKey("shared"), "the key is shared with enqueue()");

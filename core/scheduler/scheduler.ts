@@ -17,7 +17,7 @@ import type { SchedulerRunOptions } from "./run.ts";
 import { sqlNow } from "./ops.ts";
 import type { TaskChanges, TaskRow, UnreadableTask } from "./ops.ts";
 import * as store from "./store.ts";
-import { setTaskKey } from "./task_keys.ts";
+import { setTaskKey, taskKeys } from "./task_keys.ts";
 import { requireJobKey } from "../queue/job_keys_options.ts";
 import { SCHEDULE_SPEC_KEYS, SCHEDULE_UPDATE_KEYS } from "./types.ts";
 import type {
@@ -217,7 +217,14 @@ export class Scheduler {
    * carries an `error`.
    */
   list<T = unknown>(): ScheduledTask<T>[] {
-    return store.listTasks(this.#ctx.open("list schedules")).map((task) => toTask<T>(task));
+    const driver = this.#ctx.open("list schedules");
+    const keys = taskKeys(driver);
+    return store.listTasks(driver).map((listed) => {
+      const task = toTask<T>(listed);
+      const key = keys.get(task.name);
+      if (key !== undefined) task.key = key;
+      return task;
+    });
   }
 
   /**

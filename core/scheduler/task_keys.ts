@@ -24,8 +24,6 @@ const TASK_KEY_PUT = `INSERT INTO _honker_ts_scheduler_keys (name, key) VALUES (
   ON CONFLICT (name) DO UPDATE SET key = excluded.key`;
 /** Params: name. */
 const TASK_KEY_DELETE = "DELETE FROM _honker_ts_scheduler_keys WHERE name = ?";
-/** Params: name. */
-const TASK_KEY_GET = "SELECT key FROM _honker_ts_scheduler_keys WHERE name = ?";
 /** Every schedule's key. */
 const TASK_KEYS_ALL = "SELECT name, key FROM _honker_ts_scheduler_keys";
 
@@ -33,11 +31,6 @@ const TASK_KEYS_ALL = "SELECT name, key FROM _honker_ts_scheduler_keys";
 export function setTaskKey(driver: SqliteDriver, name: string, key: string | null): void {
   if (key === null) driver.run(TASK_KEY_DELETE, [name]);
   else driver.run(TASK_KEY_PUT, [name, key]);
-}
-
-/** The key of schedule `name`'s fires, or null. */
-export function taskKey(driver: SqliteDriver, name: string): string | null {
-  return driver.get<{ key: string }>(TASK_KEY_GET, [name])?.key ?? null;
 }
 
 /** Every keyed schedule's key, by schedule name. */

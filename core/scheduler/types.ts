@@ -117,6 +117,8 @@ export interface ScheduledTask<T = unknown> {
   enabled: boolean;
   /** Claims each of its jobs gets. */
   maxAttempts: number;
+  /** The unique key its fires carry (see `ScheduleSpec.key`); absent when it has none. */
+  key?: string;
   /**
    * Why honker-ts cannot fire it (a row written by hand, or by a newer honker); absent when it
    * can. Such a schedule is reported by `tick()` and `run()` and never fired.
