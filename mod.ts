@@ -58,6 +58,8 @@ export type { JobOutcome } from "./core/queue/job.ts";
 export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue/queue.ts";
 export type { DeadJobInfo, JobListState, JobsOptions, ListedJob } from "./core/queue/queue.ts";
+export type { JobKeyOptions } from "./core/queue/job_keys_options.ts";
+export type { UniqueEnqueue } from "./core/queue/job_keys.ts";
 export type { ClaimOptions } from "./core/queue/claim.ts";
 export type { GetResultOptions, SaveResultOptions } from "./core/queue/results.ts";
 export { Outbox } from "./core/outbox/outbox.ts";

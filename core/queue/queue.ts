@@ -13,6 +13,10 @@ import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
 import { changeJobPriority, isPaused, promoteJob, setPaused } from "./controls.ts";
 import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
+import { enqueueKeyed, liveJobForKey, sweepJobKeys } from "./job_keys.ts";
+import type { UniqueEnqueue } from "./job_keys.ts";
+import { checkJobKey, refuseJobKey, requireJobKey } from "./job_keys_options.ts";
+import type { JobKeyPlan } from "./job_keys_options.ts";
 import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_letters.ts";
 import type { Job } from "./job.ts";
 import { checkJobsOptions, listJobs } from "./job_list.ts";
@@ -27,6 +31,7 @@ import {
   VISIBILITY_TIMEOUT_DEFAULT_S,
 } from "./types.ts";
 import type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
+import type { EnqueueTiming } from "./types.ts";
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { work } from "./work.ts";
@@ -42,6 +47,7 @@ import {
 export { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./types.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
 export type { DeadJobInfo, JobListState, JobsOptions, ListedJob } from "./job_list.ts";
+export type { UniqueEnqueue } from "./job_keys.ts";
 
 /**
  * A named queue in the database file. Jobs enqueued here can be claimed by any process using
@@ -105,8 +111,10 @@ export class Queue<T = unknown, In = T> {
   enqueue(payload: In, options?: EnqueueOptions): number {
     const action = this.#action("enqueue to");
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    const keyed = checkJobKey(options, action);
     validateForWrite(this.schema, payload, action);
     const text = toJsonText(payload, action);
+    if (keyed !== null) return this.#enqueueKeyed(text, keyed, timing, tx, action).id;
     const driver = this.#ctx.joinTx(tx, action);
     const id = ops.enqueueJob(driver, this.name, text, timing);
     this.#ctx.wrote();
@@ -120,6 +128,7 @@ export class Queue<T = unknown, In = T> {
       throw new TypeError(`Cannot ${action}: payloads must be an array`);
     }
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    refuseJobKey(options, action);
     const texts = payloads.map((payload, i) => {
       const where = `${action} (payload ${i})`;
       validateForWrite(this.schema, payload, where);
@@ -130,6 +139,59 @@ export class Queue<T = unknown, In = T> {
     const ids = ops.enqueueJobs(driver, this.name, texts, timing);
     this.#ctx.wrote();
     return ids;
+  }
+
+  /**
+   * Adds a job under a unique key (`options.key`, required), and tells whether it was added:
+   * `{ id, created: false }` is a duplicate, dropped (or, with `debounceS`, folded into the
+   * pending job). `enqueue()` with a key does the same and returns the id alone. See
+   * `JobKeyOptions` for the modes.
+   *
+   * @throws {TypeError} When the key is missing or invalid, as for `enqueue()`; nothing is written.
+   *
+   * @example One welcome email per user, however often sign-up is retried
+   * ```ts ignore
+   * const { id, created } = emails.enqueueUnique({ to }, { key: `welcome:${userId}` });
+   * if (!created) console.log(`already queued as job ${id}`);
+   * ```
+   */
+  enqueueUnique(payload: In, options: EnqueueOptions & { key: string }): UniqueEnqueue {
+    const action = this.#action("enqueue to");
+    const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    const keyed = checkJobKey(options, action);
+    if (keyed === null) throw new TypeError(`Cannot ${action}: enqueueUnique() needs a key`);
+    validateForWrite(this.schema, payload, action);
+    return this.#enqueueKeyed(toJsonText(payload, action), keyed, timing, tx, action);
+  }
+
+  #enqueueKeyed(
+    text: string,
+    plan: JobKeyPlan,
+    timing: EnqueueTiming,
+    tx: Transaction | undefined,
+    action: string,
+  ): UniqueEnqueue {
+    const driver = this.#ctx.joinTx(tx, action);
+    const out = this.#ctx.transactions.atomic(() =>
+      enqueueKeyed(driver, this.name, text, timing, plan)
+    );
+    if (out.wrote) this.#ctx.wrote();
+    return { id: out.id, created: out.created };
+  }
+
+  /**
+   * The id of the live job (pending or processing) holding `key` in this queue, or null.
+   *
+   * @example
+   * ```ts ignore
+   * const id = emails.jobIdForKey(`welcome:${userId}`);
+   * if (id !== null) emails.cancel(id);
+   * ```
+   */
+  jobIdForKey(key: string): number | null {
+    const action = this.#action("look up a key of");
+    requireJobKey(key, action);
+    return liveJobForKey(this.#ctx.open(action), this.name, key);
   }
 
   /** Claims up to `n` due jobs, highest priority first, for `visibilityTimeoutS`. */
@@ -249,11 +311,18 @@ export class Queue<T = unknown, In = T> {
     return ops.toJobInfo(row, payload as T);
   }
 
-  /** Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. */
+  /**
+   * Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. Also
+   * deletes the rows of unique keys whose throttle window has passed after their job finished
+   * (not counted).
+   */
   sweepExpired(): number {
     const action = this.#action("sweep expired jobs of");
     const driver = this.#ctx.open(action);
-    return this.#ctx.transactions.atomic(() => ops.sweepExpiredJobs(driver, this.name));
+    return this.#ctx.transactions.atomic(() => {
+      sweepJobKeys(driver, this.name);
+      return ops.sweepExpiredJobs(driver, this.name);
+    });
   }
 
   /** Unix seconds of the next moment a claim could succeed, or 0 when nothing is coming. */

@@ -7,6 +7,8 @@
 
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
+import { JOB_KEY_OPTION_KEYS } from "./job_keys_options.ts";
+import type { JobKeyOptions } from "./job_keys_options.ts";
 import {
   requireCount,
   requireInstant,
@@ -57,8 +59,8 @@ export interface EnqueueTiming {
   expiresS: number | null;
 }
 
-/** Options for `enqueue()` and `enqueueMany()`. */
-export interface EnqueueOptions {
+/** Options for `enqueue()` and `enqueueMany()` (the `JobKeyOptions` with `enqueue()` only). */
+export interface EnqueueOptions extends JobKeyOptions {
   /** Commit together with this open transaction. */
   tx?: Transaction;
   /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
@@ -84,6 +86,7 @@ export const ENQUEUE_OPTION_KEYS: readonly (keyof EnqueueOptions)[] = [
   "priority",
   "expiresS",
   "maxAttempts",
+  ...JOB_KEY_OPTION_KEYS,
 ];
 
 /**
