@@ -10,6 +10,7 @@ import * as lockSql from "../core/lock/sql.ts";
 import * as maintenanceSql from "../core/maintenance/sql.ts";
 import * as notifySql from "../core/notify/sql.ts";
 import * as queueSql from "../core/queue/sql.ts";
+import * as queueControlsSql from "../core/queue/controls_sql.ts";
 import * as queueJobKeysSql from "../core/queue/job_keys_sql.ts";
 import * as queueSettingsSql from "../core/queue/settings_sql.ts";
 import * as schedulerTaskKeys from "../core/scheduler/task_keys.ts";
@@ -25,6 +26,7 @@ export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, u
   "lock/sql.ts": lockSql,
   "maintenance/sql.ts": maintenanceSql,
   "notify/sql.ts": notifySql,
+  "queue/controls_sql.ts": queueControlsSql,
   "queue/job_keys_sql.ts": queueJobKeysSql,
   "queue/settings_sql.ts": queueSettingsSql,
   "queue/sql.ts": queueSql,
