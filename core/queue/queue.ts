@@ -27,6 +27,11 @@ import type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { work } from "./work.ts";
+import { checkJobRunOptions, enqueueWithRunOptions, readJobRunOptions } from "./job_options.ts";
+import type { JobRunOptions } from "./job_options.ts";
+import { Worker } from "./worker.ts";
+import { batchToJobs } from "./work_batch.ts";
+import type { BatchHandler, BatchWorkOptions } from "./work_batch.ts";
 import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
 import { requireCount, requireId, requireName, requireOptions } from "../db/validate.ts";
 
@@ -95,10 +100,16 @@ export class Queue<T = unknown, In = T> {
   enqueue(payload: In, options?: EnqueueOptions): number {
     const action = this.#action("enqueue to");
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    const runOptions = checkJobRunOptions(options, action);
     validateForWrite(this.schema, payload, action);
     const text = toJsonText(payload, action);
     const driver = this.#ctx.joinTx(tx, action);
-    const id = ops.enqueueJob(driver, this.name, text, timing);
+    const id = enqueueWithRunOptions(
+      this.#ctx,
+      driver,
+      runOptions,
+      () => ops.enqueueJob(driver, this.name, text, timing),
+    );
     this.#ctx.wrote();
     return id;
   }
@@ -110,6 +121,7 @@ export class Queue<T = unknown, In = T> {
       throw new TypeError(`Cannot ${action}: payloads must be an array`);
     }
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    const runOptions = checkJobRunOptions(options, action);
     const texts = payloads.map((payload, i) => {
       const where = `${action} (payload ${i})`;
       validateForWrite(this.schema, payload, where);
@@ -117,7 +129,12 @@ export class Queue<T = unknown, In = T> {
     });
     const driver = this.#ctx.joinTx(tx, action);
     if (texts.length === 0) return [];
-    const ids = ops.enqueueJobs(driver, this.name, texts, timing);
+    const ids = enqueueWithRunOptions(
+      this.#ctx,
+      driver,
+      runOptions,
+      () => ops.enqueueJobs(driver, this.name, texts, timing),
+    );
     this.#ctx.wrote();
     return ids;
   }
@@ -190,6 +207,46 @@ export class Queue<T = unknown, In = T> {
   work(handler: JobHandler<T>, options?: WorkOptions<T>): Promise<WorkResult> {
     this.#ctx.open(this.#action("work on"));
     return work(this, this.#ctx.waker, handler, options);
+  }
+
+  /**
+   * Starts a Worker: `work()` as an object with `pause()`, `resume()`, `close({ graceMs })`,
+   * live counts and events (`completed`, `failed`, `error`, …). Options as `work()`'s.
+   *
+   * @example A worker closed on SIGTERM
+   * ```ts ignore
+   * const worker = emails.worker(async (job) => await send(job.payload), { timeoutS: 30 });
+   * worker.addEventListener("failed", (e) => console.warn(`job ${e.detail.job.id}`, e.detail.error));
+   * process.on("SIGTERM", () => worker.close({ graceMs: 20_000 }));
+   * ```
+   */
+  worker(handler: JobHandler<T>, options?: WorkOptions<T>): Worker<T> {
+    this.#ctx.open(this.#action("work on"));
+    return new Worker(this, this.#ctx.waker, handler, options);
+  }
+
+  /**
+   * Starts a Worker whose handler takes up to `size` jobs at once. Each job keeps its own claim,
+   * heartbeat and timeout; a return acks them all, a throw retries them all, and an array of one
+   * entry per job settles each (an `Error` entry retries that job).
+   *
+   * @example Insert rows in batches of 100
+   * ```ts ignore
+   * const worker = rows.batchWorker(async (jobs) => {
+   *   db.transaction((tx) => jobs.forEach((job) => insertRow(tx, job.payload)));
+   * }, { size: 100 });
+   * ```
+   */
+  batchWorker(handler: BatchHandler<T>, options: BatchWorkOptions<T>): Worker<T> {
+    const action = this.#action("work on");
+    this.#ctx.open(action);
+    const jobs = batchToJobs(handler, options, action);
+    return new Worker(this, this.#ctx.waker, jobs.handler, jobs.options);
+  }
+
+  /** @internal The run options (timeout, backoff) given at enqueue to those of the jobs that have any. */
+  jobRunOptions(jobIds: readonly number[]): Map<number, JobRunOptions> {
+    return readJobRunOptions(this.#ctx.open(this.#action("read the run options of")), jobIds);
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   requireOptions,
   requireSeconds,
 } from "../db/validate.ts";
+import type { JobRunOptionsInput } from "./job_options.ts";
 
 /** Default claim lifetime before another worker may take the job: 300 s, as honker. */
 export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
@@ -57,8 +58,8 @@ export interface EnqueueTiming {
   expiresS: number | null;
 }
 
-/** Options for `enqueue()` and `enqueueMany()`. */
-export interface EnqueueOptions {
+/** Options for `enqueue()` and `enqueueMany()` (`timeoutS`, `backoff`: see JobRunOptionsInput). */
+export interface EnqueueOptions extends JobRunOptionsInput {
   /** Commit together with this open transaction. */
   tx?: Transaction;
   /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
@@ -84,6 +85,8 @@ export const ENQUEUE_OPTION_KEYS: readonly (keyof EnqueueOptions)[] = [
   "priority",
   "expiresS",
   "maxAttempts",
+  "timeoutS",
+  "backoff",
 ];
 
 /**

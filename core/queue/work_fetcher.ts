@@ -117,6 +117,12 @@ export class Fetcher<T> {
     });
   }
 
+  /** Claims at the next turn even if the last look found nothing due (a resumed worker). */
+  lookAgain(): void {
+    this.#mayClaim = true;
+    this.kick();
+  }
+
   /** Writes nothing more: outcomes not yet committed are reported lost (their claims lapse). */
   halt(): void {
     this.#halted = true;
