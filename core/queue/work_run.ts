@@ -51,6 +51,8 @@ export class WorkRun<T> {
   #unread = new Set<number>();
   #runOptionsRead = new Map<number, JobRunOptions>();
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once `until()` has returned or thrown: a later stop() has nothing to wait for. */
+  #ended = false;
   #fatal: { error: unknown } | undefined;
   #fetcher: Fetcher<T>;
 
@@ -101,6 +103,7 @@ export class WorkRun<T> {
    * running then are given back. The first call's grace period counts.
    */
   stop(graceMs: number = this.#s.graceMs): void {
+    if (this.#ended) return;
     this.#stop.abort();
     this.#fetcher.kick();
     this.#graceTimer ??= setTimeout(() => this.#graceOver.abort(), graceMs);
@@ -120,6 +123,7 @@ export class WorkRun<T> {
       await fetching;
     } finally {
       signal?.removeEventListener("abort", onStop);
+      this.#ended = true;
       if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     }
     if (this.#fatal) throw this.#fatal.error;

@@ -44,6 +44,9 @@ export function requireTimeoutS(value: unknown, action: string): number {
 /**
  * Settles like `running`, or rejects with a JobTimeoutError after `timeoutS` (then `done` aborts
  * with it too, which tells the handler and stops its heartbeat). Without a timeout, `running`.
+ * When `done` aborts for another reason (the claim was lost, the worker gave the job back) the
+ * attempt's fate is settled elsewhere: the timer is cleared, so it never keeps a closing process
+ * alive.
  */
 export function withTimeout(
   running: PromiseLike<unknown>,
@@ -58,6 +61,7 @@ export function withTimeout(
       done.abort(error);
       reject(error);
     }, timeoutS * 1000);
+    done.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
     running.then((value) => {
       clearTimeout(timer);
       resolve(value);
