@@ -74,3 +74,41 @@ export function readJobRunOptions(
     backoff: parseBackoff(row.backoff),
   }]));
 }
+
+/**
+ * The run options of the jobs a worker has started, read once for every job a claim handed out
+ * together (the first handler to ask reads them all), and forgotten when each job is settled.
+ */
+export class RunOptionsCache {
+  #read: (jobIds: readonly number[]) => Map<number, JobRunOptions>;
+  #unread = new Set<number>();
+  #known = new Map<number, JobRunOptions>();
+
+  constructor(read: (jobIds: readonly number[]) => Map<number, JobRunOptions>) {
+    this.#read = read;
+  }
+
+  /** A job was handed to a handler. */
+  started(jobId: number): void {
+    this.#unread.add(jobId);
+  }
+
+  /** The job is settled: its options are no longer needed. */
+  ended(jobId: number): void {
+    this.#unread.delete(jobId);
+    this.#known.delete(jobId);
+  }
+
+  /** The job's own options; none when it has none or they cannot be read (a closed database). */
+  get(jobId: number): JobRunOptions | undefined {
+    if (this.#unread.has(jobId)) {
+      try {
+        for (const [id, options] of this.#read([...this.#unread])) this.#known.set(id, options);
+      } catch {
+        // None known: the worker's own apply.
+      }
+      this.#unread.clear();
+    }
+    return this.#known.get(jobId);
+  }
+}

@@ -16,6 +16,7 @@ import type { CompletionStep } from "./work_fetcher.ts";
 import { heartbeatEveryMs } from "./work_types.ts";
 import { backoffDelayS } from "./backoff.ts";
 import type { Backoff } from "./backoff.ts";
+import { RunOptionsCache } from "./job_options.ts";
 import type { JobRunOptions } from "./job_options.ts";
 import { withTimeout } from "./work_timeout.ts";
 import type { WorkResult, WorkSettings, WorkSource } from "./work_types.ts";
@@ -47,9 +48,7 @@ export class WorkRun<T> {
   /** Jobs given back unfinished after the grace period ran out. */
   released = 0;
   #paused = false;
-  /** Jobs started whose run options are not read yet: one read serves a whole claim. */
-  #unread = new Set<number>();
-  #runOptionsRead = new Map<number, JobRunOptions>();
+  #runOptions: RunOptionsCache;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set once `until()` has returned or thrown: a later stop() has nothing to wait for. */
   #ended = false;
@@ -60,6 +59,7 @@ export class WorkRun<T> {
     this.#queue = queue;
     this.#waker = waker;
     this.#s = s;
+    this.#runOptions = new RunOptionsCache((ids) => queue.jobRunOptions(ids));
     this.#fetcher = new Fetcher(queue, waker, {
       idleSlots: () =>
         this.#stop.signal.aborted || this.#paused ? 0 : this.#s.concurrency - this.#running,
@@ -135,13 +135,12 @@ export class WorkRun<T> {
     const entry = { done, running: Promise.resolve() };
     this.#inHand.set(job, entry);
     this.#handling.add(job);
-    this.#unread.add(job.id);
+    this.#runOptions.started(job.id);
     this.#running++;
     entry.running = this.#runJob(job, done)
       .catch((error) => this.#fail(error))
       .finally(() => {
-        this.#unread.delete(job.id);
-        this.#runOptionsRead.delete(job.id);
+        this.#runOptions.ended(job.id);
         this.#inHand.delete(job);
         this.#fetcher.kick();
       });
@@ -229,7 +228,7 @@ export class WorkRun<T> {
         stopBeating = this.#heartbeat(job, done);
         // After the claim's other jobs started: one read serves them all.
         await null;
-        own = this.#runOptions(job);
+        own = this.#runOptions.get(job.id);
         value = await withTimeout(value, own?.timeoutS ?? this.#s.timeoutS, done, job.id);
       }
     } catch (error) {
@@ -237,7 +236,7 @@ export class WorkRun<T> {
       this.#handlerEnded(job);
       if (this.#abandoned()) return;
       this.#report(error, job);
-      own ??= this.#runOptions(job);
+      own ??= this.#runOptions.get(job.id);
       await this.#settleRetry(job, error, own?.backoff ?? this.#s.backoff);
       return;
     }
@@ -256,23 +255,6 @@ export class WorkRun<T> {
     if (outcome === "acked") observer?.completed(job, value);
     else if (outcome === "lost" || outcome === "released") observer?.lost(job);
     else observer?.failed(job, undefined, outcome === "failed");
-  }
-
-  /**
-   * The job's own timeout and backoff, read with those of every job started with it; none when
-   * they cannot be read (a closed database).
-   */
-  #runOptions(job: Job<T>): JobRunOptions | undefined {
-    if (this.#unread.has(job.id)) {
-      try {
-        const read = this.#queue.jobRunOptions([...this.#unread]);
-        for (const [id, options] of read) this.#runOptionsRead.set(id, options);
-      } catch {
-        // None known: the worker's own apply.
-      }
-      this.#unread.clear();
-    }
-    return this.#runOptionsRead.get(job.id);
   }
 
   /**
