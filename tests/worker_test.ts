@@ -18,7 +18,8 @@ function gate(): { open: () => void; opened: Promise<void> } {
 /** Every event of `worker` by type, in order. */
 function recordEvents<T>(worker: Worker<T>): Record<string, unknown[]> {
   const seen: Record<string, unknown[]> = {};
-  for (const type of ["completed", "failed", "lost", "error", "paused", "resumed", "closed"]) {
+  const types = ["completed", "failed", "lost", "error", "drained", "paused", "resumed", "closed"];
+  for (const type of types) {
     seen[type] = [];
     worker.addEventListener(type, (event) => seen[type].push((event as CustomEvent).detail));
   }
@@ -150,6 +151,7 @@ for (const entry of driverMatrix()) {
           assert.deepEqual(failed.filter((e) => e.dead).map((e) => e.job.payload).sort(), [3, 6]);
           assert.ok(failed.every((e) => /^bad [36]$/.test(e.error.message)));
           assert.equal(events.error.length, 0);
+          assert.ok(events.drained.length >= 1, "drained was told");
           assert.equal(reported.length, 5, "each throw of the listener is reported");
           assert.match(String(reported[0][0]), /"completed" listener threw/);
           assert.equal(countRows(db, "_honker_dead"), 2);

@@ -39,6 +39,8 @@ export interface FetcherHost<T> {
   finished(): boolean;
   /** Hands a claimed job to a free slot. */
   start(job: Job<T>): void;
+  /** A claim came back short: nothing more was due for now. */
+  lookedShort?(): void;
 }
 
 /** The reason a kick aborts a wait with (an abort without one builds a DOMException). */
@@ -189,6 +191,7 @@ export class Fetcher<T> {
     this.#nextAt = look.nextAt;
     this.#started = look.jobs.length > 0;
     for (const job of look.jobs) this.#host.start(job);
+    if (!this.#mayClaim) this.#host.lookedShort?.();
   }
 
   /** After a busy database: outcomes whose claims have surely expired are reported lost. */

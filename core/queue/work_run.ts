@@ -48,6 +48,8 @@ export class WorkRun<T> {
   /** Jobs given back unfinished after the grace period ran out. */
   released = 0;
   #paused = false;
+  /** Whether `drained` was told since the last job started. */
+  #drainedTold = false;
   #runOptions: RunOptionsCache;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set once `until()` has returned or thrown: a later stop() has nothing to wait for. */
@@ -65,6 +67,7 @@ export class WorkRun<T> {
         this.#stop.signal.aborted || this.#paused ? 0 : this.#s.concurrency - this.#running,
       finished: () => this.#stop.signal.aborted && this.#inHand.size === 0,
       start: (job) => this.#start(job),
+      lookedShort: () => this.#drained(),
     }, { workerId: s.workerId, idleMs: s.idleMs });
   }
 
@@ -136,6 +139,7 @@ export class WorkRun<T> {
     this.#inHand.set(job, entry);
     this.#handling.add(job);
     this.#runOptions.started(job.id);
+    this.#drainedTold = false;
     this.#running++;
     entry.running = this.#runJob(job, done)
       .catch((error) => this.#fail(error))
@@ -144,6 +148,13 @@ export class WorkRun<T> {
         this.#inHand.delete(job);
         this.#fetcher.kick();
       });
+  }
+
+  /** Nothing more was due: tells the observer once per stretch of work. */
+  #drained(): void {
+    if (this.#drainedTold) return;
+    this.#drainedTold = true;
+    this.#s.observer?.drained();
   }
 
   /** The handler returned or threw: its slot takes the next job while its outcome commits. */

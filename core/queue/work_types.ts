@@ -106,6 +106,8 @@ export interface WorkObserver<T> {
   lost(job: Job<T>): void;
   /** An error of the run itself, not of a handler. */
   error(error: unknown): void;
+  /** A claim found nothing more due (once until a job starts again). */
+  drained(): void;
 }
 
 /** @internal A work() call's checked options. */

@@ -53,6 +53,8 @@ export interface WorkerEventMap<T> {
   lost: CustomEvent<{ job: Job<T> }>;
   /** An error of the worker itself (not of a handler): the database refused a write. */
   error: CustomEvent<{ error: unknown }>;
+  /** A claim found nothing more due: every waiting job has been handed out (once per stretch of work). */
+  drained: CustomEvent<null>;
   /** `pause()` stopped claiming. */
   paused: CustomEvent<null>;
   /** `resume()` started claiming again. */
@@ -65,8 +67,8 @@ type Listener = EventListenerOrEventListenerObject;
 
 /**
  * Runs a handler over a queue's jobs, like `work()`, as an object: `pause()`, `resume()`,
- * `close()`, live counts, and events (`completed`, `failed`, `lost`, `error`, `paused`,
- * `resumed`, `closed`) as an EventTarget. A listener that throws is reported on the console; it
+ * `close()`, live counts, and events (`completed`, `failed`, `lost`, `error`, `drained`,
+ * `paused`, `resumed`, `closed`) as an EventTarget. A listener that throws is reported on the console; it
  * never stops the worker.
  *
  * @typeParam T The payload type.
@@ -288,6 +290,7 @@ export class Worker<T = unknown> extends EventTarget {
       failed: (job, error, dead) => this.#emit("failed", { job, error, dead }),
       lost: (job) => this.#emit("lost", { job }),
       error: (error) => this.#emit("error", { error }),
+      drained: () => this.#emit("drained", null),
     };
   }
 }
