@@ -114,6 +114,23 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "work(): after its signal and the grace period, a stuck handler's job is claimable at once",
+      { skip, timeout: 20_000 },
+      withDb(entry, async (db) => {
+        const q = db.queue<string>("jobs", { visibilityTimeoutS: 600 });
+        const id = q.enqueue("stuck");
+        const stop = new AbortController();
+        const done = q.work(() => {
+          stop.abort();
+          return new Promise(() => {});
+        }, { signal: stop.signal, graceMs: 100, idlePollMs: null });
+        assert.deepEqual(await done, { acked: 0, retried: 0, dead: 0, lost: 0 });
+        // Before: held until its 600 s visibility timeout ran out.
+        assert.equal(q.claimOne("other")?.id, id);
+      }),
+    );
+
+    it(
       "counts and events match what happened; a throwing listener does not stop the worker",
       { skip, timeout: 20_000 },
       withDb(entry, async (db) => {
