@@ -60,6 +60,25 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "a keyed job keeps the timeoutS and backoff it was enqueued with; a duplicate's are dropped",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q");
+        const options = (timeoutS: number) => ({
+          key: "k",
+          timeoutS,
+          backoff: { type: "fixed" as const, delayS: 7 },
+        });
+        const id = q.enqueue({ n: 1 }, options(30));
+        assert.equal(q.enqueue({ n: 2 }, options(60)), id);
+        const rows = db.driver.all<{ job_id: number; timeout_s: number }>(
+          "SELECT job_id, timeout_s FROM _honker_ts_job_options",
+        );
+        assert.deepEqual(rows.map((r) => ({ ...r })), [{ job_id: id, timeout_s: 30 }]);
+      }),
+    );
+
+    it(
       "a job dead-lettered, cancelled or swept as expired frees its key; a retry keeps it",
       { skip },
       withDb(entry, (db) => {

@@ -35,6 +35,16 @@ import type { EnqueueTiming } from "./types.ts";
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { work } from "./work.ts";
+import {
+  checkJobRunOptions,
+  enqueueWithRunOptions,
+  readJobRunOptions,
+  saveJobRunOptions,
+} from "./job_options.ts";
+import type { JobRunOptions } from "./job_options.ts";
+import { Worker } from "./worker.ts";
+import { batchToJobs } from "./work_batch.ts";
+import type { BatchHandler, BatchWorkOptions } from "./work_batch.ts";
 import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
 import {
   requireCount,
@@ -112,11 +122,19 @@ export class Queue<T = unknown, In = T> {
     const action = this.#action("enqueue to");
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
     const keyed = checkJobKey(options, action);
+    const runOptions = checkJobRunOptions(options, action);
     validateForWrite(this.schema, payload, action);
     const text = toJsonText(payload, action);
-    if (keyed !== null) return this.#enqueueKeyed(text, keyed, timing, tx, action).id;
+    if (keyed !== null) {
+      return this.#enqueueKeyed(text, keyed, runOptions, timing, tx, action).id;
+    }
     const driver = this.#ctx.joinTx(tx, action);
-    const id = ops.enqueueJob(driver, this.name, text, timing);
+    const id = enqueueWithRunOptions(
+      this.#ctx,
+      driver,
+      runOptions,
+      () => ops.enqueueJob(driver, this.name, text, timing),
+    );
     this.#ctx.wrote();
     return id;
   }
@@ -129,6 +147,7 @@ export class Queue<T = unknown, In = T> {
     }
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
     refuseJobKey(options, action);
+    const runOptions = checkJobRunOptions(options, action);
     const texts = payloads.map((payload, i) => {
       const where = `${action} (payload ${i})`;
       validateForWrite(this.schema, payload, where);
@@ -136,7 +155,12 @@ export class Queue<T = unknown, In = T> {
     });
     const driver = this.#ctx.joinTx(tx, action);
     if (texts.length === 0) return [];
-    const ids = ops.enqueueJobs(driver, this.name, texts, timing);
+    const ids = enqueueWithRunOptions(
+      this.#ctx,
+      driver,
+      runOptions,
+      () => ops.enqueueJobs(driver, this.name, texts, timing),
+    );
     this.#ctx.wrote();
     return ids;
   }
@@ -160,21 +184,29 @@ export class Queue<T = unknown, In = T> {
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
     const keyed = checkJobKey(options, action);
     if (keyed === null) throw new TypeError(`Cannot ${action}: enqueueUnique() needs a key`);
+    const runOptions = checkJobRunOptions(options, action);
     validateForWrite(this.schema, payload, action);
-    return this.#enqueueKeyed(toJsonText(payload, action), keyed, timing, tx, action);
+    const text = toJsonText(payload, action);
+    return this.#enqueueKeyed(text, keyed, runOptions, timing, tx, action);
   }
 
   #enqueueKeyed(
     text: string,
     plan: JobKeyPlan,
+    runOptions: JobRunOptions | undefined,
     timing: EnqueueTiming,
     tx: Transaction | undefined,
     action: string,
   ): UniqueEnqueue {
     const driver = this.#ctx.joinTx(tx, action);
-    const out = this.#ctx.transactions.atomic(() =>
-      enqueueKeyed(driver, this.name, text, timing, plan)
-    );
+    const out = this.#ctx.transactions.atomic(() => {
+      const outcome = enqueueKeyed(driver, this.name, text, timing, plan);
+      // A duplicate keeps the options its job was enqueued with.
+      if (outcome.created && runOptions !== undefined) {
+        saveJobRunOptions(driver, [outcome.id], runOptions);
+      }
+      return outcome;
+    });
     if (out.wrote) this.#ctx.wrote();
     return { id: out.id, created: out.created };
   }
@@ -262,6 +294,46 @@ export class Queue<T = unknown, In = T> {
   work(handler: JobHandler<T>, options?: WorkOptions<T>): Promise<WorkResult> {
     this.#ctx.open(this.#action("work on"));
     return work(this, this.#ctx.waker, handler, options);
+  }
+
+  /**
+   * Starts a Worker: `work()` as an object with `pause()`, `resume()`, `close({ graceMs })`,
+   * live counts and events (`completed`, `failed`, `error`, …). Options as `work()`'s.
+   *
+   * @example A worker closed on SIGTERM
+   * ```ts ignore
+   * const worker = emails.worker(async (job) => await send(job.payload), { timeoutS: 30 });
+   * worker.addEventListener("failed", (e) => console.warn(`job ${e.detail.job.id}`, e.detail.error));
+   * process.on("SIGTERM", () => worker.close({ graceMs: 20_000 }));
+   * ```
+   */
+  worker(handler: JobHandler<T>, options?: WorkOptions<T>): Worker<T> {
+    this.#ctx.open(this.#action("work on"));
+    return new Worker(this, this.#ctx.waker, handler, options);
+  }
+
+  /**
+   * Starts a Worker whose handler takes up to `size` jobs at once. Each job keeps its own claim,
+   * heartbeat and timeout; a return acks them all, a throw retries them all, and an array of one
+   * entry per job settles each (an `Error` entry retries that job).
+   *
+   * @example Insert rows in batches of 100
+   * ```ts ignore
+   * const worker = rows.batchWorker(async (jobs) => {
+   *   db.transaction((tx) => jobs.forEach((job) => insertRow(tx, job.payload)));
+   * }, { size: 100 });
+   * ```
+   */
+  batchWorker(handler: BatchHandler<T>, options: BatchWorkOptions<T>): Worker<T> {
+    const action = this.#action("work on");
+    this.#ctx.open(action);
+    const jobs = batchToJobs(handler, options, action);
+    return new Worker(this, this.#ctx.waker, jobs.handler, jobs.options);
+  }
+
+  /** @internal The run options (timeout, backoff) given at enqueue to those of the jobs that have any. */
+  jobRunOptions(jobIds: readonly number[]): Map<number, JobRunOptions> {
+    return readJobRunOptions(this.#ctx.open(this.#action("read the run options of")), jobIds);
   }
 
   /**

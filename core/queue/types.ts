@@ -16,6 +16,7 @@ import {
   requireOptions,
   requireSeconds,
 } from "../db/validate.ts";
+import type { JobRunOptionsInput } from "./job_options.ts";
 
 /** Default claim lifetime before another worker may take the job: 300 s, as honker. */
 export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
@@ -59,8 +60,11 @@ export interface EnqueueTiming {
   expiresS: number | null;
 }
 
-/** Options for `enqueue()` and `enqueueMany()` (the `JobKeyOptions` with `enqueue()` only). */
-export interface EnqueueOptions extends JobKeyOptions {
+/**
+ * Options for `enqueue()` and `enqueueMany()`: the `JobKeyOptions` (with `enqueue()` only), and
+ * `timeoutS` and `backoff` (see JobRunOptionsInput).
+ */
+export interface EnqueueOptions extends JobKeyOptions, JobRunOptionsInput {
   /** Commit together with this open transaction. */
   tx?: Transaction;
   /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
@@ -87,6 +91,8 @@ export const ENQUEUE_OPTION_KEYS: readonly (keyof EnqueueOptions)[] = [
   "expiresS",
   "maxAttempts",
   ...JOB_KEY_OPTION_KEYS,
+  "timeoutS",
+  "backoff",
 ];
 
 /**
