@@ -12,6 +12,7 @@ import * as notifySql from "../core/notify/sql.ts";
 import * as queueSql from "../core/queue/sql.ts";
 import * as queueControlsSql from "../core/queue/controls_sql.ts";
 import * as queueJobKeysSql from "../core/queue/job_keys_sql.ts";
+import * as queueJobOptionsSql from "../core/queue/job_options_sql.ts";
 import * as queueSettingsSql from "../core/queue/settings_sql.ts";
 import * as schedulerTaskKeys from "../core/scheduler/task_keys.ts";
 import * as rateLimitSql from "../core/rate_limit/sql.ts";
@@ -28,6 +29,7 @@ export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, u
   "notify/sql.ts": notifySql,
   "queue/controls_sql.ts": queueControlsSql,
   "queue/job_keys_sql.ts": queueJobKeysSql,
+  "queue/job_options_sql.ts": queueJobOptionsSql,
   "queue/settings_sql.ts": queueSettingsSql,
   "queue/sql.ts": queueSql,
   "rate_limit/sql.ts": rateLimitSql,
