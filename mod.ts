@@ -59,6 +59,15 @@ export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./cor
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue/queue.ts";
 export type { ClaimOptions } from "./core/queue/claim.ts";
 export type { GetResultOptions, SaveResultOptions } from "./core/queue/results.ts";
+export type {
+  JobEvent,
+  JobEventData,
+  JobEventsOptions,
+  JobEventType,
+} from "./core/queue/events.ts";
+export { JobFailedError, JobNotFoundError, JobWaitTimeoutError } from "./core/queue/job_errors.ts";
+export type { WaitForOptions } from "./core/queue/wait_for.ts";
+export { RESULT_TTL_DEFAULT_S } from "./core/queue/job_outcome.ts";
 export { Outbox } from "./core/outbox/outbox.ts";
 export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox/outbox.ts";
 export { Scheduler } from "./core/scheduler/scheduler.ts";

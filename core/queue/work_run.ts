@@ -14,6 +14,7 @@ import type { Waker } from "../wait/waker.ts";
 import { Fetcher } from "./work_fetcher.ts";
 import type { CompletionStep } from "./work_fetcher.ts";
 import { heartbeatEveryMs, RETRY_DELAY_MAX_S } from "./work_types.ts";
+import { rememberResult, RESULT_TTL_DEFAULT_S } from "./job_outcome.ts";
 import type { WorkResult, WorkSettings, WorkSource } from "./work_types.ts";
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -141,13 +142,14 @@ export class WorkRun<T> {
 
   async #runJob(job: Job<T>, done: AbortController): Promise<void> {
     let stopBeating = () => {};
+    let returned: unknown;
     try {
-      const running = this.#s.handler(job, { signal: done.signal });
+      returned = this.#s.handler(job, { signal: done.signal });
       // A synchronous handler has finished already: the heartbeat is only for one still
       // running, and is set up after it started, off the path from claim to handler start.
-      if (isThenable(running)) {
+      if (isThenable(returned)) {
         stopBeating = this.#heartbeat(job, done);
-        await running;
+        returned = await returned;
       }
     } catch (error) {
       stopBeating();
@@ -160,6 +162,9 @@ export class WorkRun<T> {
     stopBeating();
     this.#handlerEnded();
     if (this.#abandoned()) return;
+    // The return value becomes the job's result, stored by the ack in its transaction.
+    const ttlS = this.#queue.resultTtlS ?? RESULT_TTL_DEFAULT_S;
+    if (job.outcome === null) rememberResult(job, returned, ttlS, this.#s.action);
     // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
     // its side effects.
     const outcome = await this.#confirmed(job) ??

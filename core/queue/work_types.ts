@@ -76,6 +76,8 @@ export const WORK_OPTION_KEYS: readonly (keyof WorkOptions)[] = [
 /** What work() needs of a queue. */
 export interface WorkSource<T> extends FetcherSource<T> {
   readonly visibilityTimeoutS: number;
+  /** Seconds a handler's return value is kept as the job's result (0: forever). */
+  readonly resultTtlS?: number;
 }
 
 /** @internal A work() call's checked options. */

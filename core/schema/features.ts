@@ -9,8 +9,10 @@
  */
 
 import { QUEUE_SETTINGS_DDL } from "../queue/settings_sql.ts";
+import { JOB_EVENTS_DDL } from "../queue/events_sql.ts";
 
 /** The DDL of each honker-ts feature, in the order it runs (a trigger after its tables). */
 export const SCHEMA_TS_FEATURES_DDL: readonly string[] = [
   QUEUE_SETTINGS_DDL,
+  JOB_EVENTS_DDL,
 ];

@@ -1,0 +1,156 @@
+/**
+ * Job events and progress on disk: `_honker_ts_job_events` (one row per thing that happened to
+ * a job of a queue with events on, its id the consumer's offset), `_honker_ts_job_progress` (a
+ * job's latest progress while it is live), and the triggers on honker's tables that write the
+ * events any process's writes cause, honker's extension included.
+ *
+ * The triggers read `_honker_ts_queues.events` (`settings_sql.ts`): a queue without events pays
+ * one primary-key probe per insert, claim, retry and delete of one of its jobs.
+ *
+ * What the triggers record, whoever writes:
+ *
+ * - INSERT into `_honker_live` → `enqueued`.
+ * - UPDATE of `state` to `processing` with one more attempt (a claim, or a reclaim after the
+ *   visibility timeout) → `active`; `processing` back to `pending` → `retried`.
+ * - DELETE from `_honker_live` → `completed` for a claimed job (an ack), `cancelled` for a
+ *   pending one; an INSERT of the same id into `_honker_dead` (in the same transaction, as every
+ *   honker binding and honker-ts does) rewrites that event to `dead` with the error.
+ *
+ * honker-ts alone adds, in the transaction of the write they describe: `failed` (an attempt's
+ * error, before the `retried` or `dead` it leads to), `progress`, the `completed` event's
+ * result, and `cancelled` for a claimed job cancelled through `queue.cancel()`.
+ *
+ * @module
+ */
+
+const EVENTS_ON = (queue: string) =>
+  `EXISTS (SELECT 1 FROM _honker_ts_queues WHERE queue = ${queue} AND events = 1)`;
+
+/** Columns an event row is read with. */
+const EVENT_COLUMNS = "id, queue, job_id, type, data, attempt, created_at";
+
+/** Inserts one event from a trigger. `type` and `data` are SQL expressions over NEW/OLD. */
+const insertEvent = (row: "NEW" | "OLD", type: string, data: string) =>
+  `INSERT INTO _honker_ts_job_events (queue, job_id, type, data, attempt)
+      VALUES (${row}.queue, ${row}.id, ${type}, ${data}, ${row}.attempts);`;
+
+/** The tables, their indexes and the triggers. Run after honker's schema and the queue settings. */
+export const JOB_EVENTS_DDL = `CREATE TABLE IF NOT EXISTS _honker_ts_job_events (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      queue TEXT NOT NULL,
+      job_id INTEGER NOT NULL,
+      type TEXT NOT NULL,
+      data TEXT,
+      attempt INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL DEFAULT (unixepoch())
+    );
+    CREATE INDEX IF NOT EXISTS _honker_ts_job_events_queue ON _honker_ts_job_events (queue, id);
+    CREATE INDEX IF NOT EXISTS _honker_ts_job_events_job ON _honker_ts_job_events (job_id);
+    CREATE TABLE IF NOT EXISTS _honker_ts_job_progress (
+      job_id INTEGER PRIMARY KEY,
+      value TEXT NOT NULL,
+      updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+    );
+    CREATE TRIGGER IF NOT EXISTS _honker_ts_job_enqueued AFTER INSERT ON _honker_live
+    WHEN ${EVENTS_ON("NEW.queue")}
+    BEGIN
+      ${
+  insertEvent("NEW", "'enqueued'", "json_object('runAt', NEW.run_at, 'priority', NEW.priority)")
+}
+    END;
+    CREATE TRIGGER IF NOT EXISTS _honker_ts_job_active AFTER UPDATE OF state ON _honker_live
+    WHEN NEW.state = 'processing' AND NEW.attempts > OLD.attempts AND ${EVENTS_ON("NEW.queue")}
+    BEGIN
+      ${insertEvent("NEW", "'active'", "json_object('workerId', NEW.worker_id)")}
+    END;
+    CREATE TRIGGER IF NOT EXISTS _honker_ts_job_retried AFTER UPDATE OF state ON _honker_live
+    WHEN OLD.state = 'processing' AND NEW.state = 'pending' AND ${EVENTS_ON("NEW.queue")}
+    BEGIN
+      ${insertEvent("NEW", "'retried'", "json_object('runAt', NEW.run_at)")}
+    END;
+    CREATE TRIGGER IF NOT EXISTS _honker_ts_job_left AFTER DELETE ON _honker_live
+    WHEN ${EVENTS_ON("OLD.queue")}
+    BEGIN
+      ${
+  insertEvent(
+    "OLD",
+    "CASE OLD.state WHEN 'processing' THEN 'completed' ELSE 'cancelled' END",
+    "NULL",
+  )
+}
+    END;
+    CREATE TRIGGER IF NOT EXISTS _honker_ts_job_dead AFTER INSERT ON _honker_dead
+    WHEN ${EVENTS_ON("NEW.queue")}
+    BEGIN
+      UPDATE _honker_ts_job_events SET type = 'dead', data = json_object('error', NEW.last_error)
+      WHERE id = (SELECT max(id) FROM _honker_ts_job_events WHERE job_id = NEW.id)
+        AND type IN ('completed', 'cancelled');
+    END;
+    CREATE TRIGGER IF NOT EXISTS _honker_ts_job_progress_freed AFTER DELETE ON _honker_live
+    BEGIN
+      DELETE FROM _honker_ts_job_progress WHERE job_id = OLD.id;
+    END;`;
+
+/** The live row `workerId` holds (its claim not expired). Params: id, workerId. */
+const HELD = `FROM _honker_live WHERE id = ? AND worker_id = ? AND state = 'processing'
+    AND claim_expires_at >= unixepoch()`;
+
+/**
+ * `failed`: an attempt of a held job failed with an error; written before the retry or fail
+ * that follows, only while the job is held and its queue has events on.
+ * Params: error, id, workerId.
+ */
+export const JOB_EVENT_FAILED =
+  `INSERT INTO _honker_ts_job_events (queue, job_id, type, data, attempt)
+  SELECT queue, id, 'failed', json_object('error', ?), attempts ${HELD}
+    AND ${EVENTS_ON("_honker_live.queue")}`;
+
+/** `progress` of a held job, when its queue has events on. Params: valueJson, id, workerId. */
+export const JOB_EVENT_PROGRESS = `INSERT INTO _honker_ts_job_events
+    (queue, job_id, type, data, attempt)
+  SELECT queue, id, 'progress', json_object('progress', json(?)), attempts ${HELD}
+    AND ${EVENTS_ON("_honker_live.queue")}`;
+
+/** Stores a held job's latest progress. Params: valueJson, id, workerId. */
+export const JOB_PROGRESS_UPSERT = `INSERT INTO _honker_ts_job_progress (job_id, value, updated_at)
+  SELECT id, ?, unixepoch() ${HELD}
+  ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
+
+/** A live job's latest progress. Params: id. */
+export const JOB_PROGRESS_GET = "SELECT value FROM _honker_ts_job_progress WHERE job_id = ?";
+
+/**
+ * Gives the `completed` event the delete trigger just wrote its result. Params: resultJson, id.
+ */
+export const JOB_EVENT_SET_RESULT = `UPDATE _honker_ts_job_events
+  SET data = json_object('result', json(?))
+  WHERE id = (SELECT max(id) FROM _honker_ts_job_events WHERE job_id = ?) AND type = 'completed'`;
+
+/** A claimed job was cancelled, not acked: its delete event says so. Params: id. */
+export const JOB_EVENT_SET_CANCELLED = `UPDATE _honker_ts_job_events SET type = 'cancelled'
+  WHERE id = (SELECT max(id) FROM _honker_ts_job_events WHERE job_id = ?) AND type = 'completed'`;
+
+/** A queue's events after an offset. Params: queue, afterId, limit. */
+export const JOB_EVENTS_READ = `SELECT ${EVENT_COLUMNS} FROM _honker_ts_job_events
+  WHERE queue = ? AND id > ? ORDER BY id LIMIT ?`;
+
+/** The newest event id of a queue (0 when none). Params: queue. */
+export const JOB_EVENTS_LAST_ID =
+  "SELECT coalesce(max(id), 0) AS id FROM _honker_ts_job_events WHERE queue = ?";
+
+/** A job's newest event of one queue. Params: id, queue. */
+export const JOB_EVENT_LAST_OF_JOB = `SELECT ${EVENT_COLUMNS} FROM _honker_ts_job_events
+  WHERE job_id = ? AND queue = ? ORDER BY id DESC LIMIT 1`;
+
+/** A job's dead row in one queue. Params: id, queue. */
+export const JOB_DEAD_GET = `SELECT id, queue, payload, priority, run_at, attempts, max_attempts,
+    last_error, created_at, died_at FROM _honker_dead WHERE id = ? AND queue = ?`;
+
+/** A chunk of events for retention: which are older than keepS. See maintenance/sql.ts. */
+export const JOB_EVENT_CHUNK_SCAN = `SELECT max(id) AS last,
+    count(*) FILTER (WHERE created_at < unixepoch() - ?) AS garbage
+  FROM (SELECT id, created_at FROM _honker_ts_job_events WHERE id > ? ORDER BY id LIMIT ?)`;
+
+/** Deletes the events of a chunk older than keepS. Params: after, upTo, keepS. */
+export const JOB_EVENT_CHUNK_DELETE = `DELETE FROM _honker_ts_job_events
+  WHERE id > ? AND id <= ? AND created_at < unixepoch() - ?`;

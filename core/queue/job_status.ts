@@ -1,0 +1,119 @@
+/**
+ * Where a job of a queue stands, from everything the file keeps of it: its live row, its dead
+ * row, its result, its newest event. `queue.getJob()` and `queue.waitFor()` read it.
+ *
+ * Results carry no queue (honker's `_honker_results` is keyed by job id alone; ids are unique
+ * across the file's queues), so a result is taken as the job's when the job is neither live nor
+ * dead in this queue and no event of it names this queue otherwise.
+ *
+ * @module
+ */
+
+import type { SqliteDriver } from "../db/driver.ts";
+import { parseJson } from "../db/json.ts";
+import { lastJobEvent } from "./events.ts";
+import { JOB_DEAD_GET } from "./events_sql.ts";
+import { readProgress } from "./job_outcome.ts";
+import { getQueueJobRow, toJobInfo } from "./ops.ts";
+import type { JobRow } from "./ops.ts";
+import { readResult } from "./results.ts";
+import type { JobInfo } from "./types.ts";
+
+/** A `_honker_dead` row as read here. */
+export interface DeadRow {
+  [column: string]: string | number | null;
+  id: number;
+  queue: string;
+  payload: string;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  created_at: number;
+  died_at: number;
+}
+
+/** What the file knows of a job of a queue. */
+export type JobStatus =
+  | { state: "live"; row: JobRow; progress: unknown }
+  | { state: "dead"; row: DeadRow }
+  | { state: "completed"; result: unknown; attempt: number | undefined }
+  | { state: "cancelled" }
+  | { state: "unknown" };
+
+/** Reads where job `id` of `queue` stands: a few primary-key and index probes, one statement each. */
+export function readJobStatus(driver: SqliteDriver, queue: string, id: number): JobStatus {
+  const row = getQueueJobRow(driver, queue, id);
+  if (row !== undefined) return { state: "live", row, progress: readProgress(driver, id) };
+  const dead = driver.get<DeadRow>(JOB_DEAD_GET, [id, queue]);
+  if (dead !== undefined) return { state: "dead", row: dead };
+  const event = lastJobEvent(driver, queue, id);
+  if (event?.type === "cancelled") return { state: "cancelled" };
+  // A dead event whose dead row was purged or requeued: the job is no longer dead here.
+  if (event?.type === "dead") return { state: "unknown" };
+  const text = readResult(driver, id);
+  if (text !== null) {
+    return { state: "completed", result: parseJson<unknown>(text), attempt: event?.attempt };
+  }
+  if (event?.type === "completed") {
+    return { state: "completed", result: event.data.result, attempt: event.attempt };
+  }
+  return { state: "unknown" };
+}
+
+/**
+ * `queue.getJob()`'s report of a status: null for a cancelled or unknown job. `decode` turns a
+ * live row's stored payload into the handed-out one (the schema's output); a dead row's payload
+ * is reported as stored, unvalidated, as `deadLetters()` does.
+ */
+export function jobInfoOf<T>(
+  status: JobStatus,
+  queue: string,
+  id: number,
+  decode: (text: string) => T,
+): JobInfo<T> | null {
+  switch (status.state) {
+    case "live": {
+      const info = toJobInfo(status.row, decode(status.row.payload));
+      if (status.progress !== undefined) info.progress = status.progress;
+      return info;
+    }
+    case "dead": {
+      const row = status.row;
+      return {
+        id,
+        queue,
+        payload: parseJson<T>(row.payload),
+        state: "dead",
+        priority: row.priority,
+        runAt: row.run_at,
+        workerId: null,
+        claimExpiresAt: null,
+        attempts: row.attempts,
+        maxAttempts: row.max_attempts,
+        createdAt: row.created_at,
+        expiresAt: null,
+        lastError: row.last_error,
+      };
+    }
+    case "completed":
+      return {
+        id,
+        queue,
+        payload: undefined as T,
+        state: "completed",
+        priority: 0,
+        runAt: 0,
+        workerId: null,
+        claimExpiresAt: null,
+        attempts: status.attempt ?? 0,
+        maxAttempts: 0,
+        createdAt: 0,
+        expiresAt: null,
+        result: status.result,
+      };
+    default:
+      return null;
+  }
+}
