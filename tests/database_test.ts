@@ -68,6 +68,8 @@ const HONKER_COLUMNS: Record<string, string[]> = {
  */
 const OWN_COLUMNS: Record<string, string[]> = {
   _honker_ts_queues: ["queue", "paused", "events"],
+  _honker_ts_job_events: ["id", "queue", "job_id", "type", "data", "attempt", "created_at"],
+  _honker_ts_job_progress: ["job_id", "value", "updated_at"],
   _honker_ts_scheduler_tasks: HONKER_COLUMNS._honker_scheduler_tasks,
 };
 
