@@ -142,6 +142,15 @@ export const JOB_EVENTS_LAST_ID =
 export const JOB_EVENT_LAST_OF_JOB = `SELECT ${EVENT_COLUMNS} FROM _honker_ts_job_events
   WHERE job_id = ? AND queue = ? ORDER BY id DESC LIMIT 1`;
 
+/**
+ * Whether a job id was handed out (honker's live table is AUTOINCREMENT) and is now neither
+ * live nor dead in any queue: it completed or was cancelled. Params: id, id, id.
+ */
+export const JOB_ID_GONE = `SELECT 1 AS gone FROM sqlite_sequence
+  WHERE name = '_honker_live' AND seq >= ?
+    AND NOT EXISTS (SELECT 1 FROM _honker_live WHERE id = ?)
+    AND NOT EXISTS (SELECT 1 FROM _honker_dead WHERE id = ?)`;
+
 /** A job's dead row in one queue. Params: id, queue. */
 export const JOB_DEAD_GET = `SELECT id, queue, payload, priority, run_at, attempts, max_attempts,
     last_error, created_at, died_at FROM _honker_dead WHERE id = ? AND queue = ?`;

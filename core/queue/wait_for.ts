@@ -14,6 +14,8 @@ import { requireId, requireOptions, requireTimeoutMs } from "../db/validate.ts";
 import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "../wait/wait_loop.ts";
 import { JobFailedError, JobNotFoundError, JobWaitTimeoutError } from "./job_errors.ts";
 import { readJobStatus } from "./job_status.ts";
+import { JOB_ID_GONE } from "./events_sql.ts";
+import type { SqliteDriver } from "../db/driver.ts";
 
 /** Options for `queue.waitFor()`. */
 export interface WaitForOptions {
@@ -35,6 +37,11 @@ export const WAIT_FOR_OPTION_KEYS: readonly (keyof WaitForOptions)[] = [
   "idlePollMs",
 ];
 
+/** Whether job id `id` was handed out in this file and is neither live nor dead anywhere. */
+function wasIssued(driver: SqliteDriver, id: number): boolean {
+  return driver.get(JOB_ID_GONE, [id, id, id]) !== undefined;
+}
+
 type Outcome = { value: unknown } | { error: Error };
 
 /** One look: the outcome once the job finished, undefined while it is live. */
@@ -53,9 +60,9 @@ function looker(ctx: DatabaseContext, queue: string, id: number, action: string)
       case "cancelled":
         return { error: new JobNotFoundError(queue, id, "cancelled") };
       default:
-        // Seen live, now gone without a trace: it completed without a result (or was
-        // cancelled, which only events would tell).
-        return seenLive
+        // Gone without a trace: it completed without a result, or was cancelled, which only
+        // events would tell. An id never handed out, or another queue's live or dead job, is unknown.
+        return seenLive || wasIssued(ctx.open(action), id)
           ? { value: undefined }
           : { error: new JobNotFoundError(queue, id, "unknown") };
     }
