@@ -131,7 +131,7 @@ export function lastJobEvent(
   queue: string,
   jobId: number,
 ): JobEvent | undefined {
-  const row = driver.get<EventRow>(JOB_EVENT_LAST_OF_JOB, [jobId, queue]);
+  const row = driver.get<EventRow>(JOB_EVENT_LAST_OF_JOB, [queue, jobId]);
   return row === undefined ? undefined : toEvent(row);
 }
 

@@ -26,6 +26,7 @@ export const RESULT_TTL_DEFAULT_S = 86_400;
 /** A job and the claim it was handed out under. */
 export interface HeldJob {
   readonly id: number;
+  readonly queue: string;
   readonly workerId: string;
 }
 
@@ -63,7 +64,7 @@ export function storeResultOfAck(driver: SqliteDriver, job: HeldJob): void {
   if (pending === undefined) return;
   pendingResults.delete(job);
   upsertResult(driver, job.id, pending.text, pending.ttlS);
-  driver.run(JOB_EVENT_SET_RESULT, [pending.text, job.id]);
+  driver.run(JOB_EVENT_SET_RESULT, [pending.text, job.queue, job.id]);
 }
 
 /** Records the `failed` event of a held job, before its retry or fail (when events are on). */
@@ -90,6 +91,6 @@ export function readProgress(driver: SqliteDriver, jobId: number): unknown {
 }
 
 /** After `queue.cancel()` deleted a claimed job: its event says cancelled, not completed. */
-export function markCancelled(driver: SqliteDriver, jobId: number): void {
-  driver.run(JOB_EVENT_SET_CANCELLED, [jobId]);
+export function markCancelled(driver: SqliteDriver, queue: string, jobId: number): void {
+  driver.run(JOB_EVENT_SET_CANCELLED, [queue, jobId]);
 }

@@ -229,7 +229,7 @@ export class Queue<T = unknown, In = T> {
     const driver = this.#ctx.open(action);
     const done = this.#ctx.transactions.atomic(() => {
       const deleted = ops.cancelQueueJob(driver, this.name, id) > 0;
-      if (deleted) markCancelled(driver, id);
+      if (deleted) markCancelled(driver, this.name, id);
       return deleted;
     });
     if (done) this.#ctx.wrote();
