@@ -6,7 +6,7 @@ import { fromDriver, JobFailedError, JobNotFoundError, JobWaitTimeoutError } fro
 import type { Database, JobEvent, Queue } from "../mod.ts";
 import { countRows, withDb } from "./_db.ts";
 import { driverMatrix } from "./_drivers.ts";
-import { refusals, removeTempDirs, sleep, tempDbPath } from "./_helpers.ts";
+import { refusals, removeTempDirs, sleep } from "./_helpers.ts";
 
 after(removeTempDirs);
 
@@ -61,8 +61,8 @@ for (const entry of driverMatrix()) {
     test("every event type is recorded in commit order, with its attempt and data", (db) => {
       const q = db.queue("q", { events: true });
       const a = q.enqueue("a", { priority: 2 });
-      const first = q.claimOne("w");
-      assert.ok(first?.progress({ done: 1 }));
+      const first = q.claimOne("w")!;
+      assert.ok(first.progress({ done: 1 }));
       first.retry(0, "oops");
       q.claimOne("w")?.ack();
       const b = q.enqueue("b", { maxAttempts: 5 });
