@@ -10,6 +10,9 @@ import * as lockSql from "../core/lock/sql.ts";
 import * as maintenanceSql from "../core/maintenance/sql.ts";
 import * as notifySql from "../core/notify/sql.ts";
 import * as queueSql from "../core/queue/sql.ts";
+import * as queueEventsSql from "../core/queue/events_sql.ts";
+import * as queueSettingsSql from "../core/queue/settings_sql.ts";
+import * as schemaFeatures from "../core/schema/features.ts";
 import * as rateLimitSql from "../core/rate_limit/sql.ts";
 import * as schedulerSql from "../core/scheduler/sql.ts";
 import * as schemaFormat from "../core/schema/format.ts";
@@ -21,9 +24,12 @@ export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, u
   "lock/sql.ts": lockSql,
   "maintenance/sql.ts": maintenanceSql,
   "notify/sql.ts": notifySql,
+  "queue/events_sql.ts": queueEventsSql,
+  "queue/settings_sql.ts": queueSettingsSql,
   "queue/sql.ts": queueSql,
   "rate_limit/sql.ts": rateLimitSql,
   "scheduler/sql.ts": schedulerSql,
+  "schema/features.ts": schemaFeatures,
   "schema/format.ts": schemaFormat,
   "schema/sql.ts": schemaSql,
   "stream/sql.ts": streamSql,
