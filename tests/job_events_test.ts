@@ -260,6 +260,14 @@ for (const entry of driverMatrix()) {
         q.waitFor(9999),
         (e) => e instanceof JobNotFoundError && e.reason === "unknown",
       );
+      // A dead job requeued under a new id died all the same.
+      const dying = q.enqueue(4, { maxAttempts: 1 });
+      q.claimOne("w")?.fail("gone");
+      assert.ok(q.requeueDead(dying) !== null);
+      await assert.rejects(
+        q.waitFor(dying),
+        (e) => e instanceof JobFailedError && e.lastError === "gone",
+      );
       const live = q.enqueue(2);
       const started = Date.now();
       await assert.rejects(q.waitFor(live, { timeoutMs: 50 }), JobWaitTimeoutError);

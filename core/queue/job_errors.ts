@@ -40,9 +40,9 @@ export class JobFailedError extends Error {
 }
 
 /**
- * The job `waitFor()` was asked about will never finish: it was cancelled, or the queue has no
- * such job (never enqueued there, or finished without a result so long ago that nothing of it
- * is left, or before `waitFor()` looked on a queue without events).
+ * The job `waitFor()` was asked about will never finish: it was cancelled (known from its
+ * events: on a queue without events a cancelled job looks completed without a result), or the
+ * queue has no such job (an id never handed out, or another queue's live or dead job).
  *
  * @example
  * ```ts ignore
@@ -66,8 +66,8 @@ export class JobNotFoundError extends Error {
     super(
       reason === "cancelled"
         ? `Job ${jobId} of queue ${JSON.stringify(queue)} was cancelled`
-        : `Job ${jobId} of queue ${JSON.stringify(queue)} is unknown: not live, not dead, no ` +
-          "result and no event (turn events on to learn how a job without a result ended)",
+        : `Job ${jobId} of queue ${JSON.stringify(queue)} is unknown: no such id was handed ` +
+          "out, or it is another queue's job",
     );
     this.name = "JobNotFoundError";
     this.jobId = jobId;

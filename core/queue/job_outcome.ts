@@ -61,8 +61,8 @@ export function hasPendingResult(job: HeldJob): boolean {
  */
 export function storeResultOfAck(driver: SqliteDriver, job: HeldJob): void {
   const pending = pendingResults.get(job);
+  // Kept until the job is collected: a batch rolled back (a busy database) is written again.
   if (pending === undefined) return;
-  pendingResults.delete(job);
   upsertResult(driver, job.id, pending.text, pending.ttlS);
   driver.run(JOB_EVENT_SET_RESULT, [pending.text, job.queue, job.id]);
 }

@@ -37,7 +37,7 @@ export interface DeadRow {
 /** What the file knows of a job of a queue. */
 export type JobStatus =
   | { state: "live"; row: JobRow; progress: unknown }
-  | { state: "dead"; row: DeadRow }
+  | { state: "dead"; row: DeadRow | undefined; lastError: string | null }
   | { state: "completed"; result: unknown; attempt: number | undefined }
   | { state: "cancelled" }
   | { state: "unknown" };
@@ -47,11 +47,13 @@ export function readJobStatus(driver: SqliteDriver, queue: string, id: number): 
   const row = getQueueJobRow(driver, queue, id);
   if (row !== undefined) return { state: "live", row, progress: readProgress(driver, id) };
   const dead = driver.get<DeadRow>(JOB_DEAD_GET, [id, queue]);
-  if (dead !== undefined) return { state: "dead", row: dead };
+  if (dead !== undefined) return { state: "dead", row: dead, lastError: dead.last_error };
   const event = lastJobEvent(driver, queue, id);
   if (event?.type === "cancelled") return { state: "cancelled" };
-  // A dead event whose dead row was purged or requeued: the job is no longer dead here.
-  if (event?.type === "dead") return { state: "unknown" };
+  // Its dead row was purged or requeued (under a new id): it died all the same.
+  if (event?.type === "dead") {
+    return { state: "dead", row: undefined, lastError: event.data.error ?? null };
+  }
   const text = readResult(driver, id);
   if (text !== null) {
     return { state: "completed", result: parseJson<unknown>(text), attempt: event?.attempt };
@@ -81,6 +83,7 @@ export function jobInfoOf<T>(
     }
     case "dead": {
       const row = status.row;
+      if (row === undefined) return null;
       return {
         id,
         queue,

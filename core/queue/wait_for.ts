@@ -56,7 +56,7 @@ function looker(ctx: DatabaseContext, queue: string, id: number, action: string)
       case "completed":
         return { value: status.result };
       case "dead":
-        return { error: new JobFailedError(queue, id, status.row.last_error) };
+        return { error: new JobFailedError(queue, id, status.lastError) };
       case "cancelled":
         return { error: new JobNotFoundError(queue, id, "cancelled") };
       default:
