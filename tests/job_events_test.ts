@@ -136,6 +136,17 @@ for (const entry of driverMatrix()) {
       assert.ok(ttl! > 55 && ttl! <= 60, `TTL ${ttl}`);
     });
 
+    test("a handler's return value is not stored when its ack fails (the claim was lost)", async (db) => {
+      const q = db.queue<number>("q");
+      const id = q.enqueue(1);
+      await workUntil(q, (job) => {
+        q.cancel(job.id);
+        return "too late";
+      }, 1);
+      assert.equal(db.getResult(id), undefined);
+      assert.equal(countRows(db, "_honker_results"), 0);
+    });
+
     test("a queue without events records none; events: false switches them off for the file", (db) => {
       db.queue("off").enqueue(1);
       db.queue("off").claimOne("w")?.ack();
