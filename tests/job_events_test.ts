@@ -179,7 +179,11 @@ for (const entry of driverMatrix()) {
       const all = q.events({ since: 0, signal: stop.signal, idlePollMs: null });
       const pending = take(fresh, 3);
       await sleep(20);
+      // Another queue's events in between are walked past, not yielded.
+      const other = db.queue("other", { events: true });
+      other.enqueueMany(Array.from({ length: 300 }, (_, i) => i));
       const id = q.enqueue("after");
+      other.enqueue("more");
       const job = q.claimOne("w");
       await sleep(20); // the iterator sleeps between the claim and the ack: the ack wakes it
       job?.ack();
@@ -192,6 +196,7 @@ for (const entry of driverMatrix()) {
       assert.ok(seen.every((e, i) => i === 0 || e.id > seen[i - 1].id));
       const replay = await take(all, 4);
       assert.deepEqual(replay.map((e) => e.jobId), [early, id, id, id]);
+      assert.ok(replay.every((e) => e.queue === "q"));
       const resumed = q.events({ since: seen[0].id, signal: stop.signal, idlePollMs: null });
       assert.deepEqual((await take(resumed, 2)).map((e) => e.type), ["active", "completed"]);
       stop.abort();
@@ -208,7 +213,18 @@ for (const entry of driverMatrix()) {
           "UPDATE _honker_ts_job_events SET created_at = unixepoch() - 7200 WHERE job_id < 3",
         );
         assert.equal(db.runMaintenance().jobEvents, 2);
-        assert.deepEqual(stored(db, "q").map((e) => e[1]), ["enqueued"]);
+        assert.deepEqual(stored(db, "q").map((e) => e[0]), [3]);
+        // The newest event is kept however old, so that no id is ever handed out again.
+        db.driver.run("UPDATE _honker_ts_job_events SET created_at = unixepoch() - 7200");
+        assert.equal(db.runMaintenance().jobEvents, 0);
+        const newest =
+          db.driver.get<{ id: number }>("SELECT max(id) AS id FROM _honker_ts_job_events")!.id;
+        q.enqueue(4);
+        assert.equal(db.runMaintenance().jobEvents, 1);
+        const ids = db.driver.all<{ id: number }>("SELECT id FROM _honker_ts_job_events").map((r) =>
+          r.id
+        );
+        assert.deepEqual(ids, [newest + 1]);
       } finally {
         db.close();
         driver.close();

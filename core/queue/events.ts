@@ -115,14 +115,24 @@ function toEvent(row: EventRow): JobEvent {
   };
 }
 
-/** Up to `limit` events of `queue` after `afterId`. */
+/**
+ * Up to `limit` events of `queue` after `afterId`, and `next`: where the next read may start
+ * once these are handled (past other queues' events when this read had all of the queue's).
+ */
 export function readJobEvents(
   driver: SqliteDriver,
   queue: string,
   afterId: number,
   limit: number,
-): JobEvent[] {
-  return driver.all<EventRow>(JOB_EVENTS_READ, [queue, afterId, limit]).map(toEvent);
+): { events: JobEvent[]; next: number } {
+  type Row = Omit<EventRow, "id"> & { id: number | null; top: number };
+  const rows = driver.all<Row>(JOB_EVENTS_READ, [afterId, queue, limit]);
+  const events = rows.filter((row) => row.id !== null).map((row) =>
+    toEvent(row as unknown as EventRow)
+  );
+  const lastId = events.at(-1)?.id ?? afterId;
+  const next = events.length < limit ? Math.max(lastId, Number(rows[0]?.top ?? 0)) : lastId;
+  return { events, next };
 }
 
 /** The newest event of a job in `queue`, or undefined. */
@@ -149,26 +159,23 @@ export function jobEvents(
   const batchSize = requireCount(opts.batchSize ?? 256, "batchSize", action);
   const idleMs = Math.min(idlePollMs(opts.idlePollMs, action), SLEEP_CAP_MS);
   const driver = ctx.open(action);
+  // Where the next read starts: past every event handed out, and past other queues' events.
   let position = opts.since === undefined
-    ? Number(driver.get<{ id: number }>(JOB_EVENTS_LAST_ID, [queue])?.id ?? 0)
+    ? Number(driver.get<{ id: number }>(JOB_EVENTS_LAST_ID)?.id ?? 0)
     : requireInteger(opts.since, "since", action, 0);
   let buffer: JobEvent[] = [];
   let next = 0;
-  const take = (): JobEvent => {
-    const event = buffer[next++];
-    position = event.id;
-    return event;
-  };
   return abortableIterator<JobEvent>((signal) => {
-    if (next < buffer.length && !signal.aborted) return take();
+    if (next < buffer.length && !signal.aborted) return buffer[next++];
     return waitLoop(ctx.waker, () => {
       const page = readJobEvents(ctx.open(action), queue, position, batchSize);
-      return page.length > 0 ? page : undefined;
+      position = page.next;
+      return page.events.length > 0 ? page.events : undefined;
     }, { signal, sleepMs: () => idleMs, quiet: true }).then((page) => {
       if (page === undefined) return undefined;
       buffer = page;
-      next = 0;
-      return take();
+      next = 1;
+      return page[0];
     });
   }, { signal: opts.signal });
 }

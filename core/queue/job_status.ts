@@ -17,6 +17,7 @@ import { readProgress } from "./job_outcome.ts";
 import { getQueueJobRow, toJobInfo } from "./ops.ts";
 import type { JobRow } from "./ops.ts";
 import { readResult } from "./results.ts";
+import { readQueueSettings } from "./settings.ts";
 import type { JobInfo } from "./types.ts";
 
 /** A `_honker_dead` row as read here. */
@@ -42,26 +43,32 @@ export type JobStatus =
   | { state: "cancelled" }
   | { state: "unknown" };
 
-/** Reads where job `id` of `queue` stands: a few primary-key and index probes, one statement each. */
+/**
+ * Reads where job `id` of `queue` stands: primary-key probes, then, only for a job that left
+ * without a result on a queue with events on, its newest event (a walk back through the events
+ * recorded since it finished).
+ */
 export function readJobStatus(driver: SqliteDriver, queue: string, id: number): JobStatus {
   const row = getQueueJobRow(driver, queue, id);
   if (row !== undefined) return { state: "live", row, progress: readProgress(driver, id) };
   const dead = driver.get<DeadRow>(JOB_DEAD_GET, [id, queue]);
   if (dead !== undefined) return { state: "dead", row: dead, lastError: dead.last_error };
-  const event = lastJobEvent(driver, queue, id);
-  if (event?.type === "cancelled") return { state: "cancelled" };
-  // Its dead row was purged or requeued (under a new id): it died all the same.
-  if (event?.type === "dead") {
-    return { state: "dead", row: undefined, lastError: event.data.error ?? null };
-  }
   const text = readResult(driver, id);
   if (text !== null) {
-    return { state: "completed", result: parseJson<unknown>(text), attempt: event?.attempt };
+    return { state: "completed", result: parseJson<unknown>(text), attempt: undefined };
   }
-  if (event?.type === "completed") {
-    return { state: "completed", result: event.data.result, attempt: event.attempt };
+  if (!readQueueSettings(driver, queue).events) return { state: "unknown" };
+  const event = lastJobEvent(driver, queue, id);
+  switch (event?.type) {
+    case "cancelled":
+      return { state: "cancelled" };
+    case "dead": // its dead row was purged, or requeued under a new id: it died all the same
+      return { state: "dead", row: undefined, lastError: event.data.error ?? null };
+    case "completed":
+      return { state: "completed", result: event.data.result, attempt: event.attempt };
+    default:
+      return { state: "unknown" };
   }
-  return { state: "unknown" };
 }
 
 /**
