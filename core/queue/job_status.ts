@@ -3,8 +3,9 @@
  * row, its result, its newest event. `queue.getJob()` and `queue.waitFor()` read it.
  *
  * Results carry no queue (honker's `_honker_results` is keyed by job id alone; ids are unique
- * across the file's queues), so a result is taken as the job's when the job is neither live nor
- * dead in this queue and no event of it names this queue otherwise.
+ * across the file's queues), so a result is taken as this queue's job's when its id was handed
+ * out and the job is neither live nor dead in any queue: a completed job of another queue that
+ * left a result is reported too (there is no way to tell).
  *
  * @module
  */
@@ -12,7 +13,7 @@
 import type { SqliteDriver } from "../db/driver.ts";
 import { parseJson } from "../db/json.ts";
 import { lastJobEvent } from "./events.ts";
-import { JOB_DEAD_GET } from "./events_sql.ts";
+import { JOB_DEAD_GET, JOB_ID_GONE } from "./events_sql.ts";
 import { readProgress } from "./job_outcome.ts";
 import { getQueueJobRow, toJobInfo } from "./ops.ts";
 import type { JobRow } from "./ops.ts";
@@ -54,7 +55,9 @@ export function readJobStatus(driver: SqliteDriver, queue: string, id: number): 
   const dead = driver.get<DeadRow>(JOB_DEAD_GET, [id, queue]);
   if (dead !== undefined) return { state: "dead", row: dead, lastError: dead.last_error };
   const text = readResult(driver, id);
-  if (text !== null) {
+  // A result saved under an id no job of the file had, or of another queue's live or dead job,
+  // is not this queue's job's.
+  if (text !== null && driver.get(JOB_ID_GONE, [id, id, id]) !== undefined) {
     return { state: "completed", result: parseJson<unknown>(text), attempt: undefined };
   }
   if (!readQueueSettings(driver, queue).events) return { state: "unknown" };
