@@ -93,6 +93,21 @@ for (const entry of driverMatrix()) {
       ]);
     });
 
+    test("a claim taken again after its visibility timeout is another active event", (db) => {
+      const q = db.queue("q", { events: true, visibilityTimeoutS: 30 });
+      const id = q.enqueue("x");
+      q.claimOne("w1");
+      q.claimOne("w1")?.heartbeat(); // nothing due: no event
+      db.driver.run("UPDATE _honker_live SET claim_expires_at = unixepoch() - 1 WHERE id = ?", [
+        id,
+      ]);
+      q.claimOne("w2");
+      assert.deepEqual(stored(db, "q").map((e) => [e[1], e[2], e[3]]).slice(1), [
+        ["active", 1, { workerId: "w1" }],
+        ["active", 2, { workerId: "w2" }],
+      ]);
+    });
+
     test("work(): the handler's return value is the job's result and its completed event's", async (db) => {
       const q = db.queue<number>("q", { events: true });
       const [ok, none, bad] = q.enqueueMany([1, 2, 3], { maxAttempts: 2 });
