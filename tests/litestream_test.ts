@@ -19,7 +19,7 @@ import { open } from "../mod.ts";
 import { openNodeSqlite } from "../adapters/node_sqlite.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { runtimeKey } from "./_runtime.ts";
-import { exited, LineReader, RUNTIME_COMMANDS, runtimeBinaryMissing } from "./_spawn.ts";
+import { exited, LineReader, runScript, RUNTIME_COMMANDS, runtimeBinaryMissing } from "./_spawn.ts";
 import { sleep } from "./_helpers.ts";
 import {
   ackWithMarker,
@@ -47,12 +47,12 @@ const SYNC_INTERVAL_MS = 500;
 /** Every ack older than this at the SIGKILL must be in the replica (generous: a busy CI host). */
 const LOSS_BOUND_MS = 6000;
 
+const noLitestream = existsSync(LITESTREAM) ? undefined : `the litestream binary is missing ` +
+  `(${LITESTREAM}): npm ci installs it with the @flydotio/litestream devDependency, on linux ` +
+  "and darwin, x64 and arm64";
 const skip = runtimeKey() !== "node"
   ? "the Litestream recipe test starts all three runtimes and runs once, from the Node suite"
-  : !existsSync(LITESTREAM)
-  ? `the litestream binary is missing (${LITESTREAM}): npm ci installs it with the ` +
-    "@flydotio/litestream devDependency, on linux and darwin, x64 and arm64"
-  : runtimeBinaryMissing();
+  : noLitestream ?? runtimeBinaryMissing();
 
 function litestreamConfig(path: string, replica: string): string {
   // Low checkpoint thresholds so that Litestream's PASSIVE and RESTART checkpoints both run
@@ -258,4 +258,17 @@ describe("continuous backup with Litestream", () => {
       );
     },
   );
+});
+
+describe("examples/litestream_backup.ts", () => {
+  it("runs the worker under litestream -exec, stops both with one SIGTERM and restores every ack", {
+    skip: noLitestream,
+    timeout: 60_000,
+  }, async () => {
+    const script = fileURLToPath(new URL("../examples/litestream_backup.ts", import.meta.url));
+    const result = await runScript(script);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.match(result.stdout, /worker: stopped by SIGTERM/);
+    assert.match(result.stdout, /restored copy: integrity ok, 100 receipts, 0 jobs left/);
+  });
 });
