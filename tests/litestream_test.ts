@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -181,6 +181,7 @@ describe("continuous backup with Litestream", () => {
     { skip, timeout: 90_000 },
     async (t) => {
       const dir = mkdtempSync(join(tmpdir(), "honker-ts-litestream-"));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
       const path = join(dir, "app.db");
       const replica = join(dir, "replica");
       const config = join(dir, "litestream.yml");
