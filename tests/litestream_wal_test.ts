@@ -40,7 +40,7 @@ for (const entry of driverMatrix()) {
   const skip = entry.skip;
   describe(`${entry.id}: sharing the database with Litestream`, () => {
     it(
-      "holds no read transaction between calls, even with a worker, a subscription and a listener suspended mid-way",
+      "holds no read transaction between calls, even with a worker, a scheduler leader, a subscription and listeners suspended mid-way",
       { skip, timeout: 30_000 },
       withDb(entry, async (db, path) => {
         const other = await openOther(entry, path);
@@ -57,7 +57,12 @@ for (const entry of driverMatrix()) {
           db.notify("ch", { hello: 1 });
           db.tryLock("leader", { ttlS: 30 })?.release();
 
-          // Iterators suspended after yielding, and a worker between jobs.
+          // Iterators suspended after yielding, a worker between jobs, a scheduler leader.
+          const scheduler = db.scheduler();
+          scheduler.add({ name: "tick", queue: "ticks", schedule: "@every 1s" });
+          const leading = scheduler.run({ signal });
+          const updates = db.updates({ signal })[Symbol.asyncIterator]();
+          const updated = updates.next();
           let handled = 0;
           const worked = queue.work(() => void handled++, { signal, concurrency: 2 });
           const subscription = stream.subscribe("billing", { signal })[Symbol.asyncIterator]();
@@ -66,6 +71,7 @@ for (const entry of driverMatrix()) {
           const heard = listener.next();
           db.notify("ch", { hello: 2 });
           await heard;
+          await updated;
           for (let t = 0; handled < 2 && t < 200; t++) await sleep(10);
           assert.equal(handled, 2);
           stream.publish(4);
@@ -78,6 +84,8 @@ for (const entry of driverMatrix()) {
           );
           controller.abort();
           await worked;
+          await leading;
+          await updates.return?.();
           await subscription.return?.();
           await listener.return?.();
         } finally {
