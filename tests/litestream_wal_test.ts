@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { fromDriver } from "../mod.ts";
+import { fromDriver, open } from "../mod.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
@@ -162,3 +162,35 @@ for (const entry of driverMatrix()) {
     );
   });
 }
+
+describe("sharing the database with Litestream: the watcher", () => {
+  for (const wake of ["fs", "poll"] as const) {
+    it(`a Database opened with wake: "${wake}" never holds up a RESTART checkpoint`, {
+      timeout: 30_000,
+    }, async () => {
+      const path = tempDbPath();
+      const db = await open(path, { wake });
+      const other = await openOther(driverMatrix()[0], path);
+      const controller = new AbortController();
+      try {
+        const queue = db.queue<number>("q");
+        const worked = queue.work(() => {}, { signal: controller.signal });
+        const heldUp: CheckpointResult[] = [];
+        // Each round a commit wakes the watcher (fs events, or the poll thread's read).
+        for (let i = 0; i < 50; i++) {
+          queue.enqueue(i);
+          await sleep(5);
+          const result = restartCheckpoint(other);
+          if (result.busy !== 0) heldUp.push(result);
+        }
+        assert.deepEqual(heldUp, [], `${heldUp.length} of 50 RESTART checkpoints were held up`);
+        controller.abort();
+        await worked;
+      } finally {
+        controller.abort();
+        other.close();
+        db.close();
+      }
+    });
+  }
+});
