@@ -218,12 +218,18 @@ describe("continuous backup with Litestream", () => {
         await Promise.all([...peers, litestream].map((child) => exited(child)));
       }
 
-      const errors = readers.flatMap((r) => r.lines.filter((l) => l.startsWith("{")));
+      const errors = readers.flatMap((r) => r.lines.filter((l) => l.startsWith('{"error"')));
+      const slowestMs = Math.max(
+        0,
+        ...readers.flatMap((r) => r.lines.filter((l) => l.startsWith('{"slowestMs"')))
+          .map((l) => Number(JSON.parse(l).slowestMs)),
+      );
       const checkpoints = [
         ...litestreamLog.text.matchAll(/msg=checkpoint .*mode=(\w+) result=(\d+)/g),
       ];
       const restarts = checkpoints.filter((c) => c[1] === "RESTART");
       t.diagnostic(`peer errors: ${errors.length} ${errors.slice(0, 3).join(" ")}`);
+      t.diagnostic(`slowest ack transaction in a worker: ${slowestMs} ms`);
       t.diagnostic(
         `Litestream checkpoints: ${checkpoints.length}, RESTART ${restarts.length} ` +
           `(${restarts.filter((c) => c[2] !== "0").length} held up by a reader or writer)`,
