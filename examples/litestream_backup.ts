@@ -6,8 +6,9 @@
  *
  *   node examples/litestream_backup.ts | deno run -A … | bun …
  *
- * Needs the litestream binary (0.3.x): `LITESTREAM_BIN`, else the one the `@flydotio/litestream`
- * npm package installs, else `litestream` on PATH.
+ * Needs the litestream binary (0.3.x): `LITESTREAM_BIN`, else the one the
+ * `@flydotio/litestream-<platform>-<arch>` npm package installs (this repository's devDependency is
+ * the linux-x64 one), else `litestream` on PATH.
  */
 
 import { execFileSync, spawn } from "node:child_process";

@@ -48,8 +48,8 @@ const SYNC_INTERVAL_MS = 500;
 const LOSS_BOUND_MS = 6000;
 
 const noLitestream = existsSync(LITESTREAM) ? undefined : `the litestream binary is missing ` +
-  `(${LITESTREAM}): npm ci installs it with the @flydotio/litestream devDependency, on linux ` +
-  "and darwin, x64 and arm64";
+  `(${LITESTREAM}): npm ci installs it with the @flydotio/litestream-linux-x64 ` +
+  "devDependency, on linux x64 only";
 const skip = runtimeKey() !== "node"
   ? "the Litestream recipe test starts all three runtimes and runs once, from the Node suite"
   : noLitestream ?? runtimeBinaryMissing();
