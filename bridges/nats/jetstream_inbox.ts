@@ -48,6 +48,11 @@ export interface JetStreamInboxOptions {
   filterSubject?: string;
   /** Messages pulled at once, applied in one transaction (default 256). */
   batchSize?: number;
+  /**
+   * Milliseconds JetStream waits for an acknowledgement before delivering a message again, when
+   * the consumer is created (default 30 000).
+   */
+  ackWaitMs?: number;
   /** Called with each failure before it is retried. */
   onError?: (error: unknown) => void;
 }
@@ -58,6 +63,7 @@ const OPTION_KEYS: readonly (keyof JetStreamInboxOptions)[] = [
   "apply",
   "filterSubject",
   "batchSize",
+  "ackWaitMs",
   "onError",
 ];
 
@@ -130,6 +136,7 @@ export class JetStreamInbox {
       apply: opts.apply,
       filterSubject: opts.filterSubject,
       batchSize: requireCount(opts.batchSize ?? 256, "batchSize", action),
+      ackWaitMs: requireCount(opts.ackWaitMs ?? 30_000, "ackWaitMs", action),
       onError: opts.onError,
     };
     this.#db = db;
@@ -195,7 +202,7 @@ export class JetStreamInbox {
         durable_name: this.#opts.consumer,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        ack_wait: 30_000_000_000,
+        ack_wait: this.#opts.ackWaitMs * 1_000_000,
         ...(this.#opts.filterSubject ? { filter_subject: this.#opts.filterSubject } : {}),
       });
     }
