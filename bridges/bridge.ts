@@ -15,10 +15,11 @@
  * @module
  */
 
-import type { Database, Stream, StreamEvent } from "../mod.ts";
+import type { Database, Stream } from "../mod.ts";
 import { DatabaseClosedError } from "../mod.ts";
 import { requireCount, requireName, requireOptions } from "../core/db/validate.ts";
 import { AckWindow } from "./ack_window.ts";
+import { readMessages } from "./event_rows.ts";
 import { fileId } from "./file_id.ts";
 import { RateMeter } from "./rate.ts";
 import { retryUntilDone, sleep } from "./retry.ts";
@@ -82,18 +83,6 @@ export function reconcile(saved: number, held: readonly number[]): {
   if (held.length === 0) return { start: saved, skip: new Set() };
   const start = Math.min(saved, Math.max(...held));
   return { start, skip: new Set(held.filter((offset) => offset > start)) };
-}
-
-function toMessage(source: string, event: StreamEvent): SinkMessage {
-  return {
-    id: `${source}:${event.offset}`,
-    source,
-    topic: event.topic,
-    offset: event.offset,
-    key: event.key,
-    createdAt: event.createdAt,
-    payload: JSON.stringify(event.payload),
-  };
 }
 
 /**
@@ -237,25 +226,29 @@ export class OutboxBridge {
       }
       savedAtMs = Date.now();
     };
+    // Refill the window in pages, not one event per acknowledgement.
+    const refillAt = Math.max(1, Math.floor(this.#windowSize / 16));
     try {
       while (!signal.aborted) {
         const room = this.#windowSize - window.inFlight;
-        const events = room > 0 ? this.#stream.readSince(readOffset, room) : [];
-        for (const event of events) {
-          readOffset = event.offset;
-          window.add(event.offset);
-          if (skip.has(event.offset)) {
-            window.ack(event.offset);
+        const messages = room >= refillAt || window.inFlight === 0
+          ? readMessages(this.#db, source, this.topic, readOffset, room)
+          : [];
+        for (const message of messages) {
+          readOffset = message.offset;
+          window.add(message.offset);
+          if (skip.has(message.offset)) {
+            window.ack(message.offset);
             continue;
           }
-          const done = this.#publish(toMessage(source, event), window, signal)
-            .then(() => wake());
+          const done = this.#publish(message, window, signal).then(() => wake());
           pending.add(done);
           done.finally(() => pending.delete(done));
         }
         if (window.inFlight === 0 || Date.now() - savedAtMs >= 50) save();
-        if (events.length > 0 && window.inFlight < this.#windowSize) continue;
-        await this.#waitForWork(window, readOffset, signal, (fn) => (wake = fn));
+        const roomLeft = this.#windowSize - window.inFlight;
+        if (messages.length > 0 && roomLeft >= refillAt) continue;
+        await this.#waitForWork(roomLeft >= refillAt, readOffset, signal, (fn) => (wake = fn));
       }
     } finally {
       await Promise.race([Promise.all(pending), sleep(2000)]);
@@ -264,9 +257,9 @@ export class OutboxBridge {
     }
   }
 
-  /** Sleeps until a publish settles or, with room in the window, a new event is committed. */
+  /** Sleeps until a publish settles or, when `watch`, until a new event is committed. */
   async #waitForWork(
-    window: AckWindow,
+    watch: boolean,
     readOffset: number,
     signal: AbortSignal,
     onSettle: (wake: () => void) => void,
@@ -275,14 +268,11 @@ export class OutboxBridge {
     const abort = () => stop.abort();
     signal.addEventListener("abort", abort, { once: true });
     const settled = new Promise<void>((resolve) => onSettle(resolve));
-    const waits: Promise<unknown>[] = [settled];
-    if (window.inFlight < this.#windowSize) {
-      waits.push(
-        this.#stream.waitForEvents(readOffset, { limit: 1, timeoutMs: 1000, signal: stop.signal }),
-      );
-    } else waits.push(sleep(1000, stop.signal));
+    const woken = watch
+      ? this.#stream.waitForEvents(readOffset, { limit: 1, timeoutMs: 1000, signal: stop.signal })
+      : sleep(1000, stop.signal);
     try {
-      await Promise.race(waits);
+      await Promise.race([settled, woken]);
     } finally {
       stop.abort();
       signal.removeEventListener("abort", abort);

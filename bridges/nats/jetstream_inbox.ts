@@ -166,7 +166,11 @@ export class JetStreamInbox {
     );
     if (ready === undefined) return;
     while (!signal.aborted && !this.#db.closed) {
-      const done = await retryUntilDone(() => this.#pull(signal), signal, (e) => this.#failed(e));
+      const done = await retryUntilDone(
+        () => this.#consume(signal),
+        signal,
+        (e) => this.#failed(e),
+      );
       if (done === undefined) return;
     }
   }
@@ -209,22 +213,33 @@ export class JetStreamInbox {
     return true;
   }
 
-  /** One pull: the messages there now (up to a batch), applied and acknowledged. */
-  async #pull(signal: AbortSignal): Promise<true> {
+  /**
+   * Consumes until the subscription ends (abort, or a failure the caller retries). The messages
+   * that arrive in one turn of the event loop are applied together, in the next macrotask: at
+   * once when they come one by one, in batches under load.
+   */
+  async #consume(signal: AbortSignal): Promise<true> {
     const consumer = await this.#js.consumers.get(this.#opts.stream, this.#opts.consumer);
-    const messages = await consumer.fetch({ max_messages: this.#opts.batchSize, expires: 1_000 });
+    const messages = await consumer.consume({ max_messages: this.#opts.batchSize });
     const abort = () => messages.stop();
     signal.addEventListener("abort", abort, { once: true });
     const batch: JsMsg[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      this.#applyAndAck(batch.splice(0));
+    };
     try {
       for await (const m of messages) {
         batch.push(m);
-        // Apply what has arrived so far once the connection has nothing more buffered.
-        if (messages.getPending() === 0) this.#applyAndAck(batch.splice(0));
+        if (batch.length >= this.#opts.batchSize) flush();
+        else timer ??= setTimeout(flush, 0);
       }
-      this.#applyAndAck(batch.splice(0));
     } finally {
+      flush();
       signal.removeEventListener("abort", abort);
+      messages.stop();
     }
     return true;
   }
