@@ -18,6 +18,7 @@ const EXAMPLES: Array<[file: string, proof: RegExp]> = [
   ["outbox.ts", /delivered order 42 \(attempt 2\)[\s\S]*"acked":1,"retried":1/],
   ["cron_job.ts", /received 3 pings/],
   ["share_connection.ts", /job: \{"email":"ada@example\.com"\}/],
+  ["sharding.ts", /customer-7: 20 orders in orders-\w\.db, in order: true/],
 ];
 
 describe("examples", () => {
