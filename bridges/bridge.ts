@@ -27,6 +27,12 @@ import type { Sink, SinkMessage } from "./sink.ts";
 
 /** Publishes in flight at once, by default. */
 export const WINDOW_SIZE_DEFAULT = 128;
+/**
+ * Milliseconds between saves of the position while publishes are in flight: a crash publishes
+ * again at most this long's worth of acknowledged events (with their ids), which the restart's
+ * reconciliation finds in the sink and skips.
+ */
+const SAVE_EVERY_MS = 50;
 /** Seconds the bridge's leader lock lasts between renewals, by default. */
 export const BRIDGE_LOCK_TTL_DEFAULT_S = 10;
 
@@ -245,10 +251,13 @@ export class OutboxBridge {
           pending.add(done);
           done.finally(() => pending.delete(done));
         }
-        if (window.inFlight === 0 || Date.now() - savedAtMs >= 50) save();
+        if (window.inFlight === 0 || Date.now() - savedAtMs >= SAVE_EVERY_MS) save();
         const roomLeft = this.#windowSize - window.inFlight;
         if (messages.length > 0 && roomLeft >= refillAt) continue;
-        await this.#waitForWork(roomLeft >= refillAt, readOffset, signal, (fn) => (wake = fn));
+        const waitMs = window.position > savedPosition ? SAVE_EVERY_MS : 1000;
+        await this.#waitForWork(roomLeft >= refillAt, readOffset, waitMs, signal, (fn) => {
+          wake = fn;
+        });
       }
     } finally {
       await Promise.race([Promise.all(pending), sleep(2000)]);
@@ -257,10 +266,13 @@ export class OutboxBridge {
     }
   }
 
-  /** Sleeps until a publish settles or, when `watch`, until a new event is committed. */
+  /**
+   * Sleeps until a publish settles, or `waitMs` pass, or (when `watch`) a new event is committed.
+   */
   async #waitForWork(
     watch: boolean,
     readOffset: number,
+    waitMs: number,
     signal: AbortSignal,
     onSettle: (wake: () => void) => void,
   ): Promise<void> {
@@ -269,8 +281,8 @@ export class OutboxBridge {
     signal.addEventListener("abort", abort, { once: true });
     const settled = new Promise<void>((resolve) => onSettle(resolve));
     const woken = watch
-      ? this.#stream.waitForEvents(readOffset, { limit: 1, timeoutMs: 1000, signal: stop.signal })
-      : sleep(1000, stop.signal);
+      ? this.#stream.waitForEvents(readOffset, { limit: 1, timeoutMs: waitMs, signal: stop.signal })
+      : sleep(waitMs, stop.signal);
     try {
       await Promise.race([settled, woken]);
     } finally {
