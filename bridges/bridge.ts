@@ -221,7 +221,8 @@ export class OutboxBridge {
     const { start, skip } = reconcile(saved, held);
     const window = new AckWindow(start);
     this.#window = window;
-    const pending = new Set<Promise<void>>();
+    let publishing = 0;
+    let drained: () => void = () => {};
     let wake: () => void = () => {};
     let readOffset = start;
     let savedAtMs = 0;
@@ -247,9 +248,12 @@ export class OutboxBridge {
             window.ack(message.offset);
             continue;
           }
-          const done = this.#publish(message, window, signal).then(() => wake());
-          pending.add(done);
-          done.finally(() => pending.delete(done));
+          publishing++;
+          void this.#publish(message, window, signal).then(() => {
+            if (--publishing === 0) drained();
+            // Wake the loop once a page of the window is free, not once per acknowledgement.
+            if (this.#windowSize - window.inFlight >= refillAt) wake();
+          });
         }
         if (window.inFlight === 0 || Date.now() - savedAtMs >= SAVE_EVERY_MS) save();
         const roomLeft = this.#windowSize - window.inFlight;
@@ -260,7 +264,8 @@ export class OutboxBridge {
         });
       }
     } finally {
-      await Promise.race([Promise.all(pending), sleep(2000)]);
+      const allSettled = new Promise<void>((resolve) => (drained = resolve));
+      if (publishing > 0) await Promise.race([allSettled, sleep(2000)]);
       save();
       this.#window = undefined;
     }
@@ -292,12 +297,15 @@ export class OutboxBridge {
   }
 
   async #publish(message: SinkMessage, window: AckWindow, signal: AbortSignal): Promise<void> {
-    const stored = await retryUntilDone(
-      async () => (await this.#sink.publish(message), true),
-      signal,
-      (error) => this.#failed(error),
-    );
-    if (stored === undefined) return;
+    try {
+      await this.#sink.publish(message); // the common case, without the retry loop's closures
+    } catch (error) {
+      if (signal.aborted) return;
+      this.#failed(error);
+      const publish = async () => (await this.#sink.publish(message), true);
+      const stored = await retryUntilDone(publish, signal, (e) => this.#failed(e));
+      if (stored === undefined) return;
+    }
     window.ack(message.offset);
     this.#rate.add();
   }

@@ -103,12 +103,17 @@ export class NatsCluster {
     return connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   }
 
-  /** The index of the node leading stream `name`'s raft group, or -1 when it has none. */
+  /**
+   * The index of the node leading stream `name`'s raft group, or -1 when it has none; asks again
+   * (for up to 20 s) while the stream does not answer, as during an election.
+   */
   async leaderOf(name: string): Promise<number> {
     const nc = await this.connect();
     try {
-      const jsm = await jetstreamManager(nc);
-      const info = await jsm.streams.info(name);
+      const info = await retrying(async () => {
+        const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+        return await jsm.streams.info(name);
+      }, 20_000);
       const leader = info.cluster?.leader;
       return leader === undefined ? -1 : Number(/^n(\d)$/.exec(leader)?.[1] ?? -1);
     } finally {
@@ -120,6 +125,19 @@ export class NatsCluster {
   async stop(): Promise<void> {
     for (let i = 0; i < this.#nodes.length; i++) await this.kill(i);
     rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `attempt` until it resolves, for up to `withinMs`; then throws its last error. */
+export async function retrying<T>(attempt: () => Promise<T>, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(250);
+    }
   }
 }
 

@@ -19,7 +19,7 @@ import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { natsBridge } from "../bridges/nats/mod.ts";
 import { eventually, sleep, tempDbPath } from "./_helpers.ts";
-import { addStream, natsSkipReason, readBack, startCluster } from "./_nats.ts";
+import { addStream, natsSkipReason, readBack, retrying, startCluster } from "./_nats.ts";
 import type { NatsCluster } from "./_nats.ts";
 import { runtimeKey } from "./_runtime.ts";
 import { collect, exited, LineReader, spawnScript } from "./_spawn.ts";
@@ -155,7 +155,8 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
       const now = await cluster.leaderOf("FAULTS");
       if (now >= 0 && !seen.has(now)) {
         seen.add(now);
-        const stored = (await readBack(nc, "FAULTS", "faults.events")).map((m) => m.offset);
+        const stored = (await retrying(() => readBack(nc, "FAULTS", "faults.events"), 20_000))
+          .map((m) => m.offset);
         const unique = new Set(stored);
         assert.equal(stored.length, unique.size, `node ${now} as leader: an offset stored twice`);
         const missing = expected.filter((offset) => !unique.has(offset));
