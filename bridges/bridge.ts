@@ -40,7 +40,12 @@ export const BRIDGE_LOCK_TTL_DEFAULT_S = 10;
 export interface OutboxBridgeOptions {
   /** Names the bridge's lock and saved position; defaults to `<sink name>:<topic>`. */
   name?: string;
-  /** Publishes in flight at once (default 128). */
+  /**
+   * Publishes in flight at once (default 128). Above 1, the sink may store events out of offset
+   * order (a retried publish lands after later ones): consumers that need order sort by the
+   * offset header per source; `windowSize: 1` keeps the sink's order the file's, at about a
+   * tenth of the rate.
+   */
   windowSize?: number;
   /** Who holds the leader lock; defaults to a random id per bridge. */
   owner?: string;
