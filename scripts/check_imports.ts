@@ -4,7 +4,9 @@
  * 1. No import cycle between files, type-only imports included (they show coupling too).
  * 2. `core/` imports nothing outside `core/` but `croner` and the standard `node:` modules it
  *    needs for nothing runtime-specific: no adapters, no wake-up layer, no runtime globals' modules.
- * 3. Inside `core/`, the foundation (`db/`, `wait/`) imports no feature; a feature imports no
+ * 3. Nothing outside `bridges/` imports it: a bridge loads its client (NATS) only through its own
+ *    subpath export (`honker-ts/bridges/nats`).
+ * 4. Inside `core/`, the foundation (`db/`, `wait/`) imports no feature; a feature imports no
  *    value from another feature's class file (only its operations, SQL and types; a class may
  *    appear in a public signature as a type), so features stay rooms.
  *
@@ -19,7 +21,7 @@ import process from "node:process";
 
 if (process.argv[2]) process.chdir(process.argv[2]);
 
-const ROOTS = ["mod.ts", "core", "adapters", "wake", "platform", "testing", "cli"];
+const ROOTS = ["mod.ts", "core", "adapters", "wake", "platform", "testing", "cli", "bridges"];
 /** The file of each feature that holds its class: other features must not import it. */
 const CLASS_FILES = new Set([
   "core/queue/queue.ts",
@@ -63,6 +65,9 @@ for (const file of files) {
       if (!typeOnly) values.push(target);
       if (file.startsWith("core/") && !target.startsWith("core/")) {
         problems.push(`${file}: core/ imports ${target}, outside core/`);
+      }
+      if (target.startsWith("bridges/") && !file.startsWith("bridges/")) {
+        problems.push(`${file}: imports ${target}; only its own subpath export loads a bridge`);
       }
     } else if (file.startsWith("core/") && !CORE_EXTERNAL_ALLOWED.has(spec)) {
       problems.push(`${file}: core/ imports the module ${spec}`);

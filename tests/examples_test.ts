@@ -19,6 +19,7 @@ const EXAMPLES: Array<[file: string, proof: RegExp]> = [
   ["cron_job.ts", /received 3 pings/],
   ["share_connection.ts", /job: \{"email":"ada@example\.com"\}/],
   ["graceful_shutdown.ts", /stopped \(queue empty\): \{"acked":12,"retried":0,"dead":0,"lost":0\}/],
+  ["sharding.ts", /customer-7: 20 orders in orders-\w\.db, in order: true/],
 ];
 
 describe("examples", () => {

@@ -45,4 +45,16 @@ describe("import rules", () => {
     assert.match(result.stderr, /core\/db\/x\.ts: core\/ imports wake\/w\.ts, outside core\//);
     assert.match(result.stderr, /feature "stream" imports core\/queue\/queue\.ts/);
   });
+
+  it("the main entry loading a bridge (and with it the NATS client) fails", {
+    timeout: 60_000,
+  }, async () => {
+    const root = tree({
+      "mod.ts": 'export { natsBridge } from "./bridges/nats/mod.ts";\n',
+      "bridges/nats/mod.ts": "export const natsBridge = 1;\n",
+    });
+    const result = await runScript(CHECK, [root]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /mod\.ts: imports bridges\/nats\/mod\.ts; only its own subpath/);
+  });
 });

@@ -63,6 +63,10 @@ describe("the npm package", () => {
     run("npm", ["install", "--no-audit", "--no-fund", join(work, tarball)], app);
     assert.ok(existsSync(join(app, "node_modules", "honker-ts", "dist", "mod.js")));
     assert.ok(existsSync(join(app, "node_modules", "honker-ts", "dist", "mod.d.ts")));
+    // The NATS bridge ships as its own subpath; the app installs its client (@nats-io/jetstream).
+    assert.ok(
+      existsSync(join(app, "node_modules", "honker-ts", "dist", "bridges", "nats", "mod.js")),
+    );
     writeFileSync(join(app, "roundtrip.mjs"), ROUNDTRIP);
     writeFileSync(
       join(app, "roundtrip_npm.mjs"),

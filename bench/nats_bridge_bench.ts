@@ -1,0 +1,202 @@
+/**
+ * The NATS bridge against raw JetStream publishing, and end-to-end latency between two hosts
+ * (issue #21), on a real 3-node nats-server cluster started for the run (streams of 3 replicas).
+ *
+ * ```sh
+ * node_modules/.bin/node --no-warnings bench/nats_bridge_bench.ts [--quick]
+ * node_modules/.bin/deno run -A bench/nats_bridge_bench.ts
+ * node_modules/.bin/bun bench/nats_bridge_bench.ts
+ * ```
+ *
+ * - Publish rate: the bridge draining a backlog of N events from a file, against
+ *   `@nats-io/jetstream`'s `publish()` of N messages of the same size, id and headers with the
+ *   same window in flight, alternated in the same run (best of each). Target: bridge / raw ≥ 0.8.
+ * - Latency: a commit on file A → the event in file B, with the bridge (host A) and the inbox
+ *   (host B) each in its own process, events committed one by one at a steady pace, seen here
+ *   through `waitForEvents()` on file B. p50 / p99 in milliseconds.
+ *
+ * `--quick` uses tiny sizes (for the test that runs it on each runtime). A plain timed run, not
+ * mitata: a publish rate over a network is a throughput, not a function's time.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { headers } from "@nats-io/nats-core";
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { open } from "../mod.ts";
+import { natsBridge } from "../bridges/nats/mod.ts";
+import { addStream, natsSkipReason, startCluster } from "../tests/_nats.ts";
+import type { NatsCluster } from "../tests/_nats.ts";
+import { tempDbPath } from "../tests/_helpers.ts";
+import { runtimeKey } from "../tests/_runtime.ts";
+import { exited, LineReader, spawnScript } from "../tests/_spawn.ts";
+
+const quick = process.argv.includes("--quick");
+const N = quick ? 500 : 20_000;
+const WINDOW = 128;
+const ROUNDS = quick ? 1 : 3;
+const LATENCY_EVENTS = quick ? 40 : 400;
+const LATENCY_GAP_MS = quick ? 10 : 10;
+const PAYLOAD = { order: 12345, customer: "c-000123", total: 99.5, items: ["a", "b", "c"] };
+const PEER = fileURLToPath(new URL("../tests/fixtures/nats_peer.ts", import.meta.url));
+
+let streams = 0;
+async function freshStream(nc: NatsConnection): Promise<string> {
+  const name = `B${++streams}`;
+  await addStream(nc, name, [`b${streams}.events`]);
+  return `b${streams}.events`;
+}
+
+/** Raw publish() of N messages like the bridge's, WINDOW in flight; messages per second. */
+async function rawRate(nc: NatsConnection): Promise<number> {
+  const subject = await freshStream(nc);
+  const js = jetstream(nc, { timeout: 5_000 });
+  const body = new TextEncoder().encode(JSON.stringify(PAYLOAD));
+  let next = 0;
+  const started = performance.now();
+  const lane = async () => {
+    while (next < N) {
+      const offset = ++next;
+      const h = headers();
+      h.set("Honker-Offset", String(offset));
+      h.set("Honker-Source", "raw:orders");
+      h.set("Honker-Created-At", "0");
+      await js.publish(subject, body, { msgID: `raw:orders:${offset}`, headers: h });
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, lane));
+  return N / ((performance.now() - started) / 1000);
+}
+
+/** The bridge draining a backlog of N events, WINDOW in flight; events per second. */
+async function bridgeRate(nc: NatsConnection): Promise<number> {
+  const subject = await freshStream(nc);
+  const db = await open(tempDbPath());
+  try {
+    const orders = db.stream("orders");
+    for (let done = 0; done < N; done += 1000) {
+      orders.publishMany(Array.from({ length: Math.min(1000, N - done) }, () => PAYLOAD));
+    }
+    const bridge = natsBridge(db, nc, { topic: "orders", subject, windowSize: WINDOW });
+    const stop = new AbortController();
+    const started = performance.now();
+    const running = bridge.run({ signal: stop.signal });
+    // stats() counts the lag in SQL: poll it sparingly, it shares the bridge's thread.
+    while (bridge.stats().published < N) await new Promise((r) => setTimeout(r, 20));
+    const elapsedS = (performance.now() - started) / 1000;
+    stop.abort();
+    await running;
+    return N / elapsedS;
+  } finally {
+    db.close();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Commit on file A → event in file B, through two processes; the sorted latencies in ms. */
+async function latencies(cluster: NatsCluster, nc: NatsConnection): Promise<number[]> {
+  const subject = await freshStream(nc);
+  const stream = `B${streams}`;
+  const [pathA, pathB] = [tempDbPath(), tempDbPath()];
+  const a = await open(pathA);
+  const b = await open(pathB);
+  const servers = cluster.servers.join(",");
+  const peers = [
+    spawnScript(PEER, ["bridge", pathA, servers, "orders", subject, "2"]),
+    spawnScript(PEER, ["inbox", pathB, servers, stream, "host-b", "copy"]),
+  ];
+  try {
+    await Promise.all(peers.map((p) => new LineReader(p).waitFor(/^ready$/, 30_000)));
+    const out = a.stream<{ i: number; atMs: number }>("orders");
+    const copy = b.stream<{ i: number; atMs: number }>("copy");
+    // Warm up: the bridge has taken its lock and reconciled, the inbox made its consumer.
+    out.publish({ i: -1, atMs: 0 });
+    const [warm] = await copy.waitForEvents(0, { timeoutMs: 30_000 });
+    if (warm === undefined) throw new Error("Cannot measure latency: nothing arrived in 30 s");
+    const seen: number[] = [];
+    const watching = (async () => {
+      let offset = warm.offset;
+      while (seen.length < LATENCY_EVENTS) {
+        const events = await copy.waitForEvents(offset, { timeoutMs: 30_000 });
+        if (events.length === 0) throw new Error("Cannot measure latency: no event in 30 s");
+        const now = performance.timeOrigin + performance.now();
+        for (const event of events) {
+          seen.push(now - event.payload.atMs);
+          offset = event.offset;
+        }
+      }
+    })();
+    for (let i = 0; i < LATENCY_EVENTS; i++) {
+      out.publish({ i, atMs: performance.timeOrigin + performance.now() });
+      await new Promise((r) => setTimeout(r, LATENCY_GAP_MS));
+    }
+    await watching;
+    return seen.sort((x, y) => x - y);
+  } finally {
+    for (const peer of peers) peer.stdin.end();
+    await Promise.all(
+      peers.map((p) => Promise.race([exited(p), new Promise((r) => setTimeout(r, 5_000))])),
+    );
+    for (const peer of peers) if (peer.exitCode === null) peer.kill("SIGKILL");
+    a.close();
+    b.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const skipReason = natsSkipReason();
+  if (skipReason) {
+    console.log(`nats_bridge_bench skipped: ${skipReason}`);
+    return;
+  }
+  const cluster = await startCluster();
+  const nc = await cluster.connect();
+  try {
+    console.log(
+      `nats_bridge_bench on ${runtimeKey()}: 3-node nats-server cluster, streams of 3 replicas, ` +
+        `${N} events, window ${WINDOW}${quick ? " (--quick)" : ""}`,
+    );
+    const raw: number[] = [];
+    const bridged: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      raw.push(await rawRate(nc));
+      bridged.push(await bridgeRate(nc));
+    }
+    const best = (xs: number[]) => Math.max(...xs);
+    const ratio = best(bridged) / best(raw);
+    const f = (n: number) => n.toFixed(0).padStart(10);
+    console.log(`\n${"publish rate (msg/s)".padEnd(30)}${"best".padStart(10)}  rounds`);
+    console.log(
+      `${"raw @nats-io/jetstream".padEnd(30)}${f(best(raw))}  ${
+        raw.map((x) => x.toFixed(0)).join(", ")
+      }`,
+    );
+    console.log(
+      `${"honker-ts bridge".padEnd(30)}${f(best(bridged))}  ${
+        bridged.map((x) => x.toFixed(0)).join(", ")
+      }`,
+    );
+    console.log(
+      `bridge / raw: ${ratio.toFixed(2)}× ${
+        ratio >= 0.8 ? "(target ≥ 0.8 met)" : "(target ≥ 0.8 NOT met)"
+      }`,
+    );
+    const sorted = await latencies(cluster, nc);
+    console.log(
+      `\ncommit on file A → event in file B (bridge and inbox in two processes, ${sorted.length} ` +
+        `events ${LATENCY_GAP_MS} ms apart): p50 ${percentile(sorted, 50).toFixed(1)} ms, ` +
+        `p99 ${percentile(sorted, 99).toFixed(1)} ms`,
+    );
+  } finally {
+    await nc.close();
+    await cluster.stop();
+  }
+}
+
+await main();

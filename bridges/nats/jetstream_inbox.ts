@@ -1,0 +1,279 @@
+/**
+ * JetStream → inbox: a durable pull consumer whose messages are applied to the file exactly once.
+ * The messages that arrive together are applied in one SQLite transaction, each with its inbox
+ * record (`applyOnce`), and acknowledged to JetStream only after the commit: a redelivery, a
+ * reordering, or an acknowledgement JetStream lost track of finds the record and changes nothing.
+ *
+ * @module
+ */
+
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { NatsConnectionLike } from "./connection.ts";
+import { natsConnection } from "./connection.ts";
+import type { Database, Transaction } from "../../mod.ts";
+import { DatabaseClosedError } from "../../mod.ts";
+import { requireCount, requireName, requireOptions } from "../../core/db/validate.ts";
+import { applyOnce, ensureInbox } from "../inbox.ts";
+import { RateMeter } from "../rate.ts";
+import { retryUntilDone } from "../retry.ts";
+import { OFFSET_HEADER, SOURCE_HEADER } from "./jetstream_sink.ts";
+
+/** One message as the inbox hands it to `apply`. */
+export interface InboxMessage {
+  /** Its id: the publisher's `Nats-Msg-Id`, else `<stream>:<stream sequence>`. */
+  id: string;
+  /** Its source: the `Honker-Source` header, else the stream's name. */
+  source: string;
+  /** Its offset in its source: the `Honker-Offset` header, else the stream sequence. */
+  offset: number;
+  /** The subject it was published on. */
+  subject: string;
+  /** The payload parsed as JSON (a bridge's event payload). */
+  payload: unknown;
+  /** The message's headers, by name (first value of each). */
+  headers: Record<string, string>;
+}
+
+/** Options for `JetStreamInbox`. */
+export interface JetStreamInboxOptions {
+  /** The JetStream stream to consume. */
+  stream: string;
+  /** The durable consumer's name; created (explicit acks) when it does not exist. */
+  consumer: string;
+  /** Applies one message inside the inbox's transaction: write through `{ tx }` only. */
+  apply: (message: InboxMessage, tx: Transaction) => void;
+  /** Only these subjects, when the consumer is created (default: the whole stream). */
+  filterSubject?: string;
+  /** Messages pulled at once, applied in one transaction (default 256). */
+  batchSize?: number;
+  /**
+   * Milliseconds JetStream waits for an acknowledgement before delivering a message again, when
+   * the consumer is created (default 30 000).
+   */
+  ackWaitMs?: number;
+  /** Called with each failure before it is retried. */
+  onError?: (error: unknown) => void;
+}
+
+const OPTION_KEYS: readonly (keyof JetStreamInboxOptions)[] = [
+  "stream",
+  "consumer",
+  "apply",
+  "filterSubject",
+  "batchSize",
+  "ackWaitMs",
+  "onError",
+];
+
+/** What `JetStreamInbox.stats()` reports. */
+export interface InboxStats {
+  /** Messages applied by this inbox since it was made. */
+  applied: number;
+  /** Messages delivered again and skipped, already applied. */
+  duplicates: number;
+  /** Messages applied per second over the last five seconds. */
+  appliedPerS: number;
+  /** The last failure's message, if any. */
+  lastError: string | undefined;
+}
+
+const decoder = new TextDecoder();
+
+function toInboxMessage(stream: string, m: JsMsg): InboxMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of m.headers ?? []) headers[name] = values[0];
+  const offset = Number(m.headers?.get(OFFSET_HEADER) || m.seq);
+  return {
+    id: m.headers?.get("Nats-Msg-Id") || `${stream}:${m.seq}`,
+    source: m.headers?.get(SOURCE_HEADER) || stream,
+    offset: Number.isSafeInteger(offset) ? offset : m.seq,
+    subject: m.subject,
+    payload: m.data.length === 0 ? null : JSON.parse(decoder.decode(m.data)),
+    headers,
+  };
+}
+
+/**
+ * Consumes a JetStream stream into the file, each message applied exactly once.
+ *
+ * @example Events from host A into a local stream on host B
+ * ```ts ignore
+ * const inbox = new JetStreamInbox(db, nc, {
+ *   stream: "ORDERS",
+ *   consumer: "host-b",
+ *   apply: (message, tx) => db.stream("orders").publish(message.payload, { tx }),
+ * });
+ * await inbox.run({ signal });
+ * ```
+ */
+export class JetStreamInbox {
+  #db: Database;
+  #nc: NatsConnection;
+  #js: JetStreamClient;
+  #opts: Required<Omit<JetStreamInboxOptions, "filterSubject" | "onError">> & {
+    filterSubject: string | undefined;
+    onError: ((error: unknown) => void) | undefined;
+  };
+  #rate = new RateMeter();
+  #duplicates = 0;
+  #lastError: string | undefined;
+
+  /** Checks the options; nothing is written or consumed until `run()`. */
+  constructor(db: Database, connection: NatsConnectionLike, options: JetStreamInboxOptions) {
+    const action = "make a JetStream inbox";
+    const opts = requireOptions(options, action, OPTION_KEYS);
+    requireName(opts.stream, "stream", action);
+    requireName(opts.consumer, "consumer", action);
+    if (typeof opts.apply !== "function") {
+      throw new TypeError(`Cannot ${action}: apply must be a function`);
+    }
+    if (opts.filterSubject !== undefined) requireName(opts.filterSubject, "filterSubject", action);
+    this.#opts = {
+      stream: opts.stream,
+      consumer: opts.consumer,
+      apply: opts.apply,
+      filterSubject: opts.filterSubject,
+      batchSize: requireCount(opts.batchSize ?? 256, "batchSize", action),
+      ackWaitMs: requireCount(opts.ackWaitMs ?? 30_000, "ackWaitMs", action),
+      onError: opts.onError,
+    };
+    this.#db = db;
+    this.#nc = natsConnection(connection);
+    this.#js = jetstream(this.#nc);
+  }
+
+  /**
+   * Consumes until `signal` aborts or the database closes, retrying every failure.
+   *
+   * @example Stop on shutdown
+   * ```ts ignore
+   * const stop = new AbortController();
+   * const running = inbox.run({ signal: stop.signal });
+   * stop.abort();
+   * await running;
+   * ```
+   */
+  async run(options?: { signal?: AbortSignal }): Promise<void> {
+    const opts = requireOptions(options, "run a JetStream inbox", ["signal"]);
+    const signal = opts.signal ?? new AbortController().signal;
+    ensureInbox(this.#db);
+    const ready = await retryUntilDone(
+      () => this.#ensureConsumer(),
+      signal,
+      (e) => this.#failed(e),
+    );
+    if (ready === undefined) return;
+    while (!signal.aborted && !this.#db.closed) {
+      const done = await retryUntilDone(
+        () => this.#consume(signal),
+        signal,
+        (e) => this.#failed(e),
+      );
+      if (done === undefined) return;
+    }
+  }
+
+  /**
+   * What the inbox has applied.
+   *
+   * @example Watch duplicates
+   * ```ts ignore
+   * const { applied, duplicates } = inbox.stats();
+   * ```
+   */
+  stats(): InboxStats {
+    return {
+      applied: this.#rate.count,
+      duplicates: this.#duplicates,
+      appliedPerS: this.#rate.perS(),
+      lastError: this.#lastError,
+    };
+  }
+
+  #failed(error: unknown): void {
+    this.#lastError = error instanceof Error ? error.message : String(error);
+    this.#opts.onError?.(error);
+  }
+
+  async #ensureConsumer(): Promise<true> {
+    const jsm = await jetstreamManager(this.#nc);
+    try {
+      await jsm.consumers.info(this.#opts.stream, this.#opts.consumer);
+    } catch {
+      await jsm.consumers.add(this.#opts.stream, {
+        durable_name: this.#opts.consumer,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: this.#opts.ackWaitMs * 1_000_000,
+        ...(this.#opts.filterSubject ? { filter_subject: this.#opts.filterSubject } : {}),
+      });
+    }
+    return true;
+  }
+
+  /**
+   * Consumes until the subscription ends (abort, or a failure the caller retries). The messages
+   * that arrive in one turn of the event loop are applied together, in the next macrotask: at
+   * once when they come one by one, in batches under load.
+   */
+  async #consume(signal: AbortSignal): Promise<true> {
+    const consumer = await this.#js.consumers.get(this.#opts.stream, this.#opts.consumer);
+    const messages = await consumer.consume({ max_messages: this.#opts.batchSize });
+    const abort = () => messages.stop();
+    signal.addEventListener("abort", abort, { once: true });
+    const batch: JsMsg[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      this.#applyAndAck(batch.splice(0));
+    };
+    try {
+      for await (const m of messages) {
+        batch.push(m);
+        if (batch.length >= this.#opts.batchSize) flush();
+        else timer ??= setTimeout(flush, 0);
+      }
+    } finally {
+      flush();
+      signal.removeEventListener("abort", abort);
+      messages.stop();
+    }
+    return true;
+  }
+
+  /** Applies a batch in one transaction, then acknowledges it; alone, one by one, on failure. */
+  #applyAndAck(batch: JsMsg[]): void {
+    if (batch.length === 0) return;
+    try {
+      this.#commit(batch);
+      for (const m of batch) m.ack();
+    } catch (error) {
+      if (error instanceof DatabaseClosedError) return;
+      this.#failed(error);
+      for (const m of batch) {
+        try {
+          this.#commit([m]);
+          m.ack();
+        } catch (single) {
+          this.#failed(single);
+          m.nak(1_000);
+        }
+      }
+    }
+  }
+
+  #commit(batch: JsMsg[]): void {
+    let applied = 0;
+    this.#db.transaction((tx) => {
+      for (const m of batch) {
+        const message = toInboxMessage(this.#opts.stream, m);
+        if (applyOnce(tx, message, () => this.#opts.apply(message, tx))) applied++;
+      }
+    });
+    this.#rate.add(applied);
+    this.#duplicates += batch.length - applied;
+  }
+}

@@ -1,0 +1,156 @@
+// The bridges' file-side machinery on every driver, with no NATS: the outbox bridge over a Sink
+// that fails and stalls (every retry reuses the event's id; the saved position never passes an
+// event still unacknowledged), the file's stable id, the inbox's apply-once record, and the
+// acknowledged-prefix window.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { fromDriver } from "../mod.ts";
+import {
+  applyOnce,
+  ensureInbox,
+  fileId,
+  inboxSources,
+  OutboxBridge,
+  resetFileId,
+} from "../bridges/nats/mod.ts";
+import type { Sink, SinkMessage } from "../bridges/nats/mod.ts";
+import { AckWindow } from "../bridges/ack_window.ts";
+import { driverMatrix } from "./_drivers.ts";
+import { withDb } from "./_db.ts";
+import { eventually } from "./_helpers.ts";
+
+/** A sink that fails the first two tries of every 10th offset and can hold one offset back. */
+class FlakySink implements Sink {
+  readonly name = "flaky";
+  readonly attempts = new Map<number, string[]>();
+  readonly stored = new Map<number, SinkMessage>();
+  held: number | undefined;
+  #release: (() => void) | undefined;
+
+  async publish(message: SinkMessage): Promise<void> {
+    const tries = this.attempts.get(message.offset) ?? [];
+    tries.push(message.id);
+    this.attempts.set(message.offset, tries);
+    if (message.offset % 10 === 0 && tries.length <= 2) throw new Error("no responders");
+    if (message.offset === this.held) {
+      await new Promise<void>((resolve) => (this.#release = resolve));
+    }
+    this.stored.set(message.offset, message);
+  }
+
+  release(): void {
+    this.held = undefined;
+    this.#release?.();
+  }
+
+  heldOffsets(): Promise<number[]> {
+    return Promise.resolve([...this.stored.keys()]);
+  }
+}
+
+for (const entry of driverMatrix()) {
+  describe(`bridges on ${entry.id}`, { skip: entry.skip }, () => {
+    it(
+      "retries with the same id and saves no position past an unacknowledged event",
+      withDb(entry, async (db) => {
+        const offsets = db.stream("orders").publishMany(
+          Array.from({ length: 60 }, (_, i) => ({ i })),
+        );
+        const sink = new FlakySink();
+        sink.held = offsets[25];
+        const bridge = new OutboxBridge(db, "orders", sink, { windowSize: 8 });
+        const stop = new AbortController();
+        const running = bridge.run({ signal: stop.signal });
+        try {
+          await eventually(
+            () => offsets.slice(0, 25).every((offset) => sink.stored.has(offset)),
+            10_000,
+            "the events before the held one, retried until stored",
+          );
+          await eventually(() => sink.stored.size >= 40, 10_000, "publishes past the held one");
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          assert.ok(bridge.stats().position < offsets[25], "the position passed a held event");
+          assert.ok(
+            bridge.stats().position >= offsets[24],
+            "the acknowledged prefix was not saved",
+          );
+          sink.release();
+          await eventually(() => bridge.stats().lag === 0, 10_000, "caught up");
+        } finally {
+          stop.abort();
+          await running;
+        }
+        const id = fileId(db);
+        for (const offset of offsets) {
+          const tries = sink.attempts.get(offset)!;
+          assert.deepEqual(new Set(tries), new Set([`${id}:orders:${offset}`]), `offset ${offset}`);
+        }
+        assert.equal(sink.attempts.get(offsets.find((o) => o % 10 === 0)!)!.length, 3);
+        assert.equal(bridge.stats().position, offsets.at(-1));
+        assert.ok(bridge.stats().retries >= 12);
+        assert.deepEqual(JSON.parse(sink.stored.get(offsets[3])!.payload), { i: 3 });
+      }),
+    );
+
+    it(
+      "gives the file one id for good, another file another, and a new one on resetFileId()",
+      withDb(entry, async (db, path) => {
+        const id = fileId(db);
+        assert.match(id, /^[0-9a-f-]{36}$/);
+        const again = fromDriver(await entry.open(path));
+        try {
+          assert.equal(fileId(again), id);
+          const renewed = resetFileId(again);
+          assert.notEqual(renewed, id);
+          assert.equal(fileId(db), renewed);
+        } finally {
+          again.close();
+          again.driver.close();
+        }
+      }),
+    );
+
+    it(
+      "applies a message once per id, and rolls the record back with a failed apply",
+      withDb(entry, (db) => {
+        ensureInbox(db);
+        const copy = db.stream("copy");
+        const deliver = (id: string, offset: number, fail = false) =>
+          db.transaction((tx) =>
+            applyOnce(tx, { id, source: "a:orders", offset }, () => {
+              copy.publish({ id }, { tx });
+              if (fail) throw new Error("handler failed");
+            })
+          );
+        assert.equal(deliver("a:orders:5", 5), true);
+        assert.equal(deliver("a:orders:5", 5), false);
+        assert.equal(deliver("a:orders:3", 3), true); // late, not a duplicate
+        assert.throws(() => deliver("a:orders:9", 9, true), /handler failed/);
+        assert.equal(deliver("a:orders:9", 9), true);
+        assert.deepEqual(copy.readSince(0, 10).map((e) => (e.payload as { id: string }).id), [
+          "a:orders:5",
+          "a:orders:3",
+          "a:orders:9",
+        ]);
+        assert.deepEqual(inboxSources(db), [{ source: "a:orders", offset: 9, applied: 3 }]);
+      }),
+    );
+  });
+}
+
+describe("AckWindow", () => {
+  it("moves the position only over an acknowledged prefix, whatever the order of acks", () => {
+    const window = new AckWindow(10);
+    for (const offset of [12, 15, 16, 20]) window.add(offset);
+    window.ack(16);
+    window.ack(20);
+    assert.equal(window.position, 10);
+    assert.equal(window.inFlight, 2);
+    window.ack(12);
+    assert.equal(window.position, 12);
+    window.ack(15);
+    assert.equal(window.position, 20);
+    assert.equal(window.inFlight, 0);
+  });
+});
