@@ -343,7 +343,12 @@ for (const entry of driverMatrix()) {
           LOCK,
         ]);
         await until(() => countRows(a, "_honker_dead") === 0, "a round after the lock lapsed");
-        assert.equal(rounds().length, before + 1);
+        // At least that round; on a loaded machine the next interval's may have run too, before
+        // `until` looked again. At most one per interval is checked on the seconds below.
+        const after = rounds();
+        assert.ok(after.length >= before + 1, "no round after the lock lapsed");
+        const laterSeconds = after.slice(before).map((round) => round.at);
+        assert.deepEqual(laterSeconds, [...new Set(laterSeconds)], "two rounds in one interval");
       } finally {
         for (const stop of stops) await stop();
         a.closeAll();
