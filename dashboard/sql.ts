@@ -1,0 +1,142 @@
+/**
+ * The dashboard's SQL: plain reads of honker's tables (and honker-ts's own where present), so
+ * that they run on a read-only connection to a file written by any honker binding. Every value
+ * is a bound parameter. Counts read a partial index range each (`EXPLAIN QUERY PLAN` is checked
+ * by `bench/dashboard_bench.ts`); a count that could read a whole big table is capped, and the
+ * page says it is an estimate.
+ *
+ * @module
+ */
+
+/** honker's and honker-ts's tables present in the file. */
+export const TABLES = `SELECT name FROM sqlite_master
+  WHERE type = 'table' AND name LIKE '\\_honker%' ESCAPE '\\'`;
+
+/** SQLite's clock. */
+export const NOW = "SELECT unixepoch() AS now";
+
+/**
+ * The next queue name after a given one with live jobs (a skip-scan of the claim index, one
+ * seek per queue, however many jobs each has). Params: after ('' for the first).
+ */
+export const LIVE_QUEUE_NEXT = `SELECT min(queue) AS queue FROM _honker_live
+  WHERE queue > ? AND state IN ('pending', 'processing')`;
+
+/** Pending jobs of a queue due now, and the oldest due time. Params: queue, now. */
+export const QUEUE_PENDING_COUNT = `SELECT count(*) AS n, min(run_at) AS oldest FROM _honker_live
+  WHERE queue = ? AND state = 'pending' AND run_at <= ?`;
+
+/** Pending jobs of a queue due later. Params: queue, now. */
+export const QUEUE_SCHEDULED_COUNT = `SELECT count(*) AS n FROM _honker_live
+  WHERE queue = ? AND state = 'pending' AND run_at > ?`;
+
+/** Claimed jobs of a queue. Params: queue. */
+export const QUEUE_PROCESSING_COUNT = `SELECT count(*) AS n FROM _honker_live
+  WHERE queue = ? AND state = 'processing'`;
+
+/**
+ * Dead jobs per queue, and those that died since a moment (honker has no index on the dead
+ * letters' queue: one scan of the dead letters for every queue at once). Params: since.
+ */
+export const DEAD_COUNTS = `SELECT queue, count(*) AS dead, sum(died_at >= ?) AS recent
+  FROM _honker_dead GROUP BY queue`;
+
+/** Whether queues are paused (honker-ts's `_honker_ts_queues`). */
+export const QUEUES_PAUSED = "SELECT queue FROM _honker_ts_queues WHERE paused <> 0";
+
+/**
+ * Job events per queue and type since a moment (honker-ts's `_honker_ts_job_events`), for
+ * throughput and failure rate. Params: since.
+ */
+export const JOB_EVENT_RATES = `SELECT queue, type, count(*) AS n FROM _honker_ts_job_events
+  WHERE created_at >= ? GROUP BY queue, type`;
+
+const LIVE_COLUMNS = "id, queue, payload, state, priority, run_at, worker_id, " +
+  "claim_expires_at, attempts, max_attempts, created_at, expires_at, " +
+  "NULL AS last_error, NULL AS died_at";
+const DEAD_COLUMNS = "id, queue, payload, 'dead' AS state, priority, run_at, " +
+  "NULL AS worker_id, NULL AS claim_expires_at, attempts, max_attempts, created_at, " +
+  "NULL AS expires_at, last_error, died_at";
+
+/** A page of a queue's jobs per listed state, in the order a worker meets them. */
+export const JOB_PAGE: Readonly<Record<"pending" | "scheduled" | "processing" | "dead", string>> = {
+  /** Params: queue, now, limit, offset. */
+  pending: `SELECT ${LIVE_COLUMNS} FROM _honker_live
+      WHERE queue = ? AND state = 'pending' AND run_at <= ?
+      ORDER BY run_at, id LIMIT ? OFFSET ?`,
+  /** Params: queue, now, limit, offset. */
+  scheduled: `SELECT ${LIVE_COLUMNS} FROM _honker_live
+      WHERE queue = ? AND state = 'pending' AND run_at > ?
+      ORDER BY run_at, id LIMIT ? OFFSET ?`,
+  /** Params: queue, limit, offset. */
+  processing: `SELECT ${LIVE_COLUMNS} FROM _honker_live
+      WHERE queue = ? AND state = 'processing'
+      ORDER BY claim_expires_at, id LIMIT ? OFFSET ?`,
+  /** Params: queue, limit, offset. */
+  dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ?
+      ORDER BY died_at DESC, id DESC LIMIT ? OFFSET ?`,
+};
+
+/** Dead letters of every queue, latest death first. Params: limit, offset. */
+export const DEAD_PAGE_ALL = `SELECT ${DEAD_COLUMNS} FROM _honker_dead
+  ORDER BY died_at DESC, id DESC LIMIT ? OFFSET ?`;
+
+/** A live job by id. Params: id. */
+export const LIVE_BY_ID = `SELECT ${LIVE_COLUMNS} FROM _honker_live WHERE id = ?`;
+
+/** A dead job by id. Params: id. */
+export const DEAD_BY_ID = `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE id = ?`;
+
+/** A job's stored result. Params: job id. */
+export const RESULT_BY_JOB =
+  "SELECT value, created_at, expires_at FROM _honker_results WHERE job_id = ?";
+
+/** A job's events, oldest first. Params: job id, limit. */
+export const JOB_EVENTS_OF = `SELECT id, type, data, attempt, created_at
+  FROM _honker_ts_job_events WHERE job_id = ? ORDER BY id LIMIT ?`;
+
+/** The next stream topic after a given one (a skip-scan of the topic index). Params: after. */
+export const STREAM_TOPIC_NEXT = "SELECT min(topic) AS topic FROM _honker_stream WHERE topic > ?";
+
+/** A topic's first and last stored offsets. Params: topic. */
+export const STREAM_RANGE = `SELECT min(offset) AS first, max(offset) AS last
+  FROM _honker_stream WHERE topic = ?`;
+
+/** Every consumer. */
+export const STREAM_CONSUMERS_ALL = `SELECT topic, name, offset FROM _honker_stream_consumers
+  ORDER BY topic, name`;
+
+/** Events of a topic after an offset, counted up to a cap. Params: topic, offset, cap. */
+export const STREAM_COUNT_AFTER = `SELECT count(*) AS n FROM (SELECT 1 FROM _honker_stream
+  WHERE topic = ? AND offset > ? LIMIT ?)`;
+
+/** A topic's newest events, newest first. Params: topic, before offset, limit. */
+export const STREAM_RECENT = `SELECT offset, key, payload, created_at FROM _honker_stream
+  WHERE topic = ? AND offset < ? ORDER BY offset DESC LIMIT ?`;
+
+/** `*`, so that a file from before honker's `enabled`/`max_attempts` migration reads too. */
+export const SCHEDULES = "SELECT * FROM _honker_scheduler_tasks ORDER BY name";
+
+/** honker-ts's own schedules that honker's table does not also name. */
+export const SCHEDULES_TS = `SELECT * FROM _honker_ts_scheduler_tasks
+  WHERE name NOT IN (SELECT name FROM _honker_scheduler_tasks) ORDER BY name`;
+
+/** Locks held (not yet expired). Params: now. */
+export const LOCKS_HELD = `SELECT name, owner, expires_at FROM _honker_locks
+  WHERE expires_at > ? ORDER BY name`;
+
+/** Channels seen in the notifications (a skip-scan of the channel index). Params: after. */
+export const CHANNEL_NEXT =
+  "SELECT min(channel) AS channel FROM _honker_notifications WHERE channel > ?";
+
+/** A channel's newest id, or 0. Params: channel. */
+export const CHANNEL_LAST_ID = `SELECT coalesce(max(id), 0) AS id FROM _honker_notifications
+  WHERE channel = ?`;
+
+/** A channel's notifications after an id, oldest first. Params: channel, id, limit. */
+export const CHANNEL_AFTER = `SELECT id, payload, created_at FROM _honker_notifications
+  WHERE channel = ? AND id > ? ORDER BY id LIMIT ?`;
+
+/** A channel's latest notifications, newest first. Params: channel, limit. */
+export const CHANNEL_RECENT = `SELECT id, payload, created_at FROM _honker_notifications
+  WHERE channel = ? ORDER BY id DESC LIMIT ?`;
