@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Database } from "../core/database.ts";
+import { Database } from "../mod.ts";
 import { requireOptions } from "../core/db/validate.ts";
 import { ACTIONS } from "./actions.ts";
 import { sessionCookie, sessionOf, Sessions } from "./csrf.ts";

@@ -8,8 +8,7 @@
  */
 
 import { existsSync, statSync } from "node:fs";
-import type { SqliteDriver } from "../core/db/driver.ts";
-import type { WatchOptions } from "../core/database_options.ts";
+import type { SqliteDriver, WatchOptions } from "../mod.ts";
 import { requireOptions } from "../core/db/validate.ts";
 import { changeHints, Waker } from "../core/wait/waker.ts";
 import { runtimeKey } from "../platform/runtime.ts";
