@@ -1,0 +1,328 @@
+// The dashboard's handler (issue #20) without a browser: pages show what the file holds, every
+// payload and error is text, actions need actions: true, a Database from open() and the
+// session's CSRF token, a read-only view never changes the file, and /live streams a commit
+// from another connection. Every driver of the matrix; the browser tests are
+// tests/dashboard_browser_test.ts.
+
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, statSync } from "node:fs";
+import { open } from "../mod.ts";
+import type { Database } from "../mod.ts";
+import { dashboard, openReadOnly } from "../dashboard/mod.ts";
+import { driverMatrix } from "./_drivers.ts";
+import { withDb } from "./_db.ts";
+import { removeTempDirs, tempDbPath } from "./_helpers.ts";
+import { Client, outcome, overviewCount, SseReader } from "./_dashboard.ts";
+
+after(removeTempDirs);
+
+const XSS = "<script>alert(1)</script>";
+
+/** Two queues with jobs in every state, a stream with a consumer, a notification. */
+function seed(db: Database): { deadId: number; xssId: number } {
+  const emails = db.queue("emails", { maxAttempts: 1 });
+  emails.enqueueMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  const xssId = emails.enqueue({ html: XSS });
+  emails.enqueue({ later: true }, { delayS: 3600 });
+  const failed = emails.claimOne("w1")!;
+  failed.fail(`boom ${XSS}`);
+  emails.claimOne("w1");
+  db.queue("thumbnails").enqueue({ id: 1 });
+  const orders = db.stream("orders");
+  for (let i = 0; i < 5; i++) orders.publish({ i });
+  orders.saveOffset("billing", 2);
+  return { deadId: failed.id, xssId };
+}
+
+describe("dashboard() options", () => {
+  it("refuses unknown options, a bad basePath, and actions on a read-only view", async () => {
+    const path = tempDbPath();
+    const db = await open(path);
+    try {
+      assert.throws(
+        () => dashboard(db, { action: true } as never),
+        /Cannot create the dashboard: unknown option "action"/,
+      );
+      assert.throws(() => dashboard(db, { basePath: "admin" }), TypeError);
+      assert.throws(() => dashboard(db, { actions: "yes" as never }), /actions must be a boolean/);
+      const view = await openReadOnly(path);
+      try {
+        assert.throws(
+          () => dashboard(view, { actions: true }),
+          /actions need a Database from open\(\)/,
+        );
+      } finally {
+        view.close();
+      }
+      await assert.rejects(openReadOnly(`${path}.missing`), /no such file/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+for (const entry of driverMatrix()) {
+  describe(`dashboard on ${entry.id}`, { skip: entry.skip }, () => {
+    it(
+      "the overview's counts match queue.stats() and the dead letters",
+      withDb(entry, async (db) => {
+        seed(db);
+        const { status, html } = await new Client(dashboard(db)).page("/");
+        assert.equal(status, 200);
+        for (const name of ["emails", "thumbnails"]) {
+          const stats = db.queue(name).stats();
+          for (const state of ["pending", "scheduled", "processing", "dead"] as const) {
+            assert.equal(overviewCount(html, name, state), stats[state], `${name} ${state}`);
+          }
+        }
+        assert.match(html, /billing<\/span> at 2, lag 3/);
+      }),
+    );
+
+    it(
+      "a payload and an error holding <script> are shown as text, never as markup",
+      withDb(entry, async (db) => {
+        const { deadId, xssId } = seed(db);
+        const client = new Client(dashboard(db));
+        for (
+          const path of [
+            `/queues/emails/jobs/${xssId}`,
+            `/queues/emails/jobs/${deadId}`,
+            "/queues/emails",
+            "/queues/emails?state=dead",
+            "/dead",
+          ]
+        ) {
+          const { status, html } = await client.page(path);
+          assert.equal(status, 200, path);
+          assert.doesNotMatch(html, /<script>alert\(1\)<\/script>/, path);
+        }
+        const job = await client.page(`/queues/emails/jobs/${xssId}`);
+        assert.match(job.html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+        const dead = await client.page(`/queues/emails/jobs/${deadId}`);
+        assert.match(dead.html, /boom &lt;script&gt;/);
+      }),
+    );
+
+    it(
+      "requeue and purge work with the session's token and are refused without it",
+      withDb(entry, async (db) => {
+        const { deadId } = seed(db);
+        db.queue("emails").claimOne("w2")!.fail("second");
+        const client = new Client(dashboard(db, { actions: true }));
+        const token = await client.token("/queues/emails?state=dead");
+        assert.match(token, /^[0-9a-f]{64}$/);
+        const back = "/queues/emails?state=dead";
+        // Without a token, with a wrong one, from another origin, or without the session cookie.
+        assert.equal(
+          (await client.post("/actions/requeue", { id: String(deadId), back })).status,
+          403,
+        );
+        assert.equal(
+          (await client.post("/actions/requeue", { id: String(deadId), csrf: "0".repeat(64) }))
+            .status,
+          403,
+        );
+        const foreign = await client.request("/actions/requeue", {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            origin: "http://evil.example",
+          },
+          body: new URLSearchParams({ id: String(deadId), csrf: token }).toString(),
+        });
+        assert.equal(foreign.status, 403);
+        const stranger = new Client(dashboard(db, { actions: true }));
+        assert.equal(
+          (await stranger.post("/actions/requeue", { id: String(deadId), csrf: token })).status,
+          403,
+        );
+        assert.equal(db.queue("emails").stats().dead, 2, "nothing changed while refused");
+
+        const requeued = await client.post("/actions/requeue", {
+          id: String(deadId),
+          csrf: token,
+          back,
+        });
+        assert.equal(requeued.status, 303);
+        assert.match(outcome(requeued).done ?? "", /^Requeued job #\d+ as #\d+$/);
+        assert.equal(db.queue("emails").stats().dead, 1);
+        // Purge needs the confirmation box ticked.
+        const unconfirmed = await client.post("/actions/purge", {
+          queue: "emails",
+          csrf: token,
+          back,
+        });
+        assert.match(outcome(unconfirmed).error ?? "", /^Cannot purge the dead letters of emails/);
+        assert.equal(db.queue("emails").stats().dead, 1);
+        const purged = await client.post("/actions/purge", {
+          queue: "emails",
+          csrf: token,
+          confirm: "yes",
+          back,
+        });
+        assert.equal(outcome(purged).done, "Purged 1 dead job of emails");
+        assert.equal(db.queue("emails").stats().dead, 0);
+      }),
+    );
+
+    it(
+      "pause, resume and remove a consumer through the pages' forms",
+      withDb(entry, async (db) => {
+        seed(db);
+        const client = new Client(dashboard(db, { actions: true }));
+        const csrf = await client.token("/queues/emails");
+        await client.post("/actions/queue-pause", { queue: "emails", csrf });
+        assert.equal(db.queue("emails").isPaused(), true);
+        assert.match(
+          (await client.page("/")).html,
+          /emails<\/a>\s*<span class="badge paused">paused/,
+        );
+        await client.post("/actions/queue-resume", { queue: "emails", csrf });
+        assert.equal(db.queue("emails").isPaused(), false);
+        await client.post("/actions/remove-consumer", {
+          topic: "orders",
+          consumer: "billing",
+          csrf,
+          confirm: "yes",
+        });
+        assert.deepEqual(db.stream("orders").consumers(), []);
+      }),
+    );
+
+    it(
+      "without actions: no forms, and every POST is refused",
+      withDb(entry, async (db) => {
+        const { deadId } = seed(db);
+        const client = new Client(dashboard(db));
+        const { html } = await client.page("/queues/emails?state=dead");
+        assert.doesNotMatch(html, /<form[^>]*method="post"/);
+        const response = await client.post("/actions/requeue", { id: String(deadId), csrf: "x" });
+        assert.equal(response.status, 403);
+        assert.equal(db.queue("emails").stats().dead, 1);
+      }),
+    );
+
+    it(
+      "/live streams a change when another connection commits",
+      withDb(entry, async (db, path) => {
+        seed(db);
+        const client = new Client(dashboard(db));
+        const response = await client.request("/live");
+        assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+        const live = new SseReader(response);
+        const other = await open(path);
+        try {
+          await live.until(/: connected/, 2000);
+          await live.settle(300); // whatever the watcher's start reports
+          other.queue("emails").enqueue({ from: "elsewhere" });
+          await live.until(/event: change/, 5000);
+        } finally {
+          await live.close();
+          other.close();
+        }
+      }),
+    );
+
+    it(
+      "/live?channel= streams each new notification of that channel as data",
+      withDb(entry, async (db, path) => {
+        const client = new Client(dashboard(db));
+        db.notify("orders", { old: true });
+        const live = new SseReader(await client.request("/live?channel=orders"));
+        const other = await open(path);
+        try {
+          await live.until(/: connected/, 2000);
+          other.notify("other", { no: true });
+          other.notify("orders", { html: XSS });
+          const text = await live.until(/event: notification\ndata: .*alert/, 5000);
+          assert.doesNotMatch(text, /old|"no"/);
+        } finally {
+          await live.close();
+          other.close();
+        }
+      }),
+    );
+  });
+}
+
+describe("dashboard mounting", () => {
+  it("serves under basePath only, links stay under it, and authorize() decides first", async () => {
+    const path = tempDbPath();
+    const db = await open(path);
+    try {
+      seed(db);
+      const asked: string[] = [];
+      const handler = dashboard(db, {
+        basePath: "/admin/queues/",
+        authorize: (request) => {
+          asked.push(new URL(request.url).pathname);
+          if (request.headers.get("x-user") === "admin") return true;
+          return request.headers.get("x-user") === "guest"
+            ? new Response("log in first", { status: 401 })
+            : false;
+        },
+      });
+      const admin = new Client(handler);
+      const get = (p: string, user: string) => admin.request(p, { headers: { "x-user": user } });
+      const page = await get("/admin/queues/", "admin");
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /href="\/admin\/queues\/queues\/emails"/);
+      assert.match(html, /data-base="\/admin\/queues"/);
+      assert.equal((await get("/admin/queues/queues/emails", "admin")).status, 200);
+      assert.equal((await get("/elsewhere", "admin")).status, 404);
+      assert.equal((await get("/admin/queues/", "nobody")).status, 403);
+      assert.equal((await get("/admin/queues/", "guest")).status, 401);
+      assert.equal((await get("/admin/queues/no/such/page", "admin")).status, 404);
+      assert.ok(asked.includes("/admin/queues/"));
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe("read-only view", () => {
+  it("never changes the file or its -wal, while pages are read and /live is open", async () => {
+    const path = tempDbPath();
+    const writer = await open(path);
+    const { deadId } = seed(writer);
+    writer.queue("emails").enqueue({ more: true }); // the -wal holds committed frames now
+    const files = () =>
+      [path, `${path}-wal`].map((file) => {
+        const stat = statSync(file);
+        return { file, mtimeMs: stat.mtimeMs, bytes: readFileSync(file).toString("base64") };
+      });
+    const before = files();
+    const view = await openReadOnly(path);
+    try {
+      const client = new Client(dashboard(view));
+      for (
+        const page of [
+          "/",
+          "/queues/emails",
+          `/queues/emails/jobs/${deadId}`,
+          "/dead",
+          "/streams/orders",
+          "/schedules",
+          "/notifications?channel=orders",
+        ]
+      ) {
+        assert.equal((await client.page(page)).status, 200, page);
+      }
+      const live = new SseReader(await client.request("/live"));
+      await live.until(/: connected/, 2000);
+      await live.close();
+      const refused = await client.post("/actions/requeue", { id: String(deadId), csrf: "x" });
+      assert.equal(refused.status, 403);
+    } finally {
+      view.close();
+    }
+    try {
+      assert.deepEqual(files(), before);
+    } finally {
+      writer.close();
+    }
+  });
+});
