@@ -191,7 +191,7 @@ export function actionForm(
   const confirm = options.confirm
     ? html`
       <label><input type="checkbox" name="confirm" value="yes" required id="${options
-        .id}-confirm"> sure</label>
+        .id}-confirm"> confirm</label>
     `
     : html``;
   return html`

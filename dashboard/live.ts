@@ -14,8 +14,8 @@ import { channelLastId, notificationsAfter } from "./reads.ts";
 
 /** The least time between two change events a page receives. */
 export const LIVE_MIN_INTERVAL_MS = 200;
-/** A comment line this often keeps proxies from closing an idle stream. */
-export const LIVE_KEEPALIVE_MS = 25_000;
+/** A comment line this often keeps an idle stream open (Bun.serve closes a connection idle for 10 s by default; proxies too). */
+export const LIVE_KEEPALIVE_MS = 8_000;
 /** After the change feed fails (the file replaced), wait this long before watching again. */
 const RESTART_MS = 1000;
 /** Notifications sent per read while a tail catches up. */
