@@ -12,6 +12,7 @@ import type { Page, PageContext } from "./layout.ts";
 import {
   channels,
   COUNT_CAP,
+  DEAD_SAMPLE,
   locksHeld,
   queueSummaries,
   RATE_WINDOW_S,
@@ -30,6 +31,19 @@ function failureRate(q: QueueSummary): string {
   return finished === 0 ? "0%" : `${((100 * q.deadRecent) / finished).toFixed(1)}%`;
 }
 
+function deadCell(ctx: PageContext, q: QueueSummary): Html {
+  if (q.dead === 0) return html`0`;
+  const link = html`<a href="${ctx.base}/queues/${segment(q.name)}?state=dead">${num(q.dead)}</a>`;
+  return q.deadEstimated
+    ? html`
+      <span
+        title="estimated: more than ${num(
+          DEAD_SAMPLE,
+        )} dead letters, scaled from the newest">≈</span>${link}
+    `
+    : link;
+}
+
 function queueRows(ctx: PageContext, queues: QueueSummary[]): Html {
   if (queues.length === 0) return html`<p class="muted">No queues in this file yet.</p>`;
   const minutes = RATE_WINDOW_S / 60;
@@ -44,11 +58,7 @@ function queueRows(ctx: PageContext, queues: QueueSummary[]): Html {
         <td class="n" data-count="pending">${num(q.pending)}</td>
         <td class="n" data-count="scheduled">${num(q.scheduled)}</td>
         <td class="n" data-count="processing">${num(q.processing)}</td>
-        <td class="n" data-count="dead">${q.dead === 0
-          ? "0"
-          : html`<a href="${ctx.base}/queues/${segment(q.name)}?state=dead">${
-            num(q.dead)
-          }</a>`}</td>
+        <td class="n" data-count="dead">${deadCell(ctx, q)}</td>
         <td class="n">${q.oldestPendingAgeS === null ? "—" : duration(q.oldestPendingAgeS)}</td>
         <td class="n">${q.completedRecent === null
           ? "—"

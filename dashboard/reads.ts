@@ -13,6 +13,11 @@ import * as SQL from "./sql.ts";
 export const RATE_WINDOW_S = 300;
 /** Lag above this many events is estimated from offsets instead of counted. */
 export const COUNT_CAP = 10_000;
+/**
+ * Above this many dead letters the overview's per-queue dead counts are estimated from the
+ * newest ones (honker has no index on the dead letters' queue: grouping them all reads them all).
+ */
+export const DEAD_SAMPLE = 50_000;
 
 type Row = Record<string, string | number | null>;
 
@@ -44,6 +49,8 @@ export interface QueueSummary {
   completedRecent: number | null;
   /** Jobs that died in the last RATE_WINDOW_S. */
   deadRecent: number;
+  /** True when `dead` and `deadRecent` are estimates (more than DEAD_SAMPLE dead letters). */
+  deadEstimated: boolean;
 }
 
 function skipScan(driver: SqliteDriver, sql: string, column: string): string[] {
@@ -65,7 +72,7 @@ function count(driver: SqliteDriver, sql: string, params: (string | number)[]): 
 function liveCounts(
   snap: Snapshot,
   queue: string,
-): Omit<QueueSummary, "name" | "dead" | "paused" | "completedRecent" | "deadRecent"> {
+): Pick<QueueSummary, "pending" | "scheduled" | "processing" | "oldestPendingAgeS"> {
   const { driver, now } = snap;
   const pending = count(driver, SQL.QUEUE_PENDING_COUNT, [queue, now]);
   return {
@@ -92,19 +99,39 @@ function completedRecent(snap: Snapshot): Map<string, number> | null {
   return out;
 }
 
+/**
+ * Dead letters per queue: exact up to DEAD_SAMPLE in all; above, the newest DEAD_SAMPLE ids'
+ * split by queue, scaled to the total (a b-tree count).
+ */
+function deadCounts(snap: Snapshot): { dead: Map<string, Row>; estimated: boolean } {
+  const dead = new Map<string, Row>();
+  const { driver, tables, now } = snap;
+  if (!tables.has("_honker_dead")) return { dead, estimated: false };
+  const capped = Number(count(driver, SQL.DEAD_TOTAL_CAPPED, [DEAD_SAMPLE + 1]).n ?? 0);
+  if (capped <= DEAD_SAMPLE) {
+    for (const row of driver.all<Row>(SQL.DEAD_COUNTS, [now - RATE_WINDOW_S])) {
+      dead.set(String(row.queue), row);
+    }
+    return { dead, estimated: false };
+  }
+  const scale = Number(count(driver, SQL.DEAD_TOTAL, []).n ?? 0) / DEAD_SAMPLE;
+  for (const row of driver.all<Row>(SQL.DEAD_COUNTS_SAMPLE, [now - RATE_WINDOW_S, DEAD_SAMPLE])) {
+    dead.set(String(row.queue), {
+      dead: Math.round(Number(row.dead) * scale),
+      recent: Math.round(Number(row.recent) * scale),
+    });
+  }
+  return { dead, estimated: true };
+}
+
 /** Every queue (with live jobs, dead jobs or a pause) and its counts, by name. */
 export function queueSummaries(snap: Snapshot): QueueSummary[] {
-  const { driver, tables, now } = snap;
+  const { driver, tables } = snap;
   const names = new Set(
     tables.has("_honker_live") ? skipScan(driver, SQL.LIVE_QUEUE_NEXT, "queue") : [],
   );
-  const dead = new Map<string, Row>();
-  if (tables.has("_honker_dead")) {
-    for (const row of driver.all<Row>(SQL.DEAD_COUNTS, [now - RATE_WINDOW_S])) {
-      dead.set(String(row.queue), row);
-      names.add(String(row.queue));
-    }
-  }
+  const { dead, estimated } = deadCounts(snap);
+  for (const name of dead.keys()) names.add(name);
   const paused = pausedQueues(snap);
   for (const name of paused) names.add(name);
   const completed = completedRecent(snap);
@@ -115,23 +142,29 @@ export function queueSummaries(snap: Snapshot): QueueSummary[] {
       : { pending: 0, scheduled: 0, processing: 0, oldestPendingAgeS: null }),
     dead: Number(dead.get(name)?.dead ?? 0),
     deadRecent: Number(dead.get(name)?.recent ?? 0),
+    deadEstimated: estimated,
     paused: paused.has(name),
     completedRecent: completed === null ? null : completed.get(name) ?? 0,
   }));
 }
 
-/** One queue's summary (zeros for a queue the file has never seen). */
+/** One queue's summary (zeros for a queue the file has never seen), reading that queue only. */
 export function queueSummary(snap: Snapshot, name: string): QueueSummary {
-  return queueSummaries(snap).find((q) => q.name === name) ?? {
+  const { driver, tables, now } = snap;
+  const dead = tables.has("_honker_dead")
+    ? count(driver, SQL.DEAD_COUNT_OF, [name, now - RATE_WINDOW_S])
+    : {};
+  const completed = completedRecent(snap);
+  return {
     name,
-    pending: 0,
-    scheduled: 0,
-    processing: 0,
-    dead: 0,
-    oldestPendingAgeS: null,
-    paused: false,
-    completedRecent: null,
-    deadRecent: 0,
+    ...(tables.has("_honker_live")
+      ? liveCounts(snap, name)
+      : { pending: 0, scheduled: 0, processing: 0, oldestPendingAgeS: null }),
+    dead: Number(dead.dead ?? 0),
+    deadRecent: Number(dead.recent ?? 0),
+    deadEstimated: false,
+    paused: pausedQueues(snap).has(name),
+    completedRecent: completed === null ? null : completed.get(name) ?? 0,
   };
 }
 

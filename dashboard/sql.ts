@@ -41,6 +41,23 @@ export const QUEUE_PROCESSING_COUNT = `SELECT count(*) AS n FROM _honker_live
 export const DEAD_COUNTS = `SELECT queue, count(*) AS dead, sum(died_at >= ?) AS recent
   FROM _honker_dead GROUP BY queue`;
 
+/** How many dead letters there are, counted up to a cap. Params: cap. */
+export const DEAD_TOTAL_CAPPED = "SELECT count(*) AS n FROM (SELECT 1 FROM _honker_dead LIMIT ?)";
+
+/** Every dead letter, counted (a b-tree count, no row read). */
+export const DEAD_TOTAL = "SELECT count(*) AS n FROM _honker_dead";
+
+/**
+ * Dead jobs per queue among the newest ids only: the sample an estimate scales up when there
+ * are too many dead letters to group them all. Params: since, sample size.
+ */
+export const DEAD_COUNTS_SAMPLE = `SELECT queue, count(*) AS dead, sum(died_at >= ?) AS recent
+  FROM (SELECT queue, died_at FROM _honker_dead ORDER BY id DESC LIMIT ?) GROUP BY queue`;
+
+/** Dead jobs of one queue, and those that died since a moment. Params: queue, since. */
+export const DEAD_COUNT_OF = `SELECT count(*) AS dead, sum(died_at >= ?2) AS recent
+  FROM _honker_dead WHERE queue = ?1`;
+
 /** Whether queues are paused (honker-ts's `_honker_ts_queues`). */
 export const QUEUES_PAUSED = "SELECT queue FROM _honker_ts_queues WHERE paused <> 0";
 
@@ -98,9 +115,14 @@ export const JOB_EVENTS_OF = `SELECT id, type, data, attempt, created_at
 /** The next stream topic after a given one (a skip-scan of the topic index). Params: after. */
 export const STREAM_TOPIC_NEXT = "SELECT min(topic) AS topic FROM _honker_stream WHERE topic > ?";
 
-/** A topic's first and last stored offsets. Params: topic. */
-export const STREAM_RANGE = `SELECT min(offset) AS first, max(offset) AS last
-  FROM _honker_stream WHERE topic = ?`;
+/**
+ * A topic's first and last stored offsets: two subqueries, so that each is one seek at an end
+ * of the topic's index range (`min()` and `max()` in one SELECT would read the whole range).
+ * Params: topic.
+ */
+export const STREAM_RANGE = `SELECT
+    (SELECT min(offset) FROM _honker_stream WHERE topic = ?1) AS first,
+    (SELECT max(offset) FROM _honker_stream WHERE topic = ?1) AS last`;
 
 /** Every consumer. */
 export const STREAM_CONSUMERS_ALL = `SELECT topic, name, offset FROM _honker_stream_consumers
