@@ -152,7 +152,7 @@ export function queueSummaries(snap: Snapshot): QueueSummary[] {
 export function queueSummary(snap: Snapshot, name: string): QueueSummary {
   const { driver, tables, now } = snap;
   const dead = tables.has("_honker_dead")
-    ? count(driver, SQL.DEAD_COUNT_OF, [name, now - RATE_WINDOW_S])
+    ? count(driver, SQL.DEAD_COUNT_OF, [now - RATE_WINDOW_S, name])
     : {};
   const completed = completedRecent(snap);
   return {
@@ -323,7 +323,7 @@ export function streamSummaries(snap: Snapshot): StreamSummary[] {
   if (!tables.has("_honker_stream")) return [];
   const streams = new Map<string, StreamSummary>();
   for (const topic of skipScan(driver, SQL.STREAM_TOPIC_NEXT, "topic")) {
-    const range = count(driver, SQL.STREAM_RANGE, [topic]);
+    const range = count(driver, SQL.STREAM_RANGE, [topic, topic]);
     streams.set(topic, {
       topic,
       firstOffset: range.first === null ? null : Number(range.first),

@@ -54,9 +54,9 @@ export const DEAD_TOTAL = "SELECT count(*) AS n FROM _honker_dead";
 export const DEAD_COUNTS_SAMPLE = `SELECT queue, count(*) AS dead, sum(died_at >= ?) AS recent
   FROM (SELECT queue, died_at FROM _honker_dead ORDER BY id DESC LIMIT ?) GROUP BY queue`;
 
-/** Dead jobs of one queue, and those that died since a moment. Params: queue, since. */
-export const DEAD_COUNT_OF = `SELECT count(*) AS dead, sum(died_at >= ?2) AS recent
-  FROM _honker_dead WHERE queue = ?1`;
+/** Dead jobs of one queue, and those that died since a moment. Params: since, queue. */
+export const DEAD_COUNT_OF = `SELECT count(*) AS dead, sum(died_at >= ?) AS recent
+  FROM _honker_dead WHERE queue = ?`;
 
 /** Whether queues are paused (honker-ts's `_honker_ts_queues`). */
 export const QUEUES_PAUSED = "SELECT queue FROM _honker_ts_queues WHERE paused <> 0";
@@ -118,11 +118,11 @@ export const STREAM_TOPIC_NEXT = "SELECT min(topic) AS topic FROM _honker_stream
 /**
  * A topic's first and last stored offsets: two subqueries, so that each is one seek at an end
  * of the topic's index range (`min()` and `max()` in one SELECT would read the whole range).
- * Params: topic.
+ * Params: topic, topic (plain `?` only: not every driver binds numbered ones).
  */
 export const STREAM_RANGE = `SELECT
-    (SELECT min(offset) FROM _honker_stream WHERE topic = ?1) AS first,
-    (SELECT max(offset) FROM _honker_stream WHERE topic = ?1) AS last`;
+    (SELECT min(offset) FROM _honker_stream WHERE topic = ?) AS first,
+    (SELECT max(offset) FROM _honker_stream WHERE topic = ?) AS last`;
 
 /** Every consumer. */
 export const STREAM_CONSUMERS_ALL = `SELECT topic, name, offset FROM _honker_stream_consumers
