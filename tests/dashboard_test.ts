@@ -7,6 +7,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
+import process from "node:process";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { dashboard, openReadOnly } from "../dashboard/mod.ts";
@@ -14,6 +15,8 @@ import { driverMatrix } from "./_drivers.ts";
 import { withDb } from "./_db.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
 import { Client, outcome, overviewCount, SseReader } from "./_dashboard.ts";
+import { cli, startCli } from "./_cli.ts";
+import { exited, LineReader } from "./_spawn.ts";
 
 after(removeTempDirs);
 
@@ -324,5 +327,35 @@ describe("read-only view", () => {
     } finally {
       writer.close();
     }
+  });
+});
+
+describe("honker-ts dashboard", () => {
+  it("serves the file read-only on 127.0.0.1, prints its URL, and exits 0 on SIGTERM", async () => {
+    const path = tempDbPath();
+    const db = await open(path);
+    seed(db);
+    db.close();
+    const child = startCli(["dashboard", path, "--port", "0"]);
+    try {
+      const url = (await new LineReader(child).waitFor(/^http:/, 20_000)).trim();
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const overview = await fetch(url);
+      assert.equal(overview.status, 200);
+      assert.match(await overview.text(), /<span class="mode">read-only<\/span>/);
+      const refused = await fetch(`${url}actions/purge`, { method: "POST", body: "queue=emails" });
+      assert.equal(refused.status, 403);
+    } finally {
+      // Not child.kill(): on Deno that reports the signal as the exit cause even when the
+      // child handled it and exited 0.
+      process.kill(child.pid as number, "SIGTERM");
+    }
+    assert.equal(await exited(child), 0);
+  });
+
+  it("refuses a bad --port with a usage error", async () => {
+    const { code, stderr } = await cli(["dashboard", "app.db", "--port", "http"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /--port must be 0 to 65535, got "http"/);
   });
 });
