@@ -82,7 +82,7 @@ export const dashboardCommand: Command = {
     host: { type: "string", help: "--host ADDR     listen on ADDR (default 127.0.0.1)" },
     "allow-actions": {
       type: "boolean",
-      help: "--allow-actions allow requeue, purge, pause, resume, run now, remove consumer",
+      help: "--allow-actions  allow requeue, purge, pause, resume, run now, remove consumer",
     },
   },
   run: runDashboard,
