@@ -17,8 +17,10 @@ import { removeTempDirs, tempDbPath } from "./_helpers.ts";
 import { Client, outcome, overviewCount, SseReader } from "./_dashboard.ts";
 import { cli, startCli } from "./_cli.ts";
 import { exited, LineReader } from "./_spawn.ts";
+import { honkerExtSkip, openHonkerExt } from "./_honker_ext.ts";
 
 after(removeTempDirs);
+const EXT_SKIP = await honkerExtSkip();
 
 const XSS = "<script>alert(1)</script>";
 
@@ -357,5 +359,38 @@ describe("honker-ts dashboard", () => {
     const { code, stderr } = await cli(["dashboard", "app.db", "--port", "http"]);
     assert.equal(code, 2);
     assert.match(stderr, /--port must be 0 to 65535, got "http"/);
+  });
+});
+
+describe("a file written by honker's own extension", () => {
+  it("is shown read-only as honker wrote it, its tables and schema untouched", {
+    skip: EXT_SKIP,
+  }, async () => {
+    const path = tempDbPath();
+    const ext = await openHonkerExt(path);
+    const MASTER = "SELECT type, name, sql FROM sqlite_master ORDER BY name";
+    try {
+      for (let i = 0; i < 4; i++) ext.enqueue("honker-jobs", { n: i, html: XSS });
+      const [claimed] = ext.claim("honker-jobs", "hw", 1);
+      ext.call("SELECT honker_fail(?, 'hw', 'boom from honker')", [claimed.id]);
+      ext.call("SELECT honker_stream_publish('honker-topic', 'k', '{\"a\":1}')");
+      const schema = ext.rows(MASTER);
+      const view = await openReadOnly(path);
+      try {
+        const client = new Client(dashboard(view));
+        const overview = await client.page("/");
+        assert.equal(overviewCount(overview.html, "honker-jobs", "pending"), 3);
+        assert.equal(overviewCount(overview.html, "honker-jobs", "dead"), 1);
+        assert.match(overview.html, /honker-topic/);
+        const dead = await client.page(`/queues/honker-jobs/jobs/${claimed.id}`);
+        assert.match(dead.html, /boom from honker/);
+        assert.doesNotMatch(dead.html, /<script>alert/);
+      } finally {
+        view.close();
+      }
+      assert.deepEqual(ext.rows(MASTER), schema);
+    } finally {
+      ext.close();
+    }
   });
 });
