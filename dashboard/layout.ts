@@ -93,7 +93,8 @@ dl.fields dt { color: var(--muted); } dl.fields dd { margin: 0; }
 /**
  * The browser side: one EventSource on `/live`. A "change" re-fetches this page's `<main>`
  * (one request in flight, later changes coalesced into one more), keeping focus on the element
- * that had it, so keyboard users are not thrown back to the top. A "notification" appends a
+ * that had it and what was typed or ticked in the inputs, so a keyboard user is not thrown back
+ * to the top and a ticked confirmation box stays ticked. A "notification" appends a
  * row, its text set through textContent.
  */
 const SCRIPT = `(() => {
@@ -109,7 +110,12 @@ const SCRIPT = `(() => {
       if (response.ok) {
         const text = await response.text();
         const focused = document.activeElement && document.activeElement.id;
+        const kept = [...main.querySelectorAll("input[id]")].map((e) => [e.id, e.value, e.checked]);
         main.innerHTML = text;
+        for (const [id, value, checked] of kept) {
+          const input = document.getElementById(id);
+          if (input && input.type !== "hidden") { input.value = value; input.checked = checked; }
+        }
         if (focused) { const again = document.getElementById(focused); if (again) again.focus(); }
         body.dataset.refreshes = String(Number(body.dataset.refreshes || 0) + 1);
       }

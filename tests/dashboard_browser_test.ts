@@ -276,7 +276,27 @@ describe("dashboard in chromium", { skip }, () => {
           /Requeued job #\d+ as #\d+/,
         );
         assert.equal(db.queue("emails").stats().dead, 1);
+        await page.waitForFunction(() => document.body.dataset.live === "on", null, {
+          timeout: 5000,
+        });
         await page.locator("#purge-emails-confirm").check();
+        // A live update while the box is ticked keeps it ticked (and keeps the focus on it).
+        const refreshes = Number(
+          await page.evaluate(() => document.body.dataset.refreshes, null) ?? 0,
+        );
+        db.queue("emails").enqueue({ to: "during@example.com" });
+        await page.waitForFunction(
+          (n) => Number(document.body.dataset.refreshes ?? 0) > n,
+          refreshes,
+          { timeout: 2000 },
+        );
+        assert.equal(
+          await page.evaluate(
+            () => (document.activeElement as { checked?: boolean })?.checked,
+            null,
+          ),
+          true,
+        );
         await page.locator("#purge-emails").click();
         await page.waitForFunction(
           () => /Purged/.test(document.querySelector(".flash")?.textContent ?? ""),
