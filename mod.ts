@@ -58,6 +58,8 @@ export type { JobOutcome } from "./core/queue/job.ts";
 export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue/queue.ts";
 export type { DeadJobInfo, JobListState, JobsOptions, ListedJob } from "./core/queue/queue.ts";
+export type { JobKeyOptions } from "./core/queue/job_keys_options.ts";
+export type { UniqueEnqueue } from "./core/queue/job_keys.ts";
 export type { ClaimOptions } from "./core/queue/claim.ts";
 export type { GetResultOptions, SaveResultOptions } from "./core/queue/results.ts";
 export { Outbox } from "./core/outbox/outbox.ts";
@@ -95,6 +97,17 @@ export { RETENTION_DEFAULT } from "./core/maintenance/retention.ts";
 export type { RetentionOptions } from "./core/maintenance/retention.ts";
 export type { MaintenanceCounts } from "./core/maintenance/maintenance.ts";
 export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/queue/work.ts";
+export { Worker } from "./core/queue/worker.ts";
+export type {
+  WorkerCloseOptions,
+  WorkerCompleted,
+  WorkerEventMap,
+  WorkerFailed,
+} from "./core/queue/worker.ts";
+export type { BatchHandler, BatchWorkOptions } from "./core/queue/work_batch.ts";
+export type { Backoff, BackoffOptions } from "./core/queue/backoff.ts";
+export type { JobRunOptionsInput } from "./core/queue/job_options.ts";
+export { JobTimeoutError } from "./core/queue/work_timeout.ts";
 export type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./core/queue/dead_letters.ts";
 export { Transaction } from "./core/db/transaction.ts";
 export type { DriverName } from "./adapters/auto.ts";

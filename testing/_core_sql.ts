@@ -10,8 +10,14 @@ import * as lockSql from "../core/lock/sql.ts";
 import * as maintenanceSql from "../core/maintenance/sql.ts";
 import * as notifySql from "../core/notify/sql.ts";
 import * as queueSql from "../core/queue/sql.ts";
+import * as queueControlsSql from "../core/queue/controls_sql.ts";
+import * as queueJobKeysSql from "../core/queue/job_keys_sql.ts";
+import * as queueJobOptionsSql from "../core/queue/job_options_sql.ts";
+import * as queueSettingsSql from "../core/queue/settings_sql.ts";
+import * as schedulerTaskKeys from "../core/scheduler/task_keys.ts";
 import * as rateLimitSql from "../core/rate_limit/sql.ts";
 import * as schedulerSql from "../core/scheduler/sql.ts";
+import * as schemaFeatures from "../core/schema/features.ts";
 import * as schemaFormat from "../core/schema/format.ts";
 import * as schemaSql from "../core/schema/sql.ts";
 import * as streamSql from "../core/stream/sql.ts";
@@ -21,9 +27,15 @@ export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, u
   "lock/sql.ts": lockSql,
   "maintenance/sql.ts": maintenanceSql,
   "notify/sql.ts": notifySql,
+  "queue/controls_sql.ts": queueControlsSql,
+  "queue/job_keys_sql.ts": queueJobKeysSql,
+  "queue/job_options_sql.ts": queueJobOptionsSql,
+  "queue/settings_sql.ts": queueSettingsSql,
   "queue/sql.ts": queueSql,
   "rate_limit/sql.ts": rateLimitSql,
   "scheduler/sql.ts": schedulerSql,
+  "scheduler/task_keys.ts": schedulerTaskKeys,
+  "schema/features.ts": schemaFeatures,
   "schema/format.ts": schemaFormat,
   "schema/sql.ts": schemaSql,
   "stream/sql.ts": streamSql,

@@ -71,10 +71,10 @@ export function stderrOf(child: ChildProcessWithoutNullStreams): (match: RegExp)
 }
 
 /**
- * sqlite_master, to show that a command left the schema as it was. honker-ts's own table
- * (`_honker_ts_scheduler_tasks`, which every `open()` creates: the commands that wait or change
- * jobs open the file that way) is left out, so a file written by honker compares with honker's
- * schema.
+ * sqlite_master, to show that a command left the schema as it was. honker-ts's own objects
+ * (`_honker_ts_*` tables, and triggers named so on honker's tables, which every `open()` creates:
+ * the commands that wait or change jobs open the file that way) are left out, so a file written
+ * by honker compares with honker's schema.
  */
 export async function schemaOf(path: string): Promise<string> {
   const driver = await openNodeSqlite(path, { readOnly: true });
@@ -82,7 +82,8 @@ export async function schemaOf(path: string): Promise<string> {
     return JSON.stringify(
       driver.all(
         "SELECT type, name, tbl_name, sql FROM sqlite_master " +
-          "WHERE tbl_name NOT GLOB '_honker_ts_*' ORDER BY type, name",
+          "WHERE tbl_name NOT GLOB '_honker_ts_*' AND name NOT GLOB '_honker_ts_*' " +
+          "ORDER BY type, name",
       ).map((row) => ({ ...row })),
     );
   } finally {

@@ -68,6 +68,9 @@ const HONKER_COLUMNS: Record<string, string[]> = {
  */
 const OWN_COLUMNS: Record<string, string[]> = {
   _honker_ts_queues: ["queue", "paused", "events"],
+  _honker_ts_job_keys: ["queue", "key", "job_id", "mode", "created_at", "expires_at", "fire_by"],
+  _honker_ts_scheduler_keys: ["name", "key"],
+  _honker_ts_job_options: ["job_id", "timeout_s", "backoff"],
   _honker_ts_scheduler_tasks: HONKER_COLUMNS._honker_scheduler_tasks,
 };
 

@@ -18,6 +18,7 @@ const EXAMPLES: Array<[file: string, proof: RegExp]> = [
   ["outbox.ts", /delivered order 42 \(attempt 2\)[\s\S]*"acked":1,"retried":1/],
   ["cron_job.ts", /received 3 pings/],
   ["share_connection.ts", /job: \{"email":"ada@example\.com"\}/],
+  ["graceful_shutdown.ts", /stopped \(queue empty\): \{"acked":12,"retried":0,"dead":0,"lost":0\}/],
 ];
 
 describe("examples", () => {

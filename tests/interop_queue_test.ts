@@ -60,7 +60,7 @@ SELECT honker_retry(11, 'w', 0, 'last'), honker_get_job(11)`.split("\n");
 // honker's part of the schema: honker-ts adds only its own `_honker_ts_*` objects (the table of
 // schedules in croner's extended syntax, which honker cannot parse).
 const MASTER = "SELECT type, name, tbl_name, sql FROM sqlite_master " +
-  "WHERE tbl_name NOT GLOB '_honker_ts_*' ORDER BY name";
+  "WHERE tbl_name NOT GLOB '_honker_ts_*' AND name NOT GLOB '_honker_ts_*' ORDER BY name";
 const TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB '_honker_*' " +
   "AND name NOT GLOB '_honker_ts_*' ORDER BY name";
 const TABLE_INFO = 'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)';

@@ -13,6 +13,10 @@ import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
 import { changeJobPriority, isPaused, promoteJob, setPaused } from "./controls.ts";
 import { listDead, purgeDead, requeueDead } from "./dead_letters.ts";
+import { enqueueKeyed, liveJobForKey, sweepJobKeys } from "./job_keys.ts";
+import type { UniqueEnqueue } from "./job_keys.ts";
+import { checkJobKey, refuseJobKey, requireJobKey } from "./job_keys_options.ts";
+import type { JobKeyPlan } from "./job_keys_options.ts";
 import type { DeadJob, DeadLettersOptions, PurgeDeadOptions } from "./dead_letters.ts";
 import type { Job } from "./job.ts";
 import { checkJobsOptions, listJobs } from "./job_list.ts";
@@ -27,9 +31,20 @@ import {
   VISIBILITY_TIMEOUT_DEFAULT_S,
 } from "./types.ts";
 import type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
+import type { EnqueueTiming } from "./types.ts";
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { work } from "./work.ts";
+import {
+  checkJobRunOptions,
+  enqueueWithRunOptions,
+  readJobRunOptions,
+  saveJobRunOptions,
+} from "./job_options.ts";
+import type { JobRunOptions } from "./job_options.ts";
+import { Worker } from "./worker.ts";
+import { batchToJobs } from "./work_batch.ts";
+import type { BatchHandler, BatchWorkOptions } from "./work_batch.ts";
 import type { JobHandler, WorkOptions, WorkResult } from "./work.ts";
 import {
   requireCount,
@@ -42,6 +57,7 @@ import {
 export { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./types.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
 export type { DeadJobInfo, JobListState, JobsOptions, ListedJob } from "./job_list.ts";
+export type { UniqueEnqueue } from "./job_keys.ts";
 
 /**
  * A named queue in the database file. Jobs enqueued here can be claimed by any process using
@@ -105,10 +121,20 @@ export class Queue<T = unknown, In = T> {
   enqueue(payload: In, options?: EnqueueOptions): number {
     const action = this.#action("enqueue to");
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    const keyed = checkJobKey(options, action);
+    const runOptions = checkJobRunOptions(options, action);
     validateForWrite(this.schema, payload, action);
     const text = toJsonText(payload, action);
+    if (keyed !== null) {
+      return this.#enqueueKeyed(text, keyed, runOptions, timing, tx, action).id;
+    }
     const driver = this.#ctx.joinTx(tx, action);
-    const id = ops.enqueueJob(driver, this.name, text, timing);
+    const id = enqueueWithRunOptions(
+      this.#ctx,
+      driver,
+      runOptions,
+      () => ops.enqueueJob(driver, this.name, text, timing),
+    );
     this.#ctx.wrote();
     return id;
   }
@@ -120,6 +146,8 @@ export class Queue<T = unknown, In = T> {
       throw new TypeError(`Cannot ${action}: payloads must be an array`);
     }
     const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    refuseJobKey(options, action);
+    const runOptions = checkJobRunOptions(options, action);
     const texts = payloads.map((payload, i) => {
       const where = `${action} (payload ${i})`;
       validateForWrite(this.schema, payload, where);
@@ -127,9 +155,75 @@ export class Queue<T = unknown, In = T> {
     });
     const driver = this.#ctx.joinTx(tx, action);
     if (texts.length === 0) return [];
-    const ids = ops.enqueueJobs(driver, this.name, texts, timing);
+    const ids = enqueueWithRunOptions(
+      this.#ctx,
+      driver,
+      runOptions,
+      () => ops.enqueueJobs(driver, this.name, texts, timing),
+    );
     this.#ctx.wrote();
     return ids;
+  }
+
+  /**
+   * Adds a job under a unique key (`options.key`, required), and tells whether it was added:
+   * `{ id, created: false }` is a duplicate, dropped (or, with `debounceS`, folded into the
+   * pending job). `enqueue()` with a key does the same and returns the id alone. See
+   * `JobKeyOptions` for the modes.
+   *
+   * @throws {TypeError} When the key is missing or invalid, as for `enqueue()`; nothing is written.
+   *
+   * @example One welcome email per user, however often sign-up is retried
+   * ```ts ignore
+   * const { id, created } = emails.enqueueUnique({ to }, { key: `welcome:${userId}` });
+   * if (!created) console.log(`already queued as job ${id}`);
+   * ```
+   */
+  enqueueUnique(payload: In, options: EnqueueOptions & { key: string }): UniqueEnqueue {
+    const action = this.#action("enqueue to");
+    const { tx, timing } = checkEnqueueOptions(options, this.maxAttempts, action);
+    const keyed = checkJobKey(options, action);
+    if (keyed === null) throw new TypeError(`Cannot ${action}: enqueueUnique() needs a key`);
+    const runOptions = checkJobRunOptions(options, action);
+    validateForWrite(this.schema, payload, action);
+    const text = toJsonText(payload, action);
+    return this.#enqueueKeyed(text, keyed, runOptions, timing, tx, action);
+  }
+
+  #enqueueKeyed(
+    text: string,
+    plan: JobKeyPlan,
+    runOptions: JobRunOptions | undefined,
+    timing: EnqueueTiming,
+    tx: Transaction | undefined,
+    action: string,
+  ): UniqueEnqueue {
+    const driver = this.#ctx.joinTx(tx, action);
+    const out = this.#ctx.transactions.atomic(() => {
+      const outcome = enqueueKeyed(driver, this.name, text, timing, plan);
+      // A duplicate keeps the options its job was enqueued with.
+      if (outcome.created && runOptions !== undefined) {
+        saveJobRunOptions(driver, [outcome.id], runOptions);
+      }
+      return outcome;
+    });
+    if (out.wrote) this.#ctx.wrote();
+    return { id: out.id, created: out.created };
+  }
+
+  /**
+   * The id of the live job (pending or processing) holding `key` in this queue, or null.
+   *
+   * @example
+   * ```ts ignore
+   * const id = emails.jobIdForKey(`welcome:${userId}`);
+   * if (id !== null) emails.cancel(id);
+   * ```
+   */
+  jobIdForKey(key: string): number | null {
+    const action = this.#action("look up a key of");
+    requireJobKey(key, action);
+    return liveJobForKey(this.#ctx.open(action), this.name, key);
   }
 
   /** Claims up to `n` due jobs, highest priority first, for `visibilityTimeoutS`. */
@@ -203,6 +297,46 @@ export class Queue<T = unknown, In = T> {
   }
 
   /**
+   * Starts a Worker: `work()` as an object with `pause()`, `resume()`, `close({ graceMs })`,
+   * live counts and events (`completed`, `failed`, `error`, …). Options as `work()`'s.
+   *
+   * @example A worker closed on SIGTERM
+   * ```ts ignore
+   * const worker = emails.worker(async (job) => await send(job.payload), { timeoutS: 30 });
+   * worker.addEventListener("failed", (e) => console.warn(`job ${e.detail.job.id}`, e.detail.error));
+   * process.on("SIGTERM", () => worker.close({ graceMs: 20_000 }));
+   * ```
+   */
+  worker(handler: JobHandler<T>, options?: WorkOptions<T>): Worker<T> {
+    this.#ctx.open(this.#action("work on"));
+    return new Worker(this, this.#ctx.waker, handler, options);
+  }
+
+  /**
+   * Starts a Worker whose handler takes up to `size` jobs at once. Each job keeps its own claim,
+   * heartbeat and timeout; a return acks them all, a throw retries them all, and an array of one
+   * entry per job settles each (an `Error` entry retries that job).
+   *
+   * @example Insert rows in batches of 100
+   * ```ts ignore
+   * const worker = rows.batchWorker(async (jobs) => {
+   *   db.transaction((tx) => jobs.forEach((job) => insertRow(tx, job.payload)));
+   * }, { size: 100 });
+   * ```
+   */
+  batchWorker(handler: BatchHandler<T>, options: BatchWorkOptions<T>): Worker<T> {
+    const action = this.#action("work on");
+    this.#ctx.open(action);
+    const jobs = batchToJobs(handler, options, action);
+    return new Worker(this, this.#ctx.waker, jobs.handler, jobs.options);
+  }
+
+  /** @internal The run options (timeout, backoff) given at enqueue to those of the jobs that have any. */
+  jobRunOptions(jobIds: readonly number[]): Map<number, JobRunOptions> {
+    return readJobRunOptions(this.#ctx.open(this.#action("read the run options of")), jobIds);
+  }
+
+  /**
    * Acks many jobs of this queue held by `workerId`. Returns how many were still held and are
    * now done; an id of another queue's job is not acked (one worker id may serve many queues).
    */
@@ -249,11 +383,18 @@ export class Queue<T = unknown, In = T> {
     return ops.toJobInfo(row, payload as T);
   }
 
-  /** Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. */
+  /**
+   * Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. Also
+   * deletes the rows of unique keys whose throttle window has passed after their job finished
+   * (not counted).
+   */
   sweepExpired(): number {
     const action = this.#action("sweep expired jobs of");
     const driver = this.#ctx.open(action);
-    return this.#ctx.transactions.atomic(() => ops.sweepExpiredJobs(driver, this.name));
+    return this.#ctx.transactions.atomic(() => {
+      sweepJobKeys(driver, this.name);
+      return ops.sweepExpiredJobs(driver, this.name);
+    });
   }
 
   /** Unix seconds of the next moment a claim could succeed, or 0 when nothing is coming. */

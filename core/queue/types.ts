@@ -7,6 +7,8 @@
 
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 import type { Transaction } from "../db/transaction.ts";
+import { JOB_KEY_OPTION_KEYS } from "./job_keys_options.ts";
+import type { JobKeyOptions } from "./job_keys_options.ts";
 import {
   requireCount,
   requireInstant,
@@ -14,6 +16,7 @@ import {
   requireOptions,
   requireSeconds,
 } from "../db/validate.ts";
+import type { JobRunOptionsInput } from "./job_options.ts";
 
 /** Default claim lifetime before another worker may take the job: 300 s, as honker. */
 export const VISIBILITY_TIMEOUT_DEFAULT_S = 300;
@@ -57,8 +60,11 @@ export interface EnqueueTiming {
   expiresS: number | null;
 }
 
-/** Options for `enqueue()` and `enqueueMany()`. */
-export interface EnqueueOptions {
+/**
+ * Options for `enqueue()` and `enqueueMany()`: the `JobKeyOptions` (with `enqueue()` only), and
+ * `timeoutS` and `backoff` (see JobRunOptionsInput).
+ */
+export interface EnqueueOptions extends JobKeyOptions, JobRunOptionsInput {
   /** Commit together with this open transaction. */
   tx?: Transaction;
   /** Seconds from now until the job is due. Wins over `runAt`, as in honker. */
@@ -84,6 +90,9 @@ export const ENQUEUE_OPTION_KEYS: readonly (keyof EnqueueOptions)[] = [
   "priority",
   "expiresS",
   "maxAttempts",
+  ...JOB_KEY_OPTION_KEYS,
+  "timeoutS",
+  "backoff",
 ];
 
 /**

@@ -39,6 +39,8 @@ export interface FetcherHost<T> {
   finished(): boolean;
   /** Hands a claimed job to a free slot. */
   start(job: Job<T>): void;
+  /** A claim came back short: nothing more was due for now. */
+  lookedShort?(): void;
 }
 
 /** The reason a kick aborts a wait with (an abort without one builds a DOMException). */
@@ -117,6 +119,12 @@ export class Fetcher<T> {
     });
   }
 
+  /** Claims at the next turn even if the last look found nothing due (a resumed worker). */
+  lookAgain(): void {
+    this.#mayClaim = true;
+    this.kick();
+  }
+
   /** Writes nothing more: outcomes not yet committed are reported lost (their claims lapse). */
   halt(): void {
     this.#halted = true;
@@ -183,6 +191,7 @@ export class Fetcher<T> {
     this.#nextAt = look.nextAt;
     this.#started = look.jobs.length > 0;
     for (const job of look.jobs) this.#host.start(job);
+    if (!this.#mayClaim) this.#host.lookedShort?.();
   }
 
   /** After a busy database: outcomes whose claims have surely expired are reported lost. */

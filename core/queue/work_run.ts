@@ -13,7 +13,12 @@ import { busyBackoffMs, retryWhileBusy } from "../wait/wait_loop.ts";
 import type { Waker } from "../wait/waker.ts";
 import { Fetcher } from "./work_fetcher.ts";
 import type { CompletionStep } from "./work_fetcher.ts";
-import { heartbeatEveryMs, RETRY_DELAY_MAX_S } from "./work_types.ts";
+import { heartbeatEveryMs } from "./work_types.ts";
+import { backoffDelayS } from "./backoff.ts";
+import type { Backoff } from "./backoff.ts";
+import { RunOptionsCache } from "./job_options.ts";
+import type { JobRunOptions } from "./job_options.ts";
+import { withTimeout } from "./work_timeout.ts";
 import type { WorkResult, WorkSettings, WorkSource } from "./work_types.ts";
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -38,6 +43,17 @@ export class WorkRun<T> {
   #inHand = new Map<Job<T>, { done: AbortController; running: Promise<void> }>();
   /** Handlers running now; a slot is free again as soon as its handler returns. */
   #running = 0;
+  /** The jobs whose handler is running (not yet returned, thrown or timed out). */
+  #handling = new Set<Job<T>>();
+  /** Jobs given back unfinished after the grace period ran out. */
+  released = 0;
+  #paused = false;
+  /** Whether `drained` was told since the last job started. */
+  #drainedTold = false;
+  #runOptions: RunOptionsCache;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once `until()` has returned or thrown: a later stop() has nothing to wait for. */
+  #ended = false;
   #fatal: { error: unknown } | undefined;
   #fetcher: Fetcher<T>;
 
@@ -45,20 +61,59 @@ export class WorkRun<T> {
     this.#queue = queue;
     this.#waker = waker;
     this.#s = s;
+    this.#runOptions = new RunOptionsCache((ids) => queue.jobRunOptions(ids));
     this.#fetcher = new Fetcher(queue, waker, {
-      idleSlots: () => this.#stop.signal.aborted ? 0 : this.#s.concurrency - this.#running,
+      idleSlots: () =>
+        this.#stop.signal.aborted || this.#paused ? 0 : this.#s.concurrency - this.#running,
       finished: () => this.#stop.signal.aborted && this.#inHand.size === 0,
       start: (job) => this.#start(job),
+      lookedShort: () => this.#drained(),
     }, { workerId: s.workerId, idleMs: s.idleMs });
   }
 
+  /** Handlers running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Whether claiming is paused. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Whether the run was told to stop (or failed). */
+  get stopping(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Stops claiming; running handlers go on. Returns false when already paused or stopping. */
+  pause(): boolean {
+    if (this.#paused || this.#stop.signal.aborted) return false;
+    this.#paused = true;
+    return true;
+  }
+
+  /** Claims again at once, without waiting for a commit or the idle poll. */
+  resume(): boolean {
+    if (!this.#paused) return false;
+    this.#paused = false;
+    this.#fetcher.lookAgain();
+    return true;
+  }
+
+  /**
+   * Stops claiming and gives running handlers `graceMs` to finish; the jobs of those still
+   * running then are given back. The first call's grace period counts.
+   */
+  stop(graceMs: number = this.#s.graceMs): void {
+    if (this.#ended) return;
+    this.#stop.abort();
+    this.#fetcher.kick();
+    this.#graceTimer ??= setTimeout(() => this.#graceOver.abort(), graceMs);
+  }
+
   async until(signal: AbortSignal | undefined): Promise<WorkResult> {
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const onStop = () => {
-      this.#stop.abort();
-      this.#fetcher.kick();
-      graceTimer ??= setTimeout(() => this.#graceOver.abort(), this.#s.graceMs);
-    };
+    const onStop = () => this.stop();
     if (signal?.aborted) onStop();
     else signal?.addEventListener("abort", onStop, { once: true });
     // The fetcher also ends when the database is closed under the run: that stops it too.
@@ -67,13 +122,12 @@ export class WorkRun<T> {
     try {
       await stopped(this.#stop.signal);
       await this.#drain();
-      // Handlers abandoned after the grace period settle nothing more.
-      if (this.#abandoned()) this.#fetcher.halt();
       this.#fetcher.kick();
       await fetching;
     } finally {
       signal?.removeEventListener("abort", onStop);
-      if (graceTimer !== undefined) clearTimeout(graceTimer);
+      this.#ended = true;
+      if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     }
     if (this.#fatal) throw this.#fatal.error;
     return this.result;
@@ -83,22 +137,38 @@ export class WorkRun<T> {
     const done = new AbortController();
     const entry = { done, running: Promise.resolve() };
     this.#inHand.set(job, entry);
+    this.#handling.add(job);
+    this.#runOptions.started(job.id);
+    this.#drainedTold = false;
     this.#running++;
     entry.running = this.#runJob(job, done)
       .catch((error) => this.#fail(error))
       .finally(() => {
+        this.#runOptions.ended(job.id);
         this.#inHand.delete(job);
         this.#fetcher.kick();
       });
   }
 
+  /** Nothing more was due: tells the observer once per stretch of work. */
+  #drained(): void {
+    if (this.#drainedTold) return;
+    this.#drainedTold = true;
+    this.#s.observer?.drained();
+  }
+
   /** The handler returned or threw: its slot takes the next job while its outcome commits. */
-  #handlerEnded(): void {
+  #handlerEnded(job: Job<T>): void {
+    this.#handling.delete(job);
     this.#running--;
     this.#fetcher.kick();
   }
 
-  /** Waits for the jobs in hand; after a stop, for at most the grace period. */
+  /**
+   * Waits for the jobs in hand; after a stop, for at most the grace period. Then handlers still
+   * running are abandoned: each is told to stop and its job given back at once, claimable by
+   * any worker; the outcomes of those that ended in time commit as usual.
+   */
   async #drain(): Promise<void> {
     const graceRanOut = new Promise<void>((resolve) => {
       if (this.#graceOver.signal.aborted) resolve();
@@ -107,9 +177,26 @@ export class WorkRun<T> {
     while (this.#inHand.size > 0 && !this.#graceOver.signal.aborted && !this.#fatal) {
       await Promise.race([...[...this.#inHand.values()].map((e) => e.running), graceRanOut]);
     }
-    // Abandoned handlers stop heartbeating: their jobs are reclaimed after the timeout.
-    for (const { done } of this.#inHand.values()) {
+    if (this.#fatal) return; // #fail() gave every job back
+    const abandoned = [...this.#inHand].filter(([job]) => this.#handling.has(job));
+    for (const [job, { done }] of abandoned) {
       done.abort(new Error("work() stopped and the grace period ran out"));
+      this.#inHand.delete(job);
+    }
+    await Promise.all(abandoned.map(([job]) => this.#giveBack(job)));
+    await Promise.all([...this.#inHand.values()].map((entry) => entry.running));
+  }
+
+  /** Releases an abandoned job, retried while busy until its claim would lapse anyway. */
+  async #giveBack(job: Job<T>): Promise<void> {
+    try {
+      const giveUpAt = (job.claimExpiresAt + 1) * 1000;
+      if (await retryWhileBusy(this.#waker, () => job.inBackground("release"), { giveUpAt })) {
+        this.released++;
+      }
+    } catch (error) {
+      if (error instanceof DatabaseClosedError || isTransientSqliteError(error)) return;
+      this.#s.observer?.error(error); // the claim lapses at its visibility timeout
     }
   }
 
@@ -121,6 +208,7 @@ export class WorkRun<T> {
     if (error instanceof DatabaseClosedError || this.#waker.closed) return; // closed: just end
     if (this.#fatal) return;
     this.#fatal = { error };
+    this.#s.observer?.error(error);
     this.#stop.abort();
     // Outcomes not yet committed are dropped: their jobs are given back below.
     this.#fetcher.halt();
@@ -141,24 +229,30 @@ export class WorkRun<T> {
 
   async #runJob(job: Job<T>, done: AbortController): Promise<void> {
     let stopBeating = () => {};
+    let own: JobRunOptions | undefined | null = null;
+    let value: unknown;
     try {
-      const running = this.#s.handler(job, { signal: done.signal });
+      value = this.#s.handler(job, { signal: done.signal });
       // A synchronous handler has finished already: the heartbeat is only for one still
       // running, and is set up after it started, off the path from claim to handler start.
-      if (isThenable(running)) {
+      if (isThenable(value)) {
         stopBeating = this.#heartbeat(job, done);
-        await running;
+        // After the claim's other jobs started: one read serves them all.
+        await null;
+        own = this.#runOptions.get(job.id);
+        value = await withTimeout(value, own?.timeoutS ?? this.#s.timeoutS, done, job.id);
       }
     } catch (error) {
       stopBeating();
-      this.#handlerEnded();
+      this.#handlerEnded(job);
       if (this.#abandoned()) return;
       this.#report(error, job);
-      await this.#settleRetry(job, error);
+      own ??= this.#runOptions.get(job.id);
+      await this.#settleRetry(job, error, own?.backoff ?? this.#s.backoff);
       return;
     }
     stopBeating();
-    this.#handlerEnded();
+    this.#handlerEnded(job);
     if (this.#abandoned()) return;
     // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
     // its side effects.
@@ -168,6 +262,10 @@ export class WorkRun<T> {
     else if (outcome === "retried") this.result.retried++;
     else if (outcome === "lost" || outcome === "released") this.result.lost++;
     else this.result.dead++;
+    const observer = this.#s.observer;
+    if (outcome === "acked") observer?.completed(job, value);
+    else if (outcome === "lost" || outcome === "released") observer?.lost(job);
+    else observer?.failed(job, undefined, outcome === "failed");
   }
 
   /**
@@ -192,13 +290,20 @@ export class WorkRun<T> {
     return "lost";
   }
 
-  async #settleRetry(job: Job<T>, error: unknown): Promise<void> {
-    const delayS = Math.min(RETRY_DELAY_MAX_S, this.#s.retryDelayS * 2 ** (job.attempts - 1));
+  async #settleRetry(job: Job<T>, error: unknown, backoff: Backoff): Promise<void> {
     const exhausted = job.attempts >= job.maxAttempts;
-    const step = { retryDelayS: Math.floor(delayS), error: errorText(error) };
-    if (!(await this.#settle(job, step))) this.result.lost++;
-    else if (exhausted) this.result.dead++;
-    else this.result.retried++;
+    const step = { retryDelayS: backoffDelayS(backoff, job.attempts), error: errorText(error) };
+    const observer = this.#s.observer;
+    if (!(await this.#settle(job, step))) {
+      this.result.lost++;
+      observer?.lost(job);
+    } else if (exhausted) {
+      this.result.dead++;
+      observer?.failed(job, error, true);
+    } else {
+      this.result.retried++;
+      observer?.failed(job, error, false);
+    }
   }
 
   /**

@@ -9,6 +9,8 @@ import type { ClaimOptions } from "./claim.ts";
 import type { Job } from "./job.ts";
 import { SLEEP_CAP_MS } from "../wait/wait_loop.ts";
 import type { FetcherSource } from "./work_fetcher.ts";
+import type { Backoff, BackoffOptions } from "./backoff.ts";
+import type { JobRunOptions } from "./job_options.ts";
 
 /** Default base of the retry backoff: 5 s, doubling per attempt. */
 export const RETRY_DELAY_DEFAULT_S = 5;
@@ -20,8 +22,8 @@ export const GRACE_DEFAULT_MS = 30_000;
 /** What a handler gets besides the job. */
 export interface JobContext {
   /**
-   * Aborts when the claim was lost (heartbeat refused), the stop grace period ran out, or
-   * work() failed and gave the job back.
+   * Aborts when the claim was lost (heartbeat refused), the attempt ran past its `timeoutS`,
+   * the stop grace period ran out, or work() failed and gave the job back.
    */
   signal: AbortSignal;
 }
@@ -41,6 +43,18 @@ export interface WorkOptions<T = unknown> extends ClaimOptions {
   workerId?: string;
   /** Base retry delay in seconds; attempt n waits base × 2^(n−1), at most an hour. Default 5. */
   retryDelayS?: number;
+  /**
+   * The retry backoff, instead of `retryDelayS` (giving both is refused). A job enqueued with
+   * its own `backoff` uses that one.
+   */
+  backoff?: BackoffOptions;
+  /**
+   * Seconds one attempt may run: then the handler's signal aborts and the attempt counts as
+   * failed (retried or dead as usual), even if the handler ignores the signal — its later
+   * return is ignored. A job enqueued with its own `timeoutS` uses that one. Only an async
+   * handler can be timed out. Default: none.
+   */
+  timeoutS?: number;
   /** Milliseconds in-flight handlers get to finish after abort. Defaults to 30 000. */
   graceMs?: number;
   /**
@@ -67,6 +81,8 @@ export const WORK_OPTION_KEYS: readonly (keyof WorkOptions)[] = [
   "concurrency",
   "workerId",
   "retryDelayS",
+  "backoff",
+  "timeoutS",
   "graceMs",
   "onError",
   "idlePollMs",
@@ -76,6 +92,22 @@ export const WORK_OPTION_KEYS: readonly (keyof WorkOptions)[] = [
 /** What work() needs of a queue. */
 export interface WorkSource<T> extends FetcherSource<T> {
   readonly visibilityTimeoutS: number;
+  /** The run options (timeout, backoff) of those of the jobs that have any, in one read. */
+  jobRunOptions(jobIds: readonly number[]): Map<number, JobRunOptions>;
+}
+
+/** @internal What a run tells its Worker as it happens (the Worker's events). */
+export interface WorkObserver<T> {
+  /** The ack committed; `value` is what the handler returned. */
+  completed(job: Job<T>, value: unknown): void;
+  /** A handler error committed as a retry, or as a dead letter when `dead`. */
+  failed(job: Job<T>, error: unknown, dead: boolean): void;
+  /** The claim was lost before the outcome committed. */
+  lost(job: Job<T>): void;
+  /** An error of the run itself, not of a handler. */
+  error(error: unknown): void;
+  /** A claim found nothing more due (once until a job starts again). */
+  drained(): void;
 }
 
 /** @internal A work() call's checked options. */
@@ -84,10 +116,12 @@ export interface WorkSettings<T> {
   handler: JobHandler<T>;
   concurrency: number;
   workerId: string;
-  retryDelayS: number;
+  backoff: Backoff;
+  timeoutS: number | undefined;
   graceMs: number;
   idleMs: number;
   onError: WorkOptions<T>["onError"];
+  observer?: WorkObserver<T>;
 }
 
 /**

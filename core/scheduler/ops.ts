@@ -8,8 +8,9 @@
 
 import { nextFireAfter, parseSchedule } from "./cron/cron.ts";
 import type { SqliteDriver, SqlValue } from "../db/driver.ts";
-import { enqueueJob } from "../queue/ops.ts";
 import { CLOCK_NOW, HONKER_TASKS } from "./sql.ts";
+import { plainFire } from "./task_keys.ts";
+import type { FireEnqueue } from "./task_keys.ts";
 
 /** honker fires at most this many missed boundaries per task per tick, then skips ahead. */
 export const SCHEDULER_MAX_CATCHUP_FIRES = 64;
@@ -163,7 +164,8 @@ export function planFires(task: TaskRow, now: number): { boundaries: number[]; n
  * Fires every due task of one table (`dueSql`, params: now; `setNextSql`, params: next, name):
  * one job per boundary, then the next fire. A task whose schedule cannot be evaluated is left
  * as it is and added to `unreadable`, so it cannot stop the others. Must run in a write
- * transaction, so that concurrent tickers fire each boundary once.
+ * transaction, so that concurrent tickers fire each boundary once. `enqueue` adds a fire's job
+ * (honker-ts's tick passes one that honors a schedule's key).
  */
 export function tickTable(
   driver: SqliteDriver,
@@ -171,6 +173,7 @@ export function tickTable(
   setNextSql: string,
   now: number,
   out: { fires: FireRow[]; unreadable: UnreadableTask[] },
+  enqueue: FireEnqueue = plainFire,
 ): void {
   for (const task of driver.all<TaskRow>(dueSql, [now])) {
     let plan: { boundaries: number[]; next: number };
@@ -181,7 +184,7 @@ export function tickTable(
       continue;
     }
     for (const fireAt of plan.boundaries) {
-      const jobId = enqueueJob(driver, task.queue, task.payload, {
+      const jobId = enqueue(driver, task, {
         delayS: null,
         runAt: null, // the real now, not the boundary, as in honker
         priority: task.priority,

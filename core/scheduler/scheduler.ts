@@ -17,6 +17,8 @@ import type { SchedulerRunOptions } from "./run.ts";
 import { sqlNow } from "./ops.ts";
 import type { TaskChanges, TaskRow, UnreadableTask } from "./ops.ts";
 import * as store from "./store.ts";
+import { setTaskKey, taskKeys } from "./task_keys.ts";
+import { requireJobKey } from "../queue/job_keys_options.ts";
 import { SCHEDULE_SPEC_KEYS, SCHEDULE_UPDATE_KEYS } from "./types.ts";
 import type {
   Fire,
@@ -87,6 +89,12 @@ function targetQueue(target: ScheduleTarget<unknown>, payload: unknown, action: 
   return requireName(target.name, "queue", action);
 }
 
+/** A schedule's `key` option other than `true`: a key string, or null for none. */
+function fireKey(key: unknown, action: string): string | null {
+  if (key === undefined || key === false) return null;
+  return requireJobKey(key, action);
+}
+
 /**
  * The schedules stored in the file. Any process may add or change them; `run()` elects one
  * leader that ticks them.
@@ -128,8 +136,12 @@ export class Scheduler {
       expiresS: s.expiresS == null ? null : requireSeconds(s.expiresS, "expiresS", action),
       maxAttempts: requireCount(s.maxAttempts ?? 3, "maxAttempts", action),
     };
+    const key = s.key === true ? requireJobKey(task.name, action) : fireKey(s.key, action);
     const driver = this.#ctx.open(action);
-    this.#ctx.transactions.atomic(() => store.addTask(driver, task));
+    this.#ctx.transactions.atomic(() => {
+      store.addTask(driver, task);
+      setTaskKey(driver, task.name, key);
+    });
     this.#ctx.wrote();
   }
 
@@ -205,7 +217,14 @@ export class Scheduler {
    * carries an `error`.
    */
   list<T = unknown>(): ScheduledTask<T>[] {
-    return store.listTasks(this.#ctx.open("list schedules")).map((task) => toTask<T>(task));
+    const driver = this.#ctx.open("list schedules");
+    const keys = taskKeys(driver);
+    return store.listTasks(driver).map((listed) => {
+      const task = toTask<T>(listed);
+      const key = keys.get(task.name);
+      if (key !== undefined) task.key = key;
+      return task;
+    });
   }
 
   /**

@@ -25,6 +25,7 @@ import {
   TS_TASKS,
 } from "./sql.ts";
 import type { TaskTableSql } from "./sql.ts";
+import { keyedFire, setTaskKey, taskKeys } from "./task_keys.ts";
 
 /** A task to register with `addTask()`. */
 export interface NewTask {
@@ -119,6 +120,7 @@ export function changeTask(
 
 /** `Scheduler.remove()`: 1 when the name existed, else 0. */
 export function removeTask(driver: SqliteDriver, name: string): number {
+  setTaskKey(driver, name, null);
   const removed = driver.run(HONKER_TASKS.delete, [name]).changes +
     driver.run(TS_TASKS.delete, [name]).changes;
   return Math.min(1, removed);
@@ -186,11 +188,13 @@ export function reconcileTaskTables(
 /**
  * `Scheduler.tick()`: puts due tasks in their tables, then fires the due tasks of honker's table
  * and of ours, in one transaction (the caller's), so that each boundary fires once whoever ticks.
+ * A keyed task's fire adds no job while its previous one is live (`task_keys.ts`).
  */
 export function tickAll(driver: SqliteDriver, now: number): TickOutcome {
   const moved = reconcileTaskTables(driver, now);
   const out: TickOutcome = { fires: [], unreadable: [], moved };
-  tickTable(driver, HONKER_TASKS.due, HONKER_TASKS.setNextFire, now, out);
-  tickTable(driver, TS_TASK_DUE, TS_TASKS.setNextFire, now, out);
+  const enqueue = keyedFire(taskKeys(driver));
+  tickTable(driver, HONKER_TASKS.due, HONKER_TASKS.setNextFire, now, out, enqueue);
+  tickTable(driver, TS_TASK_DUE, TS_TASKS.setNextFire, now, out, enqueue);
   return out;
 }

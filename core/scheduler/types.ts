@@ -45,6 +45,13 @@ export interface ScheduleSpec<T = unknown> {
    * honker-ts process is the scheduler leader. Defaults to false.
    */
   extendedSyntax?: boolean;
+  /**
+   * A unique key for its jobs (`true`: the schedule's name): while the job of an earlier fire is
+   * live (pending or processing), a fire adds no job, so a slow task never piles up. Stored in
+   * honker-ts's own `_honker_ts_scheduler_keys`; only a honker-ts leader honors it (a honker
+   * leader enqueues every fire). Omit it (or `false`) for one job per fire.
+   */
+  key?: boolean | string;
 }
 
 /** Fields `update()` changes; omitted ones stay as they are. */
@@ -77,6 +84,7 @@ export const SCHEDULE_SPEC_KEYS: readonly (keyof ScheduleSpec)[] = [
   "expiresS",
   "maxAttempts",
   "extendedSyntax",
+  "key",
 ];
 
 /** Every key of `ScheduleUpdate`. */
@@ -109,6 +117,8 @@ export interface ScheduledTask<T = unknown> {
   enabled: boolean;
   /** Claims each of its jobs gets. */
   maxAttempts: number;
+  /** The unique key its fires carry (see `ScheduleSpec.key`); absent when it has none. */
+  key?: string;
   /**
    * Why honker-ts cannot fire it (a row written by hand, or by a newer honker); absent when it
    * can. Such a schedule is reported by `tick()` and `run()` and never fired.

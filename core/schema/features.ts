@@ -9,8 +9,14 @@
  */
 
 import { QUEUE_SETTINGS_DDL } from "../queue/settings_sql.ts";
+import { JOB_KEYS_DDL } from "../queue/job_keys_sql.ts";
+import { TASK_KEYS_DDL } from "../scheduler/task_keys.ts";
+import { JOB_OPTIONS_DDL } from "../queue/job_options_sql.ts";
 
 /** The DDL of each honker-ts feature, in the order it runs (a trigger after its tables). */
 export const SCHEMA_TS_FEATURES_DDL: readonly string[] = [
   QUEUE_SETTINGS_DDL,
+  JOB_KEYS_DDL,
+  TASK_KEYS_DDL,
+  JOB_OPTIONS_DDL,
 ];
