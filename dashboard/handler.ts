@@ -18,7 +18,6 @@ import type { Page, PageContext } from "./layout.ts";
 import { LiveHub } from "./live.ts";
 import { notificationsPage, overviewPage, schedulesPage } from "./pages_overview.ts";
 import { deadLettersPage, findJob, jobPageView, queuePage } from "./pages_queue.ts";
-import type { JobExtras, KeyLookup } from "./pages_queue.ts";
 import { streamPage } from "./pages_stream.ts";
 import type { ReadOnlyDatabase } from "./read_only.ts";
 import { snapshot } from "./reads.ts";
@@ -86,7 +85,7 @@ function text(status: number, message: string): Response {
   });
 }
 
-function route(ctx: PageContext, rest: string, extras: Extras): Page | Response {
+function route(ctx: PageContext, rest: string): Page | Response {
   const parts = rest.split("/").filter((p) => p !== "").map(decodeURIComponent);
   const [first, name, third, id] = parts;
   if (parts.length === 0) return overviewPage(ctx);
@@ -96,7 +95,7 @@ function route(ctx: PageContext, rest: string, extras: Extras): Page | Response 
   if (first === "streams" && parts.length === 2) return streamPage(ctx, name);
   if (first === "queues" && parts.length === 2) return queuePage(ctx, name);
   if (first === "queues" && parts.length === 3 && third === "find") {
-    const found = findJob(ctx, name, ctx.url.searchParams.get("q") ?? "", extras.byKey);
+    const found = findJob(ctx, name, ctx.url.searchParams.get("q") ?? "");
     const target = found === null
       ? `${ctx.base}/queues/${encodeURIComponent(name)}?error=${
         encodeURIComponent(`No job matches "${ctx.url.searchParams.get("q") ?? ""}" in this queue`)
@@ -105,7 +104,7 @@ function route(ctx: PageContext, rest: string, extras: Extras): Page | Response 
     return new Response(null, { status: 303, headers: { location: target } });
   }
   if (first === "queues" && parts.length === 4 && third === "jobs" && /^[0-9]+$/.test(id)) {
-    return jobPageView(ctx, name, Number(id), extras.jobExtras);
+    return jobPageView(ctx, name, Number(id));
   }
   return {
     title: "Not found",
@@ -118,18 +117,11 @@ function route(ctx: PageContext, rest: string, extras: Extras): Page | Response 
   };
 }
 
-/** Hooks the file's newer features fill in (unique keys, progress), when the core has them. */
-export interface Extras {
-  byKey: KeyLookup | null;
-  jobExtras: JobExtras | null;
-}
-
 async function servePage(
   s: Served,
   request: Request,
   url: URL,
   rest: string,
-  extras: Extras,
 ): Promise<Response> {
   let session = sessionOf(request);
   const fresh = session === undefined;
@@ -142,7 +134,7 @@ async function servePage(
     url,
     snap: snapshot(s.db.driver),
   };
-  const page = route(ctx, rest, extras);
+  const page = route(ctx, rest);
   if (page instanceof Response) return page;
   const script = nonce();
   const partial = request.headers.get("x-honker-partial") === "1";
@@ -198,7 +190,7 @@ async function serveAction(s: Served, request: Request, url: URL, name: string):
   }
 }
 
-async function serve(s: Served, request: Request, extras: Extras): Promise<Response> {
+async function serve(s: Served, request: Request): Promise<Response> {
   const url = new URL(request.url);
   const path = url.pathname;
   if (path !== s.base && !path.startsWith(`${s.base}/`)) return text(404, "Not found");
@@ -216,7 +208,7 @@ async function serve(s: Served, request: Request, extras: Extras): Promise<Respo
   if (path === s.base && s.base !== "") {
     return new Response(null, { status: 308, headers: { location: `${s.base}/` } });
   }
-  return await servePage(s, request, url, rest, extras);
+  return await servePage(s, request, url, rest);
 }
 
 /**
@@ -249,15 +241,6 @@ export function dashboard(
   db: Database | ReadOnlyDatabase,
   options?: DashboardOptions,
 ): DashboardHandler {
-  return dashboardWith(db, options, { byKey: null, jobExtras: null });
-}
-
-/** @internal `dashboard()` with the hooks for the file's newer features. */
-export function dashboardWith(
-  db: Database | ReadOnlyDatabase,
-  options: DashboardOptions | undefined,
-  extras: Extras,
-): DashboardHandler {
   const action = "create the dashboard";
   const opts = requireOptions(options, action, OPTION_KEYS);
   if (typeof db !== "object" || db === null || typeof db.updates !== "function") {
@@ -286,7 +269,7 @@ export function dashboardWith(
   };
   return async (request) => {
     try {
-      return await serve(served, request, extras);
+      return await serve(served, request);
     } catch (error) {
       const closed = (error as Error)?.name === "DatabaseClosedError";
       return text(

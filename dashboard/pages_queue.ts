@@ -14,6 +14,8 @@ import {
   deadPage,
   jobById,
   jobEvents,
+  jobFacts,
+  jobIdForKey,
   jobPage,
   jobResult,
   PAGE_STATES,
@@ -26,9 +28,6 @@ import type { JobView, PageState } from "./reads.ts";
 export const PAGE_SIZE = 50;
 /** Events a job page shows. */
 const EVENTS_SHOWN = 200;
-
-/** What a job-id search may look up besides an id: a unique key, when the file knows keys. */
-export type KeyLookup = (queue: string, key: string) => number | null;
 
 function pageNumber(ctx: PageContext): number {
   const page = Number(ctx.url.searchParams.get("page") ?? "1");
@@ -160,17 +159,16 @@ export function findJob(
   ctx: PageContext,
   queue: string,
   q: string,
-  byKey: KeyLookup | null,
 ): number | null {
   const text = q.trim().replace(/^#/, "");
   if (/^[0-9]+$/.test(text)) {
     const job = jobById(ctx.snap, Number(text));
     if (job && job.queue === queue) return job.id;
   }
-  return byKey === null || text === "" ? null : byKey(queue, q.trim());
+  return text === "" ? null : jobIdForKey(ctx.snap, queue, q.trim());
 }
 
-function fields(ctx: PageContext, j: JobView): Html {
+function fields(ctx: PageContext, j: JobView, facts: Array<[string, string]>): Html {
   const now = ctx.snap.now;
   const row = (name: string, value: unknown) =>
     html`
@@ -191,19 +189,15 @@ function fields(ctx: PageContext, j: JobView): Html {
         ? ""
         : row("expires", when(j.expiresAt, now))}${j.diedAt === null
         ? ""
-        : row("died", when(j.diedAt, now))}</dl>
+        : row("died", when(j.diedAt, now))}${facts.map(([name, value]) => row(name, value))}</dl>
   `;
 }
-
-/** Extra facts about a job that the file may hold (progress, unique key), by job id. */
-export type JobExtras = (job: JobView) => Array<[label: string, value: string]>;
 
 /** A job: every field, its payload, error, result and events. */
 export function jobPageView(
   ctx: PageContext,
   queue: string,
   id: number,
-  extras: JobExtras | null,
 ): Page {
   const j = jobById(ctx.snap, id);
   if (j === null || j.queue !== queue) {
@@ -217,14 +211,6 @@ export function jobPageView(
   }
   const result = jobResult(ctx.snap, id);
   const events = jobEvents(ctx.snap, id, EVENTS_SHOWN);
-  const more = (extras?.(j) ?? []).map(([label, value]) =>
-    html`
-      <h2>${label}</h2>
-      <section class="card">
-        <pre>${value}</pre>
-      </section>
-    `
-  );
   const eventRows = events.map((e) =>
     html`
       <tr>
@@ -246,7 +232,7 @@ export function jobPageView(
       ${flash(ctx)}<h1>Job #${id} in <a href="${ctx.base}/queues/${segment(queue)}?state=${j
         .state}">${queue}</a></h1>
       <div class="toolbar">${requeue}</div>
-      <section class="card">${fields(ctx, j)}</section>
+      <section class="card">${fields(ctx, j, jobFacts(ctx.snap, j.id))}</section>
       <h2>Payload</h2><section class="card">
         <pre id="payload">${jsonText(j.payload)}</pre>
       </section>
@@ -256,7 +242,7 @@ export function jobPageView(
           <pre class="bad">${j.lastError}</pre>
         </section>
       `}
-      ${more}
+
       <h2>Result</h2><section class="card">${result === null
         ? html`<p class="muted">No result stored.</p>`
         : html`<pre id="result">${jsonText(result.value)}</pre>`}</section>

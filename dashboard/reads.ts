@@ -7,6 +7,7 @@
  */
 
 import type { SqliteDriver } from "../core/db/driver.ts";
+import { JOB_KEY_LIVE_JOB } from "../core/queue/job_keys_sql.ts";
 import * as SQL from "./sql.ts";
 
 /** Seconds of history behind throughput and failure counts. */
@@ -457,4 +458,30 @@ export function notificationsAfter(
 /** A channel's newest id, or 0. */
 export function channelLastId(driver: SqliteDriver, channel: string): number {
   return Number(driver.get<Row>(SQL.CHANNEL_LAST_ID, [channel])?.id ?? 0);
+}
+
+/** The live job of `queue` holding unique key `key`, or null (as `queue.jobIdForKey()`). */
+export function jobIdForKey(snap: Snapshot, queue: string, key: string): number | null {
+  if (!snap.tables.has("_honker_ts_job_keys") || !snap.tables.has("_honker_live")) return null;
+  const row = snap.driver.get<Row>(JOB_KEY_LIVE_JOB, [queue, key]);
+  return row ? Number(row.id) : null;
+}
+
+/** What else the file says about a job: its unique key and its own run options. */
+export function jobFacts(snap: Snapshot, id: number): Array<[label: string, value: string]> {
+  const facts: Array<[string, string]> = [];
+  if (snap.tables.has("_honker_ts_job_keys")) {
+    const key = snap.driver.get<Row>(SQL.JOB_KEY_OF, [id]);
+    if (key) facts.push(["unique key", `${key.key} (${key.mode})`]);
+  }
+  if (snap.tables.has("_honker_ts_job_options")) {
+    const options = snap.driver.get<Row>(SQL.JOB_OPTIONS_OF, [id]);
+    if (options?.timeout_s !== null && options?.timeout_s !== undefined) {
+      facts.push(["timeout", `${options.timeout_s} s per attempt`]);
+    }
+    if (options?.backoff !== null && options?.backoff !== undefined) {
+      facts.push(["backoff", String(options.backoff)]);
+    }
+  }
+  return facts;
 }

@@ -162,3 +162,10 @@ export const CHANNEL_AFTER = `SELECT id, payload, created_at FROM _honker_notifi
 /** A channel's latest notifications, newest first. Params: channel, limit. */
 export const CHANNEL_RECENT = `SELECT id, payload, created_at FROM _honker_notifications
   WHERE channel = ? ORDER BY id DESC LIMIT ?`;
+
+/** The unique key a job holds (honker-ts's `_honker_ts_job_keys`). Params: job id. */
+export const JOB_KEY_OF = `SELECT key, mode, expires_at FROM _honker_ts_job_keys WHERE job_id = ?`;
+
+/** A job's own run options (honker-ts's `_honker_ts_job_options`). Params: job id. */
+export const JOB_OPTIONS_OF =
+  "SELECT timeout_s, backoff FROM _honker_ts_job_options WHERE job_id = ?";

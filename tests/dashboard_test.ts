@@ -210,6 +210,25 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "search finds a job by id or by unique key, and its page shows the key",
+      withDb(entry, async (db) => {
+        seed(db);
+        const keyed = db.queue("emails").enqueue({ order: 42 }, { key: "order-42" });
+        const client = new Client(dashboard(db));
+        const find = async (q: string) => {
+          const response = await client.request(`/queues/emails/find?q=${encodeURIComponent(q)}`);
+          assert.equal(response.status, 303);
+          return response.headers.get("location") ?? "";
+        };
+        assert.equal(await find("order-42"), `/queues/emails/jobs/${keyed}`);
+        assert.equal(await find(`#${keyed}`), `/queues/emails/jobs/${keyed}`);
+        assert.match(decodeURIComponent(await find("no-such-key")), /error=No job matches/);
+        const page = await client.page(`/queues/emails/jobs/${keyed}`);
+        assert.match(page.html, /<dt>unique key<\/dt>\s*<dd>order-42 \(/);
+      }),
+    );
+
+    it(
       "/live streams a change when another connection commits",
       withDb(entry, async (db, path) => {
         seed(db);
