@@ -10,7 +10,7 @@
  */
 
 import type { SqliteDriver } from "../core/db/driver.ts";
-import { channelLastId, notificationsAfter } from "./reads.ts";
+import { channelLastId, notificationsAfter } from "./reads_streams.ts";
 
 /** The least time between two change events a page receives. */
 export const LIVE_MIN_INTERVAL_MS = 200;

@@ -9,26 +9,40 @@ import { duration, html, jsonShort, num, raw, segment, when } from "./html.ts";
 import type { Html } from "./html.ts";
 import { actionForm } from "./layout.ts";
 import type { Page, PageContext } from "./layout.ts";
+import { COUNT_CAP, DEAD_SAMPLE, queueSummaries, RATE_WINDOW_S } from "./reads.ts";
 import {
   channels,
-  COUNT_CAP,
-  DEAD_SAMPLE,
   locksHeld,
-  queueSummaries,
-  RATE_WINDOW_S,
   recentNotifications,
   scheduleList,
   streamSummaries,
-} from "./reads.ts";
-import type { QueueSummary, StreamSummary } from "./reads.ts";
+} from "./reads_streams.ts";
+import type { QueueSummary } from "./reads.ts";
+import type { StreamSummary } from "./reads_streams.ts";
+import { EVENTS_SCAN_MAX } from "./reads_events.ts";
 
 /** Notifications a channel page shows before live ones arrive. */
 const NOTIFICATIONS_SHOWN = 50;
 
-function failureRate(q: QueueSummary): string {
-  if (q.completedRecent === null) return q.deadRecent === 0 ? "—" : `${q.deadRecent} died`;
-  const finished = q.completedRecent + q.deadRecent;
-  return finished === 0 ? "0%" : `${((100 * q.deadRecent) / finished).toFixed(1)}%`;
+function failureRate(q: QueueSummary): Html {
+  if (q.completedPerMin === null) return html`${q.deadRecent === 0 ? "—" : `${q.deadRecent} died`}`;
+  const completed = (q.completedPerMin * RATE_WINDOW_S) / 60;
+  const finished = completed + q.deadRecent;
+  const rate = finished === 0 ? "0%" : `${((100 * q.deadRecent) / finished).toFixed(1)}%`;
+  return estimate(q.ratesEstimated, rate);
+}
+
+function throughput(q: QueueSummary): Html {
+  if (q.completedPerMin === null) return html`—`;
+  return estimate(q.ratesEstimated, `${q.completedPerMin.toFixed(1)}/min`);
+}
+
+function estimate(estimated: boolean, text: string): Html {
+  return estimated
+    ? html`<span title="estimated from the first ${
+      num(EVENTS_SCAN_MAX)
+    } events of the window">≈${text}</span>`
+    : html`${text}`;
 }
 
 function deadCell(ctx: PageContext, q: QueueSummary): Html {
@@ -60,16 +74,15 @@ function queueRows(ctx: PageContext, queues: QueueSummary[]): Html {
         <td class="n" data-count="processing">${num(q.processing)}</td>
         <td class="n" data-count="dead">${deadCell(ctx, q)}</td>
         <td class="n">${q.oldestPendingAgeS === null ? "—" : duration(q.oldestPendingAgeS)}</td>
-        <td class="n">${q.completedRecent === null
-          ? "—"
-          : `${(q.completedRecent / minutes).toFixed(1)}/min`}</td>
-        <td class="n">${failureRate(q)}</td>
+        <td class="n" data-rate="throughput">${throughput(q)}</td>
+        <td class="n" data-rate="failures">${failureRate(q)}</td>
       </tr>
     `
   );
-  const note = queues.some((q) => q.completedRecent === null)
-    ? html`<p class="muted">Throughput needs job events (a queue opened with events on); failures
-count jobs that died in the last ${minutes} minutes.</p>`
+  const note = queues.some((q) => q.completedPerMin === null)
+    ? html`<p class="muted">Throughput and failure rate need job events (<code>db.queue(name,
+{ events: true })</code>); without them, failures count the jobs that died in the last ${minutes}
+minutes.</p>`
     : html``;
   return html`
     <table>

@@ -22,7 +22,8 @@ import {
   queueSummaries,
   queueSummary,
 } from "./reads.ts";
-import type { JobView, PageState } from "./reads.ts";
+import type { JobEventView, JobView, PageState } from "./reads.ts";
+import { EVENTS_SCAN_MAX, jobProgress } from "./reads_events.ts";
 
 /** Jobs per page. */
 export const PAGE_SIZE = 50;
@@ -193,25 +194,15 @@ function fields(ctx: PageContext, j: JobView, facts: Array<[string, string]>): H
   `;
 }
 
-/** A job: every field, its payload, error, result and events. */
-export function jobPageView(
-  ctx: PageContext,
-  queue: string,
-  id: number,
-): Page {
-  const j = jobById(ctx.snap, id);
-  if (j === null || j.queue !== queue) {
-    return {
-      title: "No such job",
-      nav: "",
-      status: 404,
-      main: html`<h1>No job #${id} in queue <span class="mono">${queue}</span></h1>
-<p>It may have completed (completed jobs leave the live table) or been purged.</p>`,
-    };
+function eventTable(ctx: PageContext, events: JobEventView[], complete: boolean): Html {
+  const more = complete
+    ? html``
+    : html`<p class="muted">Searched the ${num(EVENTS_SCAN_MAX)} events from its enqueue on: older
+or later ones may be missing.</p>`;
+  if (events.length === 0) {
+    return html`<p class="muted">No events recorded for this job.</p>${more}`;
   }
-  const result = jobResult(ctx.snap, id);
-  const events = jobEvents(ctx.snap, id, EVENTS_SHOWN);
-  const eventRows = events.map((e) =>
+  const rows = events.map((e) =>
     html`
       <tr>
         <td>#${e.id}</td>
@@ -222,6 +213,60 @@ export function jobPageView(
       </tr>
     `
   );
+  return html`
+    <table>
+      <thead>
+        <tr>
+          <th>id</th>
+          <th>type</th>
+          <th class="n">attempt</th>
+          <th>when</th>
+          <th>data</th>
+        </tr>
+      </thead>
+      <tbody id="events">${rows}</tbody>
+    </table>${more}
+  `;
+}
+
+function gone(ctx: PageContext, queue: string, id: number): Page {
+  const result = jobResult(ctx.snap, id);
+  const { events, complete } = jobEvents(ctx.snap, null, id, EVENTS_SHOWN);
+  if (result === null && events.length === 0) {
+    return {
+      title: "No such job",
+      nav: "",
+      status: 404,
+      main: html`<h1>No job #${id} in queue <span class="mono">${queue}</span></h1>
+<p>It may have completed (completed jobs leave the live table) or been purged.</p>`,
+    };
+  }
+  const last = events.at(-1);
+  return {
+    title: `Job ${id}`,
+    nav: "",
+    main: html`
+      <h1>Job #${id} in <a href="${ctx.base}/queues/${segment(queue)}">${queue}</a></h1>
+      <p>No longer live or dead${last
+        ? html`: <strong>${last.type}</strong> ${when(last.createdAt, ctx.snap.now)}`
+        : ""}.</p>
+      <h2>Result</h2>
+      <section class="card">${result === null
+        ? html`<p class="muted">No result stored.</p>`
+        : html`<pre id="result">${jsonText(result.value)}</pre>`}</section>
+      <h2>Events</h2>
+      <section class="card">${eventTable(ctx, events, complete)}</section>
+    `,
+  };
+}
+
+/** A job: every field, its payload, error, progress, result and events. */
+export function jobPageView(ctx: PageContext, queue: string, id: number): Page {
+  const j = jobById(ctx.snap, id);
+  if (j === null || j.queue !== queue) return gone(ctx, queue, id);
+  const result = jobResult(ctx.snap, id);
+  const progress = jobProgress(ctx.snap, id);
+  const { events, complete } = jobEvents(ctx.snap, j, id, EVENTS_SHOWN);
   const requeue = j.state === "dead"
     ? actionForm(ctx, "requeue", { id: j.id }, "Requeue", { id: `requeue-${j.id}` })
     : html``;
@@ -242,26 +287,17 @@ export function jobPageView(
           <pre class="bad">${j.lastError}</pre>
         </section>
       `}
-
+      ${progress === null ? "" : html`
+        <h2>Progress</h2>
+        <section class="card">
+          <pre id="progress">${jsonText(progress.value)}</pre>
+          <p class="muted">reported ${when(progress.updatedAt, ctx.snap.now)}</p>
+        </section>
+      `}
       <h2>Result</h2><section class="card">${result === null
         ? html`<p class="muted">No result stored.</p>`
         : html`<pre id="result">${jsonText(result.value)}</pre>`}</section>
-      <h2>Events</h2><section class="card">${events.length === 0
-        ? html`<p class="muted">No events recorded for this job.</p>`
-        : html`
-          <table>
-            <thead>
-              <tr>
-                <th>id</th>
-                <th>type</th>
-                <th class="n">attempt</th>
-                <th>when</th>
-                <th>data</th>
-              </tr>
-            </thead>
-            <tbody>${eventRows}</tbody>
-          </table>
-        `}</section>
+      <h2>Events</h2><section class="card">${eventTable(ctx, events, complete)}</section>
     `,
   };
 }

@@ -8,7 +8,8 @@ import { html, jsonShort, num, when } from "./html.ts";
 import { actionForm } from "./layout.ts";
 import type { Page, PageContext } from "./layout.ts";
 import { flash } from "./pages_overview.ts";
-import { COUNT_CAP, recentEvents, streamSummaries } from "./reads.ts";
+import { COUNT_CAP } from "./reads.ts";
+import { recentEvents, streamSummaries } from "./reads_streams.ts";
 
 /** Events a stream page shows. */
 const EVENTS_SHOWN = 50;

@@ -9,6 +9,8 @@
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { JOB_KEY_LIVE_JOB } from "../core/queue/job_keys_sql.ts";
 import * as SQL from "./sql.ts";
+import { eventOutcomes, jobEventsOf, queueSettings } from "./reads_events.ts";
+import type { EventOutcomes, JobEventView } from "./reads_events.ts";
 
 /** Seconds of history behind throughput and failure counts. */
 export const RATE_WINDOW_S = 300;
@@ -46,15 +48,23 @@ export interface QueueSummary {
   /** Seconds the longest-waiting due job has been due; null when none is. */
   oldestPendingAgeS: number | null;
   paused: boolean;
-  /** Jobs completed in the last RATE_WINDOW_S; null without job events in the file. */
-  completedRecent: number | null;
-  /** Jobs that died in the last RATE_WINDOW_S. */
+  /**
+   * Jobs completed per minute over the last RATE_WINDOW_S, from the job events; null when the
+   * queue does not record events.
+   */
+  completedPerMin: number | null;
+  /** Jobs that died in the last RATE_WINDOW_S (from the events when the queue records them). */
   deadRecent: number;
+  /** Attempts that failed in the last RATE_WINDOW_S; null without events. */
+  failedRecent: number | null;
+  /** True when the rates come from part of the window (too many events to read them all). */
+  ratesEstimated: boolean;
   /** True when `dead` and `deadRecent` are estimates (more than DEAD_SAMPLE dead letters). */
   deadEstimated: boolean;
 }
 
-function skipScan(driver: SqliteDriver, sql: string, column: string): string[] {
+/** Names in index order, one seek each (`sql` gives the next after its parameter). */
+export function skipScan(driver: SqliteDriver, sql: string, column: string): string[] {
   const names: string[] = [];
   let after = "";
   for (;;) {
@@ -65,7 +75,8 @@ function skipScan(driver: SqliteDriver, sql: string, column: string): string[] {
   }
 }
 
-function count(driver: SqliteDriver, sql: string, params: (string | number)[]): Row {
+/** The first row of a count query, or an empty row. */
+export function count(driver: SqliteDriver, sql: string, params: (string | number)[]): Row {
   return driver.get<Row>(sql, params) ?? {};
 }
 
@@ -84,20 +95,6 @@ function liveCounts(
     scheduled: Number(count(driver, SQL.QUEUE_SCHEDULED_COUNT, [queue, now]).n ?? 0),
     processing: Number(count(driver, SQL.QUEUE_PROCESSING_COUNT, [queue]).n ?? 0),
   };
-}
-
-function pausedQueues(snap: Snapshot): Set<string> {
-  if (!snap.tables.has("_honker_ts_queues")) return new Set();
-  return new Set(snap.driver.all<Row>(SQL.QUEUES_PAUSED).map((r) => String(r.queue)));
-}
-
-function completedRecent(snap: Snapshot): Map<string, number> | null {
-  if (!snap.tables.has("_honker_ts_job_events")) return null;
-  const out = new Map<string, number>();
-  for (const row of snap.driver.all<Row>(SQL.JOB_EVENT_RATES, [snap.now - RATE_WINDOW_S])) {
-    if (row.type === "completed") out.set(String(row.queue), Number(row.n));
-  }
-  return out;
 }
 
 /**
@@ -125,7 +122,27 @@ function deadCounts(snap: Snapshot): { dead: Map<string, Row>; estimated: boolea
   return { dead, estimated: true };
 }
 
-/** Every queue (with live jobs, dead jobs or a pause) and its counts, by name. */
+/** A queue's rates from the events when it records them, else its dead letters' deaths. */
+function rates(
+  name: string,
+  events: boolean,
+  outcomes: EventOutcomes | null,
+  deadRecent: number,
+): Pick<QueueSummary, "completedPerMin" | "deadRecent" | "failedRecent" | "ratesEstimated"> {
+  if (!events || outcomes === null) {
+    return { completedPerMin: null, deadRecent, failedRecent: null, ratesEstimated: false };
+  }
+  const counts = outcomes.byQueue.get(name) ?? { completed: 0, dead: 0, failed: 0 };
+  const scale = RATE_WINDOW_S / outcomes.coveredS;
+  return {
+    completedPerMin: (counts.completed / outcomes.coveredS) * 60,
+    deadRecent: Math.round(counts.dead * scale),
+    failedRecent: Math.round(counts.failed * scale),
+    ratesEstimated: outcomes.estimated,
+  };
+}
+
+/** Every queue (with live jobs, dead jobs or a settings row) and its counts, by name. */
 export function queueSummaries(snap: Snapshot): QueueSummary[] {
   const { driver, tables } = snap;
   const names = new Set(
@@ -133,19 +150,25 @@ export function queueSummaries(snap: Snapshot): QueueSummary[] {
   );
   const { dead, estimated } = deadCounts(snap);
   for (const name of dead.keys()) names.add(name);
-  const paused = pausedQueues(snap);
-  for (const name of paused) names.add(name);
-  const completed = completedRecent(snap);
+  const settings = queueSettings(snap);
+  for (const name of settings.keys()) names.add(name);
+  const outcomes = [...settings.values()].some((s) => s.events)
+    ? eventOutcomes(snap, RATE_WINDOW_S)
+    : null;
   return [...names].sort().map((name) => ({
     name,
     ...(tables.has("_honker_live")
       ? liveCounts(snap, name)
       : { pending: 0, scheduled: 0, processing: 0, oldestPendingAgeS: null }),
     dead: Number(dead.get(name)?.dead ?? 0),
-    deadRecent: Number(dead.get(name)?.recent ?? 0),
     deadEstimated: estimated,
-    paused: paused.has(name),
-    completedRecent: completed === null ? null : completed.get(name) ?? 0,
+    paused: settings.get(name)?.paused ?? false,
+    ...rates(
+      name,
+      settings.get(name)?.events ?? false,
+      outcomes,
+      Number(dead.get(name)?.recent ?? 0),
+    ),
   }));
 }
 
@@ -155,17 +178,17 @@ export function queueSummary(snap: Snapshot, name: string): QueueSummary {
   const dead = tables.has("_honker_dead")
     ? count(driver, SQL.DEAD_COUNT_OF, [now - RATE_WINDOW_S, name])
     : {};
-  const completed = completedRecent(snap);
+  const setting = queueSettings(snap).get(name);
+  const outcomes = setting?.events ? eventOutcomes(snap, RATE_WINDOW_S) : null;
   return {
     name,
     ...(tables.has("_honker_live")
       ? liveCounts(snap, name)
       : { pending: 0, scheduled: 0, processing: 0, oldestPendingAgeS: null }),
     dead: Number(dead.dead ?? 0),
-    deadRecent: Number(dead.recent ?? 0),
     deadEstimated: false,
-    paused: pausedQueues(snap).has(name),
-    completedRecent: completed === null ? null : completed.get(name) ?? 0,
+    paused: setting?.paused ?? false,
+    ...rates(name, setting?.events ?? false, outcomes, Number(dead.recent ?? 0)),
   };
 }
 
@@ -267,197 +290,16 @@ export function jobResult(
     : null;
 }
 
-/** One job event, data as stored (JSON text). */
-export interface JobEventView {
-  id: number;
-  type: string;
-  data: string | null;
-  attempt: number;
-  createdAt: number;
-}
+export type { JobEventView };
 
-/** A job's events, oldest first (empty without honker-ts's job events table). */
-export function jobEvents(snap: Snapshot, id: number, limit: number): JobEventView[] {
-  if (!snap.tables.has("_honker_ts_job_events")) return [];
-  return snap.driver.all<Row>(SQL.JOB_EVENTS_OF, [id, limit]).map((r) => ({
-    id: Number(r.id),
-    type: String(r.type),
-    data: r.data === null ? null : String(r.data),
-    attempt: Number(r.attempt),
-    createdAt: Number(r.created_at),
-  }));
-}
-
-/** A consumer of a stream, with its lag. */
-export interface ConsumerView {
-  name: string;
-  offset: number;
-  lag: number;
-  /** True when the lag is above COUNT_CAP and estimated from offsets (an upper bound). */
-  lagEstimated: boolean;
-}
-
-/** One stream. */
-export interface StreamSummary {
-  topic: string;
-  firstOffset: number | null;
-  lastOffset: number | null;
-  consumers: ConsumerView[];
-}
-
-function lagOf(
+/** A job's events, oldest first, found from its creation on (`complete`: the walk was not capped). */
+export function jobEvents(
   snap: Snapshot,
-  topic: string,
-  offset: number,
-  last: number | null,
-): [lag: number, estimated: boolean] {
-  const counted = Number(
-    count(snap.driver, SQL.STREAM_COUNT_AFTER, [topic, offset, COUNT_CAP + 1]).n ?? 0,
-  );
-  if (counted <= COUNT_CAP) return [counted, false];
-  return [Math.max(0, (last ?? offset) - offset), true];
-}
-
-/** Every stream topic (with events or consumers), with its consumers and their lag. */
-export function streamSummaries(snap: Snapshot): StreamSummary[] {
-  const { driver, tables } = snap;
-  if (!tables.has("_honker_stream")) return [];
-  const streams = new Map<string, StreamSummary>();
-  for (const topic of skipScan(driver, SQL.STREAM_TOPIC_NEXT, "topic")) {
-    const range = count(driver, SQL.STREAM_RANGE, [topic, topic]);
-    streams.set(topic, {
-      topic,
-      firstOffset: range.first === null ? null : Number(range.first),
-      lastOffset: range.last === null ? null : Number(range.last),
-      consumers: [],
-    });
-  }
-  if (!tables.has("_honker_stream_consumers")) return [...streams.values()];
-  for (const row of driver.all<Row>(SQL.STREAM_CONSUMERS_ALL)) {
-    const topic = String(row.topic);
-    let stream = streams.get(topic);
-    if (!stream) {
-      stream = { topic, firstOffset: null, lastOffset: null, consumers: [] };
-      streams.set(topic, stream);
-    }
-    const offset = Number(row.offset);
-    const [lag, lagEstimated] = lagOf(snap, topic, offset, stream.lastOffset);
-    stream.consumers.push({ name: String(row.name), offset, lag, lagEstimated });
-  }
-  return [...streams.values()].sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0);
-}
-
-/** One stored stream event, payload as stored. */
-export interface StreamEventView {
-  offset: number;
-  key: string | null;
-  payload: string;
-  createdAt: number;
-}
-
-/** A topic's newest events before an offset, newest first. */
-export function recentEvents(
-  snap: Snapshot,
-  topic: string,
-  before: number,
+  job: JobView | null,
+  id: number,
   limit: number,
-): StreamEventView[] {
-  if (!snap.tables.has("_honker_stream")) return [];
-  return snap.driver.all<Row>(SQL.STREAM_RECENT, [topic, before, limit]).map((r) => ({
-    offset: Number(r.offset),
-    key: r.key === null ? null : String(r.key),
-    payload: String(r.payload),
-    createdAt: Number(r.created_at),
-  }));
-}
-
-/** One schedule. */
-export interface ScheduleView {
-  name: string;
-  queue: string;
-  schedule: string;
-  payload: string;
-  priority: number;
-  nextFireAt: number;
-  enabled: boolean;
-}
-
-/** Every schedule (honker's and honker-ts's tables), by name. */
-export function scheduleList(snap: Snapshot): ScheduleView[] {
-  if (!snap.tables.has("_honker_scheduler_tasks")) return [];
-  const rows = snap.driver.all<Row>(SQL.SCHEDULES);
-  if (snap.tables.has("_honker_ts_scheduler_tasks")) {
-    rows.push(...snap.driver.all<Row>(SQL.SCHEDULES_TS));
-    rows.sort((a, b) => String(a.name) < String(b.name) ? -1 : 1);
-  }
-  return rows.map((r) => ({
-    name: String(r.name),
-    queue: String(r.queue),
-    schedule: String(r.cron_expr),
-    payload: String(r.payload),
-    priority: Number(r.priority),
-    nextFireAt: Number(r.next_fire_at),
-    enabled: r.enabled === undefined || Number(r.enabled) !== 0,
-  }));
-}
-
-/** A lock held now. */
-export interface LockView {
-  name: string;
-  owner: string;
-  expiresAt: number;
-}
-
-/** The locks held now (expired rows left out). */
-export function locksHeld(snap: Snapshot): LockView[] {
-  if (!snap.tables.has("_honker_locks")) return [];
-  return snap.driver.all<Row>(SQL.LOCKS_HELD, [snap.now]).map((r) => ({
-    name: String(r.name),
-    owner: String(r.owner),
-    expiresAt: Number(r.expires_at),
-  }));
-}
-
-/** Channels that have notifications stored. */
-export function channels(snap: Snapshot): string[] {
-  if (!snap.tables.has("_honker_notifications")) return [];
-  return skipScan(snap.driver, SQL.CHANNEL_NEXT, "channel");
-}
-
-/** One notification, payload as stored. */
-export interface NotificationView {
-  id: number;
-  payload: string;
-  createdAt: number;
-}
-
-function notificationView(r: Row): NotificationView {
-  return { id: Number(r.id), payload: String(r.payload), createdAt: Number(r.created_at) };
-}
-
-/** A channel's newest notifications, newest first. */
-export function recentNotifications(
-  snap: Snapshot,
-  channel: string,
-  limit: number,
-): NotificationView[] {
-  if (!snap.tables.has("_honker_notifications")) return [];
-  return snap.driver.all<Row>(SQL.CHANNEL_RECENT, [channel, limit]).map(notificationView);
-}
-
-/** A channel's notifications after an id, oldest first. */
-export function notificationsAfter(
-  driver: SqliteDriver,
-  channel: string,
-  afterId: number,
-  limit: number,
-): NotificationView[] {
-  return driver.all<Row>(SQL.CHANNEL_AFTER, [channel, afterId, limit]).map(notificationView);
-}
-
-/** A channel's newest id, or 0. */
-export function channelLastId(driver: SqliteDriver, channel: string): number {
-  return Number(driver.get<Row>(SQL.CHANNEL_LAST_ID, [channel])?.id ?? 0);
+): { events: JobEventView[]; complete: boolean } {
+  return jobEventsOf(snap, id, job === null ? null : job.createdAt, limit);
 }
 
 /** The live job of `queue` holding unique key `key`, or null (as `queue.jobIdForKey()`). */

@@ -58,15 +58,40 @@ export const DEAD_COUNTS_SAMPLE = `SELECT queue, count(*) AS dead, sum(died_at >
 export const DEAD_COUNT_OF = `SELECT count(*) AS dead, sum(died_at >= ?) AS recent
   FROM _honker_dead WHERE queue = ?`;
 
-/** Whether queues are paused (honker-ts's `_honker_ts_queues`). */
-export const QUEUES_PAUSED = "SELECT queue FROM _honker_ts_queues WHERE paused <> 0";
+/** Queue settings (honker-ts's `_honker_ts_queues`): paused, events on. `*` for older files. */
+export const QUEUE_SETTINGS = "SELECT * FROM _honker_ts_queues";
 
 /**
- * Job events per queue and type since a moment (honker-ts's `_honker_ts_job_events`), for
- * throughput and failure rate. Params: since.
+ * The first job event at or after an id (honker-ts's `_honker_ts_job_events`, keyed by its
+ * rowid alone: ids grow with time, so a moment is found by a binary search of rowid seeks).
+ * Params: id.
  */
-export const JOB_EVENT_RATES = `SELECT queue, type, count(*) AS n FROM _honker_ts_job_events
-  WHERE created_at >= ? GROUP BY queue, type`;
+export const EVENT_AT_OR_AFTER = `SELECT id, created_at FROM _honker_ts_job_events
+  WHERE id >= ? ORDER BY id LIMIT 1`;
+
+/** The first and last job event ids (0 when none). */
+export const EVENT_ID_RANGE = `SELECT
+    (SELECT coalesce(min(id), 0) FROM _honker_ts_job_events) AS first,
+    (SELECT coalesce(max(id), 0) FROM _honker_ts_job_events) AS last`;
+
+/**
+ * Outcomes per queue among at most `limit` events from an id on, and the moment of the last
+ * event read (how much of the window a capped read covered). Params: fromId, limit.
+ */
+export const EVENT_OUTCOMES_FROM = `SELECT queue, type, count(*) AS n, max(created_at) AS last_at
+  FROM (SELECT queue, type, created_at FROM _honker_ts_job_events
+    WHERE id >= ? ORDER BY id LIMIT ?)
+  GROUP BY queue, type`;
+
+/** A job's events among at most `scan` events from an id on. Params: fromId, scan, jobId, limit. */
+export const JOB_EVENTS_FROM = `SELECT id, type, data, attempt, created_at
+  FROM (SELECT id, job_id, type, data, attempt, created_at FROM _honker_ts_job_events
+    WHERE id >= ? ORDER BY id LIMIT ?)
+  WHERE job_id = ? ORDER BY id LIMIT ?`;
+
+/** A live job's latest progress (honker-ts's `_honker_ts_job_progress`). Params: job id. */
+export const JOB_PROGRESS_OF =
+  "SELECT value, updated_at FROM _honker_ts_job_progress WHERE job_id = ?";
 
 const LIVE_COLUMNS = "id, queue, payload, state, priority, run_at, worker_id, " +
   "claim_expires_at, attempts, max_attempts, created_at, expires_at, " +
@@ -107,10 +132,6 @@ export const DEAD_BY_ID = `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE id = ?
 /** A job's stored result. Params: job id. */
 export const RESULT_BY_JOB =
   "SELECT value, created_at, expires_at FROM _honker_results WHERE job_id = ?";
-
-/** A job's events, oldest first. Params: job id, limit. */
-export const JOB_EVENTS_OF = `SELECT id, type, data, attempt, created_at
-  FROM _honker_ts_job_events WHERE job_id = ? ORDER BY id LIMIT ?`;
 
 /** The next stream topic after a given one (a skip-scan of the topic index). Params: after. */
 export const STREAM_TOPIC_NEXT = "SELECT min(topic) AS topic FROM _honker_stream WHERE topic > ?";
