@@ -10,7 +10,8 @@
  * ```
  *
  * The file: 1,000,000 jobs across 10 queues (pending, scheduled, processing), 10,000 dead
- * letters, 1,000,000 stream events across 3 topics with consumers near and far behind, built
+ * letters, 1,000,000 stream events across 3 topics with consumers near and far behind (and,
+ * where the file has honker-ts's job events, 1,000,000 of them over the last 10 minutes), built
  * with raw SQL inserts in one transaction and cached in the temp folder (about 20 s the first
  * time). Targets: the overview in ≤ 200 ms of server time, a queue page in ≤ 100 ms. Every
  * statement of `dashboard/sql.ts` is explained: a full scan of a big table fails the run (the
@@ -71,6 +72,18 @@ const FILL_STREAM = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FRO
   SELECT CASE i % 3 WHEN 0 THEN 'orders' WHEN 1 THEN 'payments' ELSE 'audit' END,
     'customer-' || (i % 1000), json_object('orderId', i, 'total', i % 500), unixepoch() FROM n`;
 
+/**
+ * Job events over the last 10 minutes, ids in time order as the triggers write them, about a
+ * third of them completions. Params: count, count.
+ */
+const FILL_EVENTS = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+  INSERT INTO _honker_ts_job_events (queue, job_id, type, data, attempt, created_at)
+  SELECT 'queue-' || (i % ${QUEUES}), i / 3,
+    CASE i % 3 WHEN 0 THEN 'active' WHEN 1 THEN 'completed' ELSE 'enqueued' END,
+    NULL, 1, unixepoch() - 600 + (i * 600) / ?2 FROM n`;
+const EVENTS_ON = `INSERT INTO _honker_ts_queues (queue, events) VALUES (?, 1)
+  ON CONFLICT (queue) DO UPDATE SET events = 1`;
+
 async function build(path: string): Promise<void> {
   const partial = `${path}.partial`;
   rmSync(partial, { force: true });
@@ -80,6 +93,11 @@ async function build(path: string): Promise<void> {
     tx.run(FILL_LIVE, [JOBS]);
     tx.run(FILL_DEAD, [DEAD, JOBS * 2]);
     tx.run(FILL_STREAM, [EVENTS]);
+    const tables = tx.all<{ name: string }>(SQL.TABLES).map((r) => r.name);
+    if (tables.includes("_honker_ts_job_events") && tables.includes("_honker_ts_queues")) {
+      tx.run(FILL_EVENTS, [EVENTS, EVENTS]); // as many job events as stream events
+      for (let q = 0; q < QUEUES; q++) tx.run(EVENTS_ON, [`queue-${q}`]);
+    }
   });
   const orders = db.stream("orders");
   const last = orders.readSince(EVENTS - 10, 10).at(-1)?.offset ?? 0;
@@ -98,7 +116,7 @@ async function build(path: string): Promise<void> {
 
 /** The cached file for this size, built on first use. */
 async function bigFile(): Promise<string> {
-  const path = join(tmpdir(), `honker-ts-dashboard-bench-v1-${JOBS}-${EVENTS}.db`);
+  const path = join(tmpdir(), `honker-ts-dashboard-bench-v2-${JOBS}-${EVENTS}.db`);
   if (!existsSync(path)) await build(path);
   return path;
 }
