@@ -22,6 +22,20 @@ import { honkerExtSkip, openHonkerExt } from "./_honker_ext.ts";
 after(removeTempDirs);
 const EXT_SKIP = await honkerExtSkip();
 
+/** Why the job-events test cannot run: this build has no `events` queue option yet (issue #19). */
+async function eventsMissing(): Promise<string | undefined> {
+  const db = await open(tempDbPath());
+  try {
+    db.queue("probe", { events: true } as never);
+    return undefined;
+  } catch (error) {
+    return `no job events in this build (${(error as Error).message})`;
+  } finally {
+    db.close();
+  }
+}
+const EVENTS_SKIP = await eventsMissing();
+
 const XSS = "<script>alert(1)</script>";
 
 /** Two queues with jobs in every state, a stream with a consumer, a notification. */
@@ -225,6 +239,35 @@ for (const entry of driverMatrix()) {
         assert.match(decodeURIComponent(await find("no-such-key")), /error=No job matches/);
         const page = await client.page(`/queues/emails/jobs/${keyed}`);
         assert.match(page.html, /<dt>unique key<\/dt>\s*<dd>order-42 \(/);
+      }),
+    );
+
+    it(
+      "with job events: throughput, failure rate, and a job's progress, result and events",
+      { skip: EVENTS_SKIP },
+      withDb(entry, async (db) => {
+        const reports = db.queue("reports", { events: true, maxAttempts: 1 } as never);
+        const [a, b, c, d] = reports.enqueueMany([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+        const jobs = reports.claimBatch("w", 3);
+        db.saveResult(a, { pages: 12, html: XSS });
+        jobs.find((j) => j.id === a)!.ack();
+        jobs.find((j) => j.id === b)!.ack();
+        jobs.find((j) => j.id === c)!.fail("renderer crashed");
+        const running = reports.claimOne("w")!;
+        assert.equal(running.id, d);
+        (running as unknown as { progress(v: unknown): boolean }).progress({ pct: 50 });
+        const client = new Client(dashboard(db));
+        const overview = (await client.page("/")).html;
+        const row = /<tr data-queue="reports">([\s\S]*?)<\/tr>/.exec(overview)?.[1] ?? "";
+        assert.match(row, /data-rate="throughput">\s*0\.4\/min/); // 2 completed in 5 minutes
+        assert.match(row, /data-rate="failures">\s*33\.3%/);
+        const live = (await client.page(`/queues/reports/jobs/${d}`)).html;
+        assert.match(live, /<pre id="progress">[^<]*&quot;pct&quot;: 50/);
+        assert.match(live, /<td>enqueued<\/td>[\s\S]*<td>active<\/td>[\s\S]*<td>progress<\/td>/);
+        const done = await client.page(`/queues/reports/jobs/${a}`);
+        assert.equal(done.status, 200, "a completed job's page shows what it left");
+        assert.match(done.html, /<pre id="result">[^<]*&lt;script&gt;/);
+        assert.match(done.html, /<td>completed<\/td>/);
       }),
     );
 
