@@ -158,9 +158,13 @@ function backTo(
   key: "done" | "error",
   message: string,
 ): Response {
-  const back = fields.get("back") ?? "";
-  const safe = back.startsWith(`${s.base}/`) && !back.startsWith("//") ? back : `${s.base}/`;
-  const url = new URL(safe, "http://x");
+  // Only back to a page of this dashboard: a path under the base, parsed as one (a "//host" or
+  // "/\\host" or a dot segment must not turn the redirect into one to another site).
+  const inside = (path: string) => path.startsWith(`${s.base}/`) && !path.startsWith("//");
+  const given = new URL(fields.get("back") ?? "", "http://x");
+  const url = given.origin === "http://x" && inside(given.pathname)
+    ? given
+    : new URL(`${s.base}/`, "http://x");
   url.searchParams.delete("done");
   url.searchParams.delete("error");
   url.searchParams.set(key, message);

@@ -200,6 +200,24 @@ for (const entry of driverMatrix()) {
         );
         await client.post("/actions/queue-resume", { queue: "emails", csrf });
         assert.equal(db.queue("emails").isPaused(), false);
+        // The redirect after an action goes back to a page of the dashboard, never elsewhere.
+        for (
+          const back of [
+            "//evil.example/x",
+            "/.//evil.example/x",
+            "/\\evil.example",
+            "http://evil.example/",
+          ]
+        ) {
+          const response = await client.post("/actions/queue-pause", {
+            queue: "emails",
+            csrf,
+            back,
+          });
+          const location = response.headers.get("location") ?? "";
+          assert.match(location, /^\/(?!\/)/, `back=${back} → ${location}`);
+          assert.doesNotMatch(location, /evil/, `back=${back} → ${location}`);
+        }
         await client.post("/actions/remove-consumer", {
           topic: "orders",
           consumer: "billing",
