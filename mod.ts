@@ -62,6 +62,15 @@ export type { JobKeyOptions } from "./core/queue/job_keys_options.ts";
 export type { UniqueEnqueue } from "./core/queue/job_keys.ts";
 export type { ClaimOptions } from "./core/queue/claim.ts";
 export type { GetResultOptions, SaveResultOptions } from "./core/queue/results.ts";
+export type {
+  JobEvent,
+  JobEventData,
+  JobEventsOptions,
+  JobEventType,
+} from "./core/queue/events.ts";
+export { JobFailedError, JobNotFoundError, JobWaitTimeoutError } from "./core/queue/job_errors.ts";
+export type { WaitForOptions } from "./core/queue/wait_for.ts";
+export { RESULT_TTL_DEFAULT_S } from "./core/queue/job_outcome.ts";
 export { Outbox } from "./core/outbox/outbox.ts";
 export type { OutboxDelivery, OutboxOptions, OutboxRunOptions } from "./core/outbox/outbox.ts";
 export { Scheduler } from "./core/scheduler/scheduler.ts";

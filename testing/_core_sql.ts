@@ -15,6 +15,7 @@ import * as queueJobKeysSql from "../core/queue/job_keys_sql.ts";
 import * as queueJobOptionsSql from "../core/queue/job_options_sql.ts";
 import * as queueSettingsSql from "../core/queue/settings_sql.ts";
 import * as schedulerTaskKeys from "../core/scheduler/task_keys.ts";
+import * as queueEventsSql from "../core/queue/events_sql.ts";
 import * as rateLimitSql from "../core/rate_limit/sql.ts";
 import * as schedulerSql from "../core/scheduler/sql.ts";
 import * as schemaFeatures from "../core/schema/features.ts";
@@ -30,6 +31,7 @@ export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, u
   "queue/controls_sql.ts": queueControlsSql,
   "queue/job_keys_sql.ts": queueJobKeysSql,
   "queue/job_options_sql.ts": queueJobOptionsSql,
+  "queue/events_sql.ts": queueEventsSql,
   "queue/settings_sql.ts": queueSettingsSql,
   "queue/sql.ts": queueSql,
   "rate_limit/sql.ts": rateLimitSql,

@@ -71,6 +71,8 @@ const OWN_COLUMNS: Record<string, string[]> = {
   _honker_ts_job_keys: ["queue", "key", "job_id", "mode", "created_at", "expires_at", "fire_by"],
   _honker_ts_scheduler_keys: ["name", "key"],
   _honker_ts_job_options: ["job_id", "timeout_s", "backoff"],
+  _honker_ts_job_events: ["id", "queue", "job_id", "type", "data", "attempt", "created_at"],
+  _honker_ts_job_progress: ["job_id", "value", "updated_at"],
   _honker_ts_scheduler_tasks: HONKER_COLUMNS._honker_scheduler_tasks,
 };
 

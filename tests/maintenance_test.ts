@@ -271,6 +271,7 @@ for (const entry of driverMatrix()) {
           dead: 0,
           rateLimits: 0,
           notifications: 0,
+          jobEvents: 0,
         });
       } finally {
         db.closeAll();
@@ -304,6 +305,7 @@ for (const entry of driverMatrix()) {
           dead: 2501,
           rateLimits: 2,
           notifications: 1,
+          jobEvents: 0,
         });
         assert.deepEqual(left(db), TRIMMED);
       } finally {
@@ -490,6 +492,7 @@ describe("retention options", () => {
         dead: 0,
         rateLimits: 0,
         notifications: 2,
+        jobEvents: 0,
       });
       assert.equal(countRows(db, "_honker_notifications"), 2);
     } finally {

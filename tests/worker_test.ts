@@ -41,6 +41,21 @@ for (const entry of driverMatrix()) {
   const skip = entry.skip;
   describe(`${entry.id}: queue.worker()`, () => {
     it(
+      "a listener added right after worker() hears the first look's events (drained, completed)",
+      { skip, timeout: 20_000 },
+      withDb(entry, async (db) => {
+        const q = db.queue<number>("jobs");
+        q.enqueueMany([1, 2]);
+        const worker = q.worker(() => {}, { concurrency: 4, idlePollMs: null });
+        const events = recordEvents(worker);
+        await eventually(() => worker.processed === 2, 5000, "both jobs handled");
+        await eventually(() => events.drained.length === 1, 2000, "the first look's drained event");
+        assert.equal(events.completed.length, 2);
+        await worker.close();
+      }),
+    );
+
+    it(
       "pause() stops claiming while in-flight handlers finish; resume() claims waiting jobs at once",
       { skip, timeout: 20_000 },
       withDb(entry, async (db) => {

@@ -31,6 +31,7 @@ import {
   RESULT_CHUNK_SCAN,
 } from "./sql.ts";
 import type { RetentionPolicy } from "./retention.ts";
+import { JOB_EVENT_CHUNK_DELETE, JOB_EVENT_CHUNK_SCAN } from "../queue/events_sql.ts";
 
 /** Rows one chunk scans, and so at most deletes in one short write. */
 export const MAINTENANCE_BATCH = 1000;
@@ -59,6 +60,8 @@ export interface MaintenanceCounts {
   rateLimits: number;
   /** Notifications past their retention. */
   notifications: number;
+  /** Job events past their retention. */
+  jobEvents: number;
 }
 
 /** One table's sweep: its chunk statements and, from the policy, their extra parameters. */
@@ -111,6 +114,12 @@ const SWEEPS: readonly Sweep[] = [
     delete: NOTIFICATION_CHUNK_DELETE,
     params: notificationParams,
   },
+  {
+    table: "jobEvents",
+    scan: JOB_EVENT_CHUNK_SCAN,
+    delete: JOB_EVENT_CHUNK_DELETE,
+    params: (policy) => keep(policy.jobEventsS),
+  },
 ];
 
 /**
@@ -138,7 +147,13 @@ function sweepChunk(
  * `Database.runMaintenance()`.
  */
 export function runMaintenance(ctx: DatabaseContext, policy: RetentionPolicy): MaintenanceCounts {
-  const counts: MaintenanceCounts = { results: 0, dead: 0, rateLimits: 0, notifications: 0 };
+  const counts: MaintenanceCounts = {
+    results: 0,
+    dead: 0,
+    rateLimits: 0,
+    notifications: 0,
+    jobEvents: 0,
+  };
   for (const sweep of SWEEPS) {
     const params = sweep.params(policy, ctx.open(ACTION));
     if (params === null) continue;

@@ -41,6 +41,11 @@ export interface RetentionOptions {
    */
   notificationsMaxKeep?: number | null;
   /**
+   * Job events (`queue.events()`) are deleted this long after they were recorded. Defaults to a
+   * day. A consumer resuming from an offset older than this misses what was deleted.
+   */
+  jobEventsS?: number | null;
+  /**
    * Milliseconds between maintenance rounds, at least 1000, rounded up to whole seconds: a
    * round is elected through a lock held for the interval on SQLite's whole-second clock, so
    * the file gets one round per interval however many processes share it. Defaults to 60000.
@@ -62,6 +67,8 @@ export interface RetentionPolicy {
   readonly notificationsS: number | null;
   /** How many of the newest notifications are kept at most, or null. */
   readonly notificationsMaxKeep: number | null;
+  /** Age at which job events go, or null. */
+  readonly jobEventsS: number | null;
   /** Milliseconds between rounds, whole seconds' worth (the maintenance lock's TTL). */
   readonly intervalMs: number;
 }
@@ -78,6 +85,7 @@ export const RETENTION_DEFAULT: Readonly<Required<RetentionOptions>> = Object.fr
   rateLimitsS: 31 * 86_400,
   notificationsS: 86_400,
   notificationsMaxKeep: null,
+  jobEventsS: 86_400,
   intervalMs: 60_000,
 });
 
@@ -87,7 +95,7 @@ const INTERVAL_MIN_MS = 1000;
 const INTERVAL_MAX_MS = 2_147_483_000;
 
 const ACTION = "open the database";
-const TABLE_FIELDS = ["resultsS", "deadS", "rateLimitsS", "notificationsS"] as const;
+const TABLE_FIELDS = ["resultsS", "deadS", "rateLimitsS", "notificationsS", "jobEventsS"] as const;
 const FIELDS: readonly (keyof RetentionOptions)[] = [
   ...TABLE_FIELDS,
   "notificationsMaxKeep",
@@ -101,6 +109,7 @@ const OFF: RetentionPolicy = {
   rateLimitsS: null,
   notificationsS: null,
   notificationsMaxKeep: null,
+  jobEventsS: null,
   intervalMs: RETENTION_DEFAULT.intervalMs,
 };
 
@@ -152,6 +161,7 @@ function retentionPolicy(value: unknown): RetentionPolicy {
     deadS: requireKeepS(opts.deadS, "deadS"),
     rateLimitsS: requireKeepS(opts.rateLimitsS, "rateLimitsS"),
     notificationsS: requireKeepS(opts.notificationsS, "notificationsS"),
+    jobEventsS: requireKeepS(opts.jobEventsS, "jobEventsS"),
     notificationsMaxKeep: maxKeep === undefined || maxKeep === null
       ? null
       : requireInteger(maxKeep, "retention.notificationsMaxKeep", ACTION, 0),

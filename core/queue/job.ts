@@ -9,6 +9,8 @@ import type { JobRow } from "./ops.ts";
 import type { SqliteDriver } from "../db/driver.ts";
 import { ackJob, failJob, heartbeatJob, isJobHeld, releaseJob, retryJob } from "./ops.ts";
 import { requireSeconds, requireText } from "../db/validate.ts";
+import { hasPendingResult, recordFailure, saveProgress, storeResultOfAck } from "./job_outcome.ts";
+import { toJsonText } from "../db/json.ts";
 
 /**
  * What the holder of a job did with it: acked it, retried it (back to pending, or dead when out
@@ -99,7 +101,14 @@ export class Job<T = unknown> {
     const changed = this.#write(
       this.#action("ack"),
       background,
-      (driver) => ackJob(driver, this.id, this.workerId),
+      (driver) =>
+        hasPendingResult(this)
+          ? this.#ctx.transactions.atomic(() => {
+            const acked = ackJob(driver, this.id, this.workerId);
+            if (acked > 0) storeResultOfAck(driver, this);
+            return acked;
+          })
+          : ackJob(driver, this.id, this.workerId),
     );
     return this.#settle("acked", changed);
   }
@@ -142,9 +151,10 @@ export class Job<T = unknown> {
       action,
       background,
       (driver) =>
-        this.#ctx.transactions.atomic(() =>
-          retryJob(driver, this.id, this.workerId, delayS, error)
-        ),
+        this.#ctx.transactions.atomic(() => {
+          recordFailure(driver, this, error);
+          return retryJob(driver, this.id, this.workerId, delayS, error);
+        }),
     );
     return this.#settle("retried", changed);
   }
@@ -156,8 +166,35 @@ export class Job<T = unknown> {
     const driver = this.#ctx.open(action);
     return this.#settle(
       "failed",
-      this.#ctx.transactions.atomic(() => failJob(driver, this.id, this.workerId, error)),
+      this.#ctx.transactions.atomic(() => {
+        recordFailure(driver, this, error);
+        return failJob(driver, this.id, this.workerId, error);
+      }),
     );
+  }
+
+  /**
+   * Stores `value` (any JSON) as the job's latest progress, shown by `queue.getJob()` while the
+   * job is live, and records a `progress` event when the queue has events on. Returns false if
+   * the claim was no longer ours.
+   *
+   * @throws {TypeError} When `value` is not JSON-serialisable; nothing is written.
+   *
+   * @example Report how far a long job got
+   * ```ts ignore
+   * for (const [i, page] of pages.entries()) {
+   *   await render(page);
+   *   job.progress({ done: i + 1, of: pages.length });
+   * }
+   * ```
+   */
+  progress(value: unknown): boolean {
+    const action = this.#action("report progress of");
+    const text = toJsonText(value, action);
+    const driver = this.#ctx.open(action);
+    const held = this.#ctx.transactions.atomic(() => saveProgress(driver, this, text));
+    if (held) this.#ctx.wrote("quiet");
+    return held;
   }
 
   /**

@@ -53,6 +53,13 @@ import {
   requireName,
   requireOptions,
 } from "../db/validate.ts";
+import { jobEvents } from "./events.ts";
+import type { JobEvent, JobEventsOptions } from "./events.ts";
+import { configureQueueEvents } from "./events_setup.ts";
+import { markCancelled, RESULT_TTL_DEFAULT_S } from "./job_outcome.ts";
+import { jobInfoOf, readJobStatus } from "./job_status.ts";
+import { waitForJob } from "./wait_for.ts";
+import type { WaitForOptions } from "./wait_for.ts";
 
 export { MAX_ATTEMPTS_DEFAULT, VISIBILITY_TIMEOUT_DEFAULT_S } from "./types.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./types.ts";
@@ -84,6 +91,8 @@ export class Queue<T = unknown, In = T> {
   readonly maxAttempts: number;
   /** The payload schema the queue was opened with, if any. */
   readonly schema: StandardSchemaV1<In, T> | undefined;
+  /** Seconds a `work()` handler's return value is kept as the job's result (0: forever). */
+  readonly resultTtlS: number;
   #ctx: DatabaseContext;
 
   /** @internal Use `db.queue()`. */
@@ -103,6 +112,7 @@ export class Queue<T = unknown, In = T> {
     );
     if (options.schema !== undefined) requireSchema(options.schema, action);
     this.schema = options.schema;
+    this.resultTtlS = configureQueueEvents(ctx, this.name, options, RESULT_TTL_DEFAULT_S, action);
     this.#ctx = ctx;
   }
 
@@ -360,7 +370,12 @@ export class Queue<T = unknown, In = T> {
   cancel(id: number): boolean {
     const action = this.#action("cancel a job of");
     requireId(id, "id", action);
-    const done = ops.cancelQueueJob(this.#ctx.open(action), this.name, id) > 0;
+    const driver = this.#ctx.open(action);
+    const done = this.#ctx.transactions.atomic(() => {
+      const deleted = ops.cancelQueueJob(driver, this.name, id) > 0;
+      if (deleted) markCancelled(driver, this.name, id);
+      return deleted;
+    });
     if (done) this.#ctx.wrote();
     return done;
   }
@@ -374,13 +389,50 @@ export class Queue<T = unknown, In = T> {
   getJob(id: number): JobInfo<T> | null {
     const action = this.#action("get a job of");
     requireId(id, "id", action);
-    const row = ops.getQueueJobRow(this.#ctx.open(action), this.name, id);
-    if (!row) return null;
-    const stored = parseJson<unknown>(row.payload);
-    const payload = this.schema === undefined
-      ? stored
-      : validateForRead(this.schema, stored, `the payload of job ${id}`, action);
-    return ops.toJobInfo(row, payload as T);
+    const status = readJobStatus(this.#ctx.open(action), this.name, id);
+    return jobInfoOf(status, this.name, id, (text) => {
+      const stored = parseJson<unknown>(text);
+      return (this.schema === undefined
+        ? stored
+        : validateForRead(this.schema, stored, `the payload of job ${id}`, action)) as T;
+    });
+  }
+
+  /**
+   * The queue's job events, in commit order, from every process (honker's too, for what its
+   * writes cause): `enqueued`, `active`, `progress`, `failed`, `retried`, `completed` (with the
+   * result), `dead`, `cancelled`. Recorded only while the queue has events on (`events: true`).
+   * Starts after `since` (defaults to the newest event now); save the last `event.id` handled
+   * and pass it as `since` to resume without missing one. Woken by commits, like `claim()`.
+   *
+   * @example Follow a queue's jobs from another process
+   * ```ts ignore
+   * const reports = db.queue("reports", { events: true });
+   * for await (const event of reports.events({ since: saved, signal })) {
+   *   if (event.type === "completed") console.log(event.jobId, event.data.result);
+   *   saved = event.id;
+   * }
+   * ```
+   */
+  events(options?: JobEventsOptions): AsyncIterableIterator<JobEvent> {
+    return jobEvents(this.#ctx, this.name, options, this.#action("read events of"));
+  }
+
+  /**
+   * Waits until job `jobId` of this queue finished, in any process, and resolves with its
+   * result (the work() handler's return value, or undefined). Rejects with JobFailedError
+   * (`lastError`) when it went to the dead letters, JobNotFoundError when it was cancelled or
+   * is unknown, JobWaitTimeoutError after `timeoutMs`, the signal's reason on abort. Woken by
+   * commits, not polled; works without events (they tell more: see JobNotFoundError).
+   *
+   * @example Enqueue and wait for the result
+   * ```ts ignore
+   * const id = thumbnails.enqueue({ imageId: 7 });
+   * const url = await thumbnails.waitFor(id, { timeoutMs: 30_000 });
+   * ```
+   */
+  waitFor<R = unknown>(jobId: number, options?: WaitForOptions): Promise<R> {
+    return waitForJob<R>(this.#ctx, this.name, jobId, options, this.#action("wait for a job of"));
   }
 
   /**

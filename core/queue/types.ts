@@ -42,6 +42,16 @@ export interface QueueOptions<T = unknown, In = T> {
    * with the validator's message. Must be synchronous.
    */
   schema?: StandardSchemaV1<In, T>;
+  /**
+   * Record job events for this queue (`queue.events()`), in every process sharing the file:
+   * true switches them on, false off, for the file; omitted leaves the file's setting.
+   */
+  events?: boolean;
+  /**
+   * Seconds a `work()` handler's return value is kept as the job's result (`waitFor()`,
+   * `getJob()`, `db.getResult()`); 0 keeps it forever. Defaults to 86 400 (a day).
+   */
+  resultTtlS?: number;
 }
 
 /** Every key of `QueueOptions`. */
@@ -49,6 +59,8 @@ export const QUEUE_OPTION_KEYS: readonly (keyof QueueOptions)[] = [
   "visibilityTimeoutS",
   "maxAttempts",
   "schema",
+  "events",
+  "resultTtlS",
 ];
 
 /** Where a job runs (a delay from now, or an absolute instant, else now) and its limits, checked. */
@@ -117,7 +129,12 @@ export function checkEnqueueOptions(
   return { tx: opts.tx, timing };
 }
 
-/** A live job as `getJob()` reports it. */
+/**
+ * A job as `getJob()` reports it: a live one (pending or processing), a dead one, or a
+ * completed one whose result is kept (or whose `completed` event is, with events on). A
+ * completed job's row is gone: its payload is undefined and the fields the file no longer
+ * keeps are 0 or null.
+ */
 export interface JobInfo<T = unknown> {
   /** The job id. */
   id: number;
@@ -125,8 +142,11 @@ export interface JobInfo<T = unknown> {
   queue: string;
   /** The decoded payload. */
   payload: T;
-  /** `pending` (waiting or retrying) or `processing` (claimed). */
-  state: "pending" | "processing";
+  /**
+   * `pending` (waiting or retrying), `processing` (claimed), `dead` (in the dead letters) or
+   * `completed` (acked, with a result or an event kept).
+   */
+  state: "pending" | "processing" | "dead" | "completed";
   /** Higher is claimed first. */
   priority: number;
   /** Unix seconds it was (or is) due. */
@@ -143,6 +163,12 @@ export interface JobInfo<T = unknown> {
   createdAt: number;
   /** Unix seconds after which it can no longer be claimed, or null. */
   expiresAt: number | null;
+  /** A live job's latest `job.progress()` value, if any. */
+  progress?: unknown;
+  /** A completed job's result (the handler's return value), if one is kept. */
+  result?: unknown;
+  /** A dead job's error. */
+  lastError?: string | null;
 }
 
 /** Counts for one queue, from `stats()`. */

@@ -14,6 +14,7 @@ import type { Waker } from "../wait/waker.ts";
 import { Fetcher } from "./work_fetcher.ts";
 import type { CompletionStep } from "./work_fetcher.ts";
 import { heartbeatEveryMs } from "./work_types.ts";
+import { rememberResult, RESULT_TTL_DEFAULT_S } from "./job_outcome.ts";
 import { backoffDelayS } from "./backoff.ts";
 import type { Backoff } from "./backoff.ts";
 import { RunOptionsCache } from "./job_options.ts";
@@ -254,6 +255,9 @@ export class WorkRun<T> {
     stopBeating();
     this.#handlerEnded(job);
     if (this.#abandoned()) return;
+    // The return value becomes the job's result, stored by the ack in its transaction.
+    const ttlS = this.#queue.resultTtlS ?? RESULT_TTL_DEFAULT_S;
+    if (job.outcome === null) rememberResult(job, value, ttlS, this.#s.action);
     // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
     // its side effects.
     const outcome = await this.#confirmed(job) ??

@@ -94,6 +94,8 @@ export interface WorkSource<T> extends FetcherSource<T> {
   readonly visibilityTimeoutS: number;
   /** The run options (timeout, backoff) of those of the jobs that have any, in one read. */
   jobRunOptions(jobIds: readonly number[]): Map<number, JobRunOptions>;
+  /** Seconds a handler's return value is kept as the job's result (0: forever). */
+  readonly resultTtlS?: number;
 }
 
 /** @internal What a run tells its Worker as it happens (the Worker's events). */

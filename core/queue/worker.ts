@@ -109,7 +109,10 @@ export class Worker<T = unknown> extends EventTarget {
     this.#graceMs = s.graceMs;
     this.#action = s.action;
     this.#run = new WorkRun(queue, waker, s);
-    this.closed = this.#run.until(signal).then((result) => {
+    // Started a microtask later: the first look claims synchronously, and its events (`drained`,
+    // a synchronous handler's `completed`) must reach the listeners the caller adds right after
+    // `worker()` returns.
+    this.closed = Promise.resolve().then(() => this.#run.until(signal)).then((result) => {
       this.#emit("closed", { ...result });
       return result;
     });

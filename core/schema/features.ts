@@ -12,6 +12,7 @@ import { QUEUE_SETTINGS_DDL } from "../queue/settings_sql.ts";
 import { JOB_KEYS_DDL } from "../queue/job_keys_sql.ts";
 import { TASK_KEYS_DDL } from "../scheduler/task_keys.ts";
 import { JOB_OPTIONS_DDL } from "../queue/job_options_sql.ts";
+import { JOB_EVENTS_DDL } from "../queue/events_sql.ts";
 
 /** The DDL of each honker-ts feature, in the order it runs (a trigger after its tables). */
 export const SCHEMA_TS_FEATURES_DDL: readonly string[] = [
@@ -19,4 +20,5 @@ export const SCHEMA_TS_FEATURES_DDL: readonly string[] = [
   JOB_KEYS_DDL,
   TASK_KEYS_DDL,
   JOB_OPTIONS_DDL,
+  JOB_EVENTS_DDL,
 ];

@@ -58,6 +58,8 @@ export interface WaitLoopOptions {
   signal?: AbortSignal;
   /** Milliseconds to sleep after a look that found nothing; capped at SLEEP_CAP_MS. */
   sleepMs(): number;
+  /** Also wake on this process's quiet writes (claims, acks): for loops that look for them. */
+  quiet?: boolean;
 }
 
 /** Whether a loop should simply end: the database was closed under it. */
@@ -79,10 +81,10 @@ export async function waitLoop<T>(
   look: () => T | undefined,
   options: WaitLoopOptions,
 ): Promise<T | undefined> {
-  const { signal } = options;
+  const { signal, quiet } = options;
   let busy = 0;
   while (!signal?.aborted && !waker.closed) {
-    const since = waker.seq;
+    const since = quiet ? waker.allSeq : waker.seq;
     let timeoutMs: number;
     try {
       const found = look();
@@ -94,7 +96,7 @@ export async function waitLoop<T>(
       if (!isTransientSqliteError(error)) throw error;
       timeoutMs = busyBackoffMs(++busy);
     }
-    if (!(await pause(waker, { timeoutMs, signal, since }))) return undefined;
+    if (!(await pause(waker, { timeoutMs, signal, since, quiet }))) return undefined;
   }
   return undefined;
 }
@@ -105,7 +107,7 @@ export async function waitLoop<T>(
  */
 export async function pause(
   waker: Waker,
-  options: { timeoutMs: number; signal?: AbortSignal; since?: number },
+  options: { timeoutMs: number; signal?: AbortSignal; since?: number; quiet?: boolean },
 ): Promise<boolean> {
   try {
     return (await waker.wait(options)) !== "abort";

@@ -101,7 +101,9 @@ const OURS: Record<string, Exec<Ours>> = {
   cancel: (s, o) => s.db.queue("a").cancel(idOf(s.ids, o.ref!)),
   getJob: (s, o) => {
     const job = s.db.queue("a").getJob(idOf(s.ids, o.ref!));
-    return job && snake(job);
+    // Deliberate difference: getJob() also reports dead jobs and completed ones with a result;
+    // honker_get_job reports live rows only, so only a live job's report is compared.
+    return job && (job.state === "pending" || job.state === "processing") ? snake(job) : null;
   },
   nextClaimAt: (s, o) => s.db.queue(o.q!).nextClaimAt(),
   sweepExpired: (s, o) => s.db.queue(o.q!).sweepExpired(),
