@@ -22,20 +22,6 @@ import { honkerExtSkip, openHonkerExt } from "./_honker_ext.ts";
 after(removeTempDirs);
 const EXT_SKIP = await honkerExtSkip();
 
-/** Why the job-events test cannot run: this build has no `events` queue option yet (issue #19). */
-async function eventsMissing(): Promise<string | undefined> {
-  const db = await open(tempDbPath());
-  try {
-    db.queue("probe", { events: true } as never);
-    return undefined;
-  } catch (error) {
-    return `no job events in this build (${(error as Error).message})`;
-  } finally {
-    db.close();
-  }
-}
-const EVENTS_SKIP = await eventsMissing();
-
 const XSS = "<script>alert(1)</script>";
 
 /** Two queues with jobs in every state, a stream with a consumer, a notification. */
@@ -262,9 +248,8 @@ for (const entry of driverMatrix()) {
 
     it(
       "with job events: throughput, failure rate, and a job's progress, result and events",
-      { skip: EVENTS_SKIP },
       withDb(entry, async (db) => {
-        const reports = db.queue("reports", { events: true, maxAttempts: 1 } as never);
+        const reports = db.queue("reports", { events: true, maxAttempts: 1 });
         const [a, b, c, d] = reports.enqueueMany([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
         const jobs = reports.claimBatch("w", 3);
         db.saveResult(a, { pages: 12, html: XSS });
@@ -273,7 +258,7 @@ for (const entry of driverMatrix()) {
         jobs.find((j) => j.id === c)!.fail("renderer crashed");
         const running = reports.claimOne("w")!;
         assert.equal(running.id, d);
-        (running as unknown as { progress(v: unknown): boolean }).progress({ pct: 50 });
+        running.progress({ pct: 50 });
         const client = new Client(dashboard(db));
         const overview = (await client.page("/")).html;
         const row = /<tr data-queue="reports">([\s\S]*?)<\/tr>/.exec(overview)?.[1] ?? "";
