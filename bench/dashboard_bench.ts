@@ -138,8 +138,8 @@ function checkPlans(db: Database): string[] {
     QUEUE_SETTINGS: [],
     EVENT_AT_OR_AFTER: [1],
     EVENT_ID_RANGE: [],
-    EVENT_OUTCOMES_FROM: [1, 200_000],
-    JOB_EVENTS_FROM: [1, 200_000, 5, 10],
+    EVENT_OUTCOMES_NEWEST: [1, 20_000],
+    JOB_EVENTS_FROM: [1, 10_000, 5, 10],
     JOB_PROGRESS_OF: [1],
     JOB_KEY_OF: [1],
     JOB_OPTIONS_OF: [1],
@@ -199,6 +199,9 @@ const verdict = (ms: number, target: number) =>
   `${ms <= target ? "target met" : "target NOT met"} (≤ ${target} ms)`;
 
 async function main(): Promise<number> {
+  // First, while the process is quiet: after the page benchmarks its garbage collection would
+  // be counted as idle cost.
+  const idle = await idleCosts(IDLE_PERIOD_MS);
   const path = await bigFile();
   const db = await open(path);
   const handler = dashboard(db);
@@ -250,7 +253,6 @@ async function main(): Promise<number> {
       (overview / plain).toFixed(2)
     }×`,
   );
-  const idle = await idleCosts(IDLE_PERIOD_MS);
   const idleRatio = idle.dashboardMs / idle.workerMs;
   console.log(`\nIdle CPU over ${IDLE_PERIOD_MS / 1000} s (ms of CPU per s):`);
   console.log(`${"dashboard, 1 live page".padEnd(24)}${f(idle.dashboardMs).replace(" ms", "   ")}`);

@@ -39,9 +39,12 @@ function throughput(q: QueueSummary): Html {
 
 function estimate(estimated: boolean, text: string): Html {
   return estimated
-    ? html`<span title="estimated from the first ${
-      num(EVENTS_SCAN_MAX)
-    } events of the window">≈${text}</span>`
+    ? html`
+      <span
+        title="estimated: more than ${num(
+          EVENTS_SCAN_MAX,
+        )} events in the window; rates over the newest ones">≈${text}</span>
+    `
     : html`${text}`;
 }
 
@@ -226,7 +229,7 @@ export function overviewPage(ctx: PageContext): Page {
     nav: "overview",
     main: html`${flash(ctx)}<h1>Overview</h1>
 <h2 id="queues">Queues</h2><section class="card">${
-      queueRows(ctx, queueSummaries(ctx.snap))
+      queueRows(ctx, queueSummaries(ctx.snap, { rates: true }))
     }</section>
 <h2 id="streams">Streams</h2><section class="card">${
       streamRows(ctx, streamSummaries(ctx.snap))

@@ -197,8 +197,8 @@ function fields(ctx: PageContext, j: JobView, facts: Array<[string, string]>): H
 function eventTable(ctx: PageContext, events: JobEventView[], complete: boolean): Html {
   const more = complete
     ? html``
-    : html`<p class="muted">Searched the ${num(EVENTS_SCAN_MAX)} events from its enqueue on: older
-or later ones may be missing.</p>`;
+    : html`<p class="muted">Searched ${num(EVENTS_SCAN_MAX / 2)} events from its enqueue on and the
+newest ${num(EVENTS_SCAN_MAX / 2)}: events in between are not shown.</p>`;
   if (events.length === 0) {
     return html`<p class="muted">No events recorded for this job.</p>${more}`;
   }
@@ -306,7 +306,7 @@ export function jobPageView(ctx: PageContext, queue: string, id: number): Page {
 export function deadLettersPage(ctx: PageContext): Page {
   const page = pageNumber(ctx);
   const jobs = deadPage(ctx.snap, PAGE_SIZE, (page - 1) * PAGE_SIZE);
-  const queues = queueSummaries(ctx.snap).filter((q) => q.dead > 0);
+  const queues = queueSummaries(ctx.snap, { rates: false }).filter((q) => q.dead > 0);
   const perQueue = queues.length === 0 ? html`` : html`
     <section class="card">
       <table>

@@ -142,8 +142,11 @@ function rates(
   };
 }
 
-/** Every queue (with live jobs, dead jobs or a settings row) and its counts, by name. */
-export function queueSummaries(snap: Snapshot): QueueSummary[] {
+/**
+ * Every queue (with live jobs, dead jobs or a settings row) and its counts, by name; with
+ * `rates`, also throughput and failures from the job events.
+ */
+export function queueSummaries(snap: Snapshot, options: { rates: boolean }): QueueSummary[] {
   const { driver, tables } = snap;
   const names = new Set(
     tables.has("_honker_live") ? skipScan(driver, SQL.LIVE_QUEUE_NEXT, "queue") : [],
@@ -152,7 +155,7 @@ export function queueSummaries(snap: Snapshot): QueueSummary[] {
   for (const name of dead.keys()) names.add(name);
   const settings = queueSettings(snap);
   for (const name of settings.keys()) names.add(name);
-  const outcomes = [...settings.values()].some((s) => s.events)
+  const outcomes = options.rates && [...settings.values()].some((s) => s.events)
     ? eventOutcomes(snap, RATE_WINDOW_S)
     : null;
   return [...names].sort().map((name) => ({
@@ -172,14 +175,16 @@ export function queueSummaries(snap: Snapshot): QueueSummary[] {
   }));
 }
 
-/** One queue's summary (zeros for a queue the file has never seen), reading that queue only. */
+/**
+ * One queue's counts (zeros for a queue the file has never seen), reading that queue only; its
+ * rates are left out (null), as the queue page does not show them.
+ */
 export function queueSummary(snap: Snapshot, name: string): QueueSummary {
   const { driver, tables, now } = snap;
   const dead = tables.has("_honker_dead")
     ? count(driver, SQL.DEAD_COUNT_OF, [now - RATE_WINDOW_S, name])
     : {};
   const setting = queueSettings(snap).get(name);
-  const outcomes = setting?.events ? eventOutcomes(snap, RATE_WINDOW_S) : null;
   return {
     name,
     ...(tables.has("_honker_live")
@@ -188,7 +193,7 @@ export function queueSummary(snap: Snapshot, name: string): QueueSummary {
     dead: Number(dead.dead ?? 0),
     deadEstimated: false,
     paused: setting?.paused ?? false,
-    ...rates(name, setting?.events ?? false, outcomes, Number(dead.recent ?? 0)),
+    ...rates(name, false, null, Number(dead.recent ?? 0)),
   };
 }
 

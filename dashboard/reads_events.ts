@@ -10,8 +10,8 @@
 import type { SqliteDriver } from "../core/db/driver.ts";
 import * as SQL from "./sql.ts";
 
-/** The most job events one read walks. */
-export const EVENTS_SCAN_MAX = 200_000;
+/** The most job events one read walks (about 10 ms). */
+export const EVENTS_SCAN_MAX = 20_000;
 
 type Row = Record<string, string | number | null>;
 
@@ -66,17 +66,21 @@ export interface EventOutcomes {
   estimated: boolean;
 }
 
-/** Completed, dead and failed jobs per queue in the last `windowS` seconds, or null without events. */
+/**
+ * Completed, dead and failed jobs per queue in the last `windowS` seconds, or null without
+ * events. When the window holds more than EVENTS_SCAN_MAX events, the newest ones are counted
+ * and the rates are over the seconds they cover.
+ */
 export function eventOutcomes(look: Look, windowS: number): EventOutcomes | null {
   if (!look.tables.has("_honker_ts_job_events")) return null;
   const from = firstEventSince(look.driver, look.now - windowS);
-  const rows = look.driver.all<Row>(SQL.EVENT_OUTCOMES_FROM, [from, EVENTS_SCAN_MAX]);
+  const rows = look.driver.all<Row>(SQL.EVENT_OUTCOMES_NEWEST, [from, EVENTS_SCAN_MAX]);
   const byQueue = new Map<string, { completed: number; dead: number; failed: number }>();
   let read = 0;
-  let lastAt = look.now - windowS;
+  let firstAt = look.now;
   for (const row of rows) {
     read += Number(row.n);
-    lastAt = Math.max(lastAt, Number(row.last_at));
+    firstAt = Math.min(firstAt, Number(row.first_at));
     const type = String(row.type);
     if (type !== "completed" && type !== "dead" && type !== "failed") continue;
     const queue = String(row.queue);
@@ -85,7 +89,8 @@ export function eventOutcomes(look: Look, windowS: number): EventOutcomes | null
     byQueue.set(queue, counts);
   }
   const estimated = read >= EVENTS_SCAN_MAX;
-  const coveredS = estimated ? Math.max(1, lastAt - (look.now - windowS)) : windowS;
+  // Whole seconds: the newest events' first second is partly before them, so count it whole.
+  const coveredS = estimated ? Math.min(windowS, Math.max(1, look.now - firstAt + 1)) : windowS;
   return { byQueue, coveredS, estimated };
 }
 
@@ -98,7 +103,11 @@ export interface JobEventView {
   createdAt: number;
 }
 
-/** A job's events, found from its creation on; `complete` is false when the walk was capped. */
+/**
+ * A job's events: those among EVENTS_SCAN_MAX / 2 from its creation on and among the newest
+ * EVENTS_SCAN_MAX / 2 (its first and its latest events, however busy the file was between).
+ * `complete` is false when the two walks did not meet, so events in between were not searched.
+ */
 export function jobEventsOf(
   look: Look,
   jobId: number,
@@ -106,16 +115,22 @@ export function jobEventsOf(
   limit: number,
 ): { events: JobEventView[]; complete: boolean } {
   if (!look.tables.has("_honker_ts_job_events")) return { events: [], complete: true };
-  // A job gone from the tables (completed, cancelled): its events are among the newest.
+  const half = EVENTS_SCAN_MAX / 2;
   const range = look.driver.get<Row>(SQL.EVENT_ID_RANGE) ?? {};
-  const from = createdAt === null
-    ? Math.max(Number(range.first ?? 0), Number(range.last ?? 0) - EVENTS_SCAN_MAX + 1)
-    : firstEventSince(look.driver, createdAt);
-  const rows = look.driver.all<Row>(SQL.JOB_EVENTS_FROM, [from, EVENTS_SCAN_MAX, jobId, limit]);
-  const complete = Number(range.last ?? 0) - from < EVENTS_SCAN_MAX;
+  const last = Number(range.last ?? 0);
+  const newestFrom = Math.max(Number(range.first ?? 0), last - half + 1);
+  const from = createdAt === null ? newestFrom : firstEventSince(look.driver, createdAt);
+  const rows = new Map<number, Row>();
+  for (const start of from >= newestFrom ? [from] : [from, newestFrom]) {
+    for (const row of look.driver.all<Row>(SQL.JOB_EVENTS_FROM, [start, half, jobId, limit])) {
+      rows.set(Number(row.id), row);
+    }
+  }
   return {
-    complete,
-    events: rows.map((r) => ({
+    complete: createdAt !== null && newestFrom - from <= half,
+    events: [...rows.values()].sort((a, b) => Number(a.id) - Number(b.id)).slice(0, limit).map((
+      r,
+    ) => ({
       id: Number(r.id),
       type: String(r.type),
       data: r.data === null ? null : String(r.data),

@@ -75,12 +75,12 @@ export const EVENT_ID_RANGE = `SELECT
     (SELECT coalesce(max(id), 0) FROM _honker_ts_job_events) AS last`;
 
 /**
- * Outcomes per queue among at most `limit` events from an id on, and the moment of the last
- * event read (how much of the window a capped read covered). Params: fromId, limit.
+ * Outcomes per queue among the newest `limit` events from an id on, and the moment of the
+ * oldest event read (the seconds a capped read covers). Params: fromId, limit.
  */
-export const EVENT_OUTCOMES_FROM = `SELECT queue, type, count(*) AS n, max(created_at) AS last_at
+export const EVENT_OUTCOMES_NEWEST = `SELECT queue, type, count(*) AS n, min(created_at) AS first_at
   FROM (SELECT queue, type, created_at FROM _honker_ts_job_events
-    WHERE id >= ? ORDER BY id LIMIT ?)
+    WHERE id >= ? ORDER BY id DESC LIMIT ?)
   GROUP BY queue, type`;
 
 /** A job's events among at most `scan` events from an id on. Params: fromId, scan, jobId, limit. */

@@ -103,15 +103,20 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 /** The seed: queue "emails" with pending, scheduled, processing and dead jobs, a stream, a schedule. */
-function seed(db: Database): { xssId: number; deadIds: number[] } {
-  const emails = db.queue("emails", { maxAttempts: 1 });
-  emails.enqueueMany(Array.from({ length: 12 }, (_, i) => ({ to: `user${i}@example.com` })));
+function seed(db: Database): { xssId: number; deadIds: number[]; runningId: number } {
+  const emails = db.queue("emails", { maxAttempts: 1, events: true });
+  emails.enqueueMany(Array.from({ length: 16 }, (_, i) => ({ to: `user${i}@example.com` })));
   emails.enqueue({ report: "monthly" }, { delayS: 3600 });
   const deadIds = [emails.claimOne("w1")!, emails.claimOne("w1")!].map((job) => {
     job.fail(`SMTP 550 for ${JSON.stringify(job.payload)}`);
     return job.id;
   });
-  emails.claimOne("worker-7");
+  for (const job of emails.claimBatch("w1", 3)) {
+    db.saveResult(job.id, { messageId: `<${job.id}@mail.example>` });
+    job.ack();
+  }
+  const running = emails.claimOne("worker-7")!;
+  running.progress({ step: "rendering", pct: 40 });
   const xssId = emails.enqueue({ html: XSS });
   db.queue("thumbnails").enqueueMany([{ id: 1 }, { id: 2 }], { priority: 5 });
   const orders = db.stream("orders");
@@ -128,7 +133,7 @@ function seed(db: Database): { xssId: number; deadIds: number[] } {
   });
   db.notify("orders", { orderId: 1029 });
   db.tryLock("scheduler-leader", { owner: "host-a:4242", ttlS: 600 });
-  return { xssId, deadIds };
+  return { xssId, deadIds, runningId: running.id };
 }
 
 function count(page: BrowserPage, queue: string, state: string): Promise<string | null> {
@@ -153,7 +158,7 @@ describe("dashboard in chromium", { skip }, () => {
       let server: Server;
       let path: string;
       let shots: string;
-      let ids: { xssId: number; deadIds: number[] };
+      let ids: { xssId: number; deadIds: number[]; runningId: number };
       let page: BrowserPage;
       const dialogs: string[] = [];
 
@@ -227,6 +232,9 @@ describe("dashboard in chromium", { skip }, () => {
         await page.screenshot({ path: join(shots, "queue.png"), fullPage: true });
         await page.goto(`${server.url}queues/emails/jobs/${ids.xssId}`);
         await page.screenshot({ path: join(shots, "job.png"), fullPage: true });
+        await page.goto(`${server.url}queues/emails/jobs/${ids.runningId}`);
+        assert.match((await page.locator("#progress").textContent()) ?? "", /"pct": 40/);
+        await page.screenshot({ path: join(shots, "job-running.png"), fullPage: true });
         assert.deepEqual(dialogs, []);
       });
 
