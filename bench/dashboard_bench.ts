@@ -125,6 +125,7 @@ async function bigFile(): Promise<string> {
 function checkPlans(db: Database): string[] {
   const params: Record<string, unknown[]> = {
     TABLES: [],
+    TABLE_EXISTS: ["_honker_live"],
     NOW: [],
     LIVE_QUEUE_NEXT: [""],
     QUEUE_PENDING_COUNT: ["queue-1", 0],

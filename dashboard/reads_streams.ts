@@ -169,17 +169,24 @@ export function recentNotifications(
   return snap.driver.all<Row>(SQL.CHANNEL_RECENT, [channel, limit]).map(notificationView);
 }
 
-/** A channel's notifications after an id, oldest first. */
+/** Whether the file has honker's notifications table (honker creates it with notify()). */
+function hasNotifications(driver: SqliteDriver): boolean {
+  return driver.get<Row>(SQL.TABLE_EXISTS, ["_honker_notifications"]) !== undefined;
+}
+
+/** A channel's notifications after an id, oldest first (none while the file has no table). */
 export function notificationsAfter(
   driver: SqliteDriver,
   channel: string,
   afterId: number,
   limit: number,
 ): NotificationView[] {
+  if (!hasNotifications(driver)) return [];
   return driver.all<Row>(SQL.CHANNEL_AFTER, [channel, afterId, limit]).map(notificationView);
 }
 
 /** A channel's newest id, or 0. */
 export function channelLastId(driver: SqliteDriver, channel: string): number {
+  if (!hasNotifications(driver)) return 0;
   return Number(driver.get<Row>(SQL.CHANNEL_LAST_ID, [channel])?.id ?? 0);
 }

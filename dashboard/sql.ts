@@ -12,6 +12,10 @@
 export const TABLES = `SELECT name FROM sqlite_master
   WHERE type = 'table' AND name LIKE '\\_honker%' ESCAPE '\\'`;
 
+/** Whether a table exists. Params: name. */
+export const TABLE_EXISTS =
+  "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?";
+
 /** SQLite's clock. */
 export const NOW = "SELECT unixepoch() AS now";
 

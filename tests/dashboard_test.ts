@@ -427,6 +427,45 @@ describe("honker-ts dashboard", () => {
   });
 });
 
+describe("a file with only some of honker's tables", () => {
+  it("renders every page (missing tables read as empty) and tails a channel it has no table for", async () => {
+    const path = tempDbPath();
+    const { DatabaseSync } = await import("node:sqlite");
+    const raw = new DatabaseSync(path);
+    raw.exec("PRAGMA journal_mode = WAL");
+    raw.exec(`CREATE TABLE _honker_live (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+      payload TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', priority INTEGER NOT NULL DEFAULT 0,
+      run_at INTEGER NOT NULL DEFAULT (unixepoch()), worker_id TEXT, claim_expires_at INTEGER,
+      attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL DEFAULT 3,
+      created_at INTEGER NOT NULL DEFAULT (unixepoch()), expires_at INTEGER)`);
+    raw.exec(`INSERT INTO _honker_live (queue, payload) VALUES ('bare', '{"n":1}')`);
+    raw.close();
+    const view = await openReadOnly(path);
+    try {
+      const client = new Client(dashboard(view));
+      for (
+        const page of [
+          "/",
+          "/queues/bare",
+          "/queues/bare/jobs/1",
+          "/dead",
+          "/streams/none",
+          "/schedules",
+          "/notifications?channel=x",
+        ]
+      ) {
+        assert.equal((await client.page(page)).status, 200, page);
+      }
+      assert.equal(overviewCount((await client.page("/")).html, "bare", "pending"), 1);
+      const live = new SseReader(await client.request("/live?channel=x"));
+      await live.until(/: connected/, 2000);
+      await live.close();
+    } finally {
+      view.close();
+    }
+  });
+});
+
 describe("a file written by honker's own extension", () => {
   it("is shown read-only as honker wrote it, its tables and schema untouched", {
     skip: EXT_SKIP,
