@@ -173,7 +173,7 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "pause, resume and remove a consumer through the pages' forms",
+      "pause and resume a queue and a schedule, run a schedule now, remove a consumer",
       withDb(entry, async (db) => {
         seed(db);
         const client = new Client(dashboard(db, { actions: true }));
@@ -204,6 +204,19 @@ for (const entry of driverMatrix()) {
           assert.match(location, /^\/(?!\/)/, `back=${back} → ${location}`);
           assert.doesNotMatch(location, /evil/, `back=${back} → ${location}`);
         }
+        db.scheduler().add({
+          name: "nightly",
+          queue: "reports",
+          schedule: "0 3 * * *",
+          payload: { kind: "nightly" },
+        });
+        await client.post("/actions/schedule-pause", { name: "nightly", csrf });
+        assert.equal(db.scheduler().list()[0].enabled, false);
+        await client.post("/actions/schedule-resume", { name: "nightly", csrf });
+        assert.equal(db.scheduler().list()[0].enabled, true);
+        const ran = await client.post("/actions/schedule-run", { name: "nightly", csrf });
+        assert.match(outcome(ran).done ?? "", /^Ran schedule nightly now: job #\d+ in reports$/);
+        assert.deepEqual(db.queue("reports").claimOne("w")?.payload, { kind: "nightly" });
         await client.post("/actions/remove-consumer", {
           topic: "orders",
           consumer: "billing",
