@@ -238,7 +238,7 @@ describe("dashboard in chromium", { skip }, () => {
         assert.deepEqual(dialogs, []);
       });
 
-      it("the keyboard reaches every action on the dead letters and schedules pages", async () => {
+      it("the keyboard reaches every action on the queue, schedules, stream and notifications pages", async () => {
         for (
           const [where, wanted] of [
             ["queues/emails?state=dead", [
@@ -251,11 +251,18 @@ describe("dashboard in chromium", { skip }, () => {
               "find",
             ]],
             ["schedules", ["pause-schedule-nightly-report", "run-schedule-nightly-report"]],
+            ["streams/orders", [
+              "remove-consumer-analytics-confirm",
+              "remove-consumer-analytics",
+              "remove-consumer-billing-confirm",
+              "remove-consumer-billing",
+            ]],
+            ["notifications", ["channel", "tail-channel"]],
           ] as const
         ) {
           await page.goto(`${server.url}${where}`);
           const reached = new Set<string>();
-          for (let i = 0; i < 60; i++) {
+          for (let i = 0; i < 60 && !wanted.every((id) => reached.has(id)); i++) {
             await page.keyboard.press("Tab");
             reached.add(await page.evaluate(() => document.activeElement?.id ?? "", null));
           }
