@@ -12,6 +12,7 @@ import type { Command, Values } from "./_cli.ts";
 import { cancel, requeue } from "./change.ts";
 import { listen, tail } from "./follow.ts";
 import { events } from "./events.ts";
+import { dashboardCommand } from "./dashboard.ts";
 import { dead, jobs } from "./jobs.ts";
 import { pause, resume } from "./queue_controls.ts";
 import { schedulesCommand, stats } from "./stats.ts";
@@ -23,6 +24,7 @@ export const COMMAND_GROUPS: ReadonlyArray<[title: string, commands: Command[]]>
   ["Follow (until Ctrl-C or SIGTERM)", [tail, listen, watch]],
   ["Read or follow", [events]],
   ["Change", [requeue, cancel, pause, resume]],
+  ["Serve (until Ctrl-C or SIGTERM)", [dashboardCommand]],
 ];
 
 /** Every command by name. */

@@ -21,7 +21,17 @@ import process from "node:process";
 
 if (process.argv[2]) process.chdir(process.argv[2]);
 
-const ROOTS = ["mod.ts", "core", "adapters", "wake", "platform", "testing", "cli", "bridges"];
+const ROOTS = [
+  "mod.ts",
+  "core",
+  "adapters",
+  "wake",
+  "platform",
+  "testing",
+  "cli",
+  "bridges",
+  "dashboard",
+];
 /** The file of each feature that holds its class: other features must not import it. */
 const CLASS_FILES = new Set([
   "core/queue/queue.ts",

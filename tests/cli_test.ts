@@ -29,6 +29,7 @@ const NAMES = [
   "events",
   "pause",
   "resume",
+  "dashboard",
 ];
 after(removeTempDirs);
 

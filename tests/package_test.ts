@@ -26,6 +26,20 @@ console.log(JSON.stringify({ payload: job.payload, acked: job.ack(), driver: db.
 db.close();
 `;
 
+/** The dashboard through its subpath export: one page served from the installed package. */
+const DASHBOARD = `import { open } from "honker-ts";
+import { dashboard } from "honker-ts/dashboard";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+const db = await open(join(mkdtempSync(join(tmpdir(), "pk-")), "app.db"));
+db.queue("q").enqueue({ hello: "world" });
+const response = await dashboard(db)(new Request("http://127.0.0.1/"));
+const html = await response.text();
+console.log(JSON.stringify({ status: response.status, queue: html.includes('data-queue="q"') }));
+db.close();
+`;
+
 // One run covers all three runtimes, so it belongs to one suite only.
 const skip = runtimeKey() !== "node"
   ? "the packaging smoke test runs once, from the Node suite"
@@ -67,7 +81,9 @@ describe("the npm package", () => {
     assert.ok(
       existsSync(join(app, "node_modules", "honker-ts", "dist", "bridges", "nats", "mod.js")),
     );
+    assert.ok(existsSync(join(app, "node_modules", "honker-ts", "dist", "dashboard", "mod.js")));
     writeFileSync(join(app, "roundtrip.mjs"), ROUNDTRIP);
+    writeFileSync(join(app, "dashboard.mjs"), DASHBOARD);
     writeFileSync(
       join(app, "roundtrip_npm.mjs"),
       `import "npm:honker-ts";\nawait import("./roundtrip.mjs");\n`,
@@ -84,6 +100,13 @@ describe("the npm package", () => {
     // The CLI ships compiled, so a plain Node 22 runs it from node_modules/.bin.
     const version = run(join(app, "node_modules", ".bin", "honker-ts"), ["--version"], app);
     assert.match(version.trim(), /^\d+\.\d+\.\d+/);
+    for (const runtime of ["node", "bun"] as const) {
+      const args = runtime === "node" ? ["--no-warnings", "dashboard.mjs"] : ["dashboard.mjs"];
+      const served = JSON.parse(
+        run(join(BIN, runtime), args, app).trim().split("\n").at(-1) ?? "{}",
+      );
+      assert.deepEqual(served, { status: 200, queue: true }, `honker-ts/dashboard on ${runtime}`);
+    }
     for (const [runtime, output] of Object.entries(outputs)) {
       const result = JSON.parse(output.trim().split("\n").at(-1) ?? "{}");
       assert.deepEqual(result.payload, { hello: "world" }, runtime);
