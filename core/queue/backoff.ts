@@ -26,9 +26,13 @@ export interface BackoffOptions {
 
 /** A checked backoff, every field set. */
 export interface Backoff {
+  /** `exponential`: delayS × 2^(attempt−1); `fixed`: delayS every time. */
   type: "exponential" | "fixed";
+  /** The first (or every) delay, whole seconds. */
   delayS: number;
+  /** The longest delay, whole seconds. */
   maxDelayS: number;
+  /** The share (0 to 1) of each delay that may be cut at random. */
   jitter: number;
 }
 

@@ -225,9 +225,10 @@ export class Worker<T = unknown> extends EventTarget {
     listener: ((event: WorkerEventMap<T>[K]) => void) | null,
     options?: AddEventListenerOptions | boolean,
   ): void;
+  /** Adds a listener for any event type (untyped `detail`). */
   override addEventListener(
     type: string,
-    listener: Listener | null,
+    listener: EventListenerOrEventListenerObject | null,
     options?: AddEventListenerOptions | boolean,
   ): void;
   override addEventListener(
@@ -245,9 +246,10 @@ export class Worker<T = unknown> extends EventTarget {
     listener: ((event: WorkerEventMap<T>[K]) => void) | null,
     options?: EventListenerOptions | boolean,
   ): void;
+  /** Removes a listener added for any event type. */
   override removeEventListener(
     type: string,
-    listener: Listener | null,
+    listener: EventListenerOrEventListenerObject | null,
     options?: EventListenerOptions | boolean,
   ): void;
   override removeEventListener(
