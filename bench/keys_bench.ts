@@ -1,6 +1,6 @@
 /**
- * Unique-jobs benchmark (issue #19): what a key costs an enqueue, and what the key triggers on
- * `_honker_live` cost a claim+ack of a queue that never uses keys, each against the plain path
+ * Unique-jobs benchmark (issue #19): what a key costs an enqueue (new, over a stale row,
+ * duplicate, debounce), and what keyed jobs cost a claim+ack, each against the plain path
  * measured in the same run on the same driver.
  *
  * ```sh
@@ -10,12 +10,9 @@
  * node_modules/.bin/node --no-warnings bench/keys_bench.ts --quick   # tiny sizes (the smoke test)
  * ```
  *
- * Every case runs on its own fresh WAL file, seeded before it is timed and deleted after. The
- * "without triggers" file has the two key triggers dropped after it was opened (every open
- * creates them again), so it is the schema of a honker-ts without unique jobs. Two more rows
- * explain the enqueue ratio: a key without the `job_id` index and the triggers (the design that
- * would free keys lazily, at the next enqueue), and the floor of any design that keeps keys in
- * a table of their own: a plain enqueue plus one row in a bare table, in one transaction.
+ * Every case runs on its own fresh WAL file, seeded before it is timed and deleted after. One
+ * more row gives the floor of any design that keeps keys in a table of their own: a plain
+ * enqueue plus one row in a bare table, in one transaction (one page more per commit).
  *
  * @module
  */
@@ -27,7 +24,6 @@ import process from "node:process";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { open } from "../mod.ts";
 import type { Database, Queue } from "../mod.ts";
-import { JOB_KEYS_TRIGGERS } from "../core/queue/job_keys_sql.ts";
 import { driverArg } from "./_driver_arg.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 
@@ -57,10 +53,8 @@ function removeDb(path: string): void {
 const FLOOR_DDL = "CREATE TABLE floor_rows (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID";
 const FLOOR_INSERT = "INSERT INTO floor_rows (k, v) VALUES (?, ?)";
 
-async function fixture(triggers: boolean, keyed: boolean, index = true): Promise<Fixture> {
+async function fixture(keyed: boolean): Promise<Fixture> {
   const db = await open(join(dir, `case-${++fileCount}.db`), { driver: driverName });
-  if (!triggers) { for (const name of JOB_KEYS_TRIGGERS) db.driver.exec(`DROP TRIGGER ${name}`); }
-  if (!index) db.driver.exec("DROP INDEX _honker_ts_job_keys_job");
   db.driver.exec(FLOOR_DDL);
   const queue = db.queue<typeof JOB>(QUEUE);
   db.transaction((tx) => {
@@ -71,10 +65,7 @@ async function fixture(triggers: boolean, keyed: boolean, index = true): Promise
 
 /** A case: how its file is seeded, and the operation timed (after an untimed `prep`). */
 interface Case {
-  triggers: boolean;
   keyed: boolean;
-  /** False drops the key table's job_id index (with the triggers, which need it). */
-  index?: boolean;
   body: (f: Fixture) => { prep?: () => unknown; op: () => unknown };
 }
 
@@ -87,23 +78,14 @@ function claimAck(queue: Queue<typeof JOB>): boolean {
 let n = 0;
 const CASES: Record<string, Case> = {
   "enqueue: plain": {
-    triggers: true,
     keyed: false,
     body: ({ queue }) => ({ op: () => queue.enqueue(JOB) }),
   },
   "enqueue: new key": {
-    triggers: true,
     keyed: true,
     body: ({ queue }) => ({ op: () => queue.enqueue(JOB, { key: `k-${++n}` }) }),
   },
-  "enqueue: new key, no index or triggers": {
-    triggers: false,
-    keyed: true,
-    index: false,
-    body: ({ queue }) => ({ op: () => queue.enqueue(JOB, { key: `x-${++n}` }) }),
-  },
   "enqueue: plain + 1 row elsewhere (floor)": {
-    triggers: true,
     keyed: false,
     body: ({ db, queue }) => ({
       op: () =>
@@ -113,28 +95,32 @@ const CASES: Record<string, Case> = {
         }),
     }),
   },
+  "enqueue: key over a stale row": {
+    keyed: true,
+    body: ({ queue }) => {
+      let key = "";
+      return {
+        prep: () => {
+          key = `s-${++n}`;
+          queue.cancel(queue.enqueue(JOB, { key }));
+        },
+        op: () => queue.enqueue(JOB, { key }),
+      };
+    },
+  },
   "enqueue: duplicate key": {
-    triggers: true,
     keyed: true,
     body: ({ queue }) => ({ op: () => queue.enqueue(JOB, { key: "seed-0" }) }),
   },
   "enqueue: new debounce key": {
-    triggers: true,
     keyed: true,
     body: ({ queue }) => ({ op: () => queue.enqueue(JOB, { key: `d-${++n}`, debounceS: 0 }) }),
   },
-  "claim+ack: no key triggers": {
-    triggers: false,
+  "claim+ack: plain jobs": {
     keyed: false,
     body: ({ queue }) => ({ prep: () => queue.enqueue(JOB), op: () => claimAck(queue) }),
   },
-  "claim+ack: key triggers, no keys": {
-    triggers: true,
-    keyed: false,
-    body: ({ queue }) => ({ prep: () => queue.enqueue(JOB), op: () => claimAck(queue) }),
-  },
-  "claim+ack: key triggers, keyed jobs": {
-    triggers: true,
+  "claim+ack: keyed jobs": {
     keyed: true,
     body: ({ queue }) => ({
       prep: () => queue.enqueue(JOB, { key: `c-${++n}` }),
@@ -145,7 +131,7 @@ const CASES: Record<string, Case> = {
 
 async function start(name: string) {
   const c = CASES[name];
-  const f = await fixture(c.triggers, c.keyed, c.index);
+  const f = await fixture(c.keyed);
   return { f, ...c.body(f) };
 }
 
@@ -220,31 +206,20 @@ async function pairedRatio(nameA: string, nameB: string): Promise<number> {
 const COMPARISONS: ReadonlyArray<readonly [string, string, string, number | undefined]> = [
   ["enqueue: new key / plain", "enqueue: new key", "enqueue: plain", KEY_TARGET],
   [
-    "enqueue: new key, no index / plain",
-    "enqueue: new key, no index or triggers",
-    "enqueue: plain",
-    undefined,
-  ],
-  [
     "enqueue: floor (+1 row) / plain",
     "enqueue: plain + 1 row elsewhere (floor)",
     "enqueue: plain",
     undefined,
   ],
+  [
+    "enqueue: over a stale row / plain",
+    "enqueue: key over a stale row",
+    "enqueue: plain",
+    undefined,
+  ],
   ["enqueue: duplicate key / plain", "enqueue: duplicate key", "enqueue: plain", undefined],
   ["enqueue: new debounce key / plain", "enqueue: new debounce key", "enqueue: plain", undefined],
-  [
-    "claim+ack: triggers / none (no keys)",
-    "claim+ack: key triggers, no keys",
-    "claim+ack: no key triggers",
-    undefined,
-  ],
-  [
-    "claim+ack: keyed jobs / none",
-    "claim+ack: key triggers, keyed jobs",
-    "claim+ack: no key triggers",
-    undefined,
-  ],
+  ["claim+ack: keyed / plain jobs", "claim+ack: keyed jobs", "claim+ack: plain jobs", undefined],
 ];
 
 /**

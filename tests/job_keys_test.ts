@@ -51,8 +51,7 @@ for (const entry of driverMatrix()) {
         assert.equal(q.jobIdForKey("k"), id);
         assert.equal(countRows(db, "_honker_live"), 1);
         job.ack();
-        assert.equal(q.jobIdForKey("k"), null);
-        assert.equal(countRows(db, "_honker_ts_job_keys"), 0, "the ack freed the key");
+        assert.equal(q.jobIdForKey("k"), null, "the ack freed the key");
         const next = q.enqueueUnique({ n: 5 }, { key: "k" });
         assert.equal(next.created, true);
         assert.notEqual(next.id, id);
@@ -140,7 +139,9 @@ for (const entry of driverMatrix()) {
           created: false,
         });
         q.claimOne("w")!.ack();
-        assert.equal(countRows(db, "_honker_ts_job_keys"), 0, "ended after its window: freed");
+        assert.equal(q.jobIdForKey("t"), null, "ended after its window: freed");
+        q.sweepExpired();
+        assert.equal(countRows(db, "_honker_ts_job_keys", "key = 't'"), 0, "stale: swept");
 
         // A window that outlived its job is deleted by sweepExpired() once it has passed.
         const held = q.enqueue(6, { key: "swept", ttlS: 60 });
@@ -193,11 +194,48 @@ for (const entry of driverMatrix()) {
         db.driver.run("UPDATE _honker_live SET run_at = unixepoch()");
         const job = q.claimOne("w")!;
         assert.deepEqual(job.payload, { v: 2 });
-        assert.equal(countRows(db, "_honker_ts_job_keys"), 0, "claimed: the key is free");
+        assert.equal(q.jobIdForKey("d"), null, "claimed: the key is free");
         const next = q.enqueueUnique({ v: 3 }, { key: "d", debounceS: 20 });
         assert.equal(next.created, true, "an edit during the run gets its own job");
         job.ack();
         assert.equal(q.jobIdForKey("d"), next.id, "the ack of the old job leaves the new key");
+      }),
+    );
+
+    it(
+      "stale key rows are taken over by the next enqueue and deleted by sweeps, held ones kept",
+      { skip },
+      withDb(entry, (db) => {
+        const q = db.queue("q");
+        const other = db.queue("other");
+        const done = ["a", "b", "c"].map((key) => q.enqueue(key, { key }));
+        const claimed = q.enqueue("d", { key: "d", debounceS: 0 });
+        const live = q.enqueue("live", { key: "live", delayS: 3600 });
+        const window = q.enqueue("t", { key: "t", ttlS: 3600, delayS: 3600 });
+        other.enqueue("o", { key: "o" });
+        for (const id of done) assert.equal(q.cancel(id), true);
+        const job = q.claimOne("w")!;
+        assert.equal(job.id, claimed);
+        assert.equal(q.cancel(window), true);
+        // Lazy freeing: the rows stay until a sweep, yet none of them holds its key.
+        assert.equal(countRows(db, "_honker_ts_job_keys"), 7);
+        for (const key of ["a", "b", "c", "d"]) assert.equal(q.jobIdForKey(key), null, key);
+        assert.equal(q.jobIdForKey("live"), live);
+        const retaken = q.enqueueUnique("a again", { key: "a" });
+        assert.equal(retaken.created, true, "a stale row is taken over");
+        assert.deepEqual(keyRows(db)[0], { key: "a", job_id: retaken.id, mode: "live" });
+
+        q.sweepExpired();
+        assert.deepEqual(keyRows(db).map((r) => r.key), ["a", "live", "o", "t"].sort());
+        assert.equal(q.enqueue("t again", { key: "t" }), window, "the window still holds t");
+        assert.equal(other.enqueue("o again", { key: "o" }), other.jobIdForKey("o"), "not swept");
+
+        // The maintenance round sweeps every queue.
+        other.cancel(other.jobIdForKey("o")!);
+        q.cancel(retaken.id);
+        db.runMaintenance();
+        assert.deepEqual(keyRows(db).map((r) => r.key), ["live", "t"]);
+        job.ack();
       }),
     );
 

@@ -10,12 +10,11 @@ import { runScript } from "./_spawn.ts";
 const BENCH = fileURLToPath(new URL("../bench/keys_bench.ts", import.meta.url));
 const ROWS = [
   "enqueue: new key / plain",
-  "enqueue: new key, no index / plain",
   "enqueue: floor (+1 row) / plain",
+  "enqueue: over a stale row / plain",
   "enqueue: duplicate key / plain",
   "enqueue: new debounce key / plain",
-  "claim+ack: triggers / none (no keys)",
-  "claim+ack: keyed jobs / none",
+  "claim+ack: keyed / plain jobs",
 ];
 
 describe("bench/keys_bench.ts", () => {

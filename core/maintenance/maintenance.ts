@@ -32,6 +32,7 @@ import {
 } from "./sql.ts";
 import type { RetentionPolicy } from "./retention.ts";
 import { JOB_EVENT_CHUNK_DELETE, JOB_EVENT_CHUNK_SCAN } from "../queue/events_sql.ts";
+import { sweepAllJobKeys } from "../queue/job_keys.ts";
 
 /** Rows one chunk scans, and so at most deletes in one short write. */
 export const MAINTENANCE_BATCH = 1000;
@@ -164,6 +165,10 @@ export function runMaintenance(ctx: DatabaseContext, policy: RetentionPolicy): M
       after = last;
     }
   }
+  // Stale unique-key rows (not counted): chunk by chunk until a chunk finds fewer.
+  for (let deleted = MAINTENANCE_BATCH; deleted === MAINTENANCE_BATCH;) {
+    deleted = sweepAllJobKeys(ctx.open(ACTION), MAINTENANCE_BATCH);
+  }
   return counts;
 }
 
@@ -219,6 +224,15 @@ async function backgroundRound(
         if (last === null) break;
         await pause();
       }
+    }
+    // Stale unique-key rows: a bounded number of chunks, each one short write.
+    for (let chunk = 0; chunk < MAINTENANCE_CHUNKS_PER_ROUND; chunk++) {
+      const deleted = ctx.background(
+        ACTION,
+        (driver) => sweepAllJobKeys(driver, MAINTENANCE_BATCH),
+      );
+      if (deleted < MAINTENANCE_BATCH) break;
+      await pause();
     }
   } catch {
     // Busy (a transient SqliteError), closed, or anything else: the round ends here and the

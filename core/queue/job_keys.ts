@@ -1,12 +1,13 @@
 /**
- * Unique jobs: the keyed enqueue and the key lookup, over a bare driver. The enqueue is two
- * statements (take the key for the id the job is about to get, insert the job) and must run
- * inside a write transaction (the caller's, joined, or its own), so that both commit together.
+ * Unique jobs: the keyed enqueue, the key lookup and the sweep of stale key rows, over a bare
+ * driver. A new key costs two statements (take the key for the id the job is about to get,
+ * insert the job), which must run inside a write transaction (the caller's, joined, or its
+ * own), so that both commit together; a duplicate costs the UPSERT and one read.
  *
  * Why it is race-free across processes: the key row's primary key `(queue, key)`, not a read
  * before the write. The first statement is an UPSERT that either inserts the row, takes over a
- * stale one, or changes nothing (and returns nothing) because a live job holds the key; SQLite's
- * write lock orders two enqueuers, and the second meets the first one's committed row.
+ * stale one, or changes nothing because a live job holds the key; SQLite's write lock orders two
+ * enqueuers, and the second meets the first one's committed row.
  *
  * @module
  */
@@ -19,9 +20,10 @@ import {
   JOB_KEY_DEBOUNCE,
   JOB_KEY_GET,
   JOB_KEY_LIVE_JOB,
-  JOB_KEY_SET_JOB,
   JOB_KEY_TAKE,
   JOB_KEYS_SWEEP,
+  JOB_KEYS_SWEEP_ALL,
+  JOB_KEYS_SWEEP_CHUNK,
 } from "./job_keys_sql.ts";
 import type { JobKeyMode } from "./job_keys_sql.ts";
 
@@ -61,18 +63,10 @@ export function enqueueKeyed(
   timing: EnqueueTiming,
   plan: JobKeyPlan,
 ): KeyedOutcome {
-  const taken = driver.get<{ job_id: number }>(JOB_KEY_TAKE, [
-    queue,
-    plan.key,
-    plan.mode,
-    plan.ttlS,
-    plan.maxWaitS,
-  ]);
-  if (taken !== undefined) {
+  const taken = driver.run(JOB_KEY_TAKE, [queue, plan.key, plan.mode, plan.ttlS, plan.maxWaitS]);
+  if (taken.changes > 0) {
     const runs = plan.debounceS === null ? timing : { ...timing, delayS: quietS(plan.debounceS) };
-    const id = enqueueJob(driver, queue, payload, runs);
-    if (id !== taken.job_id) driver.run(JOB_KEY_SET_JOB, [id, queue, plan.key]);
-    return { id, created: true, wrote: true };
+    return { id: enqueueJob(driver, queue, payload, runs), created: true, wrote: true };
   }
   type Held = { job_id: number; mode: JobKeyMode; fire_by: number | null };
   const held = driver.get<Held>(JOB_KEY_GET, [queue, plan.key]);
@@ -97,7 +91,22 @@ export function liveJobForKey(driver: SqliteDriver, queue: string, key: string):
   return driver.get<{ id: number }>(JOB_KEY_LIVE_JOB, [queue, key])?.id ?? null;
 }
 
-/** Deletes the rows of `queue`'s throttle windows that have passed. Returns how many. */
-export function sweepJobKeys(driver: SqliteDriver, queue: string): number {
-  return driver.run(JOB_KEYS_SWEEP, [queue]).changes;
+/**
+ * Deletes up to `limit` stale key rows of `queue` (job gone or, for debounce, claimed, and no
+ * throttle window running). Returns how many.
+ */
+export function sweepJobKeys(
+  driver: SqliteDriver,
+  queue: string,
+  limit: number = JOB_KEYS_SWEEP_CHUNK,
+): number {
+  return driver.run(JOB_KEYS_SWEEP, [queue, queue, limit]).changes;
+}
+
+/** Deletes up to `limit` stale key rows of every queue. Returns how many. */
+export function sweepAllJobKeys(
+  driver: SqliteDriver,
+  limit: number = JOB_KEYS_SWEEP_CHUNK,
+): number {
+  return driver.run(JOB_KEYS_SWEEP_ALL, [limit]).changes;
 }

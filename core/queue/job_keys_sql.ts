@@ -3,10 +3,13 @@
  * `(queue, key)` is what makes a keyed enqueue race-free across processes: two writers cannot
  * both own a key, whatever they read before.
  *
- * A key row is freed by triggers on honker's `_honker_live`, so a job finished by any process
- * (honker-ts, or a honker process acking, dead-lettering or cancelling through its extension)
- * frees its key in the same statement. Each trigger body is one probe of the `job_id` index, so
- * a queue that never uses keys pays one lookup in an empty (or small) index per ack or claim.
+ * Keys are freed lazily: no trigger on honker's `_honker_live` and no index but the primary
+ * key, so a keyed enqueue writes one page more than a plain one and a queue without keys pays
+ * nothing at all. A row is stale once its job is no longer live in the state that holds it
+ * (gone from `_honker_live`: acked, dead-lettered, cancelled, swept, by honker-ts or by a honker
+ * process; or, for debounce, claimed) and its throttle window, if any, has passed. The next
+ * enqueue with that key takes a stale row over in its UPSERT; `jobIdForKey()` applies the same
+ * test; `sweepExpired()` and the maintenance round delete stale rows in bounded chunks.
  *
  * @module
  */
@@ -15,19 +18,16 @@
 export type JobKeyMode = "live" | "throttle" | "debounce";
 
 /**
- * The table, its job index and the two triggers.
+ * The table. The DROPs remove the `job_id` index and the two triggers of the first design
+ * (which freed keys eagerly) from files that have them.
  *
  * - `job_id`: the job holding the key.
  * - `created_at`: when the holding job was enqueued (for debounce, the first enqueue of the
  *   window).
- * - `expires_at`: throttle only, `created_at + ttlS`: the row outlives its job until then.
+ * - `expires_at`: throttle only, `created_at + ttlS`: the row holds the key until then, even
+ *   once its job has finished.
  * - `fire_by`: debounce with a max wait only, `created_at + maxWaitS`: the latest run time a
  *   duplicate may push the job to.
- *
- * `_honker_ts_job_keys_free` deletes the key of a job leaving `_honker_live` (ack, retry out of
- * attempts, fail, expiry sweep, cancel), unless a throttle window still runs; the enqueue that
- * next meets such a row takes it over once its window has passed. `_honker_ts_job_keys_claimed`
- * frees a debounce key when its job is claimed, so the next duplicate starts a new job.
  */
 export const JOB_KEYS_DDL = `CREATE TABLE IF NOT EXISTS _honker_ts_job_keys (
       queue TEXT NOT NULL,
@@ -39,23 +39,20 @@ export const JOB_KEYS_DDL = `CREATE TABLE IF NOT EXISTS _honker_ts_job_keys (
       fire_by INTEGER,
       PRIMARY KEY (queue, key)
     ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS _honker_ts_job_keys_job ON _honker_ts_job_keys (job_id);
-CREATE TRIGGER IF NOT EXISTS _honker_ts_job_keys_free AFTER DELETE ON _honker_live
-    BEGIN
-      DELETE FROM _honker_ts_job_keys WHERE job_id = OLD.id
-        AND (expires_at IS NULL OR expires_at <= unixepoch());
-    END;
-CREATE TRIGGER IF NOT EXISTS _honker_ts_job_keys_claimed AFTER UPDATE OF state ON _honker_live
-    WHEN NEW.state = 'processing' AND OLD.state = 'pending'
-    BEGIN
-      DELETE FROM _honker_ts_job_keys WHERE job_id = NEW.id AND mode = 'debounce';
-    END;`;
+DROP TRIGGER IF EXISTS _honker_ts_job_keys_free;
+DROP TRIGGER IF EXISTS _honker_ts_job_keys_claimed;
+DROP INDEX IF EXISTS _honker_ts_job_keys_job;`;
 
-/** The names of the two triggers (the bench drops them to measure their cost). */
-export const JOB_KEYS_TRIGGERS: readonly string[] = [
-  "_honker_ts_job_keys_free",
-  "_honker_ts_job_keys_claimed",
-];
+/**
+ * Whether the key row `k` holds its key: its job is live in a state that holds it (any for
+ * `live` and `throttle`, pending only for `debounce`), or its throttle window still runs. One
+ * probe of `_honker_live`'s primary key.
+ */
+function held(k: string): string {
+  return `((${k}.expires_at IS NOT NULL AND ${k}.expires_at > unixepoch())
+    OR EXISTS (SELECT 1 FROM _honker_live l WHERE l.id = ${k}.job_id
+      AND (${k}.mode <> 'debounce' OR l.state = 'pending')))`;
+}
 
 /**
  * The id the next insert into `_honker_live` gets. Its `id` is AUTOINCREMENT: SQLite gives the
@@ -68,10 +65,13 @@ const JOB_NEXT_ID = `(SELECT MAX(
     COALESCE((SELECT MAX(id) FROM _honker_live), 0)) + 1)`;
 
 /**
- * Takes the key, or learns that it is held. Inserts the row, or takes over a stale one: its job
- * is no longer live and its throttle window (if any) has passed. Returns a row when the caller
- * now owns the key, with the id its job is about to get; none when another job holds it.
- * Params: queue, key, mode, ttlS (or null), maxWaitS (or null).
+ * Takes the key, or learns that it is held: inserts the row, or takes over a stale one, for the
+ * id the job is about to get. One change when the caller now owns the key, none when another
+ * job holds it. Params: queue, key, mode, ttlS (or null), maxWaitS (or null).
+ *
+ * The id is exact: inside the write transaction nothing else inserts into `_honker_live`, and
+ * an AUTOINCREMENT table gives the next row the larger of `sqlite_sequence`'s value and its
+ * largest id, plus one (or fails with SQLITE_FULL, which rolls the key back with it).
  */
 export const JOB_KEY_TAKE = `INSERT INTO _honker_ts_job_keys
     (queue, key, job_id, mode, created_at, expires_at, fire_by)
@@ -79,25 +79,19 @@ export const JOB_KEY_TAKE = `INSERT INTO _honker_ts_job_keys
   ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, mode = excluded.mode,
     created_at = excluded.created_at, expires_at = excluded.expires_at,
     fire_by = excluded.fire_by
-  WHERE (_honker_ts_job_keys.expires_at IS NULL OR _honker_ts_job_keys.expires_at <= unixepoch())
-    AND NOT EXISTS (SELECT 1 FROM _honker_live WHERE id = _honker_ts_job_keys.job_id)
-  RETURNING job_id`;
-
-/** Records the job that holds the key, when it got another id than predicted. Params: jobId, queue, key. */
-export const JOB_KEY_SET_JOB =
-  "UPDATE _honker_ts_job_keys SET job_id = ? WHERE queue = ? AND key = ?";
+  WHERE NOT ${held("_honker_ts_job_keys")}`;
 
 /** The key's row. Params: queue, key. */
 export const JOB_KEY_GET = `SELECT job_id, mode, fire_by FROM _honker_ts_job_keys
   WHERE queue = ? AND key = ?`;
 
 /**
- * The live job holding the key, if any (a throttle row outliving its job has none).
- * Params: queue, key.
+ * The live job holding the key, if any (a throttle row outliving its job has none; a claimed
+ * debounce job holds none). Params: queue, key.
  */
 export const JOB_KEY_LIVE_JOB = `SELECT k.job_id AS id FROM _honker_ts_job_keys k
   JOIN _honker_live l ON l.id = k.job_id
-  WHERE k.queue = ? AND k.key = ?`;
+  WHERE k.queue = ? AND k.key = ? AND (k.mode <> 'debounce' OR l.state = 'pending')`;
 
 /**
  * A debounced duplicate: the pending job gets the new payload (unless `replacePayload` is false) and
@@ -109,7 +103,20 @@ export const JOB_KEY_DEBOUNCE = `UPDATE _honker_live
       run_at = MIN(unixepoch() + ?, COALESCE(?, unixepoch() + ?))
   WHERE id = ? AND state = 'pending'`;
 
-/** Deletes the rows of expired throttle windows whose job is gone. Params: queue. */
+/** Stale rows one sweep statement deletes at most. */
+export const JOB_KEYS_SWEEP_CHUNK = 1000;
+
+/**
+ * Deletes up to `limit` stale key rows of one queue (see the module). Params: queue, queue,
+ * limit.
+ */
 export const JOB_KEYS_SWEEP = `DELETE FROM _honker_ts_job_keys
-  WHERE queue = ? AND expires_at IS NOT NULL AND expires_at <= unixepoch()
-    AND NOT EXISTS (SELECT 1 FROM _honker_live WHERE id = _honker_ts_job_keys.job_id)`;
+  WHERE queue = ? AND key IN (SELECT key FROM _honker_ts_job_keys k
+    WHERE k.queue = ? AND NOT ${held("k")} LIMIT ?)`;
+
+/**
+ * Deletes up to `limit` stale key rows of every queue (the maintenance round). Params: limit.
+ */
+export const JOB_KEYS_SWEEP_ALL = `DELETE FROM _honker_ts_job_keys
+  WHERE (queue, key) IN (SELECT queue, key FROM _honker_ts_job_keys k
+    WHERE NOT ${held("k")} LIMIT ?)`;

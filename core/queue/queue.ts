@@ -437,8 +437,8 @@ export class Queue<T = unknown, In = T> {
 
   /**
    * Moves expired pending jobs to the dead letters (reason "expired"). Returns how many. Also
-   * deletes the rows of unique keys whose throttle window has passed after their job finished
-   * (not counted).
+   * deletes up to 1000 stale unique-key rows (their job finished, or a debounce job was claimed,
+   * and no throttle window runs; not counted).
    */
   sweepExpired(): number {
     const action = this.#action("sweep expired jobs of");
