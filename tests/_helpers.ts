@@ -103,3 +103,14 @@ export function asyncRefusals(
       String(args),
     );
 }
+
+/** What `queue.stats()` reports for a queue with nothing in it, unpaused. */
+export const EMPTY_QUEUE_STATS = {
+  pending: 0,
+  scheduled: 0,
+  processing: 0,
+  dead: 0,
+  retrying: 0,
+  stalled: 0,
+  paused: false,
+} as const;

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
-import { removeTempDirs, tempDbPath } from "./_helpers.ts";
+import { EMPTY_QUEUE_STATS, removeTempDirs, tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
 import { collect, LineReader, RUNTIME_COMMANDS, runtimeBinaryMissing } from "./_spawn.ts";
 
@@ -51,15 +51,7 @@ describe("libsql under deno run", () => {
         driver: "libsql",
         payload: { from: "producer" },
         acked: true,
-        stats: {
-          pending: 0,
-          scheduled: 0,
-          processing: 0,
-          dead: 0,
-          retrying: 0,
-          stalled: 0,
-          paused: false,
-        },
+        stats: EMPTY_QUEUE_STATS,
         events: [1, 2],
         lock: true,
         rate: [true, false],

@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { open } from "../mod.ts";
-import { tempDbPath } from "./_helpers.ts";
+import { EMPTY_QUEUE_STATS, tempDbPath } from "./_helpers.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,15 +33,7 @@ describe("Database.outbox()", () => {
       stop.abort();
       assert.deepEqual(await run, { acked: 1, retried: 0, dead: 0, lost: 0 });
       assert.deepEqual(delivered, [{ order: 2 }]);
-      assert.deepEqual(hooks.queue.stats(), {
-        pending: 0,
-        scheduled: 0,
-        processing: 0,
-        dead: 0,
-        retrying: 0,
-        stalled: 0,
-        paused: false,
-      });
+      assert.deepEqual(hooks.queue.stats(), EMPTY_QUEUE_STATS);
       db.close();
     },
   );

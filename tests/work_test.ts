@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { sqlNow } from "./_db.ts";
-import { tempDbPath } from "./_helpers.ts";
+import { EMPTY_QUEUE_STATS, tempDbPath } from "./_helpers.ts";
 
 const SLOW = { timeout: 30_000 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,15 +36,7 @@ describe("Queue.work()", () => {
     await until(() => seen.length === 5);
     stop.abort();
     assert.deepEqual(await done, { acked: 5, retried: 0, dead: 0, lost: 0 });
-    assert.deepEqual(q.stats(), {
-      pending: 0,
-      scheduled: 0,
-      processing: 0,
-      dead: 0,
-      retrying: 0,
-      stalled: 0,
-      paused: false,
-    });
+    assert.deepEqual(q.stats(), EMPTY_QUEUE_STATS);
     db.close();
   });
 

@@ -55,7 +55,8 @@ export interface PurgeDeadOptions {
 /** Every key of `PurgeDeadOptions`. */
 export const PURGE_DEAD_OPTION_KEYS: readonly (keyof PurgeDeadOptions)[] = ["olderThanS"];
 
-interface DeadRow {
+/** A `_honker_dead` row as read here. */
+export interface DeadRow {
   [column: string]: string | number | null;
   id: number;
   queue: string;

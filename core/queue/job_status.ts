@@ -17,24 +17,11 @@ import { JOB_DEAD_GET, JOB_ID_GONE } from "./events_sql.ts";
 import { readProgress } from "./job_outcome.ts";
 import { getQueueJobRow, toJobInfo } from "./ops.ts";
 import type { JobRow } from "./ops.ts";
+import type { DeadRow } from "./dead_letters.ts";
 import { readResult } from "./results.ts";
 import { readQueueSettings } from "./settings.ts";
 import type { JobInfo } from "./types.ts";
 
-/** A `_honker_dead` row as read here. */
-export interface DeadRow {
-  [column: string]: string | number | null;
-  id: number;
-  queue: string;
-  payload: string;
-  priority: number;
-  run_at: number;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  created_at: number;
-  died_at: number;
-}
 
 /** What the file knows of a job of a queue. */
 export type JobStatus =
