@@ -142,7 +142,7 @@ function checkPlans(db: Database): string[] {
     EVENT_OUTCOMES_NEWEST: [1, 20_000],
     JOB_EVENTS_FROM: [1, 10_000, 5, 10],
     JOB_PROGRESS_OF: [1],
-    JOB_KEY_OF: [1],
+    JOB_KEY_OF: ["q0", 1],
     JOB_OPTIONS_OF: [1],
     DEAD_PAGE_ALL: [50, 0],
     LIVE_BY_ID: [1],

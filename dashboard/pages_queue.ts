@@ -277,7 +277,7 @@ export function jobPageView(ctx: PageContext, queue: string, id: number): Page {
       ${flash(ctx)}<h1>Job #${id} in <a href="${ctx.base}/queues/${segment(queue)}?state=${j
         .state}">${queue}</a></h1>
       <div class="toolbar">${requeue}</div>
-      <section class="card">${fields(ctx, j, jobFacts(ctx.snap, j.id))}</section>
+      <section class="card">${fields(ctx, j, jobFacts(ctx.snap, queue, j.id))}</section>
       <h2>Payload</h2><section class="card">
         <pre id="payload">${jsonText(j.payload)}</pre>
       </section>

@@ -315,10 +315,15 @@ export function jobIdForKey(snap: Snapshot, queue: string, key: string): number 
 }
 
 /** What else the file says about a job: its unique key and its own run options. */
-export function jobFacts(snap: Snapshot, id: number): Array<[label: string, value: string]> {
+export function jobFacts(
+  snap: Snapshot,
+  queue: string,
+  id: number,
+): Array<[label: string, value: string]> {
   const facts: Array<[string, string]> = [];
   if (snap.tables.has("_honker_ts_job_keys")) {
-    const key = snap.driver.get<Row>(SQL.JOB_KEY_OF, [id]);
+    // The key table is keyed by (queue, key): the queue bounds the walk to its own keys.
+    const key = snap.driver.get<Row>(SQL.JOB_KEY_OF, [queue, id]);
     if (key) facts.push(["unique key", `${key.key} (${key.mode})`]);
   }
   if (snap.tables.has("_honker_ts_job_options")) {

@@ -188,8 +188,9 @@ export const CHANNEL_AFTER = `SELECT id, payload, created_at FROM _honker_notifi
 export const CHANNEL_RECENT = `SELECT id, payload, created_at FROM _honker_notifications
   WHERE channel = ? ORDER BY id DESC LIMIT ?`;
 
-/** The unique key a job holds (honker-ts's `_honker_ts_job_keys`). Params: job id. */
-export const JOB_KEY_OF = `SELECT key, mode, expires_at FROM _honker_ts_job_keys WHERE job_id = ?`;
+/** The unique key a job took (honker-ts's `_honker_ts_job_keys`). Params: queue, job id. */
+export const JOB_KEY_OF =
+  "SELECT key, mode, expires_at FROM _honker_ts_job_keys WHERE queue = ? AND job_id = ?";
 
 /** A job's own run options (honker-ts's `_honker_ts_job_options`). Params: job id. */
 export const JOB_OPTIONS_OF =
