@@ -22,7 +22,6 @@ import { readResult } from "./results.ts";
 import { readQueueSettings } from "./settings.ts";
 import type { JobInfo } from "./types.ts";
 
-
 /** What the file knows of a job of a queue. */
 export type JobStatus =
   | { state: "live"; row: JobRow; progress: unknown }
