@@ -324,7 +324,10 @@ export function jobFacts(
   if (snap.tables.has("_honker_ts_job_keys")) {
     // The key table is keyed by (queue, key): the queue bounds the walk to its own keys.
     const key = snap.driver.get<Row>(SQL.JOB_KEY_OF, [queue, id]);
-    if (key) facts.push(["unique key", `${key.key} (${key.mode})`]);
+    if (key) {
+      const state = Number(key.held) === 1 ? "held" : "freed";
+      facts.push(["unique key", `${key.key} (${key.mode}, ${state})`]);
+    }
   }
   if (snap.tables.has("_honker_ts_job_options")) {
     const options = snap.driver.get<Row>(SQL.JOB_OPTIONS_OF, [id]);

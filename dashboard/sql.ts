@@ -8,6 +8,8 @@
  * @module
  */
 
+import { keyHeld } from "../core/queue/job_keys_sql.ts";
+
 /** honker's and honker-ts's tables present in the file. */
 export const TABLES = `SELECT name FROM sqlite_master
   WHERE type = 'table' AND name LIKE '\\_honker%' ESCAPE '\\'`;
@@ -188,9 +190,13 @@ export const CHANNEL_AFTER = `SELECT id, payload, created_at FROM _honker_notifi
 export const CHANNEL_RECENT = `SELECT id, payload, created_at FROM _honker_notifications
   WHERE channel = ? ORDER BY id DESC LIMIT ?`;
 
-/** The unique key a job took (honker-ts's `_honker_ts_job_keys`). Params: queue, job id. */
-export const JOB_KEY_OF =
-  "SELECT key, mode, expires_at FROM _honker_ts_job_keys WHERE queue = ? AND job_id = ?";
+/**
+ * The unique key a job took (honker-ts's `_honker_ts_job_keys`), and whether it still holds it:
+ * keys are freed lazily, so the row outlives the job until the next enqueue with the key or a
+ * sweep. Params: queue, job id.
+ */
+export const JOB_KEY_OF = `SELECT k.key, k.mode, ${keyHeld("k")} AS held
+  FROM _honker_ts_job_keys k WHERE k.queue = ? AND k.job_id = ?`;
 
 /** A job's own run options (honker-ts's `_honker_ts_job_options`). Params: job id. */
 export const JOB_OPTIONS_OF =

@@ -255,7 +255,13 @@ for (const entry of driverMatrix()) {
         assert.equal(await find(`#${keyed}`), `/queues/emails/jobs/${keyed}`);
         assert.match(decodeURIComponent(await find("no-such-key")), /error=No job matches/);
         const page = await client.page(`/queues/emails/jobs/${keyed}`);
-        assert.match(page.html, /<dt>unique key<\/dt>\s*<dd>order-42 \(/);
+        assert.match(page.html, /<dt>unique key<\/dt>\s*<dd>order-42 \(live, held\)/);
+        // Keys are freed lazily: the row outlives its job. A dead job's page must not say held.
+        const orders = db.queue("orders", { maxAttempts: 1 });
+        const doomed = orders.enqueue({ order: 7 }, { key: "order-7" });
+        orders.claimOne("w")!.fail("card declined");
+        const dead = await client.page(`/queues/orders/jobs/${doomed}`);
+        assert.match(dead.html, /<dt>unique key<\/dt>\s*<dd>order-7 \(live, freed\)/);
       }),
     );
 

@@ -48,7 +48,7 @@ DROP INDEX IF EXISTS _honker_ts_job_keys_job;`;
  * `live` and `throttle`, pending only for `debounce`), or its throttle window still runs. One
  * probe of `_honker_live`'s primary key.
  */
-function held(k: string): string {
+export function keyHeld(k: string): string {
   return `((${k}.expires_at IS NOT NULL AND ${k}.expires_at > unixepoch())
     OR EXISTS (SELECT 1 FROM _honker_live l WHERE l.id = ${k}.job_id
       AND (${k}.mode <> 'debounce' OR l.state = 'pending')))`;
@@ -79,7 +79,7 @@ export const JOB_KEY_TAKE = `INSERT INTO _honker_ts_job_keys
   ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, mode = excluded.mode,
     created_at = excluded.created_at, expires_at = excluded.expires_at,
     fire_by = excluded.fire_by
-  WHERE NOT ${held("_honker_ts_job_keys")}`;
+  WHERE NOT ${keyHeld("_honker_ts_job_keys")}`;
 
 /** The key's row. Params: queue, key. */
 export const JOB_KEY_GET = `SELECT job_id, mode, fire_by FROM _honker_ts_job_keys
@@ -112,11 +112,11 @@ export const JOB_KEYS_SWEEP_CHUNK = 1000;
  */
 export const JOB_KEYS_SWEEP = `DELETE FROM _honker_ts_job_keys
   WHERE queue = ? AND key IN (SELECT key FROM _honker_ts_job_keys k
-    WHERE k.queue = ? AND NOT ${held("k")} LIMIT ?)`;
+    WHERE k.queue = ? AND NOT ${keyHeld("k")} LIMIT ?)`;
 
 /**
  * Deletes up to `limit` stale key rows of every queue (the maintenance round). Params: limit.
  */
 export const JOB_KEYS_SWEEP_ALL = `DELETE FROM _honker_ts_job_keys
   WHERE (queue, key) IN (SELECT queue, key FROM _honker_ts_job_keys k
-    WHERE NOT ${held("k")} LIMIT ?)`;
+    WHERE NOT ${keyHeld("k")} LIMIT ?)`;
