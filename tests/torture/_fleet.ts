@@ -15,7 +15,13 @@ import { RUNTIME_COMMANDS } from "../_spawn.ts";
 /** The runtimes every role runs on. */
 export type Runtime = "node" | "deno" | "bun";
 /** What a process does. */
-export type Role = "producer" | "worker" | "subscriber" | "scheduler" | "locker";
+export type Role =
+  | "producer"
+  | "worker"
+  | "batch_worker"
+  | "subscriber"
+  | "scheduler"
+  | "locker";
 
 /** The command line of each runtime. */
 export const RUNTIMES: Readonly<Record<Runtime, readonly string[]>> = RUNTIME_COMMANDS;

@@ -28,6 +28,8 @@ export type KillableRole = Exclude<Role, "producer">;
 export interface TortureOptions {
   seconds: number;
   jobRate: number;
+  /** Jobs per producer per second into the batch workers' queue. */
+  batchJobRate: number;
   eventRate: number;
   /** Per process per second, by role. */
   killProbability: Record<KillableRole, number>;
@@ -48,6 +50,7 @@ export interface TortureOptions {
 const OPTIONS = {
   "seconds": { type: "string", default: "60" },
   "job-rate": { type: "string", default: "30" },
+  "batch-job-rate": { type: "string", default: "30" },
   "event-rate": { type: "string", default: "10" },
   "kill-probability": { type: "string", default: "0.01" },
   "subscriber-kill-probability": { type: "string", default: "0.01" },
@@ -92,11 +95,15 @@ export function parseOptions(argv: string[]): TortureOptions {
     Math.ceil(holdMaxS + HOLD_MARGIN_S),
   );
   return {
-    seconds: num("seconds", 1),
+    // The batch check counts each job's `completed` event: the run must end well within the
+    // events' retention (a day by default), or old events could be gone by the check.
+    seconds: num("seconds", 1, 43_200),
     jobRate: num("job-rate", 0),
+    batchJobRate: num("batch-job-rate", 0),
     eventRate: num("event-rate", 0),
     killProbability: {
       worker: probability("kill-probability"),
+      batch_worker: probability("kill-probability"),
       subscriber: probability("subscriber-kill-probability"),
       scheduler: probability("scheduler-kill-probability"),
       locker: probability("locker-kill-probability"),

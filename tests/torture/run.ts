@@ -3,7 +3,9 @@
  * with the faults a real deployment has, then everything stops cleanly and the invariants are
  * checked from the file alone. Prints a summary and exits 1 on any violation.
  *
- * The processes: 3 producers; 6 workers whose handlers throw at random; 2 stream subscribers
+ * The processes: 3 producers; 6 workers whose handlers throw at random and ack inside their own
+ * transaction; 3 batch workers (8 slots each) whose handlers only return a value or throw, so
+ * that work()'s batched acks and retries complete their jobs (a queue with events on); 2 stream subscribers
  * whose loop bodies throw at random (each then subscribes again under the same name); a scheduler
  * candidate per runtime, each adding the `@every 1s` task at start as boot code does; a locker
  * that holds the write lock for seconds at random. Workers, subscribers, schedulers and the
@@ -14,8 +16,9 @@
  * npm run torture -- --seconds 600
  * ```
  *
- * Options: `--seconds` (60); `--job-rate` and `--event-rate` per producer per second (30, 10);
- * SIGKILL probabilities per process per second: `--kill-probability` (workers),
+ * Options: `--seconds` (60); `--job-rate`, `--batch-job-rate` and `--event-rate` per producer per
+ * second (30, 30, 10); SIGKILL probabilities per process per second: `--kill-probability` (workers
+ * and batch workers),
  * `--subscriber-kill-probability`, `--scheduler-kill-probability`, `--locker-kill-probability`
  * (0.01 each); `--min-kills` of each of those roles forced from mid-run on when the dice did not
  * kill (1; a forced scheduler kill is the leader's, a forced locker kill is mid-hold);
@@ -44,11 +47,18 @@ import type { KillableRole } from "./_options.ts";
 import { resourceTable, summaryTable } from "./_report.ts";
 import type { RunFacts } from "./_report.ts";
 import { Sampler } from "./_sampler.ts";
-import { JOBS_QUEUE, META_SET, TICK_SPEC, TORTURE_DDL } from "./_shared.ts";
+import {
+  BATCH_QUEUE,
+  JOBS_QUEUE,
+  MAX_ATTEMPTS,
+  META_SET,
+  TICK_SPEC,
+  TORTURE_DDL,
+} from "./_shared.ts";
 
 const RUNTIME_LIST: Runtime[] = ["node", "deno", "bun"];
 const SUBSCRIBER_RUNTIMES: Runtime[] = ["deno", "bun"];
-const KILLABLE: KillableRole[] = ["worker", "subscriber", "scheduler", "locker"];
+const KILLABLE: KillableRole[] = ["worker", "batch_worker", "subscriber", "scheduler", "locker"];
 /** Resource growth after warm-up above this is reported. */
 const GROWTH_LIMIT_PCT = 10;
 const READY_TIMEOUT_MS = 120_000;
@@ -67,6 +77,8 @@ const count = (db: Database, sql: string, params: string[] = []) =>
 async function prepare(path: string): Promise<Database> {
   const db = await open(path, { busyTimeoutMs: opts.tuning.busyTimeoutMs });
   db.driver.exec(TORTURE_DDL);
+  // Events on before the first enqueue, so every batch job's life is recorded from the start.
+  db.queue(BATCH_QUEUE, { events: true, maxAttempts: MAX_ATTEMPTS });
   return db;
 }
 
@@ -82,11 +94,17 @@ function armSchedule(db: Database): void {
 
 function startAll(fleet: Fleet): void {
   const { tuning } = opts;
-  const producer = { jobRate: opts.jobRate, eventRate: opts.eventRate, ...tuning };
+  const producer = {
+    jobRate: opts.jobRate,
+    eventRate: opts.eventRate,
+    batchJobRate: opts.batchJobRate,
+    ...tuning,
+  };
   for (const rt of RUNTIME_LIST) fleet.start("producer", rt, `${rt}-producer`, producer);
   for (const rt of RUNTIME_LIST) {
     for (const i of [1, 2]) fleet.start("worker", rt, `${rt}-worker-${i}`, tuning);
   }
+  for (const rt of RUNTIME_LIST) fleet.start("batch_worker", rt, `${rt}-batch-worker`, tuning);
   const subscriber = { throwProbability: opts.eventThrowProbability, ...tuning };
   for (const rt of SUBSCRIBER_RUNTIMES) {
     fleet.start("subscriber", rt, `${rt}-subscriber`, subscriber);
@@ -181,7 +199,14 @@ function progress(db: Database, elapsedS: number): void {
   const enqueued = count(db, "SELECT count(*) AS n FROM torture_enqueued");
   const acked = count(db, "SELECT count(*) AS n FROM torture_acks");
   const live = count(db, "SELECT count(*) AS n FROM _honker_live WHERE queue = ?", [JOBS_QUEUE]);
-  log(`  t=${elapsedS.toFixed(0)}s enqueued ${enqueued}, acked ${acked}, live ${live}`);
+  const batchEnqueued = count(db, "SELECT count(*) AS n FROM torture_batch_enqueued");
+  const batchLive = count(db, "SELECT count(*) AS n FROM _honker_live WHERE queue = ?", [
+    BATCH_QUEUE,
+  ]);
+  log(
+    `  t=${elapsedS.toFixed(0)}s enqueued ${enqueued}, acked ${acked}, live ${live}; ` +
+      `batch enqueued ${batchEnqueued}, live ${batchLive}`,
+  );
 }
 
 /** Waits until every job is done and every subscriber has seen the last event. */
@@ -189,7 +214,11 @@ async function drain(db: Database, fleet: Fleet, subscribers: string[]): Promise
   const startedAt = Date.now();
   const deadline = startedAt + opts.drainTimeoutS * 1000;
   for (;;) {
-    const live = count(db, "SELECT count(*) AS n FROM _honker_live WHERE queue = ?", [JOBS_QUEUE]);
+    const live = count(
+      db,
+      "SELECT count(*) AS n FROM _honker_live WHERE queue IN (?, ?)",
+      [JOBS_QUEUE, BATCH_QUEUE],
+    );
     const last = count(db, "SELECT coalesce(max(offset), 0) AS n FROM torture_published");
     const behind = subscribers.filter((name) =>
       count(db, "SELECT coalesce(max(offset), 0) AS n FROM torture_seen WHERE subscriber = ?", [

@@ -1,0 +1,87 @@
+/**
+ * Torture role: `queue.work()` over the batch queue with several slots, whose handler only
+ * returns a value or throws, so that `work()` itself completes every job: the acks (with the
+ * return value as the job's result) and retries of handlers that finished in the same macrotask
+ * commit together with its next claim. The queue has events on, so every ack leaves a
+ * `completed` event, every retry a `failed` and a `retried` one, every dead letter a `dead` one.
+ *
+ * Each handler run is recorded in `torture_batch_runs` in its own transaction, never in the
+ * ack's: a row when it starts, and its outcome (`returned` or `threw`) just before it returns or
+ * throws. Those rows commit even when the batched outcome that follows never does (a SIGKILL
+ * between a handler's end and the flush), which is what lets the check tell a run whose outcome
+ * was lost from one that completed the job.
+ *
+ * Half of the handlers return at once, the others after a random sleep: handlers of one claim
+ * that return at once finish in the same macrotask and share one commit.
+ *
+ * ```sh
+ * <runtime> tests/torture/batch_worker.ts <db> <name> '{"busyTimeoutMs":10000,"visibilityTimeoutS":10}'
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { runRole, sleep } from "./_role.ts";
+import {
+  BATCH_CONCURRENCY,
+  BATCH_QUEUE,
+  BATCH_RUN_END,
+  BATCH_RUN_INSERT,
+  HANDLER_MAX_MS,
+  MAX_ATTEMPTS,
+  RANDOM_FAILURE,
+  THROW_PROBABILITY,
+} from "./_shared.ts";
+import type { BatchResult, JobPayload, RoleTuning } from "./_shared.ts";
+import type { WorkResult } from "../../mod.ts";
+
+/** What a batch worker did, besides what it recorded in the file. */
+interface BatchWorkerStats {
+  runs: number;
+  returned: number;
+  threw: number;
+  /** Handler errors other than the deliberate ones (SQLITE_BUSY, …). */
+  otherErrors: string[];
+  /** What `work()` counted: acked, retried, dead and lost outcomes. */
+  work?: WorkResult;
+}
+
+await runRole<RoleTuning, BatchWorkerStats>(async ({ db, name, config, signal }) => {
+  const workerId = `${name}-${process.pid}`;
+  const jobs = db.queue<JobPayload>(BATCH_QUEUE, {
+    visibilityTimeoutS: config.visibilityTimeoutS,
+    maxAttempts: MAX_ATTEMPTS,
+    events: true,
+    // Results never expire, so every completed job's result must be there at the check.
+    resultTtlS: 0,
+  });
+  const stats: BatchWorkerStats = { runs: 0, returned: 0, threw: 0, otherErrors: [] };
+  const end = (outcome: "returned" | "threw", jobId: number, attempt: number) =>
+    db.transaction((tx) => tx.run(BATCH_RUN_END, [outcome, Date.now(), jobId, attempt, workerId]));
+  stats.work = await jobs.work(async (job): Promise<BatchResult> => {
+    db.transaction((tx) => tx.run(BATCH_RUN_INSERT, [job.id, workerId, job.attempts, Date.now()]));
+    stats.runs++;
+    if (Math.random() < 0.5) await sleep(Math.random() * HANDLER_MAX_MS);
+    else await null;
+    if (Math.random() < THROW_PROBABILITY) {
+      end("threw", job.id, job.attempts);
+      stats.threw++;
+      throw new Error(RANDOM_FAILURE);
+    }
+    end("returned", job.id, job.attempts);
+    stats.returned++;
+    return { payloadId: job.payload.id, attempt: job.attempts, worker: workerId };
+  }, {
+    workerId,
+    concurrency: BATCH_CONCURRENCY,
+    retryDelayS: 0,
+    graceMs: 5_000,
+    signal,
+    onError: (error) => {
+      const text = String((error as Error)?.message ?? error);
+      if (text !== RANDOM_FAILURE && stats.otherErrors.length < 20) stats.otherErrors.push(text);
+    },
+  });
+  return stats;
+});
