@@ -36,6 +36,8 @@ export interface TortureOptions {
   /** Kills of each role forced from mid-run on when the dice did not kill that many. */
   minKills: number;
   eventThrowProbability: number;
+  /** Per returned batch handler: the batch worker SIGKILLs itself before the flush. */
+  selfKillProbability: number;
   lockers: number;
   locker: Omit<LockerConfig, keyof RoleTuning>;
   tuning: RoleTuning;
@@ -58,6 +60,7 @@ const OPTIONS = {
   "locker-kill-probability": { type: "string", default: "0.01" },
   "min-kills": { type: "string", default: "1" },
   "event-throw-probability": { type: "string", default: "0.03" },
+  "self-kill-probability": { type: "string", default: "0.002" },
   "lockers": { type: "string", default: "1" },
   "hold-min-s": { type: "string", default: "1" },
   "hold-max-s": { type: "string", default: String(HOLD_MAX_DEFAULT_S) },
@@ -110,6 +113,7 @@ export function parseOptions(argv: string[]): TortureOptions {
     },
     minKills: Math.floor(num("min-kills", 0)),
     eventThrowProbability: num("event-throw-probability", 0, 0.5),
+    selfKillProbability: num("self-kill-probability", 0, 0.1),
     lockers: Math.floor(num("lockers", 0, 3)),
     locker: { gapMinS, gapMaxS: num("hold-gap-max-s", gapMinS), holdMinS, holdMaxS },
     tuning: {

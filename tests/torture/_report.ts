@@ -7,6 +7,7 @@
 
 import type { FileStats } from "./_check.ts";
 import type { Growth } from "./_sampler.ts";
+import { SELF_KILL } from "./_shared.ts";
 
 /** What the driver itself saw during the run. */
 export interface RunFacts {
@@ -39,7 +40,9 @@ export function summaryTable(stats: FileStats, facts: RunFacts): string {
   const killsOf = (role: string) => {
     const of = facts.kills.filter((k) => k.role === role);
     const detail = of.map((k) =>
-      `${k.name}@${fixed(k.atS, 0)}s${k.status === "holding" ? " mid-hold" : ""}`
+      `${k.name}@${fixed(k.atS, 0)}s${
+        k.status === "holding" ? " mid-hold" : k.status === SELF_KILL ? " by itself" : ""
+      }`
     );
     return [`${role} kills`, `${of.length}`, detail.join(", ")];
   };

@@ -43,6 +43,13 @@ export const SCHEDULER_LEASE_S = 2;
 /** The message of a handler's deliberate failure (and so of its dead letters' reason). */
 export const RANDOM_FAILURE = "torture: random handler failure";
 
+/**
+ * The line a role prints just before it SIGKILLs itself on purpose (a batch worker right after
+ * a handler returned, before work() flushed its outcome): the driver restarts it like one it
+ * killed.
+ */
+export const SELF_KILL = "self-kill";
+
 /** What every role is opened with. */
 export interface RoleTuning {
   /** `open()`'s busyTimeoutMs: longer than the longest write-lock hold. */
@@ -57,6 +64,12 @@ export interface ProducerConfig extends RoleTuning {
   eventRate: number;
   /** Jobs per second into the batch workers' queue. */
   batchJobRate: number;
+}
+
+/** How often a batch worker kills itself between a handler's end and work()'s flush. */
+export interface BatchWorkerConfig extends RoleTuning {
+  /** Per returned handler. */
+  selfKillProbability: number;
 }
 
 /** How often a subscriber's loop body throws. */

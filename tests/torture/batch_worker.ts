@@ -11,18 +11,25 @@
  * between a handler's end and the flush), which is what lets the check tell a run whose outcome
  * was lost from one that completed the job.
  *
+ * With `selfKillProbability` per returned handler, the process SIGKILLs itself right after that
+ * handler returned, in a `setImmediate` queued by the handler: after the microtasks that hand its
+ * outcome to work()'s fetcher, before the fetcher's own `setImmediate` that flushes it (unless a
+ * handler that finished earlier in the same turn had queued that flush already). It prints
+ * `self-kill` first, so the driver restarts it as one it killed. The job, acked in memory only,
+ * must run again and complete once.
+ *
  * Half of the handlers return at once, the others after a random sleep: handlers of one claim
  * that return at once finish in the same macrotask and share one commit.
  *
  * ```sh
- * <runtime> tests/torture/batch_worker.ts <db> <name> '{"busyTimeoutMs":10000,"visibilityTimeoutS":10}'
+ * <runtime> tests/torture/batch_worker.ts <db> <name> '{"selfKillProbability":0.002,"busyTimeoutMs":10000,"visibilityTimeoutS":10}'
  * ```
  *
  * @module
  */
 
 import process from "node:process";
-import { runRole, sleep } from "./_role.ts";
+import { runRole, say, sleep } from "./_role.ts";
 import {
   BATCH_CONCURRENCY,
   BATCH_QUEUE,
@@ -31,9 +38,10 @@ import {
   HANDLER_MAX_MS,
   MAX_ATTEMPTS,
   RANDOM_FAILURE,
+  SELF_KILL,
   THROW_PROBABILITY,
 } from "./_shared.ts";
-import type { BatchResult, JobPayload, RoleTuning } from "./_shared.ts";
+import type { BatchResult, BatchWorkerConfig, JobPayload } from "./_shared.ts";
 import type { WorkResult } from "../../mod.ts";
 
 /** What a batch worker did, besides what it recorded in the file. */
@@ -47,7 +55,7 @@ interface BatchWorkerStats {
   work?: WorkResult;
 }
 
-await runRole<RoleTuning, BatchWorkerStats>(async ({ db, name, config, signal }) => {
+await runRole<BatchWorkerConfig, BatchWorkerStats>(async ({ db, name, config, signal }) => {
   const workerId = `${name}-${process.pid}`;
   const jobs = db.queue<JobPayload>(BATCH_QUEUE, {
     visibilityTimeoutS: config.visibilityTimeoutS,
@@ -71,6 +79,10 @@ await runRole<RoleTuning, BatchWorkerStats>(async ({ db, name, config, signal })
     }
     end("returned", job.id, job.attempts);
     stats.returned++;
+    if (!signal.aborted && Math.random() < config.selfKillProbability) {
+      say(SELF_KILL);
+      setImmediate(() => process.kill(process.pid, "SIGKILL"));
+    }
     return { payloadId: job.payload.id, attempt: job.attempts, worker: workerId };
   }, {
     workerId,

@@ -22,6 +22,8 @@
  * `--subscriber-kill-probability`, `--scheduler-kill-probability`, `--locker-kill-probability`
  * (0.01 each); `--min-kills` of each of those roles forced from mid-run on when the dice did not
  * kill (1; a forced scheduler kill is the leader's, a forced locker kill is mid-hold);
+ * `--self-kill-probability` of a batch worker SIGKILLing itself right after a handler returned,
+ * before work() flushed its outcome (0.002 per returned handler; restarted like the others);
  * `--event-throw-probability` of a subscriber's loop body (0.03); `--lockers` (1);
  * `--hold-min-s`/`--hold-max-s` of a hold (1, 6) and `--hold-gap-min-s`/`--hold-gap-max-s` between
  * holds (2, 8), which set the roles' visibility and busy timeouts to the longest hold plus 4 s
@@ -52,6 +54,7 @@ import {
   JOBS_QUEUE,
   MAX_ATTEMPTS,
   META_SET,
+  SELF_KILL,
   TICK_SPEC,
   TORTURE_DDL,
 } from "./_shared.ts";
@@ -104,7 +107,10 @@ function startAll(fleet: Fleet): void {
   for (const rt of RUNTIME_LIST) {
     for (const i of [1, 2]) fleet.start("worker", rt, `${rt}-worker-${i}`, tuning);
   }
-  for (const rt of RUNTIME_LIST) fleet.start("batch_worker", rt, `${rt}-batch-worker`, tuning);
+  const batchWorker = { selfKillProbability: opts.selfKillProbability, ...tuning };
+  for (const rt of RUNTIME_LIST) {
+    fleet.start("batch_worker", rt, `${rt}-batch-worker`, batchWorker);
+  }
   const subscriber = { throwProbability: opts.eventThrowProbability, ...tuning };
   for (const rt of SUBSCRIBER_RUNTIMES) {
     fleet.start("subscriber", rt, `${rt}-subscriber`, subscriber);
@@ -148,7 +154,7 @@ async function maybeKill(fleet: Fleet, elapsedS: number, leader?: string): Promi
     const p = opts.killProbability[role];
     const members = fleet.live.filter((m) => m.role === role);
     const victims = members.filter(() => Math.random() < p);
-    const killed = fleet.kills.filter((k) => k.role === role).length;
+    const killed = fleet.kills.filter((k) => k.role === role && k.status !== SELF_KILL).length;
     if (victims.length === 0 && p > 0 && killed < opts.minKills && elapsedS >= SECONDS / 2) {
       const victim = forcedVictim(members, role, leader);
       if (victim) victims.push(victim);
@@ -274,6 +280,7 @@ async function main(): Promise<number> {
     // subscribers' last offset saves (background writes) need a moment without a hold.
     await fleet.stop([...byRole("producer"), ...byRole("locker")], STOP_TIMEOUT_MS);
     const drainMs = await drain(db, fleet, subscribers);
+    fleet.restartSelfKilled = false;
     await fleet.stop(fleet.live, STOP_TIMEOUT_MS);
     const violations = [...fleet.violations];
     const stats = checkFile(db, violations, subscribers, SECONDS);
