@@ -53,7 +53,7 @@ const STDERR_KEEP = 4_000;
 /** Starts, kills, restarts and stops the role processes of one run. */
 export class Fleet {
   readonly members: Member[] = [];
-  /** Every SIGKILL the driver sent: when, and whom. */
+  /** Every SIGKILL the driver sent, and every one a member sent itself (`self-kill`). */
   readonly kills: Array<{ atS: number; name: string; role: Role; pid: number; status: string }> =
     [];
   /** Exits and failures nobody asked for. */

@@ -49,6 +49,8 @@ export const RANDOM_FAILURE = "torture: random handler failure";
  * killed.
  */
 export const SELF_KILL = "self-kill";
+/** The line a batch worker prints once it reads its stdin for a `self-kill` request. */
+export const LISTENING = "listening";
 
 /** What every role is opened with. */
 export interface RoleTuning {

@@ -11,12 +11,12 @@
  * between a handler's end and the flush), which is what lets the check tell a run whose outcome
  * was lost from one that completed the job.
  *
- * With `selfKillProbability` per returned handler, the process SIGKILLs itself right after that
- * handler returned, in a `setImmediate` queued by the handler: after the microtasks that hand its
- * outcome to work()'s fetcher, before the fetcher's own `setImmediate` that flushes it (unless a
- * handler that finished earlier in the same turn had queued that flush already). It prints
- * `self-kill` first, so the driver restarts it as one it killed. The job, acked in memory only,
- * must run again and complete once.
+ * With `selfKillProbability` per returned handler, or once the driver wrote `self-kill` to its
+ * stdin (it prints `listening` once it reads it), the process SIGKILLs itself as that handler returns: in a microtask the handler queued,
+ * so after its last write and before work() commits its outcome (which needs a later macrotask),
+ * with the outcomes of the handlers that finished earlier in the same turn waiting for that
+ * commit too. It prints `self-kill` first, so the driver restarts it as one it killed. The jobs,
+ * acked in memory only, must run again and complete once.
  *
  * Half of the handlers return at once, the others after a random sleep: handlers of one claim
  * that return at once finish in the same macrotask and share one commit.
@@ -36,6 +36,7 @@ import {
   BATCH_RUN_END,
   BATCH_RUN_INSERT,
   HANDLER_MAX_MS,
+  LISTENING,
   MAX_ATTEMPTS,
   RANDOM_FAILURE,
   SELF_KILL,
@@ -67,6 +68,10 @@ await runRole<BatchWorkerConfig, BatchWorkerStats>(async ({ db, name, config, si
   const stats: BatchWorkerStats = { runs: 0, returned: 0, threw: 0, otherErrors: [] };
   const end = (outcome: "returned" | "threw", jobId: number, attempt: number) =>
     db.transaction((tx) => tx.run(BATCH_RUN_END, [outcome, Date.now(), jobId, attempt, workerId]));
+  let asked = false;
+  process.stdin.on("data", (chunk) => (asked ||= String(chunk).includes(SELF_KILL)));
+  // The driver asks only once this listener is there (a `self-kill` line read with `go` is lost).
+  say(LISTENING);
   stats.work = await jobs.work(async (job): Promise<BatchResult> => {
     db.transaction((tx) => tx.run(BATCH_RUN_INSERT, [job.id, workerId, job.attempts, Date.now()]));
     stats.runs++;
@@ -79,9 +84,9 @@ await runRole<BatchWorkerConfig, BatchWorkerStats>(async ({ db, name, config, si
     }
     end("returned", job.id, job.attempts);
     stats.returned++;
-    if (!signal.aborted && Math.random() < config.selfKillProbability) {
+    if (!signal.aborted && (asked || Math.random() < config.selfKillProbability)) {
       say(SELF_KILL);
-      setImmediate(() => process.kill(process.pid, "SIGKILL"));
+      queueMicrotask(() => process.kill(process.pid, "SIGKILL"));
     }
     return { payloadId: job.payload.id, attempt: job.attempts, worker: workerId };
   }, {

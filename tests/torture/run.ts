@@ -22,8 +22,9 @@
  * `--subscriber-kill-probability`, `--scheduler-kill-probability`, `--locker-kill-probability`
  * (0.01 each); `--min-kills` of each of those roles forced from mid-run on when the dice did not
  * kill (1; a forced scheduler kill is the leader's, a forced locker kill is mid-hold);
- * `--self-kill-probability` of a batch worker SIGKILLing itself right after a handler returned,
- * before work() flushed its outcome (0.002 per returned handler; restarted like the others);
+ * `--self-kill-probability` of a batch worker SIGKILLing itself as a handler returns, before
+ * work() committed its outcome (0.002 per returned handler; restarted like the others; one is
+ * asked to from mid-run on when none did);
  * `--event-throw-probability` of a subscriber's loop body (0.03); `--lockers` (1);
  * `--hold-min-s`/`--hold-max-s` of a hold (1, 6) and `--hold-gap-min-s`/`--hold-gap-max-s` between
  * holds (2, 8), which set the roles' visibility and busy timeouts to the longest hold plus 4 s
@@ -52,6 +53,7 @@ import { Sampler } from "./_sampler.ts";
 import {
   BATCH_QUEUE,
   JOBS_QUEUE,
+  LISTENING,
   MAX_ATTEMPTS,
   META_SET,
   SELF_KILL,
@@ -170,6 +172,23 @@ async function maybeKill(fleet: Fleet, elapsedS: number, leader?: string): Promi
   }
 }
 
+/**
+ * From mid-run on, while no batch worker has SIGKILLed itself after a handler returned, asks one
+ * to (through its stdin): the run then surely has outcomes lost before work()'s flush. Asks again
+ * when the one asked was killed first.
+ */
+function maybeAskSelfKill(fleet: Fleet, elapsedS: number, asked: Set<number>): void {
+  if (opts.selfKillProbability === 0 || elapsedS < SECONDS / 2) return;
+  if (fleet.kills.some((k) => k.status === SELF_KILL)) return;
+  const live = fleet.live.filter((m) => m.role === "batch_worker" && m.status === LISTENING);
+  if (live.some((m) => asked.has(m.pid))) return;
+  const victim = live[Math.floor(Math.random() * live.length)];
+  if (!victim) return;
+  asked.add(victim.pid);
+  victim.child.stdin.write(`${SELF_KILL}\n`);
+  log(`  t=${elapsedS.toFixed(0)}s asked ${victim.name} (pid ${victim.pid}) to kill itself`);
+}
+
 /** The main phase: kills, samples, progress lines and leader changes, once a second. */
 async function torture(db: Database, fleet: Fleet, sampler: Sampler): Promise<number> {
   const startedAt = Date.now();
@@ -177,11 +196,13 @@ async function torture(db: Database, fleet: Fleet, sampler: Sampler): Promise<nu
   let leaderChanges = 0;
   let lastSampleS = -Infinity;
   let lastProgressS = 0;
+  const askedSelfKill = new Set<number>();
   for (;;) {
     await sleep(1000);
     const elapsedS = (Date.now() - startedAt) / 1000;
     if (elapsedS >= SECONDS) break;
     await maybeKill(fleet, elapsedS, leader);
+    maybeAskSelfKill(fleet, elapsedS, askedSelfKill);
     if (elapsedS - lastSampleS >= opts.sampleEveryS) {
       sampler.sample(fleet.live, elapsedS);
       lastSampleS = elapsedS;
