@@ -1,8 +1,9 @@
 // The torture run's batch checks (tests/torture/_check.ts checkBatch) against a small file that
 // work() completed like a batch worker does: no violation on the real file, and each way the
 // file could be wrong (a job completed twice, lost, a result of another attempt, a completion
-// without a run that returned, a claim handed out twice, a failed event without a throw, a job
-// left live, a result for a job that did not complete) named by its check.
+// without a run that returned or by a worker that did not claim it, a claim handed out twice, a
+// failed event without a throw, a job left live, a result for a job that did not complete)
+// named by its check.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -115,6 +116,12 @@ for (const entry of driverMatrix()) {
             "a completion without a run that returned",
             `UPDATE torture_batch_runs SET outcome = NULL WHERE job_id = ${a}`,
             /no handler run that returned/,
+          ],
+          [
+            "a completion by a worker that did not claim that attempt",
+            `UPDATE ${events} SET data = json_object('workerId', 'w-2')
+              WHERE job_id = ${a} AND type = 'active'`,
+            /claimed by another worker/,
           ],
           [
             "one claim run twice",

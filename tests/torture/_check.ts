@@ -144,7 +144,8 @@ const BATCH_COMPLETED = `SELECT e.id AS event, e.job_id, e.attempt, e.data, r.va
  *   a run), and a `returned` run whose ack never committed is the at-least-once redelivery,
  *   counted, not a violation.
  * - Each attempt is one claim, held by one worker: two runs with the same job and attempt mean
- *   a claim handed out twice.
+ *   a claim handed out twice. The claim's `active` event names its worker: the one whose result
+ *   completed the job must be the one that claimed that attempt (the ack is fenced on it).
  * - A `failed` event is written only by the retry (or dead letter) of a held job after its
  *   handler threw, in the same attempt: each must match a run that recorded `threw`. (A throw
  *   whose retry was never flushed leaves no `failed` event; that is not checked.)
@@ -203,6 +204,13 @@ export function checkBatch(db: Database, violations: string[]): BatchStats {
         WHERE NOT EXISTS (SELECT 1 FROM torture_batch_runs r WHERE r.job_id = c.job_id
           AND r.attempt = c.attempt AND r.outcome = 'returned'
           AND r.worker = json_extract(c.result, '$.worker'))`,
+    ],
+    [
+      "completed attempts were claimed by another worker than the one whose result completed them",
+      `SELECT c.job_id, c.attempt, c.result FROM (${BATCH_COMPLETED}) c
+        WHERE NOT EXISTS (SELECT 1 FROM _honker_ts_job_events a WHERE a.queue = ${BQ}
+          AND a.job_id = c.job_id AND a.type = 'active' AND a.attempt = c.attempt
+          AND json_extract(a.data, '$.workerId') = json_extract(c.result, '$.worker'))`,
     ],
     [
       "batch attempts were run twice (one claim handed out twice)",
