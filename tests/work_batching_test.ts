@@ -1,6 +1,7 @@
 // work()'s one fetcher (issue #16): outcomes of handlers that finish together commit in one
 // transaction with the next claim, a worker is not woken by its own process's claims and acks,
-// and an outcome not yet committed when the process dies is not lost (the job runs again).
+// and an outcome not yet committed when the process dies is not lost (the job runs again), nor
+// recorded: no result, no completed or failed event, until the run that commits it.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import { collect, spawnScript } from "./_spawn.ts";
 import { statementLog } from "./_statement_log.ts";
 
 const CHILD = new URL("./fixtures/unflushed_ack_child.ts", import.meta.url).pathname;
+const BATCH_CHILD = new URL("./fixtures/unflushed_batch_child.ts", import.meta.url).pathname;
 
 for (const entry of driverMatrix()) {
   const skip = entry.skip;
@@ -134,6 +136,106 @@ describe("an outcome not yet committed when the process dies", () => {
         const id = Number(line.split(" ")[1]);
         assert.ok(!rerun.handled.some(([h]) => h === id), `job ${id} was acked before the kill`);
       }
+    },
+  );
+});
+
+type Ran = [id: number, n: number, attempt: number, outcome: string];
+type EventRow = { job_id: number; type: string; attempt: number; data: string | null };
+
+/** The file's events and results, per job: what committed. */
+async function committed(path: string) {
+  const db = await open(path);
+  try {
+    const events = db.driver.all<EventRow>(
+      "SELECT job_id, type, attempt, data FROM _honker_ts_job_events WHERE queue = 'jobs' " +
+        "AND type IN ('completed', 'failed', 'retried', 'dead') ORDER BY id",
+    ).map((r) => ({ ...r }));
+    const results = new Map(
+      db.driver.all<{ job_id: number; value: string }>(
+        "SELECT job_id, value FROM _honker_results",
+      ).map((r) => [r.job_id, JSON.parse(r.value) as { n: number; attempt: number }]),
+    );
+    const live = db.driver.get<{ n: number }>("SELECT count(*) AS n FROM _honker_live")!.n;
+    const dead = db.driver.get<{ n: number }>("SELECT count(*) AS n FROM _honker_dead")!.n;
+    const of = (id: number, type: string) =>
+      events.filter((e) => e.job_id === id && e.type === type);
+    return { events, results, live: Number(live), dead: Number(dead), of };
+  } finally {
+    db.close();
+  }
+}
+
+describe("batched outcomes not yet committed when the process dies", () => {
+  it(
+    "acks with results and a retry lost to a SIGKILL before the flush run again, each job completes once",
+    { timeout: 60_000 },
+    async () => {
+      const path = tempDbPath();
+      const first = await collect(spawnScript(BATCH_CHILD, ["kill", path]));
+      assert.equal(first.signal, "SIGKILL", `${first.code} ${first.stderr}`);
+      const ranFirst: Ran[] = first.stdout.trim().split("\n").filter((l) => l.startsWith("ran "))
+        .map((l) => {
+          const [, id, n, attempt, outcome] = l.split(" ");
+          return [Number(id), Number(n), Number(attempt), outcome];
+        });
+      // Both claims' handlers ended: jobs 1–4, then 5–8, each on its first attempt.
+      assert.deepEqual(
+        ranFirst.map(([, n, attempt, outcome]) => `${n}@${attempt} ${outcome}`),
+        [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${n}@1 ${n === 3 || n === 7 ? "threw" : "returned"}`),
+        first.stdout,
+      );
+      const idOf = new Map(ranFirst.map(([id, n]) => [n, id]));
+      const id = (n: number) => idOf.get(n)!;
+
+      // What the kill left: the first claim's outcomes committed with the second claim; the
+      // second claim's three acks and one retry were handed to work() and never written.
+      const before = await committed(path);
+      for (const n of [1, 2, 4]) {
+        assert.deepEqual(before.of(id(n), "completed").map((e) => e.attempt), [1], `job ${n}`);
+        assert.deepEqual(before.results.get(id(n)), { n, attempt: 1 }, `job ${n}'s result`);
+      }
+      assert.deepEqual(before.of(id(3), "failed").map((e) => e.attempt), [1]);
+      assert.deepEqual(before.of(id(3), "retried").map((e) => e.attempt), [1]);
+      for (const n of [3, 5, 6, 7, 8]) {
+        assert.equal(before.of(id(n), "completed").length, 0, `job ${n} is not completed yet`);
+        assert.equal(before.results.has(id(n)), false, `job ${n} has no result yet`);
+      }
+      for (const n of [5, 6, 7, 8]) {
+        assert.equal(
+          before.events.filter((e) => e.job_id === id(n)).length,
+          0,
+          `job ${n}'s outcome was not committed: ${JSON.stringify(before.events)}`,
+        );
+      }
+      assert.equal(before.live, 5);
+
+      const second = await collect(spawnScript(BATCH_CHILD, ["drain", path]));
+      assert.equal(second.code, 0, second.stderr);
+      const { ran } = JSON.parse(second.stdout.trim().split("\n").at(-1)!) as { ran: Ran[] };
+      // Exactly the jobs whose outcomes were not committed run again (job 3: its committed
+      // retry), on their second attempt; the acked ones do not.
+      assert.deepEqual(
+        ran.map(([, n, attempt, outcome]) => `${n}@${attempt} ${outcome}`).sort(),
+        [3, 5, 6, 7, 8].map((n) => `${n}@2 returned`),
+        second.stdout,
+      );
+
+      const after = await committed(path);
+      assert.equal(after.live, 0);
+      assert.equal(after.dead, 0);
+      for (let n = 1; n <= 8; n++) {
+        const attempt = [1, 2, 4].includes(n) ? 1 : 2;
+        const done = after.of(id(n), "completed");
+        assert.deepEqual(done.map((e) => e.attempt), [attempt], `job ${n} completed once`);
+        assert.deepEqual(JSON.parse(done[0].data!), { result: { n, attempt } });
+        assert.deepEqual(after.results.get(id(n)), { n, attempt }, `job ${n}'s result`);
+      }
+      // Job 7's retry died with the process: no failed event; its second attempt is the
+      // redelivery of a lapsed claim. Job 3's committed retry is recorded once.
+      assert.equal(after.of(id(7), "failed").length, 0);
+      assert.equal(after.of(id(7), "retried").length, 0);
+      assert.equal(after.of(id(3), "failed").length, 1);
     },
   );
 });

@@ -6,7 +6,14 @@
  */
 
 import type { Database } from "../../mod.ts";
-import { EVENTS_TOPIC, JOBS_QUEUE, RANDOM_FAILURE, TICK_TASK, TICKS_QUEUE } from "./_shared.ts";
+import {
+  BATCH_QUEUE,
+  EVENTS_TOPIC,
+  JOBS_QUEUE,
+  RANDOM_FAILURE,
+  TICK_TASK,
+  TICKS_QUEUE,
+} from "./_shared.ts";
 
 /** What the file says happened. */
 export interface FileStats {
@@ -21,6 +28,7 @@ export interface FileStats {
   latencyMs: { p50: number; p99: number; max: number };
   /** Milliseconds from the first enqueue to the last ack. */
   spanMs: number;
+  batch: BatchStats;
   events: number;
   subscribers: Array<
     { name: string; seen: number; duplicates: number; incarnations: number; threw: number }
@@ -82,6 +90,170 @@ function checkJobs(db: Database, violations: string[]): void {
     const n = count(db, `SELECT count(*) AS n FROM (${sql})`, params);
     if (n > 0) violations.push(`${n} ${what}: ${sample(db, sql, params)}`);
   }
+}
+
+/** What the file says the batch workers did (work() completing the jobs itself). */
+export interface BatchStats {
+  enqueued: number;
+  /** Jobs with a `completed` event (and so a result). */
+  completed: number;
+  dead: number;
+  deadReasons: string[];
+  /** Handler runs started, by every batch worker incarnation. */
+  runs: number;
+  /** Runs that threw (each a retry, or a dead letter on the last attempt). */
+  threw: number;
+  /** Runs that returned but whose ack never committed: killed before the flush, or lapsed. */
+  returnedNotCompleted: number;
+  /** Runs that started and never reached their end: killed mid-handler. */
+  unfinished: number;
+}
+
+/**
+ * The batch queue as a SQL literal: the checks run on every driver, and better-sqlite3 takes
+ * positional `?` parameters only, not `?1`.
+ */
+const BQ = `'${BATCH_QUEUE}'`;
+
+/** The completed event of each batch job, with its stored result (one row per event). */
+const BATCH_COMPLETED = `SELECT e.id AS event, e.job_id, e.attempt, e.data, r.value AS result,
+    r.expires_at FROM _honker_ts_job_events e
+    LEFT JOIN _honker_results r ON r.job_id = e.job_id
+    WHERE e.queue = ${BQ} AND e.type = 'completed'`;
+
+/**
+ * work()'s own completions (batched acks with results, batched retries), checked from the file.
+ * Why each check is sound — what makes it hold whatever was SIGKILLed when:
+ *
+ * - A job is one row of `_honker_live`; its delete writes one `completed` (an ack) or, rewritten
+ *   in the same transaction, one `dead` event (`events_sql.ts`), and rowids of committed events
+ *   are never reused. Retention deletes only events older than a day (`retention.jobEventsS`),
+ *   and a run is at most half a day (`--seconds`), so every event of the run is still there:
+ *   each enqueued job must have exactly one `completed` or `dead` event, never both, none twice.
+ * - The result is stored in the ack's transaction, only when the fenced ack deleted the row, and
+ *   it names the attempt of the run that returned it; each claim adds one attempt, and the
+ *   completed event records the row's attempts at the delete. So the result, the event's copy of
+ *   it and the event must agree on the attempt: a stale ack (of a lapsed claim) that deleted a
+ *   re-claimed row, or a result written by an ack that did not commit, would disagree. The
+ *   result TTL is 0 (kept forever), so it must be present and unexpired.
+ * - Runs are recorded outside the ack, each in its own transaction, the start before the handler
+ *   works and the outcome before it returns or throws; the ack is only written after the handler
+ *   returned. So the completed attempt has a run that recorded `returned`, by the worker its
+ *   result names (at least once, and the ack is that run's). The converse cannot be checked
+ *   exactly: a run killed between its claim and its start record leaves none (an attempt without
+ *   a run), and a `returned` run whose ack never committed is the at-least-once redelivery,
+ *   counted, not a violation.
+ * - Each attempt is one claim, held by one worker: two runs with the same job and attempt mean
+ *   a claim handed out twice. The claim's `active` event names its worker: the one whose result
+ *   completed the job must be the one that claimed that attempt (the ack is fenced on it).
+ * - A `failed` event is written only by the retry (or dead letter) of a held job after its
+ *   handler threw, in the same attempt: each must match a run that recorded `threw`. (A throw
+ *   whose retry was never flushed leaves no `failed` event; that is not checked.)
+ * - No result may exist for a batch job without a `completed` event.
+ */
+export function checkBatch(db: Database, violations: string[]): BatchStats {
+  const completed = `SELECT job_id, count(*) AS n FROM _honker_ts_job_events
+    WHERE queue = ${BQ} AND type = 'completed' GROUP BY job_id`;
+  const deadEvents = `SELECT job_id, count(*) AS n FROM _honker_ts_job_events
+    WHERE queue = ${BQ} AND type = 'dead' GROUP BY job_id`;
+  const rules: Array<[string, string]> = [
+    [
+      "batch jobs are still live after the drain",
+      `SELECT id, state, attempts, worker_id FROM _honker_live WHERE queue = ${BQ}`,
+    ],
+    [
+      "batch jobs have more than one completed event",
+      `SELECT job_id, n FROM (${completed}) WHERE n > 1`,
+    ],
+    [
+      "batch jobs have more than one dead event",
+      `SELECT job_id, n FROM (${deadEvents}) WHERE n > 1`,
+    ],
+    [
+      "batch jobs are neither completed nor dead",
+      `SELECT b.payload_id, b.job_id FROM torture_batch_enqueued b
+        WHERE NOT EXISTS (SELECT 1 FROM _honker_ts_job_events e
+          WHERE e.queue = ${BQ} AND e.job_id = b.job_id AND e.type IN ('completed', 'dead'))`,
+    ],
+    [
+      "batch jobs are both completed and dead",
+      `SELECT c.job_id FROM (${completed}) c
+        WHERE EXISTS (SELECT 1 FROM _honker_dead d WHERE d.id = c.job_id)
+          OR EXISTS (SELECT 1 FROM (${deadEvents}) x WHERE x.job_id = c.job_id)`,
+    ],
+    [
+      "dead batch jobs have no reason, no dead event, or no producer",
+      `SELECT d.id, d.last_error FROM _honker_dead d WHERE d.queue = ${BQ}
+        AND (d.last_error IS NULL OR d.last_error = ''
+          OR NOT EXISTS (SELECT 1 FROM (${deadEvents}) x WHERE x.job_id = d.id)
+          OR NOT EXISTS (SELECT 1 FROM torture_batch_enqueued b WHERE b.job_id = d.id))`,
+    ],
+    [
+      "completed batch jobs have no result, an expired one, or one of another attempt or payload",
+      `SELECT c.job_id, c.attempt, c.result, c.data FROM (${BATCH_COMPLETED}) c
+        LEFT JOIN torture_batch_enqueued b ON b.job_id = c.job_id
+        WHERE c.result IS NULL OR c.expires_at IS NOT NULL
+          OR json_extract(c.result, '$.attempt') IS NOT c.attempt
+          OR json_extract(c.result, '$.payloadId') IS NOT b.payload_id
+          OR json_extract(c.data, '$.result.attempt') IS NOT c.attempt
+          OR json_extract(c.data, '$.result.worker') IS NOT json_extract(c.result, '$.worker')`,
+    ],
+    [
+      "completed attempts have no handler run that returned, by the worker the result names",
+      `SELECT c.job_id, c.attempt, c.result FROM (${BATCH_COMPLETED}) c
+        WHERE NOT EXISTS (SELECT 1 FROM torture_batch_runs r WHERE r.job_id = c.job_id
+          AND r.attempt = c.attempt AND r.outcome = 'returned'
+          AND r.worker = json_extract(c.result, '$.worker'))`,
+    ],
+    [
+      "completed attempts were claimed by another worker than the one whose result completed them",
+      `SELECT c.job_id, c.attempt, c.result FROM (${BATCH_COMPLETED}) c
+        WHERE NOT EXISTS (SELECT 1 FROM _honker_ts_job_events a WHERE a.queue = ${BQ}
+          AND a.job_id = c.job_id AND a.type = 'active' AND a.attempt = c.attempt
+          AND json_extract(a.data, '$.workerId') = json_extract(c.result, '$.worker'))`,
+    ],
+    [
+      "batch attempts were run twice (one claim handed out twice)",
+      `SELECT job_id, attempt, count(*) AS n FROM torture_batch_runs
+        GROUP BY job_id, attempt HAVING n > 1`,
+    ],
+    [
+      "failed events match no handler run that threw in that attempt",
+      `SELECT e.job_id, e.attempt, e.data FROM _honker_ts_job_events e
+        WHERE e.queue = ${BQ} AND e.type = 'failed' AND NOT EXISTS (SELECT 1 FROM torture_batch_runs r
+          WHERE r.job_id = e.job_id AND r.attempt = e.attempt AND r.outcome = 'threw')`,
+    ],
+    [
+      "results exist for batch jobs that never completed",
+      `SELECT b.job_id, r.value FROM torture_batch_enqueued b JOIN _honker_results r
+        ON r.job_id = b.job_id WHERE NOT EXISTS (SELECT 1 FROM (${completed}) c
+          WHERE c.job_id = b.job_id)`,
+    ],
+  ];
+  for (const [what, sql] of rules) {
+    const n = count(db, `SELECT count(*) AS n FROM (${sql})`);
+    if (n > 0) violations.push(`${n} ${what}: ${sample(db, sql)}`);
+  }
+  const q = [BATCH_QUEUE];
+  return {
+    enqueued: count(db, "SELECT count(*) AS n FROM torture_batch_enqueued"),
+    completed: count(db, `SELECT count(*) AS n FROM (${completed})`),
+    dead: count(db, "SELECT count(*) AS n FROM _honker_dead WHERE queue = ?", q),
+    deadReasons: db.driver.all<{ last_error: string; n: number }>(
+      "SELECT last_error, count(*) AS n FROM _honker_dead WHERE queue = ? GROUP BY last_error",
+      q,
+    ).map((r) => `${r.n}× ${r.last_error}`),
+    runs: count(db, "SELECT count(*) AS n FROM torture_batch_runs"),
+    threw: count(db, "SELECT count(*) AS n FROM torture_batch_runs WHERE outcome = 'threw'"),
+    returnedNotCompleted: count(
+      db,
+      `SELECT count(*) AS n FROM torture_batch_runs r WHERE r.outcome = 'returned'
+        AND NOT EXISTS (SELECT 1 FROM _honker_ts_job_events e WHERE e.queue = ? AND
+          e.job_id = r.job_id AND e.type = 'completed' AND e.attempt = r.attempt)`,
+      q,
+    ),
+    unfinished: count(db, "SELECT count(*) AS n FROM torture_batch_runs WHERE outcome IS NULL"),
+  };
 }
 
 type Seen = { pid: number; round: number; offset: number };
@@ -242,6 +414,7 @@ export function checkFile(
   runS: number,
 ): FileStats {
   checkJobs(db, violations);
+  const batch = checkBatch(db, violations);
   const subs = checkStream(db, violations, subscribers);
   const fires = checkSchedule(db, violations, runS);
   const integrity = db.driver.all<{ integrity_check: string }>("PRAGMA integrity_check")
@@ -282,6 +455,7 @@ export function checkFile(
       db,
       "SELECT (SELECT max(at_ms) FROM torture_acks) - (SELECT min(at_ms) FROM torture_enqueued) AS n",
     ),
+    batch,
     events: count(db, "SELECT count(*) AS n FROM torture_published"),
     subscribers: subs,
     fires,

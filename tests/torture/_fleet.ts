@@ -11,11 +11,18 @@ import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { RUNTIME_COMMANDS } from "../_spawn.ts";
+import { SELF_KILL } from "./_shared.ts";
 
 /** The runtimes every role runs on. */
 export type Runtime = "node" | "deno" | "bun";
 /** What a process does. */
-export type Role = "producer" | "worker" | "subscriber" | "scheduler" | "locker";
+export type Role =
+  | "producer"
+  | "worker"
+  | "batch_worker"
+  | "subscriber"
+  | "scheduler"
+  | "locker";
 
 /** The command line of each runtime. */
 export const RUNTIMES: Readonly<Record<Runtime, readonly string[]>> = RUNTIME_COMMANDS;
@@ -46,11 +53,13 @@ const STDERR_KEEP = 4_000;
 /** Starts, kills, restarts and stops the role processes of one run. */
 export class Fleet {
   readonly members: Member[] = [];
-  /** Every SIGKILL the driver sent: when, and whom. */
+  /** Every SIGKILL the driver sent, and every one a member sent itself (`self-kill`). */
   readonly kills: Array<{ atS: number; name: string; role: Role; pid: number; status: string }> =
     [];
   /** Exits and failures nobody asked for. */
   readonly violations: string[] = [];
+  /** Whether a member that SIGKILLed itself on purpose is started again (off for the last stop). */
+  restartSelfKilled = true;
   #path: string;
   #startedAt = Date.now();
 
@@ -93,7 +102,13 @@ export class Fleet {
       member.stderr = (member.stderr + chunk).slice(-STDERR_KEEP);
     });
     member.exited = new Promise((resolve) => {
-      child.on("exit", (code, signal) => {
+      // "close", not "exit": a last line (such as `self-kill`) is read before the exit is judged.
+      child.on("close", (code, signal) => {
+        if (!member.expectedExit && signal === "SIGKILL" && member.status === SELF_KILL) {
+          member.expectedExit = true;
+          this.#noteKill(member);
+          if (this.restartSelfKilled) this.start(role, runtime, name, config, true);
+        }
         if (!member.expectedExit) {
           this.violations.push(
             `${name} (pid ${member.pid}) exited unexpectedly (code ${code}, signal ${signal}): ` +
@@ -119,6 +134,13 @@ export class Fleet {
   /** SIGKILLs `member` and starts a new incarnation of it on the same runtime. */
   async killAndRestart(member: Member): Promise<Member> {
     member.expectedExit = true;
+    this.#noteKill(member);
+    member.child.kill("SIGKILL");
+    await member.exited;
+    return this.start(member.role, member.runtime, member.name, member.config, true);
+  }
+
+  #noteKill(member: Member): void {
     this.kills.push({
       atS: (Date.now() - this.#startedAt) / 1000,
       name: member.name,
@@ -126,9 +148,6 @@ export class Fleet {
       pid: member.pid,
       status: member.status,
     });
-    member.child.kill("SIGKILL");
-    await member.exited;
-    return this.start(member.role, member.runtime, member.name, member.config, true);
   }
 
   /**

@@ -28,12 +28,16 @@ export type KillableRole = Exclude<Role, "producer">;
 export interface TortureOptions {
   seconds: number;
   jobRate: number;
+  /** Jobs per producer per second into the batch workers' queue. */
+  batchJobRate: number;
   eventRate: number;
   /** Per process per second, by role. */
   killProbability: Record<KillableRole, number>;
   /** Kills of each role forced from mid-run on when the dice did not kill that many. */
   minKills: number;
   eventThrowProbability: number;
+  /** Per returned batch handler: the batch worker SIGKILLs itself before the flush. */
+  selfKillProbability: number;
   lockers: number;
   locker: Omit<LockerConfig, keyof RoleTuning>;
   tuning: RoleTuning;
@@ -48,6 +52,7 @@ export interface TortureOptions {
 const OPTIONS = {
   "seconds": { type: "string", default: "60" },
   "job-rate": { type: "string", default: "30" },
+  "batch-job-rate": { type: "string", default: "30" },
   "event-rate": { type: "string", default: "10" },
   "kill-probability": { type: "string", default: "0.01" },
   "subscriber-kill-probability": { type: "string", default: "0.01" },
@@ -55,6 +60,7 @@ const OPTIONS = {
   "locker-kill-probability": { type: "string", default: "0.01" },
   "min-kills": { type: "string", default: "1" },
   "event-throw-probability": { type: "string", default: "0.03" },
+  "self-kill-probability": { type: "string", default: "0.002" },
   "lockers": { type: "string", default: "1" },
   "hold-min-s": { type: "string", default: "1" },
   "hold-max-s": { type: "string", default: String(HOLD_MAX_DEFAULT_S) },
@@ -92,17 +98,22 @@ export function parseOptions(argv: string[]): TortureOptions {
     Math.ceil(holdMaxS + HOLD_MARGIN_S),
   );
   return {
-    seconds: num("seconds", 1),
+    // The batch check counts each job's `completed` event: the run must end well within the
+    // events' retention (a day by default), or old events could be gone by the check.
+    seconds: num("seconds", 1, 43_200),
     jobRate: num("job-rate", 0),
+    batchJobRate: num("batch-job-rate", 0),
     eventRate: num("event-rate", 0),
     killProbability: {
       worker: probability("kill-probability"),
+      batch_worker: probability("kill-probability"),
       subscriber: probability("subscriber-kill-probability"),
       scheduler: probability("scheduler-kill-probability"),
       locker: probability("locker-kill-probability"),
     },
     minKills: Math.floor(num("min-kills", 0)),
     eventThrowProbability: num("event-throw-probability", 0, 0.5),
+    selfKillProbability: num("self-kill-probability", 0, 0.1),
     lockers: Math.floor(num("lockers", 0, 3)),
     locker: { gapMinS, gapMaxS: num("hold-gap-max-s", gapMinS), holdMinS, holdMaxS },
     tuning: {

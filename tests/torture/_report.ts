@@ -7,6 +7,7 @@
 
 import type { FileStats } from "./_check.ts";
 import type { Growth } from "./_sampler.ts";
+import { SELF_KILL } from "./_shared.ts";
 
 /** What the driver itself saw during the run. */
 export interface RunFacts {
@@ -39,7 +40,9 @@ export function summaryTable(stats: FileStats, facts: RunFacts): string {
   const killsOf = (role: string) => {
     const of = facts.kills.filter((k) => k.role === role);
     const detail = of.map((k) =>
-      `${k.name}@${fixed(k.atS, 0)}s${k.status === "holding" ? " mid-hold" : ""}`
+      `${k.name}@${fixed(k.atS, 0)}s${
+        k.status === "holding" ? " mid-hold" : k.status === SELF_KILL ? " by itself" : ""
+      }`
     );
     return [`${role} kills`, `${of.length}`, detail.join(", ")];
   };
@@ -65,6 +68,28 @@ export function summaryTable(stats: FileStats, facts: RunFacts): string {
     ["latency p99", `${stats.latencyMs.p99} ms`, ""],
     ["latency max", `${stats.latencyMs.max} ms`, ""],
     killsOf("worker"),
+    [
+      "batch jobs enqueued",
+      `${stats.batch.enqueued}`,
+      "work() completes them: batched acks with results, batched retries",
+    ],
+    [
+      "batch jobs completed",
+      `${stats.batch.completed}`,
+      "one completed event each, its result from the run that returned it",
+    ],
+    ["batch jobs dead", `${stats.batch.dead}`, stats.batch.deadReasons.join("; ")],
+    [
+      "batch handler runs",
+      `${stats.batch.runs}`,
+      `${stats.batch.threw} threw, ${stats.batch.unfinished} killed mid-handler`,
+    ],
+    [
+      "batch outcomes lost",
+      `${stats.batch.returnedNotCompleted}`,
+      "runs that returned, ack never committed (SIGKILL before the flush, or lapsed): run again",
+    ],
+    killsOf("batch_worker"),
     ["events published", `${stats.events}`, ""],
     ["event throws", `${eventThrows}`, "loop bodies that threw, each re-subscribed"],
     ...stats.subscribers.map((s) => [

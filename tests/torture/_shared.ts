@@ -9,6 +9,14 @@ import type { ScheduleSpec } from "../../mod.ts";
 
 /** The queue producers fill and workers drain. */
 export const JOBS_QUEUE = "torture-jobs";
+/**
+ * The queue producers also fill for the batch workers: `work()` itself completes its jobs
+ * (batched acks and retries), with events on, so each job's `completed` event and result can be
+ * checked.
+ */
+export const BATCH_QUEUE = "torture-batch-jobs";
+/** Slots of a batch worker's `work()`: handlers finishing together share one commit. */
+export const BATCH_CONCURRENCY = 8;
 /** The queue the `@every 1s` schedule enqueues into; nobody drains it, so its rows count fires. */
 export const TICKS_QUEUE = "torture-ticks";
 /** The stream producers publish to and subscribers walk. */
@@ -35,6 +43,15 @@ export const SCHEDULER_LEASE_S = 2;
 /** The message of a handler's deliberate failure (and so of its dead letters' reason). */
 export const RANDOM_FAILURE = "torture: random handler failure";
 
+/**
+ * The line a role prints just before it SIGKILLs itself on purpose (a batch worker right after
+ * a handler returned, before work() flushed its outcome): the driver restarts it like one it
+ * killed.
+ */
+export const SELF_KILL = "self-kill";
+/** The line a batch worker prints once it reads its stdin for a `self-kill` request. */
+export const LISTENING = "listening";
+
 /** What every role is opened with. */
 export interface RoleTuning {
   /** `open()`'s busyTimeoutMs: longer than the longest write-lock hold. */
@@ -47,6 +64,14 @@ export interface RoleTuning {
 export interface ProducerConfig extends RoleTuning {
   jobRate: number;
   eventRate: number;
+  /** Jobs per second into the batch workers' queue. */
+  batchJobRate: number;
+}
+
+/** How often a batch worker kills itself between a handler's end and work()'s flush. */
+export interface BatchWorkerConfig extends RoleTuning {
+  /** Per returned handler. */
+  selfKillProbability: number;
 }
 
 /** How often a subscriber's loop body throws. */
@@ -101,6 +126,13 @@ CREATE TABLE torture_event_throws (
   subscriber TEXT NOT NULL, pid INTEGER NOT NULL, round INTEGER NOT NULL, offset INTEGER NOT NULL);
 CREATE TABLE torture_holds (
   pid INTEGER NOT NULL, started_ms INTEGER NOT NULL, held_ms INTEGER NOT NULL);
+CREATE TABLE torture_batch_enqueued (
+  payload_id TEXT PRIMARY KEY, job_id INTEGER NOT NULL UNIQUE, producer TEXT NOT NULL,
+  at_ms INTEGER NOT NULL);
+CREATE TABLE torture_batch_runs (
+  job_id INTEGER NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL, outcome TEXT, ended_ms INTEGER);
+CREATE INDEX torture_batch_runs_job ON torture_batch_runs (job_id, attempt);
 CREATE TABLE torture_readds (
   pid INTEGER NOT NULL, at_ms INTEGER NOT NULL, now_s INTEGER NOT NULL,
   next_before INTEGER, next_after INTEGER);
@@ -117,6 +149,25 @@ export const ACK_INSERT =
   "INSERT INTO torture_acks (payload_id, job_id, worker, attempts, at_ms) VALUES (?, ?, ?, ?, ?)";
 /** Params: jobId, worker, attempt. */
 export const THROW_INSERT = "INSERT INTO torture_throws (job_id, worker, attempt) VALUES (?, ?, ?)";
+/** Params: payloadId, jobId, producer, atMs. */
+export const BATCH_ENQUEUED_INSERT =
+  "INSERT INTO torture_batch_enqueued (payload_id, job_id, producer, at_ms) VALUES (?, ?, ?, ?)";
+/** A batch handler started: its own transaction, before the handler's work. Params: jobId, worker, attempt, startedMs. */
+export const BATCH_RUN_INSERT =
+  "INSERT INTO torture_batch_runs (job_id, worker, attempt, started_ms) VALUES (?, ?, ?, ?)";
+/**
+ * A batch handler is about to return (`returned`) or throw (`threw`): its own transaction, so
+ * it commits even when the outcome work() then batches never does. Params: outcome, endedMs,
+ * jobId, attempt, worker.
+ */
+export const BATCH_RUN_END = `UPDATE torture_batch_runs SET outcome = ?, ended_ms = ?
+  WHERE job_id = ? AND attempt = ? AND worker = ?`;
+/** What a batch handler returns: the job's result, naming the run that completed it. */
+export interface BatchResult {
+  payloadId: string;
+  attempt: number;
+  worker: string;
+}
 /** Params: subscriber, pid, round, offset, atMs. */
 export const SEEN_INSERT =
   "INSERT INTO torture_seen (subscriber, pid, round, offset, at_ms) VALUES (?, ?, ?, ?, ?)";

@@ -1,10 +1,11 @@
 /**
- * Torture role: enqueues jobs with a unique payload id and publishes events at a steady rate,
- * each in one transaction with the row that records it.
+ * Torture role: enqueues jobs with a unique payload id (into the jobs queue and the batch
+ * workers' queue) and publishes events at a steady rate, each in one transaction with the row
+ * that records it.
  *
  * ```sh
  * <runtime> tests/torture/producer.ts <db> <name> \
- *   '{"jobRate":30,"eventRate":10,"busyTimeoutMs":10000,"visibilityTimeoutS":10}'
+ *   '{"jobRate":30,"eventRate":10,"batchJobRate":30,"busyTimeoutMs":10000,"visibilityTimeoutS":10}'
  * ```
  *
  * @module
@@ -12,6 +13,8 @@
 
 import { runRole, sleep } from "./_role.ts";
 import {
+  BATCH_ENQUEUED_INSERT,
+  BATCH_QUEUE,
   ENQUEUED_INSERT,
   EVENTS_TOPIC,
   JOBS_QUEUE,
@@ -23,14 +26,22 @@ import type { EventPayload, JobPayload, ProducerConfig } from "./_shared.ts";
 /** How often the producer looks whether it is behind its rate. */
 const TICK_MS = 20;
 
-await runRole<ProducerConfig, { enqueued: number; published: number }>(async (ctx) => {
+await runRole<
+  ProducerConfig,
+  { enqueued: number; batchEnqueued: number; published: number }
+>(async (ctx) => {
   const { db, name, config, signal } = ctx;
   const jobs = db.queue<JobPayload>(JOBS_QUEUE, {
     visibilityTimeoutS: config.visibilityTimeoutS,
     maxAttempts: MAX_ATTEMPTS,
   });
+  const batchJobs = db.queue<JobPayload>(BATCH_QUEUE, {
+    visibilityTimeoutS: config.visibilityTimeoutS,
+    maxAttempts: MAX_ATTEMPTS,
+  });
   const events = db.stream<EventPayload>(EVENTS_TOPIC);
   let enqueued = 0;
+  let batchEnqueued = 0;
   let published = 0;
   const startedAt = Date.now();
   while (!signal.aborted) {
@@ -45,6 +56,15 @@ await runRole<ProducerConfig, { enqueued: number; published: number }>(async (ct
       });
       enqueued++;
     }
+    while (batchEnqueued < Math.floor(elapsedS * config.batchJobRate)) {
+      const id = `${name}:b${batchEnqueued}`;
+      db.transaction((tx) => {
+        const atMs = Date.now();
+        const jobId = batchJobs.enqueue({ id, atMs }, { tx });
+        tx.run(BATCH_ENQUEUED_INSERT, [id, jobId, name, atMs]);
+      });
+      batchEnqueued++;
+    }
     while (published < Math.floor(elapsedS * config.eventRate)) {
       const seq = published;
       db.transaction((tx) => {
@@ -55,5 +75,5 @@ await runRole<ProducerConfig, { enqueued: number; published: number }>(async (ct
     }
     await sleep(TICK_MS, signal);
   }
-  return { enqueued, published };
+  return { enqueued, batchEnqueued, published };
 });

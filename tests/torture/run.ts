@@ -3,7 +3,9 @@
  * with the faults a real deployment has, then everything stops cleanly and the invariants are
  * checked from the file alone. Prints a summary and exits 1 on any violation.
  *
- * The processes: 3 producers; 6 workers whose handlers throw at random; 2 stream subscribers
+ * The processes: 3 producers; 6 workers whose handlers throw at random and ack inside their own
+ * transaction; 3 batch workers (8 slots each) whose handlers only return a value or throw, so
+ * that work()'s batched acks and retries complete their jobs (a queue with events on); 2 stream subscribers
  * whose loop bodies throw at random (each then subscribes again under the same name); a scheduler
  * candidate per runtime, each adding the `@every 1s` task at start as boot code does; a locker
  * that holds the write lock for seconds at random. Workers, subscribers, schedulers and the
@@ -14,11 +16,15 @@
  * npm run torture -- --seconds 600
  * ```
  *
- * Options: `--seconds` (60); `--job-rate` and `--event-rate` per producer per second (30, 10);
- * SIGKILL probabilities per process per second: `--kill-probability` (workers),
+ * Options: `--seconds` (60); `--job-rate`, `--batch-job-rate` and `--event-rate` per producer per
+ * second (30, 30, 10); SIGKILL probabilities per process per second: `--kill-probability` (workers
+ * and batch workers),
  * `--subscriber-kill-probability`, `--scheduler-kill-probability`, `--locker-kill-probability`
  * (0.01 each); `--min-kills` of each of those roles forced from mid-run on when the dice did not
  * kill (1; a forced scheduler kill is the leader's, a forced locker kill is mid-hold);
+ * `--self-kill-probability` of a batch worker SIGKILLing itself as a handler returns, before
+ * work() committed its outcome (0.002 per returned handler; restarted like the others; one is
+ * asked to from mid-run on when none did);
  * `--event-throw-probability` of a subscriber's loop body (0.03); `--lockers` (1);
  * `--hold-min-s`/`--hold-max-s` of a hold (1, 6) and `--hold-gap-min-s`/`--hold-gap-max-s` between
  * holds (2, 8), which set the roles' visibility and busy timeouts to the longest hold plus 4 s
@@ -44,11 +50,20 @@ import type { KillableRole } from "./_options.ts";
 import { resourceTable, summaryTable } from "./_report.ts";
 import type { RunFacts } from "./_report.ts";
 import { Sampler } from "./_sampler.ts";
-import { JOBS_QUEUE, META_SET, TICK_SPEC, TORTURE_DDL } from "./_shared.ts";
+import {
+  BATCH_QUEUE,
+  JOBS_QUEUE,
+  LISTENING,
+  MAX_ATTEMPTS,
+  META_SET,
+  SELF_KILL,
+  TICK_SPEC,
+  TORTURE_DDL,
+} from "./_shared.ts";
 
 const RUNTIME_LIST: Runtime[] = ["node", "deno", "bun"];
 const SUBSCRIBER_RUNTIMES: Runtime[] = ["deno", "bun"];
-const KILLABLE: KillableRole[] = ["worker", "subscriber", "scheduler", "locker"];
+const KILLABLE: KillableRole[] = ["worker", "batch_worker", "subscriber", "scheduler", "locker"];
 /** Resource growth after warm-up above this is reported. */
 const GROWTH_LIMIT_PCT = 10;
 const READY_TIMEOUT_MS = 120_000;
@@ -67,6 +82,8 @@ const count = (db: Database, sql: string, params: string[] = []) =>
 async function prepare(path: string): Promise<Database> {
   const db = await open(path, { busyTimeoutMs: opts.tuning.busyTimeoutMs });
   db.driver.exec(TORTURE_DDL);
+  // Events on before the first enqueue, so every batch job's life is recorded from the start.
+  db.queue(BATCH_QUEUE, { events: true, maxAttempts: MAX_ATTEMPTS });
   return db;
 }
 
@@ -82,10 +99,19 @@ function armSchedule(db: Database): void {
 
 function startAll(fleet: Fleet): void {
   const { tuning } = opts;
-  const producer = { jobRate: opts.jobRate, eventRate: opts.eventRate, ...tuning };
+  const producer = {
+    jobRate: opts.jobRate,
+    eventRate: opts.eventRate,
+    batchJobRate: opts.batchJobRate,
+    ...tuning,
+  };
   for (const rt of RUNTIME_LIST) fleet.start("producer", rt, `${rt}-producer`, producer);
   for (const rt of RUNTIME_LIST) {
     for (const i of [1, 2]) fleet.start("worker", rt, `${rt}-worker-${i}`, tuning);
+  }
+  const batchWorker = { selfKillProbability: opts.selfKillProbability, ...tuning };
+  for (const rt of RUNTIME_LIST) {
+    fleet.start("batch_worker", rt, `${rt}-batch-worker`, batchWorker);
   }
   const subscriber = { throwProbability: opts.eventThrowProbability, ...tuning };
   for (const rt of SUBSCRIBER_RUNTIMES) {
@@ -130,7 +156,7 @@ async function maybeKill(fleet: Fleet, elapsedS: number, leader?: string): Promi
     const p = opts.killProbability[role];
     const members = fleet.live.filter((m) => m.role === role);
     const victims = members.filter(() => Math.random() < p);
-    const killed = fleet.kills.filter((k) => k.role === role).length;
+    const killed = fleet.kills.filter((k) => k.role === role && k.status !== SELF_KILL).length;
     if (victims.length === 0 && p > 0 && killed < opts.minKills && elapsedS >= SECONDS / 2) {
       const victim = forcedVictim(members, role, leader);
       if (victim) victims.push(victim);
@@ -146,6 +172,23 @@ async function maybeKill(fleet: Fleet, elapsedS: number, leader?: string): Promi
   }
 }
 
+/**
+ * From mid-run on, while no batch worker has SIGKILLed itself after a handler returned, asks one
+ * to (through its stdin): the run then surely has outcomes lost before work()'s flush. Asks again
+ * when the one asked was killed first.
+ */
+function maybeAskSelfKill(fleet: Fleet, elapsedS: number, asked: Set<number>): void {
+  if (opts.selfKillProbability === 0 || elapsedS < SECONDS / 2) return;
+  if (fleet.kills.some((k) => k.status === SELF_KILL)) return;
+  const live = fleet.live.filter((m) => m.role === "batch_worker" && m.status === LISTENING);
+  if (live.some((m) => asked.has(m.pid))) return;
+  const victim = live[Math.floor(Math.random() * live.length)];
+  if (!victim) return;
+  asked.add(victim.pid);
+  victim.child.stdin.write(`${SELF_KILL}\n`);
+  log(`  t=${elapsedS.toFixed(0)}s asked ${victim.name} (pid ${victim.pid}) to kill itself`);
+}
+
 /** The main phase: kills, samples, progress lines and leader changes, once a second. */
 async function torture(db: Database, fleet: Fleet, sampler: Sampler): Promise<number> {
   const startedAt = Date.now();
@@ -153,11 +196,13 @@ async function torture(db: Database, fleet: Fleet, sampler: Sampler): Promise<nu
   let leaderChanges = 0;
   let lastSampleS = -Infinity;
   let lastProgressS = 0;
+  const askedSelfKill = new Set<number>();
   for (;;) {
     await sleep(1000);
     const elapsedS = (Date.now() - startedAt) / 1000;
     if (elapsedS >= SECONDS) break;
     await maybeKill(fleet, elapsedS, leader);
+    maybeAskSelfKill(fleet, elapsedS, askedSelfKill);
     if (elapsedS - lastSampleS >= opts.sampleEveryS) {
       sampler.sample(fleet.live, elapsedS);
       lastSampleS = elapsedS;
@@ -181,7 +226,14 @@ function progress(db: Database, elapsedS: number): void {
   const enqueued = count(db, "SELECT count(*) AS n FROM torture_enqueued");
   const acked = count(db, "SELECT count(*) AS n FROM torture_acks");
   const live = count(db, "SELECT count(*) AS n FROM _honker_live WHERE queue = ?", [JOBS_QUEUE]);
-  log(`  t=${elapsedS.toFixed(0)}s enqueued ${enqueued}, acked ${acked}, live ${live}`);
+  const batchEnqueued = count(db, "SELECT count(*) AS n FROM torture_batch_enqueued");
+  const batchLive = count(db, "SELECT count(*) AS n FROM _honker_live WHERE queue = ?", [
+    BATCH_QUEUE,
+  ]);
+  log(
+    `  t=${elapsedS.toFixed(0)}s enqueued ${enqueued}, acked ${acked}, live ${live}; ` +
+      `batch enqueued ${batchEnqueued}, live ${batchLive}`,
+  );
 }
 
 /** Waits until every job is done and every subscriber has seen the last event. */
@@ -189,7 +241,11 @@ async function drain(db: Database, fleet: Fleet, subscribers: string[]): Promise
   const startedAt = Date.now();
   const deadline = startedAt + opts.drainTimeoutS * 1000;
   for (;;) {
-    const live = count(db, "SELECT count(*) AS n FROM _honker_live WHERE queue = ?", [JOBS_QUEUE]);
+    const live = count(
+      db,
+      "SELECT count(*) AS n FROM _honker_live WHERE queue IN (?, ?)",
+      [JOBS_QUEUE, BATCH_QUEUE],
+    );
     const last = count(db, "SELECT coalesce(max(offset), 0) AS n FROM torture_published");
     const behind = subscribers.filter((name) =>
       count(db, "SELECT coalesce(max(offset), 0) AS n FROM torture_seen WHERE subscriber = ?", [
@@ -245,6 +301,7 @@ async function main(): Promise<number> {
     // subscribers' last offset saves (background writes) need a moment without a hold.
     await fleet.stop([...byRole("producer"), ...byRole("locker")], STOP_TIMEOUT_MS);
     const drainMs = await drain(db, fleet, subscribers);
+    fleet.restartSelfKilled = false;
     await fleet.stop(fleet.live, STOP_TIMEOUT_MS);
     const violations = [...fleet.violations];
     const stats = checkFile(db, violations, subscribers, SECONDS);
