@@ -226,6 +226,13 @@ export class OutboxBridge {
     const { start, skip } = reconcile(saved, held);
     const window = new AckWindow(start);
     this.#window = window;
+    const size = this.#windowSize;
+    // Events read and not yet published: read in pages of about a window, so an
+    // acknowledgement starts the next publish at once (as a raw publisher's lanes do) and the
+    // window stays full, with one read per window's worth of acknowledgements.
+    let queue: SinkMessage[] = [];
+    let head = 0;
+    let caughtUp = false;
     let publishing = 0;
     let drained: () => void = () => {};
     let wake: () => void = () => {};
@@ -238,33 +245,41 @@ export class OutboxBridge {
       }
       savedAtMs = Date.now();
     };
-    // Refill the window in pages, not one event per acknowledgement.
-    const refillAt = Math.max(1, Math.floor(this.#windowSize / 16));
+    const launch = () => {
+      while (publishing < size && head < queue.length && !signal.aborted) {
+        const message = queue[head++];
+        window.add(message.offset);
+        if (skip.has(message.offset)) {
+          window.ack(message.offset);
+          continue;
+        }
+        publishing++;
+        void this.#publish(message, window, signal).then(settled);
+      }
+    };
+    const settled = () => {
+      if (--publishing === 0) drained();
+      launch();
+      // Wake the loop to read the next page, or (all read) to save the position once idle.
+      if (caughtUp ? publishing === 0 : queue.length - head < size) wake();
+    };
     try {
       while (!signal.aborted) {
-        const room = this.#windowSize - window.inFlight;
-        const messages = room >= refillAt || window.inFlight === 0
-          ? readMessages(this.#db, source, this.topic, readOffset, room)
-          : [];
-        for (const message of messages) {
-          readOffset = message.offset;
-          window.add(message.offset);
-          if (skip.has(message.offset)) {
-            window.ack(message.offset);
-            continue;
-          }
-          publishing++;
-          void this.#publish(message, window, signal).then(() => {
-            if (--publishing === 0) drained();
-            // Wake the loop once a page of the window is free, not once per acknowledgement.
-            if (this.#windowSize - window.inFlight >= refillAt) wake();
-          });
+        if (queue.length - head < size) {
+          queue = queue.slice(head);
+          head = 0;
+          const want = 2 * size - queue.length;
+          const messages = readMessages(this.#db, source, this.topic, readOffset, want);
+          caughtUp = messages.length < want;
+          if (messages.length > 0) readOffset = messages[messages.length - 1].offset;
+          for (const message of messages) queue.push(message);
         }
-        if (window.inFlight === 0 || Date.now() - savedAtMs >= SAVE_EVERY_MS) save();
-        const roomLeft = this.#windowSize - window.inFlight;
-        if (messages.length > 0 && roomLeft >= refillAt) continue;
-        const waitMs = window.position > savedPosition ? SAVE_EVERY_MS : 1000;
-        await this.#waitForWork(roomLeft >= refillAt, readOffset, waitMs, signal, (fn) => {
+        launch();
+        if (publishing === 0 || Date.now() - savedAtMs >= SAVE_EVERY_MS) save();
+        if (!caughtUp && queue.length - head < size) continue;
+        // While publishes are in flight the position moves: come back to save it.
+        const waitMs = publishing > 0 || window.position > savedPosition ? SAVE_EVERY_MS : 1000;
+        await this.#waitForWork(caughtUp, readOffset, waitMs, signal, (fn) => {
           wake = fn;
         });
       }
