@@ -18,6 +18,7 @@
 import type { Database, Stream } from "../mod.ts";
 import { DatabaseClosedError } from "../mod.ts";
 import { requireCount, requireName, requireOptions } from "../core/db/validate.ts";
+import { LOCK_GET_LIVE } from "../core/lock/sql.ts";
 import { AckWindow } from "./ack_window.ts";
 import { readMessages } from "./event_rows.ts";
 import { fileId } from "./file_id.ts";
@@ -213,8 +214,24 @@ export class OutboxBridge {
     this.#onError?.(error);
   }
 
-  /** One term as leader: reconcile, then publish until `signal` aborts. */
-  async #lead(signal: AbortSignal): Promise<void> {
+  /**
+   * One term as leader: reconcile, then publish until `held` aborts (the lock was lost or `run()`
+   * was stopped) or a save finds that another owner holds the lock (this one's lapsed while it
+   * was stalled): the saves are fenced, so a stale leader never moves the position.
+   */
+  async #lead(held: AbortSignal): Promise<void> {
+    const term = new AbortController();
+    const endTerm = () => term.abort();
+    held.addEventListener("abort", endTerm, { once: true });
+    try {
+      await this.#term(term);
+    } finally {
+      held.removeEventListener("abort", endTerm);
+    }
+  }
+
+  async #term(term: AbortController): Promise<void> {
+    const signal = term.signal;
     const source = `${fileId(this.#db)}:${this.topic}`;
     const saved = this.#stream.getOffset(this.#consumer);
     const held = await retryUntilDone(
@@ -239,9 +256,15 @@ export class OutboxBridge {
     let readOffset = start;
     let savedAtMs = 0;
     let savedPosition = saved;
+    let lost = false;
     const save = () => {
-      if (window.position > savedPosition && this.#save(window.position)) {
-        savedPosition = window.position;
+      if (!lost && window.position > savedPosition) {
+        const outcome = this.#save(window.position);
+        if (outcome === "saved") savedPosition = window.position;
+        if (outcome === "lost") {
+          lost = true;
+          term.abort();
+        }
       }
       savedAtMs = Date.now();
     };
@@ -330,14 +353,31 @@ export class OutboxBridge {
     this.#rate.add();
   }
 
-  /** Saves the position; false when a busy or closed file leaves it for the next save. */
-  #save(position: number): boolean {
+  /**
+   * Saves the position, fenced: in one transaction with a check that this bridge's owner still
+   * holds the lock (unexpired). "lost" when it does not, "busy" when a busy or closed file leaves
+   * the save for the next one.
+   */
+  #save(position: number): "saved" | "lost" | "busy" {
     try {
-      this.#stream.saveOffset(this.#consumer, position);
-      return true;
+      const held = this.#db.transaction((tx) => {
+        const lock = tx.get<{ owner: string }>(LOCK_GET_LIVE, [this.#consumer]);
+        if (lock?.owner !== this.#owner) return false;
+        this.#stream.saveOffset(this.#consumer, position, { tx });
+        return true;
+      });
+      if (held) return "saved";
+      this.#failed(
+        new Error(
+          `Cannot save the position of bridge ${JSON.stringify(this.name)}: its lock is no ` +
+            `longer held by ${JSON.stringify(this.#owner)} (it lapsed, and another bridge may ` +
+            "lead now); this term ends and the bridge waits for the lock again",
+        ),
+      );
+      return "lost";
     } catch (error) {
       if (!this.#db.closed) this.#failed(error);
-      return false;
+      return "busy";
     }
   }
 }

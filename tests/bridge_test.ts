@@ -96,6 +96,45 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "saves no position once another owner took its lapsed lock, and ends its term",
+      withDb(entry, async (db) => {
+        const offsets = db.stream("orders").publishMany(
+          Array.from({ length: 30 }, (_, i) => ({ i })),
+        );
+        const sink = new FlakySink();
+        sink.held = offsets[12];
+        const errors: string[] = [];
+        // Renewed every 20 s: within this test only a save can find the lock gone.
+        const bridge = new OutboxBridge(db, "orders", sink, {
+          windowSize: 4,
+          lockTtlS: 60,
+          onError: (error) => errors.push(String(error)),
+        });
+        const lockName = `honker-ts-bridge:${bridge.name}`;
+        const stop = new AbortController();
+        const running = bridge.run({ signal: stop.signal });
+        try {
+          await eventually(
+            () => bridge.stats().position === offsets[11],
+            10_000,
+            "the prefix before the held event saved",
+          );
+          // The bridge stalled past its lock's TTL, and another took the lock over.
+          db.driver.run("UPDATE _honker_locks SET owner = 'usurper' WHERE name = ?", [lockName]);
+          sink.release();
+          await eventually(() => !bridge.stats().leader, 5_000, "the term ended");
+          assert.ok(sink.stored.size > 13, "the acknowledgements after the stall came back");
+          assert.equal(bridge.stats().position, offsets[11], "a stale leader moved the position");
+          assert.ok(errors.some((e) => /its lock is no longer held by/.test(e)), errors.join());
+        } finally {
+          stop.abort();
+          await running;
+        }
+        assert.equal(db.stream("orders").getOffset(lockName), offsets[11]);
+      }),
+    );
+
+    it(
       "gives the file one id for good, another file another, and a new one on resetFileId()",
       withDb(entry, async (db, path) => {
         const id = fileId(db);
