@@ -11,11 +11,11 @@
  * - Publish rate: the bridge draining a backlog of N events from a file, against
  *   `@nats-io/jetstream`'s `publish()` of N messages of the same size, id and headers with the
  *   same window in flight, interleaved in the same run (raw, bridge, bridge, raw, …: who goes
- *   first alternates), each run on a fresh JetStream stream and subject. Both rates run from the
- *   first publish to the last acknowledgement; the bridge's start (lock, reconciliation) is
- *   printed apart. The ratio is the median of the per-round ratios (a noisy machine slows both of
- *   a round's runs alike), after an unmeasured warm-up of each; the median of each side is
- *   printed too. Target: bridge / raw ≥ 0.8.
+ *   first alternates), each round on a fresh JetStream stream (one subject per side: both runs of
+ *   a round talk to the same stream leader). Both rates run from the first publish to the last
+ *   acknowledgement; the bridge's start (lock, reconciliation) is printed apart. The ratio is the
+ *   median of the per-round ratios (a noisy machine slows both of a round's runs alike), after an
+ *   unmeasured warm-up of each; the median of each side is printed too. Target: bridge / raw ≥ 0.8.
  * - Latency: a commit on file A → the event in file B, with the bridge (host A) and the inbox
  *   (host B) each in its own process, events committed one by one at a steady pace, seen here
  *   through `waitForEvents()` on file B. p50 / p99 in milliseconds.
@@ -32,6 +32,7 @@ import { headers } from "@nats-io/nats-core";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { open } from "../mod.ts";
+import type { Database } from "../mod.ts";
 import { JetStreamSink, OutboxBridge } from "../bridges/nats/mod.ts";
 import type { Sink } from "../bridges/nats/mod.ts";
 import { addStream, natsSkipReason, startCluster } from "../tests/_nats.ts";
@@ -61,17 +62,29 @@ function median(xs: readonly number[]): number {
 }
 
 let streams = 0;
-async function freshStream(nc: NatsConnection): Promise<string> {
+/**
+ * A fresh JetStream stream for one round, with a subject for each side: the two runs of a round
+ * then talk to the same stream leader (a fresh stream's leader lands on any of the three nodes,
+ * near or far from the connection, which alone moves the rate by up to 2×).
+ */
+async function freshRound(nc: NatsConnection): Promise<{ raw: string; bridge: string }> {
   const name = `B${++streams}`;
-  await addStream(nc, name, [`b${streams}.events`]);
-  return `b${streams}.events`;
+  const subjects = { raw: `b${streams}.raw`, bridge: `b${streams}.bridge` };
+  await addStream(nc, name, [subjects.raw, subjects.bridge]);
+  return subjects;
 }
 
-/** Raw publish() of N messages like the bridge's, WINDOW in flight; messages per second. */
-async function rawRate(nc: NatsConnection, n = N): Promise<number> {
-  const subject = await freshStream(nc);
+/**
+ * Raw publish() of n messages like the bridge's, WINDOW lanes in flight; messages per second.
+ * Each message is what the bridge sends: the payload's JSON text encoded, the same headers with
+ * values of the same length (a file-id-sized source, a unix-second timestamp) and the same id.
+ */
+async function rawRate(nc: NatsConnection, subject: string, n = N): Promise<number> {
   const js = jetstream(nc, { timeout: 5_000 });
-  const body = new TextEncoder().encode(JSON.stringify(PAYLOAD));
+  const encoder = new TextEncoder();
+  const text = JSON.stringify(PAYLOAD);
+  const source = `${crypto.randomUUID()}:orders`;
+  const createdAt = String(Math.floor(Date.now() / 1000));
   let next = 0;
   const started = performance.now();
   const lane = async () => {
@@ -79,13 +92,26 @@ async function rawRate(nc: NatsConnection, n = N): Promise<number> {
       const offset = ++next;
       const h = headers();
       h.set("Honker-Offset", String(offset));
-      h.set("Honker-Source", "raw:orders");
-      h.set("Honker-Created-At", "0");
-      await js.publish(subject, body, { msgID: `raw:orders:${offset}`, headers: h });
+      h.set("Honker-Source", source);
+      h.set("Honker-Created-At", createdAt);
+      await js.publish(subject, encoder.encode(text), { msgID: `${source}:${offset}`, headers: h });
     }
   };
   await Promise.all(Array.from({ length: WINDOW }, lane));
   return n / ((performance.now() - started) / 1000);
+}
+
+/**
+ * A file with a backlog of n events for the bridge, made at the start of a round, before either
+ * run: its writes (and the garbage they leave) then weigh on neither run in particular.
+ */
+async function backlog(n = N): Promise<Database> {
+  const db = await open(tempDbPath());
+  const orders = db.stream("orders");
+  for (let done = 0; done < n; done += 1000) {
+    orders.publishMany(Array.from({ length: Math.min(1000, n - done) }, () => PAYLOAD));
+  }
+  return db;
 }
 
 /** One bridge run: its publish rate (events per second) and how long it took to start. */
@@ -101,14 +127,13 @@ interface BridgeRun {
  * reported apart. The end is seen by counting acknowledgements in a thin wrapper of the sink, not
  * by polling `stats()`, which counts the lag in SQL on the bridge's own thread.
  */
-async function bridgeRate(nc: NatsConnection, n = N): Promise<BridgeRun> {
-  const subject = await freshStream(nc);
-  const db = await open(tempDbPath());
+async function bridgeRate(
+  nc: NatsConnection,
+  db: Database,
+  subject: string,
+  n = N,
+): Promise<BridgeRun> {
   try {
-    const orders = db.stream("orders");
-    for (let done = 0; done < n; done += 1000) {
-      orders.publishMany(Array.from({ length: Math.min(1000, n - done) }, () => PAYLOAD));
-    }
     const jetStream = new JetStreamSink(nc, { subject });
     let firstAt = 0;
     let acked = 0;
@@ -143,8 +168,8 @@ function percentile(sorted: number[], p: number): number {
 
 /** Commit on file A → event in file B, through two processes; the sorted latencies in ms. */
 async function latencies(cluster: NatsCluster, nc: NatsConnection): Promise<number[]> {
-  const subject = await freshStream(nc);
-  const stream = `B${streams}`;
+  const stream = `B${streams + 1}`;
+  const subject = (await freshRound(nc)).bridge;
   const [pathA, pathB] = [tempDbPath(), tempDbPath()];
   const a = await open(pathA);
   const b = await open(pathB);
@@ -209,14 +234,22 @@ async function main(): Promise<void> {
     const startsMs: number[] = [];
     const ratios: number[] = [];
     // Warm up (JIT, connections, the cluster's first stream placements): not measured.
-    await rawRate(nc, Math.ceil(N / 5));
-    await bridgeRate(nc, Math.ceil(N / 5));
+    const warm = await freshRound(nc);
+    await rawRate(nc, warm.raw, Math.ceil(N / 5));
+    await bridgeRate(nc, await backlog(Math.ceil(N / 5)), warm.bridge, Math.ceil(N / 5));
     for (let round = 0; round < ROUNDS; round++) {
+      const subjects = await freshRound(nc);
+      const db = await backlog();
       // Alternate which goes first, so a drift of the machine's load favours neither.
-      const rawFirst = round % 2 === 0;
-      const first = rawFirst ? await rawRate(nc) : await bridgeRate(nc);
-      const second = rawFirst ? await bridgeRate(nc) : await rawRate(nc);
-      const [r, b] = (rawFirst ? [first, second] : [second, first]) as [number, BridgeRun];
+      let r: number;
+      let b: BridgeRun;
+      if (round % 2 === 0) {
+        r = await rawRate(nc, subjects.raw);
+        b = await bridgeRate(nc, db, subjects.bridge);
+      } else {
+        b = await bridgeRate(nc, db, subjects.bridge);
+        r = await rawRate(nc, subjects.raw);
+      }
       raw.push(r);
       bridged.push(b.rate);
       startsMs.push(b.startMs);
