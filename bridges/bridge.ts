@@ -18,6 +18,7 @@
 import type { Database, Stream } from "../mod.ts";
 import { DatabaseClosedError } from "../mod.ts";
 import { requireCount, requireName, requireOptions } from "../core/db/validate.ts";
+import { LOCK_GET_LIVE } from "../core/lock/sql.ts";
 import { AckWindow } from "./ack_window.ts";
 import { readMessages } from "./event_rows.ts";
 import { fileId } from "./file_id.ts";
@@ -213,8 +214,24 @@ export class OutboxBridge {
     this.#onError?.(error);
   }
 
-  /** One term as leader: reconcile, then publish until `signal` aborts. */
-  async #lead(signal: AbortSignal): Promise<void> {
+  /**
+   * One term as leader: reconcile, then publish until `held` aborts (the lock was lost or `run()`
+   * was stopped) or a save finds that another owner holds the lock (this one's lapsed while it
+   * was stalled): the saves are fenced, so a stale leader never moves the position.
+   */
+  async #lead(held: AbortSignal): Promise<void> {
+    const term = new AbortController();
+    const endTerm = () => term.abort();
+    held.addEventListener("abort", endTerm, { once: true });
+    try {
+      await this.#term(term);
+    } finally {
+      held.removeEventListener("abort", endTerm);
+    }
+  }
+
+  async #term(term: AbortController): Promise<void> {
+    const signal = term.signal;
     const source = `${fileId(this.#db)}:${this.topic}`;
     const saved = this.#stream.getOffset(this.#consumer);
     const held = await retryUntilDone(
@@ -226,45 +243,66 @@ export class OutboxBridge {
     const { start, skip } = reconcile(saved, held);
     const window = new AckWindow(start);
     this.#window = window;
+    const size = this.#windowSize;
+    // Events read and not yet published: read in pages of about a window, so an
+    // acknowledgement starts the next publish at once (as a raw publisher's lanes do) and the
+    // window stays full, with one read per window's worth of acknowledgements.
+    let queue: SinkMessage[] = [];
+    let head = 0;
+    let caughtUp = false;
     let publishing = 0;
     let drained: () => void = () => {};
     let wake: () => void = () => {};
     let readOffset = start;
     let savedAtMs = 0;
     let savedPosition = saved;
+    let lost = false;
     const save = () => {
-      if (window.position > savedPosition && this.#save(window.position)) {
-        savedPosition = window.position;
+      if (!lost && window.position > savedPosition) {
+        const outcome = this.#save(window.position);
+        if (outcome === "saved") savedPosition = window.position;
+        if (outcome === "lost") {
+          lost = true;
+          term.abort();
+        }
       }
       savedAtMs = Date.now();
     };
-    // Refill the window in pages, not one event per acknowledgement.
-    const refillAt = Math.max(1, Math.floor(this.#windowSize / 16));
+    const launch = () => {
+      while (publishing < size && head < queue.length && !signal.aborted) {
+        const message = queue[head++];
+        window.add(message.offset);
+        if (skip.has(message.offset)) {
+          window.ack(message.offset);
+          continue;
+        }
+        publishing++;
+        void this.#publish(message, window, signal).then(settled);
+      }
+    };
+    const settled = () => {
+      if (--publishing === 0) drained();
+      launch();
+      // Wake the loop to read the next page, or (all read) to save the position once idle.
+      if (caughtUp ? publishing === 0 : queue.length - head < size) wake();
+    };
     try {
       while (!signal.aborted) {
-        const room = this.#windowSize - window.inFlight;
-        const messages = room >= refillAt || window.inFlight === 0
-          ? readMessages(this.#db, source, this.topic, readOffset, room)
-          : [];
-        for (const message of messages) {
-          readOffset = message.offset;
-          window.add(message.offset);
-          if (skip.has(message.offset)) {
-            window.ack(message.offset);
-            continue;
-          }
-          publishing++;
-          void this.#publish(message, window, signal).then(() => {
-            if (--publishing === 0) drained();
-            // Wake the loop once a page of the window is free, not once per acknowledgement.
-            if (this.#windowSize - window.inFlight >= refillAt) wake();
-          });
+        if (queue.length - head < size) {
+          queue = queue.slice(head);
+          head = 0;
+          const want = 2 * size - queue.length;
+          const messages = readMessages(this.#db, source, this.topic, readOffset, want);
+          caughtUp = messages.length < want;
+          if (messages.length > 0) readOffset = messages[messages.length - 1].offset;
+          for (const message of messages) queue.push(message);
         }
-        if (window.inFlight === 0 || Date.now() - savedAtMs >= SAVE_EVERY_MS) save();
-        const roomLeft = this.#windowSize - window.inFlight;
-        if (messages.length > 0 && roomLeft >= refillAt) continue;
-        const waitMs = window.position > savedPosition ? SAVE_EVERY_MS : 1000;
-        await this.#waitForWork(roomLeft >= refillAt, readOffset, waitMs, signal, (fn) => {
+        launch();
+        if (publishing === 0 || Date.now() - savedAtMs >= SAVE_EVERY_MS) save();
+        if (!caughtUp && queue.length - head < size) continue;
+        // While publishes are in flight the position moves: come back to save it.
+        const waitMs = publishing > 0 || window.position > savedPosition ? SAVE_EVERY_MS : 1000;
+        await this.#waitForWork(caughtUp, readOffset, waitMs, signal, (fn) => {
           wake = fn;
         });
       }
@@ -315,14 +353,31 @@ export class OutboxBridge {
     this.#rate.add();
   }
 
-  /** Saves the position; false when a busy or closed file leaves it for the next save. */
-  #save(position: number): boolean {
+  /**
+   * Saves the position, fenced: in one transaction with a check that this bridge's owner still
+   * holds the lock (unexpired). "lost" when it does not, "busy" when a busy or closed file leaves
+   * the save for the next one.
+   */
+  #save(position: number): "saved" | "lost" | "busy" {
     try {
-      this.#stream.saveOffset(this.#consumer, position);
-      return true;
+      const held = this.#db.transaction((tx) => {
+        const lock = tx.get<{ owner: string }>(LOCK_GET_LIVE, [this.#consumer]);
+        if (lock?.owner !== this.#owner) return false;
+        this.#stream.saveOffset(this.#consumer, position, { tx });
+        return true;
+      });
+      if (held) return "saved";
+      this.#failed(
+        new Error(
+          `Cannot save the position of bridge ${JSON.stringify(this.name)}: its lock is no ` +
+            `longer held by ${JSON.stringify(this.#owner)} (it lapsed, and another bridge may ` +
+            "lead now); this term ends and the bridge waits for the lock again",
+        ),
+      );
+      return "lost";
     } catch (error) {
       if (!this.#db.closed) this.#failed(error);
-      return false;
+      return "busy";
     }
   }
 }

@@ -46,3 +46,12 @@ export const INBOX_SOURCE_SAVE = `INSERT INTO _honker_ts_inbox_sources (source, 
 /** Every source an inbox has applied messages from. */
 export const INBOX_SOURCES =
   "SELECT source, offset, applied FROM _honker_ts_inbox_sources ORDER BY source";
+
+/**
+ * Deletes, among the inbox's oldest `limit` records (rowid order, which is insertion order),
+ * those applied more than `olderThanS` seconds ago. Params: limit, olderThanS. One bounded
+ * write: fewer changes than `limit` means the old records are gone (the rest are newer).
+ */
+export const INBOX_PRUNE_CHUNK = `DELETE FROM _honker_ts_inbox
+  WHERE rowid IN (SELECT rowid FROM _honker_ts_inbox ORDER BY rowid LIMIT ?)
+    AND applied_at < unixepoch() - ?`;

@@ -201,6 +201,48 @@ describe("honker-ts/bridges/nats", { skip }, () => {
     assert.deepEqual(inboxSources(sink).map((s) => [s.source, s.applied]), [[last.source, 100]]);
   });
 
+  it("the inbox prunes records past retentionS: a replay applies again only what was pruned", async () => {
+    const { stream, subject } = fresh();
+    await addStream(nc, stream, [subject]);
+    const source = await openDb();
+    const sink = await openDb();
+    source.stream("orders").publishMany(Array.from({ length: 40 }, (_, i) => ({ i })));
+    const bridge = natsBridge(source, nc, { topic: "orders", subject });
+    await bridgeUntil(bridge, () => bridge.stats().lag === 0);
+    /** Consumes the whole stream through a new durable consumer: every message delivered again. */
+    const consume = async (consumer: string) => {
+      const inbox = new JetStreamInbox(sink, nc, {
+        stream,
+        consumer,
+        retentionS: 3600,
+        apply: (message, tx) => sink.stream("copy").publish(message.payload, { tx }),
+      });
+      const stop = new AbortController();
+      const running = inbox.run({ signal: stop.signal });
+      await eventually(() => inbox.stats().applied + inbox.stats().duplicates === 40, 20_000, "40");
+      stop.abort();
+      await running;
+      return inbox.stats();
+    };
+    const first = await consume("first");
+    assert.deepEqual([first.applied, first.duplicates, first.pruned], [40, 0, 0]);
+    // The records of the first 10 events are two hours old, past the one-hour retention.
+    sink.driver.run(
+      "UPDATE _honker_ts_inbox SET applied_at = applied_at - 7200 WHERE rowid IN " +
+        "(SELECT rowid FROM _honker_ts_inbox ORDER BY offset LIMIT 10)",
+    );
+    const replay = await consume("replay");
+    assert.deepEqual([replay.applied, replay.duplicates, replay.pruned], [10, 30, 10]);
+    const copied = sink.stream("copy").readSince(0, 1000).map((e) =>
+      (e.payload as { i: number }).i
+    );
+    assert.deepEqual(
+      copied.slice(40).sort((a, b) => a - b),
+      Array.from({ length: 10 }, (_, i) => i),
+    );
+    assert.equal(copied.length, 50);
+  });
+
   it("reconcile() resumes after the saved position, skipping what the sink holds", () => {
     assert.deepEqual(reconcile(10, []), { start: 10, skip: new Set() });
     assert.deepEqual(reconcile(10, [9, 12, 14]), { start: 10, skip: new Set([12, 14]) });

@@ -17,7 +17,8 @@ import { DatabaseClosedError } from "../../mod.ts";
 import { requireCount, requireName, requireOptions } from "../../core/db/validate.ts";
 import { applyOnce, ensureInbox } from "../inbox.ts";
 import { RateMeter } from "../rate.ts";
-import { retryUntilDone } from "../retry.ts";
+import { retryUntilDone, sleep } from "../retry.ts";
+import { INBOX_RETENTION_DEFAULT_S, pruneInbox, requireRetentionS } from "../inbox_retention.ts";
 import { OFFSET_HEADER, SOURCE_HEADER } from "./jetstream_sink.ts";
 
 /** One message as the inbox hands it to `apply`. */
@@ -53,9 +54,20 @@ export interface JetStreamInboxOptions {
    * the consumer is created (default 30 000).
    */
   ackWaitMs?: number;
+  /**
+   * Seconds the record of an applied message is kept (default 7 days, null: forever). While
+   * `run()` runs, records older than this are deleted in short chunks, at start and then every
+   * minute. A message delivered again after its record went is applied again: keep this longer
+   * than any redelivery (ack wait × deliveries, an inbox outage, JetStream's duplicate window, a
+   * replay of the stream).
+   */
+  retentionS?: number | null;
   /** Called with each failure before it is retried. */
   onError?: (error: unknown) => void;
 }
+
+/** Milliseconds between two prunes of the inbox's records while `run()` runs. */
+export const INBOX_PRUNE_EVERY_MS = 60_000;
 
 const OPTION_KEYS: readonly (keyof JetStreamInboxOptions)[] = [
   "stream",
@@ -64,6 +76,7 @@ const OPTION_KEYS: readonly (keyof JetStreamInboxOptions)[] = [
   "filterSubject",
   "batchSize",
   "ackWaitMs",
+  "retentionS",
   "onError",
 ];
 
@@ -75,6 +88,8 @@ export interface InboxStats {
   duplicates: number;
   /** Messages applied per second over the last five seconds. */
   appliedPerS: number;
+  /** Records of applied messages deleted by the retention since this inbox was made. */
+  pruned: number;
   /** The last failure's message, if any. */
   lastError: string | undefined;
 }
@@ -112,12 +127,14 @@ export class JetStreamInbox {
   #db: Database;
   #nc: NatsConnection;
   #js: JetStreamClient;
-  #opts: Required<Omit<JetStreamInboxOptions, "filterSubject" | "onError">> & {
+  #opts: Required<Omit<JetStreamInboxOptions, "filterSubject" | "onError" | "retentionS">> & {
     filterSubject: string | undefined;
+    retentionS: number | null;
     onError: ((error: unknown) => void) | undefined;
   };
   #rate = new RateMeter();
   #duplicates = 0;
+  #pruned = 0;
   #lastError: string | undefined;
 
   /** Checks the options; nothing is written or consumed until `run()`. */
@@ -137,6 +154,9 @@ export class JetStreamInbox {
       filterSubject: opts.filterSubject,
       batchSize: requireCount(opts.batchSize ?? 256, "batchSize", action),
       ackWaitMs: requireCount(opts.ackWaitMs ?? 30_000, "ackWaitMs", action),
+      retentionS: opts.retentionS === undefined
+        ? INBOX_RETENTION_DEFAULT_S
+        : requireRetentionS(opts.retentionS, "retentionS", action),
       onError: opts.onError,
     };
     this.#db = db;
@@ -159,19 +179,40 @@ export class JetStreamInbox {
     const opts = requireOptions(options, "run a JetStream inbox", ["signal"]);
     const signal = opts.signal ?? new AbortController().signal;
     ensureInbox(this.#db);
-    const ready = await retryUntilDone(
-      () => this.#ensureConsumer(),
-      signal,
-      (e) => this.#failed(e),
-    );
-    if (ready === undefined) return;
-    while (!signal.aborted && !this.#db.closed) {
-      const done = await retryUntilDone(
-        () => this.#consume(signal),
+    const stopPruning = new AbortController();
+    const pruning = this.#pruneEvery(stopPruning.signal);
+    try {
+      const ready = await retryUntilDone(
+        () => this.#ensureConsumer(),
         signal,
         (e) => this.#failed(e),
       );
-      if (done === undefined) return;
+      while (ready !== undefined && !signal.aborted && !this.#db.closed) {
+        const done = await retryUntilDone(
+          () => this.#consume(signal),
+          signal,
+          (e) => this.#failed(e),
+        );
+        if (done === undefined) break;
+      }
+    } finally {
+      stopPruning.abort();
+      await pruning;
+    }
+  }
+
+  /** Deletes the records past the retention now and every minute, until `signal` aborts. */
+  async #pruneEvery(signal: AbortSignal): Promise<void> {
+    const olderThanS = this.#opts.retentionS;
+    if (olderThanS === null) return;
+    while (!signal.aborted && !this.#db.closed) {
+      try {
+        this.#pruned += await pruneInbox(this.#db, { olderThanS });
+      } catch (error) {
+        if (this.#db.closed || error instanceof DatabaseClosedError) return;
+        this.#failed(error);
+      }
+      await sleep(INBOX_PRUNE_EVERY_MS, signal);
     }
   }
 
@@ -187,6 +228,7 @@ export class JetStreamInbox {
     return {
       applied: this.#rate.count,
       duplicates: this.#duplicates,
+      pruned: this.#pruned,
       appliedPerS: this.#rate.perS(),
       lastError: this.#lastError,
     };

@@ -49,6 +49,12 @@ export { fileId, resetFileId } from "../file_id.ts";
 export { applyOnce, ensureInbox, inboxSources } from "../inbox.ts";
 export type { InboxKey, InboxSource } from "../inbox.ts";
 export {
+  INBOX_PRUNE_CHUNK_ROWS,
+  INBOX_RETENTION_DEFAULT_S,
+  pruneInbox,
+} from "../inbox_retention.ts";
+export type { PruneInboxOptions } from "../inbox_retention.ts";
+export {
   CREATED_AT_HEADER,
   JetStreamSink,
   KEY_HEADER,
@@ -57,7 +63,7 @@ export {
   SOURCE_HEADER,
 } from "./jetstream_sink.ts";
 export type { JetStreamSinkOptions } from "./jetstream_sink.ts";
-export { JetStreamInbox } from "./jetstream_inbox.ts";
+export { INBOX_PRUNE_EVERY_MS, JetStreamInbox } from "./jetstream_inbox.ts";
 export type { InboxMessage, InboxStats, JetStreamInboxOptions } from "./jetstream_inbox.ts";
 
 /** Options for `natsBridge()`: the stream's topic, the sink's and the bridge's options. */
