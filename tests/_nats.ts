@@ -32,7 +32,7 @@ export function natsSkipReason(): string | undefined {
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked; the servers bind it moments later). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;

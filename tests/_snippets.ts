@@ -78,19 +78,53 @@ function testArgv(file: string): [string, string[]] {
   }
 }
 
+/**
+ * A block that serves until stopped (a server): once its output matches `ready`, `check` runs
+ * against the match, then the block is stopped with SIGTERM.
+ */
+export interface Serving {
+  ready: RegExp;
+  check(match: RegExpMatchArray): Promise<void>;
+}
+
+/** How to run a block beyond the defaults. */
+export interface SnippetOptions {
+  /** Files the block imports beside it: name in the block's folder → path in the repository. */
+  files?: Record<string, string>;
+  /** More environment for the block. */
+  env?: Record<string, string>;
+  /** The block serves until stopped. */
+  serving?: Serving;
+}
+
 function run(
   [command, args]: [string, string[]],
   cwd: string,
+  options: SnippetOptions,
 ): Promise<{ code: number | null; output: string }> {
-  const env: Record<string, string | undefined> = { ...process.env };
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   delete env.NODE_TEST_CONTEXT; // the block is a program (or a test file) of its own
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  let served: Promise<void> | undefined;
+  const serving = options.serving;
+  const onData = (chunk: string) => {
+    output += chunk;
+    const match = serving && !served ? output.match(serving.ready) : null;
+    if (serving && match) {
+      served = serving.check(match).finally(() => child.kill("SIGTERM"));
+    }
+  };
+  child.stdout.setEncoding("utf8").on("data", onData);
+  child.stderr.setEncoding("utf8").on("data", onData);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
+    child.on("close", (code, signal) => {
+      if (!serving) return resolve({ code, output });
+      if (!served) return reject(new Error(`never printed ${serving.ready}:\n${output}`));
+      // Stopped by our SIGTERM once the check passed: a clean stop, like exit code 0.
+      served.then(() => resolve({ code: signal === "SIGTERM" ? 0 : code, output }), reject);
+    });
   });
 }
 
@@ -98,14 +132,22 @@ function run(
  * Runs one block in a fresh folder under tests/.tmp (a block that imports node:test under the
  * runtime's test runner) and checks its exit code and every `// prints: …` line it announces.
  */
-export async function runSnippet(snippet: Snippet, specifiers: Map<string, string>): Promise<void> {
+export async function runSnippet(
+  snippet: Snippet,
+  specifiers: Map<string, string>,
+  options: SnippetOptions = {},
+): Promise<void> {
   mkdirSync(TMP, { recursive: true });
   const dir = mkdtempSync(join(TMP, "snippet-"));
   try {
     const isTest = /from "node:test"/.test(snippet.code);
     const file = join(dir, isTest ? "snippet_test.ts" : "snippet.ts");
     writeFileSync(file, mapImports(snippet.code, specifiers));
-    const { code, output } = await run(isTest ? testArgv(file) : childArgv(file), dir);
+    for (const [name, source] of Object.entries(options.files ?? {})) {
+      writeFileSync(join(dir, name), readFileSync(join(ROOT, source)));
+    }
+    const argv = isTest ? testArgv(file) : childArgv(file);
+    const { code, output } = await run(argv, dir, options);
     assert.equal(code, 0, output);
     for (const [, expected] of snippet.code.matchAll(/\/\/ prints: (.*)$/gm)) {
       assert.ok(output.includes(expected), `expected "${expected}" in:\n${output}`);
