@@ -23,7 +23,8 @@ import { AckWindow } from "./ack_window.ts";
 import { readMessages } from "./event_rows.ts";
 import { fileId } from "./file_id.ts";
 import { RateMeter } from "./rate.ts";
-import { retryUntilDone, sleep } from "./retry.ts";
+import { retryUntilDone } from "./retry.ts";
+import { sleep } from "../core/wait/sleep.ts";
 import type { Sink, SinkMessage } from "./sink.ts";
 
 /** Publishes in flight at once, by default. */

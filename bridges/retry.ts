@@ -6,24 +6,12 @@
  * @module
  */
 
+import { sleep } from "../core/wait/sleep.ts";
+
 /** First retry delay, in milliseconds. */
 export const RETRY_DELAY_MIN_MS = 50;
 /** Longest delay between retries, in milliseconds: a leader election takes 2–11 s. */
 export const RETRY_DELAY_MAX_MS = 1_000;
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 /**
  * Runs `attempt` until it resolves; returns its value, or undefined when `signal` aborted first.

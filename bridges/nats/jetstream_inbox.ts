@@ -17,7 +17,8 @@ import { DatabaseClosedError } from "../../mod.ts";
 import { requireCount, requireName, requireOptions } from "../../core/db/validate.ts";
 import { applyOnce, ensureInbox } from "../inbox.ts";
 import { RateMeter } from "../rate.ts";
-import { retryUntilDone, sleep } from "../retry.ts";
+import { retryUntilDone } from "../retry.ts";
+import { sleep } from "../../core/wait/sleep.ts";
 import { INBOX_RETENTION_DEFAULT_S, pruneInbox, requireRetentionS } from "../inbox_retention.ts";
 import { OFFSET_HEADER, SOURCE_HEADER } from "./jetstream_sink.ts";
 

@@ -29,7 +29,8 @@
  */
 
 import process from "node:process";
-import { runRole, say, sleep } from "./_role.ts";
+import { runRole, say } from "./_role.ts";
+import { sleep } from "../../core/wait/sleep.ts";
 import {
   BATCH_CONCURRENCY,
   BATCH_QUEUE,

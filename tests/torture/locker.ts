@@ -16,7 +16,8 @@
  */
 
 import process from "node:process";
-import { runRole, say, sleep } from "./_role.ts";
+import { runRole, say } from "./_role.ts";
+import { sleep } from "../../core/wait/sleep.ts";
 import { HOLD_INSERT } from "./_shared.ts";
 import type { LockerConfig } from "./_shared.ts";
 

@@ -11,7 +11,8 @@
  * @module
  */
 
-import { runRole, sleep } from "./_role.ts";
+import { runRole } from "./_role.ts";
+import { sleep } from "../../core/wait/sleep.ts";
 import {
   BATCH_ENQUEUED_INSERT,
   BATCH_QUEUE,

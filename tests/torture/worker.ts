@@ -13,7 +13,8 @@
  */
 
 import process from "node:process";
-import { runRole, sleep } from "./_role.ts";
+import { runRole } from "./_role.ts";
+import { sleep } from "../../core/wait/sleep.ts";
 import {
   ACK_INSERT,
   HANDLER_MAX_MS,
