@@ -32,6 +32,8 @@ interface Claimed {
   rows: JobRow[];
   /** Unix seconds of the next possible claim (0: none known), or undefined if more may be due. */
   nextAt: number | undefined;
+  /** The connection's data_version the look read at (background claims only). */
+  version?: number;
 }
 
 type ClaimLookRow = {
@@ -39,7 +41,17 @@ type ClaimLookRow = {
   claimable: number;
   exhausted_pending?: number;
   next_at?: number | null;
+  data_version?: number;
 };
+
+/**
+ * A background claimer's look, with the connection's `data_version` as of the same read: a
+ * wake for a commit this read already saw needs no second look (`Waker.seenBy`). The version
+ * comes from the pragma's table-valued form, inside the look's own statement and snapshot.
+ * Params: queue × 8.
+ */
+const CLAIM_LOOK_VERSIONED =
+  `${JOB_CLAIM_LOOK}, (SELECT data_version FROM pragma_data_version) AS data_version`;
 
 /**
  * One claim. The application's own claim asks the two-answer pre-check; a background claimer's
@@ -59,7 +71,7 @@ function claimRows(
   const { transactions } = ctx;
   const look = (): ClaimLookRow | undefined =>
     background
-      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, Array(8).fill(queue.name))
+      ? driver.get<ClaimLookRow>(CLAIM_LOOK_VERSIONED, Array(8).fill(queue.name))
       : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
   // A background claim looks first even inside work()'s batch transaction: one read instead of
   // the two dead-letter DELETEs and the next-claim read of the unconditional claim.
@@ -69,7 +81,7 @@ function claimRows(
       ops.claimJobs(driver, queue.name, workerId, n, queue.visibilityTimeoutS)
     );
     const nextAt = rows.length < n && background ? ops.nextClaimAt(driver, queue.name) : undefined;
-    return { rows, nextAt };
+    return { rows, nextAt, version: check?.data_version };
   }
   // Nothing due: no write (a woken worker must not contend for the write lock for nothing).
   if (!check.claimable) {
@@ -77,18 +89,19 @@ function claimRows(
       ? check.exhausted_pending
       : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
     if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
-    return { rows: [], nextAt: check.next_at ?? 0 };
+    return { rows: [], nextAt: check.next_at ?? 0, version: check.data_version };
   }
   // The common case in one autocommit statement: no expired claim is out of attempts.
   const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS);
-  if (rows.length >= n) return { rows, nextAt: undefined };
+  if (rows.length >= n) return { rows, nextAt: undefined, version: check.data_version };
   // A short claim took every row claimable when it ran: the look just made already knows the
   // rest (a commit since then wakes the claimer again), so a background claim reads nothing more.
   const exhausted = background
     ? check.exhausted_pending
     : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
   if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
-  return { rows, nextAt: background ? nextAfterShortClaim(check, rows, queue) : undefined };
+  const nextAt = background ? nextAfterShortClaim(check, rows, queue) : undefined;
+  return { rows, nextAt, version: check.data_version };
 }
 
 /**
@@ -110,6 +123,8 @@ function nextAfterShortClaim(check: ClaimLookRow, rows: JobRow[], queue: ClaimTa
 export interface ClaimLook<T> {
   jobs: Job<T>[];
   nextAt: number | undefined;
+  /** The connection's data_version the (last) look read at; undefined when none ran. */
+  version?: number;
 }
 
 /** Claims up to `n` jobs for `workerId` as the application's own call, in claim order. */
@@ -151,12 +166,14 @@ function claimJobs<T>(
 ): ClaimLook<T> {
   const jobs: Job<T>[] = [];
   let nextAt: number | undefined;
+  let version: number | undefined;
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due.
   for (let rejected = 1; rejected > 0 && jobs.length < n;) {
     const claimed = claimRows(ctx, driver, queue, workerId, n - jobs.length, background);
     const rows = claimed.rows;
     nextAt = claimed.nextAt;
+    version = claimed.version;
     if (rows.length === 0) break;
     // Quiet: a claim never makes anything claimable, so local waiters need not look again.
     ctx.wrote("quiet");
@@ -178,5 +195,5 @@ function claimJobs<T>(
   }
   // Sorted as Jobs, whose fields read faster than node:sqlite's rows.
   if (jobs.length > 1) jobs.sort(byClaimOrder);
-  return { jobs, nextAt };
+  return { jobs, nextAt, version };
 }
