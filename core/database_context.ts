@@ -9,7 +9,12 @@
 
 import type { DatabaseContext } from "./db/context.ts";
 import type { SqliteDriver } from "./db/driver.ts";
-import { DatabaseClosedError, SQLITE_BUSY, SqliteError } from "./db/errors.ts";
+import {
+  DatabaseClosedError,
+  isTransientSqliteError,
+  SQLITE_BUSY,
+  SqliteError,
+} from "./db/errors.ts";
 import { withSqlFunctions } from "./db/sql_functions_missing.ts";
 import { foregroundDriver } from "./db/foreground_driver.ts";
 import type { Transaction } from "./db/transaction.ts";
@@ -113,6 +118,17 @@ export class ConnectionState implements DatabaseContext {
       return write(this.driver);
     } finally {
       this.#inBackground = false;
+    }
+  }
+
+  read<T>(action: string, read: (driver: SqliteDriver) => T): T {
+    if (this.#closed) throw new DatabaseClosedError(action);
+    try {
+      return read(this.driver);
+    } catch (error) {
+      const short = this.#busyTimeoutMs !== this.#foregroundBusyMs;
+      if (this.#inBackground || !short || !isTransientSqliteError(error)) throw error;
+      return read(this.open(action));
     }
   }
 

@@ -29,6 +29,13 @@ export interface DatabaseContext {
    */
   background<T>(action: string, write: (driver: SqliteDriver) => T): T;
   /**
+   * Runs `read`, a read honker-ts makes on its own (work()'s run options of claimed jobs),
+   * under whatever busy timeout the connection has, so that it costs no PRAGMA between two
+   * background writes; a busy error under the short one is retried once under the
+   * application's. Throws DatabaseClosedError naming the action.
+   */
+  read<T>(action: string, read: (driver: SqliteDriver) => T): T;
+  /**
    * Runs `write` as the application's own call (`open()`), or as a background write when
    * `background` is true: the one place that choice is spelled.
    */
