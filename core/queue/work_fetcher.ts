@@ -182,6 +182,10 @@ export class Fetcher<T> {
     const claim = () =>
       claimFor > 0 ? this.#source.claimInBackground(this.#workerId, claimFor) : undefined;
     if (batch.length === 0) return { settled: [], look: claim() };
+    // One outcome and no claim: one autocommit statement, where a transaction costs three.
+    if (batch.length === 1 && claimFor === 0) {
+      return { settled: [batch[0].job.inBackground(batch[0].step)], look: undefined };
+    }
     return this.#source.batchInBackground(() => ({
       settled: batch.map((c) => c.job.inBackground(c.step)),
       look: claim(),
