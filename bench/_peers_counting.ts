@@ -17,11 +17,18 @@ export interface CountingDriver extends SqliteDriver {
   readonly statements: number;
   /** Starts counting from zero. */
   resetCount(): void;
+  /** Statements executed since the last reset, by SQL text (most frequent first). */
+  bySql(): [sql: string, count: number][];
 }
 
 /** Wraps `inner`, counting every statement; `close()` closes `inner`. */
 export function countingDriver(inner: SqliteDriver): CountingDriver {
   let statements = 0;
+  let texts = new Map<string, number>();
+  const count = (sql: string) => {
+    statements++;
+    texts.set(sql, (texts.get(sql) ?? 0) + 1);
+  };
   const driver: CountingDriver = {
     name: inner.name,
     path: inner.path,
@@ -29,21 +36,22 @@ export function countingDriver(inner: SqliteDriver): CountingDriver {
     get statements() {
       return statements;
     },
-    resetCount: () => void (statements = 0),
+    resetCount: () => void (statements = 0, texts = new Map()),
+    bySql: () => [...texts].sort((a, b) => b[1] - a[1]),
     exec(sql: string): void {
-      statements++;
+      count(sql);
       inner.exec(sql);
     },
     run(sql: string, params?: readonly SqlValue[]): RunResult {
-      statements++;
+      count(sql);
       return inner.run(sql, params);
     },
     all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-      statements++;
+      count(sql);
       return inner.all<T>(sql, params);
     },
     get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-      statements++;
+      count(sql);
       return inner.get<T>(sql, params);
     },
     inTransaction: () => inner.inTransaction(),
@@ -52,7 +60,7 @@ export function countingDriver(inner: SqliteDriver): CountingDriver {
   const values = inner.values?.bind(inner);
   if (values) {
     driver.values = (sql, params) => {
-      statements++;
+      count(sql);
       return values(sql, params);
     };
   }

@@ -11,6 +11,9 @@
  * @module
  */
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
 import { setImmediate } from "node:timers";
 import { open } from "../mod.ts";
 import { openDriver } from "../adapters/auto.ts";
@@ -60,11 +63,22 @@ export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
     statements: () => driver.statements,
     resetStatements: () => driver.resetCount(),
     close: () => {
+      dumpBySql(driver.bySql(), driver.statements);
       db.close();
       driver.close();
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * With `PEERS_SQL_BREAKDOWN=DIR` set, each honker-ts process writes the statements it ran since
+ * the last reset, by SQL text, to `DIR/<pid>.json`: which statements a job costs.
+ */
+function dumpBySql(bySql: [string, number][], total: number): void {
+  const dir = process.env.PEERS_SQL_BREAKDOWN;
+  if (!dir || total === 0) return;
+  writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ total, bySql }, null, 1));
 }
 
 function inTx<T>(driver: SqliteDriver, fn: () => T): T {

@@ -58,7 +58,7 @@ export class Database {
   /** @internal Use `open()` or `fromDriver()`. */
   constructor(driver: SqliteDriver, init: DatabaseInit) {
     this.#ctx = new ConnectionState(driver, init);
-    this.driver = this.#ctx.driver;
+    this.driver = this.#ctx.appDriver;
   }
 
   /** The database file path. */

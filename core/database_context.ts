@@ -9,8 +9,14 @@
 
 import type { DatabaseContext } from "./db/context.ts";
 import type { SqliteDriver } from "./db/driver.ts";
-import { DatabaseClosedError, SQLITE_BUSY, SqliteError } from "./db/errors.ts";
+import {
+  DatabaseClosedError,
+  isTransientSqliteError,
+  SQLITE_BUSY,
+  SqliteError,
+} from "./db/errors.ts";
 import { withSqlFunctions } from "./db/sql_functions_missing.ts";
+import { foregroundDriver } from "./db/foreground_driver.ts";
 import type { Transaction } from "./db/transaction.ts";
 import { TransactionRunner } from "./db/transaction.ts";
 import { startMaintenance } from "./maintenance/maintenance.ts";
@@ -40,6 +46,8 @@ export class ConnectionState implements DatabaseContext {
    * `sqlFunctions: false`), that driver behind a wrapper whose "no such function" errors say why.
    */
   readonly driver: SqliteDriver;
+  /** `driver` as `db.driver` hands it out: each call first restores the foreground busy timeout. */
+  readonly appDriver: SqliteDriver;
   readonly transactions: TransactionRunner;
   readonly waker: Waker = new Waker();
   readonly retention: RetentionPolicy;
@@ -60,6 +68,9 @@ export class ConnectionState implements DatabaseContext {
     bootstrapSchema(driver);
     // Without honker's SQL functions, a trigger calling notify() fails with an error saying why.
     this.driver = withSqlFunctions(driver, init.sqlFunctions ?? true);
+    this.appDriver = foregroundDriver(this.driver, () => {
+      if (!this.#inBackground && !this.#closed) this.#useBusyTimeout(this.#foregroundBusyMs);
+    });
     this.#ownsDriver = init.ownsDriver;
     this.transactions = new TransactionRunner(this.driver);
     if (this.retention.enabled) {
@@ -99,13 +110,25 @@ export class ConnectionState implements DatabaseContext {
     // (an ack folded into it would be undone with it): wait until the connection is out of it,
     // as for another process's write lock.
     if (this.transactions.foreignOpen) throw foreignTransactionOpen(action);
+    // The short timeout stays set afterwards: the next foreground call (`open()`, `db.driver`)
+    // restores the application's, so that back-to-back background writes pay no PRAGMA.
     this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
     this.#inBackground = true;
     try {
       return write(this.driver);
     } finally {
       this.#inBackground = false;
-      if (!this.#closed) this.#useBusyTimeout(this.#foregroundBusyMs);
+    }
+  }
+
+  read<T>(action: string, read: (driver: SqliteDriver) => T): T {
+    if (this.#closed) throw new DatabaseClosedError(action);
+    try {
+      return read(this.driver);
+    } catch (error) {
+      const short = this.#busyTimeoutMs !== this.#foregroundBusyMs;
+      if (this.#inBackground || !short || !isTransientSqliteError(error)) throw error;
+      return read(this.open(action));
     }
   }
 

@@ -30,6 +30,8 @@ export interface ChangeProbe {
   other(): boolean;
   /** What changed since the previous look, this connection's own writes included. */
   any(): ChangeKind;
+  /** The data_version the last look read; undefined when it failed. */
+  readonly version: number | undefined;
 }
 
 /** Creates a probe on `driver`, taking the current state as its baseline. */
@@ -39,15 +41,22 @@ export function versionProbe(driver: SqliteDriver): ChangeProbe {
   let dataVersion = first?.data_version;
   let totalChanges = first?.tc;
   return {
+    get version() {
+      return dataVersion;
+    },
     other() {
+      const before = dataVersion;
+      dataVersion = undefined; // A failed read leaves no version a waiter could trust.
       const now = driver.get<{ data_version: number }>(DATA_VERSION)?.data_version;
-      const changed = now !== dataVersion;
+      const changed = now !== before;
       dataVersion = now;
       return changed;
     },
     any() {
+      const before = dataVersion;
+      dataVersion = undefined;
       const now = read();
-      const kind: ChangeKind = now?.data_version !== dataVersion
+      const kind: ChangeKind = now?.data_version !== before
         ? "other"
         : now?.tc !== totalChanges
         ? "own"

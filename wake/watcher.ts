@@ -219,7 +219,8 @@ class Watcher implements WatcherHandle {
     const fsOptions: FsSourceOptions = {
       path: this.#driver.path,
       probe: this.#probe,
-      onChange: this.#onChange,
+      // Confirmed by `probe.other()`: another connection's commit, at the version it read.
+      onChange: () => this.#waker.changed(this.#probe.version),
       onDatabaseFileEvent: () => this.#verifyIdentity(),
       onActivity: () => this.#backstop?.activity(),
       onOtherFile: (name) => {

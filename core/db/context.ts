@@ -21,12 +21,20 @@ export interface DatabaseContext {
   /**
    * Runs a write honker-ts makes on its own (work()'s claims and acks, heartbeats, offset saves,
    * lease renewals, maintenance) with a busy timeout of BACKGROUND_BUSY_TIMEOUT_MS, so a busy
-   * database never stops the event loop for long, and gives the connection the application's
-   * busy timeout back afterwards (an application sharing the connection must not inherit the
-   * short one). A SqliteError that `isTransientSqliteError()` accepts means "try again later".
+   * database never stops the event loop for long. The short timeout stays set afterwards; the
+   * application's next call (`open()`, or a statement on `db.driver`) gives it back first, so an
+   * application sharing the connection never inherits the short one and back-to-back background
+   * writes pay no PRAGMA. A SqliteError that `isTransientSqliteError()` accepts means "try again later".
    * A background write made inside another (work()'s batch) simply joins it.
    */
   background<T>(action: string, write: (driver: SqliteDriver) => T): T;
+  /**
+   * Runs `read`, a read honker-ts makes on its own (work()'s run options of claimed jobs),
+   * under whatever busy timeout the connection has, so that it costs no PRAGMA between two
+   * background writes; a busy error under the short one is retried once under the
+   * application's. Throws DatabaseClosedError naming the action.
+   */
+  read<T>(action: string, read: (driver: SqliteDriver) => T): T;
   /**
    * Runs `write` as the application's own call (`open()`), or as a background write when
    * `background` is true: the one place that choice is spelled.

@@ -343,7 +343,8 @@ export class Queue<T = unknown, In = T> {
 
   /** @internal The run options (timeout, backoff) given at enqueue to those of the jobs that have any. */
   jobRunOptions(jobIds: readonly number[]): Map<number, JobRunOptions> {
-    return readJobRunOptions(this.#ctx.open(this.#action("read the run options of")), jobIds);
+    const action = this.#action("read the run options of");
+    return this.#ctx.read(action, (driver) => readJobRunOptions(driver, jobIds));
   }
 
   /**

@@ -20,7 +20,8 @@ import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
 import type { Job } from "./job.ts";
 import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
-import type { Waker } from "../wait/waker.ts";
+import { WatcherDiedError } from "../db/errors.ts";
+import type { Waker, WakeReason, WakeWaitOptions } from "../wait/waker.ts";
 
 /** What a finished handler asks for its job: an ack, or a retry with a delay and an error. */
 export type CompletionStep = "ack" | { retryDelayS: number; error: string };
@@ -75,6 +76,8 @@ export class Fetcher<T> {
   #mayClaim = true;
   #nextAt: number | undefined;
   #since = 0;
+  /** The data_version the last look read at: a wake for a commit it saw needs no new look. */
+  #lookedAt: number | undefined;
   /** The last write started handlers whose outcomes have not arrived yet. */
   #started = false;
   /** Set when the database closed or work() failed: nothing more is written. */
@@ -179,6 +182,10 @@ export class Fetcher<T> {
     const claim = () =>
       claimFor > 0 ? this.#source.claimInBackground(this.#workerId, claimFor) : undefined;
     if (batch.length === 0) return { settled: [], look: claim() };
+    // One outcome and no claim: one autocommit statement, where a transaction costs three.
+    if (batch.length === 1 && claimFor === 0) {
+      return { settled: [batch[0].job.inBackground(batch[0].step)], look: undefined };
+    }
     return this.#source.batchInBackground(() => ({
       settled: batch.map((c) => c.job.inBackground(c.step)),
       look: claim(),
@@ -189,6 +196,7 @@ export class Fetcher<T> {
     // A short claim means the queue had nothing more due: wait for a commit or the deadline.
     this.#mayClaim = look.jobs.length >= asked;
     this.#nextAt = look.nextAt;
+    this.#lookedAt = look.version;
     this.#started = look.jobs.length > 0;
     for (const job of look.jobs) this.#host.start(job);
     if (!this.#mayClaim) this.#host.lookedShort?.();
@@ -214,15 +222,35 @@ export class Fetcher<T> {
       const wakeUp = new AbortController();
       this.#wakeUp = () => wakeUp.abort(KICKED);
       const timeoutMs = claimSleepMs(this.#nextAt, this.#idleMs);
-      const looked = await pause(this.#waker, {
+      const reason = await wakeReason(this.#waker, {
         timeoutMs,
         signal: wakeUp.signal,
         since: this.#since,
       });
-      if (looked) this.#mayClaim = true;
-      else if (this.#waker.closed) this.halt();
+      if (reason === "abort") {
+        if (this.#waker.closed) this.halt();
+      } else if (reason === "change" && this.#waker.seenBy(this.#since, this.#lookedAt)) {
+        // Another process's commit that the last look already saw (its claim or ack, say):
+        // nothing new to look at. A later commit moves seq past this baseline.
+        this.#since = this.#waker.seq;
+      } else {
+        this.#mayClaim = true;
+      }
     } finally {
       this.#wakeUp = undefined;
     }
+  }
+}
+
+/**
+ * `waker.wait()`; the watcher dying during the wait counts as a timeout: the claimer looks, as
+ * it does after every poll (later waits poll).
+ */
+async function wakeReason(waker: Waker, options: WakeWaitOptions): Promise<WakeReason> {
+  try {
+    return await waker.wait(options);
+  } catch (error) {
+    if (error instanceof WatcherDiedError) return waker.closed ? "abort" : "timeout";
+    throw error;
   }
 }

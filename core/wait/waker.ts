@@ -49,6 +49,10 @@ interface Waiter {
 export class Waker {
   #seq = 0;
   #quietSeq = 0;
+  /** `seq` at the last change that did not come with the data_version it was confirmed at. */
+  #unversionedSeq = 0;
+  /** The connection's data_version at the last change confirmed by another process's commit. */
+  #version: number | undefined;
   #waiters = new Set<Waiter>();
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #dead: WatcherDiedError | undefined;
@@ -115,10 +119,27 @@ export class Waker {
     });
   }
 
-  /** Wakes every waiter: a change may have been committed. */
-  changed(): void {
+  /**
+   * Wakes every waiter: a change may have been committed. `version` is the connection's
+   * `data_version` at which another connection's commit was confirmed, when the source knows it
+   * (file-system events); without it (local commits, polls, own raw writes) the change is one
+   * no read can be known to have seen.
+   */
+  changed(version?: number): void {
     this.#seq++;
+    if (version === undefined) this.#unversionedSeq = this.#seq;
+    else this.#version = version;
     this.#wake(false);
+  }
+
+  /**
+   * Whether every change seen since `since` was another connection's commit that a read made
+   * at `data_version` `version` already saw: a look at that read needs no repeating. The
+   * connection's data_version only moves when another connection's commit becomes visible to
+   * it, so equal values mean no such commit came after that read.
+   */
+  seenBy(since: number, version: number | undefined): boolean {
+    return version !== undefined && this.#unversionedSeq <= since && this.#version === version;
   }
 
   /**
@@ -134,7 +155,7 @@ export class Waker {
       return;
     }
     if (this.#waiters.size === 0) {
-      this.#seq++;
+      this.#unversionedSeq = ++this.#seq;
       return;
     }
     queueMicrotask(() => this.changed());
