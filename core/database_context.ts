@@ -110,14 +110,17 @@ export class ConnectionState implements DatabaseContext {
     // (an ack folded into it would be undone with it): wait until the connection is out of it,
     // as for another process's write lock.
     if (this.transactions.foreignOpen) throw foreignTransactionOpen(action);
-    // The short timeout stays set afterwards: the next foreground call (`open()`, `db.driver`)
-    // restores the application's, so that back-to-back background writes pay no PRAGMA.
+    // On a connection honker-ts opened, the short timeout stays set afterwards: the next
+    // foreground call (`open()`, `db.driver`) restores the application's, so that back-to-back
+    // background writes pay no PRAGMA. On the application's own connection (fromDriver), its
+    // ORM's statements reach the handle without passing through honker-ts: set it back now.
     this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
     this.#inBackground = true;
     try {
       return write(this.driver);
     } finally {
       this.#inBackground = false;
+      if (!this.#ownsDriver && !this.#closed) this.#useBusyTimeout(this.#foregroundBusyMs);
     }
   }
 

@@ -88,7 +88,7 @@ for (const entry of driverMatrix()) {
     );
 
     it(
-      "db.driver has the application's busy timeout again after work()'s background writes",
+      "the application's own connection has its busy timeout again after work()'s background writes",
       { skip, timeout: 30_000 },
       async () => {
         const driver = await entry.open(tempDbPath());
@@ -102,10 +102,11 @@ for (const entry of driverMatrix()) {
             if (++handled === 3) setTimeout(() => stop.abort(), 20);
           }, { signal: stop.signal });
           assert.equal(result.acked, 3);
-          // The last write was work()'s background ack, under the short timeout; a raw
-          // statement on db.driver gets the application's back first.
           const read = (d: SqliteDriver) =>
             d.get<{ timeout: number }>("PRAGMA busy_timeout")?.timeout;
+          // The connection is the application's (fromDriver): its ORM's statements go to the
+          // handle, not through honker-ts, so a background write must give the timeout back.
+          assert.equal(read(driver), 4321);
           assert.equal(read(db.driver), 4321);
         } finally {
           db.close();
@@ -174,8 +175,9 @@ describe("several worker processes on one queue", () => {
         const statements = finals.reduce((n, f) => n + f.statements, 0);
         assert.equal(handled, total);
         const perJob = statements / total;
-        // Measured 3–8 (bench/peers.ts: 5–9 at 4 × 8); before the fetcher, 49–73.
-        assert.ok(perJob <= 15, `${perJob.toFixed(2)} statements per job`);
+        // Measured 3–8 on a quiet machine, up to 16 on a loaded one (bench/peers.ts: 5–12 at
+        // 4 × 8); before the fetcher, 49–73. The bound is generous; the bench measures.
+        assert.ok(perJob <= 25, `${perJob.toFixed(2)} statements per job`);
       } finally {
         children.forEach((child) => child.stdin.end());
         await Promise.all(children.map((child) => exited(child)));
