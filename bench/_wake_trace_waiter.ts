@@ -20,6 +20,8 @@ import process from "node:process";
 import { open } from "../mod.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
+import { startInotifySource } from "../wake/sources/inotify_source.ts";
+import type { FsSource } from "../wake/sources/fs_source.ts";
 import { cpuMs, onCommands, send, sendAndExit, sleep, wallClock } from "./_wake_common.ts";
 
 const MAX_ID = "SELECT coalesce(max(id), 0) AS id FROM _honker_live";
@@ -67,6 +69,26 @@ function instrument(driver: SqliteDriver): void {
   }
 }
 
+/**
+ * Deno: an inotify source of its own (a second worker thread, like the Database's) whose
+ * `onActivity` notes each signal for the database's files as it reaches the main thread, before
+ * any probe. Its name is unknown there, so it is recorded as the `-wal` event the analysis reads.
+ */
+function denoRawEvents(): { close(): void } {
+  const source: FsSource = startInotifySource({
+    path,
+    probeName: ".none",
+    probe: { other: () => true, any: () => "none" },
+    onChange: () => {},
+    onDatabaseFileEvent: () => {},
+    onActivity: () => {
+      if (recording) events.push([clock.now(), `${path}-wal`]);
+    },
+    onFailed: () => {},
+  });
+  return { close: () => source.stop() };
+}
+
 async function start(): Promise<() => void> {
   if (mode === "bare") return () => {};
   if (mode === "timers" || mode === "stat") {
@@ -75,9 +97,12 @@ async function start(): Promise<() => void> {
     const b = setInterval(() => {}, 250);
     return () => (clearInterval(a), clearInterval(b));
   }
-  // Never on Deno: its watcher opens and closes the files it reports (honker issue #80).
-  const raw = runtimeKey() === "deno" || mode === "poll"
+  // Never fs.watch on Deno: its watcher opens and closes the files it reports (honker issue
+  // #80). There a second inotify source of our own notes when a signal reaches the main thread.
+  const raw = mode === "poll"
     ? undefined
+    : runtimeKey() === "deno"
+    ? denoRawEvents()
     : watch(dirname(path), { persistent: false }, (_event, filename) => {
       if (recording) events.push([clock.now(), String(filename)]);
     });

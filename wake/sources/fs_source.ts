@@ -96,10 +96,14 @@ export interface EventConfirmer {
 /**
  * Turns raw directory events into confirmed changes: keeps the events for the database's own
  * files, probes each, and re-checks an unconfirmed one at growing delays. Shared by the
- * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`).
+ * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`), which passes its own
+ * `recheckDelaysMs`: its worker thread times the sub-millisecond re-checks.
  */
-export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
-  return new Confirmer(options);
+export function eventConfirmer(
+  options: FsSourceOptions,
+  recheckDelaysMs: readonly number[] = RECHECK_DELAYS_MS,
+): EventConfirmer {
+  return new Confirmer(options, recheckDelaysMs);
 }
 
 /** The EventConfirmer: each event starts a chain of re-checks that ends at the next event. */
@@ -107,12 +111,14 @@ class Confirmer implements EventConfirmer {
   readonly #options: FsSourceOptions;
   readonly #base: string;
   readonly #ours: Set<string>;
+  readonly #recheckDelaysMs: readonly number[];
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
   #epoch = 0;
   #stopped = false;
 
-  constructor(options: FsSourceOptions) {
+  constructor(options: FsSourceOptions, recheckDelaysMs: readonly number[]) {
     this.#options = options;
+    this.#recheckDelaysMs = recheckDelaysMs;
     this.#base = basename(options.path);
     this.#ours = new Set([this.#base, `${this.#base}-wal`, `${this.#base}-journal`]);
   }
@@ -166,8 +172,8 @@ class Confirmer implements EventConfirmer {
   }
 
   #recheck(chain: number, attempt: number): void {
-    if (!this.#live(chain) || attempt >= RECHECK_DELAYS_MS.length) return;
-    after(RECHECK_DELAYS_MS[attempt], () => {
+    if (!this.#live(chain) || attempt >= this.#recheckDelaysMs.length) return;
+    after(this.#recheckDelaysMs[attempt], () => {
       if (this.#live(chain)) this.#confirmOrRecheck(chain, attempt + 1);
     });
   }
