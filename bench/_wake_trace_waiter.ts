@@ -5,7 +5,7 @@
  * split into: event arrival, probes until one sees the commit, and promise resolution.
  *
  * ```sh
- * <runtime> bench/_wake_trace_waiter.ts <db> <fs|poll|work|bare|timers|stat>
+ * <runtime> bench/_wake_trace_waiter.ts <db> <fs|poll|work|work-ffi|bare|timers|stat>
  * ```
  *
  * `bare`, `timers` and `stat` open nothing: they are idle-CPU floors (a process waiting on
@@ -106,7 +106,11 @@ async function start(): Promise<() => void> {
     : watch(dirname(path), { persistent: false }, (_event, filename) => {
       if (recording) events.push([clock.now(), String(filename)]);
     });
-  const db = mode === "work" ? await open(path) : await open(path, { wake: mode as "fs" | "poll" });
+  const db = mode === "work"
+    ? await open(path)
+    : mode === "work-ffi"
+    ? await open(path, { driver: runtimeKey() === "bun" ? "bun-ffi" : "deno-ffi" })
+    : await open(path, { wake: mode as "fs" | "poll" });
   instrument(db.driver);
   if (mode.startsWith("work")) {
     void db.queue<{ n: number }>("wake-bench").work((job) => {

@@ -41,6 +41,9 @@ const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "node"
  */
 const AFTER_CONFIRMED_MS: number | undefined = runtimeKey() === "bun" ? 2.5 : undefined;
 
+/** How long after this process's own write an unconfirmed event is taken for that write. */
+const OWN_WRITE_WINDOW_MS = 2;
+
 /** What the fs source reports to. */
 export interface FsSourceOptions {
   /** The database file path. */
@@ -55,6 +58,13 @@ export interface FsSourceOptions {
   onActivity?(): void;
   /** Called for an event on a file other than the database's own (the auto-mode probe). */
   onOtherFile?(filename: string): void;
+  /**
+   * Counts this process's writes through the API: when it moved since the previous event and
+   * the event shows no other connection's commit, the event is taken for our own write.
+   */
+  ownWrites?(): number;
+  /** Called for an unconfirmed event taken for our own write (see `ownWrites`). */
+  onOwnWriteEvent?(): void;
 }
 
 /** A running fs source; `stop()` releases the watch and every pending re-check. */
@@ -112,6 +122,8 @@ class Confirmer implements EventConfirmer {
   readonly #base: string;
   readonly #ours: Set<string>;
   readonly #recheckDelaysMs: readonly number[];
+  #ownWrites: number | undefined;
+  #ownWriteSeenAt = -Infinity;
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
   #epoch = 0;
   #stopped = false;
@@ -132,7 +144,9 @@ class Confirmer implements EventConfirmer {
     this.#options.onActivity?.();
     if (name === this.#base) this.#options.onDatabaseFileEvent();
     const chain = ++this.#epoch;
+    const wrote = this.#wroteLately();
     if (this.#confirm()) return this.#lookAgain(chain);
+    if (wrote) this.#options.onOwnWriteEvent?.();
     // Not visible yet: look again right after this turn, then at growing delays. The immediate
     // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
     // where the event arrives from a promise rather than an I/O callback, it ran only at the
@@ -144,6 +158,19 @@ class Confirmer implements EventConfirmer {
 
   stop(): void {
     this.#stopped = true;
+  }
+
+  /**
+   * True when this process wrote through the API within OWN_WRITE_WINDOW_MS: one commit raises
+   * several events (one per page written), the later ones after the count already moved.
+   */
+  #wroteLately(): boolean {
+    if (this.#options.ownWrites === undefined) return false;
+    const count = this.#options.ownWrites();
+    const now = performance.now();
+    if (count !== this.#ownWrites) this.#ownWriteSeenAt = now;
+    this.#ownWrites = count;
+    return now - this.#ownWriteSeenAt < OWN_WRITE_WINDOW_MS;
   }
 
   /** True while `chain` is the latest one and the source runs. */

@@ -94,6 +94,8 @@ class InotifySource implements FsSource {
         this.#stopTicks();
         options.onChange();
       },
+      // Our own claims and acks raise events too: re-checking them at 0.1 ms finds nothing.
+      onOwnWriteEvent: () => this.#stopTicks(),
     }, RECHECK_AFTER_TICKS_MS);
     const worker = startWorker(libc, {
       directory: dirname(options.path),
