@@ -20,9 +20,22 @@ export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
 /** The command line that runs `script` (relative to the root) on `runtime`. */
 export function commandFor(runtime: Runtime, script: string, args: string[]): [string, string[]] {
   const bin = fileURLToPath(new URL(`../node_modules/.bin/${runtime}`, import.meta.url));
-  if (runtime === "deno") return [bin, ["run", "-A", script, ...args]];
-  if (runtime === "bun") return [bin, [script, ...args]];
-  return [bin, ["--no-warnings", script, ...args]];
+  const flags = runtimeFlags(runtime);
+  if (runtime === "deno") return [bin, ["run", "-A", ...flags, script, ...args]];
+  if (runtime === "bun") return [bin, [...flags, script, ...args]];
+  return [bin, ["--no-warnings", ...flags, script, ...args]];
+}
+
+/**
+ * Extra runtime flags for every child on `runtime`, from `HONKER_BENCH_FLAGS_<RUNTIME>` (split
+ * on spaces): to profile the children of any benchmark, e.g.
+ * `HONKER_BENCH_FLAGS_DENO="--cpu-prof --cpu-prof-md --cpu-prof-dir=/tmp/prof"` (Deno and Bun
+ * both take these; Node takes `--cpu-prof --cpu-prof-dir=…`). Profiles are written when a child
+ * exits by itself, not when it is killed.
+ */
+function runtimeFlags(runtime: Runtime): string[] {
+  const flags = process.env[`HONKER_BENCH_FLAGS_${runtime.toUpperCase()}`];
+  return flags ? flags.split(" ").filter((flag) => flag !== "") : [];
 }
 
 const live = new Set<ChildProcessWithoutNullStreams>();

@@ -10,8 +10,11 @@
  * node_modules/.bin/node --no-warnings bench/_wake_trace.ts --runtime=bun --mode=work --show=50
  * ```
  *
- * Modes: `fs`, `poll`, `work` (enqueue → handler, default wake), `idle` (CPU floors). `--verbose` prints the timeline of every commit woken over 5 ms late,
- * `--show=ID` that of one commit; `--commits=N` (300).
+ * Modes: `fs`, `poll`, `work` (enqueue → handler, default wake), `work-ffi` (the same on Bun's
+ * or Deno's FFI adapter to the system libsqlite3), `idle` (CPU floors). `--verbose` prints the timeline of every commit woken over 5 ms late,
+ * `--show=ID` that of one commit; `--commits=N` (300); `--gaps=MIN,MAX` the writer's gaps in
+ * ms (2,20; `--gaps=1,1` is about 1,000 commits/s, a loaded worker); `--sql` a per-statement
+ * summary of the waiter's connection (count and time per commit).
  *
  * @module
  */
@@ -40,8 +43,7 @@ async function session(waiterMode: string, run: boolean): Promise<Record<string,
     path,
     String(commits),
     "42",
-    "2",
-    "20",
+    ...(value("gaps") ?? "2,20").split(","),
   ]);
   let waiter: Child | undefined;
   try {
@@ -181,9 +183,30 @@ function analyse(r: Record<string, unknown>): void {
     console.log(stats("  claim UPDATE (SQL)", cols.claim));
     console.log(stats("  claim end → handler start", cols.claimToHandler));
   }
+  if (process.argv.includes("--sql")) sqlSummary(calls, committed.length);
   if (slow.length) console.log(`slowest (first 12 over 2 ms):\n${slow.join("\n")}`);
   if (process.argv.includes("--verbose") || value("show")) {
     timelines(committed, wakes, events, r.calls as Call[]);
+  }
+}
+
+/** Per statement (its first 40 characters): count and time per commit, busiest first. */
+function sqlSummary(calls: Call[], commitCount: number): void {
+  const by = new Map<string, [number, number]>();
+  for (const [start, end, sql] of calls) {
+    const row = by.get(sql) ?? [0, 0];
+    row[0]++;
+    row[1] += end - start;
+    by.set(sql, row);
+  }
+  const rows = [...by].sort((a, b) => b[1][1] - a[1][1]);
+  const total = rows.reduce((n, [, [, ms]]) => n + ms, 0);
+  console.log(`SQL on the waiter's connection: ${(total / commitCount).toFixed(3)} ms per commit`);
+  for (const [sql, [count, ms]] of rows.slice(0, 12)) {
+    console.log(
+      `  ${sql.padEnd(42)} ${(count / commitCount).toFixed(2)}/commit  ` +
+        `${(ms / count).toFixed(3)} ms each  ${(ms / commitCount).toFixed(3)} ms/commit`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * split into: event arrival, probes until one sees the commit, and promise resolution.
  *
  * ```sh
- * <runtime> bench/_wake_trace_waiter.ts <db> <fs|poll|work|bare|timers|stat>
+ * <runtime> bench/_wake_trace_waiter.ts <db> <fs|poll|work|work-ffi|bare|timers|stat>
  * ```
  *
  * `bare`, `timers` and `stat` open nothing: they are idle-CPU floors (a process waiting on
@@ -20,6 +20,8 @@ import process from "node:process";
 import { open } from "../mod.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
+import { startInotifySource } from "../wake/sources/inotify_source.ts";
+import type { FsSource } from "../wake/sources/fs_source.ts";
 import { cpuMs, onCommands, send, sendAndExit, sleep, wallClock } from "./_wake_common.ts";
 
 const MAX_ID = "SELECT coalesce(max(id), 0) AS id FROM _honker_live";
@@ -67,6 +69,26 @@ function instrument(driver: SqliteDriver): void {
   }
 }
 
+/**
+ * Deno: an inotify source of its own (a second worker thread, like the Database's) whose
+ * `onActivity` notes each signal for the database's files as it reaches the main thread, before
+ * any probe. Its name is unknown there, so it is recorded as the `-wal` event the analysis reads.
+ */
+function denoRawEvents(): { close(): void } {
+  const source: FsSource = startInotifySource({
+    path,
+    probeName: ".none",
+    probe: { other: () => true, any: () => "none" },
+    onChange: () => {},
+    onDatabaseFileEvent: () => {},
+    onActivity: () => {
+      if (recording) events.push([clock.now(), `${path}-wal`]);
+    },
+    onFailed: () => {},
+  });
+  return { close: () => source.stop() };
+}
+
 async function start(): Promise<() => void> {
   if (mode === "bare") return () => {};
   if (mode === "timers" || mode === "stat") {
@@ -75,13 +97,20 @@ async function start(): Promise<() => void> {
     const b = setInterval(() => {}, 250);
     return () => (clearInterval(a), clearInterval(b));
   }
-  // Never on Deno: its watcher opens and closes the files it reports (honker issue #80).
-  const raw = runtimeKey() === "deno" || mode === "poll"
+  // Never fs.watch on Deno: its watcher opens and closes the files it reports (honker issue
+  // #80). There a second inotify source of our own notes when a signal reaches the main thread.
+  const raw = mode === "poll"
     ? undefined
+    : runtimeKey() === "deno"
+    ? denoRawEvents()
     : watch(dirname(path), { persistent: false }, (_event, filename) => {
       if (recording) events.push([clock.now(), String(filename)]);
     });
-  const db = mode === "work" ? await open(path) : await open(path, { wake: mode as "fs" | "poll" });
+  const db = mode === "work"
+    ? await open(path)
+    : mode === "work-ffi"
+    ? await open(path, { driver: runtimeKey() === "bun" ? "bun-ffi" : "deno-ffi" })
+    : await open(path, { wake: mode as "fs" | "poll" });
   instrument(db.driver);
   if (mode.startsWith("work")) {
     void db.queue<{ n: number }>("wake-bench").work((job) => {

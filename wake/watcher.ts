@@ -160,7 +160,12 @@ class Watcher implements WatcherHandle {
     this.#waker.onClose(() => this.#stop());
   }
 
-  #onChange = (): void => this.#waker.changed();
+  /** How many times this watcher woke the waker: the rest of its `allSeq` is our own writes. */
+  #changes = 0;
+  #onChange = (): void => {
+    this.#changes++;
+    this.#waker.changed();
+  };
 
   /** A probe that wakes waiters on any change, own raw writes included; true when it did. */
   #catchUp(): boolean {
@@ -223,6 +228,7 @@ class Watcher implements WatcherHandle {
       onChange: () => this.#waker.changed(this.#probe.version),
       onDatabaseFileEvent: () => this.#verifyIdentity(),
       onActivity: () => this.#backstop?.activity(),
+      ownWrites: () => this.#waker.allSeq - this.#changes,
       onOtherFile: (name) => {
         if (name === this.#probeName) this.#probeSeen = true;
       },

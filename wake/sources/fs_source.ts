@@ -35,11 +35,18 @@ const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "node"
 /**
  * Bun's fs.watch drops an event for a file when it reported one for the same file within the
  * same or the previous millisecond (the duplicate suppression of its path watcher,
- * `shouldEmit` in `path_watcher.zig`): a commit landing right after another raises no event
- * there. So on Bun a confirmed event is followed by one more look once that window has passed;
- * elsewhere every write is reported.
+ * `shouldEmit` in `path_watcher.zig`): a commit landing up to 2 ms after another raises no
+ * event there (a worker's ack right after its claim, say). So on Bun a confirmed event is
+ * followed by more looks, each this long after the previous one (0.5, 1, 1.5 and 2.2 ms after
+ * the event; sleeps below 1 ms are accurate there): a commit in that window is seen within
+ * about 0.5 ms, where a single look at 2.5 ms saw it 2.5 ms late. A look that finds a commit
+ * starts the looks over, since that commit's own event may have been the dropped one.
+ * Elsewhere every write is reported.
  */
-const AFTER_CONFIRMED_MS: number | undefined = runtimeKey() === "bun" ? 2.5 : undefined;
+const AFTER_CONFIRMED_MS: readonly number[] = runtimeKey() === "bun" ? [0.5, 0.5, 0.5, 0.7] : [];
+
+/** How long after this process's own write an unconfirmed event is taken for that write. */
+const OWN_WRITE_WINDOW_MS = 2;
 
 /** What the fs source reports to. */
 export interface FsSourceOptions {
@@ -55,6 +62,13 @@ export interface FsSourceOptions {
   onActivity?(): void;
   /** Called for an event on a file other than the database's own (the auto-mode probe). */
   onOtherFile?(filename: string): void;
+  /**
+   * Counts this process's writes through the API: when it moved since the previous event and
+   * the event shows no other connection's commit, the event is taken for our own write.
+   */
+  ownWrites?(): number;
+  /** Called for an unconfirmed event taken for our own write (see `ownWrites`). */
+  onOwnWriteEvent?(): void;
 }
 
 /** A running fs source; `stop()` releases the watch and every pending re-check. */
@@ -96,10 +110,14 @@ export interface EventConfirmer {
 /**
  * Turns raw directory events into confirmed changes: keeps the events for the database's own
  * files, probes each, and re-checks an unconfirmed one at growing delays. Shared by the
- * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`).
+ * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`), which passes its own
+ * `recheckDelaysMs`: its worker thread times the sub-millisecond re-checks.
  */
-export function eventConfirmer(options: FsSourceOptions): EventConfirmer {
-  return new Confirmer(options);
+export function eventConfirmer(
+  options: FsSourceOptions,
+  recheckDelaysMs: readonly number[] = RECHECK_DELAYS_MS,
+): EventConfirmer {
+  return new Confirmer(options, recheckDelaysMs);
 }
 
 /** The EventConfirmer: each event starts a chain of re-checks that ends at the next event. */
@@ -107,12 +125,16 @@ class Confirmer implements EventConfirmer {
   readonly #options: FsSourceOptions;
   readonly #base: string;
   readonly #ours: Set<string>;
+  readonly #recheckDelaysMs: readonly number[];
+  #ownWrites: number | undefined;
+  #ownWriteSeenAt = -Infinity;
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
   #epoch = 0;
   #stopped = false;
 
-  constructor(options: FsSourceOptions) {
+  constructor(options: FsSourceOptions, recheckDelaysMs: readonly number[]) {
     this.#options = options;
+    this.#recheckDelaysMs = recheckDelaysMs;
     this.#base = basename(options.path);
     this.#ours = new Set([this.#base, `${this.#base}-wal`, `${this.#base}-journal`]);
   }
@@ -126,7 +148,9 @@ class Confirmer implements EventConfirmer {
     this.#options.onActivity?.();
     if (name === this.#base) this.#options.onDatabaseFileEvent();
     const chain = ++this.#epoch;
+    const wrote = this.#wroteLately();
     if (this.#confirm()) return this.#lookAgain(chain);
+    if (wrote) this.#options.onOwnWriteEvent?.();
     // Not visible yet: look again right after this turn, then at growing delays. The immediate
     // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
     // where the event arrives from a promise rather than an I/O callback, it ran only at the
@@ -138,6 +162,19 @@ class Confirmer implements EventConfirmer {
 
   stop(): void {
     this.#stopped = true;
+  }
+
+  /**
+   * True when this process wrote through the API within OWN_WRITE_WINDOW_MS: one commit raises
+   * several events (one per page written), the later ones after the count already moved.
+   */
+  #wroteLately(): boolean {
+    if (this.#options.ownWrites === undefined) return false;
+    const count = this.#options.ownWrites();
+    const now = performance.now();
+    if (count !== this.#ownWrites) this.#ownWriteSeenAt = now;
+    this.#ownWrites = count;
+    return now - this.#ownWriteSeenAt < OWN_WRITE_WINDOW_MS;
   }
 
   /** True while `chain` is the latest one and the source runs. */
@@ -157,17 +194,17 @@ class Confirmer implements EventConfirmer {
     else this.#recheck(chain, attempt);
   }
 
-  /** One more look after a confirmed event, for a commit whose event was dropped (Bun). */
-  #lookAgain(chain: number): void {
-    if (AFTER_CONFIRMED_MS === undefined) return;
-    after(AFTER_CONFIRMED_MS, () => {
-      if (this.#live(chain)) this.#confirm();
+  /** More looks after a confirmed event, for a commit whose event was dropped (Bun). */
+  #lookAgain(chain: number, look = 0): void {
+    if (look >= AFTER_CONFIRMED_MS.length) return;
+    after(AFTER_CONFIRMED_MS[look], () => {
+      if (this.#live(chain)) this.#lookAgain(chain, this.#confirm() ? 0 : look + 1);
     });
   }
 
   #recheck(chain: number, attempt: number): void {
-    if (!this.#live(chain) || attempt >= RECHECK_DELAYS_MS.length) return;
-    after(RECHECK_DELAYS_MS[attempt], () => {
+    if (!this.#live(chain) || attempt >= this.#recheckDelaysMs.length) return;
+    after(this.#recheckDelaysMs[attempt], () => {
       if (this.#live(chain)) this.#confirmOrRecheck(chain, attempt + 1);
     });
   }

@@ -33,7 +33,21 @@ export const SLOT = {
   FAILED: 4,
   /** Set once the watch is in place: events from then on are seen. */
   READY: 5,
+  /**
+   * 1 while the worker sends re-check ticks after an event; the main thread sets it to 0 (and
+   * notifies it) once a probe saw the commit, or when it stops the source.
+   */
+  TICKING: 6,
 } as const;
 
 /** Number of Int32 slots. */
-export const SLOT_COUNT = 6;
+export const SLOT_COUNT = 7;
+
+/**
+ * After a batch of events, the worker bumps the counter again at these delays (ms, each after
+ * the previous one) while `TICKING` stays 1: the main thread re-probes on each. A `-wal` event
+ * arrives before the commit is visible, and Deno's main thread cannot sleep below a millisecond
+ * accurately (its timers and `Atomics.waitAsync` overshoot by about 1 ms, libc's `usleep` on its
+ * blocking pool by 0.2 ms and by several ms under load), while `Atomics.wait` in the worker does.
+ */
+export const TICK_DELAYS_MS: readonly number[] = [0.1, 0.1, 0.2, 0.4, 0.8];

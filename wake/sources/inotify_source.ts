@@ -20,6 +20,13 @@ import { SLOT, SLOT_COUNT } from "./inotify_protocol.ts";
 import type { InotifyWorkerData } from "./inotify_protocol.ts";
 import { followCounter } from "./shared_counter.ts";
 
+/**
+ * The main thread's own re-checks after an unconfirmed event, once the worker's ticks
+ * (TICK_DELAYS_MS, 1.6 ms in all) have passed: a commit whose event came long before it was
+ * visible.
+ */
+const RECHECK_AFTER_TICKS_MS: readonly number[] = [1, 2, 4, 8, 16];
+
 /** True on Deno on Linux with FFI allowed: file-system events come from inotify. */
 export function inotifyAvailable(): boolean {
   return runtimeKey() === "deno" && loadLibc() !== undefined;
@@ -81,7 +88,15 @@ class InotifySource implements FsSource {
     this.#base = basename(options.path);
     const shared = new SharedArrayBuffer(4 * SLOT_COUNT);
     this.#flags = new Int32Array(shared);
-    this.#confirmer = eventConfirmer(options);
+    this.#confirmer = eventConfirmer({
+      ...options,
+      onChange: () => {
+        this.#stopTicks();
+        options.onChange();
+      },
+      // Our own claims and acks raise events too: re-checking them at 0.1 ms finds nothing.
+      onOwnWriteEvent: () => this.#stopTicks(),
+    }, RECHECK_AFTER_TICKS_MS);
     const worker = startWorker(libc, {
       directory: dirname(options.path),
       names: [this.#base, `${this.#base}-wal`, `${this.#base}-journal`],
@@ -106,10 +121,20 @@ class InotifySource implements FsSource {
     this.#confirmer.stop();
     Atomics.store(this.#flags, SLOT.STOP, 1);
     Atomics.notify(this.#flags, SLOT.COUNTER); // Ends our own pending waitAsync.
+    this.#stopTicks();
+    Atomics.notify(this.#flags, SLOT.TICKING);
     if (this.#exited) return;
     const one = new Uint8Array(8);
     one[0] = 1;
     this.#libc.write(this.#stopFd, one, 8); // Wakes the worker's poll().
+  }
+
+  /**
+   * The commit was seen: the worker's re-check ticks end at its next tick. No notify: waking
+   * the worker now would have it compete for a CPU with the waiters being woken.
+   */
+  #stopTicks(): void {
+    Atomics.store(this.#flags, SLOT.TICKING, 0);
   }
 
   #failOver(): void {

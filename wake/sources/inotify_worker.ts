@@ -20,7 +20,7 @@ import {
   WATCH_MASK,
 } from "./libc_inotify.ts";
 import type { Libc } from "./libc_inotify.ts";
-import { SLOT } from "./inotify_protocol.ts";
+import { SLOT, TICK_DELAYS_MS } from "./inotify_protocol.ts";
 import type { InotifyWorkerData } from "./inotify_protocol.ts";
 
 const POLLIN = 1;
@@ -73,9 +73,26 @@ function reportEvents(libc: Libc, fd: number, data: InotifyWorkerData, flags: In
     if (Atomics.load(flags, SLOT.STOP) !== 0) break;
     const relevant = drain();
     if (relevant === "gone") return false;
-    if (relevant) signal(flags);
+    if (relevant) {
+      Atomics.store(flags, SLOT.TICKING, 1);
+      signal(flags);
+      tick(flags);
+    }
   }
   return true;
+}
+
+/**
+ * Bumps the counter at each of TICK_DELAYS_MS while the main thread has not yet seen the commit
+ * (it clears `TICKING` then, seen here at the next tick, or at once when it also notifies). Events arriving meanwhile wait in the
+ * inotify queue for the next poll(), at most 1.6 ms: each tick makes the main thread look anyway.
+ */
+function tick(flags: Int32Array): void {
+  for (const delayMs of TICK_DELAYS_MS) {
+    if (Atomics.wait(flags, SLOT.TICKING, 1, delayMs) !== "timed-out") return;
+    if (Atomics.load(flags, SLOT.TICKING) === 0 || Atomics.load(flags, SLOT.STOP) !== 0) return;
+    signal(flags);
+  }
 }
 
 /** struct pollfd { int fd; short events; short revents; } × 2: inotify, then the stop eventfd. */
