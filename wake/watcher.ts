@@ -162,9 +162,9 @@ class Watcher implements WatcherHandle {
 
   /** How many times this watcher woke the waker: the rest of its `allSeq` is our own writes. */
   #changes = 0;
-  #onChange = (): void => {
+  #onChange = (version?: number): void => {
     this.#changes++;
-    this.#waker.changed();
+    this.#waker.changed(version);
   };
 
   /** A probe that wakes waiters on any change, own raw writes included; true when it did. */
@@ -225,7 +225,7 @@ class Watcher implements WatcherHandle {
       path: this.#driver.path,
       probe: this.#probe,
       // Confirmed by `probe.other()`: another connection's commit, at the version it read.
-      onChange: () => this.#waker.changed(this.#probe.version),
+      onChange: () => this.#onChange(this.#probe.version),
       onDatabaseFileEvent: () => this.#verifyIdentity(),
       onActivity: () => this.#backstop?.activity(),
       ownWrites: () => this.#waker.allSeq - this.#changes,
