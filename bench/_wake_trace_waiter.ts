@@ -78,7 +78,7 @@ function denoRawEvents(): { close(): void } {
   const source: FsSource = startInotifySource({
     path,
     probeName: ".none",
-    probe: { other: () => true, any: () => "none" },
+    probe: { other: () => true, any: () => "none", version: undefined },
     onChange: () => {},
     onDatabaseFileEvent: () => {},
     onActivity: () => {

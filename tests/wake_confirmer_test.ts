@@ -18,6 +18,7 @@ function confirmerOn(commits: () => boolean) {
     probe: {
       other: () => (probes++, commits()),
       any: () => "none",
+      version: undefined,
     },
     onChange: () => {
       changes++;
