@@ -5,25 +5,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { open } from "../mod.ts";
-import type { Database } from "../mod.ts";
 import { QUIET_AFTER_POLLS } from "../wake/sources/backstop.ts";
 import { fsEventsUnsafe } from "../wake/watch_options.ts";
 import { assertCommitWakesClaim, tempDbPath } from "./_helpers.ts";
+import { openCountingProbes } from "./_probes.ts";
 
 const SLOW = { timeout: 60_000, skip: fsEventsUnsafe() };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Counts the change probes (`data_version` reads) the Database's own connection runs. */
-function countProbes(db: Database): () => number {
-  const driver = db.driver;
-  const get = driver.get.bind(driver);
-  let count = 0;
-  driver.get = ((sql: string, params?: unknown) => {
-    if (sql.includes("data_version")) count++;
-    return get(sql, params as never);
-  }) as typeof driver.get;
-  return () => count;
-}
 
 /** Probes run during the next `ms` milliseconds. */
 async function probesDuring(probes: () => number, ms: number): Promise<number> {
@@ -39,11 +27,14 @@ describe("fs backstop cadence", () => {
     async () => {
       const path = tempDbPath();
       const fastMs = 25;
-      const db = await open(path, { wake: "fs", backstopPollMs: fastMs, idleBackstopPollMs: 500 });
+      const { db, probes } = await openCountingProbes(path, {
+        wake: "fs",
+        backstopPollMs: fastMs,
+        idleBackstopPollMs: 500,
+      });
       const other = await open(path, { wake: "poll" });
       try {
         assert.equal(db.wakeSource, "fs");
-        const probes = countProbes(db);
         void db.updates().next(); // the watcher starts at the first wait; close() ends it
         const quietAfterMs = QUIET_AFTER_POLLS * fastMs;
         // Active at first: about 20 polls in 500 ms.

@@ -11,7 +11,7 @@ import { loadLibc, O_CLOEXEC, O_NONBLOCK } from "../wake/sources/libc_inotify.ts
 import { inotifyAvailable } from "../wake/sources/inotify_source.ts";
 import { SLOT, SLOT_COUNT, TICK_DELAYS_MS } from "../wake/sources/inotify_protocol.ts";
 import type { InotifyWorkerData } from "../wake/sources/inotify_protocol.ts";
-import { open } from "../mod.ts";
+import { openCountingProbes } from "./_probes.ts";
 import { tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
 
@@ -109,18 +109,16 @@ describe("inotify ticks and our own writes", () => {
     skip: denoSkip,
     timeout: 30_000,
   }, async () => {
-    const db = await open(tempDbPath(), { wake: "fs", backstopPollMs: 3_600_000 });
+    const { db, probes: probesSoFar } = await openCountingProbes(tempDbPath(), {
+      wake: "fs",
+      backstopPollMs: 3_600_000,
+    });
     const stop = new AbortController();
     try {
       void db.updates({ signal: stop.signal }).next(); // the watcher starts at the first wait
       await sleep(300); // the worker's watch is in place
       const queue = db.queue("own");
-      let probes = 0;
-      const get = db.driver.get.bind(db.driver);
-      db.driver.get = ((sql: string, params?: unknown[]) => {
-        if (sql.includes("data_version")) probes++;
-        return get(sql as never, params as never);
-      }) as typeof db.driver.get;
+      const before = probesSoFar();
       const writes = 10;
       for (let i = 0; i < writes; i++) {
         await queue.enqueue({ i });
@@ -128,6 +126,8 @@ describe("inotify ticks and our own writes", () => {
       }
       // One commit raises a few events; each is probed, then re-checked on the main thread's
       // own chain (setImmediate, 1, 2, 4, 8, 16 ms). Ticking them too made it over 16 each.
+      const probes = probesSoFar() - before;
+      assert.ok(probes > 0, "the probes are counted"); // a count of nothing would prove nothing
       assert.ok(probes / writes <= 12, `${(probes / writes).toFixed(1)} probes per own commit`);
     } finally {
       stop.abort();
