@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { Row, RunResult, SqliteDriver, SqlValue } from "../core/db/driver.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
+import { observedDriver } from "../core/db/observed_driver.ts";
 
 /** A driver that counts its statements; `statements` is the count so far. */
 export interface CountingDriver extends SqliteDriver {
@@ -29,42 +30,10 @@ export function countingDriver(inner: SqliteDriver): CountingDriver {
     statements++;
     texts.set(sql, (texts.get(sql) ?? 0) + 1);
   };
-  const driver: CountingDriver = {
-    name: inner.name,
-    path: inner.path,
-    reentrantFunctions: inner.reentrantFunctions,
-    get statements() {
-      return statements;
-    },
-    resetCount: () => void (statements = 0, texts = new Map()),
-    bySql: () => [...texts].sort((a, b) => b[1] - a[1]),
-    exec(sql: string): void {
-      count(sql);
-      inner.exec(sql);
-    },
-    run(sql: string, params?: readonly SqlValue[]): RunResult {
-      count(sql);
-      return inner.run(sql, params);
-    },
-    all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[] {
-      count(sql);
-      return inner.all<T>(sql, params);
-    },
-    get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
-      count(sql);
-      return inner.get<T>(sql, params);
-    },
-    inTransaction: () => inner.inTransaction(),
-    close: () => inner.close(),
-  };
-  const values = inner.values?.bind(inner);
-  if (values) {
-    driver.values = (sql, params) => {
-      count(sql);
-      return values(sql, params);
-    };
-  }
-  const fn = inner.function?.bind(inner);
-  if (fn) driver.function = (name, body, options) => fn(name, body, options);
-  return driver;
+  // Object.defineProperties keeps `statements` a live getter (Object.assign would copy a value).
+  return Object.defineProperties(observedDriver(inner, count), {
+    statements: { get: () => statements },
+    resetCount: { value: () => void (statements = 0, texts = new Map()) },
+    bySql: { value: () => [...texts].sort((a, b) => b[1] - a[1]) },
+  }) as CountingDriver;
 }

@@ -16,7 +16,7 @@ import {
   SqliteError,
 } from "./db/errors.ts";
 import { withSqlFunctions } from "./db/sql_functions_missing.ts";
-import { foregroundDriver } from "./db/foreground_driver.ts";
+import { observedDriver } from "./db/observed_driver.ts";
 import type { Transaction } from "./db/transaction.ts";
 import { TransactionRunner } from "./db/transaction.ts";
 import { startMaintenance } from "./maintenance/maintenance.ts";
@@ -46,7 +46,11 @@ export class ConnectionState implements DatabaseContext {
    * `sqlFunctions: false`), that driver behind a wrapper whose "no such function" errors say why.
    */
   readonly driver: SqliteDriver;
-  /** `driver` as `db.driver` hands it out: each call first restores the foreground busy timeout. */
+  /**
+   * `driver` as `db.driver` hands it out: each call first restores the foreground busy timeout,
+   * which background writes leave at their short one (setting it back after each would cost two
+   * PRAGMAs per claim and per ack batch).
+   */
   readonly appDriver: SqliteDriver;
   readonly transactions: TransactionRunner;
   readonly waker: Waker = new Waker();
@@ -68,7 +72,7 @@ export class ConnectionState implements DatabaseContext {
     bootstrapSchema(driver);
     // Without honker's SQL functions, a trigger calling notify() fails with an error saying why.
     this.driver = withSqlFunctions(driver, init.sqlFunctions ?? true);
-    this.appDriver = foregroundDriver(this.driver, () => {
+    this.appDriver = observedDriver(this.driver, () => {
       if (!this.#inBackground && !this.#closed) this.#useBusyTimeout(this.#foregroundBusyMs);
     });
     this.#ownsDriver = init.ownsDriver;

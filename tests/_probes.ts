@@ -9,19 +9,15 @@
 import { open } from "../mod.ts";
 import type { Database, OpenOptions } from "../mod.ts";
 import { openDriver } from "../adapters/auto.ts";
+import { statementLog } from "./_statement_log.ts";
 
 /** Opens `path` with `options`, counting the probes its connection runs. */
 export async function openCountingProbes(
   path: string,
   options: Omit<OpenOptions, "driver"> = {},
 ): Promise<{ db: Database; probes: () => number }> {
-  const driver = await openDriver(path);
-  const get = driver.get.bind(driver);
-  let count = 0;
-  driver.get = ((sql: string, params?: unknown) => {
-    if (sql.includes("data_version")) count++;
-    return get(sql, params as never);
-  }) as typeof driver.get;
+  const driver = statementLog(await openDriver(path));
   const db = await open(path, { ...options, driver });
-  return { db, probes: () => count };
+  const probes = () => driver.log.filter((s) => s.sql.includes("data_version")).length;
+  return { db, probes };
 }

@@ -12,7 +12,7 @@ import { inotifyAvailable } from "../wake/sources/inotify_source.ts";
 import { SLOT, SLOT_COUNT, TICK_DELAYS_MS } from "../wake/sources/inotify_protocol.ts";
 import type { InotifyWorkerData } from "../wake/sources/inotify_protocol.ts";
 import { openCountingProbes } from "./_probes.ts";
-import { tempDbPath } from "./_helpers.ts";
+import { sleep, tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
 
 const denoSkip = runtimeKey() !== "deno"
@@ -20,8 +20,6 @@ const denoSkip = runtimeKey() !== "deno"
   : inotifyAvailable()
   ? undefined
   : "needs Linux, glibc and --allow-ffi";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once `flags[slot]` differs from `seen`, within `timeoutMs`. */
 async function changed(flags: Int32Array, slot: number, seen: number, timeoutMs: number) {

@@ -5,8 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { eventConfirmer } from "../wake/sources/fs_source.ts";
 import { runtimeKey } from "./_runtime.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from "./_helpers.ts";
 
 /** A confirmer on a fake probe that reports another connection's commit when `commits` says. */
 function confirmerOn(commits: () => boolean) {
