@@ -1,8 +1,8 @@
 /**
  * honker-ts and the raw SQLite floor as peers-benchmark systems, on any runtime and adapter.
  *
- * honker-ts is `open()` on a driver wrapped to count statements, `enqueue`, `enqueueMany` and
- * `queue.work()`. The floor is the least a SQLite queue can do on the same file, schema and
+ * honker-ts is a Database as `open()` builds it, on a driver wrapped to count statements:
+ * `enqueue`, `enqueueMany` and `queue.work()`. The floor is the least a SQLite queue can do on the same file, schema and
  * driver: an autocommit `INSERT` per job, and a sequential loop of one claim
  * `UPDATE … RETURNING` transaction and one ack `DELETE` transaction per job, the SQL of
  * `bench/queue_bench.ts`'s raw floor (made safe across processes). It has no notion of
@@ -16,6 +16,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import { open } from "../mod.ts";
+import { Database } from "../core/database.ts";
+import { startWatcher } from "../wake/watcher.ts";
 import { openDriver } from "../adapters/auto.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
@@ -39,10 +41,18 @@ const RAW_ACK = "DELETE FROM _honker_live WHERE id = ?";
 const FLOOR_YIELD_EVERY = 64;
 const FLOOR_IDLE_MS = 1;
 
-/** honker-ts's Queue, on a driver that counts statements. */
+/**
+ * honker-ts's Queue, on a driver that counts statements. The Database is built as `open(path)`
+ * builds it, owning its connection: `open(path, { driver })` would take the counting driver for
+ * one the application shares, and set the foreground busy timeout back after every background
+ * write (two more PRAGMAs per claim and per ack batch) — not what `open(path)` runs.
+ */
 export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
   const driver = countingDriver(await openDriver(place.path, place.driver));
-  const db = await open(place.path, { driver });
+  const db = new Database(driver, {
+    ownsDriver: true,
+    startWatcher: (waker, connection) => startWatcher(waker, connection, {}),
+  });
   const queue = db.queue<Payload>(QUEUE);
   return {
     add: (payload) => void queue.enqueue(payload),
@@ -64,8 +74,7 @@ export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
     resetStatements: () => driver.resetCount(),
     close: () => {
       dumpBySql(driver.bySql(), driver.statements);
-      db.close();
-      driver.close();
+      db.close(); // closes the driver too
       return Promise.resolve();
     },
   };

@@ -12,7 +12,12 @@ import { Job } from "./job.ts";
 import { parseJson } from "../db/json.ts";
 import * as ops from "./ops.ts";
 import type { JobRow } from "./ops.ts";
-import { JOB_CLAIM_LOOK, JOB_CLAIM_PRECHECK, JOB_EXHAUSTED_PENDING_EXISTS } from "./sql.ts";
+import {
+  JOB_CLAIM_LOOK,
+  JOB_CLAIM_LOOK_PARAMS,
+  JOB_CLAIM_PRECHECK,
+  JOB_EXHAUSTED_PENDING_EXISTS,
+} from "./sql.ts";
 import { checkPayload } from "../db/standard_schema.ts";
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 
@@ -39,7 +44,8 @@ interface Claimed {
 type ClaimLookRow = {
   exhausted: number;
   claimable: number;
-  exhausted_pending?: number;
+  /** Asked only when nothing is claimable: NULL otherwise. */
+  exhausted_pending?: number | null;
   next_at?: number | null;
   data_version?: number;
 };
@@ -48,7 +54,7 @@ type ClaimLookRow = {
  * A background claimer's look, with the connection's `data_version` as of the same read: a
  * wake for a commit this read already saw needs no second look (`Waker.seenBy`). The version
  * comes from the pragma's table-valued form, inside the look's own statement and snapshot.
- * Params: queue × 8.
+ * Params: queue × JOB_CLAIM_LOOK_PARAMS.
  */
 const CLAIM_LOOK_VERSIONED =
   `${JOB_CLAIM_LOOK}, (SELECT data_version FROM pragma_data_version) AS data_version`;
@@ -71,7 +77,10 @@ function claimRows(
   const { transactions } = ctx;
   const look = (): ClaimLookRow | undefined =>
     background
-      ? driver.get<ClaimLookRow>(CLAIM_LOOK_VERSIONED, Array(8).fill(queue.name))
+      ? driver.get<ClaimLookRow>(
+        CLAIM_LOOK_VERSIONED,
+        Array(JOB_CLAIM_LOOK_PARAMS).fill(queue.name),
+      )
       : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
   // A background claim looks first even inside work()'s batch transaction: one read instead of
   // the two dead-letter DELETEs and the next-claim read of the unconditional claim.
@@ -94,12 +103,13 @@ function claimRows(
   // The common case in one autocommit statement: no expired claim is out of attempts.
   const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS);
   if (rows.length >= n) return { rows, nextAt: undefined, version: check.data_version };
-  // A short claim took every row claimable when it ran: the look just made already knows the
-  // rest (a commit since then wakes the claimer again), so a background claim reads nothing more.
-  const exhausted = background
-    ? check.exhausted_pending
-    : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
-  if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
+  // A short claim took every row claimable when it ran: the look just made already knows when
+  // the next could succeed (a commit since then wakes the claimer again), so a background claim
+  // reads nothing more. Exhausted pending rows, which its look did not ask about, are buried by
+  // the next look that finds nothing claimable: they are never claimed meanwhile.
+  if (!background && driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name])) {
+    transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
+  }
   const nextAt = background ? nextAfterShortClaim(check, rows, queue) : undefined;
   return { rows, nextAt, version: check.data_version };
 }
