@@ -53,5 +53,5 @@ export const INBOX_SOURCES =
  * write: fewer changes than `limit` means the old records are gone (the rest are newer).
  */
 export const INBOX_PRUNE_CHUNK = `DELETE FROM _honker_ts_inbox
-  WHERE rowid IN (SELECT rowid FROM _honker_ts_inbox ORDER BY rowid LIMIT ?)
+  WHERE rowid IN (SELECT rowid FROM _honker_ts_inbox ORDER BY rowid LIMIT CAST(? AS INTEGER))
     AND applied_at < unixepoch() - ?`;

@@ -48,7 +48,8 @@ export const DEAD_COUNTS = `SELECT queue, count(*) AS dead, sum(died_at >= ?) AS
   FROM _honker_dead GROUP BY queue`;
 
 /** How many dead letters there are, counted up to a cap. Params: cap. */
-export const DEAD_TOTAL_CAPPED = "SELECT count(*) AS n FROM (SELECT 1 FROM _honker_dead LIMIT ?)";
+export const DEAD_TOTAL_CAPPED =
+  "SELECT count(*) AS n FROM (SELECT 1 FROM _honker_dead LIMIT CAST(? AS INTEGER))";
 
 /** Every dead letter, counted (a b-tree count, no row read). */
 export const DEAD_TOTAL = "SELECT count(*) AS n FROM _honker_dead";
@@ -58,7 +59,8 @@ export const DEAD_TOTAL = "SELECT count(*) AS n FROM _honker_dead";
  * are too many dead letters to group them all. Params: since, sample size.
  */
 export const DEAD_COUNTS_SAMPLE = `SELECT queue, count(*) AS dead, sum(died_at >= ?) AS recent
-  FROM (SELECT queue, died_at FROM _honker_dead ORDER BY id DESC LIMIT ?) GROUP BY queue`;
+  FROM (SELECT queue, died_at FROM _honker_dead ORDER BY id DESC LIMIT CAST(? AS INTEGER))
+  GROUP BY queue`;
 
 /** Dead jobs of one queue, and those that died since a moment. Params: since, queue. */
 export const DEAD_COUNT_OF = `SELECT count(*) AS dead, sum(died_at >= ?) AS recent
@@ -86,14 +88,14 @@ export const EVENT_ID_RANGE = `SELECT
  */
 export const EVENT_OUTCOMES_NEWEST = `SELECT queue, type, count(*) AS n, min(created_at) AS first_at
   FROM (SELECT queue, type, created_at FROM _honker_ts_job_events
-    WHERE id >= ? ORDER BY id DESC LIMIT ?)
+    WHERE id >= ? ORDER BY id DESC LIMIT CAST(? AS INTEGER))
   GROUP BY queue, type`;
 
 /** A job's events among at most `scan` events from an id on. Params: fromId, scan, jobId, limit. */
 export const JOB_EVENTS_FROM = `SELECT id, type, data, attempt, created_at
   FROM (SELECT id, job_id, type, data, attempt, created_at FROM _honker_ts_job_events
-    WHERE id >= ? ORDER BY id LIMIT ?)
-  WHERE job_id = ? ORDER BY id LIMIT ?`;
+    WHERE id >= ? ORDER BY id LIMIT CAST(? AS INTEGER))
+  WHERE job_id = ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
 
 /** A live job's latest progress (honker-ts's `_honker_ts_job_progress`). Params: job id. */
 export const JOB_PROGRESS_OF =
@@ -111,23 +113,23 @@ export const JOB_PAGE: Readonly<Record<"pending" | "scheduled" | "processing" | 
   /** Params: queue, now, limit, offset. */
   pending: `SELECT ${LIVE_COLUMNS} FROM _honker_live
       WHERE queue = ? AND state = 'pending' AND run_at <= ?
-      ORDER BY run_at, id LIMIT ? OFFSET ?`,
+      ORDER BY run_at, id LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
   /** Params: queue, now, limit, offset. */
   scheduled: `SELECT ${LIVE_COLUMNS} FROM _honker_live
       WHERE queue = ? AND state = 'pending' AND run_at > ?
-      ORDER BY run_at, id LIMIT ? OFFSET ?`,
+      ORDER BY run_at, id LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
   /** Params: queue, limit, offset. */
   processing: `SELECT ${LIVE_COLUMNS} FROM _honker_live
       WHERE queue = ? AND state = 'processing'
-      ORDER BY claim_expires_at, id LIMIT ? OFFSET ?`,
+      ORDER BY claim_expires_at, id LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
   /** Params: queue, limit, offset. */
   dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ?
-      ORDER BY died_at DESC, id DESC LIMIT ? OFFSET ?`,
+      ORDER BY died_at DESC, id DESC LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
 };
 
 /** Dead letters of every queue, latest death first. Params: limit, offset. */
 export const DEAD_PAGE_ALL = `SELECT ${DEAD_COLUMNS} FROM _honker_dead
-  ORDER BY died_at DESC, id DESC LIMIT ? OFFSET ?`;
+  ORDER BY died_at DESC, id DESC LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`;
 
 /** A live job by id. Params: id. */
 export const LIVE_BY_ID = `SELECT ${LIVE_COLUMNS} FROM _honker_live WHERE id = ?`;
@@ -157,11 +159,11 @@ export const STREAM_CONSUMERS_ALL = `SELECT topic, name, offset FROM _honker_str
 
 /** Events of a topic after an offset, counted up to a cap. Params: topic, offset, cap. */
 export const STREAM_COUNT_AFTER = `SELECT count(*) AS n FROM (SELECT 1 FROM _honker_stream
-  WHERE topic = ? AND offset > ? LIMIT ?)`;
+  WHERE topic = ? AND offset > ? LIMIT CAST(? AS INTEGER))`;
 
 /** A topic's newest events, newest first. Params: topic, before offset, limit. */
 export const STREAM_RECENT = `SELECT offset, key, payload, created_at FROM _honker_stream
-  WHERE topic = ? AND offset < ? ORDER BY offset DESC LIMIT ?`;
+  WHERE topic = ? AND offset < ? ORDER BY offset DESC LIMIT CAST(? AS INTEGER)`;
 
 /** `*`, so that a file from before honker's `enabled`/`max_attempts` migration reads too. */
 export const SCHEDULES = "SELECT * FROM _honker_scheduler_tasks ORDER BY name";
@@ -184,11 +186,11 @@ export const CHANNEL_LAST_ID = `SELECT coalesce(max(id), 0) AS id FROM _honker_n
 
 /** A channel's notifications after an id, oldest first. Params: channel, id, limit. */
 export const CHANNEL_AFTER = `SELECT id, payload, created_at FROM _honker_notifications
-  WHERE channel = ? AND id > ? ORDER BY id LIMIT ?`;
+  WHERE channel = ? AND id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
 
 /** A channel's latest notifications, newest first. Params: channel, limit. */
 export const CHANNEL_RECENT = `SELECT id, payload, created_at FROM _honker_notifications
-  WHERE channel = ? ORDER BY id DESC LIMIT ?`;
+  WHERE channel = ? ORDER BY id DESC LIMIT CAST(? AS INTEGER)`;
 
 /**
  * The unique key a job took (honker-ts's `_honker_ts_job_keys`), and whether it still holds it:

@@ -26,7 +26,7 @@ export const MAINTENANCE_LOCK = "honker-ts:maintenance";
 export const RESULT_CHUNK_SCAN = `SELECT max(job_id) AS last,
     count(*) FILTER (WHERE expires_at <= unixepoch()) AS garbage
   FROM (SELECT job_id, expires_at FROM _honker_results
-    WHERE job_id > ? ORDER BY job_id LIMIT ?)`;
+    WHERE job_id > ? ORDER BY job_id LIMIT CAST(? AS INTEGER))`;
 
 /** Deletes the expired results of a chunk. A NULL `expires_at` never expires, as in honker. */
 export const RESULT_CHUNK_DELETE = `DELETE FROM _honker_results
@@ -35,7 +35,7 @@ export const RESULT_CHUNK_DELETE = `DELETE FROM _honker_results
 /** A chunk of dead jobs: which died at least keepS seconds ago. */
 export const DEAD_CHUNK_SCAN = `SELECT max(id) AS last,
     count(*) FILTER (WHERE died_at <= unixepoch() - ?) AS garbage
-  FROM (SELECT id, died_at FROM _honker_dead WHERE id > ? ORDER BY id LIMIT ?)`;
+  FROM (SELECT id, died_at FROM _honker_dead WHERE id > ? ORDER BY id LIMIT CAST(? AS INTEGER))`;
 
 /** Deletes the dead jobs of a chunk that died at least keepS seconds ago. */
 export const DEAD_CHUNK_DELETE = `DELETE FROM _honker_dead
@@ -52,7 +52,7 @@ export const RATE_LIMIT_CHUNK_SCAN = `SELECT max(k) AS last,
       OR EXISTS (SELECT 1 FROM _honker_rate_limits AS newer
         WHERE newer.name = chunk.name AND newer.window_start > chunk.window_start)) AS garbage
   FROM (SELECT rowid AS k, name, window_start FROM _honker_rate_limits
-    WHERE rowid > ? ORDER BY rowid LIMIT ?) AS chunk`;
+    WHERE rowid > ? ORDER BY rowid LIMIT CAST(? AS INTEGER)) AS chunk`;
 
 /** Deletes the rate-limit windows of a chunk that are old or replaced by a newer window. */
 export const RATE_LIMIT_CHUNK_DELETE = `DELETE FROM _honker_rate_limits
@@ -67,7 +67,7 @@ export const RATE_LIMIT_CHUNK_DELETE = `DELETE FROM _honker_rate_limits
  * (honker's prune rule). Params: maxKeep.
  */
 export const NOTIFICATION_KEEP_CUTOFF = `SELECT id FROM _honker_notifications
-  ORDER BY id DESC LIMIT 1 OFFSET ?`;
+  ORDER BY id DESC LIMIT 1 OFFSET CAST(? AS INTEGER)`;
 
 /**
  * A chunk of notifications: which were sent more than keepS seconds ago, or are at or below the
@@ -76,7 +76,8 @@ export const NOTIFICATION_KEEP_CUTOFF = `SELECT id FROM _honker_notifications
  */
 export const NOTIFICATION_CHUNK_SCAN = `SELECT max(id) AS last,
     count(*) FILTER (WHERE created_at < unixepoch() - ? OR id <= ?) AS garbage
-  FROM (SELECT id, created_at FROM _honker_notifications WHERE id > ? ORDER BY id LIMIT ?)`;
+  FROM (SELECT id, created_at FROM _honker_notifications WHERE id > ?
+    ORDER BY id LIMIT CAST(? AS INTEGER))`;
 
 /** Deletes the notifications of a chunk that either rule marks. Params: after, upTo, keepS, cutoff. */
 export const NOTIFICATION_CHUNK_DELETE = `DELETE FROM _honker_notifications

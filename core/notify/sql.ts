@@ -15,7 +15,7 @@ export const NOTIFICATION_LAST_ID =
 
 /** A channel's notifications after an id, oldest first. Params: channel, id, limit. */
 export const NOTIFICATION_READ_SINCE = `SELECT id, channel, payload, created_at
-  FROM _honker_notifications WHERE channel = ? AND id > ? ORDER BY id LIMIT ?`;
+  FROM _honker_notifications WHERE channel = ? AND id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
 
 /**
  * honker's prune: one DELETE whose conditions OR together; each applies only when given.
@@ -24,4 +24,4 @@ export const NOTIFICATION_READ_SINCE = `SELECT id, channel, payload, created_at
 export const NOTIFICATION_PRUNE = `DELETE FROM _honker_notifications
   WHERE (? IS NOT NULL AND created_at < unixepoch() - ?)
      OR (? IS NOT NULL AND id <= (SELECT id FROM _honker_notifications
-           ORDER BY id DESC LIMIT 1 OFFSET ?))`;
+           ORDER BY id DESC LIMIT 1 OFFSET CAST(? AS INTEGER)))`;

@@ -13,8 +13,8 @@ import { parseJson } from "../db/json.ts";
 import * as ops from "./ops.ts";
 import type { JobRow } from "./ops.ts";
 import {
+  claimLookParams,
   JOB_CLAIM_LOOK,
-  JOB_CLAIM_LOOK_PARAMS,
   JOB_CLAIM_PRECHECK,
   JOB_EXHAUSTED_PENDING_EXISTS,
 } from "./sql.ts";
@@ -43,21 +43,15 @@ interface Claimed {
 
 type ClaimLookRow = {
   exhausted: number;
+  /** The pre-check: 0 or 1. The look: how many rows a claim could take now, up to its size. */
   claimable: number;
-  /** Asked only when nothing is claimable: NULL otherwise. */
+  /** The look, only when nothing is claimable (NULL otherwise). */
   exhausted_pending?: number | null;
+  /** The look, only when the claim will come back short (NULL otherwise). */
   next_at?: number | null;
+  /** The look: the connection's data_version as of the same read (`Waker.seenBy`). */
   data_version?: number;
 };
-
-/**
- * A background claimer's look, with the connection's `data_version` as of the same read: a
- * wake for a commit this read already saw needs no second look (`Waker.seenBy`). The version
- * comes from the pragma's table-valued form, inside the look's own statement and snapshot.
- * Params: queue × JOB_CLAIM_LOOK_PARAMS.
- */
-const CLAIM_LOOK_VERSIONED =
-  `${JOB_CLAIM_LOOK}, (SELECT data_version FROM pragma_data_version) AS data_version`;
 
 /**
  * One claim. The application's own claim asks the two-answer pre-check; a background claimer's
@@ -77,10 +71,7 @@ function claimRows(
   const { transactions } = ctx;
   const look = (): ClaimLookRow | undefined =>
     background
-      ? driver.get<ClaimLookRow>(
-        CLAIM_LOOK_VERSIONED,
-        Array(JOB_CLAIM_LOOK_PARAMS).fill(queue.name),
-      )
+      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, claimLookParams(queue.name, n))
       : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
   // A background claim looks first even inside work()'s batch transaction: one read instead of
   // the two dead-letter DELETEs and the next-claim read of the unconditional claim.

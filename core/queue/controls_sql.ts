@@ -30,7 +30,7 @@ const LIVE_STATE_WHERE: Readonly<Record<"pending" | "scheduled" | "processing", 
 
 function liveList(where: string): string {
   return `SELECT ${LIVE_COLUMNS} FROM _honker_live WHERE ${LIVE_WHERE} AND ${where}
-  ORDER BY id LIMIT ?`;
+  ORDER BY id LIMIT CAST(? AS INTEGER)`;
 }
 
 /**
@@ -45,10 +45,11 @@ export const JOB_LIST: Readonly<
   pending: liveList(LIVE_STATE_WHERE.pending),
   scheduled: liveList(LIVE_STATE_WHERE.scheduled),
   processing: liveList(LIVE_STATE_WHERE.processing),
-  dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ? AND id > ? ORDER BY id LIMIT ?`,
+  dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ? AND id > ?
+    ORDER BY id LIMIT CAST(? AS INTEGER)`,
   all: `SELECT * FROM (
     SELECT ${LIVE_COLUMNS} FROM _honker_live WHERE ${LIVE_WHERE}
     UNION ALL
     SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ? AND id > ?)
-  ORDER BY id LIMIT ?`,
+  ORDER BY id LIMIT CAST(? AS INTEGER)`,
 };

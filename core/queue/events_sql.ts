@@ -156,7 +156,7 @@ export const JOB_EVENTS_READ = `SELECT e.id, e.queue, e.job_id, e.type, e.data, 
     e.created_at, t.top
   FROM (SELECT coalesce(max(id), 0) AS top FROM _honker_ts_job_events) AS t
   LEFT JOIN (SELECT ${EVENT_COLUMNS} FROM _honker_ts_job_events
-    WHERE id > ? AND queue = ? ORDER BY id LIMIT ?) AS e
+    WHERE id > ? AND queue = ? ORDER BY id LIMIT CAST(? AS INTEGER)) AS e
   ORDER BY e.id`;
 
 /** The newest event id of any queue (0 when none). */
@@ -185,7 +185,8 @@ export const JOB_DEAD_GET = `SELECT id, queue, payload, priority, run_at, attemp
 /** A chunk of events for retention: which are older than keepS. See maintenance/sql.ts. */
 export const JOB_EVENT_CHUNK_SCAN = `SELECT max(id) AS last,
     count(*) FILTER (WHERE created_at < unixepoch() - ?) AS garbage
-  FROM (SELECT id, created_at FROM _honker_ts_job_events WHERE id > ? ORDER BY id LIMIT ?)`;
+  FROM (SELECT id, created_at FROM _honker_ts_job_events WHERE id > ?
+    ORDER BY id LIMIT CAST(? AS INTEGER))`;
 
 /**
  * Deletes the events of a chunk older than keepS, never the newest event: it keeps the next

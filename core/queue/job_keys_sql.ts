@@ -112,11 +112,11 @@ export const JOB_KEYS_SWEEP_CHUNK = 1000;
  */
 export const JOB_KEYS_SWEEP = `DELETE FROM _honker_ts_job_keys
   WHERE queue = ? AND key IN (SELECT key FROM _honker_ts_job_keys k
-    WHERE k.queue = ? AND NOT ${keyHeld("k")} LIMIT ?)`;
+    WHERE k.queue = ? AND NOT ${keyHeld("k")} LIMIT CAST(? AS INTEGER))`;
 
 /**
  * Deletes up to `limit` stale key rows of every queue (the maintenance round). Params: limit.
  */
 export const JOB_KEYS_SWEEP_ALL = `DELETE FROM _honker_ts_job_keys
   WHERE (queue, key) IN (SELECT queue, key FROM _honker_ts_job_keys k
-    WHERE NOT ${keyHeld("k")} LIMIT ?)`;
+    WHERE NOT ${keyHeld("k")} LIMIT CAST(? AS INTEGER))`;

@@ -74,7 +74,7 @@ export const JOB_CLAIM_PRECHECK = `SELECT
 
 /** Claims up to n rows, none of a paused queue. Params: workerId, timeoutS, queue, n, queue. */
 export const JOB_CLAIM = `${JOB_CLAIM_SET}
-  WHERE id IN (${JOB_CLAIMABLE} LIMIT ?) AND NOT ${QUEUE_PAUSED}
+  WHERE id IN (${JOB_CLAIMABLE} LIMIT CAST(? AS INTEGER)) AND NOT ${QUEUE_PAUSED}
   RETURNING ${JOB_COLUMNS}`;
 
 /**
@@ -177,32 +177,47 @@ export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
     ORDER BY claim_expires_at LIMIT 1))
   WHERE NOT ${QUEUE_PAUSED}`;
 
+/** Marks the look's claim size among its parameters; every other one is the queue's name. */
+const LOOK_WANTED = "CAST(?/*wanted*/ AS INTEGER)";
+
 /**
- * The look of a background claimer (`work()`, `claim()`): the pre-check's two answers plus the
- * two things it needs when nothing is claimable, before it sleeps — whether due pending rows are
- * out of attempts (they go to the dead letters) and when the next claim could succeed. One
- * statement where three ran before: a worker woken by a commit that brought it nothing (another
- * process's claim or ack) pays one read.
+ * The look of a background claimer (`work()`, `claim()`), one read: the pre-check's answers —
+ * is an expired claim out of attempts, and how many rows could a claim of `wanted` take now (up
+ * to `wanted`, walking the claim index no further) — and the connection's `data_version` as of
+ * the same snapshot (a wake for a commit this read already saw needs no second look). When the
+ * claim will come back short, also what the claimer needs before it sleeps: whether due pending
+ * rows are out of attempts (they go to the dead letters) and when the next claim could succeed.
  *
- * The exhausted-pending probe runs only when nothing is claimable (NULL otherwise): it walks
- * every due pending row when none is exhausted, so asked beside a claim it made each claim
- * O(backlog) and a drain of N jobs O(N²) — 20,000 queued jobs drained at 1,400 jobs/s where
- * 1,000 drained at 5,400. Exhausted rows sit behind claimable work and are skipped by the claim
- * anyway; the first look that finds nothing claimable buries them. A paused queue skips it too:
- * a paused backlog must cost a look no more than an empty queue. `next_at` is two index seeks.
- * Params: queue × JOB_CLAIM_LOOK_PARAMS.
+ * Those two are asked only when needed. The exhausted-pending probe walks every due pending row
+ * when none is exhausted: asked beside every claim it made each claim O(backlog) and a drain of
+ * N jobs O(N²) (20,000 queued jobs drained at 1,400 jobs/s where 1,000 drained at 5,400). So it
+ * runs only when nothing is claimable; exhausted rows sit behind claimable work, skipped by the
+ * claim, until such a look buries them. `next_at` is two index seeks, but slow ones on Bun's
+ * bundled SQLite (26 µs of the look's 46): it runs only when the claim will be short. A paused
+ * queue asks neither: a paused backlog must cost a look no more than an empty queue.
+ * Params: `claimLookParams()`.
  */
-export const JOB_CLAIM_LOOK = `SELECT exhausted, claimable,
-    CASE WHEN claimable OR paused THEN NULL
+export const JOB_CLAIM_LOOK = `SELECT exhausted, claimable, data_version,
+    CASE WHEN claimable > 0 OR paused THEN NULL
       ELSE EXISTS (${JOB_EXHAUSTED_PENDING_EXISTS}) END AS exhausted_pending,
-    (${JOB_NEXT_CLAIM_AT}) AS next_at
+    CASE WHEN claimable >= wanted OR paused THEN NULL
+      ELSE (${JOB_NEXT_CLAIM_AT}) END AS next_at
   FROM (SELECT
     EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
     ${QUEUE_PAUSED} AS paused,
-    (NOT ${QUEUE_PAUSED} AND EXISTS (${JOB_CLAIMABLE})) AS claimable)`;
+    CASE WHEN ${QUEUE_PAUSED} THEN 0
+      ELSE (SELECT count(*) FROM (${JOB_CLAIMABLE} LIMIT ${LOOK_WANTED})) END AS claimable,
+    ${LOOK_WANTED} AS wanted,
+    (SELECT data_version FROM pragma_data_version) AS data_version)`;
 
-/** How many parameters JOB_CLAIM_LOOK takes: every one is the queue's name. */
-export const JOB_CLAIM_LOOK_PARAMS = JOB_CLAIM_LOOK.split("?").length - 1;
+const LOOK_PARAMS = [...JOB_CLAIM_LOOK.matchAll(/\?(\/\*wanted\*\/)?/g)].map((m) =>
+  m[1] !== undefined
+);
+
+/** JOB_CLAIM_LOOK's parameters for a claim of up to `wanted` rows of `queue`. */
+export function claimLookParams(queue: string, wanted: number): (string | number)[] {
+  return LOOK_PARAMS.map((isWanted) => isWanted ? wanted : queue);
+}
 
 /**
  * Counts for one queue, and whether it is paused, in one read. `retrying` (pending after a retry)
@@ -233,7 +248,7 @@ export const DEAD_INSERT = `INSERT INTO _honker_dead
 /** Dead rows of a queue, newest first, below an id cursor. Params: queue, beforeId, limit. */
 export const DEAD_LIST = `SELECT id, queue, payload, priority, run_at, attempts, max_attempts,
     last_error, created_at, died_at
-  FROM _honker_dead WHERE queue = ? AND id < ? ORDER BY id DESC LIMIT ?`;
+  FROM _honker_dead WHERE queue = ? AND id < ? ORDER BY id DESC LIMIT CAST(? AS INTEGER)`;
 
 /** Take one dead row out. Params: id, queue. */
 export const DEAD_DELETE = `DELETE FROM _honker_dead WHERE id = ? AND queue = ?

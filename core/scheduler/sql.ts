@@ -102,7 +102,7 @@ export const TASK_LIST_ALL = `SELECT ${TASK_COLUMNS} FROM ${HONKER_TASK_TABLE}
 export const TASK_ENABLED_BY_NEXT_FIRE = `SELECT ${TASK_COLUMNS} FROM ${HONKER_TASK_TABLE}
   WHERE enabled = 1
   UNION ALL SELECT ${TASK_COLUMNS} FROM ${TS_TASK_TABLE} WHERE enabled = 1 AND ${NOT_SHADOWED}
-  ORDER BY next_fire_at LIMIT ?`;
+  ORDER BY next_fire_at LIMIT CAST(? AS INTEGER)`;
 
 /** Our enabled tasks due at `now`, in table order. Params: now. */
 export const TS_TASK_DUE = `SELECT ${TASK_COLUMNS} FROM ${TS_TASK_TABLE}

@@ -22,7 +22,7 @@ export const EVENT_INSERT_MANY = `INSERT INTO _honker_stream (topic, key, payloa
  * (one string fewer per row). Params: topic, offset, limit.
  */
 export const EVENT_READ_SINCE = `SELECT offset, key, payload, created_at FROM _honker_stream
-  WHERE topic = ? AND offset > ? ORDER BY offset LIMIT ?`;
+  WHERE topic = ? AND offset > ? ORDER BY offset LIMIT CAST(? AS INTEGER)`;
 
 /** How many events of a topic lie after an offset. Params: topic, offset. */
 export const EVENT_COUNT_SINCE =
@@ -37,7 +37,7 @@ export const EVENT_TRIM = `DELETE FROM _honker_stream
   WHERE topic = ?
     AND (? IS NULL OR created_at < unixepoch() - ?)
     AND (? IS NULL OR offset <= coalesce((SELECT offset FROM _honker_stream
-      WHERE topic = ? ORDER BY offset DESC LIMIT 1 OFFSET ?), -1))
+      WHERE topic = ? ORDER BY offset DESC LIMIT 1 OFFSET CAST(? AS INTEGER)), -1))
     AND offset <= ?`;
 
 /** Monotonic save: insert, or raise only. Params: consumer, topic, offset. */
