@@ -39,15 +39,17 @@ interface Claimed {
   nextAt: number | undefined;
   /** The connection's data_version the look read at (background claims only). */
   version?: number;
+  /** Whether the look saw more due than this claim takes (background claims only). */
+  more?: boolean;
 }
 
 type ClaimLookRow = {
   exhausted: number;
-  /** The pre-check: 0 or 1. The look: how many rows a claim could take now, up to its size. */
+  /** The pre-check: 0 or 1. The look: how many rows could be claimed, up to one past its size. */
   claimable: number;
   /** The look, only when nothing is claimable (NULL otherwise). */
   exhausted_pending?: number | null;
-  /** The look, only when the claim will come back short (NULL otherwise). */
+  /** The look, only when nothing more will be due after the claim (NULL otherwise). */
   next_at?: number | null;
   /** The look: the connection's data_version as of the same read (`Waker.seenBy`). */
   data_version?: number;
@@ -89,11 +91,24 @@ function claimRows(
       ? check.exhausted_pending
       : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
     if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
-    return { rows: [], nextAt: check.next_at ?? 0, version: check.data_version };
+    return { rows: [], nextAt: check.next_at ?? 0, version: check.data_version, more: false };
   }
   // The common case in one autocommit statement: no expired claim is out of attempts.
   const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS);
-  if (rows.length >= n) return { rows, nextAt: undefined, version: check.data_version };
+  const version = check.data_version;
+  if (rows.length >= n) {
+    if (!background) return { rows, nextAt: undefined, version };
+    // The look counted one row past this claim: when there was none, nothing more is due after
+    // it, and the claimer sleeps until a commit or the next deadline instead of looking again
+    // with the acks of these jobs (one autocommit ack where ack and look took four statements).
+    const more = check.claimable > n;
+    return {
+      rows,
+      nextAt: more ? undefined : nextAfterShortClaim(check, rows, queue),
+      version,
+      more,
+    };
+  }
   // A short claim took every row claimable when it ran: the look just made already knows when
   // the next could succeed (a commit since then wakes the claimer again), so a background claim
   // reads nothing more. Exhausted pending rows, which its look did not ask about, are buried by
@@ -101,12 +116,12 @@ function claimRows(
   if (!background && driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name])) {
     transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
   }
-  const nextAt = background ? nextAfterShortClaim(check, rows, queue) : undefined;
-  return { rows, nextAt, version: check.data_version };
+  if (!background) return { rows, nextAt: undefined, version };
+  return { rows, nextAt: nextAfterShortClaim(check, rows, queue), version, more: false };
 }
 
 /**
- * When a claim could next succeed after a short claim: the look's answer, or sooner when a
+ * When a claim could next succeed after a claim that took everything due: the look's answer, or sooner when a
  * claim just taken expires first (its handler may hang past the visibility timeout).
  */
 function nextAfterShortClaim(check: ClaimLookRow, rows: JobRow[], queue: ClaimTarget): number {
@@ -124,6 +139,8 @@ function nextAfterShortClaim(check: ClaimLookRow, rows: JobRow[], queue: ClaimTa
 export interface ClaimLook<T> {
   jobs: Job<T>[];
   nextAt: number | undefined;
+  /** False when nothing more was due after this claim; undefined when that is not known. */
+  more?: boolean;
   /** The connection's data_version the (last) look read at; undefined when none ran. */
   version?: number;
 }
@@ -168,6 +185,7 @@ function claimJobs<T>(
   const jobs: Job<T>[] = [];
   let nextAt: number | undefined;
   let version: number | undefined;
+  let more: boolean | undefined;
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due.
   for (let rejected = 1; rejected > 0 && jobs.length < n;) {
@@ -175,6 +193,7 @@ function claimJobs<T>(
     const rows = claimed.rows;
     nextAt = claimed.nextAt;
     version = claimed.version;
+    more = claimed.more;
     if (rows.length === 0) break;
     // Quiet: a claim never makes anything claimable, so local waiters need not look again.
     ctx.wrote("quiet");
@@ -196,5 +215,5 @@ function claimJobs<T>(
   }
   // Sorted as Jobs, whose fields read faster than node:sqlite's rows.
   if (jobs.length > 1) jobs.sort(byClaimOrder);
-  return { jobs, nextAt, version };
+  return { jobs, nextAt, version, more };
 }

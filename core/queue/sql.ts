@@ -182,31 +182,32 @@ const LOOK_WANTED = "CAST(?/*wanted*/ AS INTEGER)";
 
 /**
  * The look of a background claimer (`work()`, `claim()`), one read: the pre-check's answers —
- * is an expired claim out of attempts, and how many rows could a claim of `wanted` take now (up
- * to `wanted`, walking the claim index no further) — and the connection's `data_version` as of
- * the same snapshot (a wake for a commit this read already saw needs no second look). When the
- * claim will come back short, also what the claimer needs before it sleeps: whether due pending
- * rows are out of attempts (they go to the dead letters) and when the next claim could succeed.
+ * is an expired claim out of attempts, and how many rows could be claimed now, counted up to one
+ * more than the claim's size `wanted` (walking the claim index no further): more than `wanted`
+ * means more is due after this claim, so the claimer need not look again before a commit — and
+ * the connection's `data_version` as of the same snapshot (a wake for a commit this read already
+ * saw needs no second look). When nothing more will be due after the claim, also what the
+ * claimer needs before it sleeps: whether due pending rows are out of attempts (they go to the
+ * dead letters) and when the next claim could succeed.
  *
  * Those two are asked only when needed. The exhausted-pending probe walks every due pending row
  * when none is exhausted: asked beside every claim it made each claim O(backlog) and a drain of
  * N jobs O(N²) (20,000 queued jobs drained at 1,400 jobs/s where 1,000 drained at 5,400). So it
  * runs only when nothing is claimable; exhausted rows sit behind claimable work, skipped by the
  * claim, until such a look buries them. `next_at` is two index seeks, but slow ones on Bun's
- * bundled SQLite (26 µs of the look's 46): it runs only when the claim will be short. A paused
- * queue asks neither: a paused backlog must cost a look no more than an empty queue.
- * Params: `claimLookParams()`.
+ * bundled SQLite (26 µs of the look's 46). A paused queue asks neither: a paused backlog must
+ * cost a look no more than an empty queue. Params: `claimLookParams()`.
  */
 export const JOB_CLAIM_LOOK = `SELECT exhausted, claimable, data_version,
     CASE WHEN claimable > 0 OR paused THEN NULL
       ELSE EXISTS (${JOB_EXHAUSTED_PENDING_EXISTS}) END AS exhausted_pending,
-    CASE WHEN claimable >= wanted OR paused THEN NULL
+    CASE WHEN claimable > wanted OR paused THEN NULL
       ELSE (${JOB_NEXT_CLAIM_AT}) END AS next_at
   FROM (SELECT
     EXISTS (SELECT 1 FROM _honker_live WHERE ${JOB_EXHAUSTED_CLAIMS_WHERE}) AS exhausted,
     ${QUEUE_PAUSED} AS paused,
     CASE WHEN ${QUEUE_PAUSED} THEN 0
-      ELSE (SELECT count(*) FROM (${JOB_CLAIMABLE} LIMIT ${LOOK_WANTED})) END AS claimable,
+      ELSE (SELECT count(*) FROM (${JOB_CLAIMABLE} LIMIT ${LOOK_WANTED} + 1)) END AS claimable,
     ${LOOK_WANTED} AS wanted,
     (SELECT data_version FROM pragma_data_version) AS data_version)`;
 

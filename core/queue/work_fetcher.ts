@@ -193,8 +193,9 @@ export class Fetcher<T> {
   }
 
   #claimed(look: ClaimLook<T>, asked: number): void {
-    // A short claim means the queue had nothing more due: wait for a commit or the deadline.
-    this.#mayClaim = look.jobs.length >= asked;
+    // Nothing more due after this claim (a short one, or the look saw no row past it): wait for
+    // a commit or the deadline.
+    this.#mayClaim = look.more ?? look.jobs.length >= asked;
     this.#nextAt = look.nextAt;
     this.#lookedAt = look.version;
     this.#started = look.jobs.length > 0;
