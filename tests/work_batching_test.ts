@@ -54,6 +54,42 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "a worker whose claim took the last due job acks it alone: no look, no transaction",
+      { skip, timeout: 30_000 },
+      async () => {
+        const driver = statementLog(await entry.open(tempDbPath()));
+        const db = fromDriver(driver);
+        try {
+          const q = db.queue<number>("jobs");
+          const stop = new AbortController();
+          let handled = 0;
+          const run = q.work(async () => {
+            await Promise.resolve();
+            handled++;
+          }, { concurrency: 1, signal: stop.signal });
+          await sleep(50);
+          driver.log.length = 0;
+          // Jobs one at a time, as an idle service gets them: each claim takes the only one due.
+          for (let i = 0; i < 20; i++) {
+            q.enqueue(i);
+            await eventually(() => handled === i + 1 && q.stats().processing === 0, 5000, "ack");
+          }
+          stop.abort();
+          await run;
+          const transactions = driver.log.filter((s) => s.sql === "BEGIN IMMEDIATE").length;
+          // The look before each claim saw no row past it, so the ack needs no look of its own
+          // (one autocommit DELETE, where ack and look took BEGIN, DELETE, SELECT, COMMIT).
+          assert.equal(transactions, 0, `${transactions} transactions for 20 lone acks`);
+          const acks = driver.log.filter((s) => s.sql.startsWith("DELETE FROM _honker_live"));
+          assert.equal(acks.length, 20);
+        } finally {
+          db.close();
+          driver.close();
+        }
+      },
+    );
+
+    it(
       "an idle worker is not woken by its own process's claims and acks on another queue",
       { skip, timeout: 30_000 },
       async () => {
