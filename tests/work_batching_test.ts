@@ -10,9 +10,29 @@ import { driverMatrix } from "./_drivers.ts";
 import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 import { collect, spawnScript } from "./_spawn.ts";
 import { statementLog } from "./_statement_log.ts";
+import type { StatementLog } from "./_statement_log.ts";
+import type { DriverEntry } from "./_drivers.ts";
+import type { Database } from "../mod.ts";
 
 const CHILD = new URL("./fixtures/unflushed_ack_child.ts", import.meta.url).pathname;
 const BATCH_CHILD = new URL("./fixtures/unflushed_batch_child.ts", import.meta.url).pathname;
+
+/** Runs `body` on a fresh file through a driver that logs its statements. */
+function withLoggedDb(
+  entry: DriverEntry,
+  body: (db: Database, driver: StatementLog) => Promise<void>,
+): () => Promise<void> {
+  return async () => {
+    const driver = statementLog(await entry.open(tempDbPath()));
+    const db = fromDriver(driver);
+    try {
+      await body(db, driver);
+    } finally {
+      db.close();
+      driver.close();
+    }
+  };
+}
 
 for (const entry of driverMatrix()) {
   const skip = entry.skip;
@@ -20,108 +40,87 @@ for (const entry of driverMatrix()) {
     it(
       "handlers that finish together are acked in one commit, not one each",
       { skip, timeout: 30_000 },
-      async () => {
-        const driver = statementLog(await entry.open(tempDbPath()));
-        const db = fromDriver(driver);
-        try {
-          const q = db.queue<number>("jobs");
-          q.enqueueMany(Array.from({ length: 64 }, (_, i) => i));
-          driver.log.length = 0;
-          const stop = new AbortController();
-          let handled = 0;
-          const result = await q.work(async () => {
-            await Promise.resolve(); // an async handler, as applications write them
-            if (++handled === 64) setTimeout(() => stop.abort(), 50);
-          }, { concurrency: 32, signal: stop.signal });
-          assert.equal(result.acked, 64);
-          assert.equal(q.stats().processing + q.stats().pending, 0);
-          const commits = driver.log.filter((s) => s.sql === "COMMIT").length;
-          const autocommitAcks = driver.log.filter((s) =>
-            s.sql.startsWith("DELETE FROM _honker_live") && s.sql.includes("worker_id = ?") &&
-            !s.sql.includes("RETURNING")
-          ).length;
-          // 64 acks in two batches of 32 (plus the last claim): a handful of commits, against
-          // 64 autocommit acks when every ack was its own write.
-          assert.ok(commits <= 6, `expected a few commits for 64 acks, got ${commits}`);
-          assert.equal(autocommitAcks, 64, "each ack is still its own fenced statement");
-          const perJob = driver.log.length / 64;
-          assert.ok(perJob < 2, `expected under 2 statements per job, got ${perJob.toFixed(2)}`);
-        } finally {
-          db.close();
-          driver.close();
-        }
-      },
+      withLoggedDb(entry, async (db, driver) => {
+        const q = db.queue<number>("jobs");
+        q.enqueueMany(Array.from({ length: 64 }, (_, i) => i));
+        driver.log.length = 0;
+        const stop = new AbortController();
+        let handled = 0;
+        const result = await q.work(async () => {
+          await Promise.resolve(); // an async handler, as applications write them
+          if (++handled === 64) setTimeout(() => stop.abort(), 50);
+        }, { concurrency: 32, signal: stop.signal });
+        assert.equal(result.acked, 64);
+        assert.equal(q.stats().processing + q.stats().pending, 0);
+        const commits = driver.log.filter((s) => s.sql === "COMMIT").length;
+        const autocommitAcks = driver.log.filter((s) =>
+          s.sql.startsWith("DELETE FROM _honker_live") && s.sql.includes("worker_id = ?") &&
+          !s.sql.includes("RETURNING")
+        ).length;
+        // 64 acks in two batches of 32 (plus the last claim): a handful of commits, against
+        // 64 autocommit acks when every ack was its own write.
+        assert.ok(commits <= 6, `expected a few commits for 64 acks, got ${commits}`);
+        assert.equal(autocommitAcks, 64, "each ack is still its own fenced statement");
+        const perJob = driver.log.length / 64;
+        assert.ok(perJob < 2, `expected under 2 statements per job, got ${perJob.toFixed(2)}`);
+      }),
     );
 
     it(
       "a worker whose claim took the last due job acks it alone: no look, no transaction",
       { skip, timeout: 30_000 },
-      async () => {
-        const driver = statementLog(await entry.open(tempDbPath()));
-        const db = fromDriver(driver);
-        try {
-          const q = db.queue<number>("jobs");
-          const stop = new AbortController();
-          let handled = 0;
-          const run = q.work(async () => {
-            await Promise.resolve();
-            handled++;
-          }, { concurrency: 1, signal: stop.signal });
-          await sleep(50);
-          driver.log.length = 0;
-          // Jobs one at a time, as an idle service gets them: each claim takes the only one due.
-          for (let i = 0; i < 20; i++) {
-            q.enqueue(i);
-            await eventually(() => handled === i + 1 && q.stats().processing === 0, 5000, "ack");
-          }
-          stop.abort();
-          await run;
-          const transactions = driver.log.filter((s) => s.sql === "BEGIN IMMEDIATE").length;
-          // The look before each claim saw no row past it, so the ack needs no look of its own
-          // (one autocommit DELETE, where ack and look took BEGIN, DELETE, SELECT, COMMIT).
-          assert.equal(transactions, 0, `${transactions} transactions for 20 lone acks`);
-          const acks = driver.log.filter((s) => s.sql.startsWith("DELETE FROM _honker_live"));
-          assert.equal(acks.length, 20);
-        } finally {
-          db.close();
-          driver.close();
+      withLoggedDb(entry, async (db, driver) => {
+        const q = db.queue<number>("jobs");
+        const stop = new AbortController();
+        let handled = 0;
+        const run = q.work(async () => {
+          await Promise.resolve();
+          handled++;
+        }, { concurrency: 1, signal: stop.signal });
+        await sleep(50);
+        driver.log.length = 0;
+        // Jobs one at a time, as an idle service gets them: each claim takes the only one due.
+        for (let i = 0; i < 20; i++) {
+          q.enqueue(i);
+          await eventually(() => handled === i + 1 && q.stats().processing === 0, 5000, "ack");
         }
-      },
+        stop.abort();
+        await run;
+        const transactions = driver.log.filter((s) => s.sql === "BEGIN IMMEDIATE").length;
+        // The look before each claim saw no row past it, so the ack needs no look of its own
+        // (one autocommit DELETE, where ack and look took BEGIN, DELETE, SELECT, COMMIT).
+        assert.equal(transactions, 0, `${transactions} transactions for 20 lone acks`);
+        const acks = driver.log.filter((s) => s.sql.startsWith("DELETE FROM _honker_live"));
+        assert.equal(acks.length, 20);
+      }),
     );
 
     it(
       "an idle worker is not woken by its own process's claims and acks on another queue",
       { skip, timeout: 30_000 },
-      async () => {
-        const driver = statementLog(await entry.open(tempDbPath()));
-        const db = fromDriver(driver);
-        try {
-          const idle = db.queue<number>("idle");
-          const busy = db.queue<number>("busy");
-          const stop = new AbortController();
-          const idleRun = idle.work(() => {}, { idlePollMs: null, signal: stop.signal });
-          await sleep(50);
-          const looksAtIdle = () =>
-            driver.log.filter((s) => s.sql.startsWith("SELECT") && s.params[0] === "idle")
-              .length;
-          const before = looksAtIdle();
-          let handled = 0;
-          const busyRun = busy.work(() => void handled++, { signal: stop.signal });
-          for (let i = 0; i < 40; i++) {
-            busy.enqueue(i);
-            await eventually(() => handled === i + 1, 5000, "the busy queue's job");
-          }
-          // The 40 enqueues may each wake the idle worker (an enqueue can make a job claimable:
-          // the waker does not know of which queue); the 40 claims and 40 acks must not.
-          const looks = looksAtIdle() - before;
-          assert.ok(looks <= 60, `the idle queue was looked at ${looks} times for 40 enqueues`);
-          stop.abort();
-          await Promise.all([idleRun, busyRun]);
-        } finally {
-          db.close();
-          driver.close();
+      withLoggedDb(entry, async (db, driver) => {
+        const idle = db.queue<number>("idle");
+        const busy = db.queue<number>("busy");
+        const stop = new AbortController();
+        const idleRun = idle.work(() => {}, { idlePollMs: null, signal: stop.signal });
+        await sleep(50);
+        const looksAtIdle = () =>
+          driver.log.filter((s) => s.sql.startsWith("SELECT") && s.params[0] === "idle")
+            .length;
+        const before = looksAtIdle();
+        let handled = 0;
+        const busyRun = busy.work(() => void handled++, { signal: stop.signal });
+        for (let i = 0; i < 40; i++) {
+          busy.enqueue(i);
+          await eventually(() => handled === i + 1, 5000, "the busy queue's job");
         }
-      },
+        // The 40 enqueues may each wake the idle worker (an enqueue can make a job claimable:
+        // the waker does not know of which queue); the 40 claims and 40 acks must not.
+        const looks = looksAtIdle() - before;
+        assert.ok(looks <= 60, `the idle queue was looked at ${looks} times for 40 enqueues`);
+        stop.abort();
+        await Promise.all([idleRun, busyRun]);
+      }),
     );
   });
 }
