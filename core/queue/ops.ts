@@ -17,6 +17,8 @@ import {
   JOB_CANCEL_IN_QUEUE,
   JOB_CLAIM,
   JOB_CLAIM_ONE,
+  JOB_CLAIM_ONE_WITH_RUN_OPTIONS,
+  JOB_CLAIM_WITH_RUN_OPTIONS,
   JOB_DELETE_EXHAUSTED_CLAIMS,
   JOB_DELETE_EXHAUSTED_PENDING,
   JOB_DELETE_EXPIRED,
@@ -120,17 +122,24 @@ export function buryExhaustedPending(driver: SqliteDriver, queue: string): numbe
   return rows.length;
 }
 
-/** The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING). */
+/**
+ * The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING); with
+ * `withRunOptions`, each also has the job's own `run_timeout_s` and `run_backoff` (or NULLs).
+ */
 export function claimJobRows(
   driver: SqliteDriver,
   queue: string,
   workerId: string,
   n: number,
   timeoutS: number,
+  withRunOptions = false,
 ): JobRow[] {
-  return n === 1
-    ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue, queue])
-    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n, queue]);
+  if (n === 1) {
+    const sql = withRunOptions ? JOB_CLAIM_ONE_WITH_RUN_OPTIONS : JOB_CLAIM_ONE;
+    return driver.all<JobRow>(sql, [workerId, timeoutS, queue, queue]);
+  }
+  const sql = withRunOptions ? JOB_CLAIM_WITH_RUN_OPTIONS : JOB_CLAIM;
+  return driver.all<JobRow>(sql, [workerId, timeoutS, queue, n, queue]);
 }
 
 /**

@@ -19,6 +19,7 @@ import { claimSleepMs } from "./claim.ts";
 import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
 import type { Job } from "./job.ts";
+import type { JobRunOptions } from "./job_options.ts";
 import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
 import { WatcherDiedError } from "../db/errors.ts";
 import type { Waker, WakeReason, WakeWaitOptions } from "../wait/waker.ts";
@@ -38,8 +39,8 @@ export interface FetcherHost<T> {
   idleSlots(): number;
   /** Whether the run is over: claiming stopped and no handler is running. */
   finished(): boolean;
-  /** Hands a claimed job to a free slot. */
-  start(job: Job<T>): void;
+  /** Hands a claimed job to a free slot, with the run options its claim returned (if any). */
+  start(job: Job<T>, runOptions?: ReadonlyMap<number, JobRunOptions | undefined>): void;
   /** A claim came back short: nothing more was due for now. */
   lookedShort?(): void;
 }
@@ -199,7 +200,7 @@ export class Fetcher<T> {
     this.#nextAt = look.nextAt;
     this.#lookedAt = look.version;
     this.#started = look.jobs.length > 0;
-    for (const job of look.jobs) this.#host.start(job);
+    for (const job of look.jobs) this.#host.start(job, look.runOptions);
     if (!this.#mayClaim) this.#host.lookedShort?.();
   }
 
