@@ -13,6 +13,7 @@ import {
   JOB_ACK,
   JOB_ACK_MANY,
   JOB_ACK_MANY_IN_QUEUE,
+  JOB_ACK_MANY_RETURNING,
   JOB_CANCEL,
   JOB_CANCEL_IN_QUEUE,
   JOB_CLAIM,
@@ -170,6 +171,16 @@ export function ackJob(driver: SqliteDriver, id: number, workerId: string): numb
 /** `honker_ack_batch`: any queue's jobs. */
 export function ackJobs(driver: SqliteDriver, ids: readonly number[], workerId: string): number {
   return driver.run(JOB_ACK_MANY, [JSON.stringify(ids), workerId]).changes;
+}
+
+/** Acks many jobs of one worker in one statement; returns the ids that were still its own. */
+export function ackJobsReturningIds(
+  driver: SqliteDriver,
+  ids: readonly number[],
+  workerId: string,
+): Set<number> {
+  const rows = driver.all<{ id: number }>(JOB_ACK_MANY_RETURNING, [JSON.stringify(ids), workerId]);
+  return new Set(rows.map((row) => row.id));
 }
 
 /** `queue.ackBatch()`: only `queue`'s jobs. */

@@ -130,6 +130,10 @@ export const JOB_ACK = `DELETE FROM _honker_live
 export const JOB_ACK_MANY = `DELETE FROM _honker_live
   WHERE id IN (SELECT value FROM json_each(?)) AND worker_id = ? AND claim_expires_at >= unixepoch()`;
 
+/** JOB_ACK_MANY, returning the ids it acked. Params: idsJson, workerId. */
+export const JOB_ACK_MANY_RETURNING = `${JOB_ACK_MANY}
+  RETURNING id`;
+
 /**
  * Ack many of one queue's jobs: a worker id may serve several queues, and `queue.ackBatch()`
  * must not ack another queue's job. Params: idsJson, workerId, queue.
