@@ -11,6 +11,7 @@ import { driverMatrix } from "./_drivers.ts";
 import { countRows, sqlNow, withDb } from "./_db.ts";
 import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 import { honkerExtSkip, openHonkerExt } from "./_honker_ext.ts";
+import { statementLog } from "./_statement_log.ts";
 
 const EXT_SKIP = await honkerExtSkip();
 
@@ -268,3 +269,56 @@ describe("run options next to honker's extension", () => {
     },
   );
 });
+
+const OPTIONS_READ = "FROM _honker_ts_job_options WHERE job_id IN";
+
+for (const entry of driverMatrix()) {
+  describe(`${entry.id}: a job's run options and its claim`, { skip: entry.skip }, () => {
+    /**
+     * Fails one job, enqueued with its own backoff, once under work(); returns how far in the
+     * future the failure put its run_at, and how many separate reads of run options it took.
+     */
+    async function failOnce(prepare: (db: Database) => void) {
+      const driver = statementLog(await entry.open(tempDbPath()));
+      const db = fromDriver(driver);
+      try {
+        prepare(db);
+        const q = db.queue<string>("jobs");
+        const id = q.enqueue("x", { backoff: { type: "fixed", delayS: 70 } });
+        driver.log.length = 0;
+        let failed = 0;
+        const worker = q.worker(async () => {
+          await Promise.resolve();
+          failed++;
+          throw new Error("boom");
+        }, { backoff: { type: "fixed", delayS: 5 } });
+        await eventually(() => failed === 1 && q.getJob(id)?.state === "pending", 5000, "retry");
+        await worker.close();
+        const delayS = (q.getJob(id)?.runAt ?? 0) - sqlNow(db);
+        const reads = driver.log.filter((s) => s.sql.includes(OPTIONS_READ)).length;
+        return { delayS, reads };
+      } finally {
+        db.close();
+        driver.close();
+      }
+    }
+
+    it("work() gets them with the claim, not in a read of their own", async () => {
+      const { delayS, reads } = await failOnce(() => {});
+      assert.ok(delayS >= 68 && delayS <= 70, `the job's own backoff (70 s), got ${delayS}`);
+      assert.equal(reads, 0);
+    });
+
+    it("a claim that first buries an exhausted claim still honours them (read apart)", async () => {
+      const { delayS, reads } = await failOnce((db) => {
+        // An expired claim out of attempts: the look sends the claim down its dead-letter path.
+        db.driver.run(
+          `INSERT INTO _honker_live (queue, payload, state, worker_id, claim_expires_at, attempts,
+             max_attempts) VALUES ('jobs', '"tired"', 'processing', 'gone', unixepoch() - 10, 3, 3)`,
+        );
+      });
+      assert.ok(delayS >= 68 && delayS <= 70, `the job's own backoff (70 s), got ${delayS}`);
+      assert.equal(reads, 1);
+    });
+  });
+}

@@ -19,6 +19,8 @@ import {
   JOB_EXHAUSTED_PENDING_EXISTS,
 } from "./sql.ts";
 import { checkPayload } from "../db/standard_schema.ts";
+import { runOptionsOfClaimed } from "./job_options.ts";
+import type { JobRunOptions } from "./job_options.ts";
 import type { StandardSchemaV1 } from "../db/standard_schema.ts";
 
 /** What the claim needs to know about the queue. */
@@ -93,8 +95,16 @@ function claimRows(
     if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
     return { rows: [], nextAt: check.next_at ?? 0, version: check.data_version, more: false };
   }
-  // The common case in one autocommit statement: no expired claim is out of attempts.
-  const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS);
+  // The common case in one autocommit statement: no expired claim is out of attempts. A
+  // background claim takes each job's own run options with it (work() needs them for every job).
+  const rows = ops.claimJobRows(
+    driver,
+    queue.name,
+    workerId,
+    n,
+    queue.visibilityTimeoutS,
+    background,
+  );
   const version = check.data_version;
   if (rows.length >= n) {
     if (!background) return { rows, nextAt: undefined, version };
@@ -141,6 +151,11 @@ export interface ClaimLook<T> {
   nextAt: number | undefined;
   /** False when nothing more was due after this claim; undefined when that is not known. */
   more?: boolean;
+  /**
+   * The run options of the jobs whose claim returned them (undefined: the job has none); a job
+   * missing from it needs them read.
+   */
+  runOptions?: ReadonlyMap<number, JobRunOptions | undefined>;
   /** The connection's data_version the (last) look read at; undefined when none ran. */
   version?: number;
 }
@@ -186,6 +201,7 @@ function claimJobs<T>(
   let nextAt: number | undefined;
   let version: number | undefined;
   let more: boolean | undefined;
+  const runOptions = new Map<number, JobRunOptions | undefined>();
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due.
   for (let rejected = 1; rejected > 0 && jobs.length < n;) {
@@ -211,9 +227,10 @@ function claimJobs<T>(
         payload = checked.value;
       }
       jobs.push(new Job<T>(ctx, row, payload as T, queue.visibilityTimeoutS));
+      if ("run_timeout_s" in row) runOptions.set(row.id, runOptionsOfClaimed(row));
     }
   }
   // Sorted as Jobs, whose fields read faster than node:sqlite's rows.
   if (jobs.length > 1) jobs.sort(byClaimOrder);
-  return { jobs, nextAt, version, more };
+  return { jobs, nextAt, version, more, runOptions };
 }

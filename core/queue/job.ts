@@ -7,7 +7,15 @@
 import type { DatabaseContext } from "../db/context.ts";
 import type { JobRow } from "./ops.ts";
 import type { SqliteDriver } from "../db/driver.ts";
-import { ackJob, failJob, heartbeatJob, isJobHeld, releaseJob, retryJob } from "./ops.ts";
+import {
+  ackJob,
+  ackJobsReturningIds,
+  failJob,
+  heartbeatJob,
+  isJobHeld,
+  releaseJob,
+  retryJob,
+} from "./ops.ts";
 import { requireSeconds, requireText } from "../db/validate.ts";
 import { hasPendingResult, recordFailure, saveProgress, storeResultOfAck } from "./job_outcome.ts";
 import { toJsonText } from "../db/json.ts";
@@ -225,6 +233,25 @@ export class Job<T = unknown> {
    */
   get outcomeUncertain(): boolean {
     return this.#uncertain;
+  }
+
+  /**
+   * @internal `work()`'s acks of several jobs claimed by one worker, none with a result to
+   * store, in one background statement (inside its batch transaction) where each ack took its
+   * own; each job settles as its `ack()` would. Returns, per job, whether it was still held.
+   */
+  static ackManyInBackground(jobs: readonly Job<unknown>[]): boolean[] {
+    const [first] = jobs;
+    const workerId = first.workerId;
+    if (jobs.some((job) => job.workerId !== workerId || hasPendingResult(job))) {
+      throw new TypeError("ackManyInBackground: jobs of one worker, without results");
+    }
+    const acked = first.#write(
+      first.#action("ack"),
+      true,
+      (driver) => ackJobsReturningIds(driver, jobs.map((job) => job.id), workerId),
+    );
+    return jobs.map((job) => job.#settle("acked", acked.has(job.id) ? 1 : 0));
   }
 
   /**

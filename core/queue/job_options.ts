@@ -71,6 +71,18 @@ export function saveJobRunOptions(
   ]);
 }
 
+/**
+ * A claimed row's own run options, from the columns a claim with run options returns
+ * (`run_timeout_s`, `run_backoff`): undefined when it has none.
+ */
+export function runOptionsOfClaimed(
+  row: Readonly<Record<string, unknown>>,
+): JobRunOptions | undefined {
+  const timeoutS = typeof row.run_timeout_s === "number" ? row.run_timeout_s : undefined;
+  const backoff = typeof row.run_backoff === "string" ? parseBackoff(row.run_backoff) : undefined;
+  return timeoutS === undefined && backoff === undefined ? undefined : { timeoutS, backoff };
+}
+
 /** The stored run options of those of `jobIds` that have any, in one read. */
 export function readJobRunOptions(
   driver: SqliteDriver,
@@ -97,9 +109,17 @@ export class RunOptionsCache {
     this.#read = read;
   }
 
-  /** A job was handed to a handler. */
-  started(jobId: number): void {
-    this.#unread.add(jobId);
+  /**
+   * A job was handed to a handler. `known` holds the run options its claim returned (an entry
+   * with undefined: it has none); a job missing from it has its options read on first ask.
+   */
+  started(jobId: number, known?: ReadonlyMap<number, JobRunOptions | undefined>): void {
+    if (known?.has(jobId)) {
+      const options = known.get(jobId);
+      if (options !== undefined) this.#known.set(jobId, options);
+    } else {
+      this.#unread.add(jobId);
+    }
   }
 
   /** The job is settled: its options are no longer needed. */

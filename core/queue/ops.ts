@@ -13,10 +13,13 @@ import {
   JOB_ACK,
   JOB_ACK_MANY,
   JOB_ACK_MANY_IN_QUEUE,
+  JOB_ACK_MANY_RETURNING,
   JOB_CANCEL,
   JOB_CANCEL_IN_QUEUE,
   JOB_CLAIM,
   JOB_CLAIM_ONE,
+  JOB_CLAIM_ONE_WITH_RUN_OPTIONS,
+  JOB_CLAIM_WITH_RUN_OPTIONS,
   JOB_DELETE_EXHAUSTED_CLAIMS,
   JOB_DELETE_EXHAUSTED_PENDING,
   JOB_DELETE_EXPIRED,
@@ -120,17 +123,24 @@ export function buryExhaustedPending(driver: SqliteDriver, queue: string): numbe
   return rows.length;
 }
 
-/** The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING). */
+/**
+ * The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING); with
+ * `withRunOptions`, each also has the job's own `run_timeout_s` and `run_backoff` (or NULLs).
+ */
 export function claimJobRows(
   driver: SqliteDriver,
   queue: string,
   workerId: string,
   n: number,
   timeoutS: number,
+  withRunOptions = false,
 ): JobRow[] {
-  return n === 1
-    ? driver.all<JobRow>(JOB_CLAIM_ONE, [workerId, timeoutS, queue, queue])
-    : driver.all<JobRow>(JOB_CLAIM, [workerId, timeoutS, queue, n, queue]);
+  if (n === 1) {
+    const sql = withRunOptions ? JOB_CLAIM_ONE_WITH_RUN_OPTIONS : JOB_CLAIM_ONE;
+    return driver.all<JobRow>(sql, [workerId, timeoutS, queue, queue]);
+  }
+  const sql = withRunOptions ? JOB_CLAIM_WITH_RUN_OPTIONS : JOB_CLAIM;
+  return driver.all<JobRow>(sql, [workerId, timeoutS, queue, n, queue]);
 }
 
 /**
@@ -161,6 +171,16 @@ export function ackJob(driver: SqliteDriver, id: number, workerId: string): numb
 /** `honker_ack_batch`: any queue's jobs. */
 export function ackJobs(driver: SqliteDriver, ids: readonly number[], workerId: string): number {
   return driver.run(JOB_ACK_MANY, [JSON.stringify(ids), workerId]).changes;
+}
+
+/** Acks many jobs of one worker in one statement; returns the ids that were still its own. */
+export function ackJobsReturningIds(
+  driver: SqliteDriver,
+  ids: readonly number[],
+  workerId: string,
+): Set<number> {
+  const rows = driver.all<{ id: number }>(JOB_ACK_MANY_RETURNING, [JSON.stringify(ids), workerId]);
+  return new Set(rows.map((row) => row.id));
 }
 
 /** `queue.ackBatch()`: only `queue`'s jobs. */

@@ -86,6 +86,20 @@ export const JOB_CLAIM_ONE = `${JOB_CLAIM_SET}
   WHERE id = (${JOB_CLAIMABLE} LIMIT 1) AND NOT ${QUEUE_PAUSED}
   RETURNING ${JOB_COLUMNS}`;
 
+/**
+ * A claimed row's own run options (`_honker_ts_job_options`), returned by `work()`'s claims with
+ * the row: one index probe each, where reading them after the claim took a statement per claim.
+ */
+const JOB_RUN_OPTION_COLUMNS =
+  "(SELECT timeout_s FROM _honker_ts_job_options WHERE job_id = _honker_live.id) AS run_timeout_s, " +
+  "(SELECT backoff FROM _honker_ts_job_options WHERE job_id = _honker_live.id) AS run_backoff";
+
+/** JOB_CLAIM, each row with its run options. Params: as JOB_CLAIM. */
+export const JOB_CLAIM_WITH_RUN_OPTIONS = `${JOB_CLAIM}, ${JOB_RUN_OPTION_COLUMNS}`;
+
+/** JOB_CLAIM_ONE, the row with its run options. Params: as JOB_CLAIM_ONE. */
+export const JOB_CLAIM_ONE_WITH_RUN_OPTIONS = `${JOB_CLAIM_ONE}, ${JOB_RUN_OPTION_COLUMNS}`;
+
 /** Removes expired claims whose attempts are used up, for the dead table. Params: queue. */
 export const JOB_DELETE_EXHAUSTED_CLAIMS = `DELETE FROM _honker_live
   WHERE queue = ? AND state = 'processing' AND claim_expires_at < unixepoch()
@@ -115,6 +129,10 @@ export const JOB_ACK = `DELETE FROM _honker_live
 /** Ack many: ids as a JSON array (`honker_ack_batch`, any queue). Params: idsJson, workerId. */
 export const JOB_ACK_MANY = `DELETE FROM _honker_live
   WHERE id IN (SELECT value FROM json_each(?)) AND worker_id = ? AND claim_expires_at >= unixepoch()`;
+
+/** JOB_ACK_MANY, returning the ids it acked. Params: idsJson, workerId. */
+export const JOB_ACK_MANY_RETURNING = `${JOB_ACK_MANY}
+  RETURNING id`;
 
 /**
  * Ack many of one queue's jobs: a worker id may serve several queues, and `queue.ackBatch()`

@@ -18,7 +18,9 @@ import type { ClaimLook } from "./claiming.ts";
 import { claimSleepMs } from "./claim.ts";
 import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
-import type { Job } from "./job.ts";
+import { Job } from "./job.ts";
+import { hasPendingResult } from "./job_outcome.ts";
+import type { JobRunOptions } from "./job_options.ts";
 import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
 import { WatcherDiedError } from "../db/errors.ts";
 import type { Waker, WakeReason, WakeWaitOptions } from "../wait/waker.ts";
@@ -38,8 +40,8 @@ export interface FetcherHost<T> {
   idleSlots(): number;
   /** Whether the run is over: claiming stopped and no handler is running. */
   finished(): boolean;
-  /** Hands a claimed job to a free slot. */
-  start(job: Job<T>): void;
+  /** Hands a claimed job to a free slot, with the run options its claim returned (if any). */
+  start(job: Job<T>, runOptions?: ReadonlyMap<number, JobRunOptions | undefined>): void;
   /** A claim came back short: nothing more was due for now. */
   lookedShort?(): void;
 }
@@ -186,10 +188,7 @@ export class Fetcher<T> {
     if (batch.length === 1 && claimFor === 0) {
       return { settled: [batch[0].job.inBackground(batch[0].step)], look: undefined };
     }
-    return this.#source.batchInBackground(() => ({
-      settled: batch.map((c) => c.job.inBackground(c.step)),
-      look: claim(),
-    }));
+    return this.#source.batchInBackground(() => ({ settled: settleAll(batch), look: claim() }));
   }
 
   #claimed(look: ClaimLook<T>, asked: number): void {
@@ -199,7 +198,7 @@ export class Fetcher<T> {
     this.#nextAt = look.nextAt;
     this.#lookedAt = look.version;
     this.#started = look.jobs.length > 0;
-    for (const job of look.jobs) this.#host.start(job);
+    for (const job of look.jobs) this.#host.start(job, look.runOptions);
     if (!this.#mayClaim) this.#host.lookedShort?.();
   }
 
@@ -241,6 +240,19 @@ export class Fetcher<T> {
       this.#wakeUp = undefined;
     }
   }
+}
+
+/**
+ * Commits `batch`'s outcomes inside the batch transaction, in its order of results: plain acks
+ * (no result to store) in one statement when there are several, the rest one by one.
+ */
+function settleAll<T>(batch: readonly Completion<T>[]): boolean[] {
+  const plain = batch.filter((c) => c.step === "ack" && !hasPendingResult(c.job));
+  if (plain.length < 2) return batch.map((c) => c.job.inBackground(c.step));
+  const settled = new Map<Completion<T>, boolean>();
+  const acked = Job.ackManyInBackground(plain.map((c) => c.job));
+  plain.forEach((c, i) => settled.set(c, acked[i]));
+  return batch.map((c) => settled.get(c) ?? c.job.inBackground(c.step));
 }
 
 /**

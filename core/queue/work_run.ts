@@ -67,7 +67,7 @@ export class WorkRun<T> {
       idleSlots: () =>
         this.#stop.signal.aborted || this.#paused ? 0 : this.#s.concurrency - this.#running,
       finished: () => this.#stop.signal.aborted && this.#inHand.size === 0,
-      start: (job) => this.#start(job),
+      start: (job, runOptions) => this.#start(job, runOptions),
       lookedShort: () => this.#drained(),
     }, { workerId: s.workerId, idleMs: s.idleMs });
   }
@@ -134,12 +134,12 @@ export class WorkRun<T> {
     return this.result;
   }
 
-  #start(job: Job<T>): void {
+  #start(job: Job<T>, runOptions?: ReadonlyMap<number, JobRunOptions | undefined>): void {
     const done = new AbortController();
     const entry = { done, running: Promise.resolve() };
     this.#inHand.set(job, entry);
     this.#handling.add(job);
-    this.#runOptions.started(job.id);
+    this.#runOptions.started(job.id, runOptions);
     this.#drainedTold = false;
     this.#running++;
     entry.running = this.#runJob(job, done)
