@@ -2,9 +2,9 @@
  * honker-ts and the raw SQLite floor as peers-benchmark systems, on any runtime and adapter.
  *
  * honker-ts is a Database as `open()` builds it, on a driver wrapped to count statements:
- * `enqueue`, `enqueueMany` and `queue.work()`. The floor is the least a SQLite queue can do on the same file, schema and
- * driver: an autocommit `INSERT` per job, and a sequential loop of one claim
- * `UPDATE … RETURNING` transaction and one ack `DELETE` transaction per job, the SQL of
+ * `enqueue`, `enqueueMany` and `queue.work()`. The floor is the least a SQLite queue can do on
+ * the same file, schema and driver: an autocommit `INSERT` per job, and a sequential loop of one
+ * claim `UPDATE … RETURNING` transaction and one ack `DELETE` transaction per job, the SQL of
  * `bench/queue_bench.ts`'s raw floor (made safe across processes). It has no notion of
  * concurrency: one loop per process.
  *

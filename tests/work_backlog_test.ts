@@ -63,7 +63,7 @@ for (const entry of driverMatrix()) {
           deep.push(await msPerJob(entry.open, DEEP_BACKLOG));
         }
         const ratio = Math.min(...deep) / Math.min(...shallow);
-        // O(backlog) looks made it about 10× at this depth; a claim that stays O(1) keeps it near 1.
+        // O(backlog) looks made it about 10× at this depth; an O(1) claim keeps it near 1.
         assert.ok(
           ratio < 3,
           `behind ${DEEP_BACKLOG} jobs a job took ${ratio.toFixed(1)}× as long ` +
@@ -72,7 +72,7 @@ for (const entry of driverMatrix()) {
       },
     );
 
-    it("an exhausted row behind claimable work is still dead-lettered while work() runs", async () => {
+    it("an exhausted row behind claimable work is still dead-lettered under work()", async () => {
       const driver = await entry.open(tempDbPath("exhausted.db"));
       const db = fromDriver(driver);
       try {

@@ -314,7 +314,8 @@ for (const entry of driverMatrix()) {
         // An expired claim out of attempts: the look sends the claim down its dead-letter path.
         db.driver.run(
           `INSERT INTO _honker_live (queue, payload, state, worker_id, claim_expires_at, attempts,
-             max_attempts) VALUES ('jobs', '"tired"', 'processing', 'gone', unixepoch() - 10, 3, 3)`,
+             max_attempts)
+           VALUES ('jobs', '"tired"', 'processing', 'gone', unixepoch() - 10, 3, 3)`,
         );
       });
       assert.ok(delayS >= 68 && delayS <= 70, `the job's own backoff (70 s), got ${delayS}`);

@@ -131,8 +131,8 @@ function claimRows(
 }
 
 /**
- * When a claim could next succeed after a claim that took everything due: the look's answer, or sooner when a
- * claim just taken expires first (its handler may hang past the visibility timeout).
+ * When a claim could next succeed after a claim that took everything due: the look's answer, or
+ * sooner when a claim just taken expires first (its handler may hang past the visibility timeout).
  */
 function nextAfterShortClaim(check: ClaimLookRow, rows: JobRow[], queue: ClaimTarget): number {
   const known = check.next_at ?? 0;

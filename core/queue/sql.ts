@@ -90,9 +90,9 @@ export const JOB_CLAIM_ONE = `${JOB_CLAIM_SET}
  * A claimed row's own run options (`_honker_ts_job_options`), returned by `work()`'s claims with
  * the row: one index probe each, where reading them after the claim took a statement per claim.
  */
-const JOB_RUN_OPTION_COLUMNS =
-  "(SELECT timeout_s FROM _honker_ts_job_options WHERE job_id = _honker_live.id) AS run_timeout_s, " +
-  "(SELECT backoff FROM _honker_ts_job_options WHERE job_id = _honker_live.id) AS run_backoff";
+const JOB_RUN_OPTION_COLUMNS = `(SELECT timeout_s FROM _honker_ts_job_options
+    WHERE job_id = _honker_live.id) AS run_timeout_s,
+  (SELECT backoff FROM _honker_ts_job_options WHERE job_id = _honker_live.id) AS run_backoff`;
 
 /** JOB_CLAIM, each row with its run options. Params: as JOB_CLAIM. */
 export const JOB_CLAIM_WITH_RUN_OPTIONS = `${JOB_CLAIM}, ${JOB_RUN_OPTION_COLUMNS}`;

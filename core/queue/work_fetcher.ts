@@ -42,7 +42,7 @@ export interface FetcherHost<T> {
   finished(): boolean;
   /** Hands a claimed job to a free slot, with the run options its claim returned (if any). */
   start(job: Job<T>, runOptions?: ReadonlyMap<number, JobRunOptions | undefined>): void;
-  /** A claim came back short: nothing more was due for now. */
+  /** Nothing more was due after a claim (it came back short, or took the last due jobs). */
   lookedShort?(): void;
 }
 
