@@ -261,6 +261,31 @@ export async function readBack(
   return out;
 }
 
+/**
+ * Waits until the stream's current leader counts at least `count` messages on `subject`, or
+ * `withinMs` passes (then returns, and the caller's read shows what is missing). A leader just
+ * elected may still be applying entries it holds: its count catches up within a moment.
+ */
+export async function storedAtLeast(
+  nc: NatsConnection,
+  name: string,
+  subject: string,
+  count: number,
+  withinMs: number,
+): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    try {
+      const info = await jsm.streams.info(name, { subjects_filter: subject });
+      if ((info.state.subjects?.[subject] ?? 0) >= count) return;
+    } catch {
+      // No leader at this moment: ask again.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Creates (or keeps) a stream of three replicas capturing `subjects`. */
 export async function addStream(
   nc: NatsConnection,

@@ -19,7 +19,14 @@ import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
 import { natsBridge } from "../bridges/nats/mod.ts";
 import { eventually, sleep, tempDbPath } from "./_helpers.ts";
-import { addStream, natsSkipReason, readBack, retrying, startCluster } from "./_nats.ts";
+import {
+  addStream,
+  natsSkipReason,
+  readBack,
+  retrying,
+  startCluster,
+  storedAtLeast,
+} from "./_nats.ts";
 import type { NatsCluster } from "./_nats.ts";
 import { runtimeKey } from "./_runtime.ts";
 import { collect, exited, LineReader, spawnScript } from "./_spawn.ts";
@@ -155,6 +162,7 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
       const now = await cluster.leaderOf("FAULTS");
       if (now >= 0 && !seen.has(now)) {
         seen.add(now);
+        await storedAtLeast(nc, "FAULTS", "faults.events", expected.length, 20_000);
         const stored = (await retrying(() => readBack(nc, "FAULTS", "faults.events"), 20_000))
           .map((m) => m.offset);
         const unique = new Set(stored);
