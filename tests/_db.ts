@@ -1,7 +1,9 @@
 /** Opens a fresh honker-ts Database per test for a driver of the matrix. */
 
 import { fromDriver } from "../mod.ts";
-import type { Database } from "../mod.ts";
+import type { Database, SqliteDriver } from "../mod.ts";
+import { statementLog } from "./_statement_log.ts";
+import type { StatementLog } from "./_statement_log.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { tempDbPath } from "./_helpers.ts";
 
@@ -12,12 +14,31 @@ export type DbTest = (db: Database, path: string) => void | Promise<void>;
  * Wraps a test body: opens a fresh file with the entry's driver, runs the body, closes both.
  */
 export function withDb(entry: DriverEntry, body: DbTest): () => Promise<void> {
+  return withWrappedDb(entry, (driver) => driver, (db, _driver, path) => body(db, path));
+}
+
+/**
+ * `withDb` on a driver that logs its statements (`_statement_log.ts`), which the body also gets,
+ * to count what honker-ts spends.
+ */
+export function withLoggedDb(
+  entry: DriverEntry,
+  body: (db: Database, driver: StatementLog) => void | Promise<void>,
+): () => Promise<void> {
+  return withWrappedDb(entry, statementLog, (db, driver) => body(db, driver));
+}
+
+function withWrappedDb<D extends SqliteDriver>(
+  entry: DriverEntry,
+  wrap: (driver: SqliteDriver) => D,
+  body: (db: Database, driver: D, path: string) => void | Promise<void>,
+): () => Promise<void> {
   return async () => {
     const path = tempDbPath();
-    const driver = await entry.open(path);
+    const driver = wrap(await entry.open(path));
     const db = fromDriver(driver);
     try {
-      await body(db, path);
+      await body(db, driver, path);
     } finally {
       db.close();
       driver.close();

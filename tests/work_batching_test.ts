@@ -5,34 +5,14 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromDriver, open } from "../mod.ts";
+import { open } from "../mod.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 import { collect, spawnScript } from "./_spawn.ts";
-import { statementLog } from "./_statement_log.ts";
-import type { StatementLog } from "./_statement_log.ts";
-import type { DriverEntry } from "./_drivers.ts";
-import type { Database } from "../mod.ts";
+import { withLoggedDb } from "./_db.ts";
 
 const CHILD = new URL("./fixtures/unflushed_ack_child.ts", import.meta.url).pathname;
 const BATCH_CHILD = new URL("./fixtures/unflushed_batch_child.ts", import.meta.url).pathname;
-
-/** Runs `body` on a fresh file through a driver that logs its statements. */
-function withLoggedDb(
-  entry: DriverEntry,
-  body: (db: Database, driver: StatementLog) => Promise<void>,
-): () => Promise<void> {
-  return async () => {
-    const driver = statementLog(await entry.open(tempDbPath()));
-    const db = fromDriver(driver);
-    try {
-      await body(db, driver);
-    } finally {
-      db.close();
-      driver.close();
-    }
-  };
-}
 
 for (const entry of driverMatrix()) {
   const skip = entry.skip;
