@@ -43,16 +43,17 @@ const DEAD_COLUMNS = "id, queue, payload, priority, run_at, attempts, max_attemp
 
 /** Claimed jobs of a queue, soonest claim expiry first. Params: queue, limit. */
 export const JOB_LIST_PROCESSING = `SELECT ${LIVE_COLUMNS} FROM _honker_live
-  WHERE queue = ? AND state = 'processing' ORDER BY claim_expires_at, id LIMIT CAST(? AS INTEGER)`;
+  WHERE queue = CAST(? AS TEXT) AND state = 'processing'
+  ORDER BY claim_expires_at, id LIMIT CAST(? AS INTEGER)`;
 
 /** Pending jobs of a queue due now, in claim order. Params: queue, limit. */
 export const JOB_LIST_PENDING = `SELECT ${LIVE_COLUMNS} FROM _honker_live
-  WHERE queue = ? AND state = 'pending' AND run_at <= unixepoch()
+  WHERE queue = CAST(? AS TEXT) AND state = 'pending' AND run_at <= unixepoch()
   ORDER BY priority DESC, run_at, id LIMIT CAST(? AS INTEGER)`;
 
 /** Pending jobs of a queue due later, soonest first. Params: queue, limit. */
 export const JOB_LIST_SCHEDULED = `SELECT ${LIVE_COLUMNS} FROM _honker_live
-  WHERE queue = ? AND state = 'pending' AND run_at > unixepoch()
+  WHERE queue = CAST(? AS TEXT) AND state = 'pending' AND run_at > unixepoch()
   ORDER BY run_at, priority DESC, id LIMIT CAST(? AS INTEGER)`;
 
 /** Whether a queue is paused (honker-ts's `_honker_ts_queues`). Params: queue. */
@@ -60,15 +61,17 @@ export const QUEUE_PAUSED_GET = "SELECT paused FROM _honker_ts_queues WHERE queu
 
 /** Job events of a queue after an id, oldest first (honker-ts's `_honker_ts_job_events`). Params: queue, afterId, limit. */
 export const JOB_EVENTS_AFTER = `SELECT id, queue, job_id, type, data, attempt, created_at
-  FROM _honker_ts_job_events WHERE queue = ? AND id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
+  FROM _honker_ts_job_events WHERE queue = CAST(? AS TEXT) AND id > ?
+  ORDER BY id LIMIT CAST(? AS INTEGER)`;
 
 /** The last job event id of a queue, or 0. Params: queue. */
 export const JOB_EVENTS_LAST_ID = `SELECT coalesce(max(id), 0) AS id
-  FROM _honker_ts_job_events WHERE queue = ?`;
+  FROM _honker_ts_job_events WHERE queue = CAST(? AS TEXT)`;
 
 /** Dead jobs, of one queue or all (NULL), latest death first. Params: queue|null, limit. */
 export const DEAD_LIST = `SELECT ${DEAD_COLUMNS} FROM _honker_dead
-  WHERE ?1 IS NULL OR queue = ?1 ORDER BY died_at DESC, id DESC LIMIT CAST(?2 AS INTEGER)`;
+  WHERE ?1 IS NULL OR queue = CAST(?1 AS TEXT)
+  ORDER BY died_at DESC, id DESC LIMIT CAST(?2 AS INTEGER)`;
 
 /** The queue of a dead job. Params: id. */
 export const DEAD_QUEUE_OF = "SELECT queue FROM _honker_dead WHERE id = ?";
@@ -78,4 +81,4 @@ export const LIVE_QUEUE_OF = "SELECT queue FROM _honker_live WHERE id = ?";
 
 /** The newest offset of a topic, or 0. Params: topic. */
 export const STREAM_LAST_OFFSET =
-  "SELECT coalesce(max(offset), 0) AS offset FROM _honker_stream WHERE topic = ?";
+  "SELECT coalesce(max(offset), 0) AS offset FROM _honker_stream WHERE topic = CAST(? AS TEXT)";

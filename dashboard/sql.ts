@@ -30,7 +30,7 @@ export const LIVE_QUEUE_NEXT = `SELECT min(queue) AS queue FROM _honker_live
 
 /** Pending jobs of a queue due now, and the oldest due time. Params: queue, now. */
 export const QUEUE_PENDING_COUNT = `SELECT count(*) AS n, min(run_at) AS oldest FROM _honker_live
-  WHERE queue = ? AND state = 'pending' AND run_at <= ?`;
+  WHERE queue = CAST(? AS TEXT) AND state = 'pending' AND run_at <= ?`;
 
 /** Pending jobs of a queue due later. Params: queue, now. */
 export const QUEUE_SCHEDULED_COUNT = `SELECT count(*) AS n FROM _honker_live
@@ -95,7 +95,7 @@ export const EVENT_OUTCOMES_NEWEST = `SELECT queue, type, count(*) AS n, min(cre
 export const JOB_EVENTS_FROM = `SELECT id, type, data, attempt, created_at
   FROM (SELECT id, job_id, type, data, attempt, created_at FROM _honker_ts_job_events
     WHERE id >= ? ORDER BY id LIMIT CAST(? AS INTEGER))
-  WHERE job_id = ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
+  WHERE job_id = CAST(? AS INTEGER) ORDER BY id LIMIT CAST(? AS INTEGER)`;
 
 /** A live job's latest progress (honker-ts's `_honker_ts_job_progress`). Params: job id. */
 export const JOB_PROGRESS_OF =
@@ -112,18 +112,18 @@ const DEAD_COLUMNS = "id, queue, payload, 'dead' AS state, priority, run_at, " +
 export const JOB_PAGE: Readonly<Record<"pending" | "scheduled" | "processing" | "dead", string>> = {
   /** Params: queue, now, limit, offset. */
   pending: `SELECT ${LIVE_COLUMNS} FROM _honker_live
-      WHERE queue = ? AND state = 'pending' AND run_at <= ?
+      WHERE queue = CAST(? AS TEXT) AND state = 'pending' AND run_at <= ?
       ORDER BY run_at, id LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
   /** Params: queue, now, limit, offset. */
   scheduled: `SELECT ${LIVE_COLUMNS} FROM _honker_live
-      WHERE queue = ? AND state = 'pending' AND run_at > ?
+      WHERE queue = CAST(? AS TEXT) AND state = 'pending' AND run_at > ?
       ORDER BY run_at, id LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
   /** Params: queue, limit, offset. */
   processing: `SELECT ${LIVE_COLUMNS} FROM _honker_live
-      WHERE queue = ? AND state = 'processing'
+      WHERE queue = CAST(? AS TEXT) AND state = 'processing'
       ORDER BY claim_expires_at, id LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
   /** Params: queue, limit, offset. */
-  dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ?
+  dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = CAST(? AS TEXT)
       ORDER BY died_at DESC, id DESC LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)`,
 };
 
@@ -150,8 +150,8 @@ export const STREAM_TOPIC_NEXT = "SELECT min(topic) AS topic FROM _honker_stream
  * Params: topic, topic (plain `?` only: not every driver binds numbered ones).
  */
 export const STREAM_RANGE = `SELECT
-    (SELECT min(offset) FROM _honker_stream WHERE topic = ?) AS first,
-    (SELECT max(offset) FROM _honker_stream WHERE topic = ?) AS last`;
+    (SELECT min(offset) FROM _honker_stream WHERE topic = CAST(? AS TEXT)) AS first,
+    (SELECT max(offset) FROM _honker_stream WHERE topic = CAST(? AS TEXT)) AS last`;
 
 /** Every consumer. */
 export const STREAM_CONSUMERS_ALL = `SELECT topic, name, offset FROM _honker_stream_consumers
@@ -163,7 +163,7 @@ export const STREAM_COUNT_AFTER = `SELECT count(*) AS n FROM (SELECT 1 FROM _hon
 
 /** A topic's newest events, newest first. Params: topic, before offset, limit. */
 export const STREAM_RECENT = `SELECT offset, key, payload, created_at FROM _honker_stream
-  WHERE topic = ? AND offset < ? ORDER BY offset DESC LIMIT CAST(? AS INTEGER)`;
+  WHERE topic = CAST(? AS TEXT) AND offset < ? ORDER BY offset DESC LIMIT CAST(? AS INTEGER)`;
 
 /** `*`, so that a file from before honker's `enabled`/`max_attempts` migration reads too. */
 export const SCHEDULES = "SELECT * FROM _honker_scheduler_tasks ORDER BY name";
@@ -182,15 +182,15 @@ export const CHANNEL_NEXT =
 
 /** A channel's newest id, or 0. Params: channel. */
 export const CHANNEL_LAST_ID = `SELECT coalesce(max(id), 0) AS id FROM _honker_notifications
-  WHERE channel = ?`;
+  WHERE channel = CAST(? AS TEXT)`;
 
 /** A channel's notifications after an id, oldest first. Params: channel, id, limit. */
 export const CHANNEL_AFTER = `SELECT id, payload, created_at FROM _honker_notifications
-  WHERE channel = ? AND id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
+  WHERE channel = CAST(? AS TEXT) AND id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
 
 /** A channel's latest notifications, newest first. Params: channel, limit. */
 export const CHANNEL_RECENT = `SELECT id, payload, created_at FROM _honker_notifications
-  WHERE channel = ? ORDER BY id DESC LIMIT CAST(? AS INTEGER)`;
+  WHERE channel = CAST(? AS TEXT) ORDER BY id DESC LIMIT CAST(? AS INTEGER)`;
 
 /**
  * The unique key a job took (honker-ts's `_honker_ts_job_keys`), and whether it still holds it:

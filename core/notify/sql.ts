@@ -10,12 +10,13 @@ export const NOTIFICATION_INSERT =
   "INSERT INTO _honker_notifications (channel, payload) VALUES (?, ?)";
 
 /** The newest id of a channel, or 0: where a new listener starts. Params: channel. */
-export const NOTIFICATION_LAST_ID =
-  "SELECT coalesce(max(id), 0) AS id FROM _honker_notifications WHERE channel = ?";
+export const NOTIFICATION_LAST_ID = `SELECT coalesce(max(id), 0) AS id FROM _honker_notifications
+  WHERE channel = CAST(? AS TEXT)`;
 
 /** A channel's notifications after an id, oldest first. Params: channel, id, limit. */
 export const NOTIFICATION_READ_SINCE = `SELECT id, channel, payload, created_at
-  FROM _honker_notifications WHERE channel = ? AND id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`;
+  FROM _honker_notifications WHERE channel = CAST(? AS TEXT) AND id > ?
+  ORDER BY id LIMIT CAST(? AS INTEGER)`;
 
 /**
  * honker's prune: one DELETE whose conditions OR together; each applies only when given.

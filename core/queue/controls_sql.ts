@@ -21,7 +21,7 @@ const DEAD_COLUMNS = "id, queue, payload, 'dead' AS state, priority, run_at, NUL
   "last_error, died_at";
 
 /** The live rows of one queue after an id cursor, per listed state. */
-const LIVE_WHERE = "queue = ? AND id > ?";
+const LIVE_WHERE = "queue = CAST(? AS TEXT) AND id > ?";
 const LIVE_STATE_WHERE: Readonly<Record<"pending" | "scheduled" | "processing", string>> = {
   pending: "state = 'pending' AND run_at <= unixepoch()",
   scheduled: "state = 'pending' AND run_at > unixepoch()",
@@ -45,11 +45,11 @@ export const JOB_LIST: Readonly<
   pending: liveList(LIVE_STATE_WHERE.pending),
   scheduled: liveList(LIVE_STATE_WHERE.scheduled),
   processing: liveList(LIVE_STATE_WHERE.processing),
-  dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ? AND id > ?
+  dead: `SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = CAST(? AS TEXT) AND id > ?
     ORDER BY id LIMIT CAST(? AS INTEGER)`,
   all: `SELECT * FROM (
     SELECT ${LIVE_COLUMNS} FROM _honker_live WHERE ${LIVE_WHERE}
     UNION ALL
-    SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = ? AND id > ?)
+    SELECT ${DEAD_COLUMNS} FROM _honker_dead WHERE queue = CAST(? AS TEXT) AND id > ?)
   ORDER BY id LIMIT CAST(? AS INTEGER)`,
 };

@@ -140,11 +140,11 @@ export const JOB_PROGRESS_GET = "SELECT value FROM _honker_ts_job_progress WHERE
  */
 export const JOB_EVENT_SET_RESULT = `UPDATE _honker_ts_job_events
   SET data = json_object('result', json(?))
-  WHERE id = (${lastOfJob("?", "?")}) AND type = 'completed'`;
+  WHERE id = (${lastOfJob("CAST(? AS TEXT)", "CAST(? AS INTEGER)")}) AND type = 'completed'`;
 
 /** A claimed job was cancelled, not acked: its delete event says so. Params: queue, id. */
 export const JOB_EVENT_SET_CANCELLED = `UPDATE _honker_ts_job_events SET type = 'cancelled'
-  WHERE id = (${lastOfJob("?", "?")}) AND type = 'completed'`;
+  WHERE id = (${lastOfJob("CAST(? AS TEXT)", "CAST(? AS INTEGER)")}) AND type = 'completed'`;
 
 /**
  * A queue's events after an offset, and in every row (one row with NULL columns when there is
@@ -156,7 +156,7 @@ export const JOB_EVENTS_READ = `SELECT e.id, e.queue, e.job_id, e.type, e.data, 
     e.created_at, t.top
   FROM (SELECT coalesce(max(id), 0) AS top FROM _honker_ts_job_events) AS t
   LEFT JOIN (SELECT ${EVENT_COLUMNS} FROM _honker_ts_job_events
-    WHERE id > ? AND queue = ? ORDER BY id LIMIT CAST(? AS INTEGER)) AS e
+    WHERE id > ? AND queue = CAST(? AS TEXT) ORDER BY id LIMIT CAST(? AS INTEGER)) AS e
   ORDER BY e.id`;
 
 /** The newest event id of any queue (0 when none). */
@@ -167,7 +167,7 @@ export const JOB_EVENTS_LAST_ID = "SELECT coalesce(max(id), 0) AS id FROM _honke
  * finished recently and slower the more events followed. Params: queue, id.
  */
 export const JOB_EVENT_LAST_OF_JOB = `SELECT ${EVENT_COLUMNS} FROM _honker_ts_job_events
-  WHERE queue = ? AND job_id = ? ORDER BY id DESC LIMIT 1`;
+  WHERE queue = CAST(? AS TEXT) AND job_id = CAST(? AS INTEGER) ORDER BY id DESC LIMIT 1`;
 
 /**
  * Whether a job id was handed out (honker's live table is AUTOINCREMENT) and is now neither

@@ -29,4 +29,4 @@ export const QUEUE_SETTINGS_SET_EVENTS = `INSERT INTO _honker_ts_queues (queue, 
  * statement, that the claim statements and the claim look put in their WHERE. Params: queue.
  */
 export const QUEUE_PAUSED =
-  "EXISTS (SELECT 1 FROM _honker_ts_queues WHERE queue = ? AND paused = 1)";
+  "EXISTS (SELECT 1 FROM _honker_ts_queues WHERE queue = CAST(? AS TEXT) AND paused = 1)";

@@ -43,7 +43,7 @@ export const JOB_INSERT_MANY = `INSERT INTO _honker_live
  * backlog looking for a row it can never accept.
  */
 const JOB_CLAIMABLE = `SELECT id FROM _honker_live INDEXED BY _honker_live_claim
-    WHERE queue = ? AND state IN ('pending', 'processing')
+    WHERE queue = CAST(? AS TEXT) AND state IN ('pending', 'processing')
       AND attempts < max_attempts
       AND (expires_at IS NULL OR expires_at > unixepoch())
       AND ((state = 'pending' AND run_at <= unixepoch())
@@ -56,7 +56,7 @@ const JOB_CLAIM_SET = `UPDATE _honker_live
       attempts = attempts + 1`;
 
 /** The expired claims whose attempts are used up. Params: queue. */
-const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = ? AND state = 'processing'
+const JOB_EXHAUSTED_CLAIMS_WHERE = `queue = CAST(? AS TEXT) AND state = 'processing'
     AND claim_expires_at < unixepoch() AND attempts >= max_attempts
     AND (expires_at IS NULL OR expires_at > unixepoch())`;
 
@@ -112,7 +112,7 @@ export const JOB_DELETE_EXHAUSTED_CLAIMS = `DELETE FROM _honker_live
  * such a row. Params: queue.
  */
 export const JOB_EXHAUSTED_PENDING_EXISTS = `SELECT 1 AS found FROM _honker_live
-  WHERE queue = ? AND state = 'pending' AND run_at <= unixepoch()
+  WHERE queue = CAST(? AS TEXT) AND state = 'pending' AND run_at <= unixepoch()
     AND attempts >= max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
   LIMIT 1`;
 
@@ -185,12 +185,12 @@ export const JOB_DELETE_EXPIRED = `DELETE FROM _honker_live
  */
 export const JOB_NEXT_CLAIM_AT = `SELECT MIN(t) AS t FROM (
   SELECT * FROM (SELECT run_at AS t FROM _honker_live
-    WHERE queue = ? AND state = 'pending' AND run_at > unixepoch()
+    WHERE queue = CAST(? AS TEXT) AND state = 'pending' AND run_at > unixepoch()
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
     ORDER BY run_at LIMIT 1)
   UNION ALL
   SELECT * FROM (SELECT claim_expires_at + 1 AS t FROM _honker_live
-    WHERE queue = ? AND state = 'processing' AND claim_expires_at >= unixepoch()
+    WHERE queue = CAST(? AS TEXT) AND state = 'processing' AND claim_expires_at >= unixepoch()
       AND attempts < max_attempts AND (expires_at IS NULL OR expires_at > unixepoch())
     ORDER BY claim_expires_at LIMIT 1))
   WHERE NOT ${QUEUE_PAUSED}`;
@@ -267,7 +267,8 @@ export const DEAD_INSERT = `INSERT INTO _honker_dead
 /** Dead rows of a queue, newest first, below an id cursor. Params: queue, beforeId, limit. */
 export const DEAD_LIST = `SELECT id, queue, payload, priority, run_at, attempts, max_attempts,
     last_error, created_at, died_at
-  FROM _honker_dead WHERE queue = ? AND id < ? ORDER BY id DESC LIMIT CAST(? AS INTEGER)`;
+  FROM _honker_dead WHERE queue = CAST(? AS TEXT) AND id < ?
+  ORDER BY id DESC LIMIT CAST(? AS INTEGER)`;
 
 /** Take one dead row out. Params: id, queue. */
 export const DEAD_DELETE = `DELETE FROM _honker_dead WHERE id = ? AND queue = ?

@@ -22,7 +22,7 @@ export const EVENT_INSERT_MANY = `INSERT INTO _honker_stream (topic, key, payloa
  * (one string fewer per row). Params: topic, offset, limit.
  */
 export const EVENT_READ_SINCE = `SELECT offset, key, payload, created_at FROM _honker_stream
-  WHERE topic = ? AND offset > ? ORDER BY offset LIMIT CAST(? AS INTEGER)`;
+  WHERE topic = CAST(? AS TEXT) AND offset > ? ORDER BY offset LIMIT CAST(? AS INTEGER)`;
 
 /** How many events of a topic lie after an offset. Params: topic, offset. */
 export const EVENT_COUNT_SINCE =
@@ -34,10 +34,10 @@ export const EVENT_COUNT_SINCE =
  * keepLast|null, topic, keepLast|null, maxOffset.
  */
 export const EVENT_TRIM = `DELETE FROM _honker_stream
-  WHERE topic = ?
+  WHERE topic = CAST(? AS TEXT)
     AND (? IS NULL OR created_at < unixepoch() - ?)
     AND (? IS NULL OR offset <= coalesce((SELECT offset FROM _honker_stream
-      WHERE topic = ? ORDER BY offset DESC LIMIT 1 OFFSET CAST(? AS INTEGER)), -1))
+      WHERE topic = CAST(? AS TEXT) ORDER BY offset DESC LIMIT 1 OFFSET CAST(? AS INTEGER)), -1))
     AND offset <= ?`;
 
 /** Monotonic save: insert, or raise only. Params: consumer, topic, offset. */
@@ -56,8 +56,8 @@ export const CONSUMER_DELETE = "DELETE FROM _honker_stream_consumers WHERE name 
 /** Every consumer of a topic with its lag. Params: topic. */
 export const CONSUMER_LIST = `SELECT c.name AS name, c.offset AS offset,
     (SELECT count(*) FROM _honker_stream s WHERE s.topic = c.topic AND s.offset > c.offset) AS lag
-  FROM _honker_stream_consumers c WHERE c.topic = ? ORDER BY c.name`;
+  FROM _honker_stream_consumers c WHERE c.topic = CAST(? AS TEXT) ORDER BY c.name`;
 
 /** The lowest saved offset of a topic's consumers, or NULL. Params: topic. */
 export const CONSUMER_MIN_OFFSET =
-  "SELECT min(offset) AS offset FROM _honker_stream_consumers WHERE topic = ?";
+  "SELECT min(offset) AS offset FROM _honker_stream_consumers WHERE topic = CAST(? AS TEXT)";
