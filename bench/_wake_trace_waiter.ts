@@ -18,6 +18,10 @@ import { readFileSync, statSync, watch } from "node:fs";
 import { dirname } from "node:path";
 import process from "node:process";
 import { open } from "../mod.ts";
+import { Database } from "../core/database.ts";
+import { openDriver } from "../adapters/auto.ts";
+import type { DriverName } from "../adapters/auto.ts";
+import { startWatcher } from "../wake/watcher.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { startInotifySource } from "../wake/sources/inotify_source.ts";
@@ -89,6 +93,20 @@ function denoRawEvents(): { close(): void } {
   return { close: () => source.stop() };
 }
 
+function ffiDriverName(): DriverName {
+  return runtimeKey() === "bun" ? "bun-ffi" : "deno-ffi";
+}
+
+/** A Database owning one instrumented connection, with the default watcher, as open() builds. */
+async function openInstrumented(driverName: DriverName | undefined): Promise<Database> {
+  const driver = await openDriver(path, driverName);
+  instrument(driver);
+  return new Database(driver, {
+    ownsDriver: true,
+    startWatcher: (waker, connection) => startWatcher(waker, connection, {}),
+  });
+}
+
 async function start(): Promise<() => void> {
   if (mode === "bare") return () => {};
   if (mode === "timers" || mode === "stat") {
@@ -106,12 +124,12 @@ async function start(): Promise<() => void> {
     : watch(dirname(path), { persistent: false }, (_event, filename) => {
       if (recording) events.push([clock.now(), String(filename)]);
     });
-  const db = mode === "work"
-    ? await open(path)
-    : mode === "work-ffi"
-    ? await open(path, { driver: runtimeKey() === "bun" ? "bun-ffi" : "deno-ffi" })
+  // Work modes build the Database as open(path) does, owning a connection instrumented before
+  // anything holds its methods (instrumenting db.driver afterwards missed the background calls).
+  const db = mode.startsWith("work")
+    ? await openInstrumented(mode === "work-ffi" ? ffiDriverName() : undefined)
     : await open(path, { wake: mode as "fs" | "poll" });
-  instrument(db.driver);
+  if (!mode.startsWith("work")) instrument(db.driver);
   if (mode.startsWith("work")) {
     void db.queue<{ n: number }>("wake-bench").work((job) => {
       const at = clock.now();
