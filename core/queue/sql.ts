@@ -212,9 +212,9 @@ const LOOK_WANTED = "CAST(?/*wanted*/ AS INTEGER)";
  * when none is exhausted: asked beside every claim it made each claim O(backlog) and a drain of
  * N jobs O(N²) (20,000 queued jobs drained at 1,400 jobs/s where 1,000 drained at 5,400). So it
  * runs only when nothing is claimable; exhausted rows sit behind claimable work, skipped by the
- * claim, until such a look buries them. `next_at` is two index seeks, but slow ones on Bun's
- * bundled SQLite (26 µs of the look's 46). A paused queue asks neither: a paused backlog must
- * cost a look no more than an empty queue. Params: `claimLookParams()`.
+ * claim, until such a look buries them. `next_at` is two index seeks, asked only when the claim
+ * will empty what is due. A paused queue asks neither: a paused backlog must cost a look no
+ * more than an empty queue. Params: `claimLookParams()`.
  */
 export const JOB_CLAIM_LOOK = `SELECT exhausted, claimable, data_version,
     CASE WHEN claimable > 0 OR paused THEN NULL
