@@ -71,6 +71,15 @@ export function saveJobRunOptions(
   ]);
 }
 
+/** Run options from their stored columns; undefined when both are empty. */
+function runOptionsOfColumns(timeoutS: unknown, backoff: unknown): JobRunOptions | undefined {
+  const timeout = typeof timeoutS === "number" ? timeoutS : undefined;
+  const parsed = typeof backoff === "string" ? parseBackoff(backoff) : undefined;
+  return timeout === undefined && parsed === undefined
+    ? undefined
+    : { timeoutS: timeout, backoff: parsed };
+}
+
 /**
  * A claimed row's own run options, from the columns a claim with run options returns
  * (`run_timeout_s`, `run_backoff`): undefined when it has none.
@@ -78,9 +87,7 @@ export function saveJobRunOptions(
 export function runOptionsOfClaimed(
   row: Readonly<Record<string, unknown>>,
 ): JobRunOptions | undefined {
-  const timeoutS = typeof row.run_timeout_s === "number" ? row.run_timeout_s : undefined;
-  const backoff = typeof row.run_backoff === "string" ? parseBackoff(row.run_backoff) : undefined;
-  return timeoutS === undefined && backoff === undefined ? undefined : { timeoutS, backoff };
+  return runOptionsOfColumns(row.run_timeout_s, row.run_backoff);
 }
 
 /** The stored run options of those of `jobIds` that have any, in one read. */
@@ -89,11 +96,12 @@ export function readJobRunOptions(
   jobIds: readonly number[],
 ): Map<number, JobRunOptions> {
   type Row = { job_id: number; timeout_s: number | null; backoff: string | null };
-  const rows = driver.all<Row>(JOB_OPTIONS_GET_MANY, [JSON.stringify(jobIds)]);
-  return new Map(rows.map((row) => [row.job_id, {
-    timeoutS: row.timeout_s ?? undefined,
-    backoff: parseBackoff(row.backoff),
-  }]));
+  const found = new Map<number, JobRunOptions>();
+  for (const row of driver.all<Row>(JOB_OPTIONS_GET_MANY, [JSON.stringify(jobIds)])) {
+    const options = runOptionsOfColumns(row.timeout_s, row.backoff);
+    if (options !== undefined) found.set(row.job_id, options);
+  }
+  return found;
 }
 
 /**
