@@ -26,7 +26,8 @@ import { open } from "../mod.ts";
 import { openDriver } from "../adapters/auto.ts";
 import { driverArg } from "./_driver_arg.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
-import { JOB_ACK, JOB_CLAIM_ONE, JOB_CLAIM_PRECHECK } from "../core/queue/sql.ts";
+import { JOB_ACK } from "../core/queue/sql.ts";
+import { JOB_CLAIM_ONE, JOB_CLAIM_PRECHECK } from "../core/queue/claim_sql.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { percentile } from "./_wake_report.ts";
 

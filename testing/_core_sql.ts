@@ -10,6 +10,7 @@ import * as lockSql from "../core/lock/sql.ts";
 import * as maintenanceSql from "../core/maintenance/sql.ts";
 import * as notifySql from "../core/notify/sql.ts";
 import * as queueSql from "../core/queue/sql.ts";
+import * as queueClaimSql from "../core/queue/claim_sql.ts";
 import * as queueControlsSql from "../core/queue/controls_sql.ts";
 import * as queueJobKeysSql from "../core/queue/job_keys_sql.ts";
 import * as queueJobOptionsSql from "../core/queue/job_options_sql.ts";
@@ -28,6 +29,7 @@ export const CORE_SQL_MODULES: Readonly<Record<string, Readonly<Record<string, u
   "lock/sql.ts": lockSql,
   "maintenance/sql.ts": maintenanceSql,
   "notify/sql.ts": notifySql,
+  "queue/claim_sql.ts": queueClaimSql,
   "queue/controls_sql.ts": queueControlsSql,
   "queue/job_keys_sql.ts": queueJobKeysSql,
   "queue/job_options_sql.ts": queueJobOptionsSql,

@@ -10,7 +10,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Database, SqlValue } from "../mod.ts";
-import { claimLookParams, JOB_CLAIM_LOOK, JOB_NEXT_CLAIM_AT } from "../core/queue/sql.ts";
+import { claimLookParams, JOB_CLAIM_LOOK, JOB_NEXT_CLAIM_AT } from "../core/queue/claim_sql.ts";
 import { JOB_EVENTS_READ } from "../core/queue/events_sql.ts";
 import { EVENT_READ_SINCE } from "../core/stream/sql.ts";
 import { NOTIFICATION_READ_SINCE } from "../core/notify/sql.ts";

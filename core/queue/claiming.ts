@@ -17,7 +17,7 @@ import {
   JOB_CLAIM_LOOK,
   JOB_CLAIM_PRECHECK,
   JOB_EXHAUSTED_PENDING_EXISTS,
-} from "./sql.ts";
+} from "./claim_sql.ts";
 import { checkPayload } from "../db/standard_schema.ts";
 import { runOptionsOfClaimed } from "./job_options.ts";
 import type { JobRunOptions } from "./job_options.ts";
