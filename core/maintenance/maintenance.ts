@@ -15,8 +15,6 @@
  * @module
  */
 
-// node:timers, not the globals: its timers have unref() on Deno too (Deno's global ones are ids).
-import { clearInterval, setInterval, setTimeout } from "node:timers";
 import type { DatabaseContext } from "../db/context.ts";
 import type { SqliteDriver, SqlValue } from "../db/driver.ts";
 import { LOCK_DELETE_EXPIRED, LOCK_GET_LIVE, LOCK_INSERT } from "../lock/sql.ts";
@@ -187,9 +185,20 @@ function elect(driver: SqliteDriver, ctx: DatabaseContext, owner: string, ttlS: 
   });
 }
 
+/** Makes a timer not keep the process alive: `unref()` on Node and Bun, `Deno.unrefTimer`. */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof timer === "object" && timer !== null) {
+    (timer as { unref?: () => void }).unref?.();
+  } else {
+    (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(
+      timer as unknown as number,
+    );
+  }
+}
+
 /** A macrotask's pause between chunks, so the application's timers and I/O run. */
 function pause(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0).unref());
+  return new Promise((resolve) => unref(setTimeout(resolve, 0)));
 }
 
 /** One background round: elect, then sweep each table from its cursor for a bounded number of chunks. */
@@ -246,6 +255,6 @@ export function startMaintenance(ctx: DatabaseContext, policy: RetentionPolicy):
     void backgroundRound(ctx, policy, owner, cursors).finally(() => (running = false));
   };
   const timer = setInterval(tick, policy.intervalMs + TICK_MARGIN_MS);
-  timer.unref();
+  unref(timer);
   return () => clearInterval(timer);
 }
