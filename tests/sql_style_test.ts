@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { sqlExports } from "../testing/_core_sql.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 // Not testing/: the driver conformance suite binds a bare LIMIT on purpose (a binding must).
@@ -45,13 +46,6 @@ function bareEqualities(sql: string): string[] {
   const compared = sql.replace(SET_LIST, "WHERE");
   if (!SORTS.test(compared)) return [];
   return [...compared.matchAll(BARE_BOUND_EQUALITY)].map((match) => match[0]);
-}
-
-/** Every string exported by a module, by name; objects' strings too (`JOB_LIST.pending`). */
-function exportedStrings(name: string, value: unknown): [string, string][] {
-  if (typeof value === "string") return [[name, value]];
-  if (value === null || typeof value !== "object") return [];
-  return Object.entries(value).flatMap(([key, inner]) => exportedStrings(`${name}.${key}`, inner));
 }
 
 /** The SQL modules: every `sql.ts` and `*_sql.ts` (all of honker-ts's SQL lives in them). */
@@ -96,7 +90,7 @@ describe("SQL style", () => {
     assert.ok(modules.length >= 10, `found only ${modules.length} SQL modules`);
     for (const file of modules) {
       const exports: Record<string, unknown> = await import(pathToFileURL(file).href);
-      for (const [name, sql] of exportedStrings(file.slice(ROOT.length), exports)) {
+      for (const { name, sql } of sqlExports(file.slice(ROOT.length), exports)) {
         const bare = bareEqualities(sql);
         if (bare.length > 0) found.push(`${name}: ${bare.join(", ")}`);
       }
