@@ -22,7 +22,9 @@
  * it BullMQ's columns say why). BullMQ and plainjob are Node libraries and run on Node only.
  * Each case runs every system in turn, three times over (A B C A B C A B C), and the table gives
  * the median of the three. Times are taken in the child around the timed part only, except
- * for the 4-process drain, timed here from `go` until the children report the last job handled.
+ * for the 4-process drain, timed here from the children's reports. Every drain, of every
+ * system, first handles 10,000 jobs untimed: the figure is a running worker's rate, not a fresh
+ * process's first second (JIT warm-up made that 20–40 % lower for honker-ts and for BullMQ).
  * Latencies run from a producer process's wall-clock stamp (calibrated on `Date.now()`'s tick,
  * bench/_wake_common.ts) to the handler's start in a worker process.
  *
@@ -160,8 +162,9 @@ async function runAll(args: Args, results: Results): Promise<PlanItem[]> {
 
 function sizesText({ sizes: s }: Args): string {
   const n = (x: number) => x.toLocaleString("en");
+  const drains = `${n(s.drain)} jobs (4 × 8: ${n(s.shared)}) after ${n(s.drainWarmup)} untimed`;
   return `Sizes: enqueue ${n(s.enqueue)} jobs one per call and ${n(s.bulk)} ${s.bulkSize} per ` +
-    `call; drains of ${n(s.drain)} jobs (4 × 8: ${n(s.shared)}); idle latency ${n(s.idleJobs)} ` +
+    `call; drains of ${drains}; idle latency ${n(s.idleJobs)} ` +
     `jobs ${s.idleGapMs} ms apart; load ${n(s.loadJobs)} jobs at ${n(s.loadRatePerS)}/s; idle ` +
     `CPU over ${s.cpuWindowMs / 1000} s with a job every ${s.trickleMs} ms (the worker process's ` +
     `own CPU and RSS: not Redis's). Peers run on Node; plainjob polls every ${PLAINJOB_POLL_MS} ms.`;
