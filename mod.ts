@@ -24,6 +24,7 @@ import type { SqliteDriver } from "./core/db/driver.ts";
 import { requireRetention } from "./core/maintenance/retention.ts";
 import { requireOptions } from "./core/db/validate.ts";
 import { startWatcher } from "./wake/watcher.ts";
+import { unrefTimer } from "./platform/timers.ts";
 import { checkWatchOptions, WATCH_OPTION_KEYS } from "./wake/watch_options.ts";
 
 export { Database } from "./core/database.ts";
@@ -190,6 +191,7 @@ function init(options: DatabaseOptions, ownsDriver: boolean): DatabaseInit {
     ...options,
     ownsDriver,
     startWatcher: (waker, driver) => startWatcher(waker, driver, options),
+    unrefTimer,
   };
 }
 

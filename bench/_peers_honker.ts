@@ -18,6 +18,7 @@ import { setImmediate } from "node:timers";
 import { open } from "../mod.ts";
 import { Database } from "../core/database.ts";
 import { startWatcher } from "../wake/watcher.ts";
+import { unrefTimer } from "../platform/timers.ts";
 import { openDriver } from "../adapters/auto.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
@@ -52,6 +53,7 @@ export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
   const db = new Database(driver, {
     ownsDriver: true,
     startWatcher: (waker, connection) => startWatcher(waker, connection, {}),
+    unrefTimer,
   });
   const queue = db.queue<Payload>(QUEUE);
   return {

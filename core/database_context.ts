@@ -78,7 +78,8 @@ export class ConnectionState implements DatabaseContext {
     this.#ownsDriver = init.ownsDriver;
     this.transactions = new TransactionRunner(this.driver);
     if (this.retention.enabled) {
-      const start = () => startMaintenance(this, this.retention);
+      const unref = init.unrefTimer ?? unrefTimerObject;
+      const start = () => startMaintenance(this, this.retention, unref);
       this.waker.onFirstWait(() => this.waker.onClose(start()));
     }
     this.#watcher = init.startWatcher?.(this.waker, this.driver);
@@ -168,4 +169,9 @@ export class ConnectionState implements DatabaseContext {
     this.waker.close();
     if (this.#ownsDriver) this.driver.close();
   }
+}
+
+/** The runtime-neutral fallback: a timer that is an object with `unref()` (Node, Bun). */
+function unrefTimerObject(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void } | null)?.unref?.();
 }

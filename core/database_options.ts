@@ -98,10 +98,21 @@ export interface DatabaseOptions extends WatchOptions {
   notificationRetention?: PruneNotificationsOptions;
 }
 
+/**
+ * @internal Makes a timer of the global `setTimeout`/`setInterval` not keep the process alive
+ * (runtime-specific: `platform/timers.ts` has the one `open()` and `fromDriver()` pass).
+ */
+export type UnrefTimer = (timer: ReturnType<typeof setTimeout>) => void;
+
 /** @internal How `fromDriver` and `open` build a Database. */
 export interface DatabaseInit extends DatabaseOptions {
   /** Whether `close()` closes the driver too (true when honker-ts opened it). */
   ownsDriver: boolean;
+  /**
+   * Keeps the maintenance task's timers from holding the process open; without it, only a timer
+   * that is an object with `unref()` (Node, Bun) is unref'd.
+   */
+  unrefTimer?: UnrefTimer;
   /** Starts the cross-process watcher (from `wake/`); without it only local commits wake. */
   startWatcher?: (waker: Waker, driver: SqliteDriver) => {
     readonly source: Exclude<WakeSource, "local">;

@@ -31,6 +31,7 @@ import {
   RESULT_CHUNK_SCAN,
 } from "./sql.ts";
 import type { RetentionPolicy } from "./retention.ts";
+import type { UnrefTimer } from "../database_options.ts";
 import { JOB_EVENT_CHUNK_DELETE, JOB_EVENT_CHUNK_SCAN } from "../queue/events_sql.ts";
 import { sweepAllJobKeys } from "../queue/job_keys.ts";
 
@@ -185,19 +186,8 @@ function elect(driver: SqliteDriver, ctx: DatabaseContext, owner: string, ttlS: 
   });
 }
 
-/** Makes a timer not keep the process alive: `unref()` on Node and Bun, `Deno.unrefTimer`. */
-function unref(timer: ReturnType<typeof setTimeout>): void {
-  if (typeof timer === "object" && timer !== null) {
-    (timer as { unref?: () => void }).unref?.();
-  } else {
-    (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(
-      timer as unknown as number,
-    );
-  }
-}
-
 /** A macrotask's pause between chunks, so the application's timers and I/O run. */
-function pause(): Promise<void> {
+function pause(unref: UnrefTimer): Promise<void> {
   return new Promise((resolve) => unref(setTimeout(resolve, 0)));
 }
 
@@ -207,6 +197,7 @@ async function backgroundRound(
   policy: RetentionPolicy,
   owner: string,
   cursors: Map<string, number>,
+  unref: UnrefTimer,
 ): Promise<void> {
   try {
     const ttlS = policy.intervalMs / 1000; // whole seconds: `requireRetention` rounds it up
@@ -222,7 +213,7 @@ async function backgroundRound(
         );
         cursors.set(sweep.table, last ?? 0);
         if (last === null) break;
-        await pause();
+        await pause(unref);
       }
     }
     // Stale unique-key rows: a bounded number of chunks, each one short write.
@@ -232,7 +223,7 @@ async function backgroundRound(
         (driver) => sweepAllJobKeys(driver, MAINTENANCE_BATCH),
       );
       if (deleted < MAINTENANCE_BATCH) break;
-      await pause();
+      await pause(unref);
     }
   } catch {
     // Busy (a transient SqliteError), closed, or anything else: the round ends here and the
@@ -242,17 +233,21 @@ async function backgroundRound(
 
 /**
  * Starts the maintenance task of one Database: a round every `policy.intervalMs` (the
- * first one interval after the start), on an unref'd timer. Returns the function that stops it
- * (the Database's close).
+ * first one interval after the start), on a timer `unref` keeps from holding the process open.
+ * Returns the function that stops it (the Database's close).
  */
-export function startMaintenance(ctx: DatabaseContext, policy: RetentionPolicy): () => void {
+export function startMaintenance(
+  ctx: DatabaseContext,
+  policy: RetentionPolicy,
+  unref: UnrefTimer,
+): () => void {
   const owner = crypto.randomUUID();
   const cursors = new Map<string, number>();
   let running = false;
   const tick = () => {
     if (running || ctx.waker.closed) return;
     running = true;
-    void backgroundRound(ctx, policy, owner, cursors).finally(() => (running = false));
+    void backgroundRound(ctx, policy, owner, cursors, unref).finally(() => (running = false));
   };
   const timer = setInterval(tick, policy.intervalMs + TICK_MARGIN_MS);
   unref(timer);
