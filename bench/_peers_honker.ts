@@ -11,7 +11,7 @@
  * @module
  */
 
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { setImmediate } from "node:timers";
@@ -84,11 +84,13 @@ export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
 
 /**
  * With `PEERS_SQL_BREAKDOWN=DIR` set, each honker-ts process writes the statements it ran since
- * the last reset, by SQL text, to `DIR/<pid>.json`: which statements a job costs.
+ * the last reset, by SQL text, to `DIR/<pid>.json` (DIR is made when missing): which
+ * statements a job costs.
  */
 function dumpBySql(bySql: [string, number][], total: number): void {
   const dir = process.env.PEERS_SQL_BREAKDOWN;
   if (!dir || total === 0) return;
+  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ total, bySql }, null, 1));
 }
 

@@ -157,7 +157,10 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
 
     const expected = offsetsOf(db, "orders");
     assert.equal(expected.length, 20_000);
+    // Every leader is read before anything is asserted: an offset missing through one leader
+    // only is a replica JetStream let fall behind; missing through all, the bridge lost it.
     const seen = new Set<number>();
+    const problems: string[] = [];
     for (let attempt = 0; attempt < 8 && seen.size < 3; attempt++) {
       const now = await cluster.leaderOf("FAULTS");
       if (now >= 0 && !seen.has(now)) {
@@ -166,14 +169,20 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
         const stored = (await retrying(() => readBack(nc, "FAULTS", "faults.events"), 20_000))
           .map((m) => m.offset);
         const unique = new Set(stored);
-        assert.equal(stored.length, unique.size, `node ${now} as leader: an offset stored twice`);
+        const twice = stored.length - unique.size;
+        if (twice > 0) problems.push(`node ${now} as leader: ${twice} offsets stored twice`);
         const missing = expected.filter((offset) => !unique.has(offset));
-        assert.deepEqual(missing.slice(0, 10), [], `node ${now} as leader: offsets missing`);
-        assert.equal(stored.length, 20_000);
+        if (missing.length > 0) {
+          problems.push(
+            `node ${now} as leader: ${missing.length} offsets missing ` +
+              `(${missing.slice(0, 10).join(", ")})`,
+          );
+        }
       }
       await stepDown(nc, "FAULTS");
       await sleep(1_500);
     }
+    assert.deepEqual(problems, [], `read back through nodes ${[...seen].join(", ")}`);
     assert.ok(seen.size >= 2, `read back through ${seen.size} leader(s) only`);
   });
 
