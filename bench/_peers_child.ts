@@ -14,8 +14,9 @@
  *   (timed jobs only) once all are handled and the workers have stopped.
  * - `fill {n}`: adds n jobs and answers `{filled}`.
  * - `work {concurrency}`: `ready`; on `go` starts the workers, then reports `{handled}` as jobs
- *   come (once per event-loop turn, and every 100 jobs within one); `mark` starts the CPU window; `stop` stops the
- *   workers and answers `{handled, final, latencies, statements, cpuMs, wallMs, rssMb}`.
+ *   come (once per event-loop turn, and every 100 jobs within one); `mark` starts the CPU
+ *   window; `stop` stops the workers and answers
+ *   `{handled, final, latencies, statements, cpuMs, wallMs, rssMb}`.
  *   Latencies are handler start minus the producer's stamp, in ms, warm-up jobs left out.
  * - `produce {count, gapMs | ratePerS, warmup}`: `ready`; on `go` adds `count` jobs stamped
  *   with the wall clock, one per `gapMs` or at `ratePerS` (catching up when timers run late),
