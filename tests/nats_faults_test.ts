@@ -102,15 +102,24 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
 
   it("stores each of 20,000 events once through bridge, leader and connected-node kills", {
     timeout: 150_000,
-  }, async () => {
+  }, async (t) => {
     await addStream(nc, "FAULTS", ["faults.events"]);
     const path = tempDbPath();
     const db = await open(path);
     opened.push(db);
     const orders = db.stream("orders");
+    // The writer runs alongside every fault, but never past `allowed`: each wait for the bridge's
+    // progress lets it write 4,000 more, so the bridge always has something new to publish then.
+    // Free-running, it finished on a loaded machine before the last fault, and the wait for
+    // progress after that fault could only time out.
     let written = 0;
+    let allowed = 0;
     const writer = (async () => {
       while (written < 20_000) {
+        if (written >= allowed) {
+          await sleep(20);
+          continue;
+        }
         orders.publishMany(Array.from({ length: 100 }, (_, k) => ({ i: written + k })));
         written += 100;
         await sleep(60);
@@ -123,11 +132,19 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
     ) => ["bridge", path, servers(first), "orders", "faults.events", "2"];
     const progressed = async (what: string) => {
       const from = bridgedUpTo(db, "orders");
+      allowed = Math.min(20_000, allowed + 4_000); // five waits: the last lets it write all
       await eventually(() => bridgedUpTo(db, "orders") > from, 30_000, what);
     };
 
     // (a) The bridge process SIGKILLed and restarted, twice.
     let peer = await startPeer(bridgeArgs(0));
+    // A failed step must not leave the bridge running: its pipes would keep this file's
+    // process alive until the runner's timeout.
+    const live = () => peer.child.exitCode === null && peer.child.signalCode === null;
+    t.after(() => {
+      allowed = written = 20_000;
+      if (live()) peer.child.kill("SIGKILL");
+    });
     for (let kill = 0; kill < 2; kill++) {
       await progressed(`the bridge published before kill ${kill + 1}`);
       await sleep(300);
