@@ -286,7 +286,11 @@ export async function storedAtLeast(
   }
 }
 
-/** Creates (or keeps) a stream of three replicas capturing `subjects`. */
+/**
+ * Creates (or keeps) a stream of three replicas capturing `subjects`, and waits (up to 30 s)
+ * until it has a leader and both other replicas are current: right after a test that killed and
+ * restarted nodes, a new stream can be placed on a node still catching up.
+ */
 export async function addStream(
   nc: NatsConnection,
   name: string,
@@ -300,4 +304,20 @@ export async function addStream(
     num_replicas: 3,
     duplicate_window: duplicateWindowMs * 1_000_000,
   });
+  const deadline = Date.now() + 30_000;
+  let seen = "no answer";
+  while (Date.now() < deadline) {
+    try {
+      const { cluster } = await jsm.streams.info(name);
+      const replicas = cluster?.replicas ?? [];
+      seen = `leader ${cluster?.leader ?? "none"}, replicas ` +
+        (replicas.map((r) => `${r.name} ${r.current ? "current" : "behind"}`).join(", ") ||
+          "none");
+      if (cluster?.leader && replicas.length === 2 && replicas.every((r) => r.current)) return;
+    } catch {
+      // No leader at this moment: ask again.
+    }
+    await sleep(200);
+  }
+  throw new Error(`stream ${name} is not healthy within 30 s (${seen})`);
 }

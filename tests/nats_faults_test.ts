@@ -256,7 +256,7 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
 
   it("two hosts exchange events both ways, nothing lost and nothing applied twice", {
     timeout: 90_000,
-  }, async () => {
+  }, async (t) => {
     await addStream(nc, "HOSTA", ["hosta.events"]);
     await addStream(nc, "HOSTB", ["hostb.events"]);
     const [pathA, pathB] = [tempDbPath(), tempDbPath()];
@@ -268,6 +268,7 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
       await startPeer(["host", pathA, servers, "out", "hosta.events", "HOSTB", "in"]),
       await startPeer(["host", pathB, servers, "out", "hostb.events", "HOSTA", "in"]),
     ];
+    t.after(() => peers.forEach((peer) => peer.child.kill("SIGKILL"))); // no-op once exited
     for (let round = 0; round < 20; round++) {
       a.stream("out").publishMany(Array.from({ length: 100 }, (_, k) => ({ i: round * 100 + k })));
       b.stream("out").publishMany(Array.from({ length: 100 }, (_, k) => ({ i: round * 100 + k })));
