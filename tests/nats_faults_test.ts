@@ -195,6 +195,9 @@ describe("the NATS bridge and inbox under faults", { skip }, () => {
               `(${missing.slice(0, 10).join(", ")})`,
           );
         }
+        if (stored.length !== 20_000) {
+          problems.push(`node ${now} as leader: ${stored.length} messages stored, not 20,000`);
+        }
       }
       await stepDown(nc, "FAULTS");
       await sleep(1_500);
