@@ -304,20 +304,15 @@ export async function addStream(
     num_replicas: 3,
     duplicate_window: duplicateWindowMs * 1_000_000,
   });
-  const deadline = Date.now() + 30_000;
-  let seen = "no answer";
-  while (Date.now() < deadline) {
-    try {
-      const { cluster } = await jsm.streams.info(name);
-      const replicas = cluster?.replicas ?? [];
-      seen = `leader ${cluster?.leader ?? "none"}, replicas ` +
-        (replicas.map((r) => `${r.name} ${r.current ? "current" : "behind"}`).join(", ") ||
-          "none");
-      if (cluster?.leader && replicas.length === 2 && replicas.every((r) => r.current)) return;
-    } catch {
-      // No leader at this moment: ask again.
-    }
-    await sleep(200);
-  }
-  throw new Error(`stream ${name} is not healthy within 30 s (${seen})`);
+  // retrying() rethrows the last attempt's error: the replicas' state, or why info() failed.
+  await retrying(async () => {
+    const { cluster } = await jsm.streams.info(name);
+    const replicas = cluster?.replicas ?? [];
+    if (cluster?.leader && replicas.length === 2 && replicas.every((r) => r.current)) return;
+    const states = replicas.map((r) => `${r.name} ${r.current ? "current" : "behind"}`);
+    throw new Error(
+      `stream ${name} is not healthy within 30 s (leader ${cluster?.leader ?? "none"}, ` +
+        `replicas ${states.join(", ") || "none"})`,
+    );
+  }, 30_000);
 }
