@@ -1,7 +1,7 @@
 /**
  * One `work()` call at run time: the slots, the jobs in hand, and their supervision. Claims and
- * outcomes go through the run's one fetcher (`work_fetcher.ts`); heartbeats are timers of their
- * own. A busy database never ends the run; an error of the run itself (not of a handler) stops
+ * outcomes go through the run's one fetcher (`work_fetcher.ts`); claims are renewed on the run's
+ * one heartbeat timer (`work_heartbeats.ts`). A busy database never ends the run; an error of the run itself (not of a handler) stops
  * claiming and every heartbeat, gives the jobs in hand back at once, and only then rejects.
  *
  * @module
@@ -9,11 +9,12 @@
 
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
 import type { Job, JobOutcome } from "./job.ts";
-import { busyBackoffMs, retryWhileBusy } from "../wait/wait_loop.ts";
+import { retryWhileBusy } from "../wait/wait_loop.ts";
 import type { Waker } from "../wait/waker.ts";
 import { Fetcher } from "./work_fetcher.ts";
 import type { CompletionStep } from "./work_fetcher.ts";
 import { heartbeatEveryMs } from "./work_types.ts";
+import { Heartbeats } from "./work_heartbeats.ts";
 import { rememberResult, RESULT_TTL_DEFAULT_S } from "./job_outcome.ts";
 import { backoffDelayS } from "./backoff.ts";
 import type { Backoff } from "./backoff.ts";
@@ -57,6 +58,7 @@ export class WorkRun<T> {
   #ended = false;
   #fatal: { error: unknown } | undefined;
   #fetcher: Fetcher<T>;
+  #heartbeats: Heartbeats<T>;
 
   constructor(queue: WorkSource<T>, waker: Waker, s: WorkSettings<T>) {
     this.#queue = queue;
@@ -70,6 +72,10 @@ export class WorkRun<T> {
       start: (job, runOptions) => this.#start(job, runOptions),
       lookedShort: () => this.#drained(),
     }, { workerId: s.workerId, idleMs: s.idleMs });
+    this.#heartbeats = new Heartbeats(heartbeatEveryMs(queue.visibilityTimeoutS), {
+      batchInBackground: (beats) => queue.batchInBackground(beats),
+      fail: (error) => this.#fail(error),
+    });
   }
 
   /** Handlers running now. */
@@ -128,6 +134,7 @@ export class WorkRun<T> {
     } finally {
       signal?.removeEventListener("abort", onStop);
       this.#ended = true;
+      this.#heartbeats.stopAll();
       if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     }
     if (this.#fatal) throw this.#fatal.error;
@@ -211,6 +218,7 @@ export class WorkRun<T> {
     this.#fatal = { error };
     this.#s.observer?.error(error);
     this.#stop.abort();
+    this.#heartbeats.stopAll();
     // Outcomes not yet committed are dropped: their jobs are given back below.
     this.#fetcher.halt();
     for (const [job, { done }] of this.#inHand) {
@@ -229,7 +237,6 @@ export class WorkRun<T> {
   }
 
   async #runJob(job: Job<T>, done: AbortController): Promise<void> {
-    let stopBeating = () => {};
     let own: JobRunOptions | undefined | null = null;
     let value: unknown;
     try {
@@ -237,14 +244,14 @@ export class WorkRun<T> {
       // A synchronous handler has finished already: the heartbeat is only for one still
       // running, and is set up after it started, off the path from claim to handler start.
       if (isThenable(value)) {
-        stopBeating = this.#heartbeat(job, done);
+        this.#heartbeats.add(job, done);
         // After the claim's other jobs started: one read serves them all.
         await null;
         own = this.#runOptions.get(job.id);
         value = await withTimeout(value, own?.timeoutS ?? this.#s.timeoutS, done, job.id);
       }
     } catch (error) {
-      stopBeating();
+      this.#heartbeats.remove(job);
       this.#handlerEnded(job);
       if (this.#abandoned()) return;
       this.#report(error, job);
@@ -252,7 +259,7 @@ export class WorkRun<T> {
       await this.#settleRetry(job, error, own?.backoff ?? this.#s.backoff);
       return;
     }
-    stopBeating();
+    this.#heartbeats.remove(job);
     this.#handlerEnded(job);
     if (this.#abandoned()) return;
     // The return value becomes the job's result, stored by the ack in its transaction.
@@ -317,33 +324,6 @@ export class WorkRun<T> {
    */
   #settle(job: Job<T>, step: CompletionStep): Promise<boolean> {
     return this.#fetcher.complete(job, step);
-  }
-
-  /** Renews the claim while the handler runs; returns the function that stops it. */
-  #heartbeat(job: Job<T>, done: AbortController): () => void {
-    const everyMs = heartbeatEveryMs(this.#queue.visibilityTimeoutS);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let busy = 0;
-    const beat = () => {
-      try {
-        if (!job.inBackground("heartbeat")) {
-          done.abort(new Error(`the claim on job ${job.id} was lost`));
-          return;
-        }
-        busy = 0;
-      } catch (error) {
-        if (error instanceof DatabaseClosedError) return; // the claim simply lapses
-        if (!isTransientSqliteError(error)) return this.#fail(error);
-        // Busy: try again soon, well before the claim lapses.
-        timer = setTimeout(beat, Math.min(everyMs, busyBackoffMs(++busy)));
-        return;
-      }
-      timer = setTimeout(beat, everyMs);
-    };
-    timer = setTimeout(beat, everyMs);
-    const stop = () => clearTimeout(timer);
-    done.signal.addEventListener("abort", stop, { once: true });
-    return stop;
   }
 
   /** Tells onError about a handler's error; an onError that throws is reported, never fatal. */
