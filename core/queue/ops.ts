@@ -39,6 +39,7 @@ import {
   JOB_NEXT_CLAIM_AT,
 } from "./claim_sql.ts";
 import type { EnqueueTiming, JobInfo, QueueStats } from "./types.ts";
+import { claimedRowsOf } from "./claimed_rows.ts";
 
 /** A `_honker_live` row as stored. */
 export interface JobRow {
@@ -128,6 +129,7 @@ export function buryExhaustedPending(driver: SqliteDriver, queue: string): numbe
 /**
  * The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING); with
  * `withRunOptions`, each also has the job's own `run_timeout_s` and `run_backoff` (or NULLs).
+ * Read as arrays where the driver can (`claimed_rows.ts` says why).
  */
 export function claimJobRows(
   driver: SqliteDriver,
@@ -137,12 +139,13 @@ export function claimJobRows(
   timeoutS: number,
   withRunOptions = false,
 ): JobRow[] {
-  if (n === 1) {
-    const sql = withRunOptions ? JOB_CLAIM_ONE_WITH_RUN_OPTIONS : JOB_CLAIM_ONE;
-    return driver.all<JobRow>(sql, [workerId, timeoutS, queue, queue]);
-  }
-  const sql = withRunOptions ? JOB_CLAIM_WITH_RUN_OPTIONS : JOB_CLAIM;
-  return driver.all<JobRow>(sql, [workerId, timeoutS, queue, n, queue]);
+  const one = n === 1;
+  const sql = withRunOptions
+    ? (one ? JOB_CLAIM_ONE_WITH_RUN_OPTIONS : JOB_CLAIM_WITH_RUN_OPTIONS)
+    : (one ? JOB_CLAIM_ONE : JOB_CLAIM);
+  const params = one ? [workerId, timeoutS, queue, queue] : [workerId, timeoutS, queue, n, queue];
+  if (driver.values === undefined) return driver.all<JobRow>(sql, params);
+  return claimedRowsOf(driver.values(sql, params), withRunOptions);
 }
 
 /**

@@ -1,0 +1,60 @@
+/**
+ * A claim's rows read as arrays of cells, where the driver can, and made into rows here. The
+ * claim is work()'s hottest read: node:sqlite builds each row as a null-prototype object, key by
+ * key, which costs Deno and Node about 1.4 µs a row (90 µs for a claim of 64) against 0.6 µs for
+ * the arrays and an object literal of one fixed shape, whose fields also read faster after.
+ *
+ * @module
+ */
+
+import type { SqlValue } from "../db/driver.ts";
+import type { JobRow } from "./ops.ts";
+
+/** A claimed row's cells, in `JOB_COLUMNS` order, then the run options when the claim asked. */
+type ClaimedCells = readonly SqlValue[];
+
+/** The row of `cells`, a claim's `RETURNING JOB_COLUMNS`. */
+function jobRowOf(cells: ClaimedCells): JobRow {
+  return {
+    id: cells[0] as number,
+    queue: cells[1] as string,
+    payload: cells[2] as string,
+    state: cells[3] as string,
+    priority: cells[4] as number,
+    run_at: cells[5] as number,
+    worker_id: cells[6] as string | null,
+    claim_expires_at: cells[7] as number | null,
+    attempts: cells[8] as number,
+    max_attempts: cells[9] as number,
+    created_at: cells[10] as number,
+    expires_at: cells[11] as number | null,
+  };
+}
+
+/** The row of `cells`, a claim's `RETURNING JOB_COLUMNS` and the job's own run options. */
+function jobRowWithRunOptionsOf(cells: ClaimedCells): JobRow {
+  return {
+    id: cells[0] as number,
+    queue: cells[1] as string,
+    payload: cells[2] as string,
+    state: cells[3] as string,
+    priority: cells[4] as number,
+    run_at: cells[5] as number,
+    worker_id: cells[6] as string | null,
+    claim_expires_at: cells[7] as number | null,
+    attempts: cells[8] as number,
+    max_attempts: cells[9] as number,
+    created_at: cells[10] as number,
+    expires_at: cells[11] as number | null,
+    run_timeout_s: cells[12] as number | null,
+    run_backoff: cells[13] as string | null,
+  };
+}
+
+/** Rows from a claim's arrays of cells; `withRunOptions` as the claim's SQL was chosen. */
+export function claimedRowsOf(
+  cells: readonly ClaimedCells[],
+  withRunOptions: boolean,
+): JobRow[] {
+  return cells.map(withRunOptions ? jobRowWithRunOptionsOf : jobRowOf);
+}
