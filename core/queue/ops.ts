@@ -184,8 +184,14 @@ export function ackJobsReturningIds(
   ids: readonly number[],
   workerId: string,
 ): Set<number> {
-  const rows = driver.all<{ id: number }>(JOB_ACK_MANY_RETURNING, [JSON.stringify(ids), workerId]);
-  return new Set(rows.map((row) => row.id));
+  const params = [JSON.stringify(ids), workerId];
+  // As arrays where the driver can: work() acks up to a whole claim's jobs at once.
+  if (driver.values !== undefined) {
+    return new Set(
+      driver.values(JOB_ACK_MANY_RETURNING, params).map((cells) => cells[0] as number),
+    );
+  }
+  return new Set(driver.all<{ id: number }>(JOB_ACK_MANY_RETURNING, params).map((row) => row.id));
 }
 
 /** `queue.ackBatch()`: only `queue`'s jobs. */
