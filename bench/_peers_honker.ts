@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import { open } from "../mod.ts";
+import { isTransientSqliteError, open } from "../mod.ts";
 import { Database } from "../core/database.ts";
 import { startWatcher } from "../wake/watcher.ts";
 import { unrefTimer } from "../platform/timers.ts";
@@ -109,6 +109,22 @@ function inTx<T>(driver: SqliteDriver, fn: () => T): T {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * `inTx()`, or undefined when the database stayed busy past the busy timeout: with 4 floor
+ * processes taking the write lock back to back, SQLite's busy handler (which sleeps between
+ * tries, so it never queues) let one process wait out its 5 s and fail on Bun. The caller tries
+ * again after a turn of the event loop; synchronous, so that the common path costs the floor no
+ * promise.
+ */
+function inTxUnlessBusy<T>(driver: SqliteDriver, fn: () => T): { value: T } | undefined {
+  try {
+    return { value: inTx(driver, fn) };
+  } catch (error) {
+    if (isTransientSqliteError(error)) return undefined;
+    throw error;
+  }
+}
+
 /** One claim transaction, the handler, one ack transaction, until stopped. */
 async function floorLoop(
   driver: SqliteDriver,
@@ -119,16 +135,21 @@ async function floorLoop(
   const handler = async (payload: Payload) => onJob(payload);
   const workerId = `floor-${crypto.randomUUID().slice(0, 8)}`;
   for (let n = 1; !stopped(); n++) {
-    const [row] = inTx(
+    const claimed = inTxUnlessBusy(
       driver,
       () => driver.all<{ id: number; payload: string }>(RAW_CLAIM_ONE, [workerId, QUEUE]),
     );
+    if (claimed === undefined) {
+      await turn();
+      continue;
+    }
+    const [row] = claimed.value;
     if (!row) {
       await sleep(FLOOR_IDLE_MS);
       continue;
     }
     await handler(JSON.parse(row.payload));
-    inTx(driver, () => driver.run(RAW_ACK, [row.id]));
+    while (inTxUnlessBusy(driver, () => driver.run(RAW_ACK, [row.id])) === undefined) await turn();
     if (n % FLOOR_YIELD_EVERY === 0) await turn();
   }
 }
