@@ -11,7 +11,7 @@ import type { SqliteDriver } from "../db/driver.ts";
 import { Job } from "./job.ts";
 import { parseJson } from "../db/json.ts";
 import * as ops from "./ops.ts";
-import type { JobRow } from "./ops.ts";
+import type { JobRow } from "./job_rows.ts";
 import {
   claimLookParams,
   JOB_CLAIM_LOOK,

@@ -5,7 +5,7 @@
  */
 
 import type { DatabaseContext } from "../db/context.ts";
-import type { JobRow } from "./ops.ts";
+import type { JobRow } from "./job_rows.ts";
 import type { SqliteDriver } from "../db/driver.ts";
 import {
   ackJob,

@@ -13,7 +13,7 @@ import { requireCount, requireInteger, requireOptions } from "../db/validate.ts"
 import { JOB_LIST } from "./controls_sql.ts";
 import type { DeadJob } from "./dead_letters.ts";
 import { toJobInfo } from "./ops.ts";
-import type { JobRow } from "./ops.ts";
+import type { JobRow } from "./job_rows.ts";
 import type { JobInfo } from "./types.ts";
 
 /** Jobs one page lists when no `limit` is given. */

@@ -16,7 +16,7 @@ import { lastJobEvent } from "./events.ts";
 import { JOB_DEAD_GET, JOB_ID_GONE } from "./events_sql.ts";
 import { readProgress } from "./job_outcome.ts";
 import { getQueueJobRow, toJobInfo } from "./ops.ts";
-import type { JobRow } from "./ops.ts";
+import type { JobRow } from "./job_rows.ts";
 import type { DeadRow } from "./dead_letters.ts";
 import { readResult } from "./results.ts";
 import { readQueueSettings } from "./settings.ts";

@@ -39,24 +39,8 @@ import {
   JOB_NEXT_CLAIM_AT,
 } from "./claim_sql.ts";
 import type { EnqueueTiming, JobInfo, QueueStats } from "./types.ts";
-import { claimedRowsOf } from "./claimed_rows.ts";
-
-/** A `_honker_live` row as stored. */
-export interface JobRow {
-  [column: string]: string | number | null;
-  id: number;
-  queue: string;
-  payload: string;
-  state: string;
-  priority: number;
-  run_at: number;
-  worker_id: string | null;
-  claim_expires_at: number | null;
-  attempts: number;
-  max_attempts: number;
-  created_at: number;
-  expires_at: number | null;
-}
+import { claimedRowsOf } from "./job_rows.ts";
+import type { JobRow } from "./job_rows.ts";
 
 /** `honker_enqueue`. Returns the new id. */
 export function enqueueJob(
@@ -129,7 +113,7 @@ export function buryExhaustedPending(driver: SqliteDriver, queue: string): numbe
 /**
  * The claim UPDATE alone. Rows come back in no promised order (UPDATE … RETURNING); with
  * `withRunOptions`, each also has the job's own `run_timeout_s` and `run_backoff` (or NULLs).
- * Read as arrays where the driver can (`claimed_rows.ts` says why).
+ * Read as arrays where the driver can (`job_rows.ts` says why).
  */
 export function claimJobRows(
   driver: SqliteDriver,

@@ -10,7 +10,7 @@ import type { SqlFunction, SqliteDriver } from "../db/driver.ts";
 import { fail, int, intOrNull, text } from "../db/sql_args.ts";
 import { createSchema } from "../schema/schema.ts";
 import * as ops from "./ops.ts";
-import type { JobRow } from "./ops.ts";
+import type { JobRow } from "./job_rows.ts";
 import { deleteExpiredResults, readResult, upsertResult } from "./results.ts";
 
 /** The JSON object honker returns for a claimed job (keys in serde's sorted order). */
