@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { BetterSqlite3Class } from "../adapters/better_sqlite3.ts";
-import type { SqliteDriver } from "../core/db/driver.ts";
+import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
 import type { KnownLimitation } from "../testing/driver_conformance.ts";
 import { runtimeKey } from "./_runtime.ts";
 
@@ -217,4 +217,21 @@ export function driverMatrix(): DriverEntry[] {
   return ALL.map((entry) =>
     wanted.has(entry.id) ? entry : { ...entry, skip: entry.skip ?? "excluded by DRIVERS" }
   );
+}
+
+/** `driver` without the optional `values()`, so the core must read through `all()`. */
+export function withoutValues(driver: SqliteDriver): SqliteDriver {
+  const fn = driver.function;
+  return {
+    name: driver.name,
+    path: driver.path,
+    reentrantFunctions: driver.reentrantFunctions,
+    exec: (sql) => driver.exec(sql),
+    run: (sql, params) => driver.run(sql, params),
+    all: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.all<T>(sql, params),
+    get: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.get<T>(sql, params),
+    inTransaction: () => driver.inTransaction(),
+    close: () => driver.close(),
+    function: fn && ((name, body, options) => fn.call(driver, name, body, options)),
+  };
 }

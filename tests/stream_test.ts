@@ -3,27 +3,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fromDriver } from "../mod.ts";
-import type { Row, SqliteDriver, SqlValue } from "../core/db/driver.ts";
-import { driverMatrix } from "./_drivers.ts";
+import { driverMatrix, withoutValues } from "./_drivers.ts";
 import { countRows, withDb } from "./_db.ts";
 import { tempDbPath } from "./_helpers.ts";
-
-/** `driver` without the optional `values()`, so the core must read through `all()`. */
-function withoutValues(driver: SqliteDriver): SqliteDriver {
-  const fn = driver.function;
-  return {
-    name: driver.name,
-    path: driver.path,
-    reentrantFunctions: driver.reentrantFunctions,
-    exec: (sql) => driver.exec(sql),
-    run: (sql, params) => driver.run(sql, params),
-    all: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.all<T>(sql, params),
-    get: <T extends Row>(sql: string, params?: readonly SqlValue[]) => driver.get<T>(sql, params),
-    inTransaction: () => driver.inTransaction(),
-    close: () => driver.close(),
-    function: fn && ((name, body, options) => fn.call(driver, name, body, options)),
-  };
-}
 
 for (const entry of driverMatrix()) {
   const skip = entry.skip;

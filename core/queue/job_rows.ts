@@ -49,22 +49,11 @@ function jobRowOf(cells: ClaimedCells): JobRow {
 
 /** The row of `cells`, a claim's `RETURNING JOB_COLUMNS` and the job's own run options. */
 function jobRowWithRunOptionsOf(cells: ClaimedCells): JobRow {
-  return {
-    id: cells[0] as number,
-    queue: cells[1] as string,
-    payload: cells[2] as string,
-    state: cells[3] as string,
-    priority: cells[4] as number,
-    run_at: cells[5] as number,
-    worker_id: cells[6] as string | null,
-    claim_expires_at: cells[7] as number | null,
-    attempts: cells[8] as number,
-    max_attempts: cells[9] as number,
-    created_at: cells[10] as number,
-    expires_at: cells[11] as number | null,
-    run_timeout_s: cells[12] as number | null,
-    run_backoff: cells[13] as string | null,
-  };
+  // Added in the same order to every row: they all keep one shape.
+  const row = jobRowOf(cells);
+  row.run_timeout_s = cells[12] as number | null;
+  row.run_backoff = cells[13] as string | null;
+  return row;
 }
 
 /** Rows from a claim's arrays of cells; `withRunOptions` as the claim's SQL was chosen. */
