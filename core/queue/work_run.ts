@@ -1,8 +1,9 @@
 /**
  * One `work()` call at run time: the slots, the jobs in hand, and their supervision. Claims and
  * outcomes go through the run's one fetcher (`work_fetcher.ts`); claims are renewed on the run's
- * one heartbeat timer (`work_heartbeats.ts`). A busy database never ends the run; an error of the run itself (not of a handler) stops
- * claiming and every heartbeat, gives the jobs in hand back at once, and only then rejects.
+ * one heartbeat timer (`work_heartbeats.ts`). A busy database never ends the run; an error of
+ * the run itself (not of a handler) stops claiming and every heartbeat, gives the jobs in hand
+ * back at once, and only then rejects.
  *
  * @module
  */
