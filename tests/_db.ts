@@ -4,6 +4,7 @@ import { fromDriver } from "../mod.ts";
 import type { Database, SqliteDriver } from "../mod.ts";
 import { statementLog } from "./_statement_log.ts";
 import type { StatementLog } from "./_statement_log.ts";
+import { withoutValues } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { tempDbPath } from "./_helpers.ts";
 
@@ -26,6 +27,11 @@ export function withLoggedDb(
   body: (db: Database, driver: StatementLog) => void | Promise<void>,
 ): () => Promise<void> {
   return withWrappedDb(entry, statementLog, (db, driver) => body(db, driver));
+}
+
+/** `withDb` on the entry's driver without `values()`, so the core must read through `all()`. */
+export function withDbWithoutValues(entry: DriverEntry, body: DbTest): () => Promise<void> {
+  return withWrappedDb(entry, withoutValues, (db, _driver, path) => body(db, path));
 }
 
 function withWrappedDb<D extends SqliteDriver>(

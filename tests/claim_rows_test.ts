@@ -4,32 +4,14 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromDriver, JobTimeoutError } from "../mod.ts";
+import { JobTimeoutError } from "../mod.ts";
 import type { Database, Job } from "../mod.ts";
-import { driverMatrix, withoutValues } from "./_drivers.ts";
-import type { DriverEntry } from "./_drivers.ts";
-import { sqlNow } from "./_db.ts";
-import { eventually, tempDbPath } from "./_helpers.ts";
+import { driverMatrix } from "./_drivers.ts";
+import { sqlNow, withDb, withDbWithoutValues } from "./_db.ts";
+import { eventually } from "./_helpers.ts";
 
-const READS = {
-  "values()": (driver: Parameters<typeof withoutValues>[0]) => driver,
-  "all()": withoutValues,
-};
-
-async function withReads(
-  entry: DriverEntry,
-  read: keyof typeof READS,
-  body: (db: Database) => Promise<void> | void,
-): Promise<void> {
-  const driver = await entry.open(tempDbPath());
-  const db = fromDriver(READS[read](driver));
-  try {
-    await body(db);
-  } finally {
-    db.close();
-    driver.close();
-  }
-}
+/** Each way a claim can read its rows: a test body wrapped to run on a fresh Database. */
+const READS = { "values()": withDb, "all()": withDbWithoutValues };
 
 /** A claimed job's fields, as a plain object. */
 function fieldsOf(job: Job<unknown>): Record<string, unknown> {
@@ -74,27 +56,28 @@ for (const entry of driverMatrix()) {
       it(
         "claimBatch() and claimOne() hand out every field as stored",
         { skip },
-        () =>
-          withReads(entry, read, (db) => {
-            const q = db.queue<{ n: number }>("jobs");
-            q.enqueue({ n: 1 }, { priority: 5, expiresS: 3600, maxAttempts: 7 });
-            q.enqueue({ n: 2 });
-            q.enqueue({ n: 3 }, { priority: -2 });
-            const batch = q.claimBatch("worker-a", 2);
-            const one = q.claimOne("worker-b");
-            assert.deepEqual(batch.map((job) => job.payload.n), [1, 2], "claim order: priority");
-            assert.equal(one?.payload.n, 3);
-            for (const job of [...batch, one!]) {
-              assert.deepEqual(fieldsOf(job), storedFields(db, job.id));
-            }
-          }),
+        READS[read](entry, (db) => {
+          const q = db.queue<{ n: number }>("jobs");
+          q.enqueue({ n: 1 }, { priority: 5, expiresS: 3600, maxAttempts: 7 });
+          q.enqueue({ n: 2 });
+          q.enqueue({ n: 3 }, { priority: -2 });
+          const batch = q.claimBatch("worker-a", 2);
+          const one = q.claimOne("worker-b");
+          assert.deepEqual(batch.map((job) => job.payload.n), [1, 2], "claim order: priority");
+          assert.equal(one?.payload.n, 3);
+          for (const job of [...batch, one!]) {
+            assert.deepEqual(fieldsOf(job), storedFields(db, job.id));
+          }
+        }),
       );
 
-      it("work() applies each job's own timeout and backoff, read with its claim", {
-        skip,
-        timeout: 30_000,
-      }, () =>
-        withReads(entry, read, async (db) => {
+      it(
+        "work() applies each job's own timeout and backoff, read with its claim",
+        {
+          skip,
+          timeout: 30_000,
+        },
+        READS[read](entry, async (db) => {
           const q = db.queue<string>("jobs");
           const timed = q.enqueue("own options", {
             timeoutS: 1,
@@ -127,7 +110,8 @@ for (const entry of driverMatrix()) {
           )!.run_at;
           // The job's own 600 s, not the worker's 1 s.
           assert.ok(runAt - sqlNow(db) >= 590, `retry due in ${runAt - sqlNow(db)} s`);
-        }));
+        }),
+      );
     });
   }
 }

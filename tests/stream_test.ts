@@ -3,8 +3,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fromDriver } from "../mod.ts";
-import { driverMatrix, withoutValues } from "./_drivers.ts";
-import { countRows, withDb } from "./_db.ts";
+import { driverMatrix } from "./_drivers.ts";
+import { countRows, withDb, withDbWithoutValues } from "./_db.ts";
 import { tempDbPath } from "./_helpers.ts";
 
 for (const entry of driverMatrix()) {
@@ -300,37 +300,30 @@ for (const entry of driverMatrix()) {
     it(
       "reads the same events through all() when the driver has no values()",
       { skip },
-      async () => {
-        const driver = await entry.open(tempDbPath());
-        const db = fromDriver(withoutValues(driver));
-        try {
-          const s = db.stream<{ n: number }>("t");
-          const [a, b] = s.publishMany([{ n: 1 }, { n: 2 }], { key: "k" });
-          const createdAt =
-            db.driver.get<{ t: number }>("SELECT created_at AS t FROM _honker_stream")!.t;
-          const events = s.readSince(0).map((e) => ({ ...e }));
-          assert.deepEqual(events, [
-            { offset: a, topic: "t", key: "k", payload: { n: 1 }, createdAt },
-            { offset: b, topic: "t", key: "k", payload: { n: 2 }, createdAt },
-          ]);
-          for await (const event of s.subscribe("c")) {
-            assert.deepEqual({ ...event }, events[0]);
-            break;
-          }
-          if (entry.noSqlFunctions) return;
-          const json =
-            db.driver.get<{ j: string }>("SELECT honker_stream_read_since('t', ?, 5) AS j", [
-              a,
-            ])!.j;
-          assert.equal(
-            json,
-            `[{"created_at":${createdAt},"key":"k","offset":${b},"payload":"{\\"n\\":2}","topic":"t"}]`,
-          );
-        } finally {
-          db.close();
-          driver.close();
+      withDbWithoutValues(entry, async (db) => {
+        const s = db.stream<{ n: number }>("t");
+        const [a, b] = s.publishMany([{ n: 1 }, { n: 2 }], { key: "k" });
+        const createdAt =
+          db.driver.get<{ t: number }>("SELECT created_at AS t FROM _honker_stream")!.t;
+        const events = s.readSince(0).map((e) => ({ ...e }));
+        assert.deepEqual(events, [
+          { offset: a, topic: "t", key: "k", payload: { n: 1 }, createdAt },
+          { offset: b, topic: "t", key: "k", payload: { n: 2 }, createdAt },
+        ]);
+        for await (const event of s.subscribe("c")) {
+          assert.deepEqual({ ...event }, events[0]);
+          break;
         }
-      },
+        if (entry.noSqlFunctions) return;
+        const json =
+          db.driver.get<{ j: string }>("SELECT honker_stream_read_since('t', ?, 5) AS j", [
+            a,
+          ])!.j;
+        assert.equal(
+          json,
+          `[{"created_at":${createdAt},"key":"k","offset":${b},"payload":"{\\"n\\":2}","topic":"t"}]`,
+        );
+      }),
     );
   });
 }
