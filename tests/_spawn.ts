@@ -135,3 +135,20 @@ export function exited(child: ChildProcessWithoutNullStreams): Promise<number | 
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
+
+/**
+ * Resolves with the child's exit code once it exits, killing it with SIGKILL if it is still
+ * running `ms` from now (then the code is null and `child.signalCode` is "SIGKILL"): how a test
+ * checks that nothing keeps a process alive.
+ */
+export async function exitedWithin(
+  child: ChildProcessWithoutNullStreams,
+  ms: number,
+): Promise<number | null> {
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  try {
+    return await exited(child);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -25,7 +25,7 @@ import type { Database } from "../mod.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
 import { inotifyAvailable } from "../wake/sources/inotify_source.ts";
-import { collect, spawnScript } from "./_spawn.ts";
+import { collect, exitedWithin, spawnScript } from "./_spawn.ts";
 
 const CYCLES = 10_000;
 const BATCH = 250;
@@ -296,9 +296,8 @@ describe("no leaks", () => {
       const child = spawnScript(IDLE, [tempDbPath()]);
       child.stdin.end();
       const done = collect(child);
-      const timer = realSetTimeout(() => child.kill("SIGKILL"), IDLE_EXIT_MS);
+      await exitedWithin(child, IDLE_EXIT_MS);
       const result = await done;
-      clearTimeout(timer);
       assert.match(result.stdout, /^idle$/m, result.stderr);
       assert.equal(
         result.signal,

@@ -16,7 +16,7 @@ import { countRows, sqlNow } from "./_db.ts";
 import { driverMatrix } from "./_drivers.ts";
 import type { DriverEntry } from "./_drivers.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
-import { collect, exited, LineReader, spawnScript } from "./_spawn.ts";
+import { collect, exitedWithin, LineReader, spawnScript } from "./_spawn.ts";
 
 after(removeTempDirs);
 
@@ -573,9 +573,7 @@ describe("maintenance across processes", () => {
     let stderr = "";
     peer.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     await out.waitFor(/^idle$/, 20_000);
-    const timer = setTimeout(() => peer.kill("SIGKILL"), 10_000);
-    const code = await exited(peer);
-    clearTimeout(timer);
+    const code = await exitedWithin(peer, 10_000);
     assert.equal(code, 0, `the idle process did not exit by itself\n${stderr}`);
   });
 });

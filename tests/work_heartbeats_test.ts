@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
 import { countRows } from "./_db.ts";
 import { eventually, removeTempDirs, sleep, tempDbPath } from "./_helpers.ts";
-import { collect, LineReader, spawnScript } from "./_spawn.ts";
+import { collect, exitedWithin, LineReader, spawnScript } from "./_spawn.ts";
 
 const SLOW = { timeout: 60_000 };
 const WORK_EXIT = fileURLToPath(new URL("./fixtures/work_exit.ts", import.meta.url));
@@ -93,9 +93,8 @@ describe("work() heartbeats", () => {
       const lines = new LineReader(child);
       const result = collect(child);
       await lines.waitFor(/^stopped /, 30_000);
-      const timer = setTimeout(() => child.kill("SIGKILL"), EXIT_WITHIN_MS);
+      await exitedWithin(child, EXIT_WITHIN_MS);
       const { code, signal, stderr } = await result;
-      clearTimeout(timer);
       assert.match(lines.lines.join("\n"), /"acked":16/, stderr);
       assert.equal(signal, null, `still running ${EXIT_WITHIN_MS} ms after its run ended`);
       assert.equal(code, 0, stderr);
