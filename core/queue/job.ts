@@ -15,6 +15,7 @@ import {
   isJobHeld,
   releaseJob,
   retryJob,
+  unclaimJobs,
 } from "./ops.ts";
 import { requireSeconds, requireText } from "../db/validate.ts";
 import { hasPendingResult, recordFailure, saveProgress, storeResultOfAck } from "./job_outcome.ts";
@@ -252,6 +253,25 @@ export class Job<T = unknown> {
       (driver) => ackJobsReturningIds(driver, jobs.map((job) => job.id), workerId),
     );
     return jobs.map((job) => job.#settle("acked", acked.has(job.id) ? 1 : 0));
+  }
+
+  /**
+   * @internal `work()` giving back jobs it claimed ahead (`prefetch`) and never started, in one
+   * background statement: each is pending again as if never claimed (its attempt refunded) and
+   * settles as `released`. Returns, per job, whether it was still held.
+   */
+  static unclaimManyInBackground(jobs: readonly Job<unknown>[]): boolean[] {
+    const [first] = jobs;
+    const workerId = first.workerId;
+    if (jobs.some((job) => job.workerId !== workerId)) {
+      throw new TypeError("unclaimManyInBackground: jobs of one worker");
+    }
+    const given = first.#write(
+      first.#action("give back"),
+      true,
+      (driver) => unclaimJobs(driver, jobs.map((job) => job.id), workerId),
+    );
+    return jobs.map((job) => job.#settle("released", given.has(job.id) ? 1 : 0));
   }
 
   /**

@@ -28,6 +28,7 @@ import {
   JOB_RELEASE,
   JOB_RETRY,
   JOB_STATS,
+  JOB_UNCLAIM_MANY,
 } from "./sql.ts";
 import {
   JOB_CLAIM,
@@ -293,6 +294,16 @@ export function queueStats(driver: SqliteDriver, queue: string): QueueStats {
 /** Gives a held job back at once (its claim expires now); see JOB_RELEASE. */
 export function releaseJob(driver: SqliteDriver, id: number, workerId: string): number {
   return driver.run(JOB_RELEASE, [id, workerId]).changes;
+}
+
+/** Gives back jobs claimed ahead and never started; returns the ids it gave back. */
+export function unclaimJobs(
+  driver: SqliteDriver,
+  ids: readonly number[],
+  workerId: string,
+): Set<number> {
+  const rows = driver.all<{ id: number }>(JOB_UNCLAIM_MANY, [JSON.stringify(ids), workerId]);
+  return new Set(rows.map((row) => row.id));
 }
 
 /** Whether `workerId` still holds the job (see JOB_HELD). */

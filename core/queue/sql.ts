@@ -150,6 +150,18 @@ export const RESULT_SWEEP =
 export const JOB_RELEASE = `UPDATE _honker_live SET claim_expires_at = unixepoch() - 1
   WHERE id = ? AND worker_id = ? AND state = 'processing' AND claim_expires_at >= unixepoch()`;
 
+/**
+ * Unclaim: give back jobs a worker claimed ahead (`work({ prefetch })`) and never started, as if
+ * never claimed: pending again in their old place in line, the claim's attempt refunded (so a
+ * job that never ran can never be dead-lettered for it). Only claims still held and unexpired.
+ * Params: idsJson, workerId.
+ */
+export const JOB_UNCLAIM_MANY = `UPDATE _honker_live
+  SET state = 'pending', worker_id = NULL, claim_expires_at = NULL, attempts = attempts - 1
+  WHERE id IN (SELECT value FROM json_each(?)) AND worker_id = ? AND state = 'processing'
+    AND claim_expires_at >= unixepoch() AND attempts > 0
+  RETURNING id`;
+
 /** Is the job still claimed by this worker (whether or not its claim has expired)? Params: id, workerId. */
 export const JOB_HELD = `SELECT 1 AS held FROM _honker_live
   WHERE id = ? AND worker_id = ? AND state = 'processing'`;

@@ -50,6 +50,8 @@ export class Heartbeats<T> {
 
   /** Renews `job`'s claim every interval from now until `remove()`, or until `done` aborts. */
   add(job: Job<T>, done: AbortController): void {
+    // A job claimed ahead is renewed from its claim on: starting it keeps its place in line.
+    if (this.#beats.has(job)) return;
     const dueAt = performance.now() + this.#everyMs;
     this.#beats.set(job, { done, dueAt });
     // Every other job is due no later than this one: a timer already set is early enough.

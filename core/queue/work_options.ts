@@ -6,7 +6,9 @@
  */
 
 import {
+  COUNT_MAX,
   requireCount,
+  requireInteger,
   requireName,
   requireOptions,
   requireSeconds,
@@ -46,6 +48,7 @@ export function checkWorkOptions<T>(
     action,
     handler,
     concurrency: requireCount(opts.concurrency ?? 1, "concurrency", action),
+    prefetch: requirePrefetch(opts.prefetch, action),
     workerId: requireName(
       opts.workerId ?? `work-${crypto.randomUUID().slice(0, 8)}`,
       "workerId",
@@ -62,4 +65,13 @@ export function checkWorkOptions<T>(
     onError: opts.onError,
   };
   return { s, signal: opts.signal };
+}
+
+/** `prefetch`: a whole number of jobs, 0 (the default) to COUNT_MAX. */
+function requirePrefetch(value: unknown, action: string): number {
+  const n = requireInteger(value ?? 0, "prefetch", action, 0);
+  if (n > COUNT_MAX) {
+    throw new RangeError(`Cannot ${action}: prefetch must be at most ${COUNT_MAX}, got ${n}`);
+  }
+  return n;
 }

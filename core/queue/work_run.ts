@@ -22,6 +22,8 @@ import type { Backoff } from "./backoff.ts";
 import { RunOptionsCache } from "./job_options.ts";
 import type { JobRunOptions } from "./job_options.ts";
 import { withTimeout } from "./work_timeout.ts";
+import { giveBack, giveBackNow, HeldJobs } from "./work_prefetch.ts";
+import type { HeldJob } from "./work_prefetch.ts";
 import type { WorkResult, WorkSettings, WorkSource } from "./work_types.ts";
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -60,6 +62,12 @@ export class WorkRun<T> {
   #fatal: { error: unknown } | undefined;
   #fetcher: Fetcher<T>;
   #heartbeats: Heartbeats<T>;
+  /** Jobs claimed ahead of the free slots (`prefetch`), not started yet. */
+  #held: HeldJobs<T>;
+  /** Held jobs being given back (after a pause or a stop). */
+  #givingBack: Promise<void>[] = [];
+  /** Set while held jobs are being started: a handler ending meanwhile leaves it to that loop. */
+  #pumping = false;
 
   constructor(queue: WorkSource<T>, waker: Waker, s: WorkSettings<T>) {
     this.#queue = queue;
@@ -67,16 +75,16 @@ export class WorkRun<T> {
     this.#s = s;
     this.#runOptions = new RunOptionsCache((ids) => queue.jobRunOptions(ids));
     this.#fetcher = new Fetcher(queue, waker, {
-      idleSlots: () =>
-        this.#stop.signal.aborted || this.#paused ? 0 : this.#s.concurrency - this.#running,
-      finished: () => this.#stop.signal.aborted && this.#inHand.size === 0,
-      start: (job, runOptions) => this.#start(job, runOptions),
+      idleSlots: () => this.#toClaim(),
+      finished: () => this.#stop.signal.aborted && this.#inHand.size === 0 && this.#held.size === 0,
+      start: (job, runOptions) => this.#claimed(job, runOptions),
       lookedShort: () => this.#drained(),
     }, { workerId: s.workerId, idleMs: s.idleMs });
     this.#heartbeats = new Heartbeats(heartbeatEveryMs(queue.visibilityTimeoutS), {
       batchInBackground: (beats) => queue.batchInBackground(beats),
       fail: (error) => this.#fail(error),
     });
+    this.#held = new HeldJobs(this.#heartbeats);
   }
 
   /** Handlers running now. */
@@ -98,6 +106,7 @@ export class WorkRun<T> {
   pause(): boolean {
     if (this.#paused || this.#stop.signal.aborted) return false;
     this.#paused = true;
+    this.#giveBackHeld();
     return true;
   }
 
@@ -116,6 +125,7 @@ export class WorkRun<T> {
   stop(graceMs: number = this.#s.graceMs): void {
     if (this.#ended) return;
     this.#stop.abort();
+    this.#giveBackHeld();
     this.#fetcher.kick();
     this.#graceTimer ??= setTimeout(() => this.#graceOver.abort(), graceMs);
   }
@@ -129,7 +139,9 @@ export class WorkRun<T> {
       .finally(() => this.#stop.abort());
     try {
       await stopped(this.#stop.signal);
+      this.#giveBackHeld(); // the run may have stopped on its own (the database closed)
       await this.#drain();
+      await Promise.all(this.#givingBack);
       this.#fetcher.kick();
       await fetching;
     } finally {
@@ -142,8 +154,55 @@ export class WorkRun<T> {
     return this.result;
   }
 
-  #start(job: Job<T>, runOptions?: ReadonlyMap<number, JobRunOptions | undefined>): void {
-    const done = new AbortController();
+  /** Jobs the next claim may take: the free slots, plus room in the hold. 0 while stopped. */
+  #toClaim(): number {
+    if (this.#stop.signal.aborted || this.#paused) return 0;
+    const free = this.#s.concurrency - this.#running;
+    return free > 0 ? Math.max(0, free + this.#s.prefetch - this.#held.size) : 0;
+  }
+
+  /** A claimed job: a free slot starts it, or it waits in the hold behind the others. */
+  #claimed(job: Job<T>, runOptions?: HeldJob<T>["runOptions"]): void {
+    if (this.#running < this.#s.concurrency && this.#held.size === 0) this.#start(job, runOptions);
+    else this.#held.hold(job, runOptions);
+  }
+
+  /**
+   * Starts held jobs while slots are free. A loop, not a recursion: a synchronous handler ends
+   * inside `#start()`, and its slot is refilled by the next turn of this loop.
+   */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#paused && !this.#stop.signal.aborted && this.#running < this.#s.concurrency) {
+        const next = this.#held.take((job) => this.#lostWhileHeld(job));
+        if (next === undefined) break;
+        this.#start(next.job, next.runOptions, next.done);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** A held job whose claim renewal was refused (it was cancelled, say): it never starts. */
+  #lostWhileHeld(job: Job<T>): void {
+    this.result.lost++;
+    this.#s.observer?.lost(job);
+  }
+
+  /** Gives every held job back, pending again as if never claimed (a pause or a stop). */
+  #giveBackHeld(): void {
+    if (this.#held.size === 0) return;
+    const held = this.#held.takeAll();
+    this.#givingBack.push(giveBack(this.#waker, held, (e) => this.#s.observer?.error(e)));
+  }
+
+  #start(
+    job: Job<T>,
+    runOptions?: HeldJob<T>["runOptions"],
+    done: AbortController = new AbortController(),
+  ): void {
     const entry = { done, running: Promise.resolve() };
     this.#inHand.set(job, entry);
     this.#handling.add(job);
@@ -170,6 +229,7 @@ export class WorkRun<T> {
   #handlerEnded(job: Job<T>): void {
     this.#handling.delete(job);
     this.#running--;
+    if (this.#held.size > 0) this.#pump();
     this.#fetcher.kick();
   }
 
@@ -222,6 +282,7 @@ export class WorkRun<T> {
     this.#heartbeats.stopAll();
     // Outcomes not yet committed are dropped: their jobs are given back below.
     this.#fetcher.halt();
+    giveBackNow(this.#held.takeAll());
     for (const [job, { done }] of this.#inHand) {
       done.abort(new Error(`work() failed and gave job ${job.id} back: ${errorText(error)}`));
       try {

@@ -39,6 +39,16 @@ export type JobHandler<T> = (job: Job<T>, context: JobContext) => unknown;
 export interface WorkOptions<T = unknown> extends ClaimOptions {
   /** Handlers running at once. Defaults to 1. */
   concurrency?: number;
+  /**
+   * Jobs a run may claim beyond its free slots, held in memory (their claims renewed) and
+   * started in claim order as slots free up: a worker of many short jobs then claims and acks
+   * in fewer, larger transactions, which is what limits several processes sharing one file.
+   * Held jobs are given back (pending again, their attempt refunded) when the worker pauses or
+   * stops; after a crash they come back when their visibility timeout runs out, one attempt
+   * used. They wait behind the running handlers, also while another process's slot is free
+   * and while a higher-priority job arrives: keep it 0 for slow or rare jobs. Default 0.
+   */
+  prefetch?: number;
   /** The worker id claims are made under. Defaults to a random `work-…` id. */
   workerId?: string;
   /** Base retry delay in seconds; attempt n waits base × 2^(n−1), at most an hour. Default 5. */
@@ -79,6 +89,7 @@ export interface WorkResult {
 /** The keys `work()` accepts. */
 export const WORK_OPTION_KEYS: readonly (keyof WorkOptions)[] = [
   "concurrency",
+  "prefetch",
   "workerId",
   "retryDelayS",
   "backoff",
@@ -117,6 +128,7 @@ export interface WorkSettings<T> {
   action: string;
   handler: JobHandler<T>;
   concurrency: number;
+  prefetch: number;
   workerId: string;
   backoff: Backoff;
   timeoutS: number | undefined;

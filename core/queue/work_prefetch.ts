@@ -1,0 +1,108 @@
+/**
+ * The jobs a `work()` run claimed ahead of its free slots (`prefetch`), graphile-worker's local
+ * queue in small: held in claim order with their claims renewed on the run's heartbeat timer,
+ * handed to slots as they free up, and given back in one statement, pending again as if never
+ * claimed, when the run pauses or stops.
+ *
+ * Why: with several processes on one file, each transaction pays for the pages other processes
+ * changed since its last one, so fewer, larger claims and ack batches per process are what lift
+ * their throughput, and a run's batch is otherwise capped by its free slots.
+ *
+ * @module
+ */
+
+import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
+import { Job } from "./job.ts";
+import type { JobRunOptions } from "./job_options.ts";
+import type { Heartbeats } from "./work_heartbeats.ts";
+import { retryWhileBusy } from "../wait/wait_loop.ts";
+import type { Waker } from "../wait/waker.ts";
+
+/** A job claimed ahead and not started yet. */
+export interface HeldJob<T> {
+  job: Job<T>;
+  /** The run options its claim returned, if any. */
+  runOptions: ReadonlyMap<number, JobRunOptions | undefined> | undefined;
+  /** Aborted by the heartbeat timer when the claim was lost while held; the handler's signal. */
+  done: AbortController;
+}
+
+/** One run's held jobs, first claimed first out. */
+export class HeldJobs<T> {
+  #jobs: HeldJob<T>[] = [];
+  /** The index of the next job out: a large hold is not shifted job by job. */
+  #head = 0;
+  #heartbeats: Heartbeats<T>;
+
+  constructor(heartbeats: Heartbeats<T>) {
+    this.#heartbeats = heartbeats;
+  }
+
+  /** Jobs held now. */
+  get size(): number {
+    return this.#jobs.length - this.#head;
+  }
+
+  /** Holds a claimed job until a slot takes it; its claim is renewed meanwhile. */
+  hold(job: Job<T>, runOptions: HeldJob<T>["runOptions"]): void {
+    const done = new AbortController();
+    this.#jobs.push({ job, runOptions, done });
+    this.#heartbeats.add(job, done);
+  }
+
+  /** The next held job whose claim is still ours; those lost meanwhile go to `lost`. */
+  take(lost: (job: Job<T>) => void): HeldJob<T> | undefined {
+    while (this.#head < this.#jobs.length) {
+      const next = this.#jobs[this.#head++];
+      if (this.#head === this.#jobs.length) this.#jobs = [], this.#head = 0;
+      if (!next.done.signal.aborted) return next;
+      this.#heartbeats.remove(next.job);
+      lost(next.job);
+    }
+    return undefined;
+  }
+
+  /** Empties the hold, renewals stopped: the jobs are about to be given back. */
+  takeAll(): HeldJob<T>[] {
+    const all = this.#jobs.slice(this.#head);
+    this.#jobs = [];
+    this.#head = 0;
+    for (const { job } of all) this.#heartbeats.remove(job);
+    return all;
+  }
+}
+
+/**
+ * Gives `held` back in one background write, retried while the database is busy until the
+ * first of their claims would lapse anyway. A closed or still-busy database leaves the claims
+ * to lapse at their visibility timeout (one attempt used); any other error goes to `error`.
+ */
+export async function giveBack<T>(
+  waker: Waker,
+  held: readonly HeldJob<T>[],
+  error: (error: unknown) => void,
+): Promise<void> {
+  const jobs = held.filter((h) => !h.done.signal.aborted).map((h) => h.job);
+  if (jobs.length === 0) return;
+  const giveUpAt = jobs.reduce(
+    (at, job) => Math.min(at, (job.claimExpiresAt + 1) * 1000),
+    Infinity,
+  );
+  try {
+    await retryWhileBusy(waker, () => Job.unclaimManyInBackground(jobs), { giveUpAt });
+  } catch (thrown) {
+    if (thrown instanceof DatabaseClosedError || isTransientSqliteError(thrown)) return;
+    error(thrown);
+  }
+}
+
+/** `giveBack()` without waiting: a run that failed gives its held jobs back as it stops. */
+export function giveBackNow<T>(held: readonly HeldJob<T>[]): void {
+  const jobs = held.filter((h) => !h.done.signal.aborted).map((h) => h.job);
+  if (jobs.length === 0) return;
+  try {
+    Job.unclaimManyInBackground(jobs);
+  } catch {
+    // A database that fails here too: the claims lapse at their visibility timeout.
+  }
+}
