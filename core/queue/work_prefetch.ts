@@ -27,15 +27,31 @@ export interface HeldJob<T> {
   done: AbortController;
 }
 
+/** What the hold needs of its run. */
+export interface HoldHost<T> {
+  /** Whether a slot is free and the run neither paused nor stopped. */
+  canStart(): boolean;
+  /** Starts a held job in a free slot. */
+  start(held: HeldJob<T>): void;
+  /** A held job whose claim was lost (its renewal refused): it never starts. */
+  lost(job: Job<T>): void;
+}
+
 /** One run's held jobs, first claimed first out. */
 export class HeldJobs<T> {
+  #prefetch: number;
+  #heartbeats: Heartbeats<T>;
+  #host: HoldHost<T>;
   #jobs: HeldJob<T>[] = [];
   /** The index of the next job out: a large hold is not shifted job by job. */
   #head = 0;
-  #heartbeats: Heartbeats<T>;
+  /** Set while `pump()` runs: a handler ending inside it leaves the refill to that loop. */
+  #pumping = false;
 
-  constructor(heartbeats: Heartbeats<T>) {
+  constructor(prefetch: number, heartbeats: Heartbeats<T>, host: HoldHost<T>) {
+    this.#prefetch = prefetch;
     this.#heartbeats = heartbeats;
+    this.#host = host;
   }
 
   /** Jobs held now. */
@@ -43,23 +59,37 @@ export class HeldJobs<T> {
     return this.#jobs.length - this.#head;
   }
 
-  /** Holds a claimed job until a slot takes it; its claim is renewed meanwhile. */
-  hold(job: Job<T>, runOptions: HeldJob<T>["runOptions"]): void {
+  /** Jobs the next claim may take with `free` slots free: those, plus room in the hold. */
+  toClaim(free: number): number {
+    return free > 0 ? Math.max(0, free + this.#prefetch - this.size) : 0;
+  }
+
+  /** A claimed job: a free slot starts it, or it waits behind the jobs held before it. */
+  claimed(job: Job<T>, runOptions: HeldJob<T>["runOptions"]): void {
+    if (this.size === 0 && this.#host.canStart()) {
+      this.#host.start({ job, runOptions, done: new AbortController() });
+      return;
+    }
     const done = new AbortController();
     this.#jobs.push({ job, runOptions, done });
     this.#heartbeats.add(job, done);
   }
 
-  /** The next held job whose claim is still ours; those lost meanwhile go to `lost`. */
-  take(lost: (job: Job<T>) => void): HeldJob<T> | undefined {
-    while (this.#head < this.#jobs.length) {
-      const next = this.#jobs[this.#head++];
-      if (this.#head === this.#jobs.length) this.#jobs = [], this.#head = 0;
-      if (!next.done.signal.aborted) return next;
-      this.#heartbeats.remove(next.job);
-      lost(next.job);
+  /**
+   * Starts held jobs while slots are free. A loop, not a recursion: a synchronous handler ends
+   * inside `start()`, and its slot is refilled by the next turn of this loop.
+   */
+  pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.size > 0 && this.#host.canStart()) {
+        const next = this.#take();
+        if (next !== undefined) this.#host.start(next);
+      }
+    } finally {
+      this.#pumping = false;
     }
-    return undefined;
   }
 
   /** Empties the hold, renewals stopped: the jobs are about to be given back. */
@@ -69,6 +99,16 @@ export class HeldJobs<T> {
     this.#head = 0;
     for (const { job } of all) this.#heartbeats.remove(job);
     return all;
+  }
+
+  /** The next held job if its claim is still ours; one lost meanwhile goes to `lost()`. */
+  #take(): HeldJob<T> | undefined {
+    const next = this.#jobs[this.#head++];
+    if (this.#head === this.#jobs.length) this.#jobs = [], this.#head = 0;
+    if (!next.done.signal.aborted) return next;
+    this.#heartbeats.remove(next.job);
+    this.#host.lost(next.job);
+    return undefined;
   }
 }
 

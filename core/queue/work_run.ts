@@ -66,8 +66,6 @@ export class WorkRun<T> {
   #held: HeldJobs<T>;
   /** Held jobs being given back (after a pause or a stop). */
   #givingBack: Promise<void>[] = [];
-  /** Set while held jobs are being started: a handler ending meanwhile leaves it to that loop. */
-  #pumping = false;
 
   constructor(queue: WorkSource<T>, waker: Waker, s: WorkSettings<T>) {
     this.#queue = queue;
@@ -75,16 +73,27 @@ export class WorkRun<T> {
     this.#s = s;
     this.#runOptions = new RunOptionsCache((ids) => queue.jobRunOptions(ids));
     this.#fetcher = new Fetcher(queue, waker, {
-      idleSlots: () => this.#toClaim(),
+      idleSlots: () =>
+        this.#stop.signal.aborted || this.#paused
+          ? 0
+          : this.#held.toClaim(this.#s.concurrency - this.#running),
       finished: () => this.#stop.signal.aborted && this.#inHand.size === 0 && this.#held.size === 0,
-      start: (job, runOptions) => this.#claimed(job, runOptions),
+      start: (job, runOptions) => this.#held.claimed(job, runOptions),
       lookedShort: () => this.#drained(),
     }, { workerId: s.workerId, idleMs: s.idleMs });
     this.#heartbeats = new Heartbeats(heartbeatEveryMs(queue.visibilityTimeoutS), {
       batchInBackground: (beats) => queue.batchInBackground(beats),
       fail: (error) => this.#fail(error),
     });
-    this.#held = new HeldJobs(this.#heartbeats);
+    this.#held = new HeldJobs(s.prefetch, this.#heartbeats, {
+      canStart: () =>
+        !this.#paused && !this.#stop.signal.aborted && this.#running < this.#s.concurrency,
+      start: ({ job, runOptions, done }) => this.#start(job, runOptions, done),
+      lost: (job) => {
+        this.result.lost++;
+        this.#s.observer?.lost(job);
+      },
+    });
   }
 
   /** Handlers running now. */
@@ -154,43 +163,6 @@ export class WorkRun<T> {
     return this.result;
   }
 
-  /** Jobs the next claim may take: the free slots, plus room in the hold. 0 while stopped. */
-  #toClaim(): number {
-    if (this.#stop.signal.aborted || this.#paused) return 0;
-    const free = this.#s.concurrency - this.#running;
-    return free > 0 ? Math.max(0, free + this.#s.prefetch - this.#held.size) : 0;
-  }
-
-  /** A claimed job: a free slot starts it, or it waits in the hold behind the others. */
-  #claimed(job: Job<T>, runOptions?: HeldJob<T>["runOptions"]): void {
-    if (this.#running < this.#s.concurrency && this.#held.size === 0) this.#start(job, runOptions);
-    else this.#held.hold(job, runOptions);
-  }
-
-  /**
-   * Starts held jobs while slots are free. A loop, not a recursion: a synchronous handler ends
-   * inside `#start()`, and its slot is refilled by the next turn of this loop.
-   */
-  #pump(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    try {
-      while (!this.#paused && !this.#stop.signal.aborted && this.#running < this.#s.concurrency) {
-        const next = this.#held.take((job) => this.#lostWhileHeld(job));
-        if (next === undefined) break;
-        this.#start(next.job, next.runOptions, next.done);
-      }
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  /** A held job whose claim renewal was refused (it was cancelled, say): it never starts. */
-  #lostWhileHeld(job: Job<T>): void {
-    this.result.lost++;
-    this.#s.observer?.lost(job);
-  }
-
   /** Gives every held job back, pending again as if never claimed (a pause or a stop). */
   #giveBackHeld(): void {
     if (this.#held.size === 0) return;
@@ -229,7 +201,7 @@ export class WorkRun<T> {
   #handlerEnded(job: Job<T>): void {
     this.#handling.delete(job);
     this.#running--;
-    if (this.#held.size > 0) this.#pump();
+    if (this.#held.size > 0) this.#held.pump();
     this.#fetcher.kick();
   }
 
