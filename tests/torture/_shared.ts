@@ -17,6 +17,12 @@ export const JOBS_QUEUE = "torture-jobs";
 export const BATCH_QUEUE = "torture-batch-jobs";
 /** Slots of a batch worker's `work()`: handlers finishing together share one commit. */
 export const BATCH_CONCURRENCY = 8;
+/**
+ * Jobs a batch worker claims ahead of its free slots (`prefetch`): held claims then meet every
+ * fault too — a SIGKILL while held (they come back after the visibility timeout), a stop (given
+ * back, pending again) and the locker's hold (renewed while the file is locked).
+ */
+export const BATCH_PREFETCH = 8;
 /** The queue the `@every 1s` schedule enqueues into; nobody drains it, so its rows count fires. */
 export const TICKS_QUEUE = "torture-ticks";
 /** The stream producers publish to and subscribers walk. */

@@ -1,5 +1,6 @@
 /**
- * Torture role: `queue.work()` over the batch queue with several slots, whose handler only
+ * Torture role: `queue.work()` over the batch queue with several slots and as many jobs claimed
+ * ahead (`prefetch`), whose handler only
  * returns a value or throws, so that `work()` itself completes every job: the acks (with the
  * return value as the job's result) and retries of handlers that finished in the same macrotask
  * commit together with its next claim. The queue has events on, so every ack leaves a
@@ -33,6 +34,7 @@ import { runRole, say } from "./_role.ts";
 import { sleep } from "../../core/wait/sleep.ts";
 import {
   BATCH_CONCURRENCY,
+  BATCH_PREFETCH,
   BATCH_QUEUE,
   BATCH_RUN_END,
   BATCH_RUN_INSERT,
@@ -93,6 +95,7 @@ await runRole<BatchWorkerConfig, BatchWorkerStats>(async ({ db, name, config, si
   }, {
     workerId,
     concurrency: BATCH_CONCURRENCY,
+    prefetch: BATCH_PREFETCH,
     retryDelayS: 0,
     graceMs: 5_000,
     signal,

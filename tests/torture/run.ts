@@ -4,7 +4,8 @@
  * checked from the file alone. Prints a summary and exits 1 on any violation.
  *
  * The processes: 3 producers; 6 workers whose handlers throw at random and ack inside their own
- * transaction; 3 batch workers (8 slots each) whose handlers only return a value or throw, so
+ * transaction; 3 batch workers (8 slots and 8 jobs
+ * claimed ahead each) whose handlers only return a value or throw, so
  * that work()'s batched acks and retries complete their jobs (a queue with events on); 2 stream subscribers
  * whose loop bodies throw at random (each then subscribes again under the same name); a scheduler
  * candidate per runtime, each adding the `@every 1s` task at start as boot code does; a locker
