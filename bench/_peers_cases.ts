@@ -20,6 +20,12 @@ const ANSWER_MS = 180_000;
 const SETTLE_MS = 1200;
 const SHARED_PROCESSES = 4;
 const SHARED_CONCURRENCY = 8;
+/**
+ * honker-ts's second 4 × 8 drain claims this many jobs ahead of each process's free slots
+ * (`work({ prefetch })`): its claims and ack batches are as large as at concurrency 32, with
+ * 8 handlers running.
+ */
+export const SHARED_PREFETCH = 24;
 
 /** Job counts and durations of one run of each case. */
 export interface Sizes {
@@ -146,8 +152,11 @@ async function follow(child: Child, onCount: (handled: number) => void) {
 }
 
 /** `work` children: started together, followed, stopped once `enough(total)` says so. */
-async function workers(spawn: Spawn, processes: number, concurrency: number) {
-  const children = Array.from({ length: processes }, () => spawn("work", { concurrency }));
+async function workers(spawn: Spawn, processes: number, concurrency: number, prefetch?: number) {
+  const children = Array.from(
+    { length: processes },
+    () => spawn("work", { concurrency, prefetch }),
+  );
   await Promise.all(children.map((child) => child.expect(["ready"], ANSWER_MS)));
   const counts = children.map(() => 0);
   // One goal at a time: until() may be called again (a warm-up's count, then the total).
@@ -195,11 +204,16 @@ async function drain(t: Target, place: SystemPlace, sizes: Sizes, concurrency: n
 }
 
 /** 4 processes drain; the clock starts once they reported `drainWarmup` jobs handled. */
-function drainShared(t: Target, place: SystemPlace, sizes: Sizes): Promise<Metrics> {
+function drainShared(
+  t: Target,
+  place: SystemPlace,
+  sizes: Sizes,
+  prefetch?: number,
+): Promise<Metrics> {
   const { shared: n, drainWarmup: warmup } = sizes;
   return withChildren(t, place, async (spawn) => {
     await spawn("fill", { n: n + warmup }).expect(["filled"], ANSWER_MS);
-    const team = await workers(spawn, SHARED_PROCESSES, SHARED_CONCURRENCY);
+    const team = await workers(spawn, SHARED_PROCESSES, SHARED_CONCURRENCY, prefetch);
     team.go();
     await team.until(warmup);
     const t0 = performance.now();
@@ -281,6 +295,11 @@ export const CASES: readonly CaseDef[] = [
   { key: "drain-8", systems: PEERS, run: (t, p, s) => drain(t, p, s, 8) },
   { key: "drain-64", systems: PEERS, run: (t, p, s) => drain(t, p, s, 64) },
   { key: "drain-4x8", systems: WITH_FLOOR, run: (t, p, s) => drainShared(t, p, s) },
+  {
+    key: "drain-4x8-prefetch",
+    systems: ["honker"],
+    run: (t, p, s) => drainShared(t, p, s, SHARED_PREFETCH),
+  },
   {
     key: "idle-latency",
     systems: PEERS,

@@ -13,7 +13,7 @@
  *   the workers, starts the clock once `warmup` jobs were handled, and answers `{ms, handled}`
  *   (timed jobs only) once all are handled and the workers have stopped.
  * - `fill {n}`: adds n jobs and answers `{filled}`.
- * - `work {concurrency}`: `ready`; on `go` starts the workers, then reports `{handled}` as jobs
+ * - `work {concurrency, prefetch}`: `ready`; on `go` starts the workers, then reports `{handled}` as jobs
  *   come (once per event-loop turn, and every 100 jobs within one); `mark` starts the CPU
  *   window; `stop` stops the workers and answers
  *   `{handled, final, latencies, statements, cpuMs, wallMs, rssMb}`.
@@ -36,6 +36,8 @@ export interface RoleOptions {
   n?: number;
   bulk?: number;
   concurrency?: number;
+  /** honker-ts's `prefetch` for a `work` role (no peer has one). */
+  prefetch?: number;
   count?: number;
   gapMs?: number;
   ratePerS?: number;
@@ -108,7 +110,7 @@ async function drain(n: number, concurrency: number, warmup: number): Promise<vo
   });
 }
 
-async function work(concurrency: number): Promise<void> {
+async function work(concurrency: number, prefetch?: number): Promise<void> {
   const clock = wallClock();
   const latencies: number[] = [];
   let handled = 0;
@@ -124,7 +126,7 @@ async function work(concurrency: number): Promise<void> {
     // the event loop, and the 4-process drain starts its clock from these counts.
     if (handled % REPORT_EVERY === 0) send({ handled });
     else if (!reporting) (reporting = true, setImmediate(report));
-  });
+  }, { prefetch });
   let [cpu0, wall0] = [cpuMs(), performance.now()];
   const stop = async () => {
     const [cpu, wall] = [cpuMs() - cpu0, performance.now() - wall0];
@@ -175,6 +177,6 @@ const { n = 0, bulk = 1, concurrency = 1, count = 0, gapMs = 0, ratePerS = 0 } =
 if (role === "enqueue") enqueue(n, bulk);
 else if (role === "drain") await drain(n, concurrency, options.warmup ?? 0);
 else if (role === "fill") await addAll(n, FILL_BULK).then(() => finish({ filled: n }));
-else if (role === "work") await work(concurrency);
+else if (role === "work") await work(concurrency, options.prefetch);
 else if (role === "produce") produce(count, gapMs, ratePerS, options.warmup ?? 0);
 else throw new TypeError(`Cannot run a peers-benchmark child: unknown role ${role}`);

@@ -59,13 +59,18 @@ export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
   return {
     add: (payload) => void queue.enqueue(payload),
     addBulk: (payloads) => void queue.enqueueMany(payloads),
-    prepare(concurrency, onJob): Promise<PreparedWork> {
+    prepare(concurrency, onJob, options = {}): Promise<PreparedWork> {
       const stopping = new AbortController();
       let done: Promise<unknown> = Promise.resolve();
       // deno-lint-ignore require-await
       const handler = async (job: { payload: Payload }) => onJob(job.payload);
       return Promise.resolve({
-        start: () => void (done = queue.work(handler, { concurrency, signal: stopping.signal })),
+        start: () =>
+          void (done = queue.work(handler, {
+            concurrency,
+            prefetch: options.prefetch,
+            signal: stopping.signal,
+          })),
         stop: async () => {
           stopping.abort();
           await done;

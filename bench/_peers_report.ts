@@ -5,6 +5,7 @@
  * @module
  */
 
+import { SHARED_PREFETCH } from "./_peers_cases.ts";
 import type { Metrics, Target } from "./_peers_cases.ts";
 import { SYSTEMS } from "./_peers_system.ts";
 import type { SystemId } from "./_peers_system.ts";
@@ -57,6 +58,8 @@ interface RowDef {
   unit: Unit;
   /** The case whose floor figure this row is compared with (the floor is sequential). */
   floorCase?: string;
+  /** The case whose peers' figures this row is compared with (a honker-ts-only variant). */
+  peersCase?: string;
 }
 
 /** The table's rows, in order; the smoke test looks for each label. */
@@ -79,6 +82,13 @@ export const ROWS: readonly RowDef[] = [
     floorCase: "drain-1",
   },
   { caseKey: "drain-4x8", metric: "rate", label: "drain, 4 processes × 8", unit: "rate" },
+  {
+    caseKey: "drain-4x8-prefetch",
+    metric: "rate",
+    label: `drain, 4 processes × 8, prefetch ${SHARED_PREFETCH}`,
+    unit: "rate",
+    peersCase: "drain-4x8",
+  },
   { caseKey: "idle-latency", metric: "p50", label: "idle: enqueue → handler p50", unit: "ms" },
   { caseKey: "idle-latency", metric: "p99", label: "idle: enqueue → handler p99", unit: "ms" },
   { caseKey: "load-latency", metric: "p50", label: "1,000 jobs/s on 4 × 8: p50", unit: "ms" },
@@ -126,7 +136,8 @@ function table(header: string[], rows: string[][]): string {
 /** The figure of a row for a system: peers are measured on Node whatever the row's runtime. */
 function figure(results: Results, row: RowDef, system: SystemId, runtime: string) {
   const target = { system, runtime: system === "honker" || system === "floor" ? runtime : "node" };
-  const caseKey = system === "floor" ? row.floorCase ?? row.caseKey : row.caseKey;
+  const peersCase = system === "honker" ? row.caseKey : row.peersCase ?? row.caseKey;
+  const caseKey = system === "floor" ? row.floorCase ?? peersCase : peersCase;
   return results.median(caseKey, target as Target, row.metric);
 }
 

@@ -61,9 +61,14 @@ export interface PeerSystem {
   addBulk(payloads: Payload[]): void | Promise<unknown>;
   /**
    * Sets up `concurrency` handler slots; each job's handler is an empty async function that
-   * calls `onJob(payload)` first.
+   * calls `onJob(payload)` first. `prefetch` (jobs claimed ahead of the free slots) is
+   * honker-ts's alone: only honker-ts runs the cases that set it.
    */
-  prepare(concurrency: number, onJob: (payload: Payload) => void): Promise<PreparedWork>;
+  prepare(
+    concurrency: number,
+    onJob: (payload: Payload) => void,
+    options?: { prefetch?: number },
+  ): Promise<PreparedWork>;
   /** SQLite statements run so far, for the systems that count them. */
   statements?(): number;
   /** Starts counting statements from zero. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { SHARED_PREFETCH } from "./_peers_cases.ts";
 import type { Target } from "./_peers_cases.ts";
 import type { Results } from "./_peers_report.ts";
 import type { SystemId } from "./_peers_system.ts";
@@ -63,6 +64,11 @@ const TARGETS: readonly TargetDef[] = [
     "drain by 4 processes × concurrency 8 ≥ 2× BullMQ's",
     2,
     (get) => ratio(get("drain-4x8", "rate"), get("drain-4x8", "rate", "bullmq")),
+  ),
+  timesAtLeast(
+    `the same with prefetch ${SHARED_PREFETCH} (8 handlers each) ≥ 2× BullMQ's at concurrency 8`,
+    2,
+    (get) => ratio(get("drain-4x8-prefetch", "rate"), get("drain-4x8", "rate", "bullmq")),
   ),
   atMost(`${LOAD}: p50 ≤ 0.5 ms`, ["load-latency", "p50"], 0.5, "ms"),
   atMost(`${LOAD}: p99 ≤ 3 ms`, ["load-latency", "p99"], 3, "ms"),

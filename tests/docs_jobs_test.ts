@@ -16,7 +16,7 @@ describe("docs/jobs.md", () => {
 
   it("has a block for each feature it documents", () => {
     const all = blocks.map((b) => b.code).join("\n");
-    for (const call of ["enqueueUnique(", ".worker(", ".pause()", ".jobs("]) {
+    for (const call of ["enqueueUnique(", ".worker(", "prefetch:", ".pause()", ".jobs("]) {
       assert.ok(all.includes(call), call);
     }
   });
