@@ -99,7 +99,12 @@ function analyse(r: Record<string, unknown>): void {
     precheckToClaim: [],
     claim: [],
     claimToHandler: [],
+    pathSql: [],
+    pathJs: [],
+    pathStatements: [],
   };
+  /** Durations of each statement between the probe that saw a commit and the handler. */
+  const bySql: Record<string, number[]> = {};
   const calls = r.calls as Call[];
   const paths: Record<string, number> = {};
   const slow: string[] = [];
@@ -149,6 +154,11 @@ function analyse(r: Record<string, unknown>): void {
     if (work && probe) {
       // The claim's two statements between the probe that saw the commit and the handler.
       const after = calls.filter(([s, e]) => s >= probe[1] && e <= wake);
+      const sqlMs = after.reduce((sum, [s0, e0]) => sum + (e0 - s0), 0);
+      cols.pathSql.push(sqlMs);
+      cols.pathJs.push(wake - probe[1] - sqlMs);
+      cols.pathStatements.push(after.length);
+      for (const [s0, e0, q] of after) (bySql[q] ??= []).push(e0 - s0);
       const pre = after.find(([, , q]) => q.includes("EXISTS"));
       const claim = after.find(([, , q]) => q.includes("UPDATE"));
       if (pre && claim) {
@@ -177,6 +187,10 @@ function analyse(r: Record<string, unknown>): void {
   console.log("paths:", JSON.stringify(paths));
   console.log(`raw -wal events per commit: ${(events.length / committed.length).toFixed(2)}`);
   if (work) {
+    console.log(stats("  probe end → handler: SQL", cols.pathSql));
+    console.log(stats("  probe end → handler: the rest (JS, scheduling)", cols.pathJs));
+    console.log(stats("  probe end → handler: statements", cols.pathStatements));
+    for (const [q, ms] of Object.entries(bySql)) console.log(stats(`    ${q}`, ms));
     console.log(stats("  probe end → pre-check start", cols.probeToPrecheck));
     console.log(stats("  pre-check (SQL)", cols.precheck));
     console.log(stats("  pre-check end → claim start", cols.precheckToClaim));

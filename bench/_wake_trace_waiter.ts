@@ -56,7 +56,7 @@ function runDelayMs(): number {
 
 /** Times every statement of `driver` (the probe reads `driver.get` at call time). */
 function instrument(driver: SqliteDriver): void {
-  for (const method of ["get", "all", "run", "exec"] as const) {
+  for (const method of ["get", "all", "run", "exec", "values"] as const) {
     const original = (driver[method] as (...a: unknown[]) => unknown).bind(driver);
     (driver as unknown as Record<string, unknown>)[method] = (sql: string, ...rest: unknown[]) => {
       const start = clock.now();
