@@ -186,6 +186,30 @@ describe("work({ prefetch })", () => {
     }
   });
 
+  it("`drained` waits until every held job has started", SLOW, async () => {
+    const db = await open(tempDbPath());
+    const q = db.queue<number>("jobs");
+    q.enqueueMany(Array.from({ length: 8 }, (_, i) => i));
+    const ran: number[] = [];
+    const worker = q.worker(async (job) => {
+      ran.push(job.payload);
+      await sleep(5);
+    }, { concurrency: 2, prefetch: 6, idlePollMs: null });
+    try {
+      // The usual "drain, then close" of a script: a drained told while jobs are held would
+      // close the worker and give them back unrun.
+      const drained = new Promise<void>((resolve) =>
+        worker.addEventListener("drained", () => resolve(), { once: true })
+      );
+      await drained;
+      assert.deepEqual(ran, [0, 1, 2, 3, 4, 5, 6, 7], "every job started before drained");
+      assert.deepEqual(await worker.close(), { acked: 8, retried: 0, dead: 0, lost: 0 });
+    } finally {
+      await worker.close();
+      db.close();
+    }
+  });
+
   it("a held job cancelled meanwhile never starts and counts as lost", SLOW, async () => {
     const db = await open(tempDbPath());
     // Held claims are renewed every 333 ms: the renewal after the cancel is refused.

@@ -55,6 +55,8 @@ export class WorkRun<T> {
   #paused = false;
   /** Whether `drained` was told since the last job started. */
   #drainedTold = false;
+  /** A claim found nothing more due while jobs were held: `drained` waits for the hold to empty. */
+  #drainedOnceHeldRun = false;
   #runOptions: RunOptionsCache;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set once `until()` has returned or thrown: a later stop() has nothing to wait for. */
@@ -78,7 +80,10 @@ export class WorkRun<T> {
           ? 0
           : this.#held.toClaim(this.#s.concurrency - this.#running),
       finished: () => this.#stop.signal.aborted && this.#inHand.size === 0 && this.#held.size === 0,
-      start: (job, runOptions) => this.#held.claimed(job, runOptions),
+      start: (job, runOptions) => {
+        this.#drainedOnceHeldRun = false; // this claim's own look decides, after its jobs
+        this.#held.claimed(job, runOptions);
+      },
       lookedShort: () => this.#drained(),
     }, { workerId: s.workerId, idleMs: s.idleMs });
     this.#heartbeats = new Heartbeats(heartbeatEveryMs(queue.visibilityTimeoutS), {
@@ -190,9 +195,13 @@ export class WorkRun<T> {
       });
   }
 
-  /** Nothing more was due: tells the observer once per stretch of work. */
+  /**
+   * Nothing more was due: tells the observer once per stretch of work, once every job claimed
+   * has been handed to a handler (a held job is still waiting).
+   */
   #drained(): void {
-    if (this.#drainedTold) return;
+    this.#drainedOnceHeldRun = this.#held.size > 0;
+    if (this.#drainedOnceHeldRun || this.#drainedTold) return;
     this.#drainedTold = true;
     this.#s.observer?.drained();
   }
@@ -201,7 +210,10 @@ export class WorkRun<T> {
   #handlerEnded(job: Job<T>): void {
     this.#handling.delete(job);
     this.#running--;
-    if (this.#held.size > 0) this.#held.pump();
+    if (this.#held.size > 0) {
+      this.#held.pump();
+      if (this.#held.size === 0 && this.#drainedOnceHeldRun) this.#drained();
+    }
     this.#fetcher.kick();
   }
 

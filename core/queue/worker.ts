@@ -53,7 +53,7 @@ export interface WorkerEventMap<T> {
   lost: CustomEvent<{ job: Job<T> }>;
   /** An error of the worker itself (not of a handler): the database refused a write. */
   error: CustomEvent<{ error: unknown }>;
-  /** A claim found nothing more due: every waiting job has been handed out (once per stretch of work). */
+  /** A claim found nothing more due: every waiting job has been handed out, none held (once per stretch of work). */
   drained: CustomEvent<null>;
   /** `pause()` stopped claiming. */
   paused: CustomEvent<null>;
