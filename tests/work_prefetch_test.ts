@@ -210,6 +210,48 @@ describe("work({ prefetch })", () => {
     }
   });
 
+  for (const prefetch of [0, 4]) {
+    it(
+      `a handler that pauses its worker mid-claim strands no job (prefetch ${prefetch})`,
+      SLOW,
+      async () => {
+        const db = await open(tempDbPath());
+        const q = db.queue<number>("jobs");
+        const total = 4 + prefetch;
+        q.enqueueMany(Array.from({ length: total }, (_, i) => i));
+        const ran: number[] = [];
+        // A circuit breaker: the first job pauses the worker from inside its handler, while the
+        // claim that handed it out is still handing out the others.
+        const worker = q.worker(async (job) => {
+          ran.push(job.payload);
+          if (job.payload === 0) worker.pause();
+          await sleep(5);
+        }, { concurrency: 4, prefetch, idlePollMs: null });
+        try {
+          await eventually(() => ran.length === 4, 5000, "4 handlers started");
+          await eventually(
+            () => countRows(db, "_honker_live", "state = 'processing'") === 0,
+            5000,
+            "no claim held",
+          );
+          await sleep(50); // no more handler starts while paused
+          // The claim's jobs with a free slot ran, as without prefetch; the held ones went back.
+          assert.deepEqual(ran, [0, 1, 2, 3]);
+          assert.equal(
+            countRows(db, "_honker_live", "state = 'pending' AND attempts = 0"),
+            prefetch,
+          );
+          assert.equal(worker.resume(), true);
+          await eventually(() => countRows(db, "_honker_live") === 0, 5000, "every ack");
+          assert.deepEqual(await worker.close(), { acked: total, retried: 0, dead: 0, lost: 0 });
+        } finally {
+          await worker.close();
+          db.close();
+        }
+      },
+    );
+  }
+
   it("a held job cancelled meanwhile never starts and counts as lost", SLOW, async () => {
     const db = await open(tempDbPath());
     // Held claims are renewed every 333 ms: the renewal after the cancel is refused.
@@ -340,7 +382,9 @@ describe("work({ prefetch }) across processes", () => {
     async () => {
       const path = tempDbPath();
       const db = await open(path);
-      db.driver.exec("CREATE TABLE seen (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL)");
+      db.driver.exec(
+        "CREATE TABLE seen (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, pid INTEGER)",
+      );
       // A short visibility timeout: the killed process's claims come back within seconds.
       const q = db.queue<number>("jobs", { visibilityTimeoutS: 2 });
       const total = 3000;
@@ -351,9 +395,17 @@ describe("work({ prefetch }) across processes", () => {
       try {
         await Promise.all(readers.map((r) => r.waitFor(/^ready$/, 30_000)));
         for (const child of children) child.stdin.write("go\n");
-        await eventually(() => countRows(db, "seen") >= 300, 30_000, "300 jobs handled");
-        // Mid-drain, with 2 running and up to 30 held jobs: killed before it can give them back.
-        process.kill(children[0].pid as number, "SIGKILL");
+        // Mid-drain, once the first child has handled jobs and while it holds claims (its acks
+        // commit with its next claim, so it holds some until the queue runs dry): killed with 2
+        // jobs running and up to 30 held, before it can give any back.
+        const victim = children[0].pid as number;
+        await eventually(() => countRows(db, "seen", `pid = ${victim}`) >= 50, 30_000, "50 jobs");
+        await eventually(
+          () => countRows(db, "_honker_live", `worker_id = 'w-${victim}'`) > 0,
+          30_000,
+          "a claim of the first child",
+        );
+        process.kill(victim, "SIGKILL");
         await eventually(() => countRows(db, "_honker_live") === 0, 60_000, "every job done");
         for (const child of children.slice(1)) child.stdin.end();
         const [killed, ...ended] = await Promise.all(results);

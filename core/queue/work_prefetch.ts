@@ -29,7 +29,9 @@ export interface HeldJob<T> {
 
 /** What the hold needs of its run. */
 export interface HoldHost<T> {
-  /** Whether a slot is free and the run neither paused nor stopped. */
+  /** Whether a slot is free. */
+  slotFree(): boolean;
+  /** Whether a slot is free and the run neither paused nor stopped: a held job may start. */
   canStart(): boolean;
   /** Starts a held job in a free slot. */
   start(held: HeldJob<T>): void;
@@ -64,9 +66,13 @@ export class HeldJobs<T> {
     return free > 0 ? Math.max(0, free + this.#prefetch - this.size) : 0;
   }
 
-  /** A claimed job: a free slot starts it, or it waits behind the jobs held before it. */
+  /**
+   * A claimed job: a free slot starts it, or it waits behind the jobs held before it. A pause or
+   * a stop only ends claiming: a job its claim handed out while a slot is free still starts, as
+   * without prefetch (a handler may pause its own worker while its claim hands out the rest).
+   */
   claimed(job: Job<T>, runOptions: HeldJob<T>["runOptions"]): void {
-    if (this.size === 0 && this.#host.canStart()) {
+    if (this.size === 0 && this.#host.slotFree()) {
       this.#host.start({ job, runOptions, done: new AbortController() });
       return;
     }

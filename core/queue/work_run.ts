@@ -91,6 +91,7 @@ export class WorkRun<T> {
       fail: (error) => this.#fail(error),
     });
     this.#held = new HeldJobs(s.prefetch, this.#heartbeats, {
+      slotFree: () => this.#running < this.#s.concurrency,
       canStart: () =>
         !this.#paused && !this.#stop.signal.aborted && this.#running < this.#s.concurrency,
       start: ({ job, runOptions, done }) => this.#start(job, runOptions, done),
@@ -120,7 +121,9 @@ export class WorkRun<T> {
   pause(): boolean {
     if (this.#paused || this.#stop.signal.aborted) return false;
     this.#paused = true;
-    this.#giveBackHeld();
+    // After the claim being handed out, if any: a handler may pause its worker from inside it,
+    // and the claim's remaining jobs are held after this call returns.
+    queueMicrotask(() => this.#paused && this.#giveBackHeld());
     return true;
   }
 
@@ -128,6 +131,7 @@ export class WorkRun<T> {
   resume(): boolean {
     if (!this.#paused) return false;
     this.#paused = false;
+    this.#held.pump(); // jobs held while paused, if the pause had not given them back yet
     this.#fetcher.lookAgain();
     return true;
   }
