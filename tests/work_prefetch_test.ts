@@ -285,6 +285,48 @@ describe("work({ prefetch })", () => {
     }
   });
 
+  it(
+    "a stop counts a held job whose claim was lost as lost, and gives the others back",
+    SLOW,
+    async () => {
+      const db = await open(tempDbPath());
+      const q = db.queue<number>("jobs", { visibilityTimeoutS: 1 });
+      const [, cancelled, kept] = q.enqueueMany([0, 1, 2]);
+      const release = gate();
+      const worker = q.worker(async () => await release.opened, {
+        concurrency: 1,
+        prefetch: 2,
+        idlePollMs: null,
+      });
+      try {
+        await eventually(
+          () => countRows(db, "_honker_live", "state = 'processing'") === 3,
+          5000,
+          "3 claims",
+        );
+        assert.equal(q.cancel(cancelled), true);
+        await sleep(1000); // the renewal after the cancel is refused
+        const closed = worker.close();
+        await eventually(
+          () => countRows(db, "_honker_live", "state = 'pending'") === 1,
+          5000,
+          "1 back",
+        );
+        release.open();
+        assert.deepEqual(await closed, { acked: 1, retried: 0, dead: 0, lost: 1 });
+        assert.deepEqual(liveRows(db).map((r) => [r.id, r.state, r.attempts]), [[
+          kept,
+          "pending",
+          0,
+        ]]);
+      } finally {
+        release.open();
+        await worker.close();
+        db.close();
+      }
+    },
+  );
+
   it("synchronous handlers drain a large hold without deep recursion", SLOW, async () => {
     const db = await open(tempDbPath());
     const q = db.queue<number>("jobs");

@@ -98,13 +98,18 @@ export class HeldJobs<T> {
     }
   }
 
-  /** Empties the hold, renewals stopped: the jobs are about to be given back. */
+  /**
+   * Empties the hold, renewals stopped, for the jobs to be given back: returns those whose claims
+   * are still ours; those lost meanwhile go to `lost()`.
+   */
   takeAll(): HeldJob<T>[] {
     const all = this.#jobs.slice(this.#head);
     this.#jobs = [];
     this.#head = 0;
     for (const { job } of all) this.#heartbeats.remove(job);
-    return all;
+    return all.filter((held) =>
+      held.done.signal.aborted ? (this.#host.lost(held.job), false) : true
+    );
   }
 
   /** The next held job if its claim is still ours; one lost meanwhile goes to `lost()`. */
@@ -128,7 +133,7 @@ export async function giveBack<T>(
   held: readonly HeldJob<T>[],
   error: (error: unknown) => void,
 ): Promise<void> {
-  const jobs = held.filter((h) => !h.done.signal.aborted).map((h) => h.job);
+  const jobs = held.map((h) => h.job);
   if (jobs.length === 0) return;
   const giveUpAt = jobs.reduce(
     (at, job) => Math.min(at, (job.claimExpiresAt + 1) * 1000),
@@ -144,7 +149,7 @@ export async function giveBack<T>(
 
 /** `giveBack()` without waiting: a run that failed gives its held jobs back as it stops. */
 export function giveBackNow<T>(held: readonly HeldJob<T>[]): void {
-  const jobs = held.filter((h) => !h.done.signal.aborted).map((h) => h.job);
+  const jobs = held.map((h) => h.job);
   if (jobs.length === 0) return;
   try {
     Job.unclaimManyInBackground(jobs);
