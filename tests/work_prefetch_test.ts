@@ -166,12 +166,14 @@ describe("work({ prefetch })", () => {
         5000,
         "4 claims",
       );
+      assert.deepEqual([worker.running, worker.held], [1, 3]);
       assert.equal(worker.pause(), true);
       await eventually(
         () => countRows(db, "_honker_live", "state = 'pending'") === 3,
         5000,
         "3 back",
       );
+      assert.deepEqual([worker.running, worker.held], [1, 0]);
       release.open();
       await eventually(() => countRows(db, "_honker_live") === 3, 5000, "job 0 acked");
       assert.deepEqual(ran, [0], "no held job started while paused");

@@ -107,6 +107,11 @@ export class WorkRun<T> {
     return this.#running;
   }
 
+  /** Jobs claimed ahead (`prefetch`) and not started yet. */
+  get held(): number {
+    return this.#held.size;
+  }
+
   /** Whether claiming is paused. */
   get paused(): boolean {
     return this.#paused;

@@ -125,6 +125,11 @@ export class Worker<T = unknown> extends EventTarget {
     return this.#run.running;
   }
 
+  /** Jobs claimed ahead of the free slots (`prefetch`) and not started yet. */
+  get held(): number {
+    return this.#run.held;
+  }
+
   /** Jobs handled and acked. */
   get processed(): number {
     return this.#run.result.acked;
