@@ -25,6 +25,15 @@ function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open };
 }
 
+/** Waits until `n` live rows are in `state`. */
+function liveIn(db: Database, state: "pending" | "processing", n: number): Promise<void> {
+  return eventually(
+    () => countRows(db, "_honker_live", `state = '${state}'`) === n,
+    5000,
+    `${n} ${state} jobs`,
+  );
+}
+
 /** The live rows of queue "jobs" by state, with their attempts. */
 function liveRows(db: Database): { id: number; state: string; attempts: number }[] {
   return db.driver.all<{ id: number; state: string; attempts: number }>(
@@ -110,18 +119,10 @@ describe("work({ prefetch })", () => {
       idlePollMs: null,
     });
     try {
-      await eventually(
-        () => countRows(db, "_honker_live", "state = 'processing'") === 5,
-        5000,
-        "5 claims",
-      );
+      await liveIn(db, "processing", 5);
       stop.abort();
       // The held four are back while the running handler still runs.
-      await eventually(
-        () => countRows(db, "_honker_live", "state = 'pending'") === 4,
-        5000,
-        "4 back",
-      );
+      await liveIn(db, "pending", 4);
       assert.deepEqual(liveRows(db).map((r) => [r.state, r.attempts]), [
         ["processing", 1],
         ["pending", 0],
@@ -161,18 +162,10 @@ describe("work({ prefetch })", () => {
       if (job.payload === 0) await release.opened;
     }, { concurrency: 1, prefetch: 3, idlePollMs: null });
     try {
-      await eventually(
-        () => countRows(db, "_honker_live", "state = 'processing'") === 4,
-        5000,
-        "4 claims",
-      );
+      await liveIn(db, "processing", 4);
       assert.deepEqual([worker.running, worker.held], [1, 3]);
       assert.equal(worker.pause(), true);
-      await eventually(
-        () => countRows(db, "_honker_live", "state = 'pending'") === 3,
-        5000,
-        "3 back",
-      );
+      await liveIn(db, "pending", 3);
       assert.deepEqual([worker.running, worker.held], [1, 0]);
       release.open();
       await eventually(() => countRows(db, "_honker_live") === 3, 5000, "job 0 acked");
@@ -231,11 +224,7 @@ describe("work({ prefetch })", () => {
         }, { concurrency: 4, prefetch, idlePollMs: null });
         try {
           await eventually(() => ran.length === 4, 5000, "4 handlers started");
-          await eventually(
-            () => countRows(db, "_honker_live", "state = 'processing'") === 0,
-            5000,
-            "no claim held",
-          );
+          await liveIn(db, "processing", 0);
           await sleep(50); // no more handler starts while paused
           // The claim's jobs with a free slot ran, as without prefetch; the held ones went back.
           assert.deepEqual(ran, [0, 1, 2, 3]);
@@ -268,11 +257,7 @@ describe("work({ prefetch })", () => {
     }, { concurrency: 1, prefetch: 2, idlePollMs: null });
     worker.addEventListener("lost", (event) => lost.push(event.detail.job.id));
     try {
-      await eventually(
-        () => countRows(db, "_honker_live", "state = 'processing'") === 3,
-        5000,
-        "3 claims",
-      );
+      await liveIn(db, "processing", 3);
       assert.equal(q.cancel(cancelled), true);
       await sleep(1000); // a renewal or two
       release.open();
@@ -301,19 +286,11 @@ describe("work({ prefetch })", () => {
         idlePollMs: null,
       });
       try {
-        await eventually(
-          () => countRows(db, "_honker_live", "state = 'processing'") === 3,
-          5000,
-          "3 claims",
-        );
+        await liveIn(db, "processing", 3);
         assert.equal(q.cancel(cancelled), true);
         await sleep(1000); // the renewal after the cancel is refused
         const closed = worker.close();
-        await eventually(
-          () => countRows(db, "_honker_live", "state = 'pending'") === 1,
-          5000,
-          "1 back",
-        );
+        await liveIn(db, "pending", 1);
         release.open();
         assert.deepEqual(await closed, { acked: 1, retried: 0, dead: 0, lost: 1 });
         assert.deepEqual(liveRows(db).map((r) => [r.id, r.state, r.attempts]), [[
@@ -366,17 +343,9 @@ describe("work({ prefetch })", () => {
       idlePollMs: null,
     });
     try {
-      await eventually(
-        () => countRows(db, "_honker_live", "state = 'processing'") === 2,
-        5000,
-        "2 claims",
-      );
+      await liveIn(db, "processing", 2);
       stop.abort();
-      await eventually(
-        () => countRows(db, "_honker_live", "state = 'pending'") === 1,
-        5000,
-        "1 back",
-      );
+      await liveIn(db, "pending", 1);
       release.open();
       await done;
       const events = db.driver.all<{ type: string; attempt: number }>(
