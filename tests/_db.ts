@@ -63,3 +63,18 @@ export function countRows(db: Database, table: string, where = "1"): number {
     db.driver.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)?.n,
   );
 }
+
+/**
+ * Every 50 ms, notes any claim past its expiry (one a rival worker could take) until `stop()`:
+ * how a test shows that renewals kept every claim alive.
+ */
+export function watchLapsedClaims(db: Database): { lapsed: Set<number>; stop(): void } {
+  const lapsed = new Set<number>();
+  const timer = setInterval(() => {
+    const rows = db.driver.all<{ id: number }>(
+      "SELECT id FROM _honker_live WHERE state = 'processing' AND claim_expires_at < unixepoch()",
+    );
+    for (const row of rows) lapsed.add(row.id);
+  }, 50);
+  return { lapsed, stop: () => clearInterval(timer) };
+}

@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
-import { countRows } from "./_db.ts";
+import { countRows, watchLapsedClaims } from "./_db.ts";
 import { eventually, removeTempDirs, sleep, tempDbPath } from "./_helpers.ts";
 import { collect, exitedWithin, LineReader, spawnScript } from "./_spawn.ts";
 
@@ -26,13 +26,7 @@ describe("work() heartbeats", () => {
       const q = db.queue<number>("jobs", { visibilityTimeoutS: 1 });
       q.enqueueMany(Array.from({ length: 16 }, (_, i) => i));
       // Every 50 ms, any claim past its expiry: one a rival worker could take.
-      const lapsed = new Set<number>();
-      const watch = setInterval(() => {
-        const rows = db.driver.all<{ id: number }>(
-          "SELECT id FROM _honker_live WHERE state = 'processing' AND claim_expires_at < unixepoch()",
-        );
-        for (const row of rows) lapsed.add(row.id);
-      }, 50);
+      const watch = watchLapsedClaims(db);
       const stop = new AbortController();
       try {
         // Lengths from 1.2 s to 2.1 s: slots free at different moments, so jobs join a run whose
@@ -44,10 +38,10 @@ describe("work() heartbeats", () => {
         stop.abort();
         assert.deepEqual(await done, { acked: 16, retried: 0, dead: 0, lost: 0 });
       } finally {
-        clearInterval(watch);
+        watch.stop();
         db.close();
       }
-      assert.deepEqual([...lapsed], [], "these jobs' claims lapsed while their handlers ran");
+      assert.deepEqual([...watch.lapsed], [], "these jobs' claims lapsed while their handlers ran");
     },
   );
 

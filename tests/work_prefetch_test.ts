@@ -10,7 +10,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
 import type { Database } from "../mod.ts";
-import { countRows } from "./_db.ts";
+import { countRows, watchLapsedClaims } from "./_db.ts";
 import { eventually, removeTempDirs, sleep, tempDbPath } from "./_helpers.ts";
 import { collect, LineReader, spawnScript } from "./_spawn.ts";
 
@@ -78,13 +78,8 @@ describe("work({ prefetch })", () => {
       // A 1 s claim; each handler takes 0.8 s at concurrency 1, so the last of 4 waits 2.4 s.
       const q = db.queue<number>("jobs", { visibilityTimeoutS: 1 });
       q.enqueueMany([0, 1, 2, 3]);
-      const lapsed = new Set<number>();
-      const watch = setInterval(() => {
-        const rows = db.driver.all<{ id: number }>(
-          "SELECT id FROM _honker_live WHERE state = 'processing' AND claim_expires_at < unixepoch()",
-        );
-        for (const row of rows) lapsed.add(row.id);
-      }, 50);
+      // Every 50 ms, any claim past its expiry: one a rival worker could take.
+      const watch = watchLapsedClaims(db);
       const attempts: number[] = [];
       const stop = new AbortController();
       try {
@@ -96,11 +91,11 @@ describe("work({ prefetch })", () => {
         stop.abort();
         assert.deepEqual(await done, { acked: 4, retried: 0, dead: 0, lost: 0 });
       } finally {
-        clearInterval(watch);
+        watch.stop();
         stop.abort();
         db.close();
       }
-      assert.deepEqual([...lapsed], [], "these held claims lapsed");
+      assert.deepEqual([...watch.lapsed], [], "these held claims lapsed");
       assert.deepEqual(attempts, [1, 1, 1, 1], "each job ran on its first attempt");
     },
   );
