@@ -17,7 +17,6 @@ import {
 } from "./db/errors.ts";
 import { withSqlFunctions } from "./db/sql_functions_missing.ts";
 import { observedDriver } from "./db/observed_driver.ts";
-import { busyRetryingDriver } from "./db/busy_retry.ts";
 import type { Transaction } from "./db/transaction.ts";
 import { TransactionRunner } from "./db/transaction.ts";
 import { startMaintenance } from "./maintenance/maintenance.ts";
@@ -63,12 +62,6 @@ export class ConnectionState implements DatabaseContext {
   #busyTimeoutMs: number;
   /** True while a background write runs: calls made inside it keep its short busy timeout. */
   #inBackground = false;
-  /**
-   * `driver` as background writes and transactions use it: during a background write, a
-   * statement that meets another process's write lock is retried in steps of 50 µs to 1 ms for
-   * up to BACKGROUND_BUSY_TIMEOUT_MS (`db/busy_retry.ts`), the connection's own timeout being 0.
-   */
-  readonly #backgroundDriver: SqliteDriver;
 
   constructor(driver: SqliteDriver, init: DatabaseInit) {
     this.retention = requireRetention(init.retention, init.notificationRetention);
@@ -83,12 +76,7 @@ export class ConnectionState implements DatabaseContext {
       if (!this.#inBackground && !this.#closed) this.#useBusyTimeout(this.#foregroundBusyMs);
     });
     this.#ownsDriver = init.ownsDriver;
-    this.#backgroundDriver = busyRetryingDriver(
-      this.driver,
-      () => this.#inBackground,
-      BACKGROUND_BUSY_TIMEOUT_MS,
-    );
-    this.transactions = new TransactionRunner(this.#backgroundDriver);
+    this.transactions = new TransactionRunner(this.driver);
     if (this.retention.enabled) {
       const unref = init.unrefTimer ?? unrefTimerObject;
       const start = () => startMaintenance(this, this.retention, unref);
@@ -122,7 +110,7 @@ export class ConnectionState implements DatabaseContext {
 
   background<T>(action: string, write: (driver: SqliteDriver) => T): T {
     if (this.#closed) throw new DatabaseClosedError(action);
-    if (this.#inBackground) return write(this.#backgroundDriver);
+    if (this.#inBackground) return write(this.driver);
     // A write of our own must never join a transaction the application may still roll back
     // (an ack folded into it would be undone with it): wait until the connection is out of it,
     // as for another process's write lock.
@@ -131,10 +119,10 @@ export class ConnectionState implements DatabaseContext {
     // foreground call (`open()`, `db.driver`) restores the application's, so that back-to-back
     // background writes pay no PRAGMA. On the application's own connection (fromDriver), its
     // ORM's statements reach the handle without passing through honker-ts: set it back now.
-    this.#useBusyTimeout(0);
+    this.#useBusyTimeout(BACKGROUND_BUSY_TIMEOUT_MS);
     this.#inBackground = true;
     try {
-      return write(this.#backgroundDriver);
+      return write(this.driver);
     } finally {
       this.#inBackground = false;
       if (!this.#ownsDriver && !this.#closed) this.#useBusyTimeout(this.#foregroundBusyMs);

@@ -18,8 +18,7 @@ export const BUSY_TIMEOUT_DEFAULT_MS = 5000;
  * How long a write honker-ts makes on its own (a background claim, ack, heartbeat, offset save,
  * renewal) blocks the event loop waiting for the write lock before it gives up and is retried
  * asynchronously: short, so that another process holding the lock for seconds delays timers
- * by milliseconds, not seconds. It waits in steps of 50 µs to 1 ms (`db/busy_retry.ts`), not
- * with SQLite's busy handler, whose first sleep is a whole millisecond.
+ * by milliseconds, not seconds.
  */
 export const BACKGROUND_BUSY_TIMEOUT_MS = 20;
 

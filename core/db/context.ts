@@ -20,9 +20,8 @@ export interface DatabaseContext {
   open(action: string): SqliteDriver;
   /**
    * Runs a write honker-ts makes on its own (work()'s claims and acks, heartbeats, offset saves,
-   * lease renewals, maintenance) waiting at most BACKGROUND_BUSY_TIMEOUT_MS for the write lock,
-   * in short steps (`busy_retry.ts`), so a busy database never stops the event loop for long.
-   * The connection's busy timeout is 0 meanwhile and stays set afterwards; the
+   * lease renewals, maintenance) with a busy timeout of BACKGROUND_BUSY_TIMEOUT_MS, so a busy
+   * database never stops the event loop for long. The short timeout stays set afterwards; the
    * application's next call (`open()`, or a statement on `db.driver`) gives it back first, so an
    * application sharing the connection never inherits the short one and back-to-back background
    * writes pay no PRAGMA. A SqliteError that `isTransientSqliteError()` accepts means "try again later".

@@ -1,9 +1,7 @@
 /**
- * A synchronous sleep, for the places a synchronous step must wait for another process:
+ * A synchronous sleep, for the one place a synchronous step must wait for another process:
  * switching a new file to WAL while another process still holds its write lock (`open()` is
- * synchronous once the driver is open, and SQLite does not call the busy handler there), and a
- * background write waiting for the write lock in steps shorter than SQLite's busy handler takes
- * (`db/busy_retry.ts`).
+ * synchronous once the driver is open, and SQLite does not call the busy handler there).
  *
  * @module
  */
