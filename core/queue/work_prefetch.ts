@@ -1,8 +1,8 @@
 /**
  * The jobs a `work()` run claimed ahead of its free slots (`prefetch`), graphile-worker's local
  * queue in small: held in claim order with their claims renewed on the run's heartbeat timer,
- * handed to slots as they free up, and given back in one statement, pending again as if never
- * claimed, when the run pauses or stops.
+ * handed to slots as they free up, and given back (`work_give_back.ts`), pending again as if
+ * never claimed, when the run pauses or stops.
  *
  * Why: with several processes on one file, each transaction pays for the pages other processes
  * changed since its last one, so fewer, larger claims and ack batches per process are what lift
@@ -11,15 +11,12 @@
  * @module
  */
 
-import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
-import { Job } from "./job.ts";
+import type { Job } from "./job.ts";
 import type { JobRunOptions } from "./job_options.ts";
 import type { Heartbeats } from "./work_heartbeats.ts";
-import { retryWhileBusy } from "../wait/wait_loop.ts";
-import type { Waker } from "../wait/waker.ts";
 
 /** A job claimed ahead and not started yet. */
-export interface HeldJob<T> {
+export interface PrefetchedJob<T> {
   job: Job<T>;
   /** The run options its claim returned, if any. */
   runOptions: ReadonlyMap<number, JobRunOptions | undefined> | undefined;
@@ -34,17 +31,17 @@ export interface HoldHost<T> {
   /** Whether a slot is free and the run neither paused nor stopped: a held job may start. */
   canStart(): boolean;
   /** Starts a held job in a free slot. */
-  start(held: HeldJob<T>): void;
+  start(held: PrefetchedJob<T>): void;
   /** A held job whose claim was lost (its renewal refused): it never starts. */
   lost(job: Job<T>): void;
 }
 
 /** One run's held jobs, first claimed first out. */
-export class HeldJobs<T> {
+export class PrefetchHold<T> {
   #prefetch: number;
   #heartbeats: Heartbeats<T>;
   #host: HoldHost<T>;
-  #jobs: HeldJob<T>[] = [];
+  #jobs: PrefetchedJob<T>[] = [];
   /** The index of the next job out: a large hold is not shifted job by job. */
   #head = 0;
   /** Set while `pump()` runs: a handler ending inside it leaves the refill to that loop. */
@@ -71,7 +68,7 @@ export class HeldJobs<T> {
    * a stop only ends claiming: a job its claim handed out while a slot is free still starts, as
    * without prefetch (a handler may pause its own worker while its claim hands out the rest).
    */
-  claimed(job: Job<T>, runOptions: HeldJob<T>["runOptions"]): void {
+  claimed(job: Job<T>, runOptions: PrefetchedJob<T>["runOptions"]): void {
     if (this.size === 0 && this.#host.slotFree()) {
       this.#host.start({ job, runOptions, done: new AbortController() });
       return;
@@ -102,7 +99,7 @@ export class HeldJobs<T> {
    * Empties the hold, renewals stopped, for the jobs to be given back: returns those whose claims
    * are still ours; those lost meanwhile go to `lost()`.
    */
-  takeAll(): HeldJob<T>[] {
+  takeAll(): PrefetchedJob<T>[] {
     const all = this.#jobs.slice(this.#head);
     this.#jobs = [];
     this.#head = 0;
@@ -113,47 +110,12 @@ export class HeldJobs<T> {
   }
 
   /** The next held job if its claim is still ours; one lost meanwhile goes to `lost()`. */
-  #take(): HeldJob<T> | undefined {
+  #take(): PrefetchedJob<T> | undefined {
     const next = this.#jobs[this.#head++];
     if (this.#head === this.#jobs.length) this.#jobs = [], this.#head = 0;
     if (!next.done.signal.aborted) return next;
     this.#heartbeats.remove(next.job);
     this.#host.lost(next.job);
     return undefined;
-  }
-}
-
-/**
- * Gives `held` back in one background write, retried while the database is busy until the
- * first of their claims would lapse anyway. A closed or still-busy database leaves the claims
- * to lapse at their visibility timeout (one attempt used); any other error goes to `error`.
- */
-export async function giveBack<T>(
-  waker: Waker,
-  held: readonly HeldJob<T>[],
-  error: (error: unknown) => void,
-): Promise<void> {
-  const jobs = held.map((h) => h.job);
-  if (jobs.length === 0) return;
-  const giveUpAt = jobs.reduce(
-    (at, job) => Math.min(at, (job.claimExpiresAt + 1) * 1000),
-    Infinity,
-  );
-  try {
-    await retryWhileBusy(waker, () => Job.unclaimManyInBackground(jobs), { giveUpAt });
-  } catch (thrown) {
-    if (thrown instanceof DatabaseClosedError || isTransientSqliteError(thrown)) return;
-    error(thrown);
-  }
-}
-
-/** `giveBack()` without waiting: a run that failed gives its held jobs back as it stops. */
-export function giveBackNow<T>(held: readonly HeldJob<T>[]): void {
-  const jobs = held.map((h) => h.job);
-  if (jobs.length === 0) return;
-  try {
-    Job.unclaimManyInBackground(jobs);
-  } catch {
-    // A database that fails here too: the claims lapse at their visibility timeout.
   }
 }

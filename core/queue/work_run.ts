@@ -1,16 +1,17 @@
 /**
  * One `work()` call at run time: the slots, the jobs in hand, and their supervision. Claims and
  * outcomes go through the run's one fetcher (`work_fetcher.ts`); claims are renewed on the run's
- * one heartbeat timer (`work_heartbeats.ts`). A busy database never ends the run; an error of
+ * one heartbeat timer (`work_heartbeats.ts`); jobs claimed ahead wait in its hold
+ * (`work_prefetch.ts`); jobs go back to the queue through `work_give_back.ts`. A busy database
+ * never ends the run; an error of
  * the run itself (not of a handler) stops claiming and every heartbeat, gives the jobs in hand
  * back at once, and only then rejects.
  *
  * @module
  */
 
-import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
-import type { Job, JobOutcome } from "./job.ts";
-import { retryWhileBusy } from "../wait/wait_loop.ts";
+import { DatabaseClosedError } from "../db/errors.ts";
+import type { Job } from "./job.ts";
 import type { Waker } from "../wait/waker.ts";
 import { Fetcher } from "./work_fetcher.ts";
 import type { CompletionStep } from "./work_fetcher.ts";
@@ -22,8 +23,14 @@ import type { Backoff } from "./backoff.ts";
 import { RunOptionsCache } from "./job_options.ts";
 import type { JobRunOptions } from "./job_options.ts";
 import { withTimeout } from "./work_timeout.ts";
-import { giveBack, giveBackNow, HeldJobs } from "./work_prefetch.ts";
-import type { HeldJob } from "./work_prefetch.ts";
+import { PrefetchHold } from "./work_prefetch.ts";
+import type { PrefetchedJob } from "./work_prefetch.ts";
+import {
+  confirmOwnOutcome,
+  giveBackHeld,
+  giveBackHeldNow,
+  releaseAbandoned,
+} from "./work_give_back.ts";
 import type { WorkResult, WorkSettings, WorkSource } from "./work_types.ts";
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -65,7 +72,7 @@ export class WorkRun<T> {
   #fetcher: Fetcher<T>;
   #heartbeats: Heartbeats<T>;
   /** Jobs claimed ahead of the free slots (`prefetch`), not started yet. */
-  #held: HeldJobs<T>;
+  #held: PrefetchHold<T>;
   /** Held jobs being given back (after a pause or a stop). */
   #givingBack: Promise<void>[] = [];
 
@@ -90,7 +97,7 @@ export class WorkRun<T> {
       batchInBackground: (beats) => queue.batchInBackground(beats),
       fail: (error) => this.#fail(error),
     });
-    this.#held = new HeldJobs(s.prefetch, this.#heartbeats, {
+    this.#held = new PrefetchHold(s.prefetch, this.#heartbeats, {
       slotFree: () => this.#running < this.#s.concurrency,
       canStart: () =>
         !this.#paused && !this.#stop.signal.aborted && this.#running < this.#s.concurrency,
@@ -181,12 +188,12 @@ export class WorkRun<T> {
   #giveBackHeld(): void {
     if (this.#held.size === 0) return;
     const held = this.#held.takeAll();
-    this.#givingBack.push(giveBack(this.#waker, held, (e) => this.#s.observer?.error(e)));
+    this.#givingBack.push(giveBackHeld(this.#waker, held, (e) => this.#s.observer?.error(e)));
   }
 
   #start(
     job: Job<T>,
-    runOptions?: HeldJob<T>["runOptions"],
+    runOptions?: PrefetchedJob<T>["runOptions"],
     done: AbortController = new AbortController(),
   ): void {
     const entry = { done, running: Promise.resolve() };
@@ -245,21 +252,12 @@ export class WorkRun<T> {
       done.abort(new Error("work() stopped and the grace period ran out"));
       this.#inHand.delete(job);
     }
-    await Promise.all(abandoned.map(([job]) => this.#giveBack(job)));
+    const report = (error: unknown) => this.#s.observer?.error(error);
+    const released = await Promise.all(
+      abandoned.map(([job]) => releaseAbandoned(this.#waker, job, report)),
+    );
+    this.released += released.filter(Boolean).length;
     await Promise.all([...this.#inHand.values()].map((entry) => entry.running));
-  }
-
-  /** Releases an abandoned job, retried while busy until its claim would lapse anyway. */
-  async #giveBack(job: Job<T>): Promise<void> {
-    try {
-      const giveUpAt = (job.claimExpiresAt + 1) * 1000;
-      if (await retryWhileBusy(this.#waker, () => job.inBackground("release"), { giveUpAt })) {
-        this.released++;
-      }
-    } catch (error) {
-      if (error instanceof DatabaseClosedError || isTransientSqliteError(error)) return;
-      this.#s.observer?.error(error); // the claim lapses at its visibility timeout
-    }
   }
 
   /**
@@ -275,7 +273,7 @@ export class WorkRun<T> {
     this.#heartbeats.stopAll();
     // Outcomes not yet committed are dropped: their jobs are given back below.
     this.#fetcher.halt();
-    giveBackNow(this.#held.takeAll());
+    giveBackHeldNow(this.#held.takeAll());
     for (const [job, { done }] of this.#inHand) {
       done.abort(new Error(`work() failed and gave job ${job.id} back: ${errorText(error)}`));
       try {
@@ -322,7 +320,7 @@ export class WorkRun<T> {
     if (job.outcome === null) rememberResult(job, value, ttlS, this.#s.action);
     // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
     // its side effects.
-    const outcome = await this.#confirmed(job) ??
+    const outcome = await confirmOwnOutcome(this.#waker, job, this.#graceOver.signal) ??
       (await this.#settle(job, "ack") ? "acked" : "lost");
     if (outcome === "acked") this.result.acked++;
     else if (outcome === "retried") this.result.retried++;
@@ -332,28 +330,6 @@ export class WorkRun<T> {
     if (outcome === "acked") observer?.completed(job, value);
     else if (outcome === "lost" || outcome === "released") observer?.lost(job);
     else observer?.failed(job, undefined, outcome === "failed");
-  }
-
-  /**
-   * The handler's own outcome, once it is sure. One it set inside the application's own
-   * transaction on the shared connection is checked once that transaction ended: if the job is
-   * still held by us, the application rolled its ack (or retry, or fail) back with its other
-   * writes, so the job is given back to run again rather than acked by us.
-   */
-  async #confirmed(job: Job<T>): Promise<JobOutcome | "lost" | null> {
-    if (job.outcome === null || !job.outcomeUncertain) return job.outcome;
-    try {
-      const held = await retryWhileBusy(this.#waker, () => job.inBackground("held"), {
-        signal: this.#graceOver.signal,
-      });
-      if (!held) return job.outcome;
-      await retryWhileBusy(this.#waker, () => job.inBackground("release"), {
-        giveUpAt: (job.claimExpiresAt + 1) * 1000,
-      });
-    } catch (error) {
-      if (!(error instanceof DatabaseClosedError) && !isTransientSqliteError(error)) throw error;
-    }
-    return "lost";
   }
 
   async #settleRetry(job: Job<T>, error: unknown, backoff: Backoff): Promise<void> {
