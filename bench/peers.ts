@@ -14,10 +14,9 @@
  * Options: `--runtimes=node,deno,bun` (the runtimes honker-ts and the floor run on; default:
  * the one running this file), `--only=case,…` (enqueue, enqueue-bulk, drain-1, drain-8,
  * drain-64, drain-4x8, drain-4x8-prefetch (honker-ts alone, with `prefetch`; its ratios are
- * against drain-4x8's peers, so run both), idle-latency,
- * load-latency, idle-cpu-1, idle-cpu-64), `--quick` (small sizes, one repetition: the smoke
- * test), `--reps=3`, `--driver=NAME` (honker-ts's and the
- * floor's adapter; the runtime's default otherwise).
+ * against drain-4x8's peers, so run both), idle-latency, load-latency, idle-cpu-1,
+ * idle-cpu-64), `--quick` (small sizes, one repetition: the smoke test), `--reps=3`,
+ * `--driver=NAME` (honker-ts's and the floor's adapter; the runtime's default otherwise).
  *
  * Every run is its own processes (`_peers_child.ts`, started from node_modules/.bin) on a fresh
  * SQLite file on tmpfs (/dev/shm) or a fresh `redis-server` (BullMQ needs it on PATH; without
