@@ -69,11 +69,11 @@ export class PrefetchHold<T> {
    * without prefetch (a handler may pause its own worker while its claim hands out the rest).
    */
   claimed(job: Job<T>, runOptions: PrefetchedJob<T>["runOptions"]): void {
+    const done = new AbortController();
     if (this.size === 0 && this.#host.slotFree()) {
-      this.#host.start({ job, runOptions, done: new AbortController() });
+      this.#host.start({ job, runOptions, done });
       return;
     }
-    const done = new AbortController();
     this.#jobs.push({ job, runOptions, done });
     this.#heartbeats.add(job, done);
   }

@@ -3,9 +3,8 @@
  * outcomes go through the run's one fetcher (`work_fetcher.ts`); claims are renewed on the run's
  * one heartbeat timer (`work_heartbeats.ts`); jobs claimed ahead wait in its hold
  * (`work_prefetch.ts`); jobs go back to the queue through `work_give_back.ts`. A busy database
- * never ends the run; an error of
- * the run itself (not of a handler) stops claiming and every heartbeat, gives the jobs in hand
- * back at once, and only then rejects.
+ * never ends the run; an error of the run itself (not of a handler) stops claiming and every
+ * heartbeat, gives the jobs in hand back at once, and only then rejects.
  *
  * @module
  */
@@ -73,8 +72,8 @@ export class WorkRun<T> {
   #heartbeats: Heartbeats<T>;
   /** Jobs claimed ahead of the free slots (`prefetch`), not started yet. */
   #held: PrefetchHold<T>;
-  /** Held jobs being given back (after a pause or a stop). */
-  #givingBack: Promise<void>[] = [];
+  /** Held jobs being given back (after a pause or a stop); each leaves the set once settled. */
+  #givingBack = new Set<Promise<void>>();
 
   constructor(queue: WorkSource<T>, waker: Waker, s: WorkSettings<T>) {
     this.#queue = queue;
@@ -83,9 +82,7 @@ export class WorkRun<T> {
     this.#runOptions = new RunOptionsCache((ids) => queue.jobRunOptions(ids));
     this.#fetcher = new Fetcher(queue, waker, {
       idleSlots: () =>
-        this.#stop.signal.aborted || this.#paused
-          ? 0
-          : this.#held.toClaim(this.#s.concurrency - this.#running),
+        this.#claiming() ? this.#held.toClaim(this.#s.concurrency - this.#running) : 0,
       finished: () => this.#stop.signal.aborted && this.#inHand.size === 0 && this.#held.size === 0,
       start: (job, runOptions) => {
         this.#drainedOnceHeldRun = false; // this claim's own look decides, after its jobs
@@ -99,14 +96,18 @@ export class WorkRun<T> {
     });
     this.#held = new PrefetchHold(s.prefetch, this.#heartbeats, {
       slotFree: () => this.#running < this.#s.concurrency,
-      canStart: () =>
-        !this.#paused && !this.#stop.signal.aborted && this.#running < this.#s.concurrency,
+      canStart: () => this.#claiming() && this.#running < this.#s.concurrency,
       start: ({ job, runOptions, done }) => this.#start(job, runOptions, done),
       lost: (job) => {
         this.result.lost++;
         this.#s.observer?.lost(job);
       },
     });
+  }
+
+  /** Whether the run may claim or start held jobs: neither paused nor stopped. */
+  #claiming(): boolean {
+    return !this.#paused && !this.#stop.signal.aborted;
   }
 
   /** Handlers running now. */
@@ -188,13 +189,15 @@ export class WorkRun<T> {
   #giveBackHeld(): void {
     if (this.#held.size === 0) return;
     const held = this.#held.takeAll();
-    this.#givingBack.push(giveBackHeld(this.#waker, held, (e) => this.#s.observer?.error(e)));
+    const giving = giveBackHeld(this.#waker, held, (e) => this.#s.observer?.error(e))
+      .finally(() => this.#givingBack.delete(giving));
+    this.#givingBack.add(giving);
   }
 
   #start(
     job: Job<T>,
-    runOptions?: PrefetchedJob<T>["runOptions"],
-    done: AbortController = new AbortController(),
+    runOptions: PrefetchedJob<T>["runOptions"],
+    done: AbortController,
   ): void {
     const entry = { done, running: Promise.resolve() };
     this.#inHand.set(job, entry);
