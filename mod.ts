@@ -56,7 +56,13 @@ export type { LockContext, WithLockOptions } from "./core/lock/with_lock.ts";
 export type { RateLimitOptions, SweepRateLimitsOptions } from "./core/rate_limit/rate_limit.ts";
 export { Job } from "./core/queue/job.ts";
 export type { JobOutcome } from "./core/queue/job.ts";
-export { MAX_ATTEMPTS_DEFAULT, Queue, VISIBILITY_TIMEOUT_DEFAULT_S } from "./core/queue/queue.ts";
+export {
+  MAX_ATTEMPTS_DEFAULT,
+  Queue,
+  QueueAdmin,
+  QueueProducer,
+  VISIBILITY_TIMEOUT_DEFAULT_S,
+} from "./core/queue/queue.ts";
 export type { EnqueueOptions, JobInfo, QueueOptions, QueueStats } from "./core/queue/queue.ts";
 export type { DeadJobInfo, JobListState, JobsOptions, ListedJob } from "./core/queue/queue.ts";
 export type { JobKeyOptions } from "./core/queue/job_keys_options.ts";

@@ -35,6 +35,8 @@ const ROOTS = [
 /** The file of each feature that holds its class: other features must not import it. */
 const CLASS_FILES = new Set([
   "core/queue/queue.ts",
+  "core/queue/queue_admin.ts",
+  "core/queue/queue_producer.ts",
   "core/queue/job.ts",
   "core/stream/stream.ts",
   "core/scheduler/scheduler.ts",
