@@ -2,9 +2,10 @@
  * One `work()` call at run time: the slots, the jobs in hand, and their supervision. Claims and
  * outcomes go through the run's one fetcher (`work_fetcher.ts`); claims are renewed on the run's
  * one heartbeat timer (`work_heartbeats.ts`); jobs claimed ahead wait in its hold
- * (`work_prefetch.ts`); jobs go back to the queue through `work_give_back.ts`. A busy database
- * never ends the run; an error of the run itself (not of a handler) stops claiming and every
- * heartbeat, gives the jobs in hand back at once, and only then rejects.
+ * (`work_prefetch.ts`); each job's handler and outcome is its turn (`work_job.ts`); jobs go back
+ * to the queue through `work_give_back.ts`. A busy database never ends the run; an error of the
+ * run itself (not of a handler) stops claiming and every heartbeat, gives the jobs in hand back
+ * at once, and only then rejects.
  *
  * @module
  */
@@ -13,37 +14,19 @@ import { DatabaseClosedError } from "../db/errors.ts";
 import type { Job } from "./job.ts";
 import type { Waker } from "../wait/waker.ts";
 import { Fetcher } from "./work_fetcher.ts";
-import type { CompletionStep } from "./work_fetcher.ts";
 import { heartbeatEveryMs } from "./work_types.ts";
 import { Heartbeats } from "./work_heartbeats.ts";
-import { rememberResult, RESULT_TTL_DEFAULT_S } from "./job_outcome.ts";
-import { backoffDelayS } from "./backoff.ts";
-import type { Backoff } from "./backoff.ts";
 import { RunOptionsCache } from "./job_options.ts";
-import type { JobRunOptions } from "./job_options.ts";
-import { withTimeout } from "./work_timeout.ts";
 import { PrefetchHold } from "./work_prefetch.ts";
 import type { PrefetchedJob } from "./work_prefetch.ts";
-import {
-  confirmOwnOutcome,
-  giveBackHeld,
-  giveBackHeldNow,
-  releaseAbandoned,
-} from "./work_give_back.ts";
+import { giveBackHeld, giveBackHeldNow, releaseAbandoned } from "./work_give_back.ts";
+import { errorText, runJobTurn } from "./work_job.ts";
+import type { JobTurnHost } from "./work_job.ts";
 import type { WorkResult, WorkSettings, WorkSource } from "./work_types.ts";
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
 
 /** One `work()` call: its fetcher, the jobs in hand, and their supervision. */
 export class WorkRun<T> {
   readonly result: WorkResult = { acked: 0, retried: 0, dead: 0, lost: 0 };
-  #queue: WorkSource<T>;
   #waker: Waker;
   #s: WorkSettings<T>;
   /** Ends claiming: the caller's abort, or a fatal error. */
@@ -74,9 +57,10 @@ export class WorkRun<T> {
   #held: PrefetchHold<T>;
   /** Held jobs being given back (after a pause or a stop); each leaves the set once settled. */
   #givingBack = new Set<Promise<void>>();
+  /** What each job's turn (`work_job.ts`) needs of this run. */
+  #turnHost: JobTurnHost<T>;
 
   constructor(queue: WorkSource<T>, waker: Waker, s: WorkSettings<T>) {
-    this.#queue = queue;
     this.#waker = waker;
     this.#s = s;
     this.#runOptions = new RunOptionsCache((ids) => queue.jobRunOptions(ids));
@@ -103,6 +87,21 @@ export class WorkRun<T> {
         this.#s.observer?.lost(job);
       },
     });
+    this.#turnHost = {
+      settings: s,
+      waker,
+      heartbeats: this.#heartbeats,
+      runOptions: this.#runOptions,
+      resultTtlS: queue.resultTtlS,
+      result: this.result,
+      graceOver: this.#graceOver.signal,
+      handlerEnded: (job) => this.#handlerEnded(job),
+      abandoned: () => this.#abandoned(),
+      // Through the fetcher, which commits it with the others ready at the same moment,
+      // retried while the database is busy until the claim has surely expired (then the write
+      // could only report the claim lost). A closed database counts as lost: the claim lapses.
+      settle: (job, step) => this.#fetcher.complete(job, step),
+    };
   }
 
   /** Whether the run may claim or start held jobs: neither paused nor stopped. */
@@ -205,7 +204,7 @@ export class WorkRun<T> {
     this.#runOptions.started(job.id, runOptions);
     this.#drainedTold = false;
     this.#running++;
-    entry.running = this.#runJob(job, done)
+    entry.running = runJobTurn(this.#turnHost, job, done)
       .catch((error) => this.#fail(error))
       .finally(() => {
         this.#runOptions.ended(job.id);
@@ -290,83 +289,6 @@ export class WorkRun<T> {
   /** True when the job's result no longer matters: work() gave up on it. */
   #abandoned(): boolean {
     return this.#graceOver.signal.aborted || this.#fatal !== undefined;
-  }
-
-  async #runJob(job: Job<T>, done: AbortController): Promise<void> {
-    let own: JobRunOptions | undefined | null = null;
-    let value: unknown;
-    try {
-      value = this.#s.handler(job, { signal: done.signal });
-      // A synchronous handler has finished already: the heartbeat is only for one still
-      // running, and is set up after it started, off the path from claim to handler start.
-      if (isThenable(value)) {
-        this.#heartbeats.add(job, done);
-        // After the claim's other jobs started: one read serves them all.
-        await null;
-        own = this.#runOptions.get(job.id);
-        value = await withTimeout(value, own?.timeoutS ?? this.#s.timeoutS, done, job.id);
-      }
-    } catch (error) {
-      this.#heartbeats.remove(job);
-      this.#handlerEnded(job);
-      if (this.#abandoned()) return;
-      this.#report(error, job);
-      own ??= this.#runOptions.get(job.id);
-      await this.#settleRetry(job, error, own?.backoff ?? this.#s.backoff);
-      return;
-    }
-    this.#heartbeats.remove(job);
-    this.#handlerEnded(job);
-    if (this.#abandoned()) return;
-    // The return value becomes the job's result, stored by the ack in its transaction.
-    const ttlS = this.#queue.resultTtlS ?? RESULT_TTL_DEFAULT_S;
-    if (job.outcome === null) rememberResult(job, value, ttlS, this.#s.action);
-    // A handler may have settled the job itself, e.g. acked inside the transaction that wrote
-    // its side effects.
-    const outcome = await confirmOwnOutcome(this.#waker, job, this.#graceOver.signal) ??
-      (await this.#settle(job, "ack") ? "acked" : "lost");
-    if (outcome === "acked") this.result.acked++;
-    else if (outcome === "retried") this.result.retried++;
-    else if (outcome === "lost" || outcome === "released") this.result.lost++;
-    else this.result.dead++;
-    const observer = this.#s.observer;
-    if (outcome === "acked") observer?.completed(job, value);
-    else if (outcome === "lost" || outcome === "released") observer?.lost(job);
-    else observer?.failed(job, undefined, outcome === "failed");
-  }
-
-  async #settleRetry(job: Job<T>, error: unknown, backoff: Backoff): Promise<void> {
-    const exhausted = job.attempts >= job.maxAttempts;
-    const step = { retryDelayS: backoffDelayS(backoff, job.attempts), error: errorText(error) };
-    const observer = this.#s.observer;
-    if (!(await this.#settle(job, step))) {
-      this.result.lost++;
-      observer?.lost(job);
-    } else if (exhausted) {
-      this.result.dead++;
-      observer?.failed(job, error, true);
-    } else {
-      this.result.retried++;
-      observer?.failed(job, error, false);
-    }
-  }
-
-  /**
-   * Acks or retries through the fetcher, which commits it with the others ready at the same
-   * moment, retried while the database is busy until the claim has surely expired (then the
-   * write could only report the claim lost). A closed database counts as lost: the claim lapses.
-   */
-  #settle(job: Job<T>, step: CompletionStep): Promise<boolean> {
-    return this.#fetcher.complete(job, step);
-  }
-
-  /** Tells onError about a handler's error; an onError that throws is reported, never fatal. */
-  #report(error: unknown, job: Job<T>): void {
-    try {
-      this.#s.onError?.(error, job);
-    } catch (thrown) {
-      console.error(`honker-ts: ${this.#s.action}: onError threw`, thrown);
-    }
   }
 }
 
