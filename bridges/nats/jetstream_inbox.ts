@@ -12,74 +12,23 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { NatsConnectionLike } from "./connection.ts";
 import { natsConnection } from "./connection.ts";
-import type { Database, Transaction } from "../../mod.ts";
+import type { Database } from "../../mod.ts";
 import { DatabaseClosedError } from "../../mod.ts";
-import { requireCount, requireName, requireOptions } from "../../core/db/validate.ts";
+import { requireOptions } from "../../core/db/validate.ts";
 import { applyOnce, ensureInbox } from "../inbox.ts";
 import { RateMeter } from "../rate.ts";
 import { retryUntilDone } from "../retry.ts";
 import { sleep } from "../../core/wait/sleep.ts";
-import { INBOX_RETENTION_DEFAULT_S, pruneInbox, requireRetentionS } from "../inbox_retention.ts";
-import { OFFSET_HEADER, SOURCE_HEADER } from "./jetstream_sink.ts";
-
-/** One message as the inbox hands it to `apply`. */
-export interface InboxMessage {
-  /** Its id: the publisher's `Nats-Msg-Id`, else `<stream>:<stream sequence>`. */
-  id: string;
-  /** Its source: the `Honker-Source` header, else the stream's name. */
-  source: string;
-  /** Its offset in its source: the `Honker-Offset` header, else the stream sequence. */
-  offset: number;
-  /** The subject it was published on. */
-  subject: string;
-  /** The payload parsed as JSON (a bridge's event payload). */
-  payload: unknown;
-  /** The message's headers, by name (first value of each). */
-  headers: Record<string, string>;
-}
-
-/** Options for `JetStreamInbox`. */
-export interface JetStreamInboxOptions {
-  /** The JetStream stream to consume. */
-  stream: string;
-  /** The durable consumer's name; created (explicit acks) when it does not exist. */
-  consumer: string;
-  /** Applies one message inside the inbox's transaction: write through `{ tx }` only. */
-  apply: (message: InboxMessage, tx: Transaction) => void;
-  /** Only these subjects, when the consumer is created (default: the whole stream). */
-  filterSubject?: string;
-  /** Messages pulled at once, applied in one transaction (default 256). */
-  batchSize?: number;
-  /**
-   * Milliseconds JetStream waits for an acknowledgement before delivering a message again, when
-   * the consumer is created (default 30 000).
-   */
-  ackWaitMs?: number;
-  /**
-   * Seconds the record of an applied message is kept (default 7 days, null: forever). While
-   * `run()` runs, records older than this are deleted in short chunks, at start and then every
-   * minute. A message delivered again after its record went is applied again: keep this longer
-   * than any redelivery (ack wait × deliveries, an inbox outage, JetStream's duplicate window, a
-   * replay of the stream).
-   */
-  retentionS?: number | null;
-  /** Called with each failure before it is retried. */
-  onError?: (error: unknown) => void;
-}
+import { pruneInbox } from "../inbox_retention.ts";
+import { toInboxMessage } from "./jetstream_inbox_message.ts";
+import { checkJetStreamInboxOptions } from "./jetstream_inbox_options.ts";
+import type {
+  CheckedJetStreamInboxOptions,
+  JetStreamInboxOptions,
+} from "./jetstream_inbox_options.ts";
 
 /** Milliseconds between two prunes of the inbox's records while `run()` runs. */
 export const INBOX_PRUNE_EVERY_MS = 60_000;
-
-const OPTION_KEYS: readonly (keyof JetStreamInboxOptions)[] = [
-  "stream",
-  "consumer",
-  "apply",
-  "filterSubject",
-  "batchSize",
-  "ackWaitMs",
-  "retentionS",
-  "onError",
-];
 
 /** What `JetStreamInbox.stats()` reports. */
 export interface InboxStats {
@@ -93,22 +42,6 @@ export interface InboxStats {
   pruned: number;
   /** The last failure's message, if any. */
   lastError: string | undefined;
-}
-
-const decoder = new TextDecoder();
-
-function toInboxMessage(stream: string, m: JsMsg): InboxMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, values] of m.headers ?? []) headers[name] = values[0];
-  const offset = Number(m.headers?.get(OFFSET_HEADER) || m.seq);
-  return {
-    id: m.headers?.get("Nats-Msg-Id") || `${stream}:${m.seq}`,
-    source: m.headers?.get(SOURCE_HEADER) || stream,
-    offset: Number.isSafeInteger(offset) ? offset : m.seq,
-    subject: m.subject,
-    payload: m.data.length === 0 ? null : JSON.parse(decoder.decode(m.data)),
-    headers,
-  };
 }
 
 /**
@@ -128,11 +61,7 @@ export class JetStreamInbox {
   #db: Database;
   #nc: NatsConnection;
   #js: JetStreamClient;
-  #opts: Required<Omit<JetStreamInboxOptions, "filterSubject" | "onError" | "retentionS">> & {
-    filterSubject: string | undefined;
-    retentionS: number | null;
-    onError: ((error: unknown) => void) | undefined;
-  };
+  #opts: CheckedJetStreamInboxOptions;
   #rate = new RateMeter();
   #duplicates = 0;
   #pruned = 0;
@@ -140,26 +69,7 @@ export class JetStreamInbox {
 
   /** Checks the options; nothing is written or consumed until `run()`. */
   constructor(db: Database, connection: NatsConnectionLike, options: JetStreamInboxOptions) {
-    const action = "make a JetStream inbox";
-    const opts = requireOptions(options, action, OPTION_KEYS);
-    requireName(opts.stream, "stream", action);
-    requireName(opts.consumer, "consumer", action);
-    if (typeof opts.apply !== "function") {
-      throw new TypeError(`Cannot ${action}: apply must be a function`);
-    }
-    if (opts.filterSubject !== undefined) requireName(opts.filterSubject, "filterSubject", action);
-    this.#opts = {
-      stream: opts.stream,
-      consumer: opts.consumer,
-      apply: opts.apply,
-      filterSubject: opts.filterSubject,
-      batchSize: requireCount(opts.batchSize ?? 256, "batchSize", action),
-      ackWaitMs: requireCount(opts.ackWaitMs ?? 30_000, "ackWaitMs", action),
-      retentionS: opts.retentionS === undefined
-        ? INBOX_RETENTION_DEFAULT_S
-        : requireRetentionS(opts.retentionS, "retentionS", action),
-      onError: opts.onError,
-    };
+    this.#opts = checkJetStreamInboxOptions(options, "make a JetStream inbox");
     this.#db = db;
     this.#nc = natsConnection(connection);
     this.#js = jetstream(this.#nc);

@@ -32,17 +32,15 @@ import type { NatsConnectionLike } from "./connection.ts";
 import type { Database } from "../../mod.ts";
 import { requireOptions } from "../../core/db/validate.ts";
 import { OutboxBridge } from "../bridge.ts";
-import type { OutboxBridgeOptions } from "../bridge.ts";
+import type { OutboxBridgeOptions } from "../bridge_options.ts";
 import { JetStreamSink } from "./jetstream_sink.ts";
 import type { JetStreamSinkOptions } from "./jetstream_sink.ts";
 
-export {
-  BRIDGE_LOCK_TTL_DEFAULT_S,
-  OutboxBridge,
-  reconcile,
-  WINDOW_SIZE_DEFAULT,
-} from "../bridge.ts";
-export type { BridgeStats, OutboxBridgeOptions } from "../bridge.ts";
+export { OutboxBridge } from "../bridge.ts";
+export type { BridgeStats } from "../bridge.ts";
+export { BRIDGE_LOCK_TTL_DEFAULT_S, WINDOW_SIZE_DEFAULT } from "../bridge_options.ts";
+export type { OutboxBridgeOptions } from "../bridge_options.ts";
+export { reconcile } from "../reconcile.ts";
 export type { Sink, SinkMessage } from "../sink.ts";
 export type { NatsConnectionLike } from "./connection.ts";
 export { fileId, resetFileId } from "../file_id.ts";
@@ -64,7 +62,9 @@ export {
 } from "./jetstream_sink.ts";
 export type { JetStreamSinkOptions } from "./jetstream_sink.ts";
 export { INBOX_PRUNE_EVERY_MS, JetStreamInbox } from "./jetstream_inbox.ts";
-export type { InboxMessage, InboxStats, JetStreamInboxOptions } from "./jetstream_inbox.ts";
+export type { InboxStats } from "./jetstream_inbox.ts";
+export type { InboxMessage } from "./jetstream_inbox_message.ts";
+export type { JetStreamInboxOptions } from "./jetstream_inbox_options.ts";
 
 /** Options for `natsBridge()`: the stream's topic, the sink's and the bridge's options. */
 export interface NatsBridgeOptions extends JetStreamSinkOptions, OutboxBridgeOptions {
