@@ -2,7 +2,8 @@
  * The page frame every page shares: head with inline style, the navigation, `<main>` (the
  * part a live update replaces), and the inline script. Nothing is fetched from elsewhere: the
  * dashboard works on an offline box. The script keeps the page live through Server-Sent Events
- * (`/live`, woken by the file's commits), so the browser never polls.
+ * (`/live`, woken by the file's commits), so the browser never polls. Beside the frame, the two
+ * parts of an action any page may show: its form and the flash message of its outcome.
  *
  * @module
  */
@@ -206,4 +207,12 @@ export function actionForm(
         options.danger ? ' class="danger"' : "",
       )}>${label}</button></form>
   `;
+}
+
+/** Flash message of a finished action (`?done=` or `?error=` after the redirect). */
+export function flash(ctx: PageContext): Html {
+  const done = ctx.url.searchParams.get("done");
+  const error = ctx.url.searchParams.get("error");
+  if (error) return html`<p class="flash error" role="alert">${error}</p>`;
+  return done ? html`<p class="flash" role="status">${done}</p>` : html``;
 }

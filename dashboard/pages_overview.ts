@@ -1,28 +1,20 @@
 /**
- * The overview (every queue, stream, schedule and lock held), the schedules page and the
- * notifications page.
+ * The overview: every queue, stream, schedule and lock held.
  *
  * @module
  */
 
-import { duration, html, jsonShort, num, raw, segment, when } from "./html.ts";
+import { duration, html, num, segment, when } from "./html.ts";
 import type { Html } from "./html.ts";
-import { actionForm } from "./layout.ts";
+import { flash } from "./layout.ts";
 import type { Page, PageContext } from "./layout.ts";
-import { COUNT_CAP, DEAD_SAMPLE, queueSummaries, RATE_WINDOW_S } from "./reads.ts";
-import {
-  channels,
-  locksHeld,
-  recentNotifications,
-  scheduleList,
-  streamSummaries,
-} from "./reads_streams.ts";
-import type { QueueSummary } from "./reads.ts";
+import { scheduleTable } from "./pages_schedules.ts";
+import { COUNT_CAP } from "./reads.ts";
+import { DEAD_SAMPLE, queueSummaries, RATE_WINDOW_S } from "./reads_queues.ts";
+import type { QueueSummary } from "./reads_queues.ts";
+import { locksHeld, streamSummaries } from "./reads_streams.ts";
 import type { StreamSummary } from "./reads_streams.ts";
 import { EVENTS_SCAN_MAX } from "./reads_events.ts";
-
-/** Notifications a channel page shows before live ones arrive. */
-const NOTIFICATIONS_SHOWN = 50;
 
 function failureRate(q: QueueSummary): Html {
   if (q.completedPerMin === null) return html`${q.deadRecent === 0 ? "—" : `${q.deadRecent} died`}`;
@@ -149,46 +141,6 @@ function streamRows(ctx: PageContext, streams: StreamSummary[]): Html {
   `;
 }
 
-function scheduleTable(ctx: PageContext, withActions: boolean): Html {
-  const list = scheduleList(ctx.snap);
-  if (list.length === 0) return html`<p class="muted">No schedules.</p>`;
-  const rows = list.map((t) => {
-    const id = segment(t.name);
-    const actions = withActions
-      ? html`<td>${
-        t.enabled
-          ? actionForm(ctx, "schedule-pause", { name: t.name }, "Pause", {
-            id: `pause-schedule-${id}`,
-          })
-          : actionForm(ctx, "schedule-resume", { name: t.name }, "Resume", {
-            id: `resume-schedule-${id}`,
-          })
-      } ${
-        actionForm(ctx, "schedule-run", { name: t.name }, "Run now", { id: `run-schedule-${id}` })
-      }</td>`
-      : html``;
-    return html`
-      <tr
-        data-schedule="${t.name}"><td>${t.name}</td><td><a href="${ctx.base}/queues/${segment(
-          t.queue,
-        )}">${t.queue}</a></td><td class="mono">${t.schedule}</td>
-      <td>${t.enabled
-        ? when(t.nextFireAt, ctx.snap.now)
-        : html`<span class="badge paused">paused</span>`}</td>
-      <td class="mono">${jsonShort(t.payload, 60)}</td>${actions}</tr>
-    `;
-  });
-  const head = withActions && ctx.actions ? html`<th>actions</th>` : html``;
-  return html`
-    <table>
-      <thead>
-        <tr><th>name</th><th>queue</th><th>schedule</th><th>next fire</th><th>payload</th>${head}</tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
-  `;
-}
-
 function lockTable(ctx: PageContext): Html {
   const locks = locksHeld(ctx.snap);
   if (locks.length === 0) return html`<p class="muted">No locks held.</p>`;
@@ -214,14 +166,6 @@ function lockTable(ctx: PageContext): Html {
   `;
 }
 
-/** Flash message of a finished action (`?done=` or `?error=` after the redirect). */
-export function flash(ctx: PageContext): Html {
-  const done = ctx.url.searchParams.get("done");
-  const error = ctx.url.searchParams.get("error");
-  if (error) return html`<p class="flash error" role="alert">${error}</p>`;
-  return done ? html`<p class="flash" role="status">${done}</p>` : html``;
-}
-
 /** The overview. */
 export function overviewPage(ctx: PageContext): Page {
   return {
@@ -236,72 +180,5 @@ export function overviewPage(ctx: PageContext): Page {
     }</section>
 <h2 id="schedules">Schedules</h2><section class="card">${scheduleTable(ctx, false)}</section>
 <h2 id="locks">Locks held</h2><section class="card">${lockTable(ctx)}</section>`,
-  };
-}
-
-/** Schedules, with pause, resume and run now. */
-export function schedulesPage(ctx: PageContext): Page {
-  return {
-    title: "Schedules",
-    nav: "schedules",
-    main: html`${flash(ctx)}<h1>Schedules</h1><section class="card">${
-      scheduleTable(ctx, true)
-    }</section>
-<p class="muted">Run now enqueues the schedule's job at once; its next fire stays as it is.</p>`,
-  };
-}
-
-/** Notifications: the channels, and a live tail of one. */
-export function notificationsPage(ctx: PageContext): Page {
-  const channel = ctx.url.searchParams.get("channel") ?? "";
-  const known = channels(ctx.snap);
-  const list = known.length === 0
-    ? html`<p class="muted">No notifications stored.</p>`
-    : html`<ul>${
-      known.map((c) =>
-        html`<li><a href="${ctx.base}/notifications?channel=${encodeURIComponent(c)}">${c}</a></li>`
-      )
-    }</ul>`;
-  const form = html`<form method="get" action="${ctx.base}/notifications" class="toolbar">
-<label for="channel">Channel</label><input type="text" id="channel" name="channel" value="${channel}">
-<button id="tail-channel">Tail</button></form>`;
-  if (channel === "") {
-    return {
-      title: "Notifications",
-      nav: "notifications",
-      main: html`<h1>Notifications</h1>${form}${list}`,
-    };
-  }
-  const rows = recentNotifications(ctx.snap, channel, NOTIFICATIONS_SHOWN).map((n) =>
-    html`
-      <tr>
-        <td>#${n.id}</td>
-        <td>${new Date(n.createdAt * 1000).toISOString()}</td>
-        <td class="mono">${n.payload}</td>
-      </tr>
-    `
-  );
-  return {
-    title: `Notifications on ${channel}`,
-    nav: "notifications",
-    channel,
-    main: html`
-      <h1>Notifications on <span class="mono">${channel}</span></h1>${form}
-      <p class="muted">New notifications appear at the top as they are committed${raw(
-        "&nbsp;",
-      )}(live).</p>
-      <section class="card">
-        <table>
-          <thead>
-            <tr>
-              <th>id</th>
-              <th>sent (UTC)</th>
-              <th>payload</th>
-            </tr>
-          </thead>
-          <tbody id="tail">${rows}</tbody>
-        </table>
-      </section>
-    `,
   };
 }

@@ -5,9 +5,8 @@
  */
 
 import { html, jsonShort, num, when } from "./html.ts";
-import { actionForm } from "./layout.ts";
+import { actionForm, flash } from "./layout.ts";
 import type { Page, PageContext } from "./layout.ts";
-import { flash } from "./pages_overview.ts";
 import { COUNT_CAP } from "./reads.ts";
 import { recentEvents, streamSummaries } from "./reads_streams.ts";
 
