@@ -4,17 +4,16 @@
  * `auto`, which starts with `fs` and falls back to `poll` when the directory's events do not
  * arrive within a second. A stat() of the file on every event on it, with every backstop poll
  * and (in poll mode) every 250 ms notices it being replaced. It starts at the Database's first
- * wait, not at open. Its options and their checks are in `watch_options.ts`. A fallback the
+ * wait, not at open, and in fs mode sleeps while nothing waits (`watch_sleeper.ts`). Its options and their checks are in `watch_options.ts`. A fallback the
  * application did not choose (polling instead of events, or no watcher at all) is reported once
  * per process on the console (`fallback_warning.ts`).
  *
  * @module
  */
 
-import { unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import process from "node:process";
-import { clearInterval, setInterval, setTimeout } from "node:timers";
+import { clearInterval, setInterval } from "node:timers";
 import { runtimeKey } from "../platform/runtime.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { probeOrAssumeOther, versionProbe } from "./version_probe.ts";
@@ -31,10 +30,11 @@ import { warnDenoPolls, warnFsEventsFailed, warnWatcherFailed } from "./fallback
 import { identityCheck } from "./identity.ts";
 import { startPollSource } from "./sources/poll_source.ts";
 import { checkWatchOptions, fsEventsUnsafe } from "./watch_options.ts";
+import { WatchSleeper } from "./watch_sleeper.ts";
+import { verifyFsEvents } from "./fs_events_check.ts";
 import type { WakeSource, WatchOptions } from "../core/database_options.ts";
 
-/** How long auto mode waits for the probe file's event before falling back to polling. */
-export const FS_PROBE_TIMEOUT_MS = 1000;
+export { FS_PROBE_TIMEOUT_MS } from "./fs_events_check.ts";
 /**
  * Poll mode: how often the file's identity is checked. In fs mode it is checked on every event
  * for the database file (a rename-over raises one) and with each backstop poll, on the
@@ -128,6 +128,10 @@ class Watcher implements WatcherHandle {
   /** The auto-mode probe file's name, and whether its event arrived (fs mode). */
   #probeName = "";
   #probeSeen = false;
+  #probeSent = false;
+  /** Fs mode: the event source and the backstop are stopped while nobody waits. */
+  #asleep = false;
+  #sleeper: WatchSleeper | undefined;
 
   constructor(
     waker: Waker,
@@ -157,7 +161,34 @@ class Watcher implements WatcherHandle {
     } else {
       this.#fsMode();
     }
+    this.#sleeper = new WatchSleeper({
+      sleep: () => this.#sleep(),
+      wake: () => this.#wake(),
+      catchUp: () => {
+        if (this.#asleep || this.#dead || this.#waker.closed || this.#mode !== "fs") return;
+        if (probeOrAssumeOther(this.#probe.other, true)) this.#onChange(this.#probe.version);
+      },
+    });
+    this.#waker.onWatched((watched) => this.#sleeper?.watched(watched));
     this.#waker.onClose(() => this.#stop());
+  }
+
+  /** Fs mode: stops the event source and the backstop while nobody waits. */
+  #sleep(): boolean {
+    if (this.#waker.closed || this.#dead || this.#mode !== "fs") return false;
+    // Auto mode's check of the file-system events needs their source until its event came.
+    if (this.#opts.wake === "auto" && !this.#probeSeen) return false;
+    this.#asleep = true;
+    this.#source?.stop();
+    this.#backstop?.stop();
+    this.#source = this.#backstop = undefined;
+    return true;
+  }
+
+  /** Starts the event source and the backstop again; its #ready() catches up. */
+  #wake(): void {
+    this.#asleep = false;
+    if (this.#verifyIdentity()) this.#startFs();
   }
 
   /** How many times this watcher woke the waker: the rest of its `allSeq` is our own writes. */
@@ -175,6 +206,7 @@ class Watcher implements WatcherHandle {
   }
 
   #stop(): void {
+    this.#sleeper?.stop();
     this.#source?.stop();
     this.#backstop?.stop();
     clearInterval(this.#identityTimer);
@@ -207,6 +239,11 @@ class Watcher implements WatcherHandle {
   #fsMode(): void {
     const path = this.#driver.path;
     this.#probeName = `.${basename(path)}.honker-probe-${process.pid}-${Math.random()}`;
+    this.#startFs();
+  }
+
+  /** Starts the backstop and the event source: at start, and each time the watcher wakes. */
+  #startFs(): void {
     this.#backstop = startBackstop({
       activeMs: this.#opts.backstopPollMs,
       idleMs: this.#opts.idleBackstopPollMs,
@@ -249,9 +286,10 @@ class Watcher implements WatcherHandle {
 
   /** Events raised before the watch was in place are lost: look once it is. */
   #ready(): void {
-    if (this.#waker.closed || this.#dead || this.#mode !== "fs") return;
+    if (this.#waker.closed || this.#dead || this.#mode !== "fs" || this.#asleep) return;
     this.#catchUp();
-    if (this.#opts.wake === "auto") {
+    if (this.#opts.wake === "auto" && !this.#probeSent) {
+      this.#probeSent = true;
       const fallBack = (why: string) => this.#fallBackToPoll(why);
       verifyFsEvents(this.#probeName, this.#driver.path, () => this.#probeSeen, fallBack);
     }
@@ -264,28 +302,4 @@ class Watcher implements WatcherHandle {
     this.#pollMode();
     warnFsEventsFailed(dirname(this.#driver.path), why);
   }
-}
-
-/**
- * Writes and removes a scratch file beside the database (never the database itself) and calls
- * `fallBack` with why when its event has not arrived within FS_PROBE_TIMEOUT_MS.
- */
-function verifyFsEvents(
-  name: string,
-  dbPath: string,
-  seen: () => boolean,
-  fallBack: (why: string) => void,
-) {
-  const file = join(dirname(dbPath), name);
-  try {
-    writeFileSync(file, "");
-    unlinkSync(file);
-  } catch (error) {
-    fallBack(`cannot be checked (writing a probe file failed: ${(error as Error)?.message})`);
-    return;
-  }
-  const timer = setTimeout(() => {
-    if (!seen()) fallBack(`did not arrive within ${FS_PROBE_TIMEOUT_MS} ms`);
-  }, FS_PROBE_TIMEOUT_MS);
-  timer.unref();
 }

@@ -172,7 +172,7 @@ export class Fetcher<T> {
           throw error;
         }
         this.#requeue(batch);
-        await pause(this.#waker, { timeoutMs: busyBackoffMs(++busy) });
+        await pause(this.#waker, { timeoutMs: busyBackoffMs(++busy), backoff: true });
         continue;
       }
       batch.forEach((c, i) => c.resolve(written.settled[i]));

@@ -86,6 +86,7 @@ export async function waitLoop<T>(
   while (!signal?.aborted && !waker.closed) {
     const since = quiet ? waker.allSeq : waker.seq;
     let timeoutMs: number;
+    let backoff = false;
     try {
       const found = look();
       if (found !== undefined) return found;
@@ -95,8 +96,9 @@ export async function waitLoop<T>(
       if (isClosed(waker, error)) return undefined;
       if (!isTransientSqliteError(error)) throw error;
       timeoutMs = busyBackoffMs(++busy);
+      backoff = true;
     }
-    if (!(await pause(waker, { timeoutMs, signal, since, quiet }))) return undefined;
+    if (!(await pause(waker, { timeoutMs, signal, since, quiet, backoff }))) return undefined;
   }
   return undefined;
 }
@@ -107,7 +109,13 @@ export async function waitLoop<T>(
  */
 export async function pause(
   waker: Waker,
-  options: { timeoutMs: number; signal?: AbortSignal; since?: number; quiet?: boolean },
+  options: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    since?: number;
+    quiet?: boolean;
+    backoff?: boolean;
+  },
 ): Promise<boolean> {
   try {
     return (await waker.wait(options)) !== "abort";
@@ -134,7 +142,7 @@ export async function retryWhileBusy<T>(
       if (!isTransientSqliteError(error)) throw error;
       const left = (options.giveUpAt ?? Infinity) - Date.now();
       if (options.signal?.aborted || waker.closed || left <= 0) throw error;
-      await pause(waker, { timeoutMs: Math.min(busyBackoffMs(busy), left) });
+      await pause(waker, { timeoutMs: Math.min(busyBackoffMs(busy), left), backoff: true });
     }
   }
 }

@@ -30,6 +30,11 @@ export interface WakeWaitOptions {
    * (`db.updates()`) ask for them.
    */
   quiet?: boolean;
+  /**
+   * A busy backoff: a commit still ends it early, but it does not keep the cross-process
+   * watcher awake (see {@linkcode Waker.onWatched}); it ends on its timeout anyway.
+   */
+  backoff?: boolean;
 }
 
 /** After the watcher died, waits poll at this cadence at the slowest. */
@@ -37,6 +42,8 @@ export const DEAD_WATCHER_POLL_MS = 500;
 
 interface Waiter {
   quiet: boolean;
+  /** Whether it wants other processes' commits (every wait but a busy backoff). */
+  watched: boolean;
   settle(reason: WakeReason): void;
   fail(error: Error): void;
 }
@@ -59,6 +66,9 @@ export class Waker {
   #closed = false;
   #onClose: Array<() => void> = [];
   #onFirstWait: Array<() => void> = [];
+  /** Waiters that want other processes' commits. */
+  #watched = 0;
+  #onWatched: Array<(watched: boolean) => void> = [];
 
   /** Counts changes seen; read it before looking, pass it as `since` when waiting. */
   get seq(): number {
@@ -99,13 +109,15 @@ export class Waker {
     return new Promise<WakeReason>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const cleanup = () => {
-        this.#waiters.delete(waiter);
+        const waiting = this.#waiters.delete(waiter);
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         this.#updateKeepAlive();
+        if (waiting && waiter.watched && --this.#watched === 0) this.#tellWatched(false);
       };
       const waiter: Waiter = {
         quiet,
+        watched: options.backoff !== true,
         settle: (reason) => (cleanup(), resolve(reason)),
         fail: (error) => (cleanup(), reject(error)),
       };
@@ -116,6 +128,8 @@ export class Waker {
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.add(waiter);
       this.#updateKeepAlive();
+      // Last: a watcher woken here may confirm a change at once, which settles this waiter.
+      if (waiter.watched && this.#watched++ === 0) this.#tellWatched(true);
     });
   }
 
@@ -185,6 +199,19 @@ export class Waker {
    */
   onFirstWait(fn: () => void): void {
     if (!this.#closed) this.#onFirstWait.push(fn);
+  }
+
+  /**
+   * Registers `fn`, told `true` when a wait that wants other processes' commits starts while
+   * none runs, and `false` when the last such wait ends: the watcher need not follow the file
+   * while nobody waits (a worker busy with a backlog, a producer), and catches up when it wakes.
+   */
+  onWatched(fn: (watched: boolean) => void): void {
+    if (!this.#closed) this.#onWatched.push(fn);
+  }
+
+  #tellWatched(watched: boolean): void {
+    for (const fn of this.#onWatched) fn(watched);
   }
 
   /** Registers cleanup to run on `close()` (change sources stop themselves here). */
