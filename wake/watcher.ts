@@ -49,9 +49,11 @@ const BUILT_IN: Record<string, DriverName> = {
   "bun-ffi": "bun-ffi",
 };
 
-/** A running change source (fs events, inotify or polling): how to stop it. */
+/** A running change source (fs events, inotify or polling): how to stop it (or pause it). */
 interface Source {
   stop(): void;
+  pause?(): void;
+  resume?(): void;
 }
 
 /** A started watcher. */
@@ -173,22 +175,37 @@ class Watcher implements WatcherHandle {
     this.#waker.onClose(() => this.#stop());
   }
 
-  /** Fs mode: stops the event source and the backstop while nobody waits. */
+  /**
+   * Fs mode: stops the backstop and the event source while nobody waits; a source that is
+   * costly to start again (Deno's worker thread, 35–190 ms) is paused instead.
+   */
   #sleep(): boolean {
     if (this.#waker.closed || this.#dead || this.#mode !== "fs") return false;
     // Auto mode's check of the file-system events needs their source until its event came.
     if (this.#opts.wake === "auto" && !this.#probeSeen) return false;
     this.#asleep = true;
-    this.#source?.stop();
     this.#backstop?.stop();
-    this.#source = this.#backstop = undefined;
+    this.#backstop = undefined;
+    if (this.#source?.pause) {
+      this.#source.pause();
+    } else {
+      this.#source?.stop();
+      this.#source = undefined;
+    }
     return true;
   }
 
-  /** Starts the event source and the backstop again; its #ready() catches up. */
+  /** Starts the backstop and the event source again; each catches up once in place. */
   #wake(): void {
     this.#asleep = false;
-    if (this.#verifyIdentity()) this.#startFs();
+    if (!this.#verifyIdentity()) return;
+    if (this.#source?.resume) {
+      this.#startBackstop();
+      this.#source.resume(); // reports the events that queued meanwhile
+      this.#catchUp();
+    } else {
+      this.#startFs(); // its #ready() catches up once the watch is in place
+    }
   }
 
   /** How many times this watcher woke the waker: the rest of its `allSeq` is our own writes. */
@@ -244,17 +261,21 @@ class Watcher implements WatcherHandle {
 
   /** Starts the backstop and the event source: at start, and each time the watcher wakes. */
   #startFs(): void {
-    this.#backstop = startBackstop({
-      activeMs: this.#opts.backstopPollMs,
-      idleMs: this.#opts.idleBackstopPollMs,
-      poll: () => this.#verifyIdentity() && this.#catchUp(),
-    });
+    this.#startBackstop();
     try {
       this.#startEventSource();
     } catch (error) {
       // The directory cannot be watched at all.
       this.#fallBackToPoll(`cannot be watched (${(error as Error)?.message ?? error})`);
     }
+  }
+
+  #startBackstop(): void {
+    this.#backstop = startBackstop({
+      activeMs: this.#opts.backstopPollMs,
+      idleMs: this.#opts.idleBackstopPollMs,
+      poll: () => this.#verifyIdentity() && this.#catchUp(),
+    });
   }
 
   #startEventSource(): void {

@@ -74,6 +74,12 @@ export interface FsSourceOptions {
 /** A running fs source; `stop()` releases the watch and every pending re-check. */
 export interface FsSource {
   stop(): void;
+  /**
+   * Where a source is costly to start (Deno's worker thread), it can stop reporting instead,
+   * its watch kept in place: events queue meanwhile and are reported at `resume()`.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -38,10 +38,16 @@ export const SLOT = {
    * notifies it) once a probe saw the commit, or when it stops the source.
    */
   TICKING: 6,
+  /**
+   * Set by the main thread while nobody waits for other processes' commits: the worker stops
+   * reading events (they queue in the kernel, the watch stays in place) until it is cleared and
+   * the stop eventfd nudged; then it reads what queued meanwhile and reports it as usual.
+   */
+  PAUSED: 7,
 } as const;
 
 /** Number of Int32 slots. */
-export const SLOT_COUNT = 7;
+export const SLOT_COUNT = 8;
 
 /**
  * After a batch of events, the worker bumps the counter again at these delays (ms, each after

@@ -115,6 +115,20 @@ class InotifySource implements FsSource {
     followCounter(this.#flags, SLOT.COUNTER, () => this.#stopped, () => this.#onSignal());
   }
 
+  /** Stops reading events until `resume()`: they queue in the kernel meanwhile. */
+  pause(): void {
+    Atomics.store(this.#flags, SLOT.PAUSED, 1);
+  }
+
+  /** Reads events again, first those that queued while paused. */
+  resume(): void {
+    if (this.#stopped || this.#exited || Atomics.load(this.#flags, SLOT.PAUSED) === 0) return;
+    Atomics.store(this.#flags, SLOT.PAUSED, 0);
+    const one = new Uint8Array(8);
+    one[0] = 1;
+    this.#libc.write(this.#stopFd, one, 8); // Wakes the worker's poll() on the eventfd alone.
+  }
+
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;

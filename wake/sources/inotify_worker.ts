@@ -57,20 +57,28 @@ function fail(flags: Int32Array): void {
 }
 
 /**
- * Blocks in poll() and reports the events for the database's files until the stop flag is set.
- * Returns false when the watch failed: the directory went away, or poll() kept failing.
+ * Blocks in poll() and reports the events for the database's files until the stop flag is set;
+ * while the paused flag is set it polls the stop eventfd alone (the main thread nudges it to
+ * resume). Returns false when the watch failed: the directory went away, or poll() kept failing.
  */
 function reportEvents(libc: Libc, fd: number, data: InotifyWorkerData, flags: Int32Array): boolean {
   const pollFds = pollFdsOf(fd, data.stopFd);
+  const stopOnly = pollFds.slice(8);
+  const nudge = new Uint8Array(8);
   const drain = eventDrainer(libc, fd, data, flags);
   let failures = 0;
   while (Atomics.load(flags, SLOT.STOP) === 0) {
-    if (libc.poll(pollFds, 2, -1) < 0) {
+    const paused = Atomics.load(flags, SLOT.PAUSED) !== 0;
+    if (libc.poll(paused ? stopOnly : pollFds, paused ? 1 : 2, -1) < 0) {
       if (++failures >= POLL_FAILURES_MAX) return false;
       continue; // EINTR
     }
     failures = 0;
     if (Atomics.load(flags, SLOT.STOP) !== 0) break;
+    // A resume's nudge: clear the eventfd (non-blocking), or every poll() would return at once.
+    if (pollinOf(paused ? stopOnly : pollFds.subarray(8))) libc.read(data.stopFd, nudge, 8);
+    // Paused, or paused while this poll() waited: the events wait in the kernel's queue.
+    if (Atomics.load(flags, SLOT.PAUSED) !== 0) continue;
     const relevant = drain();
     if (relevant === "gone") return false;
     if (relevant) {
@@ -93,6 +101,11 @@ function tick(flags: Int32Array): void {
     if (Atomics.load(flags, SLOT.TICKING) === 0 || Atomics.load(flags, SLOT.STOP) !== 0) return;
     signal(flags);
   }
+}
+
+/** Whether one struct pollfd's revents has POLLIN. */
+function pollinOf(pollFd: Uint8Array): boolean {
+  return (new DataView(pollFd.buffer, pollFd.byteOffset, 8).getInt16(6, true) & POLLIN) !== 0;
 }
 
 /** struct pollfd { int fd; short events; short revents; } × 2: inotify, then the stop eventfd. */
