@@ -4,9 +4,10 @@
  * `auto`, which starts with `fs` and falls back to `poll` when the directory's events do not
  * arrive within a second. A stat() of the file on every event on it, with every backstop poll
  * and (in poll mode) every 250 ms notices it being replaced. It starts at the Database's first
- * wait, not at open, and in fs mode sleeps while nothing waits (`watch_sleeper.ts`). Its options and their checks are in `watch_options.ts`. A fallback the
- * application did not choose (polling instead of events, or no watcher at all) is reported once
- * per process on the console (`fallback_warning.ts`).
+ * wait, not at open, and in fs mode sleeps while nothing waits (`watch_sleeper.ts`). Its options
+ * and their checks are in `watch_options.ts`. A fallback the application did not choose (polling
+ * instead of events, or no watcher at all) is reported once per process on the console
+ * (`fallback_warning.ts`).
  *
  * @module
  */
