@@ -32,6 +32,7 @@ import type { NatsConnectionLike } from "./connection.ts";
 import type { Database } from "../../mod.ts";
 import { requireOptions } from "../../core/db/validate.ts";
 import { OutboxBridge } from "../bridge.ts";
+import { OUTBOX_BRIDGE_OPTION_KEYS } from "../bridge_options.ts";
 import type { OutboxBridgeOptions } from "../bridge_options.ts";
 import { JetStreamSink } from "./jetstream_sink.ts";
 import type { JetStreamSinkOptions } from "./jetstream_sink.ts";
@@ -73,14 +74,6 @@ export interface NatsBridgeOptions extends JetStreamSinkOptions, OutboxBridgeOpt
 }
 
 const SINK_KEYS = ["subject", "stream", "publishTimeoutMs"] as const;
-const BRIDGE_KEYS = [
-  "name",
-  "windowSize",
-  "owner",
-  "lockTtlS",
-  "reconcileScan",
-  "onError",
-] as const;
 
 /**
  * A bridge publishing the events of `options.topic` to the JetStream subject `options.subject`,
@@ -101,10 +94,15 @@ export function natsBridge(
   const opts = requireOptions(options, "start a NATS bridge", [
     "topic",
     ...SINK_KEYS,
-    ...BRIDGE_KEYS,
+    ...OUTBOX_BRIDGE_OPTION_KEYS,
   ]);
   const pick = <K extends keyof NatsBridgeOptions>(keys: readonly K[]) =>
     Object.fromEntries(keys.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]));
   const sink = new JetStreamSink(connection, pick(SINK_KEYS) as unknown as JetStreamSinkOptions);
-  return new OutboxBridge(db, opts.topic, sink, pick(BRIDGE_KEYS) as OutboxBridgeOptions);
+  return new OutboxBridge(
+    db,
+    opts.topic,
+    sink,
+    pick(OUTBOX_BRIDGE_OPTION_KEYS) as OutboxBridgeOptions,
+  );
 }
