@@ -1,6 +1,7 @@
-// The change probe behind every cross-process wake (wake/version_probe.ts): `other()` (a bare
-// PRAGMA data_version, on the file-system event path) and `any()` (data_version plus
-// total_changes(), on the polls) share one baseline.
+// The change probe behind every cross-process wake (wake/version_probe.ts): `other()` (on the
+// file-system event path: the WAL index header, then a bare PRAGMA data_version when the header
+// cannot answer) and `any()` (data_version plus total_changes(), on the polls) share one
+// baseline; `stamp()` names the state a look starts from.
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import { probeOrAssumeOther, versionProbe } from "../wake/version_probe.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { driverMatrix } from "./_drivers.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
+import { statementLog } from "./_statement_log.ts";
 
 after(removeTempDirs);
 
@@ -67,7 +69,105 @@ for (const entry of driverMatrix()) {
         assert.equal(probe.other(), false);
         assert.equal(probe.any(), "own");
       }));
+
+    /** A probe on a logging connection and another connection; `own` counts our API writes. */
+    async function withLoggedPair(
+      journal: "WAL" | "DELETE",
+      body: (probe: ReturnType<typeof versionProbe>, ctx: Logged) => void,
+    ) {
+      const path = tempDbPath();
+      const ours = statementLog(await entry.open(path));
+      const theirs = await entry.open(path);
+      try {
+        ours.exec(`PRAGMA journal_mode = ${journal}; CREATE TABLE t (n INTEGER)`);
+        const ctx: Logged = {
+          ours,
+          theirs,
+          own: 0,
+          pragmas: () => ours.log.filter((s) => s.sql.includes("data_version")).length,
+        };
+        body(versionProbe(ours, { ownWrites: () => ctx.own }), ctx);
+      } finally {
+        theirs.close();
+        ours.close();
+      }
+    }
+
+    it("other() runs no statement while nobody commits", () =>
+      withLoggedPair("WAL", (probe, { pragmas }) => {
+        assert.equal(probe.other(), false); // the first look has no header to compare with
+        const before = pragmas();
+        for (let i = 0; i < 20; i++) assert.equal(probe.other(), false);
+        assert.equal(pragmas() - before, 0);
+      }));
+
+    it("another connection's commit, with no write of ours since: true at once, no statement", () =>
+      withLoggedPair("WAL", (probe, { theirs, pragmas }) => {
+        probe.other();
+        const before = pragmas();
+        theirs.run(INSERT);
+        assert.equal(probe.other(), true);
+        assert.ok(probe.version !== undefined && probe.version < 0, `version ${probe.version}`);
+        assert.equal(probe.other(), false);
+        assert.equal(pragmas() - before, 0);
+      }));
+
+    it("after a write of ours, a moved header is confirmed with data_version", () =>
+      withLoggedPair("WAL", (probe, ctx) => {
+        probe.other();
+        let before = ctx.pragmas();
+        ctx.ours.run(INSERT);
+        ctx.own++;
+        assert.equal(probe.other(), false, "our own commit alone");
+        assert.equal(ctx.pragmas() - before, 1);
+        before = ctx.pragmas();
+        ctx.ours.run(INSERT);
+        ctx.own++;
+        ctx.theirs.run(INSERT);
+        assert.equal(probe.other(), true, "ours and theirs");
+        assert.equal(ctx.pragmas() - before, 1);
+        assert.ok(probe.version !== undefined && probe.version > 0, "a data_version");
+      }));
+
+    it("stamp() stays while nobody commits and moves with every commit", () =>
+      withLoggedPair("WAL", (probe, { ours, theirs }) => {
+        const first = probe.stamp();
+        assert.ok(first !== undefined && first < 0, `stamp ${first}`);
+        assert.equal(probe.stamp(), first);
+        theirs.run(INSERT);
+        const second = probe.stamp();
+        assert.ok(second !== undefined && second !== first);
+        ours.run(INSERT);
+        assert.notEqual(probe.stamp(), second);
+        // other() names the state it saw with the same stamps (once it has a header to compare).
+        probe.other();
+        theirs.run(INSERT);
+        assert.equal(probe.other(), true);
+        assert.equal(probe.version, probe.stamp());
+      }));
+
+    it("without a WAL index header, other() asks data_version every time and stays right", () =>
+      withLoggedPair("DELETE", (probe, { theirs, ours, pragmas }) => {
+        assert.equal(probe.stamp(), undefined);
+        const before = pragmas();
+        assert.equal(probe.other(), false);
+        theirs.run(INSERT);
+        assert.equal(probe.other(), true);
+        ours.run(INSERT);
+        assert.equal(probe.other(), false);
+        assert.equal(pragmas() - before, 3);
+      }));
   });
+}
+
+/** What a logged pair's test is given. */
+interface Logged {
+  ours: ReturnType<typeof statementLog>;
+  theirs: SqliteDriver;
+  /** This process's writes through the API, as the probe's `ownWrites()` counts them. */
+  own: number;
+  /** data_version reads on our connection so far. */
+  pragmas(): number;
 }
 
 describe("probeOrAssumeOther()", () => {

@@ -18,7 +18,7 @@ import { clearInterval, setInterval } from "node:timers";
 import { runtimeKey } from "../platform/runtime.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { probeOrAssumeOther, versionProbe } from "./version_probe.ts";
-import type { ChangeProbe } from "./version_probe.ts";
+import type { StampingProbe } from "./version_probe.ts";
 import { WatcherDiedError } from "../core/db/errors.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import type { Waker } from "../core/wait/waker.ts";
@@ -75,13 +75,15 @@ export function startWatcher(
 ): WatcherHandle {
   const opts = checkWatchOptions(options);
   // The baselines are taken at open: a commit made before the first wait is still seen.
-  const probe = versionProbe(driver);
+  const wakes = { count: 0 };
+  // The waker's count of changes, less the watcher's own wakes: this process's API writes.
+  const probe = versionProbe(driver, { ownWrites: () => waker.allSeq - wakes.count });
   const checkIdentity = identityCheck(driver.path);
   let watcher: WatcherHandle | undefined;
   let planned: "fs" | "poll" = opts.wake === "poll" || fsEventsUnsafe() ? "poll" : "fs";
   waker.onFirstWait(() => {
     try {
-      watcher = runWatcher(waker, driver, opts, probe, checkIdentity);
+      watcher = runWatcher(waker, driver, opts, probe, checkIdentity, wakes);
     } catch (error) {
       // No worker thread could be started (a missing permission, say): waits still poll, on
       // their own timeouts.
@@ -107,10 +109,11 @@ function runWatcher(
   waker: Waker,
   driver: SqliteDriver,
   opts: Required<WatchOptions>,
-  probe: ChangeProbe,
+  probe: StampingProbe,
   checkIdentity: () => WatcherDiedError | undefined,
+  wakes: { count: number },
 ): WatcherHandle {
-  const watcher = new Watcher(waker, driver, opts, probe, checkIdentity);
+  const watcher = new Watcher(waker, driver, opts, probe, checkIdentity, wakes);
   watcher.start();
   return watcher;
 }
@@ -120,8 +123,10 @@ class Watcher implements WatcherHandle {
   readonly #waker: Waker;
   readonly #driver: SqliteDriver;
   readonly #opts: Required<WatchOptions>;
-  readonly #probe: ChangeProbe;
+  readonly #probe: StampingProbe;
   readonly #checkIdentity: () => WatcherDiedError | undefined;
+  /** How many times this watcher woke the waker: the rest of its `allSeq` is our own writes. */
+  readonly #wakes: { count: number };
   #source: Source | undefined;
   #mode: "fs" | "poll" = "fs";
   #dead = false;
@@ -140,9 +145,11 @@ class Watcher implements WatcherHandle {
     waker: Waker,
     driver: SqliteDriver,
     opts: Required<WatchOptions>,
-    probe: ChangeProbe,
+    probe: StampingProbe,
     checkIdentity: () => WatcherDiedError | undefined,
+    wakes: { count: number },
   ) {
+    this.#wakes = wakes;
     this.#waker = waker;
     this.#driver = driver;
     this.#opts = opts;
@@ -157,6 +164,8 @@ class Watcher implements WatcherHandle {
 
   /** Starts polling, or file-system events with the backstop poll; stops with the waker. */
   start(): void {
+    // Looks read the stamp only from here on: before the first wait no change is versioned.
+    this.#waker.useStamps(() => this.#probe.stamp());
     const unsafe = fsEventsUnsafe();
     if (this.#opts.wake === "poll" || unsafe) {
       this.#pollMode();
@@ -209,10 +218,8 @@ class Watcher implements WatcherHandle {
     }
   }
 
-  /** How many times this watcher woke the waker: the rest of its `allSeq` is our own writes. */
-  #changes = 0;
   #onChange = (version?: number): void => {
-    this.#changes++;
+    this.#wakes.count++;
     this.#waker.changed(version);
   };
 
@@ -287,7 +294,7 @@ class Watcher implements WatcherHandle {
       onChange: () => this.#onChange(this.#probe.version),
       onDatabaseFileEvent: () => this.#verifyIdentity(),
       onActivity: () => this.#backstop?.activity(),
-      ownWrites: () => this.#waker.allSeq - this.#changes,
+      ownWrites: () => this.#waker.allSeq - this.#wakes.count,
       onOtherFile: (name) => {
         if (name === this.#probeName) this.#probeSeen = true;
       },

@@ -80,6 +80,8 @@ export class Fetcher<T> {
   #since = 0;
   /** The data_version the last look read at: a wake for a commit it saw needs no new look. */
   #lookedAt: number | undefined;
+  /** The waker's stamp read before that look (`Waker.seenBy`). */
+  #lookedStamp: number | undefined;
   /** The last write started handlers whose outcomes have not arrived yet. */
   #started = false;
   /** Set when the database closed or work() failed: nothing more is written. */
@@ -157,6 +159,7 @@ export class Fetcher<T> {
       // The look's baseline: a commit after it wakes the next wait. Only a write that claims
       // looks; one that only commits outcomes must not hide a commit it did not look at.
       if (claimFor > 0) this.#since = this.#waker.seq;
+      const stamp = claimFor > 0 ? this.#waker.stamp() : undefined;
       let written: Written<T>;
       try {
         written = this.#write(batch, claimFor);
@@ -176,7 +179,7 @@ export class Fetcher<T> {
         continue;
       }
       batch.forEach((c, i) => c.resolve(written.settled[i]));
-      if (written.look) this.#claimed(written.look, claimFor);
+      if (written.look) this.#claimed(written.look, claimFor, stamp);
     }
   }
 
@@ -191,12 +194,14 @@ export class Fetcher<T> {
     return this.#source.batchInBackground(() => ({ settled: settleAll(batch), look: claim() }));
   }
 
-  #claimed(look: ClaimLook<T>, asked: number): void {
+  /** `stamp`: the waker's stamp read before the write (`Waker.seenBy`), when it has one. */
+  #claimed(look: ClaimLook<T>, asked: number, stamp: number | undefined): void {
     // Nothing more due after this claim (a short one, or the look saw no row past it): wait for
     // a commit or the deadline.
     this.#mayClaim = look.more ?? look.jobs.length >= asked;
     this.#nextAt = look.nextAt;
     this.#lookedAt = look.version;
+    this.#lookedStamp = stamp;
     this.#started = look.jobs.length > 0;
     for (const job of look.jobs) this.#host.start(job, look.runOptions);
     if (!this.#mayClaim) this.#host.lookedShort?.();
@@ -229,7 +234,9 @@ export class Fetcher<T> {
       });
       if (reason === "abort") {
         if (this.#waker.closed) this.halt();
-      } else if (reason === "change" && this.#waker.seenBy(this.#since, this.#lookedAt)) {
+      } else if (
+        reason === "change" && this.#waker.seenBy(this.#since, this.#lookedAt, this.#lookedStamp)
+      ) {
         // Another process's commit that the last look already saw (its claim or ack, say):
         // nothing new to look at. A later commit moves seq past this baseline.
         this.#since = this.#waker.seq;

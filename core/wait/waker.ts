@@ -58,7 +58,7 @@ export class Waker {
   #quietSeq = 0;
   /** `seq` at the last change that did not come with the data_version it was confirmed at. */
   #unversionedSeq = 0;
-  /** The connection's data_version at the last change confirmed by another process's commit. */
+  /** Where the last change confirmed as another process's commit was seen (see `changed`). */
   #version: number | undefined;
   #waiters = new Set<Waiter>();
   #keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -69,6 +69,30 @@ export class Waker {
   /** Waiters that want other processes' commits. */
   #watched = 0;
   #onWatched: Array<(watched: boolean) => void> = [];
+
+  /**
+   * Where this connection sees the database now, for `seenBy`: set by the cross-process watcher
+   * (the WAL index header's stamp), undefined without one.
+   */
+  #stamp: (() => number | undefined) | undefined;
+
+  /**
+   * The database's committed state as this connection can see it, as a number to read before a
+   * look and give `seenBy` (equal stamps: no commit in between); undefined when unknown, and
+   * the look's own data_version serves instead.
+   */
+  stamp(): number | undefined {
+    try {
+      return this.#stamp?.();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Installs what `stamp()` reads (the watcher does, at open). */
+  useStamps(stamp: () => number | undefined): void {
+    this.#stamp = stamp;
+  }
 
   /** Counts changes seen; read it before looking, pass it as `since` when waiting. */
   get seq(): number {
@@ -134,10 +158,10 @@ export class Waker {
   }
 
   /**
-   * Wakes every waiter: a change may have been committed. `version` is the connection's
-   * `data_version` at which another connection's commit was confirmed, when the source knows it
-   * (file-system events); without it (local commits, polls, own raw writes) the change is one
-   * no read can be known to have seen.
+   * Wakes every waiter: a change may have been committed. `version` is where another
+   * connection's commit was confirmed (a `stamp()`, or the connection's `data_version`), when
+   * the source knows it (file-system events); without it (local commits, polls, own raw writes)
+   * the change is one no read can be known to have seen.
    */
   changed(version?: number): void {
     this.#seq++;
@@ -147,13 +171,16 @@ export class Waker {
   }
 
   /**
-   * Whether every change seen since `since` was another connection's commit that a read made
-   * at `data_version` `version` already saw: a look at that read needs no repeating. The
-   * connection's data_version only moves when another connection's commit becomes visible to
-   * it, so equal values mean no such commit came after that read.
+   * Whether every change seen since `since` was another connection's commit that a look
+   * already saw: that look needs no repeating. `version` is the `data_version` the look read,
+   * `stamp` the `stamp()` read before it (the look saw at least that state). A change comes with
+   * one or the other (stamps are negative, data_versions not); both only move with commits, so
+   * an equal value means no such commit came after that look began. Only this process's own
+   * commits move the stamp and not data_version, which is why a look keeps both.
    */
-  seenBy(since: number, version: number | undefined): boolean {
-    return version !== undefined && this.#unversionedSeq <= since && this.#version === version;
+  seenBy(since: number, version: number | undefined, stamp?: number): boolean {
+    if (this.#unversionedSeq > since || this.#version === undefined) return false;
+    return this.#version === version || this.#version === stamp;
   }
 
   /**

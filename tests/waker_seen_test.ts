@@ -1,0 +1,58 @@
+// Waker.seenBy(): whether a wake is for a commit the last look already saw, so that the look
+// need not run again. A look is known by the data_version it read and by the stamp (the WAL
+// index header's, from the watcher) read before it; a change by one or the other.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Waker } from "../core/wait/waker.ts";
+
+describe("Waker.seenBy()", () => {
+  it("a change at the look's data_version or at its stamp was seen; any other was not", () => {
+    const waker = new Waker();
+    try {
+      const since = waker.seq;
+      waker.changed(7);
+      assert.equal(waker.seenBy(since, 7, -3), true, "at the look's data_version");
+      assert.equal(waker.seenBy(since, 6, -3), false, "at another data_version");
+      waker.changed(-3);
+      assert.equal(waker.seenBy(since, 7, -3), true, "at the look's stamp");
+      assert.equal(waker.seenBy(since, 7, -2), false, "at another stamp");
+      assert.equal(waker.seenBy(since, 7), false, "a look without a stamp");
+      assert.equal(waker.seenBy(since, undefined, undefined), false, "a look that knows nothing");
+    } finally {
+      waker.close();
+    }
+  });
+
+  it("a change that came without a version since the look was never seen by it", () => {
+    const waker = new Waker();
+    try {
+      const since = waker.seq;
+      waker.changed(-3);
+      waker.changed(); // a poll, a local commit: no read can be known to have seen it
+      waker.changed(-3);
+      assert.equal(waker.seenBy(since, 7, -3), false);
+      assert.equal(waker.seenBy(waker.seq, 7, -3), true, "a look after it");
+    } finally {
+      waker.close();
+    }
+  });
+
+  it("stamp() reads what the watcher installed, and nothing when that throws", () => {
+    const waker = new Waker();
+    try {
+      assert.equal(waker.stamp(), undefined);
+      let state = -1;
+      waker.useStamps(() => state);
+      assert.equal(waker.stamp(), -1);
+      state = -2;
+      assert.equal(waker.stamp(), -2);
+      waker.useStamps(() => {
+        throw new Error("EBADF");
+      });
+      assert.equal(waker.stamp(), undefined);
+    } finally {
+      waker.close();
+    }
+  });
+});

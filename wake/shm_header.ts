@@ -1,0 +1,146 @@
+/**
+ * A look at the database's WAL index header without a statement: the first 48 bytes of the
+ * `-shm` file, which SQLite rewrites (through mmap) at every commit and every WAL reset, the
+ * copy readers trust written last. The same bytes as before mean nobody committed since; a
+ * `pread` costs 1.5–2.6 µs where `PRAGMA data_version` costs 20–35 µs and is a statement. The
+ * change probe (`version_probe.ts`) asks the header first.
+ *
+ * The descriptor is never closed while the file can still be in use. POSIX releases every lock a
+ * process holds on a file when *any* descriptor of it is closed: closing ours would drop the
+ * locks SQLite's own connections in this process hold on the `-shm` (among them the one that
+ * says a connection is alive), whichever library opened them. So descriptors live in one
+ * registry per process, shared by every Database on the file, and one is closed only once its
+ * file is unlinked (SQLite deletes `-shm` when the last connection closes): no connection can
+ * lock that file again. The registry holds at most MAX_OPEN_HEADERS files; past that, probes
+ * ask SQLite.
+ *
+ * @module
+ */
+
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import process from "node:process";
+
+/** Bytes of the WAL index header's first copy, the one SQLite writes last. */
+export const WAL_INDEX_HEADER_BYTES = 48;
+
+/**
+ * At most this many `-shm` files are held open (one descriptor each) in a process; a Database
+ * opened past it probes with `data_version` alone. An application with one database per tenant
+ * holds each of them open anyway (three descriptors per connection).
+ */
+export const MAX_OPEN_HEADERS = 256;
+
+/** Reads the WAL index header of one database. */
+export interface ShmHeader {
+  /**
+   * Reads the header into `into` (48 bytes); false when it cannot be read (the file is gone or
+   * too short), and the caller must ask SQLite.
+   */
+  read(into: Uint8Array): boolean;
+}
+
+interface Open {
+  readonly fd: number;
+  readonly ino: number;
+  /** Set when the sweep closed `fd`: its number may since name another file. */
+  closed: boolean;
+  /** Header reads through this descriptor (tests count what the watcher looks at). */
+  reads: number;
+}
+
+/** One descriptor per `-shm` file in this process, by path (a replaced file's by path + inode). */
+const registry = new Map<string, Open>();
+/** The registry's size after the last sweep: the next one runs when it has doubled. */
+let sweptAt = 0;
+
+/**
+ * A header reader for the database at `path`, or undefined when its `-shm` cannot be opened
+ * (not in WAL mode, an in-memory database, no permission, too many open).
+ */
+export function shmHeader(path: string): ShmHeader | undefined {
+  // Windows keeps its own locks per handle and may refuse to delete a file we hold open.
+  if (process.platform === "win32") return undefined;
+  if (path === "" || path === ":memory:" || path.startsWith("file:")) return undefined;
+  // Resolved now, against the directory SQLite resolved it against at open.
+  const shmPath = `${resolve(path)}-shm`;
+  const opened = current(shmPath);
+  if (opened === undefined) return undefined;
+  let open = opened;
+  return {
+    read(into) {
+      // The file was unlinked under an open connection (deleted by hand): use the one there now.
+      if (open.closed) {
+        const now = current(shmPath);
+        if (now === undefined) return false;
+        open = now;
+      }
+      open.reads++;
+      try {
+        return readSync(open.fd, into, 0, WAL_INDEX_HEADER_BYTES, 0) === WAL_INDEX_HEADER_BYTES;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * The registry's descriptor for the file now at `shmPath`, opened when there is none or the file
+ * was replaced; undefined when it cannot be opened.
+ */
+function current(shmPath: string): Open | undefined {
+  let ino: number;
+  try {
+    ino = statSync(shmPath).ino;
+  } catch {
+    return undefined;
+  }
+  const known = registry.get(shmPath);
+  if (known?.ino === ino && !known.closed) return known;
+  if (registry.size >= Math.max(16, 2 * sweptAt)) sweepUnlinked();
+  if (registry.size >= MAX_OPEN_HEADERS) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(shmPath, "r");
+  } catch {
+    return undefined;
+  }
+  // A replaced file's old descriptor stays open until the old file is unlinked (the sweep).
+  if (known !== undefined && !known.closed) registry.set(`${shmPath}\0${known.ino}`, known);
+  const open: Open = { fd, ino: fstatSync(fd).ino, closed: false, reads: 0 };
+  registry.set(shmPath, open);
+  return open;
+}
+
+/** Closes the descriptors whose file no longer has a name: no connection can lock it again. */
+function sweepUnlinked(): void {
+  for (const [key, open] of registry) {
+    let unlinked: boolean;
+    try {
+      unlinked = fstatSync(open.fd).nlink === 0;
+    } catch {
+      unlinked = true;
+    }
+    if (!unlinked) continue;
+    registry.delete(key);
+    open.closed = true;
+    try {
+      closeSync(open.fd);
+    } catch {
+      // Already closed.
+    }
+  }
+  sweptAt = registry.size;
+}
+
+/** How many `-shm` descriptors this process holds, after closing those of unlinked files. */
+export function openShmHeaders(): number {
+  sweepUnlinked();
+  return registry.size;
+}
+
+/** How many times this process read the WAL index header of the database at `path` (tests). */
+export function shmHeaderReads(path: string): number {
+  return registry.get(`${resolve(path)}-shm`)?.reads ?? 0;
+}
