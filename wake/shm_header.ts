@@ -38,6 +38,11 @@ export interface ShmHeader {
    * too short), and the caller must ask SQLite.
    */
   read(into: Uint8Array): boolean;
+  /**
+   * Its Database closed: once the current synchronous close is over (its connection closed, and
+   * the file deleted when it was the last), the descriptor is closed if its file is gone.
+   */
+  release(): void;
 }
 
 interface Open {
@@ -82,6 +87,12 @@ export function shmHeader(path: string): ShmHeader | undefined {
         return false;
       }
     },
+    release() {
+      queueMicrotask(() => {
+        if (!closeIfUnlinked(open)) return;
+        for (const [key, held] of registry) if (held === open) registry.delete(key);
+      });
+    },
   };
 }
 
@@ -107,7 +118,9 @@ function current(shmPath: string): Open | undefined {
     return undefined;
   }
   // A replaced file's old descriptor stays open until the old file is unlinked (the sweep).
-  if (known !== undefined && !known.closed) registry.set(`${shmPath}\0${known.ino}`, known);
+  if (known !== undefined && !closeIfUnlinked(known)) {
+    registry.set(`${shmPath}\0${known.ino}`, known);
+  }
   const open: Open = { fd, ino: fstatSync(fd).ino, closed: false, reads: 0 };
   registry.set(shmPath, open);
   return open;
@@ -115,23 +128,25 @@ function current(shmPath: string): Open | undefined {
 
 /** Closes the descriptors whose file no longer has a name: no connection can lock it again. */
 function sweepUnlinked(): void {
-  for (const [key, open] of registry) {
-    let unlinked: boolean;
-    try {
-      unlinked = fstatSync(open.fd).nlink === 0;
-    } catch {
-      unlinked = true;
-    }
-    if (!unlinked) continue;
-    registry.delete(key);
-    open.closed = true;
-    try {
-      closeSync(open.fd);
-    } catch {
-      // Already closed.
-    }
-  }
+  for (const [key, open] of registry) if (closeIfUnlinked(open)) registry.delete(key);
   sweptAt = registry.size;
+}
+
+/** Closes `open`'s descriptor when its file was unlinked (or it is closed); true when it is. */
+function closeIfUnlinked(open: Open): boolean {
+  if (open.closed) return true;
+  try {
+    if (fstatSync(open.fd).nlink > 0) return false;
+  } catch {
+    // A descriptor fstat refuses is of no use either.
+  }
+  open.closed = true;
+  try {
+    closeSync(open.fd);
+  } catch {
+    // Already closed.
+  }
+  return true;
 }
 
 /** How many `-shm` descriptors this process holds, after closing those of unlinked files. */

@@ -60,6 +60,8 @@ export interface StampingProbe extends ChangeProbe {
    * negative, so they never equal a data_version.
    */
   stamp(): number | undefined;
+  /** Its Database closed: lets go of the header's descriptor once that is safe. */
+  release(): void;
 }
 
 /** What the probe is told besides its connection. */
@@ -85,6 +87,7 @@ export function versionProbe(
     other: () => probe.other(),
     any: () => probe.any(),
     stamp: () => probe.stamp(),
+    release: () => probe.release(),
   };
 }
 
@@ -138,6 +141,10 @@ class VersionProbe implements StampingProbe {
     const now = this.#driver.get<{ data_version: number }>(DATA_VERSION)?.data_version;
     this.#dataVersion = this.#seenAt = now;
     return now !== before;
+  }
+
+  release(): void {
+    this.#header?.release();
   }
 
   stamp(): number | undefined {

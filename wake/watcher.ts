@@ -78,6 +78,7 @@ export function startWatcher(
   const wakes = { count: 0 };
   // The waker's count of changes, less the watcher's own wakes: this process's API writes.
   const probe = versionProbe(driver, { ownWrites: () => waker.allSeq - wakes.count });
+  waker.onClose(() => probe.release());
   const checkIdentity = identityCheck(driver.path);
   let watcher: WatcherHandle | undefined;
   let planned: "fs" | "poll" = opts.wake === "poll" || fsEventsUnsafe() ? "poll" : "fs";
