@@ -89,7 +89,7 @@ export class Waker {
     }
   }
 
-  /** Installs what `stamp()` reads (the watcher does, at open). */
+  /** Installs what `stamp()` reads (the watcher does, when it starts at the first wait). */
   useStamps(stamp: () => number | undefined): void {
     this.#stamp = stamp;
   }
