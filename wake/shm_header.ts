@@ -69,17 +69,13 @@ export function shmHeader(path: string): ShmHeader | undefined {
   if (path === "" || path === ":memory:" || path.startsWith("file:")) return undefined;
   // Resolved now, against the directory SQLite resolved it against at open.
   const shmPath = `${resolve(path)}-shm`;
-  const opened = current(shmPath);
-  if (opened === undefined) return undefined;
-  let open = opened;
+  const open = current(shmPath);
+  if (open === undefined) return undefined;
   return {
     read(into) {
-      // The file was unlinked under an open connection (deleted by hand): use the one there now.
-      if (open.closed) {
-        const now = current(shmPath);
-        if (now === undefined) return false;
-        open = now;
-      }
+      // Closed only once unlinked: under a live connection that is a file deleted by hand, and
+      // the connection no longer shares a header with anyone. SQLite answers from here on.
+      if (open.closed) return false;
       open.reads++;
       try {
         return readSync(open.fd, into, 0, WAL_INDEX_HEADER_BYTES, 0) === WAL_INDEX_HEADER_BYTES;
