@@ -144,25 +144,28 @@ function analyse(r: Record<string, unknown>): void {
       ? "2nd probe (setImmediate re-check)"
       : seenAt > 1
       ? `probe #${seenAt + 1} (timed re-check)`
-      : "no probe saw it (woken by a later change)";
+      : "no statement: the WAL index header answered";
     paths[path] = (paths[path] ?? 0) + 1;
     cols.total.push(wake - at);
     if (event !== undefined) cols.eventArrival.push(event - at);
     if (event !== undefined && probe) cols.eventToProbe.push(probe[0] - event);
     if (probe) cols.probeDuration.push(probe[1] - probe[0]);
     if (probe) cols.probeToWake.push(wake - probe[1]);
-    if (work && probe) {
-      // The claim's two statements between the probe that saw the commit and the handler.
-      const after = calls.filter(([s, e]) => s >= probe[1] && e <= wake);
+    // Where the confirmation ends: the statement that saw the commit, or (the WAL index header
+    // answered without one) the event itself.
+    const confirmed = probe?.[1] ?? event;
+    if (work && confirmed !== undefined) {
+      // The claim's statements between the confirmation and the handler.
+      const after = calls.filter(([s, e]) => s >= confirmed && e <= wake);
       const sqlMs = after.reduce((sum, [s0, e0]) => sum + (e0 - s0), 0);
       cols.pathSql.push(sqlMs);
-      cols.pathJs.push(wake - probe[1] - sqlMs);
+      cols.pathJs.push(wake - confirmed - sqlMs);
       cols.pathStatements.push(after.length);
       for (const [s0, e0, q] of after) (bySql[q] ??= []).push(e0 - s0);
-      const pre = after.find(([, , q]) => q.includes("EXISTS"));
+      const pre = after.find(([, , q]) => q.includes("claimable"));
       const claim = after.find(([, , q]) => q.includes("UPDATE"));
       if (pre && claim) {
-        cols.probeToPrecheck.push(pre[0] - probe[1]);
+        cols.probeToPrecheck.push(pre[0] - confirmed);
         cols.precheck.push(pre[1] - pre[0]);
         cols.precheckToClaim.push(claim[0] - pre[1]);
         cols.claim.push(claim[1] - claim[0]);
@@ -187,11 +190,13 @@ function analyse(r: Record<string, unknown>): void {
   console.log("paths:", JSON.stringify(paths));
   console.log(`raw -wal events per commit: ${(events.length / committed.length).toFixed(2)}`);
   if (work) {
-    console.log(stats("  probe end → handler: SQL", cols.pathSql));
-    console.log(stats("  probe end → handler: the rest (JS, scheduling)", cols.pathJs));
-    console.log(stats("  probe end → handler: statements", cols.pathStatements));
+    // "confirmed": the end of the statement that saw the commit, or the event when the WAL
+    // index header answered without one.
+    console.log(stats("  confirmed → handler: SQL", cols.pathSql));
+    console.log(stats("  confirmed → handler: the rest (JS, scheduling)", cols.pathJs));
+    console.log(stats("  confirmed → handler: statements", cols.pathStatements));
     for (const [q, ms] of Object.entries(bySql)) console.log(stats(`    ${q}`, ms));
-    console.log(stats("  probe end → pre-check start", cols.probeToPrecheck));
+    console.log(stats("  confirmed → pre-check start", cols.probeToPrecheck));
     console.log(stats("  pre-check (SQL)", cols.precheck));
     console.log(stats("  pre-check end → claim start", cols.precheckToClaim));
     console.log(stats("  claim UPDATE (SQL)", cols.claim));
