@@ -56,3 +56,20 @@ describe("Waker.seenBy()", () => {
     }
   });
 });
+
+describe("Waker.lastLocalWriteAt", () => {
+  it("is when this process last committed through the API, quiet writes included", () => {
+    const waker = new Waker();
+    try {
+      assert.equal(waker.lastLocalWriteAt, -Infinity);
+      const before = performance.now();
+      waker.notifyLocal("quiet");
+      const quiet = waker.lastLocalWriteAt;
+      assert.ok(quiet >= before && quiet <= performance.now());
+      waker.notifyLocal();
+      assert.ok(waker.lastLocalWriteAt >= quiet);
+    } finally {
+      waker.close();
+    }
+  });
+});

@@ -295,7 +295,7 @@ class Watcher implements WatcherHandle {
       onChange: () => this.#onChange(this.#probe.version),
       onDatabaseFileEvent: () => this.#verifyIdentity(),
       onActivity: () => this.#backstop?.activity(),
-      ownWrites: () => this.#waker.allSeq - this.#wakes.count,
+      lastOwnWriteAt: () => this.#waker.lastLocalWriteAt,
       onOtherFile: (name) => {
         if (name === this.#probeName) this.#probeSeen = true;
       },

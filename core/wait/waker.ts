@@ -56,6 +56,8 @@ interface Waiter {
 export class Waker {
   #seq = 0;
   #quietSeq = 0;
+  /** performance.now() at the last `notifyLocal()`. */
+  #localWriteAt = -Infinity;
   /** `seq` at the last change that did not come with the data_version it was confirmed at. */
   #unversionedSeq = 0;
   /** Where the last change confirmed as another process's commit was seen (see `changed`). */
@@ -102,6 +104,11 @@ export class Waker {
   /** Counts changes including this process's quiet writes; `since` for a `quiet` wait. */
   get allSeq(): number {
     return this.#seq + this.#quietSeq;
+  }
+
+  /** When this process last committed through this Database (`performance.now()`). */
+  get lastLocalWriteAt(): number {
+    return this.#localWriteAt;
   }
 
   /** The error the watcher died of, if it did; waits then only time out. */
@@ -190,6 +197,7 @@ export class Waker {
    * wakes no worker, so work() in one process does not wake itself for nothing.
    */
   notifyLocal(kind?: "quiet"): void {
+    this.#localWriteAt = performance.now();
     if (kind === "quiet") {
       this.#quietSeq++;
       if (this.#quietWaiting()) queueMicrotask(() => this.#wake(true));

@@ -48,6 +48,23 @@ const AFTER_CONFIRMED_MS: readonly number[] = runtimeKey() === "bun" ? [0.5, 0.5
 /** How long after this process's own write an unconfirmed event is taken for that write. */
 const OWN_WRITE_WINDOW_MS = 2;
 
+/**
+ * How long after an unconfirmed event not taken for our own write the probe is asked again at
+ * every turn of the event loop, before the timed re-checks. A commit's first `-wal` event comes
+ * before the commit is visible: its WAL index header moved 13 µs after the event at the median,
+ * 65 µs at p90 and 110–170 µs at p99 (measured on Bun, spin-reading the header), where the first
+ * timed re-check came 0.2 ms after the event on Bun (`Atomics.waitAsync` for 0.1 ms) and 1 ms
+ * on Node. The WAL index header answers these looks without a statement (`version_probe.ts`).
+ */
+export const SPIN_MS = 0.3;
+
+/**
+ * After a spin that saw no commit, none starts for this long: another connection writing a
+ * transaction larger than the page cache (frames written long before its commit) raises events
+ * for many milliseconds, and spinning through all of them would busy the main thread.
+ */
+export const SPIN_PAUSE_MS = 5;
+
 /** What the fs source reports to. */
 export interface FsSourceOptions {
   /** The database file path. */
@@ -63,11 +80,11 @@ export interface FsSourceOptions {
   /** Called for an event on a file other than the database's own (the auto-mode probe). */
   onOtherFile?(filename: string): void;
   /**
-   * Counts this process's writes through the API: when it moved since the previous event and
-   * the event shows no other connection's commit, the event is taken for our own write.
+   * When this process last committed through the API (`performance.now()`): an event within
+   * OWN_WRITE_WINDOW_MS of it that shows no other connection's commit is taken for that write.
    */
-  ownWrites?(): number;
-  /** Called for an unconfirmed event taken for our own write (see `ownWrites`). */
+  lastOwnWriteAt?(): number;
+  /** Called for an unconfirmed event taken for our own write (see `lastOwnWriteAt`). */
   onOwnWriteEvent?(): void;
 }
 
@@ -132,10 +149,12 @@ class Confirmer implements EventConfirmer {
   readonly #base: string;
   readonly #ours: Set<string>;
   readonly #recheckDelaysMs: readonly number[];
-  #ownWrites: number | undefined;
-  #ownWriteSeenAt = -Infinity;
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
   #epoch = 0;
+  /** The end of the current spin (performance.now()); an event during it does not extend it. */
+  #spinUntil = 0;
+  /** When the last spin ended without seeing a commit (`SPIN_PAUSE_MS`). */
+  #fruitlessSpinAt = -Infinity;
   #stopped = false;
 
   constructor(options: FsSourceOptions, recheckDelaysMs: readonly number[]) {
@@ -157,12 +176,14 @@ class Confirmer implements EventConfirmer {
     const wrote = this.#wroteLately();
     if (this.#confirm()) return this.#lookAgain(chain);
     if (wrote) this.#options.onOwnWriteEvent?.();
-    // Not visible yet: look again right after this turn, then at growing delays. The immediate
-    // stays ref'd: an unref'd one does not stop the event loop from blocking, so on Deno,
-    // where the event arrives from a promise rather than an I/O callback, it ran only at the
-    // next unrelated wake-up, tens of milliseconds later.
+    // Not visible yet: look again at every turn of the event loop for SPIN_MS (unless the event
+    // is taken for our own write, or a spin just found nothing), then at growing delays. The
+    // immediates stay ref'd: an unref'd one does not stop the event loop from blocking, so on
+    // Deno, where the event arrives from a promise rather than an I/O callback, it ran only at
+    // the next unrelated wake-up, tens of milliseconds later.
+    const spinUntil = wrote ? 0 : this.#spinDeadline(performance.now());
     setImmediate(() => {
-      if (this.#live(chain)) this.#confirmOrRecheck(chain, 0);
+      if (this.#live(chain)) this.#confirmOrRecheck(chain, 0, spinUntil);
     });
   }
 
@@ -171,16 +192,25 @@ class Confirmer implements EventConfirmer {
   }
 
   /**
-   * True when this process wrote through the API within OWN_WRITE_WINDOW_MS: one commit raises
-   * several events (one per page written), the later ones after the count already moved.
+   * True when this process committed through the API within OWN_WRITE_WINDOW_MS: one commit
+   * raises several events (one per page written), all after the commit returned. The time of
+   * the write, not of the first event after it: a watcher asleep during our ack (nobody waited)
+   * must not take the next commit of another process for it.
    */
   #wroteLately(): boolean {
-    if (this.#options.ownWrites === undefined) return false;
-    const count = this.#options.ownWrites();
-    const now = performance.now();
-    if (count !== this.#ownWrites) this.#ownWriteSeenAt = now;
-    this.#ownWrites = count;
-    return now - this.#ownWriteSeenAt < OWN_WRITE_WINDOW_MS;
+    const at = this.#options.lastOwnWriteAt?.();
+    return at !== undefined && performance.now() - at < OWN_WRITE_WINDOW_MS;
+  }
+
+  /**
+   * Until when an unconfirmed event's looks run at every turn: the current spin's end when one
+   * runs (events keep coming during a long write: a spin must end), a new one unless the last
+   * found nothing within SPIN_PAUSE_MS; 0 for no spin.
+   */
+  #spinDeadline(now: number): number {
+    if (now < this.#spinUntil) return this.#spinUntil;
+    if (now - this.#fruitlessSpinAt < SPIN_PAUSE_MS) return 0;
+    return (this.#spinUntil = now + SPIN_MS);
   }
 
   /** True while `chain` is the latest one and the source runs. */
@@ -195,9 +225,18 @@ class Confirmer implements EventConfirmer {
     return true;
   }
 
-  #confirmOrRecheck(chain: number, attempt: number): void {
-    if (this.#confirm()) this.#lookAgain(chain);
-    else this.#recheck(chain, attempt);
+  /** `spinUntil`: until then (performance.now()), the next look is at the next turn. */
+  #confirmOrRecheck(chain: number, attempt: number, spinUntil = 0): void {
+    if (this.#confirm()) return this.#lookAgain(chain);
+    if (spinUntil === 0) return this.#recheck(chain, attempt);
+    const now = performance.now();
+    if (now >= spinUntil) {
+      this.#fruitlessSpinAt = now;
+      return this.#recheck(chain, attempt);
+    }
+    setImmediate(() => {
+      if (this.#live(chain)) this.#confirmOrRecheck(chain, attempt, spinUntil);
+    });
   }
 
   /** More looks after a confirmed event, for a commit whose event was dropped (Bun). */
