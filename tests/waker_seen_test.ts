@@ -73,3 +73,20 @@ describe("Waker.lastLocalWriteAt", () => {
     }
   });
 });
+
+describe("Waker.confirmedSince()", () => {
+  it("is true while every change since the baseline came with a version", () => {
+    const waker = new Waker();
+    try {
+      const since = waker.seq;
+      assert.equal(waker.confirmedSince(since), true); // no change at all
+      waker.changed(-3); // a commit the watcher confirmed, at a stamp
+      assert.equal(waker.confirmedSince(since), true);
+      waker.changed(); // a backstop catch-up: maybe our own writes
+      assert.equal(waker.confirmedSince(since), false);
+      assert.equal(waker.confirmedSince(waker.seq), true); // a later baseline
+    } finally {
+      waker.close();
+    }
+  });
+});

@@ -35,7 +35,7 @@ export interface ClaimSource<T> {
    * Claims up to `n` jobs as a background write (a busy database throws a transient error);
    * when nothing more is due it also says when the next claim could succeed.
    */
-  claimInBackground(workerId: string, n: number): ClaimLook<T>;
+  claimInBackground(workerId: string, n: number, direct?: boolean): ClaimLook<T>;
 }
 
 /** After a look that raced another claimer and cannot say what comes next: look again soon. */

@@ -43,6 +43,8 @@ interface Claimed {
   version?: number;
   /** Whether the look saw more due than this claim takes (background claims only). */
   more?: boolean;
+  /** True when the claim ran without a look: what is due after it is not known. */
+  direct?: true;
 }
 
 type ClaimLookRow = {
@@ -71,8 +73,17 @@ function claimRows(
   workerId: string,
   n: number,
   background: boolean,
+  direct = false,
 ): Claimed {
   const { transactions } = ctx;
+  if (direct) {
+    // The claim first, in one autocommit statement: after another process's commit the look
+    // is the longest step between the wake and the handler (its pages are read again).
+    // Exhausted rows are skipped by the claim and buried by the next look. Nothing claimed:
+    // the look below says when to look next.
+    const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS, true);
+    if (rows.length > 0) return { rows, nextAt: undefined, direct: true };
+  }
   const look = (): ClaimLookRow | undefined =>
     background
       ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, claimLookParams(queue.name, n))
@@ -158,6 +169,11 @@ export interface ClaimLook<T> {
   runOptions?: ReadonlyMap<number, JobRunOptions | undefined>;
   /** The connection's data_version the (last) look read at; undefined when none ran. */
   version?: number;
+  /**
+   * True when jobs were claimed without a look (`claimInBackground`'s `direct`): `nextAt` and
+   * `more` are unknown, and a claimer with slots still free must look before it sleeps.
+   */
+  direct?: true;
 }
 
 /** Claims up to `n` jobs for `workerId` as the application's own call, in claim order. */
@@ -174,6 +190,8 @@ export function claimBatch<T>(
 /**
  * The claim `work()` and `claim()` make on their own: a background write that waits only
  * briefly for the write lock and throws a transient SqliteError when the database is busy.
+ * `direct`: claim before looking (see `ClaimLook.direct`), for a claimer whose wakes have been
+ * finding jobs; without it the look comes first, so that a wake for nothing takes no write lock.
  */
 export function claimInBackground<T>(
   ctx: DatabaseContext,
@@ -181,10 +199,11 @@ export function claimInBackground<T>(
   workerId: string,
   n: number,
   action: string,
+  direct = false,
 ): ClaimLook<T> {
   return ctx.background(
     action,
-    (driver) => claimJobs<T>(ctx, driver, queue, workerId, n, action, true),
+    (driver) => claimJobs<T>(ctx, driver, queue, workerId, n, action, true, direct),
   );
 }
 
@@ -196,20 +215,27 @@ function claimJobs<T>(
   n: number,
   action: string,
   background: boolean,
+  direct = false,
 ): ClaimLook<T> {
   const jobs: Job<T>[] = [];
   let nextAt: number | undefined;
   let version: number | undefined;
   let more: boolean | undefined;
+  let claimedDirectly: true | undefined;
+  // Only the first round claims directly: one after a rejected payload looks first.
+  let claimDirectly = direct;
   const runOptions = new Map<number, JobRunOptions | undefined>();
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due.
   for (let rejected = 1; rejected > 0 && jobs.length < n;) {
-    const claimed = claimRows(ctx, driver, queue, workerId, n - jobs.length, background);
+    const left = n - jobs.length;
+    const claimed = claimRows(ctx, driver, queue, workerId, left, background, claimDirectly);
+    claimDirectly = false;
     const rows = claimed.rows;
     nextAt = claimed.nextAt;
     version = claimed.version;
     more = claimed.more;
+    claimedDirectly = claimed.direct;
     if (rows.length === 0) break;
     // Quiet: a claim never makes anything claimable, so local waiters need not look again.
     ctx.wrote("quiet");
@@ -232,5 +258,5 @@ function claimJobs<T>(
   }
   // Sorted as Jobs, whose fields read faster than node:sqlite's rows.
   if (jobs.length > 1) jobs.sort(byClaimOrder);
-  return { jobs, nextAt, version, more, runOptions };
+  return { jobs, nextAt, version, more, runOptions, direct: claimedDirectly };
 }

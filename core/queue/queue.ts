@@ -77,8 +77,9 @@ export class Queue<T = unknown, In = T> extends QueueAdmin<T, In> {
    * @internal The claim `claim()` and `work()` make on their own: a background write that throws
    * a transient SqliteError instead of blocking while another process holds the write lock.
    */
-  claimInBackground(workerId: string, n: number): ClaimLook<T> {
-    return claimInBackground<T>(this.#ctx, this, workerId, n, queueAction(this.name, "claim from"));
+  claimInBackground(workerId: string, n: number, direct?: boolean): ClaimLook<T> {
+    const action = queueAction(this.name, "claim from");
+    return claimInBackground<T>(this.#ctx, this, workerId, n, action, direct);
   }
 
   /**

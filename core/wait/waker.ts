@@ -191,6 +191,15 @@ export class Waker {
   }
 
   /**
+   * Whether every change seen since `since` came with a version: another connection's commit
+   * confirmed by the watcher, not a local commit, a poll or a backstop catch-up (which cannot
+   * tell this process's own writes from anyone else's).
+   */
+  confirmedSince(since: number): boolean {
+    return this.#unversionedSeq <= since;
+  }
+
+  /**
    * Wakes local waiters after a commit made through this Database. Deferred to a microtask so
    * that a call made inside a synchronous transaction wakes them only after it committed. A
    * `"quiet"` write wakes only the waiters that asked for them (change feeds): a claim or an ack

@@ -1,0 +1,167 @@
+// A worker whose wakes keep finding jobs claims before it looks (issue #16): after another
+// process's commit the look is the longest step between the wake and the handler. Its safety:
+// a job due later still runs on time after a short direct claim, and a direct claim that finds
+// nothing sends the worker back to looking first.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { fromDriver } from "../mod.ts";
+import type { Database } from "../mod.ts";
+import { DIRECT_CLAIM_AFTER_WAKES } from "../core/queue/work_fetcher.ts";
+import { driverMatrix } from "./_drivers.ts";
+import { eventually, sleep, tempDbPath } from "./_helpers.ts";
+import { statementLog } from "./_statement_log.ts";
+import type { LoggedStatement, StatementLog } from "./_statement_log.ts";
+
+const isLook = (s: LoggedStatement) => s.sql.includes("claimable") && s.params[0] === "jobs";
+const isClaim = (s: LoggedStatement) =>
+  s.sql.startsWith("UPDATE _honker_live\n  SET state = 'processing'");
+
+const isAck = (s: LoggedStatement) => s.sql.startsWith("DELETE FROM _honker_live");
+const kind = (s: LoggedStatement) => isLook(s) ? "look" : isClaim(s) ? "claim" : "ack";
+
+/** Which of the look and the claim came first in `log` from `from` on. */
+function firstOf(log: LoggedStatement[], from: number): "look" | "claim" | "neither" {
+  for (const s of log.slice(from)) {
+    if (isLook(s)) return "look";
+    if (isClaim(s)) return "claim";
+  }
+  return "neither";
+}
+
+/** Our worker's Database on a statement-logging connection, and another connection's. */
+async function pair(entry: ReturnType<typeof driverMatrix>[number]) {
+  const path = tempDbPath();
+  const driver = statementLog(await entry.open(path));
+  const otherDriver = await entry.open(path);
+  return {
+    driver,
+    db: fromDriver(driver),
+    other: fromDriver(otherDriver),
+    close() {
+      driver.close();
+      otherDriver.close();
+    },
+  };
+}
+
+/** An idle worker on "jobs" that wakes on commits only (no idle poll). */
+function idleWorker(db: Database, concurrency: number) {
+  const stop = new AbortController();
+  const handled: number[] = [];
+  const run = db.queue<number>("jobs").work((job) => void handled.push(job.payload), {
+    concurrency,
+    idlePollMs: null,
+    signal: stop.signal,
+  });
+  return { handled, stop: async () => (stop.abort(), await run) };
+}
+
+/**
+ * `rounds` jobs from the other connection, each once the worker is idle again: each wake
+ * finds a job. Returns, per round, whether its claim ran before its look.
+ */
+async function trickle(
+  p: { driver: StatementLog; other: Database },
+  worker: { handled: number[] },
+  rounds: number,
+): Promise<string[]> {
+  const order: string[] = [];
+  for (let i = 0; i < rounds; i++) {
+    await sleep(30); // the ack committed, the worker waits again
+    const from = p.driver.log.length;
+    const want = worker.handled.length + 1;
+    p.other.queue<number>("jobs").enqueue(100 + i);
+    await eventually(() => worker.handled.length === want, 5000, `job ${i}`);
+    order.push(firstOf(p.driver.log, from));
+  }
+  return order;
+}
+
+for (const entry of driverMatrix()) {
+  describe(`${entry.id}: work() claims before it looks once its wakes keep finding jobs`, () => {
+    it("claims first after DIRECT_CLAIM_AFTER_WAKES wakes in a row found a job", {
+      skip: entry.skip,
+      timeout: 30_000,
+    }, async () => {
+      const p = await pair(entry);
+      const worker = idleWorker(p.db, 1);
+      try {
+        await sleep(200); // the watcher is up
+        assert.equal(p.db.wakeSource, "fs", "this test needs file-system events");
+        const order = await trickle(p, worker, DIRECT_CLAIM_AFTER_WAKES + 3);
+        // The first wakes look first; once enough of them found a job, the claim comes first.
+        assert.equal(order[0], "look", order.join(" "));
+        assert.deepEqual(order.slice(-2), ["claim", "claim"], order.join(" "));
+      } finally {
+        await worker.stop();
+        p.db.close();
+        p.other.close();
+        p.close();
+      }
+    });
+
+    it("a short direct claim still runs a job due later on time", {
+      skip: entry.skip,
+      timeout: 30_000,
+    }, async () => {
+      const p = await pair(entry);
+      const worker = idleWorker(p.db, 4);
+      try {
+        await sleep(200);
+        await trickle(p, worker, DIRECT_CLAIM_AFTER_WAKES + 1);
+        // One commit: a job due now and one due in two seconds. The direct claim takes the first
+        // (one of four slots); the look after it learns when the second is due.
+        const from = p.driver.log.length;
+        const jobs = p.other.queue<number>("jobs");
+        p.other.transaction((tx) => {
+          jobs.enqueue(1, { tx });
+          jobs.enqueue(2, { tx, delayS: 2 });
+        });
+        const t0 = performance.now();
+        await eventually(() => worker.handled.includes(1), 5000, "the job due now");
+        assert.equal(firstOf(p.driver.log, from), "claim");
+        // The look comes right after the claim, before the first job's ack: the claim could not
+        // say what is due after it, and the worker must not sleep on not knowing.
+        const next = p.driver.log.slice(from).filter((s) => isLook(s) || isClaim(s) || isAck(s));
+        assert.deepEqual(next.slice(0, 2).map(kind), ["claim", "look"]);
+        await eventually(() => worker.handled.includes(2), 5000, "the job due in two seconds");
+        const ms = performance.now() - t0;
+        // unixepoch() counts whole seconds: due 1–2 s after the enqueue.
+        assert.ok(ms >= 900 && ms < 3500, `ran ${ms.toFixed(0)} ms after the enqueue`);
+      } finally {
+        await worker.stop();
+        p.db.close();
+        p.other.close();
+        p.close();
+      }
+    });
+
+    it("a direct claim that found nothing sends the next wakes back to looking first", {
+      skip: entry.skip,
+      timeout: 30_000,
+    }, async () => {
+      const p = await pair(entry);
+      const worker = idleWorker(p.db, 1);
+      try {
+        await sleep(200);
+        const warm = await trickle(p, worker, DIRECT_CLAIM_AFTER_WAKES + 1);
+        assert.equal(warm.at(-1), "claim", warm.join(" "));
+        // A commit that brings no job to "jobs": the direct claim takes nothing, then looks.
+        await sleep(30);
+        const from = p.driver.log.length;
+        p.other.queue<number>("else").enqueue(0);
+        await eventually(() => p.driver.log.slice(from).some(isLook), 5000, "the look after it");
+        assert.equal(firstOf(p.driver.log, from), "claim");
+        const after = await trickle(p, worker, 2);
+        assert.deepEqual(after, ["look", "look"]);
+        assert.equal(worker.handled.length, DIRECT_CLAIM_AFTER_WAKES + 3);
+      } finally {
+        await worker.stop();
+        p.db.close();
+        p.other.close();
+        p.close();
+      }
+    });
+  });
+}
