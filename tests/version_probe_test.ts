@@ -95,7 +95,9 @@ for (const entry of driverMatrix()) {
 
     it("other() runs no statement while nobody commits", () =>
       withLoggedPair("WAL", (probe, { pragmas }) => {
+        assert.equal(probe.readsHeader, false, "no header read yet");
         assert.equal(probe.other(), false); // the first look has no header to compare with
+        assert.equal(probe.readsHeader, true);
         const before = pragmas();
         for (let i = 0; i < 20; i++) assert.equal(probe.other(), false);
         assert.equal(pragmas() - before, 0);
@@ -149,6 +151,8 @@ for (const entry of driverMatrix()) {
     it("without a WAL index header, other() asks data_version every time and stays right", () =>
       withLoggedPair("DELETE", (probe, { theirs, ours, pragmas }) => {
         assert.equal(probe.stamp(), undefined);
+        probe.other();
+        assert.equal(probe.readsHeader, false, "an event's looks must not spin on statements");
         const before = pragmas();
         assert.equal(probe.other(), false);
         theirs.run(INSERT);

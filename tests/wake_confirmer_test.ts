@@ -11,7 +11,11 @@ import { sleep } from "./_helpers.ts";
  * A confirmer on a fake probe that reports another connection's commit when `commits` says;
  * `lastOwnWriteAt` is when this process last wrote (performance.now()).
  */
-function confirmerOn(commits: () => boolean, lastOwnWriteAt = () => -Infinity) {
+function confirmerOn(
+  commits: () => boolean,
+  lastOwnWriteAt = () => -Infinity,
+  readsHeader = true,
+) {
   let probes = 0;
   let changes = 0;
   let changedAt = NaN;
@@ -21,6 +25,7 @@ function confirmerOn(commits: () => boolean, lastOwnWriteAt = () => -Infinity) {
       other: () => (probes++, commits()),
       any: () => "none",
       version: undefined,
+      readsHeader,
     },
     onChange: () => {
       changes++;
@@ -75,6 +80,18 @@ describe("event confirmer", () => {
       await turns(12);
       // At the event and at the next turn; then on a timer (after 0.1 ms on Bun and Deno): a
       // spin would have looked at each of the 12 turns.
+      assert.ok(probes() <= 5, `${probes()} looks in 12 turns`);
+    } finally {
+      confirmer.stop();
+    }
+  });
+
+  it("does not look at every turn when each look is a statement (no WAL index header)", async () => {
+    await warmUp();
+    const { confirmer, probes } = confirmerOn(() => false, () => -Infinity, false);
+    try {
+      confirmer.onEvent("app.db-wal");
+      await turns(12);
       assert.ok(probes() <= 5, `${probes()} looks in 12 turns`);
     } finally {
       confirmer.stop();

@@ -48,6 +48,11 @@ export interface ChangeProbe {
    * header's stamp (see `stamp()`) when the header alone answered; undefined when it failed.
    */
   readonly version: number | undefined;
+  /**
+   * True when `other()` reads the WAL index header first: looking again with nobody committing
+   * costs a `pread` and no statement, so an unconfirmed event may be looked at on every turn.
+   */
+  readonly readsHeader?: boolean;
 }
 
 /** A probe that can also stamp the database's state (the watcher's, for `Waker.seenBy`). */
@@ -82,6 +87,9 @@ export function versionProbe(
   return {
     get version() {
       return probe.version;
+    },
+    get readsHeader() {
+      return probe.readsHeader;
     },
     other: () => probe.other(),
     any: () => probe.any(),
@@ -124,6 +132,11 @@ class VersionProbe implements StampingProbe {
 
   get version(): number | undefined {
     return this.#seenAt;
+  }
+
+  /** A header, and the last read of it worked (a descriptor closed under us stops it). */
+  get readsHeader(): boolean {
+    return this.#header !== undefined && this.#seen !== undefined;
   }
 
   other(): boolean {

@@ -177,11 +177,14 @@ class Confirmer implements EventConfirmer {
     if (this.#confirm()) return this.#lookAgain(chain);
     if (wrote) this.#options.onOwnWriteEvent?.();
     // Not visible yet: look again at every turn of the event loop for SPIN_MS (unless the event
-    // is taken for our own write, or a spin just found nothing), then at growing delays. The
+    // is taken for our own write, a spin just found nothing, or the probe has no WAL index
+    // header to read), then at growing delays. The
     // immediates stay ref'd: an unref'd one does not stop the event loop from blocking, so on
     // Deno, where the event arrives from a promise rather than an I/O callback, it ran only at
     // the next unrelated wake-up, tens of milliseconds later.
-    const spinUntil = wrote ? 0 : this.#spinDeadline(performance.now());
+    // Without the header every look is a statement: then the timed re-checks only.
+    const spin = !wrote && this.#options.probe.readsHeader === true;
+    const spinUntil = spin ? this.#spinDeadline(performance.now()) : 0;
     setImmediate(() => {
       if (this.#live(chain)) this.#confirmOrRecheck(chain, 0, spinUntil);
     });
