@@ -176,13 +176,12 @@ class Confirmer implements EventConfirmer {
     const wrote = this.#wroteLately();
     if (this.#confirm()) return this.#lookAgain(chain);
     if (wrote) this.#options.onOwnWriteEvent?.();
-    // Not visible yet: look again at every turn of the event loop for SPIN_MS (unless the event
-    // is taken for our own write, a spin just found nothing, or the probe has no WAL index
-    // header to read), then at growing delays. The
+    // Not visible yet: look again at every turn of the event loop for SPIN_MS, then at growing
+    // delays. No spin for an event taken for our own write, within SPIN_PAUSE_MS of a spin that
+    // found nothing, or without a WAL index header (each look would be a statement). The
     // immediates stay ref'd: an unref'd one does not stop the event loop from blocking, so on
     // Deno, where the event arrives from a promise rather than an I/O callback, it ran only at
     // the next unrelated wake-up, tens of milliseconds later.
-    // Without the header every look is a statement: then the timed re-checks only.
     const spin = !wrote && this.#options.probe.readsHeader === true;
     const spinUntil = spin ? this.#spinDeadline(performance.now()) : 0;
     setImmediate(() => {
