@@ -40,6 +40,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * `count` different free ports: `freePort()` closes its listener, so two calls can return the
+ * same port, and a node given a port another node took never joins the cluster.
+ */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Node {
@@ -194,13 +204,9 @@ function configText(i: number, node: Node, nodes: Node[], store: string): string
 export async function startCluster(): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "honker-ts-nats-"));
   const nodes: Node[] = [];
+  const ports = await distinctFreePorts(6);
   for (let i = 0; i < 3; i++) {
-    nodes.push({
-      port: await freePort(),
-      clusterPort: await freePort(),
-      conf: "",
-      process: undefined,
-    });
+    nodes.push({ port: ports[2 * i], clusterPort: ports[2 * i + 1], conf: "", process: undefined });
   }
   nodes.forEach((node, i) => {
     const store = join(dir, `n${i}`);
@@ -212,7 +218,8 @@ export async function startCluster(): Promise<NatsCluster> {
   try {
     for (let i = 0; i < 3; i++) cluster.start(i);
     for (let i = 0; i < 3; i++) await waitForClient(cluster.server(i), 20_000);
-    await waitForJetStream(cluster, 30_000);
+    // A loaded machine (CI runs test files side by side) has taken over 30 s to place one.
+    await waitForJetStream(cluster, 60_000);
   } catch (error) {
     await cluster.stop();
     throw error;
