@@ -222,15 +222,13 @@ function claimJobs<T>(
   let version: number | undefined;
   let more: boolean | undefined;
   let claimedDirectly: true | undefined;
-  // Only the first round claims directly: one after a rejected payload looks first.
-  let claimDirectly = direct;
   const runOptions = new Map<number, JobRunOptions | undefined>();
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due.
   for (let rejected = 1; rejected > 0 && jobs.length < n;) {
     const left = n - jobs.length;
-    const claimed = claimRows(ctx, driver, queue, workerId, left, background, claimDirectly);
-    claimDirectly = false;
+    const claimed = claimRows(ctx, driver, queue, workerId, left, background, direct);
+    direct = false; // Only the first round claims directly: one after a rejected payload looks.
     const rows = claimed.rows;
     nextAt = claimed.nextAt;
     version = claimed.version;
