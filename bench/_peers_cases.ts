@@ -258,6 +258,9 @@ function latency(
       max: lat.at(-1)!,
     };
     if (statements > 0) figures.statements = statements / handled;
+    // Every worker process's CPU (all its threads) from "go" to "stop", per job handled: where a
+    // run's CPU goes, on a 2-core machine also why its latency grows. A Redis server's is not in it.
+    figures.cpuPerJob = got.reduce((sum, m) => sum + Number(m.cpuMs ?? 0), 0) / handled;
     return figures;
   });
 }

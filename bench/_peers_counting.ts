@@ -5,12 +5,28 @@
  * Every call that reaches SQLite counts once: `run`, `get`, `all`, `values`, and `exec` (which
  * honker-ts uses for `BEGIN`, `COMMIT`, savepoints and pragmas). Statements that honker's SQL
  * functions run from inside another statement go through the same wrapper and count too.
+ * With `timed`, each statement is also timed: the time a statement spends includes any sleep in
+ * SQLite's busy handler (1 ms at the first refusal of the write lock), which is how a run shows
+ * the writes that waited for another process's.
  *
  * @module
  */
 
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { observedDriver } from "../core/db/observed_driver.ts";
+
+/** A statement that took longer than this is counted as one that waited (a busy-handler sleep). */
+export const WAITED_MS = 0.8;
+
+/** What the statements of one SQL text cost since the last reset. */
+export interface SqlCost {
+  /** Executions. */
+  count: number;
+  /** Milliseconds spent in them, when timed. */
+  ms: number;
+  /** Executions that took over WAITED_MS, when timed. */
+  waited: number;
+}
 
 /** A driver that counts its statements; `statements` is the count so far. */
 export interface CountingDriver extends SqliteDriver {
@@ -20,20 +36,65 @@ export interface CountingDriver extends SqliteDriver {
   resetCount(): void;
   /** Statements executed since the last reset, by SQL text (most frequent first). */
   bySql(): [sql: string, count: number][];
+  /** What each SQL text cost since the last reset (most time first; times only when timed). */
+  costBySql(): [sql: string, cost: SqlCost][];
 }
 
-/** Wraps `inner`, counting every statement; `close()` closes `inner`. */
-export function countingDriver(inner: SqliteDriver): CountingDriver {
+/** Wraps `inner`, counting every statement (and timing it, with `timed`); `close()` closes `inner`. */
+export function countingDriver(
+  inner: SqliteDriver,
+  options: { timed?: boolean } = {},
+): CountingDriver {
   let statements = 0;
-  let texts = new Map<string, number>();
+  let costs = new Map<string, SqlCost>();
+  const costOf = (sql: string) => {
+    let cost = costs.get(sql);
+    if (cost === undefined) costs.set(sql, cost = { count: 0, ms: 0, waited: 0 });
+    return cost;
+  };
   const count = (sql: string) => {
     statements++;
-    texts.set(sql, (texts.get(sql) ?? 0) + 1);
+    costOf(sql).count++;
   };
+  const observed = observedDriver(options.timed ? timedDriver(inner, costOf) : inner, count);
   // Object.defineProperties keeps `statements` a live getter (Object.assign would copy a value).
-  return Object.defineProperties(observedDriver(inner, count), {
+  return Object.defineProperties(observed, {
     statements: { get: () => statements },
-    resetCount: { value: () => void (statements = 0, texts = new Map()) },
-    bySql: { value: () => [...texts].sort((a, b) => b[1] - a[1]) },
+    resetCount: { value: () => void (statements = 0, costs = new Map()) },
+    bySql: {
+      value: () => [...costs].map(([sql, c]) => [sql, c.count]).sort((a, b) => +b[1] - +a[1]),
+    },
+    costBySql: { value: () => [...costs].sort((a, b) => b[1].ms - a[1].ms) },
   }) as CountingDriver;
+}
+
+/** `inner`, adding each statement's time to its SQL text's cost. */
+function timedDriver(inner: SqliteDriver, costOf: (sql: string) => SqlCost): SqliteDriver {
+  const timed = <R>(sql: string, call: () => R): R => {
+    const t0 = performance.now();
+    try {
+      return call();
+    } finally {
+      const ms = performance.now() - t0;
+      const cost = costOf(sql);
+      cost.ms += ms;
+      if (ms > WAITED_MS) cost.waited++;
+    }
+  };
+  const driver: SqliteDriver = {
+    name: inner.name,
+    path: inner.path,
+    reentrantFunctions: inner.reentrantFunctions,
+    exec: (sql) => timed(sql, () => inner.exec(sql)),
+    run: (sql, params) => timed(sql, () => inner.run(sql, params)),
+    all: (sql, params) => timed(sql, () => inner.all(sql, params)),
+    get: (sql, params) => timed(sql, () => inner.get(sql, params)),
+    inTransaction: () => inner.inTransaction(),
+    close: () => inner.close(),
+  };
+  const values = inner.values?.bind(inner);
+  if (values) driver.values = (sql, params) => timed(sql, () => values(sql, params));
+  const fn = inner.function?.bind(inner);
+  if (fn) driver.function = (name, body, opts) => fn(name, body, opts);
+  return driver;
 }

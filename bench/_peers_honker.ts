@@ -23,6 +23,7 @@ import { openDriver } from "../adapters/auto.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { PRAGMAS_DEFAULT } from "../core/schema/sql.ts";
 import { countingDriver } from "./_peers_counting.ts";
+import type { SqlCost } from "./_peers_counting.ts";
 import { QUEUE } from "./_peers_system.ts";
 import type { Payload, PeerSystem, PreparedWork, SystemPlace } from "./_peers_system.ts";
 
@@ -49,7 +50,8 @@ const FLOOR_IDLE_MS = 1;
  * write (two more PRAGMAs per claim and per ack batch) — not what `open(path)` runs.
  */
 export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
-  const driver = countingDriver(await openDriver(place.path, place.driver));
+  const timed = Boolean(process.env.PEERS_SQL_BREAKDOWN);
+  const driver = countingDriver(await openDriver(place.path, place.driver), { timed });
   const db = new Database(driver, {
     ownsDriver: true,
     startWatcher: (waker, connection) => startWatcher(waker, connection, {}),
@@ -80,7 +82,7 @@ export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
     statements: () => driver.statements,
     resetStatements: () => driver.resetCount(),
     close: () => {
-      dumpBySql(driver.bySql(), driver.statements);
+      dumpBySql(driver.costBySql(), driver.statements);
       db.close(); // closes the driver too
       return Promise.resolve();
     },
@@ -89,14 +91,15 @@ export async function openHonker(place: SystemPlace): Promise<PeerSystem> {
 
 /**
  * With `PEERS_SQL_BREAKDOWN=DIR` set, each honker-ts process writes the statements it ran since
- * the last reset, by SQL text, to `DIR/<pid>.json` (DIR is made when missing): which
- * statements a job costs.
+ * the last reset, by SQL text, to `DIR/<pid>.json` (DIR is made when missing), with their time
+ * and how many waited over 0.8 ms: which statements a job costs, and which wait for the lock.
+ * `bench/peers_breakdown.ts DIR` sums a run's files.
  */
-function dumpBySql(bySql: [string, number][], total: number): void {
+function dumpBySql(costBySql: [string, SqlCost][], total: number): void {
   const dir = process.env.PEERS_SQL_BREAKDOWN;
   if (!dir || total === 0) return;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ total, bySql }, null, 1));
+  writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ total, costBySql }, null, 1));
 }
 
 function inTx<T>(driver: SqliteDriver, fn: () => T): T {

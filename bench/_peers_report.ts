@@ -100,6 +100,12 @@ export const ROWS: readonly RowDef[] = [
     label: "1,000 jobs/s on 4 × 8: statements/job",
     unit: "count",
   },
+  {
+    caseKey: "load-latency",
+    metric: "cpuPerJob",
+    label: "1,000 jobs/s on 4 × 8: workers' CPU/job",
+    unit: "ms",
+  },
   { caseKey: "idle-cpu-1", metric: "cpu", label: "idle, concurrency 1: CPU", unit: "cpu" },
   { caseKey: "idle-cpu-1", metric: "rss", label: "idle, concurrency 1: RSS", unit: "mb" },
   { caseKey: "idle-cpu-64", metric: "cpu", label: "idle, concurrency 64: CPU", unit: "cpu" },
