@@ -34,8 +34,6 @@ export interface CountingDriver extends SqliteDriver {
   readonly statements: number;
   /** Starts counting from zero. */
   resetCount(): void;
-  /** Statements executed since the last reset, by SQL text (most frequent first). */
-  bySql(): [sql: string, count: number][];
   /** What each SQL text cost since the last reset (most time first; times only when timed). */
   costBySql(): [sql: string, cost: SqlCost][];
 }
@@ -61,9 +59,6 @@ export function countingDriver(
   return Object.defineProperties(observed, {
     statements: { get: () => statements },
     resetCount: { value: () => void (statements = 0, costs = new Map()) },
-    bySql: {
-      value: () => [...costs].map(([sql, c]) => [sql, c.count]).sort((a, b) => +b[1] - +a[1]),
-    },
     costBySql: { value: () => [...costs].sort((a, b) => b[1].ms - a[1].ms) },
   }) as CountingDriver;
 }
