@@ -45,51 +45,24 @@ export function countingDriver(
 ): CountingDriver {
   let statements = 0;
   let costs = new Map<string, SqlCost>();
-  const costOf = (sql: string) => {
-    let cost = costs.get(sql);
-    if (cost === undefined) costs.set(sql, cost = { count: 0, ms: 0, waited: 0 });
-    return cost;
-  };
   const count = (sql: string) => {
     statements++;
-    costOf(sql).count++;
+    let cost = costs.get(sql);
+    if (cost === undefined) costs.set(sql, cost = { count: 0, ms: 0, waited: 0 });
+    cost.count++;
+    if (!options.timed) return;
+    const t0 = performance.now();
+    return () => {
+      const ms = performance.now() - t0;
+      cost.ms += ms;
+      if (ms > WAITED_MS) cost.waited++;
+    };
   };
-  const observed = observedDriver(options.timed ? timedDriver(inner, costOf) : inner, count);
+  const observed = observedDriver(inner, count);
   // Object.defineProperties keeps `statements` a live getter (Object.assign would copy a value).
   return Object.defineProperties(observed, {
     statements: { get: () => statements },
     resetCount: { value: () => void (statements = 0, costs = new Map()) },
     costBySql: { value: () => [...costs].sort((a, b) => b[1].ms - a[1].ms) },
   }) as CountingDriver;
-}
-
-/** `inner`, adding each statement's time to its SQL text's cost. */
-function timedDriver(inner: SqliteDriver, costOf: (sql: string) => SqlCost): SqliteDriver {
-  const timed = <R>(sql: string, call: () => R): R => {
-    const t0 = performance.now();
-    try {
-      return call();
-    } finally {
-      const ms = performance.now() - t0;
-      const cost = costOf(sql);
-      cost.ms += ms;
-      if (ms > WAITED_MS) cost.waited++;
-    }
-  };
-  const driver: SqliteDriver = {
-    name: inner.name,
-    path: inner.path,
-    reentrantFunctions: inner.reentrantFunctions,
-    exec: (sql) => timed(sql, () => inner.exec(sql)),
-    run: (sql, params) => timed(sql, () => inner.run(sql, params)),
-    all: (sql, params) => timed(sql, () => inner.all(sql, params)),
-    get: (sql, params) => timed(sql, () => inner.get(sql, params)),
-    inTransaction: () => inner.inTransaction(),
-    close: () => inner.close(),
-  };
-  const values = inner.values?.bind(inner);
-  if (values) driver.values = (sql, params) => timed(sql, () => values(sql, params));
-  const fn = inner.function?.bind(inner);
-  if (fn) driver.function = (name, body, opts) => fn(name, body, opts);
-  return driver;
 }

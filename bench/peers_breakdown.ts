@@ -64,7 +64,7 @@ for (const [sql, c] of [...sums].sort((a, b) => b[1].ms - a[1].ms)) {
     rare += c.count;
     continue;
   }
-  const each = c.count > 0 ? (c.ms * 1000) / c.count : 0;
+  const each = (c.ms * 1000) / c.count;
   console.log(
     `${String(c.count).padStart(7)}${perJob(c.count)} ${c.ms.toFixed(0).padStart(8)} ` +
       `${each.toFixed(0).padStart(8)} ${String(c.waited).padStart(8)}  ${sql.slice(0, 70)}`,
