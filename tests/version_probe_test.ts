@@ -84,9 +84,14 @@ for (const entry of driverMatrix()) {
           ours,
           theirs,
           own: 0,
+          known: { commits: 0, writes: 0 },
           pragmas: () => ours.log.filter((s) => s.sql.includes("data_version")).length,
         };
-        body(versionProbe(ours, { ownWrites: () => ctx.own }), ctx);
+        const probe = versionProbe(ours, {
+          ownWrites: () => ctx.own,
+          ownCommits: () => ctx.known,
+        });
+        body(probe, ctx);
       } finally {
         theirs.close();
         ours.close();
@@ -155,6 +160,55 @@ for (const entry of driverMatrix()) {
         assert.equal(probe.other(), true, "an unreported write of ours counts as theirs");
       }));
 
+    it("our own commits known to have changed rows: false from the header, no statement", () =>
+      withLoggedPair("WAL", (probe, ctx) => {
+        probe.other();
+        const before = ctx.pragmas();
+        /** A commit of ours that changed rows, with `writes` API writes in it, reported. */
+        const knownCommit = (writes: number) => {
+          ctx.ours.run(INSERT);
+          ctx.own += writes;
+          ctx.known.commits++;
+          ctx.known.writes += writes;
+        };
+        knownCommit(1);
+        assert.equal(probe.other(), false, "one commit of ours");
+        knownCommit(3);
+        knownCommit(1);
+        assert.equal(probe.other(), false, "two commits of ours, four writes");
+        assert.equal(ctx.pragmas() - before, 0);
+        // Theirs beside a known commit of ours: one commit more than we know of.
+        knownCommit(1);
+        ctx.theirs.run(INSERT);
+        assert.equal(probe.other(), true, "ours and theirs");
+        assert.equal(ctx.pragmas() - before, 0);
+      }));
+
+    it("an API write outside the known commits, or a commit we did not report, still asks SQLite or wakes", () =>
+      withLoggedPair("WAL", (probe, ctx) => {
+        probe.other();
+        // A known commit of ours, and a write of ours that committed nothing, while they commit
+        // once: two commits for two writes, the header cannot tell.
+        ctx.ours.run(INSERT);
+        ctx.own++;
+        ctx.known.commits++;
+        ctx.known.writes++;
+        ctx.own++;
+        ctx.theirs.run(INSERT);
+        let before = ctx.pragmas();
+        assert.equal(probe.other(), true, "theirs, behind an unknown write of ours");
+        assert.equal(ctx.pragmas() - before, 1, "confirmed with data_version");
+        // A known commit of ours and a raw one nobody reported: more commits than known, a
+        // spurious wake (the safe side), never "nothing".
+        ctx.ours.run(INSERT);
+        ctx.ours.run(INSERT);
+        ctx.own++;
+        ctx.known.commits++;
+        ctx.known.writes++;
+        before = ctx.pragmas();
+        assert.equal(probe.other(), true, "an unreported commit of ours reads as theirs");
+      }));
+
     it("stamp() stays while nobody commits and moves with every commit", () =>
       withLoggedPair("WAL", (probe, { ours, theirs }) => {
         const first = probe.stamp();
@@ -194,6 +248,8 @@ interface Logged {
   theirs: SqliteDriver;
   /** This process's writes through the API, as the probe's `ownWrites()` counts them. */
   own: number;
+  /** Our commits known to have changed rows, and the API writes in them (`ownCommits()`). */
+  known: { commits: number; writes: number };
   /** data_version reads on our connection so far. */
   pragmas(): number;
 }

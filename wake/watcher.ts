@@ -77,7 +77,10 @@ export function startWatcher(
   // The baselines are taken at open: a commit made before the first wait is still seen.
   const wakes = { count: 0 };
   // The waker's count of changes, less the watcher's own wakes: this process's API writes.
-  const probe = versionProbe(driver, { ownWrites: () => waker.allSeq - wakes.count });
+  const probe = versionProbe(driver, {
+    ownWrites: () => waker.allSeq - wakes.count,
+    ownCommits: () => waker.ownCommits,
+  });
   waker.onClose(() => probe.release());
   const checkIdentity = identityCheck(driver.path);
   let watcher: WatcherHandle | undefined;

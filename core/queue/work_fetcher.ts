@@ -181,9 +181,14 @@ export class Fetcher<T> {
       if (claimFor > 0) this.#woken = false;
       const direct = woken && batch.length === 0 && this.#wakeClaims >= DIRECT_CLAIM_AFTER_WAKES;
       let written: Written<T>;
+      const writesBefore = this.#waker.allSeq;
       try {
         written = this.#write(batch, claimFor, direct);
         busy = 0;
+        // Outcomes settled or jobs claimed: rows changed, in at least one commit of ours.
+        if (written.settled.includes(true) || (written.look?.jobs.length ?? 0) > 0) {
+          this.#waker.ownCommitted(writesBefore);
+        }
       } catch (error) {
         if (error instanceof DatabaseClosedError || this.#waker.closed) {
           for (const c of batch) c.resolve(false);

@@ -106,6 +106,24 @@ export class Waker {
     return this.#seq + this.#quietSeq;
   }
 
+  #ownCommits = { commits: 0, writes: 0 };
+
+  /**
+   * Reports a background write that committed and changed rows (so SQLite counted a commit in
+   * the WAL index header), given `allSeq` read just before it: the change probe can then tell
+   * such commits from another connection's without a statement. A write that committed more than
+   * once is reported once: an undercount only makes the probe ask SQLite.
+   */
+  ownCommitted(allSeqBefore: number): void {
+    this.#ownCommits.commits++;
+    this.#ownCommits.writes += this.allSeq - allSeqBefore;
+  }
+
+  /** What `ownCommitted` reported so far: the commits, and the API writes made in them. */
+  get ownCommits(): { readonly commits: number; readonly writes: number } {
+    return this.#ownCommits;
+  }
+
   /** When this process last committed through this Database (`performance.now()`). */
   get lastLocalWriteAt(): number {
     return this.#localWriteAt;
