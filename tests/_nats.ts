@@ -131,6 +131,13 @@ export class NatsCluster {
     }
   }
 
+  /** Starts again every node killed and not restarted (a test that failed midway). */
+  async restartKilled(): Promise<void> {
+    for (let i = 0; i < this.#nodes.length; i++) {
+      if (this.#nodes[i].process === undefined) await this.restart(i);
+    }
+  }
+
   /** SIGKILLs every node and removes the store dirs. */
   async stop(): Promise<void> {
     for (let i = 0; i < this.#nodes.length; i++) await this.kill(i);
@@ -311,6 +318,16 @@ export async function addStream(
     num_replicas: 3,
     duplicate_window: duplicateWindowMs * 1_000_000,
   });
+  await streamHealthy(nc, name);
+}
+
+/**
+ * Waits (up to 30 s) until stream `name` has a leader and both other replicas are current: a
+ * node killed and restarted catches up before the next fault, which could otherwise leave the
+ * stream without a quorum of current replicas.
+ */
+export async function streamHealthy(nc: NatsConnection, name: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
   // retrying() rethrows the last attempt's error: the replicas' state, or why info() failed.
   await retrying(async () => {
     const { cluster } = await jsm.streams.info(name);
