@@ -207,6 +207,7 @@ for (const entry of driverMatrix()) {
         ctx.known.writes++;
         before = ctx.pragmas();
         assert.equal(probe.other(), true, "an unreported commit of ours reads as theirs");
+        assert.equal(ctx.pragmas() - before, 0, "from the header: more commits than our writes");
       }));
 
     it("stamp() stays while nobody commits and moves with every commit", () =>
