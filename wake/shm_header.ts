@@ -31,6 +31,32 @@ export const WAL_INDEX_HEADER_BYTES = 48;
  */
 export const MAX_OPEN_HEADERS = 256;
 
+/**
+ * The header's `iChange`: SQLite's count of commits (32 bits, wrapping), to which it adds one at
+ * every commit and at nothing else.
+ */
+export function commitCount(header: Uint8Array): number {
+  return headerWord(header, 8);
+}
+
+/** Whether `after` continues `before`'s WAL: the same salts and more frames (`mxFrame`). */
+export function sameWal(before: Uint8Array, after: Uint8Array): boolean {
+  for (let i = 32; i < 40; i++) if (before[i] !== after[i]) return false;
+  return headerWord(after, 16) > headerWord(before, 16);
+}
+
+/** Whether this machine stores integers little-end first, as the WAL index header then does. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The header's 32-bit field at byte `offset`, in the machine's own byte order (the `-shm` file is
+ * never moved between machines).
+ */
+function headerWord(header: Uint8Array, offset: number): number {
+  return new DataView(header.buffer, header.byteOffset, header.byteLength)
+    .getUint32(offset, LITTLE_ENDIAN);
+}
+
 /** Reads the WAL index header of one database. */
 export interface ShmHeader {
   /**

@@ -36,7 +36,7 @@
  */
 
 import type { SqliteDriver } from "../core/db/driver.ts";
-import { shmHeader, WAL_INDEX_HEADER_BYTES } from "./shm_header.ts";
+import { commitCount, sameWal, shmHeader, WAL_INDEX_HEADER_BYTES } from "./shm_header.ts";
 import type { ShmHeader } from "./shm_header.ts";
 
 const DATA_VERSION = "PRAGMA data_version";
@@ -264,33 +264,6 @@ interface MovedHeader {
   othersToo: boolean;
   /** All the commits were this process's own, known to have changed rows. */
   onlyOurs: boolean;
-}
-
-/** Whether `after` continues `before`'s WAL: the same salts and more frames. */
-function sameWal(before: Uint8Array, after: Uint8Array): boolean {
-  for (let i = 32; i < 40; i++) if (before[i] !== after[i]) return false;
-  return frameCount(after) > frameCount(before);
-}
-
-function frameCount(header: Uint8Array): number {
-  return new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(
-    16,
-    LITTLE_ENDIAN,
-  );
-}
-
-/** Whether this machine stores integers little-end first, as the WAL index header does. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/**
- * The header's `iChange`: SQLite's count of commits (32 bits, wrapping), in the machine's own
- * byte order (the `-shm` file is never moved between machines).
- */
-function commitCount(header: Uint8Array): number {
-  return new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(
-    8,
-    LITTLE_ENDIAN,
-  );
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
