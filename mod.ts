@@ -114,12 +114,8 @@ export type { RetentionOptions } from "./core/maintenance/retention.ts";
 export type { MaintenanceCounts } from "./core/maintenance/maintenance.ts";
 export type { JobContext, JobHandler, WorkOptions, WorkResult } from "./core/queue/work.ts";
 export { Worker } from "./core/queue/worker.ts";
-export type {
-  WorkerCloseOptions,
-  WorkerCompleted,
-  WorkerEventMap,
-  WorkerFailed,
-} from "./core/queue/worker.ts";
+export type { WorkerCloseOptions } from "./core/queue/worker.ts";
+export type { WorkerCompleted, WorkerEventMap, WorkerFailed } from "./core/queue/worker_events.ts";
 export type { BatchHandler, BatchWorkOptions } from "./core/queue/work_batch.ts";
 export type { Backoff, BackoffOptions } from "./core/queue/backoff.ts";
 export type { JobRunOptionsInput } from "./core/queue/job_options.ts";

@@ -29,7 +29,7 @@ import { Scheduler } from "./scheduler/scheduler.ts";
 import { Stream } from "./stream/stream.ts";
 import type { StreamOptions } from "./stream/stream.ts";
 import type { Transaction } from "./db/transaction.ts";
-import { changeHints } from "./wait/waker.ts";
+import { changeHints } from "./wait/change_hints.ts";
 import type { DatabaseInit, WakeSource } from "./database_options.ts";
 import { ConnectionState } from "./database_context.ts";
 import { requireOptions } from "./db/validate.ts";

@@ -10,7 +10,8 @@
 import { existsSync, statSync } from "node:fs";
 import type { SqliteDriver, WatchOptions } from "../mod.ts";
 import { requireOptions } from "../core/db/validate.ts";
-import { changeHints, Waker } from "../core/wait/waker.ts";
+import { changeHints } from "../core/wait/change_hints.ts";
+import { Waker } from "../core/wait/waker.ts";
 import { runtimeKey } from "../platform/runtime.ts";
 import { startWatcher } from "../wake/watcher.ts";
 import { WATCH_OPTION_KEYS } from "../wake/watch_options.ts";

@@ -18,15 +18,13 @@ import type { ClaimLook } from "./claiming.ts";
 import { claimSleepMs } from "./claim.ts";
 import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
-import { Job } from "./job.ts";
-import { hasPendingResult } from "./job_outcome.ts";
+import type { Job } from "./job.ts";
 import type { JobRunOptions } from "./job_options.ts";
+import { settleAll, stillLive } from "./work_completion.ts";
+import type { Completion, CompletionStep } from "./work_completion.ts";
 import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
 import { WatcherDiedError } from "../db/errors.ts";
 import type { Waker, WakeReason, WakeWaitOptions } from "../wait/waker.ts";
-
-/** What a finished handler asks for its job: an ack, or a retry with a delay and an error. */
-export type CompletionStep = "ack" | { retryDelayS: number; error: string };
 
 /** What the fetcher needs of a queue. */
 export interface FetcherSource<T> extends ClaimSource<T> {
@@ -57,15 +55,6 @@ const KICKED = "kicked";
  * write lock. A direct claim that finds nothing starts the count again.
  */
 export const DIRECT_CLAIM_AFTER_WAKES = 8;
-
-interface Completion<T> {
-  job: Job<T>;
-  step: CompletionStep;
-  /** Date.now() after which the claim has surely expired: the write can only report it lost. */
-  giveUpAt: number;
-  resolve(settled: boolean): void;
-  reject(error: unknown): void;
-}
 
 interface Written<T> {
   settled: boolean[];
@@ -172,43 +161,53 @@ export class Fetcher<T> {
         await this.#wait(!outcomesDue && idle > 0);
         continue;
       }
-      const batch = this.#pending.splice(0);
-      // The look's baseline: a commit after it wakes the next wait. Only a write that claims
-      // looks; one that only commits outcomes must not hide a commit it did not look at.
-      if (claimFor > 0) this.#since = this.#waker.seq;
-      const stamp = claimFor > 0 ? this.#waker.stamp() : undefined;
-      const woken = this.#woken && claimFor > 0;
-      if (claimFor > 0) this.#woken = false;
-      const direct = woken && batch.length === 0 && this.#wakeClaims >= DIRECT_CLAIM_AFTER_WAKES;
-      let written: Written<T>;
-      const writesBefore = this.#waker.allSeq;
-      try {
-        written = this.#write(batch, claimFor, direct);
-        busy = 0;
-        // Outcomes settled or jobs claimed: rows changed, in at least one commit of ours.
-        if (written.settled.includes(true) || (written.look?.jobs.length ?? 0) > 0) {
-          this.#waker.ownCommitted(writesBefore);
-        }
-      } catch (error) {
-        if (error instanceof DatabaseClosedError || this.#waker.closed) {
-          for (const c of batch) c.resolve(false);
-          this.halt();
-          return;
-        }
-        if (!isTransientSqliteError(error)) {
-          for (const c of batch) c.reject(error);
-          throw error;
-        }
-        this.#requeue(batch);
-        await pause(this.#waker, { timeoutMs: busyBackoffMs(++busy), backoff: true });
-        continue;
-      }
-      batch.forEach((c, i) => c.resolve(written.settled[i]));
-      if (written.look && woken) {
-        this.#wakeClaims = written.look.jobs.length > 0 ? this.#wakeClaims + 1 : 0;
-      }
-      if (written.look) this.#claimed(written.look, claimFor, stamp);
+      const turn = this.#writeTurn(claimFor);
+      if (turn === "closed") return;
+      if (turn === "written") busy = 0;
+      else await pause(this.#waker, { timeoutMs: busyBackoffMs(++busy), backoff: true });
     }
+  }
+
+  /**
+   * One write: the outcomes ready now and, for `claimFor` idle slots, the next claim. "busy":
+   * the database was, and the outcomes wait for the next try; "closed": it closed under us.
+   */
+  #writeTurn(claimFor: number): "written" | "busy" | "closed" {
+    const batch = this.#pending.splice(0);
+    // The look's baseline: a commit after it wakes the next wait. Only a write that claims
+    // looks; one that only commits outcomes must not hide a commit it did not look at.
+    if (claimFor > 0) this.#since = this.#waker.seq;
+    const stamp = claimFor > 0 ? this.#waker.stamp() : undefined;
+    const woken = this.#woken && claimFor > 0;
+    if (claimFor > 0) this.#woken = false;
+    const direct = woken && batch.length === 0 && this.#wakeClaims >= DIRECT_CLAIM_AFTER_WAKES;
+    const writesBefore = this.#waker.allSeq;
+    let written: Written<T>;
+    try {
+      written = this.#write(batch, claimFor, direct);
+    } catch (error) {
+      if (error instanceof DatabaseClosedError || this.#waker.closed) {
+        for (const c of batch) c.resolve(false);
+        this.halt();
+        return "closed";
+      }
+      if (!isTransientSqliteError(error)) {
+        for (const c of batch) c.reject(error);
+        throw error;
+      }
+      this.#pending.unshift(...stillLive(batch, Date.now()));
+      return "busy";
+    }
+    // Outcomes settled or jobs claimed: rows changed, in at least one commit of ours.
+    if (written.settled.includes(true) || (written.look?.jobs.length ?? 0) > 0) {
+      this.#waker.ownCommitted(writesBefore);
+    }
+    batch.forEach((c, i) => c.resolve(written.settled[i]));
+    if (written.look && woken) {
+      this.#wakeClaims = written.look.jobs.length > 0 ? this.#wakeClaims + 1 : 0;
+    }
+    if (written.look) this.#claimed(written.look, claimFor, stamp);
+    return "written";
   }
 
   /** `direct`: the claim (with no outcome to commit) runs before its look. */
@@ -241,13 +240,6 @@ export class Fetcher<T> {
       return;
     }
     if (!this.#mayClaim) this.#host.lookedShort?.();
-  }
-
-  /** After a busy database: outcomes whose claims have surely expired are reported lost. */
-  #requeue(batch: Completion<T>[]): void {
-    const now = Date.now();
-    const live = batch.filter((c) => c.giveUpAt > now || (c.resolve(false), false));
-    this.#pending.unshift(...live);
   }
 
   /**
@@ -284,19 +276,6 @@ export class Fetcher<T> {
       this.#wakeUp = undefined;
     }
   }
-}
-
-/**
- * Commits `batch`'s outcomes inside the batch transaction, in its order of results: plain acks
- * (no result to store) in one statement when there are several, the rest one by one.
- */
-function settleAll<T>(batch: readonly Completion<T>[]): boolean[] {
-  const plain = batch.filter((c) => c.step === "ack" && !hasPendingResult(c.job));
-  if (plain.length < 2) return batch.map((c) => c.job.inBackground(c.step));
-  const settled = new Map<Completion<T>, boolean>();
-  const acked = Job.ackManyInBackground(plain.map((c) => c.job));
-  plain.forEach((c, i) => settled.set(c, acked[i]));
-  return batch.map((c) => settled.get(c) ?? c.job.inBackground(c.step));
 }
 
 /**

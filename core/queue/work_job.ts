@@ -9,7 +9,7 @@
 
 import type { Job } from "./job.ts";
 import type { Waker } from "../wait/waker.ts";
-import type { CompletionStep } from "./work_fetcher.ts";
+import type { CompletionStep } from "./work_completion.ts";
 import type { Heartbeats } from "./work_heartbeats.ts";
 import { rememberResult, RESULT_TTL_DEFAULT_S } from "./job_outcome.ts";
 import { backoffDelayS } from "./backoff.ts";
