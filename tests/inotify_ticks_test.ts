@@ -1,4 +1,4 @@
-// Deno's inotify worker re-signals the main thread at sub-millisecond delays after an event
+// The inotify worker (Deno, Bun) re-signals the main thread at sub-millisecond delays after an event
 // until the main thread has seen the commit (wake/sources/inotify_worker.ts): a `-wal` event
 // arrives before the commit is visible, and Deno's main thread cannot sleep that briefly.
 
@@ -15,11 +15,11 @@ import { openCountingProbes } from "./_probes.ts";
 import { sleep, tempDbPath } from "./_helpers.ts";
 import { runtimeKey } from "./_runtime.ts";
 
-const denoSkip = runtimeKey() !== "deno"
-  ? "inotify through FFI is Deno's fs source; Node and Bun use fs.watch"
+const inotifySkip = runtimeKey() === "node"
+  ? "inotify through FFI is Deno's and Bun's fs source; Node uses fs.watch"
   : inotifyAvailable()
   ? undefined
-  : "needs Linux, glibc and --allow-ffi";
+  : "needs Linux, glibc and, on Deno, --allow-ffi";
 
 /** Resolves once `flags[slot]` differs from `seen`, within `timeoutMs`. */
 async function changed(flags: Int32Array, slot: number, seen: number, timeoutMs: number) {
@@ -62,7 +62,7 @@ async function startTickingWorker(path: string) {
 
 describe("inotify worker ticks", () => {
   it("re-signals at each tick delay after an event while the commit is unseen", {
-    skip: denoSkip,
+    skip: inotifySkip,
     timeout: 30_000,
   }, async () => {
     const path = tempDbPath();
@@ -80,7 +80,7 @@ describe("inotify worker ticks", () => {
   });
 
   it("stops ticking once the main thread has seen the commit", {
-    skip: denoSkip,
+    skip: inotifySkip,
     timeout: 30_000,
   }, async () => {
     const path = tempDbPath();
@@ -104,7 +104,7 @@ describe("inotify worker ticks", () => {
 
 describe("inotify ticks and our own writes", () => {
   it("an event from this process's own commit is not re-checked at sub-millisecond ticks", {
-    skip: denoSkip,
+    skip: inotifySkip,
     timeout: 30_000,
   }, async () => {
     const { db, probes: probesSoFar } = await openCountingProbes(tempDbPath(), {

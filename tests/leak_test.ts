@@ -219,10 +219,14 @@ describe("no leaks", () => {
     }
   });
 
-  // Poll mode runs a worker thread on every runtime; so does fs mode on Deno (inotify).
+  // Poll mode runs a worker thread on every runtime; so does fs mode on Deno and Bun (inotify).
   const workerModes = [
     ["poll", noProc],
-    ["fs", noProc ?? (inotifyAvailable() ? undefined : "fs mode has a worker thread on Deno only")],
+    [
+      "fs",
+      noProc ??
+        (inotifyAvailable() ? undefined : "fs mode has a worker thread on Deno and Bun only"),
+    ],
   ] as const;
   for (const [mode, skip] of workerModes) {
     it(`close() in ${mode} mode stops the worker thread within 1 s, twenty times over`, {
@@ -280,7 +284,7 @@ describe("no leaks", () => {
       void db.updates().next(); // starts the watcher
       db.close();
     }
-    // On Deno each watcher runs an inotify worker thread; one closed at once still starts, sees
+    // On Deno and Bun each watcher runs an inotify worker thread; one closed at once still starts, sees
     // the stop flag and exits, and its eventfd is closed on its exit event. So resources are
     // released shortly after close(), not inside it: wait (bounded) for both to settle.
     const settled = () => threadCount() <= threads + 1 && fdCount() <= fds + 2;

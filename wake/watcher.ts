@@ -15,7 +15,6 @@
 import { basename, dirname } from "node:path";
 import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
-import { runtimeKey } from "../platform/runtime.ts";
 import type { DriverName } from "../adapters/auto.ts";
 import { probeOrAssumeOther, versionProbe } from "./version_probe.ts";
 import type { StampingProbe } from "./version_probe.ts";
@@ -26,7 +25,7 @@ import { startBackstop } from "./sources/backstop.ts";
 import type { Backstop } from "./sources/backstop.ts";
 import { startFsSource } from "./sources/fs_source.ts";
 import type { FsSourceOptions } from "./sources/fs_source.ts";
-import { startInotifySource } from "./sources/inotify_source.ts";
+import { inotifyAvailable, startInotifySource } from "./sources/inotify_source.ts";
 import { warnDenoPolls, warnFsEventsFailed, warnWatcherFailed } from "./fallback_warning.ts";
 import { identityCheck } from "./identity.ts";
 import { startPollSource } from "./sources/poll_source.ts";
@@ -191,7 +190,7 @@ class Watcher implements WatcherHandle {
 
   /**
    * Fs mode: stops the backstop and the event source while nobody waits; a source that is
-   * costly to start again (Deno's worker thread, 35–190 ms) is paused instead.
+   * costly to start again (the inotify worker thread: 35–190 ms on Deno) is paused instead.
    */
   #sleep(): boolean {
     if (this.#waker.closed || this.#dead || this.#mode !== "fs") return false;
@@ -303,7 +302,7 @@ class Watcher implements WatcherHandle {
         if (name === this.#probeName) this.#probeSeen = true;
       },
     };
-    if (runtimeKey() === "deno") {
+    if (inotifyAvailable()) {
       // The inotify worker starts asynchronously.
       this.#source = startInotifySource({
         ...fsOptions,

@@ -41,7 +41,8 @@ const RECHECK_DELAYS_MS: readonly number[] = runtimeKey() === "node"
  * the event; sleeps below 1 ms are accurate there): a commit in that window is seen within
  * about 0.5 ms, where a single look at 2.5 ms saw it 2.5 ms late. A look that finds a commit
  * starts the looks over, since that commit's own event may have been the dropped one.
- * Elsewhere every write is reported.
+ * Elsewhere every write is reported. Bun uses `fs.watch` only where inotify cannot be bound
+ * (no glibc): the inotify source passes no such looks.
  */
 const AFTER_CONFIRMED_MS: readonly number[] = runtimeKey() === "bun" ? [0.5, 0.5, 0.5, 0.7] : [];
 
@@ -92,7 +93,7 @@ export interface FsSourceOptions {
 export interface FsSource {
   stop(): void;
   /**
-   * Where a source is costly to start (Deno's worker thread), it can stop reporting instead,
+   * Where a source is costly to start (the inotify worker thread), it can stop reporting instead,
    * its watch kept in place: events queue meanwhile and are reported at `resume()`.
    */
   pause?(): void;
@@ -115,7 +116,7 @@ function after(ms: number, fn: () => void): void {
     return;
   }
   const libc = runtime === "deno" ? loadLibc() : undefined;
-  if (libc) {
+  if (libc?.usleep) {
     libc.usleep(Math.round(ms * 1000)).then(fn, fn);
     return;
   }
@@ -133,14 +134,16 @@ export interface EventConfirmer {
 /**
  * Turns raw directory events into confirmed changes: keeps the events for the database's own
  * files, probes each, and re-checks an unconfirmed one at growing delays. Shared by the
- * `fs.watch` source below and Deno's inotify source (`inotify_source.ts`), which passes its own
- * `recheckDelaysMs`: its worker thread times the sub-millisecond re-checks.
+ * `fs.watch` source below and the inotify source (`inotify_source.ts`), which passes its own
+ * `recheckDelaysMs` (its worker thread times the sub-millisecond re-checks) and no looks after
+ * a confirmed event (`afterConfirmedMs`: inotify drops no event).
  */
 export function eventConfirmer(
   options: FsSourceOptions,
   recheckDelaysMs: readonly number[] = RECHECK_DELAYS_MS,
+  afterConfirmedMs: readonly number[] = AFTER_CONFIRMED_MS,
 ): EventConfirmer {
-  return new Confirmer(options, recheckDelaysMs);
+  return new Confirmer(options, recheckDelaysMs, afterConfirmedMs);
 }
 
 /** The EventConfirmer: each event starts a chain of re-checks that ends at the next event. */
@@ -149,6 +152,7 @@ class Confirmer implements EventConfirmer {
   readonly #base: string;
   readonly #ours: Set<string>;
   readonly #recheckDelaysMs: readonly number[];
+  readonly #afterConfirmedMs: readonly number[];
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
   #epoch = 0;
   /** The end of the current spin (performance.now()); an event during it does not extend it. */
@@ -157,7 +161,12 @@ class Confirmer implements EventConfirmer {
   #fruitlessSpinAt = -Infinity;
   #stopped = false;
 
-  constructor(options: FsSourceOptions, recheckDelaysMs: readonly number[]) {
+  constructor(
+    options: FsSourceOptions,
+    recheckDelaysMs: readonly number[],
+    afterConfirmedMs: readonly number[],
+  ) {
+    this.#afterConfirmedMs = afterConfirmedMs;
     this.#options = options;
     this.#recheckDelaysMs = recheckDelaysMs;
     this.#base = basename(options.path);
@@ -243,8 +252,8 @@ class Confirmer implements EventConfirmer {
 
   /** More looks after a confirmed event, for a commit whose event was dropped (Bun). */
   #lookAgain(chain: number, look = 0): void {
-    if (look >= AFTER_CONFIRMED_MS.length) return;
-    after(AFTER_CONFIRMED_MS[look], () => {
+    if (look >= this.#afterConfirmedMs.length) return;
+    after(this.#afterConfirmedMs[look], () => {
       if (this.#live(chain)) this.#lookAgain(chain, this.#confirm() ? 0 : look + 1);
     });
   }

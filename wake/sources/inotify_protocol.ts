@@ -1,5 +1,5 @@
 /**
- * What Deno's inotify source and its worker thread share: the worker's start data and the
+ * What the inotify source and its worker thread share: the worker's start data and the
  * Int32 slots of their SharedArrayBuffer. Private to `wake/`.
  *
  * @module

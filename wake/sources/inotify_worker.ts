@@ -1,9 +1,9 @@
 /**
- * The worker thread behind Deno's inotify source: blocks in `poll()` on an inotify descriptor
- * watching the database's directory (and on an eventfd the main thread writes to stop it), and
- * reports events for the database's own files through a SharedArrayBuffer, so the main thread
- * learns of them from `Atomics.waitAsync` without any timer. Events on unrelated files in the
- * directory never wake the main thread.
+ * The worker thread behind the inotify source (Deno, Bun): blocks in `poll()` on an inotify
+ * descriptor watching the database's directory (and on an eventfd the main thread writes to
+ * stop it), and reports events for the database's own files through a SharedArrayBuffer, so the
+ * main thread learns of them from `Atomics.waitAsync` without any timer. Events on unrelated
+ * files in the directory never wake the main thread.
  *
  * @module
  */

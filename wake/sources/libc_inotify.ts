@@ -1,16 +1,23 @@
 /**
- * The few libc calls Deno's inotify source needs (Linux only), bound with Deno FFI, and the
- * parser for the events `read()` returns; also a precise sleep for its re-checks. Private to
- * `wake/`.
+ * The few libc calls the inotify source needs (Linux only), bound with Deno FFI or `bun:ffi`,
+ * and the parser for the events `read()` returns; also, on Deno, a precise sleep for its
+ * re-checks. Private to `wake/`.
  *
- * Why not `fs.watch` or `Deno.watchFs`: Deno's watcher opens and closes every file it reports,
- * and closing any descriptor of the database drops the POSIX locks SQLite holds on it in this
- * process (honker issue #80). inotify itself never opens the watched files.
+ * Why not `fs.watch` or `Deno.watchFs` on Deno: Deno's watcher opens and closes every file it
+ * reports, and closing any descriptor of the database drops the POSIX locks SQLite holds on it
+ * in this process (honker issue #80). Why not `fs.watch` on Bun: it drops an event reported
+ * within a millisecond of another for the same file, so under load most commits raise none (see
+ * `AFTER_CONFIRMED_MS` in `fs_source.ts`). inotify itself never opens the watched files, and
+ * reports every write.
  *
- * Nothing here touches `Deno` at import time.
+ * Nothing here touches `Deno` or `bun:ffi` at import time.
  *
  * @module
  */
+
+import process from "node:process";
+import { bunPlatform } from "../../platform/ffi.ts";
+import { runtimeKey } from "../../platform/runtime.ts";
 
 /** inotify_init1 / eventfd flags. */
 export const O_NONBLOCK = 0o4000;
@@ -48,8 +55,11 @@ export interface Libc {
   read(fd: number, buffer: Uint8Array, count: bigint | number): bigint | number;
   write(fd: number, buffer: Uint8Array, count: bigint | number): bigint | number;
   close(fd: number): number;
-  /** Sleeps off the main thread; the promise resolves when the sleep ends. */
-  usleep(microseconds: number): Promise<number>;
+  /**
+   * Sleeps off the main thread; the promise resolves when the sleep ends. Deno only: bun:ffi
+   * has no non-blocking call, and a blocking one would stop the event loop.
+   */
+  usleep?(microseconds: number): Promise<number>;
 }
 
 interface DenoLike {
@@ -60,19 +70,30 @@ interface DenoLike {
 let cached: Libc | undefined | null = null;
 
 /**
- * libc, when this is Deno on Linux with FFI allowed; undefined otherwise (the caller then polls).
+ * libc, on Linux with glibc under Deno with FFI allowed, or under Bun; undefined otherwise (then
+ * Deno polls and Bun uses `fs.watch`).
  */
 export function loadLibc(): Libc | undefined {
   if (cached !== null) return cached;
   cached = undefined;
-  const deno = (globalThis as unknown as { Deno?: DenoLike }).Deno;
-  if (typeof deno?.dlopen !== "function" || deno.build?.os !== "linux") return cached;
   try {
-    cached = deno.dlopen("libc.so.6", SYMBOLS).symbols as Libc;
+    cached = runtimeKey() === "deno" ? denoLibc() : runtimeKey() === "bun" ? bunLibc() : undefined;
   } catch {
-    // No --allow-ffi, or not glibc: polling still works.
+    // No --allow-ffi, or not glibc.
   }
   return cached;
+}
+
+function denoLibc(): Libc | undefined {
+  const deno = (globalThis as unknown as { Deno?: DenoLike }).Deno;
+  if (typeof deno?.dlopen !== "function" || deno.build?.os !== "linux") return undefined;
+  return deno.dlopen("libc.so.6", SYMBOLS).symbols as Libc;
+}
+
+function bunLibc(): Libc | undefined {
+  if (process.platform !== "linux") return undefined;
+  const { usleep: _, ...blocking } = SYMBOLS;
+  return bunPlatform("watch the database with inotify").dlopen("libc.so.6", blocking) as Libc;
 }
 
 /** A NUL-terminated copy of `text`, for a `char *` parameter. */
