@@ -47,6 +47,7 @@ interface Args {
 }
 
 const HERE = resolve(import.meta.dirname ?? ".", "..");
+const RUNTIMES = ["node", "deno", "bun"];
 
 function fail(message: string): never {
   throw new TypeError(`Cannot run the A/B: ${message}`);
@@ -90,12 +91,16 @@ function parseArgs(argv: string[]): Args {
       { label: sides[1], tree: HERE, env: parseEnv(sides[1]) },
     ];
   }
+  const runtimes = (values.get("runtimes") ?? runtimeKey()).split(",").filter(Boolean);
+  for (const runtime of runtimes) {
+    if (!RUNTIMES.includes(runtime)) fail(`unknown runtime "${runtime}" (${RUNTIMES})`);
+  }
   const pairs = Number(values.get("pairs") ?? 3);
   if (!Number.isInteger(pairs) || pairs < 1) fail("--pairs must be a whole number ≥ 1");
   return {
     variants,
     caseKey: values.get("case") ?? "load-latency",
-    runtimes: (values.get("runtimes") ?? runtimeKey()).split(",").filter(Boolean),
+    runtimes,
     pairs,
     driver: values.get("driver"),
   };
