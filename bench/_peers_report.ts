@@ -33,13 +33,7 @@ export class Results {
 
   /** The median of `metric` over the runs, or undefined when no run has it. */
   median(caseKey: string, target: Target, metric: string): number | undefined {
-    const values = (this.#runs.get(Results.#key(caseKey, target)) ?? [])
-      .map((m) => m[metric])
-      .filter((v) => v !== undefined && Number.isFinite(v))
-      .sort((a, b) => a - b);
-    if (values.length === 0) return undefined;
-    const mid = Math.floor(values.length / 2);
-    return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    return medianOf((this.#runs.get(Results.#key(caseKey, target)) ?? []).map((m) => m[metric]));
   }
 
   /** Why a case and target has no figure, if it was recorded. */
@@ -184,4 +178,13 @@ export function notesText(results: Results, plan: readonly PlanItem[]): string {
     const why = results.note(caseKey, target);
     return why ? [`- ${caseKey}, ${target.system} on ${target.runtime}: ${why}`] : [];
   }).join("\n");
+}
+
+/** The median of the finite numbers among `values`, or undefined when there is none. */
+export function medianOf(values: readonly (number | undefined)[]): number | undefined {
+  const finite = values.filter((v): v is number => v !== undefined && Number.isFinite(v))
+    .sort((a, b) => a - b);
+  if (finite.length === 0) return undefined;
+  const mid = Math.floor(finite.length / 2);
+  return finite.length % 2 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
 }

@@ -7,12 +7,17 @@
 
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 
 /** The runtimes the benchmark can run on. */
 export type Runtime = "node" | "deno" | "bun";
+
+/** Every Runtime, for checking a `--runtimes` argument. */
+export const RUNTIMES: readonly Runtime[] = ["node", "deno", "bun"];
 
 /** The project's root folder. */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
@@ -77,6 +82,12 @@ export function cleanUpOnExit(): void {
 export function tempDir(dir: string): string {
   tempDirs.add(dir);
   return dir;
+}
+
+/** A fresh temp folder, on tmpfs where there is one, registered for `cleanUp()`. */
+export function freshTmpDir(prefix: string): string {
+  const root = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  return tempDir(mkdtempSync(join(root, prefix)));
 }
 
 /** Removes a registered temp folder now. */

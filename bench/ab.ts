@@ -22,14 +22,15 @@
  * @module
  */
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { runtimeKey } from "../platform/runtime.ts";
 import type { CaseDef, Metrics, Sizes, Target } from "./_peers_cases.ts";
+import { medianOf } from "./_peers_report.ts";
 import type { SystemPlace } from "./_peers_system.ts";
+import { cleanUpOnExit, freshTmpDir, removeTempDir, ROOT, RUNTIMES } from "./_wake_child.ts";
+import type { Runtime } from "./_wake_child.ts";
 
 /** One side of the A/B: where its cases come from, and the environment it runs under. */
 interface Variant {
@@ -45,9 +46,6 @@ interface Args {
   pairs: number;
   driver?: string;
 }
-
-const HERE = resolve(import.meta.dirname ?? ".", "..");
-const RUNTIMES = ["node", "deno", "bun"];
 
 function fail(message: string): never {
   throw new TypeError(`Cannot run the A/B: ${message}`);
@@ -80,20 +78,20 @@ function parseArgs(argv: string[]): Args {
   let variants: [Variant, Variant];
   if (old !== undefined) {
     variants = [
-      { label: "new", tree: HERE, env: {} },
+      { label: "new", tree: ROOT, env: {} },
       { label: "old", tree: resolve(old), env: {} },
     ];
   } else {
     const sides = env!.split(",");
     if (sides.length !== 2) fail(`--env wants two environments, got ${sides.length}`);
     variants = [
-      { label: sides[0], tree: HERE, env: parseEnv(sides[0]) },
-      { label: sides[1], tree: HERE, env: parseEnv(sides[1]) },
+      { label: sides[0], tree: ROOT, env: parseEnv(sides[0]) },
+      { label: sides[1], tree: ROOT, env: parseEnv(sides[1]) },
     ];
   }
   const runtimes = (values.get("runtimes") ?? runtimeKey()).split(",").filter(Boolean);
   for (const runtime of runtimes) {
-    if (!RUNTIMES.includes(runtime)) fail(`unknown runtime "${runtime}" (${RUNTIMES})`);
+    if (!RUNTIMES.includes(runtime as Runtime)) fail(`unknown runtime "${runtime}" (${RUNTIMES})`);
   }
   const pairs = Number(values.get("pairs") ?? 3);
   if (!Number.isInteger(pairs) || pairs < 1) fail("--pairs must be a whole number ≥ 1");
@@ -120,14 +118,12 @@ async function runOnce(variant: Variant, runtime: string, args: Args): Promise<M
     fail(`${variant.tree} has no case "${args.caseKey}" (${cases.map((c) => c.key)})`);
   const saved = Object.keys(variant.env).map((name) => [name, process.env[name]] as const);
   Object.assign(process.env, variant.env);
-  // On tmpfs where there is one, as peers.ts does.
-  const root = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-  const dir = mkdtempSync(join(root, "honker-ts-ab-"));
+  const dir = freshTmpDir("honker-ts-ab-");
   try {
     const place = { path: join(dir, "queue.db"), driver: args.driver } as SystemPlace;
     return await caseDef.run({ system: "honker", runtime } as Target, place, sizes);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
     for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
@@ -135,17 +131,12 @@ async function runOnce(variant: Variant, runtime: string, args: Args): Promise<M
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 function figure(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2);
 }
 
 async function main(): Promise<void> {
+  cleanUpOnExit();
   const args = parseArgs(process.argv.slice(2));
   const runs = new Map<string, Metrics[]>();
   for (let pair = 0; pair < args.pairs; pair++) {
@@ -167,7 +158,7 @@ async function main(): Promise<void> {
   for (const [key, list] of runs) {
     const cells = Object.keys(list[0]).map((name) => {
       const values = list.map((m) => m[name]);
-      return `${name} ${values.map(figure).join(" / ")} (${figure(median(values))})`;
+      return `${name} ${values.map(figure).join(" / ")} (${figure(medianOf(values) ?? NaN)})`;
     });
     console.log(`${key.padEnd(24)} ${cells.join("  ")}`);
   }

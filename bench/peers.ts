@@ -32,15 +32,14 @@
  * @module
  */
 
-import { existsSync, mkdtempSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { driverArg } from "./_driver_arg.ts";
 import { redisSkipReason, startRedis } from "./_redis.ts";
 import type { LocalRedis } from "./_redis.ts";
-import { cleanUp, cleanUpOnExit, removeTempDir, tempDir } from "./_wake_child.ts";
+import { cleanUp, cleanUpOnExit, freshTmpDir, removeTempDir, RUNTIMES } from "./_wake_child.ts";
 import type { Runtime } from "./_wake_child.ts";
 import { CASES, FULL, QUICK } from "./_peers_cases.ts";
 import type { CaseDef, Metrics, Sizes, Target } from "./_peers_cases.ts";
@@ -50,8 +49,6 @@ import { targetLines } from "./_peers_targets.ts";
 import { NODE_ONLY, SYSTEMS } from "./_peers_system.ts";
 import type { SystemPlace } from "./_peers_system.ts";
 import { PLAINJOB_POLL_MS } from "./_peers_plainjob.ts";
-
-const RUNTIMES: readonly Runtime[] = ["node", "deno", "bun"];
 
 interface Args {
   runtimes: Runtime[];
@@ -102,15 +99,9 @@ function targetsOf(caseDef: CaseDef, runtimes: readonly Runtime[]): Target[] {
   );
 }
 
-/** A fresh folder on tmpfs where there is one. */
-function freshDir(): string {
-  const root = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-  return tempDir(mkdtempSync(join(root, "honker-ts-peers-")));
-}
-
 /** Runs one case on one target on a fresh file or a fresh Redis. */
 async function runOnce(caseDef: CaseDef, target: Target, args: Args): Promise<Metrics> {
-  const dir = freshDir();
+  const dir = freshTmpDir("honker-ts-peers-");
   let redis: LocalRedis | undefined;
   try {
     const place: SystemPlace = { path: join(dir, "queue.db") };
