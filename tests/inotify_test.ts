@@ -11,8 +11,8 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
 import { parseInotifyEvents } from "../wake/sources/libc_inotify.ts";
-import { inotifyAvailable } from "../wake/sources/inotify_source.ts";
 import { assertCommitWakesClaim, tempDbPath } from "./_helpers.ts";
+import { inotifySkipReason } from "./_inotify.ts";
 import { runtimeKey } from "./_runtime.ts";
 import { collect } from "./_spawn.ts";
 
@@ -27,11 +27,7 @@ function record(mask: number, name: string, padTo: number): Uint8Array {
   return bytes;
 }
 
-const inotifySkip = runtimeKey() === "node"
-  ? "inotify through FFI is Deno's and Bun's fs source; Node uses fs.watch"
-  : inotifyAvailable()
-  ? undefined
-  : "needs Linux, glibc and, on Deno, --allow-ffi";
+const inotifySkip = inotifySkipReason();
 
 describe("inotify", () => {
   it("parses consecutive events with padded names and nameless ones", () => {

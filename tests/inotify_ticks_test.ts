@@ -8,18 +8,13 @@ import { writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import { loadLibc, O_CLOEXEC, O_NONBLOCK } from "../wake/sources/libc_inotify.ts";
-import { inotifyAvailable } from "../wake/sources/inotify_source.ts";
 import { SLOT, SLOT_COUNT, TICK_DELAYS_MS } from "../wake/sources/inotify_protocol.ts";
 import type { InotifyWorkerData } from "../wake/sources/inotify_protocol.ts";
 import { openCountingProbes } from "./_probes.ts";
 import { sleep, tempDbPath } from "./_helpers.ts";
-import { runtimeKey } from "./_runtime.ts";
+import { inotifySkipReason } from "./_inotify.ts";
 
-const inotifySkip = runtimeKey() === "node"
-  ? "inotify through FFI is Deno's and Bun's fs source; Node uses fs.watch"
-  : inotifyAvailable()
-  ? undefined
-  : "needs Linux, glibc and, on Deno, --allow-ffi";
+const inotifySkip = inotifySkipReason();
 
 /** Resolves once `flags[slot]` differs from `seen`, within `timeoutMs`. */
 async function changed(flags: Int32Array, slot: number, seen: number, timeoutMs: number) {
