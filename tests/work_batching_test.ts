@@ -103,6 +103,41 @@ for (const entry of driverMatrix()) {
     );
 
     it(
+      "handlers that finish together with nothing more due are acked in one statement, no transaction",
+      { skip, timeout: 30_000 },
+      withLoggedDb(entry, async (db, driver) => {
+        const q = db.queue<number>("jobs");
+        const stop = new AbortController();
+        let release = () => {};
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let started = 0;
+        let handled = 0;
+        const run = q.work(async () => {
+          started++;
+          await released;
+          handled++;
+        }, { concurrency: 4, signal: stop.signal });
+        await sleep(50);
+        // Four jobs for four slots: the look before the claim sees no row past them, so once
+        // the handlers finish nothing is due and the acks have no claim to join.
+        q.enqueueMany([1, 2, 3, 4]);
+        await eventually(() => started === 4, 5000, "4 handlers started");
+        driver.log.length = 0;
+        release(); // the 4 handlers finish in one turn
+        await eventually(() => handled === 4 && q.stats().processing === 0, 5000, "4 acks");
+        // The writes (a connection the application shares also sets its busy timeout around them).
+        const written = driver.log.filter((s) => !/^(SELECT|PRAGMA)/.test(s.sql));
+        stop.abort();
+        assert.deepEqual(await run, { acked: 4, retried: 0, dead: 0, lost: 0 });
+        // One autocommit DELETE, where BEGIN, DELETE and COMMIT took three statements.
+        assert.deepEqual(
+          written.map((s) => s.sql.split(/\s+/).slice(0, 3).join(" ")),
+          ["DELETE FROM _honker_live"],
+        );
+      }),
+    );
+
+    it(
       "an idle worker is not woken by its own process's claims and acks on another queue",
       { skip, timeout: 30_000 },
       withLoggedDb(entry, async (db, driver) => {

@@ -21,12 +21,26 @@ export interface Completion<T> {
   reject(error: unknown): void;
 }
 
+/** An ack with no result to store: several of them share one statement. */
+function isPlainAck<T>(c: Completion<T>): boolean {
+  return c.step === "ack" && !hasPendingResult(c.job);
+}
+
+/**
+ * Whether `settleAll(batch)` is one statement: several plain acks and nothing else. A single
+ * statement is atomic on its own, so without a claim to join it the batch needs no transaction
+ * (one autocommit `DELETE` where `BEGIN`, `DELETE` and `COMMIT` took three).
+ */
+export function settlesInOneStatement<T>(batch: readonly Completion<T>[]): boolean {
+  return batch.length >= 2 && batch.every(isPlainAck);
+}
+
 /**
  * Commits `batch`'s outcomes inside the batch transaction, in its order of results: plain acks
  * (no result to store) in one statement when there are several, the rest one by one.
  */
 export function settleAll<T>(batch: readonly Completion<T>[]): boolean[] {
-  const plain = batch.filter((c) => c.step === "ack" && !hasPendingResult(c.job));
+  const plain = batch.filter(isPlainAck);
   if (plain.length < 2) return batch.map((c) => c.job.inBackground(c.step));
   const settled = new Map<Completion<T>, boolean>();
   const acked = Job.ackManyInBackground(plain.map((c) => c.job));

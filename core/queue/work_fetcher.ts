@@ -20,7 +20,7 @@ import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
 import type { Job } from "./job.ts";
 import type { JobRunOptions } from "./job_options.ts";
-import { settleAll, stillLive } from "./work_completion.ts";
+import { settleAll, settlesInOneStatement, stillLive } from "./work_completion.ts";
 import type { Completion, CompletionStep } from "./work_completion.ts";
 import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
 import { WatcherDiedError } from "../db/errors.ts";
@@ -218,6 +218,10 @@ export class Fetcher<T> {
     // One outcome and no claim: one autocommit statement, where a transaction costs three.
     if (batch.length === 1 && claimFor === 0) {
       return { settled: [batch[0].job.inBackground(batch[0].step)], look: undefined };
+    }
+    // Several plain acks and no claim: one autocommit statement, where a transaction costs three.
+    if (claimFor === 0 && settlesInOneStatement(batch)) {
+      return { settled: settleAll(batch), look: undefined };
     }
     return this.#source.batchInBackground(() => ({ settled: settleAll(batch), look: claim() }));
   }
