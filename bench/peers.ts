@@ -68,7 +68,24 @@ function listArg<T extends string>(value: string, allowed: readonly T[], what: s
   return values as T[];
 }
 
+/** The options peers.ts takes: `--quick`, and the rest as `--name=value`. */
+const OPTIONS = ["runtimes", "only", "reps", "driver"];
+
 function parseArgs(argv: string[]): Args {
+  // Refused by name before anything runs: an unknown option (`--help`, `--rep=3`) silently
+  // ignored started the whole benchmark, 13 minutes, with the defaults.
+  for (const arg of argv) {
+    const name = arg.slice(2, arg.includes("=") ? arg.indexOf("=") : undefined);
+    if (
+      arg !== "--quick" && !(arg.startsWith("--") && arg.includes("=") && OPTIONS.includes(name))
+    ) {
+      throw new TypeError(
+        `Cannot run the peers benchmark: unknown argument "${arg}" (--quick, --${
+          OPTIONS.join("=…, --")
+        }=…)`,
+      );
+    }
+  }
   const value = (name: string) =>
     argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const quick = argv.includes("--quick");

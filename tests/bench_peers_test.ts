@@ -63,3 +63,26 @@ describe("bench/peers.ts", { skip: skipReason() }, () => {
     },
   );
 });
+
+describe("bench/peers.ts arguments", () => {
+  it(
+    "an unknown argument is refused by name before anything runs",
+    { timeout: 60_000 },
+    async () => {
+      for (const arg of ["--help", "--rep=3", "--only=nope"]) {
+        const started = performance.now();
+        const { code, stderr } = await runScript(PEERS, [arg]);
+        assert.notEqual(code, 0, `peers.ts ${arg} exited 0`);
+        const named = arg === "--only=nope"
+          ? /unknown case "nope"/
+          : new RegExp(`unknown argument "${arg}"`);
+        assert.match(stderr, named);
+        // Refused up front: not after running a case (the quickest takes seconds).
+        assert.ok(
+          performance.now() - started < 20_000,
+          `${arg} took ${performance.now() - started} ms`,
+        );
+      }
+    },
+  );
+});
