@@ -59,6 +59,17 @@ type ClaimLookRow = {
   data_version?: number;
 };
 
+/** One claim's inputs, handed whole to each of its steps below. */
+interface ClaimCall {
+  ctx: DatabaseContext;
+  driver: SqliteDriver;
+  queue: ClaimTarget;
+  workerId: string;
+  n: number;
+  /** A claim work() and claim() make on their own, not the application's call. */
+  background: boolean;
+}
+
 /**
  * One claim. The application's own claim asks the two-answer pre-check; a background claimer's
  * look also learns, in the same read, what it needs before it sleeps (`JOB_CLAIM_LOOK`). Inside
@@ -66,59 +77,75 @@ type ClaimLookRow = {
  * work()'s batch of acks and claims the look still runs: it costs one read where the claim
  * without it costs three or four statements.
  */
-function claimRows(
-  ctx: DatabaseContext,
-  driver: SqliteDriver,
-  queue: ClaimTarget,
-  workerId: string,
-  n: number,
-  background: boolean,
-  direct = false,
-): Claimed {
-  const { transactions } = ctx;
+function claimRows(call: ClaimCall, direct = false): Claimed {
   if (direct) {
     // The claim first, in one autocommit statement: after another process's commit the look
     // is the longest step between the wake and the handler (its pages are read again).
     // Exhausted rows are skipped by the claim and buried by the next look. Nothing claimed:
     // the look below says when to look next.
+    const { driver, queue, workerId, n } = call;
     const rows = ops.claimJobRows(driver, queue.name, workerId, n, queue.visibilityTimeoutS, true);
     if (rows.length > 0) return { rows, nextAt: undefined, direct: true };
   }
-  const look = (): ClaimLookRow | undefined =>
-    background
-      ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, claimLookParams(queue.name, n))
-      : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
   // A background claim looks first even inside work()'s batch transaction: one read instead of
   // the two dead-letter DELETEs and the next-claim read of the unconditional claim.
-  const check = transactions.current && !background ? undefined : look();
-  if (check === undefined || check.exhausted) {
-    const rows = transactions.atomic(() =>
-      ops.claimJobs(driver, queue.name, workerId, n, queue.visibilityTimeoutS)
-    );
-    const nextAt = rows.length < n && background ? ops.nextClaimAt(driver, queue.name) : undefined;
-    return { rows, nextAt, version: check?.data_version };
-  }
+  const check = call.ctx.transactions.current && !call.background ? undefined : look(call);
+  if (check === undefined || check.exhausted) return claimBurying(call, check);
   // Nothing due: no write (a woken worker must not contend for the write lock for nothing).
-  if (!check.claimable) {
-    const exhausted = background
-      ? check.exhausted_pending
-      : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
-    if (exhausted) transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
-    return { rows: [], nextAt: check.next_at ?? 0, version: check.data_version, more: false };
-  }
-  // The common case in one autocommit statement: no expired claim is out of attempts. A
-  // background claim takes each job's own run options with it (work() needs them for every job).
-  const rows = ops.claimJobRows(
-    driver,
-    queue.name,
-    workerId,
-    n,
-    queue.visibilityTimeoutS,
-    background,
+  if (!check.claimable) return nothingDue(call, check);
+  return claimLooked(call, check);
+}
+
+/** The background claimer's look, or the application's pre-check. */
+function look({ driver, queue, n, background }: ClaimCall): ClaimLookRow | undefined {
+  return background
+    ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, claimLookParams(queue.name, n))
+    : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
+}
+
+/**
+ * The unconditional claim, in one transaction: expired claims out of attempts go to the dead
+ * letters first (honker's `claim_batch`). Taken when the look found such a claim, or when there
+ * was no look (inside the application's transaction).
+ */
+function claimBurying(call: ClaimCall, check: ClaimLookRow | undefined): Claimed {
+  const { ctx, driver, queue, workerId, n, background } = call;
+  const rows = ctx.transactions.atomic(() =>
+    ops.claimJobs(driver, queue.name, workerId, n, queue.visibilityTimeoutS)
   );
+  const nextAt = rows.length < n && background ? ops.nextClaimAt(driver, queue.name) : undefined;
+  return { rows, nextAt, version: check?.data_version };
+}
+
+/** Nothing claimable: only due pending rows out of attempts are buried, and nothing claimed. */
+function nothingDue(call: ClaimCall, check: ClaimLookRow): Claimed {
+  const { ctx, driver, queue, background } = call;
+  const exhausted = background
+    ? check.exhausted_pending
+    : driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name]);
+  if (exhausted) ctx.transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
+  return { rows: [], nextAt: check.next_at ?? 0, version: check.data_version, more: false };
+}
+
+/**
+ * The common case in one autocommit statement: the look saw rows claimable and no expired claim
+ * out of attempts. A background claim takes each job's own run options with it (work() needs
+ * them for every job).
+ */
+function claimLooked(call: ClaimCall, check: ClaimLookRow): Claimed {
+  const { ctx, driver, queue, workerId, n, background } = call;
+  const name = queue.name;
+  const rows = ops.claimJobRows(driver, name, workerId, n, queue.visibilityTimeoutS, background);
   const version = check.data_version;
+  if (!background) {
+    // A short claim took every row claimable: bury the due pending rows out of attempts, which
+    // the pre-check did not ask about.
+    if (rows.length < n && driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [name])) {
+      ctx.transactions.atomic(() => ops.buryExhaustedPending(driver, name));
+    }
+    return { rows, nextAt: undefined, version };
+  }
   if (rows.length >= n) {
-    if (!background) return { rows, nextAt: undefined, version };
     // The look counted one row past this claim: when there was none, nothing more is due after
     // it, and the claimer sleeps until a commit or the next deadline instead of looking again
     // with the acks of these jobs (one autocommit ack where ack and look took four statements).
@@ -134,10 +161,6 @@ function claimRows(
   // the next could succeed (a commit since then wakes the claimer again), so a background claim
   // reads nothing more. Exhausted pending rows, which its look did not ask about, are buried by
   // the next look that finds nothing claimable: they are never claimed meanwhile.
-  if (!background && driver.get(JOB_EXHAUSTED_PENDING_EXISTS, [queue.name])) {
-    transactions.atomic(() => ops.buryExhaustedPending(driver, queue.name));
-  }
-  if (!background) return { rows, nextAt: undefined, version };
   return { rows, nextAt: nextAfterShortClaim(check, rows, queue), version, more: false };
 }
 
@@ -184,7 +207,8 @@ export function claimBatch<T>(
   n: number,
   action: string,
 ): Job<T>[] {
-  return claimJobs<T>(ctx, ctx.open(action), queue, workerId, n, action, false).jobs;
+  const call = { ctx, driver: ctx.open(action), queue, workerId, n, background: false };
+  return claimJobs<T>(call, action).jobs;
 }
 
 /**
@@ -203,58 +227,57 @@ export function claimInBackground<T>(
 ): ClaimLook<T> {
   return ctx.background(
     action,
-    (driver) => claimJobs<T>(ctx, driver, queue, workerId, n, action, true, direct),
+    (driver) => claimJobs<T>({ ctx, driver, queue, workerId, n, background: true }, action, direct),
   );
 }
 
-function claimJobs<T>(
-  ctx: DatabaseContext,
-  driver: SqliteDriver,
-  queue: ClaimTarget,
-  workerId: string,
-  n: number,
-  action: string,
-  background: boolean,
-  direct = false,
-): ClaimLook<T> {
+function claimJobs<T>(call: ClaimCall, action: string, direct = false): ClaimLook<T> {
   const jobs: Job<T>[] = [];
-  let nextAt: number | undefined;
-  let version: number | undefined;
-  let more: boolean | undefined;
-  let claimedDirectly: true | undefined;
   const runOptions = new Map<number, JobRunOptions | undefined>();
+  let claimed: Claimed;
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
-  // the queue has nothing more due.
-  for (let rejected = 1; rejected > 0 && jobs.length < n;) {
-    const left = n - jobs.length;
-    const claimed = claimRows(ctx, driver, queue, workerId, left, background, direct);
-    direct = false; // Only the first round claims directly: one after a rejected payload looks.
-    const rows = claimed.rows;
-    nextAt = claimed.nextAt;
-    version = claimed.version;
-    more = claimed.more;
-    claimedDirectly = claimed.direct;
-    if (rows.length === 0) break;
+  // the queue has nothing more due. Only the first round claims directly: a later one looks.
+  for (let round = 0;; round++) {
+    claimed = claimRows({ ...call, n: call.n - jobs.length }, direct && round === 0);
+    if (claimed.rows.length === 0) break;
     // Quiet: a claim never makes anything claimable, so local waiters need not look again.
-    ctx.wrote("quiet");
-    rejected = 0;
-    for (const row of rows) {
-      let payload = parseJson<unknown>(row.payload);
-      if (queue.schema) {
-        const checked = checkPayload(queue.schema, payload, action);
-        if (!checked.ok) {
-          rejected++;
-          const job = new Job(ctx, row, payload, queue.visibilityTimeoutS);
-          job.fail(`payload does not match the schema: ${checked.message}`);
-          continue;
-        }
-        payload = checked.value;
-      }
-      jobs.push(new Job<T>(ctx, row, payload as T, queue.visibilityTimeoutS));
-      if ("run_timeout_s" in row) runOptions.set(row.id, runOptionsOfClaimed(row));
-    }
+    call.ctx.wrote("quiet");
+    const rejected = takeRows(call, claimed.rows, action, jobs, runOptions);
+    if (rejected === 0 || jobs.length >= call.n) break;
   }
   // Sorted as Jobs, whose fields read faster than node:sqlite's rows.
   if (jobs.length > 1) jobs.sort(byClaimOrder);
-  return { jobs, nextAt, version, more, runOptions, direct: claimedDirectly };
+  const { nextAt, version, more } = claimed;
+  return { jobs, nextAt, version, more, runOptions, direct: claimed.direct };
+}
+
+/**
+ * Appends a Job to `jobs` for each claimed row, with the run options its claim returned; a row
+ * whose payload no longer matches the queue's schema goes to the dead letters instead. Returns
+ * how many went there.
+ */
+function takeRows<T>(
+  { ctx, queue }: ClaimCall,
+  rows: readonly JobRow[],
+  action: string,
+  jobs: Job<T>[],
+  runOptions: Map<number, JobRunOptions | undefined>,
+): number {
+  let rejected = 0;
+  for (const row of rows) {
+    let payload = parseJson<unknown>(row.payload);
+    if (queue.schema) {
+      const checked = checkPayload(queue.schema, payload, action);
+      if (!checked.ok) {
+        rejected++;
+        const job = new Job(ctx, row, payload, queue.visibilityTimeoutS);
+        job.fail(`payload does not match the schema: ${checked.message}`);
+        continue;
+      }
+      payload = checked.value;
+    }
+    jobs.push(new Job<T>(ctx, row, payload as T, queue.visibilityTimeoutS));
+    if ("run_timeout_s" in row) runOptions.set(row.id, runOptionsOfClaimed(row));
+  }
+  return rejected;
 }
