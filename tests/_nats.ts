@@ -327,9 +327,11 @@ export async function addStream(
  * stream without a quorum of current replicas.
  */
 export async function streamHealthy(nc: NatsConnection, name: string): Promise<void> {
-  const jsm = await jetstreamManager(nc);
   // retrying() rethrows the last attempt's error: the replicas' state, or why info() failed.
+  // The manager is made in each attempt: making it is a request too (account info), which timed
+  // out now and then while the cluster was still electing after a node's restart.
   await retrying(async () => {
+    const jsm = await jetstreamManager(nc);
     const { cluster } = await jsm.streams.info(name);
     const replicas = cluster?.replicas ?? [];
     if (cluster?.leader && replicas.length === 2 && replicas.every((r) => r.current)) return;
