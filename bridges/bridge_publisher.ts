@@ -16,13 +16,8 @@ import { reconcile } from "./reconcile.ts";
 import { retryUntilDone } from "./retry.ts";
 import { sleep } from "../core/wait/sleep.ts";
 import type { Sink, SinkMessage } from "./sink.ts";
-
-/**
- * Milliseconds between saves of the position while publishes are in flight: a crash publishes
- * again at most this long's worth of acknowledged events (with their ids), which the restart's
- * reconciliation finds in the sink and skips.
- */
-const SAVE_EVERY_MS = 50;
+import { PublishTerm } from "./publish_term.ts";
+import type { TermHost } from "./publish_term.ts";
 
 /** What a bridge's publisher needs of the bridge, checked by it. */
 export interface BridgePublisherOptions {
@@ -103,75 +98,23 @@ export class BridgePublisher {
     const { start, skip } = reconcile(saved, held);
     const window = new AckWindow(start);
     this.#window = window;
-    const size = this.#windowSize;
-    // Events read and not yet published: read in pages of about a window, so an
-    // acknowledgement starts the next publish at once (as a raw publisher's lanes do) and the
-    // window stays full, with one read per window's worth of acknowledgements.
-    let queue: SinkMessage[] = [];
-    let head = 0;
-    let caughtUp = false;
-    let publishing = 0;
-    let drained: () => void = () => {};
-    let wake: () => void = () => {};
-    let readOffset = start;
-    let savedAtMs = 0;
-    let savedPosition = saved;
-    let lost = false;
-    const save = () => {
-      if (!lost && window.position > savedPosition) {
-        const outcome = this.#save(window.position);
-        if (outcome === "saved") savedPosition = window.position;
-        if (outcome === "lost") {
-          lost = true;
-          term.abort();
-        }
-      }
-      savedAtMs = Date.now();
-    };
-    const launch = () => {
-      while (publishing < size && head < queue.length && !signal.aborted) {
-        const message = queue[head++];
-        window.add(message.offset);
-        if (skip.has(message.offset)) {
-          window.ack(message.offset);
-          continue;
-        }
-        publishing++;
-        void this.#publish(message, window, signal).then(settled);
-      }
-    };
-    const settled = () => {
-      if (--publishing === 0) drained();
-      launch();
-      // Wake the loop to read the next page, or (all read) to save the position once idle.
-      if (caughtUp ? publishing === 0 : queue.length - head < size) wake();
-    };
     try {
-      while (!signal.aborted) {
-        if (queue.length - head < size) {
-          queue = queue.slice(head);
-          head = 0;
-          const want = 2 * size - queue.length;
-          const messages = readMessages(this.#db, source, this.#topic, readOffset, want);
-          caughtUp = messages.length < want;
-          if (messages.length > 0) readOffset = messages[messages.length - 1].offset;
-          for (const message of messages) queue.push(message);
-        }
-        launch();
-        if (publishing === 0 || Date.now() - savedAtMs >= SAVE_EVERY_MS) save();
-        if (!caughtUp && queue.length - head < size) continue;
-        // While publishes are in flight the position moves: come back to save it.
-        const waitMs = publishing > 0 || window.position > savedPosition ? SAVE_EVERY_MS : 1000;
-        await this.#waitForWork(caughtUp, readOffset, waitMs, signal, (fn) => {
-          wake = fn;
-        });
-      }
+      const host = this.#termHost(source);
+      await new PublishTerm(host, term, { window, skip, saved }, this.#windowSize).run();
     } finally {
-      const allSettled = new Promise<void>((resolve) => (drained = resolve));
-      if (publishing > 0) await Promise.race([allSettled, sleep(2000)]);
-      save();
       this.#window = undefined;
     }
+  }
+
+  /** What a term calls back into; `source` names this file's topic in the sink's message ids. */
+  #termHost(source: string): TermHost {
+    return {
+      read: (offset, limit) => readMessages(this.#db, source, this.#topic, offset, limit),
+      publish: (message, window, signal) => this.#publish(message, window, signal),
+      save: (position) => this.#save(position),
+      waitForWork: (watch, offset, waitMs, signal, onSettle) =>
+        this.#waitForWork(watch, offset, waitMs, signal, onSettle),
+    };
   }
 
   /**
