@@ -15,7 +15,7 @@ import { sleep } from "../core/wait/sleep.ts";
  * again at most this long's worth of acknowledged events (with their ids), which the restart's
  * reconciliation finds in the sink and skips.
  */
-export const SAVE_EVERY_MS = 50;
+const SAVE_EVERY_MS = 50;
 
 /** How long the end of a term waits for the publishes still in flight before its last save. */
 const SETTLE_AT_END_MS = 2000;
