@@ -36,9 +36,9 @@ export function settlesInOneStatement<T>(batch: readonly Completion<T>[]): boole
 }
 
 /**
- * Commits `batch`'s outcomes inside the batch transaction (or on their own, when
- * `settlesInOneStatement(batch)`), in its order of results: plain acks (no result to store) in
- * one statement when there are several, the rest one by one.
+ * Commits `batch`'s outcomes in its order of results: plain acks (no result to store) in one
+ * statement when there are several, the rest one by one. Inside the batch transaction, or on
+ * their own when there is no claim to join and that is one write (see `Fetcher`).
  */
 export function settleAll<T>(batch: readonly Completion<T>[]): boolean[] {
   const plain = batch.filter(isPlainAck);

@@ -215,12 +215,9 @@ export class Fetcher<T> {
     const claim = () =>
       claimFor > 0 ? this.#source.claimInBackground(this.#workerId, claimFor, direct) : undefined;
     if (batch.length === 0) return { settled: [], look: claim() };
-    // One outcome and no claim: one autocommit statement, where a transaction costs three.
-    if (batch.length === 1 && claimFor === 0) {
-      return { settled: [batch[0].job.inBackground(batch[0].step)], look: undefined };
-    }
-    // Several plain acks and no claim: one autocommit statement, where a transaction costs three.
-    if (claimFor === 0 && settlesInOneStatement(batch)) {
+    // No claim to join, and one outcome (its own write) or several plain acks (one statement):
+    // no transaction, which would cost two more statements.
+    if (claimFor === 0 && (batch.length === 1 || settlesInOneStatement(batch))) {
       return { settled: settleAll(batch), look: undefined };
     }
     return this.#source.batchInBackground(() => ({ settled: settleAll(batch), look: claim() }));
