@@ -27,6 +27,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { runtimeKey } from "../platform/runtime.ts";
 import type { CaseDef, Metrics, Sizes, Target } from "./_peers_cases.ts";
+import { readArgs } from "./_args.ts";
 import { medianOf } from "./_peers_report.ts";
 import type { SystemPlace } from "./_peers_system.ts";
 import { cleanUpOnExit, freshTmpDir, removeTempDir, ROOT, RUNTIMES } from "./_wake_child.ts";
@@ -62,16 +63,8 @@ function parseEnv(text: string): Record<string, string> {
 }
 
 function parseArgs(argv: string[]): Args {
-  const known = ["old", "env", "case", "runtimes", "pairs", "driver"];
-  const values = new Map<string, string>();
-  for (const arg of argv) {
-    const at = arg.indexOf("=");
-    const name = arg.slice(2, at);
-    if (!arg.startsWith("--") || at < 0 || !known.includes(name)) {
-      fail(`unknown argument "${arg}" (--${known.join("=…, --")}=…)`);
-    }
-    values.set(name, arg.slice(at + 1));
-  }
+  const options = ["old", "env", "case", "runtimes", "pairs", "driver"];
+  const { values } = readArgs(argv, options, [], fail);
   const old = values.get("old");
   const env = values.get("env");
   if ((old === undefined) === (env === undefined)) fail("give either --old=DIR or --env=A,B");

@@ -36,6 +36,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { runtimeKey } from "../tests/_runtime.ts";
+import { readArgs } from "./_args.ts";
 import { driverArg } from "./_driver_arg.ts";
 import { redisSkipReason, startRedis } from "./_redis.ts";
 import type { LocalRedis } from "./_redis.ts";
@@ -68,27 +69,18 @@ function listArg<T extends string>(value: string, allowed: readonly T[], what: s
   return values as T[];
 }
 
-/** The options peers.ts takes: `--quick`, and the rest as `--name=value`. */
-const OPTIONS = ["runtimes", "only", "reps", "driver"];
-
 function parseArgs(argv: string[]): Args {
-  // Refused by name before anything runs: an unknown option (`--help`, `--rep=3`) silently
-  // ignored started the whole benchmark, 13 minutes, with the defaults.
-  for (const arg of argv) {
-    const name = arg.slice(2, arg.includes("=") ? arg.indexOf("=") : undefined);
-    if (
-      arg !== "--quick" && !(arg.startsWith("--") && arg.includes("=") && OPTIONS.includes(name))
-    ) {
-      throw new TypeError(
-        `Cannot run the peers benchmark: unknown argument "${arg}" (--quick, --${
-          OPTIONS.join("=…, --")
-        }=…)`,
-      );
-    }
-  }
-  const value = (name: string) =>
-    argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const quick = argv.includes("--quick");
+  // `--help` or `--rep=3` is refused by name: ignored, it ran the whole benchmark (13 minutes).
+  const { values, flags } = readArgs(
+    argv,
+    ["runtimes", "only", "reps", "driver"],
+    ["quick"],
+    (m) => {
+      throw new TypeError(`Cannot run the peers benchmark: ${m}`);
+    },
+  );
+  const value = (name: string) => values.get(name);
+  const quick = flags.has("quick");
   const keys = listArg(
     value("only") ?? CASES.map((c) => c.key).join(","),
     CASES.map((c) => c.key),

@@ -69,13 +69,17 @@ describe("bench/peers.ts arguments", () => {
     "an unknown argument is refused by name before anything runs",
     { timeout: 60_000 },
     async () => {
-      for (const arg of ["--help", "--rep=3", "--only=nope"]) {
+      const refusals: [string[], RegExp][] = [
+        [["--help"], /unknown argument "--help"/],
+        [["--rep=3"], /unknown argument "--rep=3"/],
+        [["--only=nope"], /unknown case "nope"/],
+        [["--quick", "--runtimes=node", "--runtimes=bun"], /"--runtimes" given twice/],
+      ];
+      for (const [args, named] of refusals) {
+        const arg = args.join(" ");
         const started = performance.now();
-        const { code, stderr } = await runScript(PEERS, [arg]);
+        const { code, stderr } = await runScript(PEERS, args);
         assert.notEqual(code, 0, `peers.ts ${arg} exited 0`);
-        const named = arg === "--only=nope"
-          ? /unknown case "nope"/
-          : new RegExp(`unknown argument "${arg}"`);
         assert.match(stderr, named);
         // Refused up front: not after running a case (the quickest takes seconds).
         assert.ok(

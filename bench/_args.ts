@@ -1,0 +1,42 @@
+/**
+ * The command line of a benchmark script: `--name=value` options and bare `--name` flags, every
+ * argument checked by name before anything runs (an unknown one, silently ignored, ran a whole
+ * benchmark with the defaults).
+ *
+ * @module
+ */
+
+/** A command line read by `readArgs()`. */
+export interface BenchArgs {
+  /** Each `--name=value` option given, by name. */
+  values: Map<string, string>;
+  /** The bare `--name` flags given. */
+  flags: Set<string>;
+}
+
+/**
+ * Reads `argv`, calling `fail` with a message that names the first argument that is neither
+ * one of `options` (as `--name=value`) nor one of `flags` (as `--name`), or repeats one: which
+ * of two values was meant is not for the script to guess.
+ */
+export function readArgs(
+  argv: readonly string[],
+  options: readonly string[],
+  flags: readonly string[],
+  fail: (message: string) => never,
+): BenchArgs {
+  const read: BenchArgs = { values: new Map(), flags: new Set() };
+  for (const arg of argv) {
+    const at = arg.indexOf("=");
+    const name = arg.slice(2, at < 0 ? undefined : at);
+    if (read.values.has(name) || read.flags.has(name)) fail(`"--${name}" given twice`);
+    if (arg.startsWith("--") && at < 0 && flags.includes(name)) read.flags.add(name);
+    else if (arg.startsWith("--") && at >= 0 && options.includes(name)) {
+      read.values.set(name, arg.slice(at + 1));
+    } else {
+      const usage = [...flags.map((f) => `--${f}`), ...options.map((o) => `--${o}=…`)];
+      fail(`unknown argument "${arg}" (${usage.join(", ")})`);
+    }
+  }
+  return read;
+}
