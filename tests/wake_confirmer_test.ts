@@ -17,6 +17,8 @@ interface ConfirmerSetup {
   recheckDelaysMs?: readonly number[];
   /** The looks after a confirmed event; fs.watch's on this runtime by default. */
   afterConfirmedMs?: readonly number[];
+  /** What the probe says of a commit being written; the probe has no such look by default. */
+  commitPending?: () => boolean | undefined;
 }
 
 /** A confirmer on a fake probe that reports another connection's commit when `commits` says. */
@@ -24,6 +26,7 @@ function confirmerOn(commits: () => boolean, setup: ConfirmerSetup = {}) {
   let probes = 0;
   let changes = 0;
   let changedAt = NaN;
+  let nothingPending = 0;
   const confirmer = eventConfirmer(
     {
       path: "/nowhere/app.db",
@@ -32,7 +35,9 @@ function confirmerOn(commits: () => boolean, setup: ConfirmerSetup = {}) {
         any: () => "none",
         version: undefined,
         readsHeader: setup.readsHeader ?? true,
+        commitPending: setup.commitPending,
       },
+      onNothingPending: () => nothingPending++,
       onChange: () => {
         changes++;
         changedAt = performance.now();
@@ -43,7 +48,13 @@ function confirmerOn(commits: () => boolean, setup: ConfirmerSetup = {}) {
     setup.recheckDelaysMs,
     setup.afterConfirmedMs,
   );
-  return { confirmer, probes: () => probes, changes: () => changes, changedAt: () => changedAt };
+  return {
+    confirmer,
+    probes: () => probes,
+    changes: () => changes,
+    changedAt: () => changedAt,
+    nothingPending: () => nothingPending,
+  };
 }
 
 /** How many more looks follow an event whose commit was visible at once, within 50 ms. */
@@ -134,6 +145,69 @@ async function looksInTwelveTurns(setup: ConfirmerSetup): Promise<number | null>
     confirmer.stop();
   }
 }
+
+/** Looks at an event nobody's commit explains, within 25 ms (re-checks at 1 and 2 ms). */
+async function looksWhenNothingCommits(setup: ConfirmerSetup) {
+  const { confirmer, probes, nothingPending } = confirmerOn(() => false, {
+    recheckDelaysMs: [1, 2],
+    ...setup,
+  });
+  try {
+    confirmer.onEvent("app.db-wal");
+    await sleep(25);
+    return { looks: probes(), nothingPending: nothingPending() };
+  } finally {
+    confirmer.stop();
+  }
+}
+
+describe("event confirmer, told by the WAL whether a commit is being written", () => {
+  it("looks once at an event when no commit is being written", async () => {
+    // One commit raises several -wal events; the first shows it, the others found nothing in a
+    // spin and five re-checks each.
+    const seen = await looksWhenNothingCommits({
+      commitPending: () => false,
+      afterConfirmedMs: [],
+    });
+    assert.deepEqual(seen, { looks: 1, nothingPending: 1 });
+  });
+
+  it("keeps looking while one is, and stops once it is not", async () => {
+    let asked = 0;
+    const seen = await looksWhenNothingCommits({
+      commitPending: () => ++asked < 3, // written, written, then gone (rolled back, say)
+      afterConfirmedMs: [],
+    });
+    assert.deepEqual(seen, { looks: 3, nothingPending: 1 });
+  });
+
+  it("sees a commit being written at its 4th look", async () => {
+    await warmUp();
+    const seen = await seenAtFourthLook({ commitPending: () => true, afterConfirmedMs: [] });
+    assert.equal(seen, true, String(seen));
+  });
+
+  it("keeps every look when the probe cannot tell, or fails", async () => {
+    for (
+      const commitPending of [() => undefined, (): boolean => {
+        throw new Error("EIO");
+      }]
+    ) {
+      const seen = await looksWhenNothingCommits({ commitPending, afterConfirmedMs: [] });
+      assert.ok(seen.looks >= 3, `${seen.looks} looks: the re-checks at 1 and 2 ms are missing`);
+      assert.equal(seen.nothingPending, 0);
+    }
+  });
+
+  it("keeps every look where the source drops events (Bun's fs.watch)", async () => {
+    // A commit begun after the look may raise no event of its own there.
+    const seen = await looksWhenNothingCommits({
+      commitPending: () => false,
+      afterConfirmedMs: [0.5],
+    });
+    assert.ok(seen.looks >= 3, `${seen.looks} looks: the re-checks at 1 and 2 ms are missing`);
+  });
+});
 
 describe("event confirmer", () => {
   it("looks at every turn of the event loop while an event's commit is not visible yet", async () => {

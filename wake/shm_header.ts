@@ -39,10 +39,31 @@ export function commitCount(header: Uint8Array): number {
   return headerWord(header, 8);
 }
 
+/** The header's `mxFrame`: how many frames of the WAL are committed. */
+export function committedFrames(header: Uint8Array): number {
+  return headerWord(header, 16);
+}
+
+/**
+ * The page size the header records (bytes 14–15, where 1 stands for 65,536), or undefined when
+ * it records none yet (0).
+ */
+export function walPageBytes(header: Uint8Array): number | undefined {
+  const field = new DataView(header.buffer, header.byteOffset, header.byteLength)
+    .getUint16(14, LITTLE_ENDIAN);
+  if (field === 0) return undefined;
+  return field === 1 ? 65536 : field;
+}
+
+/** Where the header keeps the WAL's two salts (8 bytes, copied as they are in the WAL file). */
+export const WAL_INDEX_SALT_OFFSET = 32;
+
 /** Whether `after` continues `before`'s WAL: the same salts and more frames (`mxFrame`). */
 export function sameWal(before: Uint8Array, after: Uint8Array): boolean {
-  for (let i = 32; i < 40; i++) if (before[i] !== after[i]) return false;
-  return headerWord(after, 16) > headerWord(before, 16);
+  for (let i = WAL_INDEX_SALT_OFFSET; i < WAL_INDEX_SALT_OFFSET + 8; i++) {
+    if (before[i] !== after[i]) return false;
+  }
+  return committedFrames(after) > committedFrames(before);
 }
 
 /** Whether this machine stores integers little-end first, as the WAL index header then does. */

@@ -38,6 +38,8 @@
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { commitCount, sameWal, shmHeader, WAL_INDEX_HEADER_BYTES } from "./shm_header.ts";
 import type { ShmHeader } from "./shm_header.ts";
+import { walTail } from "./wal_tail.ts";
+import type { WalTail } from "./wal_tail.ts";
 
 const DATA_VERSION = "PRAGMA data_version";
 const DATA_VERSION_AND_CHANGES =
@@ -65,6 +67,12 @@ export interface ChangeProbe {
    * costs a `pread` and no statement, so an unconfirmed event may be looked at on every turn.
    */
   readonly readsHeader?: boolean;
+  /**
+   * Whether a commit is being written past what the last look saw (`wal_tail.ts`): true, look
+   * again shortly; false, nothing is, so an event that showed no commit needs no second look;
+   * undefined when it cannot tell. Asked right after `other()` answered false.
+   */
+  commitPending?(): boolean | undefined;
 }
 
 /** A probe that can also stamp the database's state (the watcher's, for `Waker.seenBy`). */
@@ -110,6 +118,7 @@ export function versionProbe(
       return probe.readsHeader;
     },
     other: () => probe.other(),
+    commitPending: () => probe.commitPending(),
     any: () => probe.any(),
     stamp: () => probe.stamp(),
     release: () => probe.release(),
@@ -121,6 +130,7 @@ class VersionProbe implements StampingProbe {
   readonly #ownWrites: (() => number) | undefined;
   readonly #ownCommits: VersionProbeOptions["ownCommits"];
   readonly #header: ShmHeader | undefined;
+  readonly #walTail: WalTail | undefined;
   /** data_version as last read: the baseline of `other()` and `any()`. */
   #dataVersion: number | undefined;
   #totalChanges: number | undefined;
@@ -154,6 +164,7 @@ class VersionProbe implements StampingProbe {
     this.#totalChanges = first?.tc;
     // Opened after the first read, which creates the `-shm` of a file no one had open.
     this.#header = shmHeader(driver.path);
+    this.#walTail = this.#header && walTail(driver.path);
   }
 
   get version(): number | undefined {
@@ -183,6 +194,12 @@ class VersionProbe implements StampingProbe {
 
   release(): void {
     this.#header?.release();
+    this.#walTail?.close();
+  }
+
+  commitPending(): boolean | undefined {
+    if (this.#seen === undefined) return undefined;
+    return this.#walTail?.pending(this.#seen);
   }
 
   stamp(): number | undefined {

@@ -87,6 +87,11 @@ export interface FsSourceOptions {
   lastOwnWriteAt?(): number;
   /** Called for an unconfirmed event taken for our own write (see `lastOwnWriteAt`). */
   onOwnWriteEvent?(): void;
+  /**
+   * Called when an unconfirmed event, or a re-check, finds no commit being written
+   * (`probe.commitPending()`): no more looks follow it.
+   */
+  onNothingPending?(): void;
 }
 
 /** A running fs source; `stop()` releases the watch and every pending re-check. */
@@ -153,6 +158,12 @@ class Confirmer implements EventConfirmer {
   readonly #ours: Set<string>;
   readonly #recheckDelaysMs: readonly number[];
   readonly #afterConfirmedMs: readonly number[];
+  /**
+   * Whether a look that finds no commit being written may end the looks: only where every
+   * write raises an event, so a commit begun after the look raises one of its own. A source
+   * that drops events (Bun's fs.watch, the one with looks after a confirmed event) keeps them.
+   */
+  readonly #mayStopWhenIdle: boolean;
   // Each event starts a new chain of re-checks; a chain whose epoch is stale stops itself.
   #epoch = 0;
   /** The end of the current spin (performance.now()); an event during it does not extend it. */
@@ -167,6 +178,7 @@ class Confirmer implements EventConfirmer {
     afterConfirmedMs: readonly number[],
   ) {
     this.#afterConfirmedMs = afterConfirmedMs;
+    this.#mayStopWhenIdle = afterConfirmedMs.length === 0;
     this.#options = options;
     this.#recheckDelaysMs = recheckDelaysMs;
     this.#base = basename(options.path);
@@ -185,6 +197,7 @@ class Confirmer implements EventConfirmer {
     const wrote = this.#wroteLately();
     if (this.#confirm()) return this.#lookAgain(chain);
     if (wrote) this.#options.onOwnWriteEvent?.();
+    if (this.#nothingPending()) return;
     // Not visible yet: look again at every turn of the event loop for SPIN_MS, then at growing
     // delays. No spin for an event taken for our own write, within SPIN_PAUSE_MS of a spin that
     // found nothing, or without a WAL index header (each look would be a statement). The
@@ -236,9 +249,24 @@ class Confirmer implements EventConfirmer {
     return true;
   }
 
+  /**
+   * True when the WAL shows no commit being written (`wal_tail.ts`): the event was for a commit
+   * already seen (one commit raises several events), this process's own, or a checkpoint's
+   * write, and no look can find more until the next write raises its own event.
+   */
+  #nothingPending(): boolean {
+    if (!this.#mayStopWhenIdle) return false;
+    if (probeOrAssumeOther(() => this.#options.probe.commitPending?.(), undefined) !== false) {
+      return false;
+    }
+    this.#options.onNothingPending?.();
+    return true;
+  }
+
   /** `spinUntil`: until then (performance.now()), the next look is at the next turn. */
   #confirmOrRecheck(chain: number, attempt: number, spinUntil = 0): void {
     if (this.#confirm()) return this.#lookAgain(chain);
+    if (this.#nothingPending()) return;
     if (spinUntil === 0) return this.#recheck(chain, attempt);
     const now = performance.now();
     if (now >= spinUntil) {

@@ -102,6 +102,8 @@ class InotifySource implements FsSource {
         },
         // Our own claims and acks raise events too: re-checking them at 0.1 ms finds nothing.
         onOwnWriteEvent: () => this.#stopTicks(),
+        // Nothing being written: the ticks could only find nothing; the worker reads the queue.
+        onNothingPending: () => this.#stopTicks(),
       },
       RECHECK_AFTER_TICKS_MS,
       [],

@@ -1,0 +1,124 @@
+// Whether a commit is being written, read from the -wal file (wake/wal_tail.ts): the file-system
+// event source ends its looks after an event when it answers false, so a false "nothing" would
+// delay a wake-up until the backstop poll. Real files, written by real connections.
+
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import { openDriver } from "../adapters/auto.ts";
+import type { SqliteDriver } from "../core/db/driver.ts";
+import { committedFrames, shmHeader, WAL_INDEX_HEADER_BYTES } from "../wake/shm_header.ts";
+import { walTail } from "../wake/wal_tail.ts";
+import { removeTempDirs, tempDbPath } from "./_helpers.ts";
+
+after(removeTempDirs);
+
+function headerOf(path: string): Uint8Array {
+  const header = shmHeader(path);
+  assert.ok(header, `no WAL index header for ${path}`);
+  const bytes = new Uint8Array(WAL_INDEX_HEADER_BYTES);
+  assert.equal(header.read(bytes), true);
+  return bytes;
+}
+
+/** A connection in WAL mode on a new file, with a table `t` committed. */
+async function walDatabase(path: string, pageSize = 4096): Promise<SqliteDriver> {
+  const driver = await openDriver(path);
+  driver.exec(`PRAGMA page_size = ${pageSize}`);
+  driver.exec("PRAGMA journal_mode = WAL");
+  driver.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)");
+  return driver;
+}
+
+/** SQL inserting `rows` rows of 900 random bytes each into `t`. */
+function insertBlobs(rows: number): string {
+  return "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + rows +
+    ") INSERT INTO t (body) SELECT randomblob(900) FROM n";
+}
+
+/**
+ * Opens a write transaction on a second connection whose page cache is too small for it, so
+ * SQLite writes its pages to the WAL long before the commit; returns that connection.
+ */
+async function spillingTransaction(path: string, pageSize: number): Promise<SqliteDriver> {
+  const writer = await openDriver(path);
+  writer.exec("PRAGMA cache_size = 10");
+  writer.exec("BEGIN IMMEDIATE");
+  writer.run(insertBlobs(pageSize / 10)); // 90 pages: many more than the cache holds
+  return writer;
+}
+
+describe("walTail()", () => {
+  it("sees nothing being written after a commit", async () => {
+    const path = tempDbPath();
+    const db = await walDatabase(path);
+    const tail = walTail(path)!;
+    try {
+      db.run("INSERT INTO t (body) VALUES (randomblob(10))");
+      assert.ok(committedFrames(headerOf(path)) > 0);
+      assert.equal(tail.pending(headerOf(path)), false);
+    } finally {
+      tail.close();
+      db.close();
+    }
+  });
+
+  for (const pageSize of [4096, 65536]) {
+    it(`sees the frames of a commit still being written (pages of ${pageSize} bytes)`, async () => {
+      const path = tempDbPath();
+      const db = await walDatabase(path, pageSize);
+      db.run("INSERT INTO t (body) VALUES (randomblob(10))");
+      const tail = walTail(path)!;
+      const writer = await spillingTransaction(path, pageSize);
+      try {
+        const before = headerOf(path);
+        assert.equal(tail.pending(before), true, "frames past the last commit, this WAL's salts");
+        writer.exec("COMMIT");
+        const committed = headerOf(path);
+        assert.ok(committedFrames(committed) > committedFrames(before), "the commit is visible");
+        assert.equal(tail.pending(committed), false, "and nothing is written past it");
+      } finally {
+        writer.close();
+        tail.close();
+        db.close();
+      }
+    });
+  }
+
+  it("takes a frame left from before the WAL restarted for nothing", async () => {
+    const path = tempDbPath();
+    const db = await walDatabase(path);
+    const tail = walTail(path)!;
+    try {
+      db.run(insertBlobs(200));
+      const long = committedFrames(headerOf(path));
+      db.get("PRAGMA wal_checkpoint(PASSIVE)");
+      db.run("INSERT INTO t (body) VALUES (randomblob(10))"); // restarts the WAL from frame 1
+      const header = headerOf(path);
+      assert.ok(committedFrames(header) < long, "the WAL restarted");
+      assert.ok(statSync(`${path}-wal`).size > 32 + (committedFrames(header) + 1) * (24 + 4096));
+      assert.equal(tail.pending(header), false, "an older WAL's frame, not a commit");
+    } finally {
+      tail.close();
+      db.close();
+    }
+  });
+
+  it("cannot tell (undefined) without a -wal to read, or once closed", async () => {
+    assert.equal(walTail(":memory:"), undefined);
+    assert.equal(walTail("file:app.db?mode=memory"), undefined);
+    const path = tempDbPath();
+    const db = await walDatabase(path);
+    const header = headerOf(path);
+    const missing = walTail(`${path}.elsewhere`)!;
+    assert.equal(missing.pending(header), undefined, "no such file");
+    const tail = walTail(path)!;
+    try {
+      assert.equal(tail.pending(header), false);
+      tail.close();
+      assert.equal(tail.pending(header), undefined, "closed");
+    } finally {
+      db.close();
+    }
+  });
+});
