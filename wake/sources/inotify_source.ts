@@ -102,8 +102,13 @@ class InotifySource implements FsSource {
         },
         // Our own claims and acks raise events too: re-checking them at 0.1 ms finds nothing.
         onOwnWriteEvent: () => this.#stopTicks(),
-        // Nothing being written: the ticks could only find nothing; the worker reads the queue.
-        onNothingPending: () => this.#stopTicks(),
+        // Nothing being written: the ticks could only find nothing, and while the worker waits
+        // for its next one, the events of a commit begun since wait in the kernel's queue. So it
+        // is woken now, to read them as they come; nobody is being woken on this thread.
+        onNothingPending: () => {
+          this.#stopTicks();
+          Atomics.notify(this.#flags, SLOT.TICKING);
+        },
       },
       RECHECK_AFTER_TICKS_MS,
       [],
