@@ -4,12 +4,14 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { readdirSync, readlinkSync, statSync } from "node:fs";
+import process from "node:process";
 import { openDriver } from "../adapters/auto.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
 import { committedFrames, shmHeader, WAL_INDEX_HEADER_BYTES } from "../wake/shm_header.ts";
 import { walTail } from "../wake/wal_tail.ts";
-import { removeTempDirs, tempDbPath } from "./_helpers.ts";
+import { open } from "../mod.ts";
+import { eventually, removeTempDirs, sleep, tempDbPath } from "./_helpers.ts";
 
 after(removeTempDirs);
 
@@ -121,4 +123,45 @@ describe("walTail()", () => {
       db.close();
     }
   });
+
+  it("is opened by a watching Database at an event, and closed with it", {
+    skip: process.platform === "linux" ? undefined : "reads /proc/self/fd",
+  }, async () => {
+    const path = tempDbPath();
+    const db = await open(path, { wake: "fs" });
+    const stop = new AbortController();
+    const waiting = (async () => {
+      for await (const _ of db.updates({ signal: stop.signal }));
+    })().catch(() => {});
+    try {
+      await sleep(300); // the watch is in place
+      // The connection's own descriptor, and the reader's once an event asked it (our own
+      // commits' events show no other connection's commit: each asks the -wal).
+      const jobs = db.queue("jobs");
+      for (let i = 0; i < 20 && descriptorsOf(`${path}-wal`) < 2; i++) {
+        jobs.enqueue({ i });
+        await sleep(20);
+      }
+      await eventually(() => descriptorsOf(`${path}-wal`) === 2, 5_000, "the -wal opened");
+    } finally {
+      stop.abort();
+      await waiting;
+      db.close();
+    }
+    assert.equal(descriptorsOf(`${path}-wal`), 0, "every descriptor of the -wal is closed");
+  });
 });
+
+/** How many of this process's descriptors name `file` (SQLite's own included). */
+function descriptorsOf(file: string): number {
+  let count = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      // A file deleted since (SQLite deletes -wal at the last close) reads "<path> (deleted)".
+      if (readlinkSync(`/proc/self/fd/${fd}`).replace(/ \(deleted\)$/, "") === file) count++;
+    } catch {
+      // Closed while listed.
+    }
+  }
+  return count;
+}
