@@ -1,9 +1,9 @@
-// The confirmation of file-system events (wake/sources/fs_source.ts eventConfirmer): what is
+// The confirmation of file-system events (wake/sources/event_confirmer.ts): what is
 // probed after an event, on each runtime.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { eventConfirmer, SPIN_MS, SPIN_PAUSE_MS } from "../wake/sources/fs_source.ts";
+import { eventConfirmer, SPIN_MS, SPIN_PAUSE_MS } from "../wake/sources/event_confirmer.ts";
 import { runtimeKey } from "./_runtime.ts";
 import { sleep } from "./_helpers.ts";
 

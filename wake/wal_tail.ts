@@ -9,7 +9,7 @@
  * A file-system event that shows no new commit uses this to tell "a commit is on its way, look
  * again in a moment" from "the event was for a commit already seen, or a checkpoint": one commit
  * raises several `-wal` events, and all but the first used to start a spin and a chain of timed
- * re-checks (`sources/fs_source.ts`) that could only find nothing.
+ * re-checks (`sources/event_confirmer.ts`) that could only find nothing.
  *
  * The descriptor is this module's own, closed when its Database closes. SQLite takes no POSIX
  * lock on the `-wal` file (its locks are on the database file and the `-shm`), so closing it

@@ -24,7 +24,7 @@ import type { Waker } from "../core/wait/waker.ts";
 import { startBackstop } from "./sources/backstop.ts";
 import type { Backstop } from "./sources/backstop.ts";
 import { startFsSource } from "./sources/fs_source.ts";
-import type { FsSourceOptions } from "./sources/fs_source.ts";
+import type { FsSourceOptions } from "./sources/event_confirmer.ts";
 import { inotifyAvailable, startInotifySource } from "./sources/inotify_source.ts";
 import { warnDenoPolls, warnFsEventsFailed, warnWatcherFailed } from "./fallback_warning.ts";
 import { identityCheck } from "./identity.ts";

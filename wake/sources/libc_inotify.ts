@@ -7,7 +7,7 @@
  * reports, and closing any descriptor of the database drops the POSIX locks SQLite holds on it
  * in this process (honker issue #80). Why not `fs.watch` on Bun: it drops an event reported
  * within a millisecond of another for the same file, so under load most commits raise none (see
- * `AFTER_CONFIRMED_MS` in `fs_source.ts`). inotify itself never opens the watched files, and
+ * `AFTER_CONFIRMED_MS` in `event_confirmer.ts`). inotify itself never opens the watched files, and
  * reports every write.
  *
  * Nothing here touches `Deno` or `bun:ffi` at import time.
