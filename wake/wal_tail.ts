@@ -29,7 +29,7 @@ import { committedFrames, WAL_INDEX_SALT_OFFSET, walPageBytes } from "./shm_head
 const FRAME_HEADER_BYTES = 24;
 /** The WAL file's own header, before the first frame. */
 const WAL_HEADER_BYTES = 32;
-/** Where a frame header keeps the WAL's salts (bytes 8–15), each commit's frames carrying them. */
+/** Where a frame header keeps the WAL's salts (bytes 8–15): every frame of a commit has them. */
 const FRAME_SALT_OFFSET = 8;
 const SALT_BYTES = 8;
 

@@ -92,8 +92,9 @@ function reportEvents(libc: Libc, fd: number, data: InotifyWorkerData, flags: In
 
 /**
  * Bumps the counter at each of TICK_DELAYS_MS while the main thread has not yet seen the commit
- * (it clears `TICKING` then, seen here at the next tick, or at once when it also notifies). Events arriving meanwhile wait in the
- * inotify queue for the next poll(), at most 1.6 ms: each tick makes the main thread look anyway.
+ * (it clears `TICKING` then, seen here at the next tick, or at once when it also notifies: it
+ * does when the WAL shows no commit being written). Events arriving meanwhile wait in the inotify
+ * queue for the next poll(), at most 1.6 ms: each tick makes the main thread look anyway.
  */
 function tick(flags: Int32Array): void {
   for (const delayMs of TICK_DELAYS_MS) {
