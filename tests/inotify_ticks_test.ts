@@ -1,6 +1,7 @@
-// The inotify worker (Deno, Bun) re-signals the main thread at sub-millisecond delays after an event
-// until the main thread has seen the commit (wake/sources/inotify_worker.ts): a `-wal` event
-// arrives before the commit is visible, and Deno's main thread cannot sleep that briefly.
+// The inotify worker (Deno, Bun) re-signals the main thread at sub-millisecond delays when it
+// asks (an event showed a commit on its way), until the main thread has seen the commit
+// (wake/sources/inotify_worker.ts): a `-wal` event arrives before the commit is visible, and
+// Deno's main thread cannot sleep that briefly. An event alone starts no ticks.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -42,6 +43,12 @@ async function startTickingWorker(path: string) {
   const exited = new Promise((resolve) => worker.once("exit", resolve));
   await changed(flags, SLOT.COUNTER, 0, 5_000); // the worker signals once its watch is ready
   assert.equal(Atomics.load(flags, SLOT.READY), 1, "the watch is in place");
+  /** What InotifySource does when an event shows a commit on its way. */
+  const requestTicks = () => {
+    Atomics.store(flags, SLOT.TICKING, 1);
+    Atomics.add(flags, SLOT.TICK_REQUESTS, 1);
+    libc.write(stopFd, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]), 8);
+  };
   const stop = async () => {
     Atomics.store(flags, SLOT.STOP, 1);
     Atomics.store(flags, SLOT.TICKING, 0);
@@ -52,11 +59,11 @@ async function startTickingWorker(path: string) {
     await exited;
     libc.close(stopFd);
   };
-  return { flags, stop };
+  return { flags, requestTicks, stop };
 }
 
 describe("inotify worker ticks", () => {
-  it("re-signals at each tick delay after an event while the commit is unseen", {
+  it("signals an event once, with no ticks unless the main thread asks", {
     skip: inotifySkip,
     timeout: 30_000,
   }, async () => {
@@ -65,10 +72,28 @@ describe("inotify worker ticks", () => {
     try {
       const before = Atomics.load(flags, SLOT.COUNTER);
       writeFileSync(`${path}-wal`, "x");
+      await sleep(100); // ticks would take 1.6 ms
+      const signals = Atomics.load(flags, SLOT.COUNTER) - before;
+      // The file's creation and write may come in one batch or two. Ticking after every batch
+      // made it 6 or more.
+      assert.ok(signals >= 1 && signals <= 2, `${signals} signals`);
+    } finally {
+      await stop();
+    }
+  });
+
+  it("re-signals at each tick delay once asked, while the commit is unseen", {
+    skip: inotifySkip,
+    timeout: 30_000,
+  }, async () => {
+    const path = tempDbPath();
+    const { flags, requestTicks, stop } = await startTickingWorker(path);
+    try {
+      const before = Atomics.load(flags, SLOT.COUNTER);
+      requestTicks();
       await sleep(100); // the ticks take 1.6 ms; the main thread never clears TICKING here
       const signals = Atomics.load(flags, SLOT.COUNTER) - before;
-      // The file's creation and write may come in one batch or two: each is signalled, then ticked.
-      assert.ok(signals >= 1 + TICK_DELAYS_MS.length, `${signals} signals`);
+      assert.equal(signals, TICK_DELAYS_MS.length, `${signals} signals`);
     } finally {
       await stop();
     }
@@ -79,10 +104,10 @@ describe("inotify worker ticks", () => {
     timeout: 30_000,
   }, async () => {
     const path = tempDbPath();
-    const { flags, stop } = await startTickingWorker(path);
+    const { flags, requestTicks, stop } = await startTickingWorker(path);
     try {
       const before = Atomics.load(flags, SLOT.COUNTER);
-      writeFileSync(`${path}-wal`, "x");
+      requestTicks();
       await changed(flags, SLOT.COUNTER, before, 5_000);
       // What InotifySource does when a probe confirms the commit (no notify: the worker sees
       // it at its next tick).
