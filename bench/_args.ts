@@ -1,10 +1,26 @@
 /**
  * The command line of a benchmark script: `--name=value` options and bare `--name` flags, every
  * argument checked by name before anything runs (an unknown one, silently ignored, ran a whole
- * benchmark with the defaults).
+ * benchmark with the defaults), and how a benchmark whose arguments were refused exits.
  *
  * @module
  */
+
+import process from "node:process";
+
+/**
+ * Runs a benchmark's `main`: a `TypeError` (a bad argument, refused before anything ran) is
+ * printed alone and exits with status 2; anything else is thrown as it is.
+ */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 2;
+  }
+}
 
 /** A command line read by `readArgs()`. */
 export interface BenchArgs {

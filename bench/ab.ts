@@ -27,7 +27,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { runtimeKey } from "../platform/runtime.ts";
 import type { CaseDef, Metrics, Sizes, Target } from "./_peers_cases.ts";
-import { readArgs } from "./_args.ts";
+import { readArgs, runBench } from "./_args.ts";
 import { medianOf } from "./_peers_report.ts";
 import type { SystemPlace } from "./_peers_system.ts";
 import { cleanUpOnExit, freshTmpDir, removeTempDir, ROOT, RUNTIMES } from "./_wake_child.ts";
@@ -157,10 +157,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!(error instanceof TypeError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exitCode = 2;
-}
+await runBench(main);

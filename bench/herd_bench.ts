@@ -25,7 +25,7 @@
 
 import { join } from "node:path";
 import process from "node:process";
-import { readArgs } from "./_args.ts";
+import { readArgs, runBench } from "./_args.ts";
 import {
   Child,
   cleanUp,
@@ -174,11 +174,7 @@ async function main(): Promise<void> {
 }
 
 try {
-  await main();
-} catch (error) {
-  if (!(error instanceof TypeError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exitCode = 2;
+  await runBench(main);
 } finally {
   cleanUp();
 }

@@ -62,41 +62,38 @@ async function startTickingWorker(path: string) {
   return { flags, requestTicks, stop };
 }
 
+/** The worker's signals in the 100 ms after `act` (ticks take 1.6 ms in all). */
+async function signalsAfter(act: (path: string, requestTicks: () => void) => void) {
+  const path = tempDbPath();
+  const { flags, requestTicks, stop } = await startTickingWorker(path);
+  try {
+    const before = Atomics.load(flags, SLOT.COUNTER);
+    act(path, requestTicks);
+    await sleep(100);
+    return Atomics.load(flags, SLOT.COUNTER) - before;
+  } finally {
+    await stop();
+  }
+}
+
 describe("inotify worker ticks", () => {
   it("signals an event once, with no ticks unless the main thread asks", {
     skip: inotifySkip,
     timeout: 30_000,
   }, async () => {
-    const path = tempDbPath();
-    const { flags, stop } = await startTickingWorker(path);
-    try {
-      const before = Atomics.load(flags, SLOT.COUNTER);
-      writeFileSync(`${path}-wal`, "x");
-      await sleep(100); // ticks would take 1.6 ms
-      const signals = Atomics.load(flags, SLOT.COUNTER) - before;
-      // The file's creation and write may come in one batch or two. Ticking after every batch
-      // made it 6 or more.
-      assert.ok(signals >= 1 && signals <= 2, `${signals} signals`);
-    } finally {
-      await stop();
-    }
+    const signals = await signalsAfter((path) => writeFileSync(`${path}-wal`, "x"));
+    // The file's creation and write may come in one batch or two. Ticking after every batch
+    // made it 6 or more.
+    assert.ok(signals >= 1 && signals <= 2, `${signals} signals`);
   });
 
   it("re-signals at each tick delay once asked, while the commit is unseen", {
     skip: inotifySkip,
     timeout: 30_000,
   }, async () => {
-    const path = tempDbPath();
-    const { flags, requestTicks, stop } = await startTickingWorker(path);
-    try {
-      const before = Atomics.load(flags, SLOT.COUNTER);
-      requestTicks();
-      await sleep(100); // the ticks take 1.6 ms; the main thread never clears TICKING here
-      const signals = Atomics.load(flags, SLOT.COUNTER) - before;
-      assert.equal(signals, TICK_DELAYS_MS.length, `${signals} signals`);
-    } finally {
-      await stop();
-    }
+    // The main thread never clears TICKING here.
+    const signals = await signalsAfter((_path, requestTicks) => requestTicks());
+    assert.equal(signals, TICK_DELAYS_MS.length, `${signals} signals`);
   });
 
   it("stops ticking once the main thread has seen the commit", {

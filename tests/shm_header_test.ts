@@ -9,26 +9,14 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { open } from "../mod.ts";
 import { openDriver } from "../adapters/auto.ts";
-import {
-  openShmHeaders,
-  shmHeader,
-  shmHeaderReads,
-  WAL_INDEX_HEADER_BYTES,
-} from "../wake/shm_header.ts";
+import { openShmHeaders, shmHeader, shmHeaderReads } from "../wake/shm_header.ts";
+import { walIndexHeaderOf } from "./_wal_index.ts";
 import { removeTempDirs, tempDbPath } from "./_helpers.ts";
 import { runScript } from "./_spawn.ts";
 
 after(removeTempDirs);
 
 const CHECKPOINT_PEER = new URL("./fixtures/checkpoint_peer.ts", import.meta.url).pathname;
-
-function headerOf(path: string): Uint8Array {
-  const header = shmHeader(path);
-  assert.ok(header, `no WAL index header for ${path}`);
-  const bytes = new Uint8Array(WAL_INDEX_HEADER_BYTES);
-  assert.equal(header.read(bytes), true);
-  return bytes;
-}
 
 describe("shmHeader()", () => {
   it("moves with every commit, from any connection, and not otherwise", async () => {
@@ -37,16 +25,16 @@ describe("shmHeader()", () => {
     const other = await openDriver(path);
     try {
       const jobs = db.queue("jobs");
-      const start = headerOf(path);
-      assert.deepEqual(headerOf(path), start, "no commit, same header");
+      const start = walIndexHeaderOf(path);
+      assert.deepEqual(walIndexHeaderOf(path), start, "no commit, same header");
       jobs.enqueue(1);
-      const afterOurs = headerOf(path);
+      const afterOurs = walIndexHeaderOf(path);
       assert.notDeepEqual(afterOurs, start, "our commit moves it");
       other.run("INSERT INTO _honker_live (queue, payload) VALUES ('jobs', '2')");
-      const afterTheirs = headerOf(path);
+      const afterTheirs = walIndexHeaderOf(path);
       assert.notDeepEqual(afterTheirs, afterOurs, "another connection's commit moves it");
       assert.equal(other.get<{ n: number }>("SELECT count(*) AS n FROM _honker_live")?.n, 2);
-      assert.deepEqual(headerOf(path), afterTheirs, "a read does not");
+      assert.deepEqual(walIndexHeaderOf(path), afterTheirs, "a read does not");
       assert.ok(shmHeaderReads(path) >= 5, "reads are counted");
     } finally {
       other.close();

@@ -8,20 +8,13 @@ import { readdirSync, readlinkSync, statSync } from "node:fs";
 import process from "node:process";
 import { openDriver } from "../adapters/auto.ts";
 import type { SqliteDriver } from "../core/db/driver.ts";
-import { committedFrames, shmHeader, WAL_INDEX_HEADER_BYTES } from "../wake/shm_header.ts";
+import { committedFrames } from "../wake/shm_header.ts";
 import { walTail } from "../wake/wal_tail.ts";
 import { open } from "../mod.ts";
+import { walIndexHeaderOf } from "./_wal_index.ts";
 import { eventually, removeTempDirs, sleep, tempDbPath } from "./_helpers.ts";
 
 after(removeTempDirs);
-
-function headerOf(path: string): Uint8Array {
-  const header = shmHeader(path);
-  assert.ok(header, `no WAL index header for ${path}`);
-  const bytes = new Uint8Array(WAL_INDEX_HEADER_BYTES);
-  assert.equal(header.read(bytes), true);
-  return bytes;
-}
 
 /** A connection in WAL mode on a new file, with a table `t` committed. */
 async function walDatabase(path: string, pageSize = 4096): Promise<SqliteDriver> {
@@ -57,8 +50,8 @@ describe("walTail()", () => {
     const tail = walTail(path)!;
     try {
       db.run("INSERT INTO t (body) VALUES (randomblob(10))");
-      assert.ok(committedFrames(headerOf(path)) > 0);
-      assert.equal(tail.pending(headerOf(path)), false);
+      assert.ok(committedFrames(walIndexHeaderOf(path)) > 0);
+      assert.equal(tail.pending(walIndexHeaderOf(path)), false);
     } finally {
       tail.close();
       db.close();
@@ -73,10 +66,10 @@ describe("walTail()", () => {
       const tail = walTail(path)!;
       const writer = await spillingTransaction(path, pageSize);
       try {
-        const before = headerOf(path);
+        const before = walIndexHeaderOf(path);
         assert.equal(tail.pending(before), true, "frames past the last commit, this WAL's salts");
         writer.exec("COMMIT");
-        const committed = headerOf(path);
+        const committed = walIndexHeaderOf(path);
         assert.ok(committedFrames(committed) > committedFrames(before), "the commit is visible");
         assert.equal(tail.pending(committed), false, "and nothing is written past it");
       } finally {
@@ -93,10 +86,10 @@ describe("walTail()", () => {
     const tail = walTail(path)!;
     try {
       db.run(insertBlobs(200));
-      const long = committedFrames(headerOf(path));
+      const long = committedFrames(walIndexHeaderOf(path));
       db.get("PRAGMA wal_checkpoint(PASSIVE)");
       db.run("INSERT INTO t (body) VALUES (randomblob(10))"); // restarts the WAL from frame 1
-      const header = headerOf(path);
+      const header = walIndexHeaderOf(path);
       assert.ok(committedFrames(header) < long, "the WAL restarted");
       assert.ok(statSync(`${path}-wal`).size > 32 + (committedFrames(header) + 1) * (24 + 4096));
       assert.equal(tail.pending(header), false, "an older WAL's frame, not a commit");
@@ -111,7 +104,7 @@ describe("walTail()", () => {
     assert.equal(walTail("file:app.db?mode=memory"), undefined);
     const path = tempDbPath();
     const db = await walDatabase(path);
-    const header = headerOf(path);
+    const header = walIndexHeaderOf(path);
     const missing = walTail(`${path}.elsewhere`)!;
     assert.equal(missing.pending(header), undefined, "no such file");
     const tail = walTail(path)!;
