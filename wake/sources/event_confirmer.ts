@@ -91,11 +91,6 @@ export interface FsSourceOptions {
    * (`probe.commitPending()`): no more looks follow it.
    */
   onNothingPending?(): void;
-  /**
-   * Called when an unconfirmed event not taken for our own write finds a commit on its way (or
-   * the probe cannot tell): it is looked at again until it shows.
-   */
-  onCommitPending?(): void;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -192,7 +187,6 @@ class Confirmer implements EventConfirmer {
     if (this.#confirm()) return this.#lookAgain(chain);
     if (wrote) this.#options.onOwnWriteEvent?.();
     if (this.#nothingPending()) return;
-    if (!wrote) this.#options.onCommitPending?.();
     // Not visible yet: look again at every turn of the event loop for SPIN_MS, then at growing
     // delays. No spin for an event taken for our own write, within SPIN_PAUSE_MS of a spin that
     // found nothing, or without a WAL index header (each look would be a statement). The

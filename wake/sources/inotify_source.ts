@@ -31,9 +31,6 @@ import { followCounter } from "./shared_counter.ts";
  */
 const RECHECK_AFTER_TICKS_MS: readonly number[] = [1, 2, 4, 8, 16];
 
-/** What is added to the worker's eventfd (1 on a little-endian machine): any count ends poll(). */
-const NUDGE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
-
 /** True on Deno (with FFI allowed) and Bun on Linux with glibc: file events come from inotify. */
 export function inotifyAvailable(): boolean {
   return loadLibc() !== undefined;
@@ -113,7 +110,6 @@ class InotifySource implements FsSource {
           this.#stopTicks();
           Atomics.notify(this.#flags, SLOT.TICKING);
         },
-        onCommitPending: () => this.#requestTicks(),
       },
       RECHECK_AFTER_TICKS_MS,
       [],
@@ -145,7 +141,9 @@ class InotifySource implements FsSource {
   resume(): void {
     if (this.#stopped || this.#exited || Atomics.load(this.#flags, SLOT.PAUSED) === 0) return;
     Atomics.store(this.#flags, SLOT.PAUSED, 0);
-    this.#nudge(); // Wakes the worker's poll() on the eventfd alone.
+    const one = new Uint8Array(8);
+    one[0] = 1;
+    this.#libc.write(this.#stopFd, one, 8); // Wakes the worker's poll() on the eventfd alone.
   }
 
   stop(): void {
@@ -157,27 +155,9 @@ class InotifySource implements FsSource {
     this.#stopTicks();
     Atomics.notify(this.#flags, SLOT.TICKING);
     if (this.#exited) return;
-    this.#nudge(); // Wakes the worker's poll().
-  }
-
-  /**
-   * A commit is on its way but not visible yet: the worker re-signals at 0.1–1.6 ms until a look
-   * sees it (TICK_DELAYS_MS). The eventfd write ends the worker's poll(), or makes its next one
-   * return at once.
-   */
-  #requestTicks(): void {
-    if (this.#stopped || this.#exited) return;
-    Atomics.store(this.#flags, SLOT.TICKING, 1);
-    Atomics.add(this.#flags, SLOT.TICK_REQUESTS, 1);
-    this.#nudge();
-  }
-
-  /**
-   * Adds one to the eventfd the worker polls beside inotify. Never once the worker has exited:
-   * the eventfd is closed then, and its number may name a file SQLite opened since.
-   */
-  #nudge(): void {
-    this.#libc.write(this.#stopFd, NUDGE, 8);
+    const one = new Uint8Array(8);
+    one[0] = 1;
+    this.#libc.write(this.#stopFd, one, 8); // Wakes the worker's poll().
   }
 
   /**

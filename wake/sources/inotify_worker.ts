@@ -66,7 +66,6 @@ function reportEvents(libc: Libc, fd: number, data: InotifyWorkerData, flags: In
   const stopOnly = pollFds.slice(8);
   const nudge = new Uint8Array(8);
   const drain = eventDrainer(libc, fd, data, flags);
-  let ticksServed = 0; // A request made before this loop began (the counter starts at 0) counts.
   let failures = 0;
   while (Atomics.load(flags, SLOT.STOP) === 0) {
     const paused = Atomics.load(flags, SLOT.PAUSED) !== 0;
@@ -76,17 +75,15 @@ function reportEvents(libc: Libc, fd: number, data: InotifyWorkerData, flags: In
     }
     failures = 0;
     if (Atomics.load(flags, SLOT.STOP) !== 0) break;
-    // A resume's or a tick request's nudge: clear the eventfd (non-blocking), or every poll()
-    // would return at once.
+    // A resume's nudge: clear the eventfd (non-blocking), or every poll() would return at once.
     if (pollinOf(paused ? stopOnly : pollFds.subarray(8))) libc.read(data.stopFd, nudge, 8);
     // Paused, or paused while this poll() waited: the events wait in the kernel's queue.
     if (Atomics.load(flags, SLOT.PAUSED) !== 0) continue;
     const relevant = drain();
     if (relevant === "gone") return false;
-    if (relevant) signal(flags);
-    const ticksRequested = Atomics.load(flags, SLOT.TICK_REQUESTS);
-    if (ticksRequested !== ticksServed) {
-      ticksServed = ticksRequested;
+    if (relevant) {
+      Atomics.store(flags, SLOT.TICKING, 1);
+      signal(flags);
       tick(flags);
     }
   }
@@ -94,11 +91,10 @@ function reportEvents(libc: Libc, fd: number, data: InotifyWorkerData, flags: In
 }
 
 /**
- * On the main thread's request, bumps the counter at each of TICK_DELAYS_MS while it has not yet
- * seen the commit (it clears `TICKING` then, seen here at the next tick, or at once when it also
- * notifies: it does when the WAL shows no commit being written). Events arriving meanwhile wait
- * in the inotify queue for the next poll(), at most 1.6 ms: each tick makes the main thread look
- * anyway.
+ * Bumps the counter at each of TICK_DELAYS_MS while the main thread has not yet seen the commit
+ * (it clears `TICKING` then, seen here at the next tick, or at once when it also notifies: it
+ * does when the WAL shows no commit being written). Events arriving meanwhile wait in the inotify
+ * queue for the next poll(), at most 1.6 ms: each tick makes the main thread look anyway.
  */
 function tick(flags: Int32Array): void {
   for (const delayMs of TICK_DELAYS_MS) {
