@@ -56,3 +56,32 @@ export function readArgs(
   }
   return read;
 }
+
+/**
+ * The comma-separated `text` as a list, calling `fail` with a message that names the first item
+ * not in `allowed` (`what` says what an item is: "runtime", "case").
+ */
+export function listArg<T extends string>(
+  text: string,
+  allowed: readonly T[],
+  what: string,
+  fail: (message: string) => never,
+): T[] {
+  const items = text.split(",").filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) fail(`unknown ${what} "${item}" (${allowed})`);
+  }
+  return items as T[];
+}
+
+/** Option `--name`'s value `text` (`fallback` when absent) as a whole number ≥ 1, or `fail`. */
+export function wholeNumberArg(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  fail: (message: string) => never,
+): number {
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < 1) fail(`--${name} must be a whole number ≥ 1`);
+  return value;
+}

@@ -27,11 +27,10 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { runtimeKey } from "../platform/runtime.ts";
 import type { CaseDef, Metrics, Sizes, Target } from "./_peers_cases.ts";
-import { readArgs, runBench } from "./_args.ts";
+import { listArg, readArgs, runBench, wholeNumberArg } from "./_args.ts";
 import { medianOf } from "./_peers_report.ts";
 import type { SystemPlace } from "./_peers_system.ts";
 import { cleanUpOnExit, freshTmpDir, removeTempDir, ROOT, RUNTIMES } from "./_wake_child.ts";
-import type { Runtime } from "./_wake_child.ts";
 
 /** One side of the A/B: where its cases come from, and the environment it runs under. */
 interface Variant {
@@ -82,12 +81,8 @@ function parseArgs(argv: string[]): Args {
       { label: sides[1], tree: ROOT, env: parseEnv(sides[1]) },
     ];
   }
-  const runtimes = (values.get("runtimes") ?? runtimeKey()).split(",").filter(Boolean);
-  for (const runtime of runtimes) {
-    if (!RUNTIMES.includes(runtime as Runtime)) fail(`unknown runtime "${runtime}" (${RUNTIMES})`);
-  }
-  const pairs = Number(values.get("pairs") ?? 3);
-  if (!Number.isInteger(pairs) || pairs < 1) fail("--pairs must be a whole number ≥ 1");
+  const runtimes = listArg(values.get("runtimes") ?? runtimeKey(), RUNTIMES, "runtime", fail);
+  const pairs = wholeNumberArg("pairs", values.get("pairs"), 3, fail);
   return {
     variants,
     caseKey: values.get("case") ?? "load-latency",

@@ -25,7 +25,7 @@
 
 import { join } from "node:path";
 import process from "node:process";
-import { readArgs, runBench } from "./_args.ts";
+import { listArg, readArgs, runBench, wholeNumberArg } from "./_args.ts";
 import {
   Child,
   cleanUp,
@@ -73,17 +73,14 @@ function positive(name: string, text: string | undefined, fallback: number): num
 function parseOptions(argv: readonly string[]): Options {
   const options = ["runtimes", "reps", "rate", "seconds", "concurrency"];
   const { values, flags } = readArgs(argv, options, ["quick"], fail);
-  const runtimes = (values.get("runtimes") ?? RUNTIMES.join(",")).split(",") as Runtime[];
-  for (const runtime of runtimes) {
-    if (!RUNTIMES.includes(runtime)) fail(`unknown runtime "${runtime}" (${RUNTIMES})`);
-  }
+  const runtimes = listArg(values.get("runtimes") ?? RUNTIMES.join(","), RUNTIMES, "runtime", fail);
   const quick = flags.has("quick");
   return {
     runtimes,
-    reps: Math.round(positive("reps", values.get("reps"), quick ? 1 : 3)),
+    reps: wholeNumberArg("reps", values.get("reps"), quick ? 1 : 3, fail),
     ratePerS: positive("rate", values.get("rate"), quick ? 200 : 1000),
     seconds: positive("seconds", values.get("seconds"), quick ? 0.5 : 4),
-    concurrency: Math.round(positive("concurrency", values.get("concurrency"), 8)),
+    concurrency: wholeNumberArg("concurrency", values.get("concurrency"), 8, fail),
   };
 }
 

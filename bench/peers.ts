@@ -36,7 +36,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { runtimeKey } from "../tests/_runtime.ts";
-import { readArgs } from "./_args.ts";
+import { listArg, readArgs, runBench, wholeNumberArg } from "./_args.ts";
 import { driverArg } from "./_driver_arg.ts";
 import { redisSkipReason, startRedis } from "./_redis.ts";
 import type { LocalRedis } from "./_redis.ts";
@@ -59,39 +59,25 @@ interface Args {
   driver?: string;
 }
 
-function listArg<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
-  const values = value.split(",").filter(Boolean);
-  for (const v of values) {
-    if (!allowed.includes(v as T)) {
-      throw new TypeError(`Cannot run the peers benchmark: unknown ${what} "${v}" (${allowed})`);
-    }
-  }
-  return values as T[];
+function fail(message: string): never {
+  throw new TypeError(`Cannot run the peers benchmark: ${message}`);
 }
 
 function parseArgs(argv: string[]): Args {
   // `--help` or `--rep=3` is refused by name: ignored, it ran the whole benchmark (13 minutes).
-  const { values, flags } = readArgs(
-    argv,
-    ["runtimes", "only", "reps", "driver"],
-    ["quick"],
-    (m) => {
-      throw new TypeError(`Cannot run the peers benchmark: ${m}`);
-    },
-  );
+  const options = ["runtimes", "only", "reps", "driver"];
+  const { values, flags } = readArgs(argv, options, ["quick"], fail);
   const value = (name: string) => values.get(name);
   const quick = flags.has("quick");
   const keys = listArg(
     value("only") ?? CASES.map((c) => c.key).join(","),
     CASES.map((c) => c.key),
     "case",
+    fail,
   );
-  const reps = Number(value("reps") ?? (quick ? 1 : 3));
-  if (!Number.isInteger(reps) || reps < 1) {
-    throw new RangeError(`Cannot run the peers benchmark: --reps must be a whole number ≥ 1`);
-  }
+  const reps = wholeNumberArg("reps", value("reps"), quick ? 1 : 3, fail);
   return {
-    runtimes: listArg(value("runtimes") ?? runtimeKey(), RUNTIMES, "runtime"),
+    runtimes: listArg(value("runtimes") ?? runtimeKey(), RUNTIMES, "runtime", fail),
     cases: CASES.filter((c) => keys.includes(c.key)),
     sizes: quick ? QUICK : FULL,
     reps,
@@ -195,7 +181,7 @@ async function main(): Promise<void> {
 }
 
 try {
-  await main();
+  await runBench(main);
 } finally {
   cleanUp();
 }

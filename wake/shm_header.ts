@@ -111,11 +111,8 @@ let sweptAt = 0;
  * (not in WAL mode, an in-memory database, no permission, too many open).
  */
 export function shmHeader(path: string): ShmHeader | undefined {
-  // Windows keeps its own locks per handle and may refuse to delete a file we hold open.
-  if (process.platform === "win32") return undefined;
-  if (path === "" || path === ":memory:" || path.startsWith("file:")) return undefined;
-  // Resolved now, against the directory SQLite resolved it against at open.
-  const shmPath = `${resolve(path)}-shm`;
+  const shmPath = sideFilePath(path, "-shm");
+  if (shmPath === undefined) return undefined;
   const open = current(shmPath);
   if (open === undefined) return undefined;
   return {
@@ -137,6 +134,18 @@ export function shmHeader(path: string): ShmHeader | undefined {
       });
     },
   };
+}
+
+/**
+ * The path of the database at `path`'s `-shm` or `-wal` file (`suffix`), resolved now, against
+ * the directory SQLite resolved it against at open; undefined where no such file is read here:
+ * an in-memory database, a URI filename, or Windows, which keeps its own locks per handle and may
+ * refuse to delete a file held open.
+ */
+export function sideFilePath(path: string, suffix: "-shm" | "-wal"): string | undefined {
+  if (process.platform === "win32") return undefined;
+  if (path === "" || path === ":memory:" || path.startsWith("file:")) return undefined;
+  return `${resolve(path)}${suffix}`;
 }
 
 /**

@@ -21,9 +21,12 @@
  */
 
 import { closeSync, openSync, readSync } from "node:fs";
-import { resolve } from "node:path";
-import process from "node:process";
-import { committedFrames, WAL_INDEX_SALT_OFFSET, walPageBytes } from "./shm_header.ts";
+import {
+  committedFrames,
+  sideFilePath,
+  WAL_INDEX_SALT_OFFSET,
+  walPageBytes,
+} from "./shm_header.ts";
 
 /** A WAL frame's header: page number, commit size, two salts, two checksums (big-endian). */
 const FRAME_HEADER_BYTES = 24;
@@ -52,9 +55,8 @@ export interface WalTail {
  * open). The file is opened at the first `pending()`: a database not yet in WAL mode has none.
  */
 export function walTail(path: string): WalTail | undefined {
-  if (process.platform === "win32") return undefined;
-  if (path === "" || path === ":memory:" || path.startsWith("file:")) return undefined;
-  return new Tail(`${resolve(path)}-wal`);
+  const walPath = sideFilePath(path, "-wal");
+  return walPath === undefined ? undefined : new Tail(walPath);
 }
 
 class Tail implements WalTail {
