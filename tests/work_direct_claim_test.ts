@@ -56,10 +56,11 @@ function withWorker(
   entry: ReturnType<typeof driverMatrix>[number],
   concurrency: number,
   body: (p: Pair, worker: Worker) => Promise<void>,
+  hold?: (payload: number) => Promise<void> | undefined,
 ): () => Promise<void> {
   return async () => {
     const p = await pair(entry);
-    const worker = idleWorker(p.db, concurrency);
+    const worker = idleWorker(p.db, concurrency, hold);
     try {
       await sleep(200);
       assert.equal(p.db.wakeSource, "fs", "this test needs file-system events");
@@ -73,11 +74,21 @@ function withWorker(
   };
 }
 
-/** An idle worker on "jobs" that wakes on commits only (no idle poll). */
-function idleWorker(db: Database, concurrency: number) {
+/**
+ * An idle worker on "jobs" that wakes on commits only (no idle poll). `hold`: what a handler
+ * awaits after it counted its job (nothing: it returns at once).
+ */
+function idleWorker(
+  db: Database,
+  concurrency: number,
+  hold?: (payload: number) => Promise<void> | undefined,
+) {
   const stop = new AbortController();
   const handled: number[] = [];
-  const run = db.queue<number>("jobs").work((job) => void handled.push(job.payload), {
+  const run = db.queue<number>("jobs").work((job) => {
+    handled.push(job.payload);
+    return hold?.(job.payload);
+  }, {
     concurrency,
     idlePollMs: null,
     signal: stop.signal,
@@ -159,6 +170,72 @@ for (const entry of driverMatrix()) {
         }
         assert.fail("no wake claimed directly in three tries");
       }),
+    );
+
+    it(
+      "after a direct claim took the only job, its ack is a look and one autocommit DELETE",
+      options,
+      withWorker(entry, 1, async (p, worker) => {
+        // The direct claim cannot say whether more is due, so the ack's turn claims again. The
+        // look comes first, outside any transaction: nothing due, so the ack commits alone, where
+        // BEGIN, DELETE, the look and COMMIT held the write lock. A try whose wake was not a
+        // confirmed one (it looked first) is made again.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await trickle(p, worker, "claim");
+          await sleep(30);
+          const from = p.driver.log.length;
+          const want = worker.handled.length + 1;
+          p.other.queue<number>("jobs").enqueue(3000 + attempt);
+          await eventually(
+            () => worker.handled.length === want && p.other.queue("jobs").stats().processing === 0,
+            5000,
+            "the job and its ack",
+          );
+          const steps = p.driver.log.slice(from).filter((s) =>
+            isLook(s) || isClaim(s) || isAck(s) || /^(BEGIN|COMMIT)/.test(s.sql)
+          ).map((s) => /^(BEGIN|COMMIT)/.test(s.sql) ? s.sql.split(" ")[0] : kind(s));
+          if (steps[0] !== "claim") continue;
+          assert.deepEqual(steps, ["claim", "look", "ack"]);
+          return;
+        }
+        assert.fail("no wake claimed directly in three tries");
+      }),
+    );
+
+    // What a job with a negative payload waits for before its handler returns.
+    const gate = { passed: Promise.resolve(), open: () => {} };
+    it(
+      "after a direct claim, a job enqueued while its handler ran is claimed with its ack",
+      options,
+      withWorker(entry, 1, async (p, worker) => {
+        // The look outside the transaction sees the second job: the ack and the claim of it
+        // commit together, the claim taking the look it was handed (no second look). A try
+        // whose wake was not a confirmed one (it looked first) is made again.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await trickle(p, worker, "claim");
+          await sleep(30);
+          const from = p.driver.log.length;
+          const jobs = p.other.queue<number>("jobs");
+          gate.passed = new Promise<void>((resolve) => (gate.open = resolve));
+          jobs.enqueue(-1 - attempt);
+          await eventually(() => worker.handled.at(-1) === -1 - attempt, 5000, "the held job");
+          jobs.enqueue(4000 + attempt);
+          await sleep(50); // the enqueue's wake reaches a worker with no slot free
+          gate.open();
+          await eventually(
+            () => worker.handled.at(-1) === 4000 + attempt && jobs.stats().processing === 0,
+            5000,
+            "the second job and both acks",
+          );
+          const steps = p.driver.log.slice(from).filter((s) =>
+            isLook(s) || isClaim(s) || isAck(s) || /^(BEGIN|COMMIT)/.test(s.sql)
+          ).map((s) => /^(BEGIN|COMMIT)/.test(s.sql) ? s.sql.split(" ")[0] : kind(s));
+          if (steps[0] !== "claim") continue;
+          assert.deepEqual(steps.slice(0, 6), ["claim", "look", "BEGIN", "ack", "claim", "COMMIT"]);
+          return;
+        }
+        assert.fail("no wake claimed directly in three tries");
+      }, (payload) => payload < 0 ? gate.passed : undefined),
     );
 
     it(

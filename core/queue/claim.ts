@@ -6,7 +6,7 @@
  */
 
 import { abortableIterator } from "../wait/abortable.ts";
-import type { ClaimLook } from "./claiming.ts";
+import type { BackgroundClaimOptions, ClaimLook } from "./claiming.ts";
 import type { Job } from "./job.ts";
 import { requireName, requireOptions } from "../db/validate.ts";
 import { idlePollMs, SLEEP_CAP_MS, waitLoop } from "../wait/wait_loop.ts";
@@ -35,7 +35,7 @@ export interface ClaimSource<T> {
    * Claims up to `n` jobs as a background write (a busy database throws a transient error);
    * when nothing more is due it also says when the next claim could succeed.
    */
-  claimInBackground(workerId: string, n: number, direct?: boolean): ClaimLook<T>;
+  claimInBackground(workerId: string, n: number, options?: BackgroundClaimOptions): ClaimLook<T>;
 }
 
 /** After a look that raced another claimer and cannot say what comes next: look again soon. */

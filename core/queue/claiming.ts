@@ -47,7 +47,11 @@ interface Claimed {
   direct?: true;
 }
 
-type ClaimLookRow = {
+/**
+ * A background claimer's look, made on its own before a claim (`lookInBackground`) and handed to
+ * it (`claimInBackground`'s `looked`). Opaque outside this module but for `claimWrites()`.
+ */
+export type ClaimLookRow = {
   exhausted: number;
   /** The pre-check: 0 or 1. The look: how many rows could be claimed, up to one past its size. */
   claimable: number;
@@ -77,7 +81,7 @@ interface ClaimCall {
  * work()'s batch of acks and claims the look still runs: it costs one read where the claim
  * without it costs three or four statements.
  */
-function claimRows(call: ClaimCall, direct = false): Claimed {
+function claimRows(call: ClaimCall, direct = false, looked?: ClaimLookRow): Claimed {
   if (direct) {
     // The claim first, in one autocommit statement: after another process's commit the look
     // is the longest step between the wake and the handler (its pages are read again).
@@ -89,7 +93,8 @@ function claimRows(call: ClaimCall, direct = false): Claimed {
   }
   // A background claim looks first even inside work()'s batch transaction: one read instead of
   // the two dead-letter DELETEs and the next-claim read of the unconditional claim.
-  const check = call.ctx.transactions.current && !call.background ? undefined : look(call);
+  const check = looked ??
+    (call.ctx.transactions.current && !call.background ? undefined : look(call));
   if (check === undefined || check.exhausted) return claimBurying(call, check);
   // Nothing due: no write (a woken worker must not contend for the write lock for nothing).
   if (!check.claimable) return nothingDue(call, check);
@@ -97,10 +102,20 @@ function claimRows(call: ClaimCall, direct = false): Claimed {
 }
 
 /** The background claimer's look, or the application's pre-check. */
-function look({ driver, queue, n, background }: ClaimCall): ClaimLookRow | undefined {
+function look(
+  { driver, queue, n, background }: Pick<ClaimCall, "driver" | "queue" | "n" | "background">,
+): ClaimLookRow | undefined {
   return background
     ? driver.get<ClaimLookRow>(JOB_CLAIM_LOOK, claimLookParams(queue.name, n))
     : driver.get<ClaimLookRow>(JOB_CLAIM_PRECHECK, Array(3).fill(queue.name));
+}
+
+/**
+ * Whether a claim given this look writes anything: it claims, or it buries claims or pending
+ * rows out of attempts. When it does not, the claim is the look alone.
+ */
+export function claimWrites(check: ClaimLookRow): boolean {
+  return Boolean(check.exhausted || check.claimable > 0 || check.exhausted_pending);
 }
 
 /**
@@ -199,6 +214,14 @@ export interface ClaimLook<T> {
   direct?: true;
 }
 
+/** How a background claim starts: `claimInBackground()`'s options. */
+export interface BackgroundClaimOptions {
+  /** Claim before looking (see `ClaimLook.direct`). */
+  direct?: boolean;
+  /** The look, already made by `lookInBackground()` for the same `n`: the claim does not look. */
+  looked?: ClaimLookRow;
+}
+
 /** Claims up to `n` jobs for `workerId` as the application's own call, in claim order. */
 export function claimBatch<T>(
   ctx: DatabaseContext,
@@ -223,22 +246,47 @@ export function claimInBackground<T>(
   workerId: string,
   n: number,
   action: string,
-  direct = false,
+  { direct = false, looked }: BackgroundClaimOptions = {},
 ): ClaimLook<T> {
-  return ctx.background(
-    action,
-    (driver) => claimJobs<T>({ ctx, driver, queue, workerId, n, background: true }, action, direct),
-  );
+  return ctx.background(action, (driver) => {
+    const call = { ctx, driver, queue, workerId, n, background: true };
+    return claimJobs<T>(call, action, direct, looked);
+  });
 }
 
-function claimJobs<T>(call: ClaimCall, action: string, direct = false): ClaimLook<T> {
+/**
+ * A background claimer's look alone, a read: what a claim of up to `n` jobs would do. Made
+ * before committing outcomes that could join the claim: when `claimWrites()` says the claim
+ * would write nothing, the outcomes need no transaction with it.
+ */
+export function lookInBackground(
+  ctx: DatabaseContext,
+  queue: ClaimTarget,
+  n: number,
+  action: string,
+): ClaimLookRow {
+  // A SELECT of subqueries, with no FROM table of its own: always exactly one row.
+  return ctx.background(action, (driver) => look({ driver, queue, n, background: true })!);
+}
+
+function claimJobs<T>(
+  call: ClaimCall,
+  action: string,
+  direct = false,
+  looked?: ClaimLookRow,
+): ClaimLook<T> {
   const jobs: Job<T>[] = [];
   const runOptions = new Map<number, JobRunOptions | undefined>();
   let claimed: Claimed;
   // A job dead-lettered for its payload frees its slot: claim again until n are handed out or
   // the queue has nothing more due. Only the first round claims directly: a later one looks.
   for (let round = 0;; round++) {
-    claimed = claimRows({ ...call, n: call.n - jobs.length }, direct && round === 0);
+    const first = round === 0;
+    claimed = claimRows(
+      { ...call, n: call.n - jobs.length },
+      direct && first,
+      first ? looked : undefined,
+    );
     if (claimed.rows.length === 0) break;
     // Quiet: a claim never makes anything claimable, so local waiters need not look again.
     call.ctx.wrote("quiet");

@@ -9,8 +9,8 @@
  */
 
 import type { DatabaseContext } from "../db/context.ts";
-import { claimBatch, claimInBackground } from "./claiming.ts";
-import type { ClaimLook } from "./claiming.ts";
+import { claimBatch, claimInBackground, lookInBackground } from "./claiming.ts";
+import type { BackgroundClaimOptions, ClaimLook, ClaimLookRow } from "./claiming.ts";
 import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
 import type { Job } from "./job.ts";
@@ -77,9 +77,18 @@ export class Queue<T = unknown, In = T> extends QueueAdmin<T, In> {
    * @internal The claim `claim()` and `work()` make on their own: a background write that throws
    * a transient SqliteError instead of blocking while another process holds the write lock.
    */
-  claimInBackground(workerId: string, n: number, direct?: boolean): ClaimLook<T> {
+  claimInBackground(
+    workerId: string,
+    n: number,
+    options?: BackgroundClaimOptions,
+  ): ClaimLook<T> {
     const action = queueAction(this.name, "claim from");
-    return claimInBackground<T>(this.#ctx, this, workerId, n, action, direct);
+    return claimInBackground<T>(this.#ctx, this, workerId, n, action, options);
+  }
+
+  /** @internal The background claim's look alone, a read (see `lookInBackground`). */
+  lookInBackground(n: number): ClaimLookRow {
+    return lookInBackground(this.#ctx, this, n, queueAction(this.name, "claim from"));
   }
 
   /**

@@ -14,7 +14,8 @@
  * @module
  */
 
-import type { ClaimLook } from "./claiming.ts";
+import { claimWrites } from "./claiming.ts";
+import type { ClaimLook, ClaimLookRow } from "./claiming.ts";
 import { claimSleepMs } from "./claim.ts";
 import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
@@ -30,6 +31,8 @@ import type { Waker, WakeReason, WakeWaitOptions } from "../wait/waker.ts";
 export interface FetcherSource<T> extends ClaimSource<T> {
   /** Runs `batch` as one background write in one transaction. */
   batchInBackground<R>(batch: () => R): R;
+  /** The claim's look alone, a read, for `claimInBackground`'s `looked`. */
+  lookInBackground(n: number): ClaimLookRow;
 }
 
 /** What the fetcher needs of its work() run. */
@@ -74,6 +77,8 @@ export class Fetcher<T> {
   #kickQueued = false;
   /** False after a look found nothing more due, until a commit or a deadline. */
   #mayClaim = true;
+  /** The last look saw more due than its claim took: the next claim will find rows. */
+  #moreDue = false;
   #nextAt: number | undefined;
   #since = 0;
   /** The data_version the last look read at: a wake for a commit it saw needs no new look. */
@@ -212,13 +217,27 @@ export class Fetcher<T> {
 
   /** `direct`: the claim (with no outcome to commit) runs before its look. */
   #write(batch: Completion<T>[], claimFor: number, direct = false): Written<T> {
-    const claim = () =>
-      claimFor > 0 ? this.#source.claimInBackground(this.#workerId, claimFor, direct) : undefined;
+    const claim = (looked?: ClaimLookRow) =>
+      claimFor > 0
+        ? this.#source.claimInBackground(this.#workerId, claimFor, { direct, looked })
+        : undefined;
     if (batch.length === 0) return { settled: [], look: claim() };
+    const oneWrite = batch.length === 1 || settlesInOneStatement(batch);
     // No claim to join, and one outcome (its own write) or several plain acks (one statement):
     // no transaction, which would cost two more statements.
-    if (claimFor === 0 && (batch.length === 1 || settlesInOneStatement(batch))) {
-      return { settled: settleAll(batch), look: undefined };
+    if (claimFor === 0 && oneWrite) return { settled: settleAll(batch), look: undefined };
+    if (claimFor > 0 && oneWrite && !this.#moreDue) {
+      // A claim that may find nothing (after a wake for another process's commit, which under
+      // load is mostly another worker's claim or ack): look first, outside any transaction.
+      // When the claim would write nothing, the outcomes commit alone, in one autocommit
+      // statement, where BEGIN, the outcomes, the look and COMMIT took four, with the write
+      // lock held across the look.
+      const looked = this.#source.lookInBackground(claimFor);
+      if (!claimWrites(looked)) return { settled: settleAll(batch), look: claim(looked) };
+      return this.#source.batchInBackground(() => ({
+        settled: settleAll(batch),
+        look: claim(looked),
+      }));
     }
     return this.#source.batchInBackground(() => ({ settled: settleAll(batch), look: claim() }));
   }
@@ -228,6 +247,7 @@ export class Fetcher<T> {
     // Nothing more due after this claim (a short one, or the look saw no row past it): wait for
     // a commit or the deadline.
     this.#mayClaim = look.more ?? look.jobs.length >= asked;
+    this.#moreDue = look.more === true;
     this.#nextAt = look.nextAt;
     this.#lookedAt = look.version;
     this.#lookedStamp = stamp;
