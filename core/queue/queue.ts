@@ -10,7 +10,8 @@
 
 import type { DatabaseContext } from "../db/context.ts";
 import { claimBatch, claimInBackground, lookInBackground } from "./claiming.ts";
-import type { BackgroundClaimOptions, ClaimLook, ClaimLookRow } from "./claiming.ts";
+import type { BackgroundClaimOptions, ClaimLook } from "./claiming.ts";
+import type { ClaimLookRow } from "./claim_steps.ts";
 import { claimIterator } from "./claim.ts";
 import type { ClaimOptions } from "./claim.ts";
 import type { Job } from "./job.ts";

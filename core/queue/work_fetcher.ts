@@ -2,8 +2,8 @@
  * The one writer of a `work()` run, River's producer and batch completer in one: it alone waits
  * for wake-ups and claims, for every idle slot in one statement, and it commits the acks and
  * retries of finished handlers — every one ready at that moment, together with the next claim, in
- * one transaction. Slots never wait on the waker, and this process's own claims and acks wake
- * nobody (they are quiet writes).
+ * one transaction when that claim writes (`writeTurn()` in work_completion.ts). Slots never wait
+ * on the waker, and this process's own claims and acks wake nobody (they are quiet writes).
  *
  * A finished handler's outcome waits for the next macrotask (`setImmediate`), so that every
  * handler finishing in the same turn of the event loop shares one commit: at concurrency 64 a
@@ -14,26 +14,20 @@
  * @module
  */
 
-import { claimWrites } from "./claiming.ts";
-import type { ClaimLook, ClaimLookRow } from "./claiming.ts";
+import type { ClaimLook } from "./claiming.ts";
 import { claimSleepMs } from "./claim.ts";
 import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
 import type { Job } from "./job.ts";
 import type { JobRunOptions } from "./job_options.ts";
-import { settleAll, settlesInOneStatement, stillLive } from "./work_completion.ts";
-import type { Completion, CompletionStep } from "./work_completion.ts";
+import { stillLive, writeTurn } from "./work_completion.ts";
+import type { Completion, CompletionStep, TurnSource, Written } from "./work_completion.ts";
 import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
 import { WatcherDiedError } from "../db/errors.ts";
 import type { Waker, WakeReason, WakeWaitOptions } from "../wait/waker.ts";
 
 /** What the fetcher needs of a queue. */
-export interface FetcherSource<T> extends ClaimSource<T> {
-  /** Runs `batch` as one background write in one transaction. */
-  batchInBackground<R>(batch: () => R): R;
-  /** The claim's look alone, a read, for `claimInBackground`'s `looked`. */
-  lookInBackground(n: number): ClaimLookRow;
-}
+export interface FetcherSource<T> extends ClaimSource<T>, TurnSource<T> {}
 
 /** What the fetcher needs of its work() run. */
 export interface FetcherHost<T> {
@@ -58,11 +52,6 @@ const KICKED = "kicked";
  * write lock. A direct claim that finds nothing starts the count again.
  */
 export const DIRECT_CLAIM_AFTER_WAKES = 8;
-
-interface Written<T> {
-  settled: boolean[];
-  look: ClaimLook<T> | undefined;
-}
 
 /** One work() run's claimer and completer. */
 export class Fetcher<T> {
@@ -189,7 +178,8 @@ export class Fetcher<T> {
     const writesBefore = this.#waker.allSeq;
     let written: Written<T>;
     try {
-      written = this.#write(batch, claimFor, direct);
+      const claim = { workerId: this.#workerId, n: claimFor, direct, moreDue: this.#moreDue };
+      written = writeTurn(this.#source, batch, claim);
     } catch (error) {
       if (error instanceof DatabaseClosedError || this.#waker.closed) {
         for (const c of batch) c.resolve(false);
@@ -213,33 +203,6 @@ export class Fetcher<T> {
     }
     if (written.look) this.#claimed(written.look, claimFor, stamp);
     return "written";
-  }
-
-  /** `direct`: the claim (with no outcome to commit) runs before its look. */
-  #write(batch: Completion<T>[], claimFor: number, direct = false): Written<T> {
-    const claim = (looked?: ClaimLookRow) =>
-      claimFor > 0
-        ? this.#source.claimInBackground(this.#workerId, claimFor, { direct, looked })
-        : undefined;
-    if (batch.length === 0) return { settled: [], look: claim() };
-    const oneWrite = batch.length === 1 || settlesInOneStatement(batch);
-    // No claim to join, and one outcome (its own write) or several plain acks (one statement):
-    // no transaction, which would cost two more statements.
-    if (claimFor === 0 && oneWrite) return { settled: settleAll(batch), look: undefined };
-    if (claimFor > 0 && oneWrite && !this.#moreDue) {
-      // A claim that may find nothing (after a wake for another process's commit, which under
-      // load is mostly another worker's claim or ack): look first, outside any transaction.
-      // When the claim would write nothing, the outcomes commit alone, in one autocommit
-      // statement, where BEGIN, the outcomes, the look and COMMIT took four, with the write
-      // lock held across the look.
-      const looked = this.#source.lookInBackground(claimFor);
-      if (!claimWrites(looked)) return { settled: settleAll(batch), look: claim(looked) };
-      return this.#source.batchInBackground(() => ({
-        settled: settleAll(batch),
-        look: claim(looked),
-      }));
-    }
-    return this.#source.batchInBackground(() => ({ settled: settleAll(batch), look: claim() }));
   }
 
   /** `stamp`: the waker's stamp read before the write (`Waker.seenBy`), when it has one. */
