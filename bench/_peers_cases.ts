@@ -62,7 +62,7 @@ export const FULL: Sizes = {
   loadJobs: 3000,
   loadWarmup: 300,
   cpuWarmMs: 1000,
-  cpuWindowMs: 3000,
+  cpuWindowMs: 10_000,
   trickleMs: 100,
 };
 
@@ -94,6 +94,12 @@ export type Metrics = Record<string, number>;
 /** One case: which systems take part, and how a run goes. */
 export interface CaseDef {
   key: string;
+  /**
+   * Cases of one group, run together, take turns repetition by repetition (all of the first's
+   * runs, then all of the next's, then the second repetition), so that a drift in the machine's
+   * load does not fall on one of the cases that a target compares.
+   */
+  group?: string;
   systems: readonly SystemId[];
   run(target: Target, place: SystemPlace, sizes: Sizes): Promise<Metrics>;
 }
@@ -323,6 +329,11 @@ export const CASES: readonly CaseDef[] = [
         warmup: s.loadWarmup,
       }),
   },
-  { key: "idle-cpu-1", systems: PEERS, run: (t, p, s) => idleCpu(t, p, s, 1) },
-  { key: "idle-cpu-64", systems: PEERS, run: (t, p, s) => idleCpu(t, p, s, 64) },
+  { key: "idle-cpu-1", group: "idle-cpu", systems: PEERS, run: (t, p, s) => idleCpu(t, p, s, 1) },
+  {
+    key: "idle-cpu-64",
+    group: "idle-cpu",
+    systems: PEERS,
+    run: (t, p, s) => idleCpu(t, p, s, 64),
+  },
 ];

@@ -22,7 +22,9 @@
  * SQLite file on tmpfs (/dev/shm) or a fresh `redis-server` (BullMQ needs it on PATH; without
  * it BullMQ's columns say why). BullMQ and plainjob are Node libraries and run on Node only.
  * Each case runs every system in turn, three times over (A B C A B C A B C), and the table gives
- * the median of the three. Times are taken in the child around the timed part only, except
+ * the median of the three. The two idle CPU cases, whose ratio is a target, take turns
+ * repetition by repetition (`CaseDef.group`), each over 10 s: over 3 s, one case after the
+ * other, their ratio on one runtime moved between runs by as much as the target's ± 10 %. Times are taken in the child around the timed part only, except
  * for the 4-process drain, timed here from the children's reports. Every drain, of every
  * system, first handles 10,000 jobs untimed: the figure is a running worker's rate, not a fresh
  * process's first second (JIT warm-up made that 20–40 % lower for honker-ts and for BullMQ).
@@ -94,6 +96,21 @@ function targetsOf(caseDef: CaseDef, runtimes: readonly Runtime[]): Target[] {
   );
 }
 
+/**
+ * The cases in run order, as groups: each group's repetitions run in turn (`CaseDef.group`); a
+ * case of no group is a group of its own.
+ */
+function caseGroups(cases: readonly CaseDef[], runtimes: readonly Runtime[]) {
+  const groups: { key: string | undefined; runs: { caseDef: CaseDef; target: Target }[] }[] = [];
+  for (const caseDef of cases) {
+    const runs = targetsOf(caseDef, runtimes).map((target) => ({ caseDef, target }));
+    const last = groups.at(-1);
+    if (caseDef.group !== undefined && last?.key === caseDef.group) last.runs.push(...runs);
+    else groups.push({ key: caseDef.group, runs });
+  }
+  return groups.map((g) => g.runs);
+}
+
 /** Runs one case on one target on a fresh file or a fresh Redis. */
 async function runOnce(caseDef: CaseDef, target: Target, args: Args): Promise<Metrics> {
   const dir = freshTmpDir("honker-ts-peers-");
@@ -121,10 +138,9 @@ async function runAll(args: Args, results: Results): Promise<PlanItem[]> {
   const redisSkip = redisSkipReason();
   const plan = args.cases.flatMap((c) => targetsOf(c, args.runtimes).map((t) => ({ c, t })));
   let done = 0;
-  for (const caseDef of args.cases) {
-    const targets = targetsOf(caseDef, args.runtimes);
+  for (const group of caseGroups(args.cases, args.runtimes)) {
     for (let rep = 1; rep <= args.reps; rep++) {
-      for (const target of targets) {
+      for (const { caseDef, target } of group) {
         const label = `${caseDef.key} ${target.system} on ${target.runtime}, run ${rep}`;
         process.stderr.write(`peers [${++done}/${plan.length * args.reps}] ${label}: `);
         if (redisSkip && target.system.startsWith("bullmq")) {

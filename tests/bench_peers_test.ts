@@ -62,6 +62,31 @@ describe("bench/peers.ts", { skip: skipReason() }, () => {
       assert.match(stdout, new RegExp(`drain by 4 processes .*: ${runtime} (met|NOT MET) \\(`));
     },
   );
+
+  it(
+    "the two idle CPU cases, whose ratio is a target, take turns repetition by repetition",
+    { timeout: TIMEOUT_MS },
+    async () => {
+      const runtime = runtimeKey();
+      const args = [
+        "--quick",
+        "--only=idle-cpu-64,idle-cpu-1",
+        "--reps=2",
+        `--runtimes=${runtime}`,
+      ];
+      const { code, stderr } = await runScript(PEERS, args);
+      assert.equal(code, 0, `peers.ts exited ${code}:\n${stderr.slice(-3000)}`);
+      const honkerRuns = [...stderr.matchAll(/\] (idle-cpu-\d+) honker on \w+, run (\d)/g)]
+        .map((m) => `${m[1]} ${m[2]}`);
+      // In table order (1, then 64), whatever order --only named them in.
+      assert.deepEqual(honkerRuns, [
+        "idle-cpu-1 1",
+        "idle-cpu-64 1",
+        "idle-cpu-1 2",
+        "idle-cpu-64 2",
+      ]);
+    },
+  );
 });
 
 describe("bench/peers.ts arguments", () => {
