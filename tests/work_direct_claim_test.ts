@@ -123,6 +123,37 @@ async function trickle(
   return order;
 }
 
+/** The claims, looks, acks, BEGINs and COMMITs in `log` from `from` on, in order. */
+function writeSteps(log: LoggedStatement[], from: number): string[] {
+  const steps: string[] = [];
+  for (const s of log.slice(from)) {
+    if (/^(BEGIN|COMMIT)/.test(s.sql)) steps.push(s.sql.split(" ")[0]);
+    else if (isLook(s) || isClaim(s) || isAck(s)) steps.push(kind(s));
+  }
+  return steps;
+}
+
+/**
+ * Runs `round` once the worker's wakes claim directly, and returns the steps it made from the
+ * round's start. A try whose wake was not a confirmed one (it looked first) is made again, up to
+ * three times.
+ */
+async function directRound(
+  p: Pair,
+  worker: Worker,
+  round: (attempt: number) => Promise<void>,
+): Promise<string[]> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await trickle(p, worker, "claim");
+    await sleep(30); // the ack committed, the worker waits again
+    const from = p.driver.log.length;
+    await round(attempt);
+    const steps = writeSteps(p.driver.log, from);
+    if (steps[0] === "claim") return steps;
+  }
+  assert.fail("no wake claimed directly in three tries");
+}
+
 for (const entry of driverMatrix()) {
   describe(`${entry.id}: work() claims before it looks once its wakes keep finding jobs`, () => {
     const options = { skip: entry.skip, timeout: 30_000 };
@@ -178,27 +209,18 @@ for (const entry of driverMatrix()) {
       withWorker(entry, 1, async (p, worker) => {
         // The direct claim cannot say whether more is due, so the ack's turn claims again. The
         // look comes first, outside any transaction: nothing due, so the ack commits alone, where
-        // BEGIN, DELETE, the look and COMMIT held the write lock. A try whose wake was not a
-        // confirmed one (it looked first) is made again.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          await trickle(p, worker, "claim");
-          await sleep(30);
-          const from = p.driver.log.length;
+        // BEGIN, DELETE, the look and COMMIT held the write lock.
+        const steps = await directRound(p, worker, async (attempt) => {
           const want = worker.handled.length + 1;
-          p.other.queue<number>("jobs").enqueue(3000 + attempt);
+          const jobs = p.other.queue<number>("jobs");
+          jobs.enqueue(3000 + attempt);
           await eventually(
-            () => worker.handled.length === want && p.other.queue("jobs").stats().processing === 0,
+            () => worker.handled.length === want && jobs.stats().processing === 0,
             5000,
             "the job and its ack",
           );
-          const steps = p.driver.log.slice(from).filter((s) =>
-            isLook(s) || isClaim(s) || isAck(s) || /^(BEGIN|COMMIT)/.test(s.sql)
-          ).map((s) => /^(BEGIN|COMMIT)/.test(s.sql) ? s.sql.split(" ")[0] : kind(s));
-          if (steps[0] !== "claim") continue;
-          assert.deepEqual(steps, ["claim", "look", "ack"]);
-          return;
-        }
-        assert.fail("no wake claimed directly in three tries");
+        });
+        assert.deepEqual(steps, ["claim", "look", "ack"]);
       }),
     );
 
@@ -209,12 +231,8 @@ for (const entry of driverMatrix()) {
       options,
       withWorker(entry, 1, async (p, worker) => {
         // The look outside the transaction sees the second job: the ack and the claim of it
-        // commit together, the claim taking the look it was handed (no second look). A try
-        // whose wake was not a confirmed one (it looked first) is made again.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          await trickle(p, worker, "claim");
-          await sleep(30);
-          const from = p.driver.log.length;
+        // commit together, the claim taking the look it was handed (no second look).
+        const steps = await directRound(p, worker, async (attempt) => {
           const jobs = p.other.queue<number>("jobs");
           gate.passed = new Promise<void>((resolve) => (gate.open = resolve));
           jobs.enqueue(-1 - attempt);
@@ -227,14 +245,8 @@ for (const entry of driverMatrix()) {
             5000,
             "the second job and both acks",
           );
-          const steps = p.driver.log.slice(from).filter((s) =>
-            isLook(s) || isClaim(s) || isAck(s) || /^(BEGIN|COMMIT)/.test(s.sql)
-          ).map((s) => /^(BEGIN|COMMIT)/.test(s.sql) ? s.sql.split(" ")[0] : kind(s));
-          if (steps[0] !== "claim") continue;
-          assert.deepEqual(steps.slice(0, 6), ["claim", "look", "BEGIN", "ack", "claim", "COMMIT"]);
-          return;
-        }
-        assert.fail("no wake claimed directly in three tries");
+        });
+        assert.deepEqual(steps.slice(0, 6), ["claim", "look", "BEGIN", "ack", "claim", "COMMIT"]);
       }, (payload) => payload < 0 ? gate.passed : undefined),
     );
 
