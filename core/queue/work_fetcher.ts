@@ -16,7 +16,6 @@
 
 import type { ClaimLook } from "./claiming.ts";
 import { claimSleepMs } from "./claim.ts";
-import type { ClaimSource } from "./claim.ts";
 import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
 import type { Job } from "./job.ts";
 import type { JobRunOptions } from "./job_options.ts";
@@ -26,8 +25,8 @@ import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
 import { WatcherDiedError } from "../db/errors.ts";
 import type { Waker, WakeReason, WakeWaitOptions } from "../wait/waker.ts";
 
-/** What the fetcher needs of a queue. */
-export interface FetcherSource<T> extends ClaimSource<T>, TurnSource<T> {}
+/** What the fetcher needs of a queue: its claim, its look, and a transaction to join them in. */
+export type FetcherSource<T> = TurnSource<T>;
 
 /** What the fetcher needs of its work() run. */
 export interface FetcherHost<T> {
