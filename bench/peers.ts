@@ -24,10 +24,11 @@
  * Each case runs every system in turn, three times over (A B C A B C A B C), and the table gives
  * the median of the three. The two idle CPU cases, whose ratio is a target, take turns
  * repetition by repetition (`CaseDef.group`), each over 10 s: over 3 s, one case after the
- * other, their ratio on one runtime moved between runs by as much as the target's ± 10 %. Times are taken in the child around the timed part only, except
- * for the 4-process drain, timed here from the children's reports. Every drain, of every
- * system, first handles 10,000 jobs untimed: the figure is a running worker's rate, not a fresh
- * process's first second (JIT warm-up made that 20–40 % lower for honker-ts and for BullMQ).
+ * other, their ratio on one runtime moved between runs by as much as the target's ± 10 %.
+ * Times are taken in the child around the timed part only, except for the 4-process drain,
+ * timed here from the children's reports. Every drain, of every system, first handles 10,000
+ * jobs untimed: the figure is a running worker's rate, not a fresh process's first second (JIT
+ * warm-up made that 20–40 % lower for honker-ts and for BullMQ).
  * Latencies run from a producer process's wall-clock stamp (calibrated on `Date.now()`'s tick,
  * bench/_wake_common.ts) to the handler's start in a worker process.
  *

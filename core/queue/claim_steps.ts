@@ -40,8 +40,9 @@ export interface Claimed {
 }
 
 /**
- * A background claimer's look, made on its own before a claim (`lookInBackground`) and handed to
- * it (`claimInBackground`'s `looked`). Opaque outside this module but for `claimWrites()`.
+ * A claim's look (or the application's pre-check), the row as SQLite returns it. A background
+ * claimer may make its look before the claim (`lookInBackground`) and hand it over
+ * (`claimInBackground`'s `looked`); outside the claim, only `claimWrites()` reads it.
  */
 export type ClaimLookRow = {
   exhausted: number;
@@ -71,7 +72,7 @@ export interface ClaimCall {
  * look also learns, in the same read, what it needs before it sleeps (`JOB_CLAIM_LOOK`). Inside
  * the application's transaction there is no pre-check (the write lock is held already); inside
  * work()'s batch of acks and claims the look still runs: it costs one read where the claim
- * without it costs three or four statements.
+ * without it costs three or four statements. `looked`: that look, made already.
  */
 export function claimRows(call: ClaimCall, direct = false, looked?: ClaimLookRow): Claimed {
   if (direct) {

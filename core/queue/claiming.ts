@@ -1,7 +1,8 @@
 /**
  * The claim behind `Queue.claimBatch()`, `claim()` and `work()`: its statements
- * (`claim_steps.ts`), Job objects in claim order, and the payload schema check that sends a job whose payload no longer validates to the
- * dead letters instead of handing it out. Private to `core/`.
+ * (`claim_steps.ts`), Job objects in claim order, and the payload schema check that sends a job
+ * whose payload no longer validates to the dead letters instead of handing it out. Private to
+ * `core/`.
  *
  * @module
  */
