@@ -90,3 +90,26 @@ describe("Waker.confirmedSince()", () => {
     }
   });
 });
+
+describe("Waker.wait({ localOnly })", () => {
+  it("ends on this process's commit, not on another connection's, and keeps no watch", async () => {
+    const waker = new Waker();
+    const watched: boolean[] = [];
+    waker.onWatched((on) => watched.push(on));
+    try {
+      const since = waker.seq;
+      const theirs = waker.wait({ localOnly: true, timeoutMs: 50, since });
+      waker.changed(7); // another connection's commit, confirmed by the watcher
+      waker.changed(); // a backstop poll's
+      assert.equal(await theirs, "timeout");
+      const ours = waker.wait({ localOnly: true, timeoutMs: 5000, since: waker.seq });
+      waker.notifyLocal();
+      assert.equal(await ours, "change");
+      assert.deepEqual(watched, [], "a localOnly wait keeps the watcher asleep");
+      // A commit seen since the baseline it was given still ends it at once, as any wait.
+      assert.equal(await waker.wait({ localOnly: true, timeoutMs: 5000, since }), "change");
+    } finally {
+      waker.close();
+    }
+  });
+});

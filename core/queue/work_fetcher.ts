@@ -20,6 +20,7 @@ import { DatabaseClosedError, isTransientSqliteError } from "../db/errors.ts";
 import type { Job } from "./job.ts";
 import type { JobRunOptions } from "./job_options.ts";
 import { stillLive, writeTurn } from "./work_completion.ts";
+import { Standby, STANDBY_POLL_MS } from "./work_standby.ts";
 import type { Completion, CompletionStep, TurnSource, Written } from "./work_completion.ts";
 import { busyBackoffMs, pause } from "../wait/wait_loop.ts";
 import { WatcherDiedError } from "../db/errors.ts";
@@ -85,6 +86,8 @@ export class Fetcher<T> {
   #wakeClaims = 0;
   /** Set when the database closed or work() failed: nothing more is written. */
   #halted = false;
+  /** Whether this run keeps losing jobs to other processes, and polls rather than waits. */
+  #standby = new Standby();
 
   constructor(
     source: FetcherSource<T>,
@@ -199,6 +202,8 @@ export class Fetcher<T> {
     batch.forEach((c, i) => c.resolve(written.settled[i]));
     if (written.look && woken) {
       this.#wakeClaims = written.look.jobs.length > 0 ? this.#wakeClaims + 1 : 0;
+      // Standby needs the WAL index header to poll (a file in WAL mode, watched by events).
+      if (stamp !== undefined) this.#standby.claimed(written.look.jobs.length, performance.now());
     }
     if (written.look) this.#claimed(written.look, claimFor, stamp);
     return "written";
@@ -227,7 +232,8 @@ export class Fetcher<T> {
 
   /**
    * Sleeps until a kick, and while slots are idle with nothing due, also until a commit from
-   * any process (since the last look), the next deadline, or the idle poll.
+   * any process (since the last look), the next deadline, or the idle poll. On standby the
+   * commit is looked for once a millisecond instead (`work_standby.ts`).
    */
   async #wait(slotsIdle: boolean): Promise<void> {
     try {
@@ -237,14 +243,20 @@ export class Fetcher<T> {
       }
       const wakeUp = new AbortController();
       this.#wakeUp = () => wakeUp.abort(KICKED);
-      const timeoutMs = claimSleepMs(this.#nextAt, this.#idleMs);
+      const deadlineMs = claimSleepMs(this.#nextAt, this.#idleMs);
+      const poll = this.#standby.on && deadlineMs > STANDBY_POLL_MS;
       const reason = await wakeReason(this.#waker, {
-        timeoutMs,
+        timeoutMs: poll ? STANDBY_POLL_MS : deadlineMs,
         signal: wakeUp.signal,
         since: this.#since,
+        // Other connections' commits neither end a poll nor keep the file watch awake: the poll
+        // reads the WAL index header instead, once for all of them.
+        localOnly: poll,
       });
       if (reason === "abort") {
         if (this.#waker.closed) this.halt();
+      } else if (poll && reason === "timeout") {
+        this.#polled();
       } else if (
         reason === "change" && this.#waker.seenBy(this.#since, this.#lookedAt, this.#lookedStamp)
       ) {
@@ -258,6 +270,21 @@ export class Fetcher<T> {
     } finally {
       this.#wakeUp = undefined;
     }
+  }
+
+  /**
+   * A poll on standby: looks when the WAL index header moved since the last look (any commit,
+   * ours included), or when it cannot tell, which also ends the standby.
+   */
+  #polled(): void {
+    const stamp = this.#waker.stamp();
+    const known = stamp !== undefined && this.#lookedStamp !== undefined;
+    const committed = !known || stamp !== this.#lookedStamp;
+    if (known) this.#standby.polled(committed);
+    else this.#standby.leave();
+    if (!committed) return;
+    this.#mayClaim = true;
+    this.#woken = true;
   }
 }
 

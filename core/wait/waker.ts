@@ -34,6 +34,12 @@ export interface WakeWaitOptions {
    * watcher awake (see {@linkcode Waker.onWatched}); it ends on its timeout anyway.
    */
   backoff?: boolean;
+  /**
+   * Ends only on this process's own commits through this Database (besides the timeout and
+   * abort), not on other connections' commits, and does not keep the watcher awake: the caller
+   * finds those itself (a `work()` run on standby reads the WAL index header after each poll).
+   */
+  localOnly?: boolean;
 }
 
 /** After the watcher died, waits poll at this cadence at the slowest. */
@@ -41,6 +47,8 @@ export const DEAD_WATCHER_POLL_MS = 500;
 
 interface Waiter {
   quiet: boolean;
+  /** Settled by this process's commits only (`WakeWaitOptions.localOnly`). */
+  localOnly: boolean;
   /** Whether it wants other processes' commits (every wait but a busy backoff). */
   watched: boolean;
   settle(reason: WakeReason): void;
@@ -163,9 +171,11 @@ export class Waker {
         this.#updateKeepAlive();
         if (waiting && waiter.watched && --this.#watched === 0) this.#tellWatched(false);
       };
+      const localOnly = options.localOnly === true;
       const waiter: Waiter = {
         quiet,
-        watched: options.backoff !== true,
+        localOnly,
+        watched: options.backoff !== true && !localOnly,
         settle: (reason) => (cleanup(), resolve(reason)),
         fail: (error) => (cleanup(), reject(error)),
       };
@@ -191,7 +201,7 @@ export class Waker {
     this.#seq++;
     if (version === undefined) this.#unversionedSeq = this.#seq;
     else this.#version = version;
-    this.#wake(false);
+    this.#wake("change");
   }
 
   /**
@@ -226,14 +236,17 @@ export class Waker {
     this.#localWriteAt = performance.now();
     if (kind === "quiet") {
       this.#quietSeq++;
-      if (this.#quietWaiting()) queueMicrotask(() => this.#wake(true));
+      if (this.#quietWaiting()) queueMicrotask(() => this.#wake("quiet"));
       return;
     }
     if (this.#waiters.size === 0) {
       this.#unversionedSeq = ++this.#seq;
       return;
     }
-    queueMicrotask(() => this.changed());
+    queueMicrotask(() => {
+      this.#unversionedSeq = ++this.#seq;
+      this.#wake("local");
+    });
   }
 
   #quietWaiting(): boolean {
@@ -241,9 +254,15 @@ export class Waker {
     return false;
   }
 
-  #wake(quietOnly: boolean): void {
+  /**
+   * Settles the waiters a change of this kind concerns: a quiet write only those that asked for
+   * them, another connection's commit (or a poll's) all but `localOnly` ones, a local commit all.
+   */
+  #wake(kind: "quiet" | "change" | "local"): void {
     for (const waiter of [...this.#waiters]) {
-      if (!quietOnly || waiter.quiet) waiter.settle("change");
+      if (kind === "quiet" ? waiter.quiet : kind === "local" || !waiter.localOnly) {
+        waiter.settle("change");
+      }
     }
   }
 
