@@ -2,10 +2,13 @@
 // nothing, one after another, stops looking at every commit and looks at most once per poll of
 // the WAL index header; a job still reaches it, from another connection or from its own
 // process, and it goes back to waiting for commits once they stop or once it keeps finding jobs.
+// Across real processes: when the worker the others left the jobs to is SIGKILLed, they take
+// every job after it, each once (a look that raced another claimer is also retried after 5 ms,
+// so that test shows the takeover and exactly-once; the in-process one shows the poll itself).
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromDriver } from "../mod.ts";
+import { fromDriver, open } from "../mod.ts";
 import {
   Standby,
   STANDBY_AFTER_WASTED_WAKES,
@@ -16,6 +19,9 @@ import {
 import { driverMatrix } from "./_drivers.ts";
 import { eventually, sleep, tempDbPath } from "./_helpers.ts";
 import { statementLog } from "./_statement_log.ts";
+import { exited, LineReader, spawnScript } from "./_spawn.ts";
+
+const WORKER = new URL("./fixtures/herd_worker.ts", import.meta.url).pathname;
 
 /** `n` wasted wakes, `gapMs` apart from `startMs`; returns the time of the last. */
 function wasteWakes(standby: Standby, n: number, gapMs: number, startMs = 0): number {
@@ -147,3 +153,55 @@ for (const entry of driverMatrix()) {
     );
   });
 }
+
+describe("worker processes on standby when the one taking the jobs is killed", () => {
+  it(
+    "the others take every job enqueued after the SIGKILL, each once",
+    { timeout: 90_000 },
+    async () => {
+      const path = tempDbPath();
+      const db = await open(path);
+      const jobs = db.queue<number>("jobs");
+      const children = Array.from({ length: 3 }, () => spawnScript(WORKER, [path, "8", "each"]));
+      const readers = children.map((child) => new LineReader(child));
+      const ran = (i: number) =>
+        readers[i].lines.filter((l) => l.startsWith('{"job"')).map((l) => JSON.parse(l).job);
+      try {
+        await Promise.all(readers.map((r) => r.waitFor(/ready/, 20_000)));
+        await sleep(300);
+        const total = 600;
+        let killed = -1;
+        for (let i = 0; i < total; i++) {
+          if (i === total / 2) {
+            // The worker that ran the most is the one the others had left the jobs to.
+            const counts = readers.map((_, w) => ran(w).length);
+            killed = counts.indexOf(Math.max(...counts));
+            children[killed].kill("SIGKILL");
+            await exited(children[killed]);
+          }
+          jobs.enqueue(i);
+          if (i % 2 === 1) await sleep(1); // about 1,000 jobs/s
+        }
+        const survivors = [0, 1, 2].filter((w) => w !== killed);
+        const afterKill = () => survivors.flatMap(ran).filter((job) => job >= total / 2);
+        await eventually(
+          () => afterKill().length >= total / 2,
+          20_000,
+          "every job enqueued after the kill run by the others",
+        );
+        await sleep(200); // a job run twice would show up by now
+        const bySurvivors = survivors.flatMap(ran);
+        assert.equal(new Set(bySurvivors).size, bySurvivors.length, "a job ran twice");
+        assert.equal(afterKill().length, total / 2);
+        assert.equal(jobs.stats().pending, 0);
+      } finally {
+        for (const child of children) {
+          if (child.exitCode === null && child.signalCode === null) child.stdin.write("stop\n");
+          child.stdin.end();
+        }
+        await Promise.all(children.map((child) => exited(child)));
+        db.close();
+      }
+    },
+  );
+});
