@@ -7,9 +7,9 @@
  */
 
 import type { WatcherDiedError } from "../db/errors.ts";
+import { type Waiter, Waiters, type WakeReason } from "./waiters.ts";
 
-/** Why a wait ended. */
-export type WakeReason = "change" | "timeout" | "abort";
+export type { WakeReason };
 
 /** Options for {@linkcode Waker.wait}. */
 export interface WakeWaitOptions {
@@ -45,20 +45,10 @@ export interface WakeWaitOptions {
 /** After the watcher died, waits poll at this cadence at the slowest. */
 export const DEAD_WATCHER_POLL_MS = 500;
 
-interface Waiter {
-  quiet: boolean;
-  /** Settled by this process's commits only (`WakeWaitOptions.localOnly`). */
-  localOnly: boolean;
-  /** Whether it wants other processes' commits (every wait but a busy backoff). */
-  watched: boolean;
-  settle(reason: WakeReason): void;
-  fail(error: Error): void;
-}
-
 /**
- * Parks waiters and wakes them. While anyone waits, a referenced timer keeps the process
- * alive (a worker waiting for jobs is doing its job); with no waiters nothing is referenced,
- * so an idle Database never keeps a process alive.
+ * Parks waiters and wakes them (the parked waits themselves, and what keeps the process alive
+ * while they wait, are {@linkcode Waiters}), and counts the changes seen, so that a look can
+ * tell whether a change came after it.
  */
 export class Waker {
   #seq = 0;
@@ -69,15 +59,11 @@ export class Waker {
   #unversionedSeq = 0;
   /** Where the last change confirmed as another process's commit was seen (see `changed`). */
   #version: number | undefined;
-  #waiters = new Set<Waiter>();
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #waiters = new Waiters();
   #dead: WatcherDiedError | undefined;
   #closed = false;
   #onClose: Array<() => void> = [];
   #onFirstWait: Array<() => void> = [];
-  /** Waiters that want other processes' commits. */
-  #watched = 0;
-  #onWatched: Array<(watched: boolean) => void> = [];
 
   /**
    * Where this connection sees the database now, for `seenBy`: set by the cross-process watcher
@@ -165,11 +151,9 @@ export class Waker {
     return new Promise<WakeReason>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const cleanup = () => {
-        const waiting = this.#waiters.delete(waiter);
+        this.#waiters.delete(waiter);
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        this.#updateKeepAlive();
-        if (waiting && waiter.watched && --this.#watched === 0) this.#tellWatched(false);
       };
       const localOnly = options.localOnly === true;
       const waiter: Waiter = {
@@ -184,10 +168,8 @@ export class Waker {
         timer = setTimeout(() => waiter.settle("timeout"), Math.max(0, timeoutMs));
       }
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.add(waiter);
-      this.#updateKeepAlive();
       // Last: a watcher woken here may confirm a change at once, which settles this waiter.
-      if (waiter.watched && this.#watched++ === 0) this.#tellWatched(true);
+      this.#waiters.add(waiter);
     });
   }
 
@@ -201,7 +183,7 @@ export class Waker {
     this.#seq++;
     if (version === undefined) this.#unversionedSeq = this.#seq;
     else this.#version = version;
-    this.#wake("change");
+    this.#waiters.wake("change");
   }
 
   /**
@@ -236,41 +218,22 @@ export class Waker {
     this.#localWriteAt = performance.now();
     if (kind === "quiet") {
       this.#quietSeq++;
-      if (this.#quietWaiting()) queueMicrotask(() => this.#wake("quiet"));
+      if (this.#waiters.anyQuiet()) queueMicrotask(() => this.#waiters.wake("quiet"));
       return;
     }
-    if (this.#waiters.size === 0) {
-      this.#unversionedSeq = ++this.#seq;
-      return;
-    }
-    queueMicrotask(() => {
-      this.#unversionedSeq = ++this.#seq;
-      this.#wake("local");
-    });
+    if (this.#waiters.size === 0) this.#countLocal();
+    else queueMicrotask(() => (this.#countLocal(), this.#waiters.wake("local")));
   }
 
-  #quietWaiting(): boolean {
-    for (const waiter of this.#waiters) if (waiter.quiet) return true;
-    return false;
-  }
-
-  /**
-   * Settles the waiters a change of this kind concerns: a quiet write only those that asked for
-   * them, another connection's commit (or a poll's) all but `localOnly` ones, a local commit all.
-   */
-  #wake(kind: "quiet" | "change" | "local"): void {
-    for (const waiter of [...this.#waiters]) {
-      if (kind === "quiet" ? waiter.quiet : kind === "local" || !waiter.localOnly) {
-        waiter.settle("change");
-      }
-    }
+  #countLocal(): void {
+    this.#unversionedSeq = ++this.#seq;
   }
 
   /** The watcher can no longer see commits: fail current waiters, make later ones poll. */
   die(error: WatcherDiedError): void {
     if (this.#dead || this.#closed) return;
     this.#dead = error;
-    for (const waiter of [...this.#waiters]) waiter.fail(error);
+    this.#waiters.failAll(error);
   }
 
   /**
@@ -287,11 +250,7 @@ export class Waker {
    * while nobody waits (a worker busy with a backlog, a producer), and catches up when it wakes.
    */
   onWatched(fn: (watched: boolean) => void): void {
-    if (!this.#closed) this.#onWatched.push(fn);
-  }
-
-  #tellWatched(watched: boolean): void {
-    for (const fn of this.#onWatched) fn(watched);
+    if (!this.#closed) this.#waiters.onWatched(fn);
   }
 
   /** Registers cleanup to run on `close()` (change sources stop themselves here). */
@@ -304,22 +263,13 @@ export class Waker {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const waiter of [...this.#waiters]) waiter.settle("abort");
+    this.#waiters.settleAll("abort");
     for (const fn of this.#onClose.splice(0)) {
       try {
         fn();
       } catch {
         // A source that fails to stop must not keep the others running.
       }
-    }
-  }
-
-  #updateKeepAlive(): void {
-    if (this.#waiters.size > 0 && this.#keepAlive === undefined) {
-      this.#keepAlive = setInterval(() => {}, 1 << 30);
-    } else if (this.#waiters.size === 0 && this.#keepAlive !== undefined) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = undefined;
     }
   }
 }
