@@ -8,8 +8,10 @@
 
 import { Child } from "./_wake_child.ts";
 import type { Runtime } from "./_wake_child.ts";
-import { sleep } from "./_wake_common.ts";
+import { sleep, wallClock } from "./_wake_common.ts";
 import { percentile } from "./_wake_report.ts";
+import { pipeOffset } from "./_pipe_clock.ts";
+import type { PipeOffset } from "./_pipe_clock.ts";
 import type { RoleOptions } from "./_peers_child.ts";
 import type { SystemId, SystemPlace } from "./_peers_system.ts";
 
@@ -157,13 +159,28 @@ async function follow(child: Child, onCount: (handled: number) => void) {
   }
 }
 
-/** `work` children: started together, followed, stopped once `enough(total)` says so. */
-async function workers(spawn: Spawn, processes: number, concurrency: number, prefetch?: number) {
+/** This process's clock, against which the latency cases measure their children's. */
+const CLOCK = wallClock();
+
+/**
+ * `work` children: started together, followed, stopped once `enough(total)` says so. With
+ * `clocked`, each child's clock offset is measured first (`offsets`, in `children`'s order).
+ */
+async function workers(
+  spawn: Spawn,
+  processes: number,
+  concurrency: number,
+  options: { prefetch?: number; clocked?: boolean } = {},
+) {
+  const { prefetch, clocked = false } = options;
   const children = Array.from(
     { length: processes },
     () => spawn("work", { concurrency, prefetch }),
   );
   await Promise.all(children.map((child) => child.expect(["ready"], ANSWER_MS)));
+  // Before follow() below takes their messages: a Child serves one expect() at a time.
+  const offsets: PipeOffset[] = [];
+  for (const child of clocked ? children : []) offsets.push(await pipeOffset(child, CLOCK));
   const counts = children.map(() => 0);
   // One goal at a time: until() may be called again (a warm-up's count, then the total).
   let wanted = Infinity;
@@ -180,6 +197,7 @@ async function workers(spawn: Spawn, processes: number, concurrency: number, pre
   finals.catch(() => {}); // Awaited in stop(); a child that dies also ends until().
   return {
     children,
+    offsets,
     go: () => children.forEach((child) => child.send("go")),
     /** Resolves once `total` jobs were reported handled, rejects if a child dies first. */
     until: (total: number) => {
@@ -219,7 +237,7 @@ function drainShared(
   const { shared: n, drainWarmup: warmup } = sizes;
   return withChildren(t, place, async (spawn) => {
     await spawn("fill", { n: n + warmup }).expect(["filled"], ANSWER_MS);
-    const team = await workers(spawn, SHARED_PROCESSES, SHARED_CONCURRENCY, prefetch);
+    const team = await workers(spawn, SHARED_PROCESSES, SHARED_CONCURRENCY, { prefetch });
     team.go();
     await team.until(warmup);
     const t0 = performance.now();
@@ -240,7 +258,10 @@ async function firstOpener(child: Child): Promise<Child> {
   return child;
 }
 
-/** A producer process and worker processes; latencies from stamp to handler start. */
+/**
+ * A producer process and worker processes; latencies from stamp to handler start, each corrected
+ * by the offset between its worker's clock and the producer's (bench/_pipe_clock.ts says why).
+ */
 function latency(
   t: Target,
   place: SystemPlace,
@@ -249,7 +270,8 @@ function latency(
 ): Promise<Metrics> {
   return withChildren(t, place, async (spawn) => {
     const producer = await firstOpener(spawn("produce", produce));
-    const crew = await workers(spawn, team.processes, team.concurrency);
+    const producerClock = await pipeOffset(producer, CLOCK);
+    const crew = await workers(spawn, team.processes, team.concurrency, { clocked: true });
     crew.go();
     await sleep(SETTLE_MS);
     producer.send("go");
@@ -257,11 +279,17 @@ function latency(
     await crew.until(sent as number);
     const { got, handled, statements } = await crew.stop();
     expectHandled(handled, sent as number, "latency");
-    const lat = got.flatMap((m) => m.latencies as number[]).sort((a, b) => a - b);
+    // What each worker's clock reads ahead of the producer's, taken off its latencies.
+    const ahead = crew.offsets.map(({ offsetMs }) => offsetMs - producerClock.offsetMs);
+    const lat = got.flatMap((m, i) => (m.latencies as number[]).map((ms) => ms - ahead[i]))
+      .sort((a, b) => a - b);
     const figures: Metrics = {
       p50: percentile(lat, 50),
       p99: percentile(lat, 99),
       max: lat.at(-1)!,
+      // Shown in each run's line: the correction made (the widest), and how far off it can be.
+      clockAhead: ahead.reduce((a, b) => Math.abs(b) > Math.abs(a) ? b : a, 0),
+      clockBound: Math.max(...crew.offsets.map((o) => o.boundMs)) + producerClock.boundMs,
     };
     if (statements > 0) figures.statements = statements / handled;
     // Every worker process's CPU (all its threads) from "go" to "stop", per job handled: where a

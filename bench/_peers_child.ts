@@ -17,10 +17,13 @@
  *   come (once per event-loop turn, and every 100 jobs within one); `mark` starts the CPU
  *   window; `stop` stops the workers and answers
  *   `{handled, final, latencies, statements, cpuMs, wallMs, rssMb}`.
- *   Latencies are handler start minus the producer's stamp, in ms, warm-up jobs left out.
+ *   Latencies are handler start minus the producer's stamp, in ms, warm-up jobs left out, on
+ *   each process's own clock: the parent corrects them by the two clocks' offset, which it
+ *   measures with `ping` (answered `{pong}`, bench/_pipe_clock.ts) before `go`.
  * - `produce {count, gapMs | ratePerS, warmup}`: `ready`; on `go` adds `count` jobs stamped
  *   with the wall clock, one per `gapMs` or at `ratePerS` (catching up when timers run late),
- *   the first `warmup` marked as warm-up, and answers `{sent}`; `stop` ends it early.
+ *   the first `warmup` marked as warm-up, and answers `{sent}`; `stop` ends it early; `ping`
+ *   as above.
  *
  * @module
  */
@@ -143,6 +146,7 @@ async function work(concurrency: number, prefetch?: number): Promise<void> {
       work.start();
     } else if (command === "mark") [cpu0, wall0] = [cpuMs(), performance.now()];
     else if (command === "stop") void stop();
+    else if (command === "ping") send({ pong: clock.now() });
   });
 }
 
@@ -170,6 +174,7 @@ function produce(count: number, gapMs: number, ratePerS: number, warmup: number)
   onCommands((command) => {
     if (command === "go") void run();
     else if (command === "stop") stopped = true;
+    else if (command === "ping") send({ pong: clock.now() });
   });
 }
 

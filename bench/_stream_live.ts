@@ -13,6 +13,7 @@ import { open } from "../mod.ts";
 import { runtimeKey } from "../tests/_runtime.ts";
 import { Child } from "./_wake_child.ts";
 import { sleep, wallClock } from "./_wake_common.ts";
+import { pipeOffset } from "./_pipe_clock.ts";
 import { percentile } from "./_wake_report.ts";
 
 /** Figures of one live case, in ms. */
@@ -36,20 +37,6 @@ const CHILD = "bench/_stream_child.ts";
 const AUTO_SETTLE_MS = 1200;
 const clock = wallClock();
 
-/** Child clock minus this process's clock, by the ping with the shortest round trip. */
-async function pipeOffset(child: Child): Promise<[number, number]> {
-  let best: [number, number] = [NaN, Infinity];
-  for (let i = 0; i < 20; i++) {
-    const sent = clock.now();
-    child.send("ping");
-    const { pong } = await child.expect(["pong"], 5000);
-    const received = clock.now();
-    const bound = (received - sent) / 2;
-    if (bound < best[1]) best = [(pong as number) - (sent + received) / 2, bound];
-  }
-  return best;
-}
-
 /**
  * Publishes (or notifies) `count` times at seeded random `gapMinMs`–`gapMaxMs` gaps from one
  * process while another subscribes (or listens), both on this runtime.
@@ -67,8 +54,8 @@ export async function liveLatency(
   const receiver = new Child("receiver", runtimeKey(), CHILD, ["receiver", path, kind]);
   try {
     await Promise.all([publisher.expect(["ready"], 30_000), receiver.expect(["ready"], 30_000)]);
-    const [po, pb] = await pipeOffset(publisher);
-    const [ro, rb] = await pipeOffset(receiver);
+    const { offsetMs: po, boundMs: pb } = await pipeOffset(publisher, clock);
+    const { offsetMs: ro, boundMs: rb } = await pipeOffset(receiver, clock);
     receiver.send("listen");
     await receiver.expect(["listening"], 5000);
     await sleep(AUTO_SETTLE_MS);

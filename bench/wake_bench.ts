@@ -41,6 +41,7 @@ import { runtimeKey } from "../tests/_runtime.ts";
 import { Child, cleanUp, cleanUpOnExit, removeTempDir, tempDir } from "./_wake_child.ts";
 import type { Runtime } from "./_wake_child.ts";
 import { sleep, wallClock } from "./_wake_common.ts";
+import { pipeOffset } from "./_pipe_clock.ts";
 import { bullmqSkipReason, startRedis } from "./_wake_bullmq.ts";
 import type { LocalRedis } from "./_wake_bullmq.ts";
 import {
@@ -68,7 +69,6 @@ const SETTLE_MS = 400;
 const IDLE_SETTLE_MS = 10_000;
 /** auto mode decides fs vs poll within FS_PROBE_TIMEOUT_MS (1 s) of open. */
 const AUTO_SETTLE_MS = 1200;
-const PINGS = 20;
 const RUNTIMES = ["node", "deno", "bun"] as const;
 const MODES = ["fs", "poll", "ext", "work", "work-ffi", "bullmq"] as const;
 
@@ -108,22 +108,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 const clock = wallClock();
-
-/** Child clock minus this process's clock, by the ping with the shortest round trip. */
-async function pipeOffset(child: Child): Promise<{ offsetMs: number; boundMs: number }> {
-  let best = { offsetMs: NaN, boundMs: Infinity };
-  for (let i = 0; i < PINGS; i++) {
-    const sent = clock.now();
-    child.send("ping");
-    const { pong } = await child.expect(["pong"], 5000);
-    const received = clock.now();
-    const bound = (received - sent) / 2;
-    if (bound < best.boundMs) {
-      best = { offsetMs: (pong as number) - (sent + received) / 2, boundMs: bound };
-    }
-  }
-  return best;
-}
 
 /** Idle CPU in ms per s: the mean over the waiter's window and its median 1 s sample. */
 interface IdleCpu {
@@ -172,8 +156,8 @@ async function runCase(runtime: Runtime, mode: CaseMode, args: Args): Promise<Ca
     waiter = new Child(`${runtime} ${mode} waiter`, runtime, WAITER, [path, mode, ...port]);
     const r = await waiter.expect(["ready", "skip"], 30_000);
     if ("skip" in r) return { runtime, mode, skip: String(r.skip) };
-    const pw = await pipeOffset(writer);
-    const pr = await pipeOffset(waiter);
+    const pw = await pipeOffset(writer, clock);
+    const pr = await pipeOffset(waiter, clock);
     waiter.send("listen");
     await sleep(mode.startsWith("work") || mode === "bullmq" ? AUTO_SETTLE_MS : 300);
     writer.send("run");
